@@ -1,0 +1,65 @@
+# The two commands of the README: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SA := $(BIN)/sales-analysis
+KERNEL := sales-analysis
+
+.PHONY: demo test install install-test sysdeps sysdeps-test lock reports check clean bench notebooks
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (sales-analysis)" > /dev/null
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed
+	$(BIN)/pip install -q -r requirements-test.lock
+	touch $@
+
+install: $(VENV)/.installed sysdeps
+install-test: $(VENV)/.installed-test sysdeps-test
+
+# System packages: a CJK font (charts and HTML draw Chinese), chromium for the browser test.
+sysdeps:
+	@bash scripts/sysdeps.sh fonts
+sysdeps-test:
+	@bash scripts/sysdeps.sh fonts chromium postgresql
+
+demo: install
+	$(SA) demo
+	$(SA) check
+	$(SA) run-batch schedules/demo.yml
+	@echo
+	@echo "Demo store:   data/warehouse.duckdb (truth record: data/demo_truth.json)"
+	@echo "Reports:      reports/index.html"
+
+reports: install
+	$(SA) run-batch schedules/demo.yml
+
+test: install-test
+	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) -p no:cacheprovider notebooks
+
+# Re-execute the committed notebooks on the demo world (after a deliberate change of output).
+notebooks: install
+	$(BIN)/python scripts/execute_notebooks.py
+
+bench: install
+	$(SA) bench
+
+# Refresh the locks from pyproject.toml (run after changing dependencies).
+lock:
+	rm -rf /tmp/sa-lock && $(PYTHON) -m venv /tmp/sa-lock
+	/tmp/sa-lock/bin/pip install -q .
+	/tmp/sa-lock/bin/pip freeze --exclude-editable | grep -v '^sales-analysis' > requirements.lock
+	/tmp/sa-lock/bin/pip install -q '.[test]'
+	/tmp/sa-lock/bin/pip freeze --exclude-editable | grep -v '^sales-analysis' > requirements-test.lock
+
+clean:
+	rm -rf $(VENV) reports/* data/warehouse.duckdb data/demo_truth.json

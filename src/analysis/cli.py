@@ -1,0 +1,135 @@
+"""The ``sales-analysis`` command.
+
+Every command takes ``--store PATH_OR_URL`` (default ``$SALES_ANALYSIS_STORE`` or
+data/warehouse.duckdb). Errors print as one line, without a traceback, unless ``--debug``.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import AnalysisError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sales-team analytics reports.")
+STATE = {"debug": False}
+
+StoreOpt = typer.Option(None, "--store", envvar="SALES_ANALYSIS_STORE", help="DuckDB file or URL of the store.")
+
+
+@app.callback()
+def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks.")) -> None:
+    STATE["debug"] = debug
+
+
+@app.command()
+def demo(
+    seed: int = typer.Option(42, help="Random seed (same seed, identical world)."),
+    scale: float = typer.Option(1.0, help="Size: 1 ≈ 1M order lines."),
+    store: Optional[str] = StoreOpt,
+    truth: Optional[Path] = typer.Option(None, help="Where to write the truth record (default data/demo_truth.json)."),
+) -> None:
+    """Build the demo world into the store and write its truth record."""
+    from . import demo as demo_mod
+
+    summary = demo_mod.build(store=store, seed=seed, scale=scale, truth_path=truth)
+    for k, v in summary.items():
+        typer.echo(f"{k}: {v}")
+
+
+@app.command()
+def ingest(
+    table: str = typer.Argument(..., help="Canonical table: orders, customers, products, reps, targets, ..."),
+    file: Path = typer.Argument(..., help="CSV, XLSX or Parquet file."),
+    mapping: Optional[Path] = typer.Option(None, "--mapping", help="YAML: {source column: canonical name}."),
+    store: Optional[str] = StoreOpt,
+) -> None:
+    """Read, normalise and validate a file; append accepted rows, quarantine the rest."""
+    from . import ingest as ingest_mod
+
+    result = ingest_mod.ingest_file(table, file, store=store, mapping=mapping)
+    typer.echo(result.summary())
+
+
+@app.command()
+def check(store: Optional[str] = StoreOpt) -> None:
+    """Validate the whole store; print a per-table summary."""
+    from . import ingest as ingest_mod
+
+    ok, text = ingest_mod.check_store(store=store)
+    typer.echo(text)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    report: str = typer.Argument(..., help="sales_trends, launch_review or incentive_retention"),
+    param: List[str] = typer.Option([], "-p", "--param", help="name=value (repeatable)."),
+    param_file: Optional[Path] = typer.Option(None, "-f", "--param-file", help="YAML file of parameters."),
+    store: Optional[str] = StoreOpt,
+    out: Path = typer.Option(Path("reports"), "--out", help="Output folder."),
+) -> None:
+    """Run one report: validate parameters, execute the notebook, export HTML + metrics.json."""
+    from . import reports
+
+    result = reports.run_report(report, params=param, param_file=param_file, store=store, out=out)
+    typer.echo(result.summary())
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("run-batch")
+def run_batch(
+    schedule: Path = typer.Argument(..., help="YAML schedule of reports."),
+    store: Optional[str] = StoreOpt,
+    out: Path = typer.Option(Path("reports"), "--out", help="Output folder."),
+    jobs: int = typer.Option(2, "--jobs", help="Reports run at once."),
+) -> None:
+    """Run a schedule of reports; keep going past failures; exit non-zero if any failed."""
+    from . import reports
+
+    ok = reports.run_batch(schedule, store=store, out=out, jobs=jobs)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def bench(
+    sizes: str = typer.Option("1M,20M,100M", help="Order-line counts, comma separated."),
+    workdir: Path = typer.Option(Path("data/bench"), help="Where the benchmark worlds are written."),
+) -> None:
+    """Benchmark the trends metrics against the pandas way and a hand-written DuckDB query."""
+    from . import bench as bench_mod
+
+    bench_mod.main(sizes=sizes, workdir=workdir)
+
+
+def main() -> None:
+    """Entry point: run the app, print AnalysisError (and other failures) as one line."""
+    debug = "--debug" in sys.argv
+    try:
+        app(standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        import click
+
+        if debug:
+            raise
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        kind = "error" if isinstance(exc, AnalysisError) else f"error ({type(exc).__name__})"
+        typer.echo(f"sales-analysis: {kind}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", err=True)
+        sys.exit(2 if isinstance(exc, AnalysisError) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Report parameter models: one per report, declared once.
+
+``REPORTS`` maps a report name to its notebook and parameter model. ``analysis.reports``
+validates parameters with these models before any kernel starts; a test checks each
+notebook's ``parameters`` cell holds the same defaults.
+"""
+from __future__ import annotations
+
+from .base import ReportParams, ReportSpec, validate_params
+from .incentive_retention import IncentiveRetentionParams
+from .launch_review import LaunchReviewParams
+from .sales_trends import SalesTrendsParams
+
+REPORTS: dict[str, ReportSpec] = {
+    "sales_trends": ReportSpec("sales_trends", "notebooks/sales_trends.ipynb", SalesTrendsParams),
+    "launch_review": ReportSpec("launch_review", "notebooks/launch_review.ipynb", LaunchReviewParams),
+    "incentive_retention": ReportSpec(
+        "incentive_retention", "notebooks/incentive_retention.ipynb", IncentiveRetentionParams
+    ),
+}
+
+__all__ = [
+    "REPORTS", "ReportParams", "ReportSpec", "validate_params",
+    "SalesTrendsParams", "LaunchReviewParams", "IncentiveRetentionParams",
+]

@@ -1,0 +1,25 @@
+"""Parameters of the incentives vs retention report."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .base import ReportParams
+
+DEFAULT_FEATURES = ["team_bonus_share", "payout_delay_days", "promoted_last_12m", "training_hours", "bonus_per_month"]
+DEFAULT_CONTROLS = ["attainment", "region", "role"]
+
+
+class IncentiveRetentionParams(ReportParams):
+    """as_of: "YYYY-MM-DD", "today" or "" (the end of the data)."""
+
+    source: Literal["store", "snapshot"] = "store"
+    snapshot: str = ""
+    as_of: str = ""
+    cohort_start: str = ""
+    horizon_months: int = Field(12, ge=1, le=120)
+    tenure_unit: Literal["years", "months"] = "years"
+    features: list[str] = Field(default_factory=lambda: list(DEFAULT_FEATURES))
+    controls: list[str] = Field(default_factory=lambda: list(DEFAULT_CONTROLS))
+    min_group_size: int = Field(5, ge=1)

@@ -49,6 +49,12 @@ def resolve_store(store: str | os.PathLike | None = None) -> str:
         store = os.environ.get(ENV_VAR) or str(project_root() / DEFAULT_STORE)
     s = str(store)
     if "://" in s:
+        if s.split("://", 1)[0].lower() in ("spark", "pyspark") and "warehouse=" in s:
+            # a relative warehouse folder means the caller's folder, wherever the report runs
+            head, _, wh = s.partition("warehouse=")
+            wh, amp, tail = wh.partition("&")
+            if wh and not Path(wh).is_absolute():
+                s = head + "warehouse=" + str((Path.cwd() / wh).resolve()) + amp + tail
         return s
     p = Path(s)
     if not p.is_absolute():
@@ -87,12 +93,16 @@ def connect(store: str | os.PathLike | None = None, read_only: bool = False) -> 
                     "or load data with `sales-analysis ingest`."
                 )
             path.parent.mkdir(parents=True, exist_ok=True)
-            return ibis.duckdb.connect(str(path), read_only=read_only)
+            return ibis.duckdb.connect(str(path), read_only=read_only, **duckdb_config())
         scheme = loc.split("://", 1)[0].lower()
         if scheme in ("spark", "pyspark"):
             return _connect_spark(loc)
         if scheme == "postgres":
             loc = "postgresql" + loc[len("postgres"):]
+        if scheme == "duckdb":
+            path = loc.split("://", 1)[1]
+            if path.startswith("/") and not path.startswith("//"):
+                return ibis.duckdb.connect(path, read_only=read_only, **duckdb_config())
         return ibis.connect(loc)
     except StoreError:
         raise
@@ -100,18 +110,83 @@ def connect(store: str | os.PathLike | None = None, read_only: bool = False) -> 
         raise StoreError(f"Cannot open store {loc!r}: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
 
 
+def duckdb_config() -> dict[str, str]:
+    """DuckDB settings from the environment, passed to every DuckDB connection.
+
+    ``SALES_ANALYSIS_DUCKDB_MEMORY_LIMIT`` (e.g. ``4GB``) caps DuckDB's buffer pool (it spills to
+    disk beyond it); ``SALES_ANALYSIS_DUCKDB_THREADS`` sets its threads. Unset: DuckDB's own
+    defaults (80 % of RAM, one thread per core), which suit the default world.
+
+    Examples
+    --------
+    >>> isinstance(duckdb_config(), dict)
+    True
+    """
+    cfg: dict[str, str] = {}
+    mem = os.environ.get("SALES_ANALYSIS_DUCKDB_MEMORY_LIMIT")
+    if mem:
+        cfg["memory_limit"] = mem
+    threads = os.environ.get("SALES_ANALYSIS_DUCKDB_THREADS")
+    if threads:
+        cfg["threads"] = threads
+    return cfg
+
+
+def spark_location(loc: str) -> tuple[str, Path]:
+    """Split a Spark store URL into (Spark master, warehouse folder).
+
+    ``spark://local`` (or ``spark://local[N]``) runs Spark in local mode; ``spark://host:7077``
+    is a standalone cluster master. ``?warehouse=DIR`` names the folder of Parquet tables
+    (``DIR/<table>.parquet``, written by :mod:`analysis.engines`) that are registered as tables;
+    default ``$SALES_ANALYSIS_SPARK_WAREHOUSE`` or ``data/spark`` of the project.
+
+    Examples
+    --------
+    >>> spark_location("spark://local?warehouse=/srv/wh")
+    ('local[2]', PosixPath('/srv/wh'))
+    >>> spark_location("spark://node1:7077")[0]
+    'spark://node1:7077'
+    """
+    from urllib.parse import parse_qs
+
+    rest = loc.split("://", 1)[1]
+    host, _, query = rest.partition("?")
+    host = host.rstrip("/")
+    if host in ("", "local"):
+        master = "local[2]"
+    elif host.startswith("local"):
+        master = host
+    else:
+        master = "spark://" + host
+    opts = parse_qs(query)
+    wh = (opts.get("warehouse") or [os.environ.get("SALES_ANALYSIS_SPARK_WAREHOUSE", "")])[0]
+    warehouse = Path(wh) if wh else project_root() / "data" / "spark"
+    return master, warehouse.resolve()
+
+
 def _connect_spark(loc: str) -> Any:
+    """A Spark session (reused when one is running) with the warehouse's Parquet tables as views."""
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     from pyspark.sql import SparkSession
 
-    master = loc.split("://", 1)[1] or "local"
-    master = "local[2]" if master in ("local", "") else master
-    session = (
+    master, warehouse = spark_location(loc)
+    builder = (
         SparkSession.builder.master(master)
         .appName("sales-analysis")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
-        .getOrCreate()
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
     )
+    if master.startswith("local"):
+        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    if warehouse.is_dir():
+        for f in sorted(warehouse.glob("*.parquet")):
+            session.read.parquet(str(f)).createOrReplaceTempView(f.name[: -len(".parquet")])
     return ibis.pyspark.connect(session)
 
 

@@ -1,9 +1,23 @@
-"""Base parameter model shared by the reports."""
+"""Base parameter model shared by the reports, and the parsing of parameter values.
+
+Values given as text (``-p name=value``, a YAML file, a schedule) are typed by the model
+field's annotation: a ``str`` field keeps the text as written ("01234" stays "01234", where
+papermill's ``-p`` would make it 1234); other fields read the text as YAML (``12``, ``true``,
+``[a, b]``, ``{region: [市区]}``). Relative values: ``"today"`` in a str field becomes today's
+date (YYYY-MM-DD) before validation; month ``"last"``/``"current"`` are resolved by the report
+against its data.
+"""
 from __future__ import annotations
 
+import datetime as dt
+import os
+import types
+import typing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import ParameterError
@@ -48,7 +62,8 @@ def validate_params(model: type[ReportParams], values: dict[str, Any], where: st
             given = err.get("input")
             if err.get("type") == "extra_forbidden":
                 allowed = ", ".join(sorted(model.model_fields))
-                msgs.append(f"'{name}' is not a parameter of {where}; allowed: {allowed}.")
+                shown = f"'{name}'" if name.isidentifier() else repr(name)  # a crafted name stays one line
+                msgs.append(f"{shown} is not a parameter of {where}; allowed: {allowed}.")
             else:
                 msgs.append(
                     f"The '{name}' parameter of {where} {_describe(err)}. Got {given!r} instead."
@@ -62,3 +77,120 @@ def _describe(err: dict) -> str:
     if "expected" in ctx:
         return f"must be {ctx['expected']}"
     return "must satisfy: " + msg[0].lower() + msg[1:]
+
+
+# --------------------------------------------------------------------------- typing text values
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or (hasattr(types, "UnionType") and origin is types.UnionType):
+        out = []
+        for a in typing.get_args(annotation):
+            out.extend(_flatten(a))
+        return out
+    if origin is typing.Annotated:
+        return _flatten(typing.get_args(annotation)[0])
+    return [annotation]
+
+
+def _accepts(annotation: Any) -> tuple[bool, bool, bool]:
+    """(accepts a plain string, accepts None, accepts only strings among scalars)."""
+    parts = _flatten(annotation)
+    str_ok = any(p is str or (typing.get_origin(p) is Literal and all(isinstance(a, str) for a in typing.get_args(p)))
+                 for p in parts)
+    none_ok = any(p is type(None) for p in parts)
+    scalar_others = [p for p in parts if p not in (str, type(None)) and typing.get_origin(p) not in (Literal, list, dict, tuple, set)
+                     and p not in (list, dict)]
+    return str_ok, none_ok, not scalar_others
+
+
+def coerce_text_value(annotation: Any, raw: str) -> Any:
+    """Type one text value by a field annotation.
+
+    Examples
+    --------
+    >>> coerce_text_value(str, "01234")
+    '01234'
+    >>> coerce_text_value(int, "12")
+    12
+    >>> coerce_text_value(dict[str, list[str]], "{region: [市区]}")
+    {'region': ['市区']}
+    >>> coerce_text_value(str | list[str], "[S001, S002]")
+    ['S001', 'S002']
+    """
+    str_ok, none_ok, only_str = _accepts(annotation)
+    if none_ok and raw.strip() in ("null", "~", "None"):
+        return None
+    if str_ok and only_str:
+        stripped = raw.strip()
+        if not (stripped.startswith("[") or stripped.startswith("{")) or _parts_are_str_only(annotation):
+            return raw
+    try:
+        parsed = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
+    if str_ok and not isinstance(parsed, (list, dict)):
+        return raw
+    if parsed is None and not none_ok:
+        return raw
+    return parsed
+
+
+def _parts_are_str_only(annotation: Any) -> bool:
+    return all(p is str or p is type(None) or typing.get_origin(p) is Literal for p in _flatten(annotation))
+
+
+def coerce_loaded_value(annotation: Any, value: Any) -> Any:
+    """Type a value read with ``yaml.BaseLoader`` (every scalar a string) by a field annotation.
+
+    Top-level scalars follow :func:`coerce_text_value`; inside lists and mappings strings stay
+    strings and pydantic converts them where the model asks for numbers.
+
+    Examples
+    --------
+    >>> coerce_loaded_value(str, "01234"), coerce_loaded_value(int, "7")
+    ('01234', 7)
+    """
+    if isinstance(value, str):
+        return coerce_text_value(annotation, value)
+    return value
+
+
+def load_param_file(model: type[ReportParams], path: str | os.PathLike, where: str = "") -> dict[str, Any]:
+    """Read a YAML mapping of parameters, typing the values by ``model`` (see module doc)."""
+    where = where or model.__name__
+    p = Path(path)
+    try:
+        raw = yaml.load(p.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParameterError(f"Cannot read the parameter file {p}: {str(exc).splitlines()[0]}") from None
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ParameterError(f"The parameter file of {where} must hold a YAML mapping. Got {type(raw).__name__} instead.")
+    return {
+        k: (coerce_loaded_value(model.model_fields[k].annotation, v) if k in model.model_fields else v)
+        for k, v in raw.items()
+    }
+
+
+def resolve_relative(model: type[ReportParams], values: dict[str, Any], today: dt.date | None = None) -> dict[str, Any]:
+    """Replace calendar-relative values: ``"today"`` in a str field → today's date (YYYY-MM-DD).
+
+    Month ``"last"``/``"current"`` are left for the report, which resolves them against its data.
+
+    Examples
+    --------
+    >>> from analysis.params import IncentiveRetentionParams
+    >>> resolve_relative(IncentiveRetentionParams, {"as_of": "today"}, dt.date(2026, 11, 27))
+    {'as_of': '2026-11-27'}
+    """
+    today = today or dt.date.today()
+    out = dict(values)
+    for k, v in values.items():
+        if k in model.model_fields and isinstance(v, str) and v.strip().lower() == "today":
+            str_ok, _, _ = _accepts(model.model_fields[k].annotation)
+            if str_ok:
+                out[k] = today.isoformat()
+    return out

@@ -1,0 +1,166 @@
+"""Built-in header and value aliases used by :mod:`analysis.ingest`.
+
+Exports from sales systems carry Chinese headers (订单日期, 客户编码, 卷烟规格, 数量(条),
+金额(元) …) and Chinese category values (城镇/农村, 大户/中户/小户 …). This module maps them to
+the canonical names of :mod:`analysis.contracts`. Headers are compared after
+:func:`header_key` (NFKC, trimmed, lower case, inner spaces removed), so ``数量（条）`` and
+``数量(条)`` or ``Order_Date`` and ``order_date`` are the same header.
+
+Some headers mean different columns in different tables: 卷烟规格 names the product of an
+order line (``sku_id`` in orders/feedback) but is the product's name in the products table
+(``sku_name``, next to 卷烟编码 → ``sku_id``). Table-specific aliases override the common ones.
+
+Examples
+--------
+>>> canonical_header("orders", "数量（条）")
+'qty'
+>>> canonical_header("products", "卷烟规格")
+'sku_name'
+>>> canonical_value("area_type", "农村")
+'rural'
+"""
+from __future__ import annotations
+
+import unicodedata
+
+# Common aliases, canonical name -> headers in priority order (earlier wins when a file has
+# several headers for one column; the others are treated as extra columns).
+COMMON: dict[str, tuple[str, ...]] = {
+    "order_id": ("订单编号", "订单号", "订单id", "单据编号", "单号"),
+    "line_no": ("行号", "明细行号", "序号"),
+    "order_date": ("订单日期", "订货日期", "下单日期", "销售日期", "日期"),
+    "customer_id": ("客户编码", "客户编号", "客户代码", "零售户编码", "零售客户编码", "客户id", "许可证号"),
+    "sku_id": ("卷烟编码", "商品编码", "规格编码", "产品编码", "卷烟代码", "卷烟规格", "规格", "商品"),
+    "rep_id": ("客户经理编码", "客户经理编号", "员工编号", "工号", "人员编码", "客户经理"),
+    "region": ("区域", "地区", "市场部", "片区", "所属区域"),
+    "brand": ("品牌", "卷烟品牌"),
+    "price_class": ("价类", "价格类别", "价位段", "档位类别"),
+    "channel": ("渠道", "业态", "销售渠道"),
+    "qty": ("数量(条)", "数量", "销量(条)", "销量", "订购量(条)", "订购量", "订货量(条)", "订货量"),
+    "amount": ("金额(元)", "金额", "销售额(元)", "销售额", "订购金额(元)", "订购金额", "销售金额(元)", "销售金额"),
+    "is_return": ("是否退货", "退货", "退货标志", "退货标识"),
+    "name": ("名称", "姓名", "客户名称"),
+    "area_type": ("城乡", "城乡类型", "市场类型", "城乡属性"),
+    "size_class": ("客户档位", "客户规模", "档位", "规模"),
+    "opened_on": ("开户日期", "建档日期", "开业日期"),
+    "sku_name": ("卷烟名称", "商品名称", "规格名称", "产品名称"),
+    "unit_price": ("单价(元/条)", "单价", "批发价(元/条)", "批发价", "价格"),
+    "pack_unit": ("包装单位", "计量单位", "单位"),
+    "launch_date": ("上市日期", "投放日期"),
+    "hire_date": ("入职日期", "入职时间", "聘用日期"),
+    "role": ("岗位", "职务", "角色"),
+    "manager_id": ("上级编码", "上级工号", "直属上级"),
+    "exit_date": ("离职日期", "离职时间"),
+    "exit_reason": ("离职原因", "离职类型"),
+    "period": ("月份", "期间", "年月", "考核月份"),
+    "level": ("层级", "级别", "分解层级"),
+    "key": ("对象", "对象编码", "分解对象"),
+    "measure": ("指标", "口径", "计量口径"),
+    "value": ("目标值", "目标", "任务量", "任务"),
+    "visit_date": ("拜访日期", "走访日期", "服务日期"),
+    "kind": ("拜访类型", "服务类型", "类型"),
+    "effective": ("是否有效", "有效", "有效指导"),
+    "response_date": ("反馈日期", "评价日期", "调查日期"),
+    "rating": ("评分", "打分", "满意度评分"),
+    "repurchase_intent": ("复购意愿", "是否复购", "再次购买意愿"),
+    "comment": ("评价", "意见", "评价内容", "消费者意见", "备注"),
+    "base_pay": ("基本工资", "底薪", "基础工资"),
+    "individual_bonus": ("个人奖金", "个人绩效", "个人提成"),
+    "team_bonus": ("团队奖金", "团队绩效", "团队提成"),
+    "due_date": ("应发日期", "应兑现日期"),
+    "paid_date": ("实发日期", "兑现日期", "发放日期"),
+    "training_hours": ("培训时长", "培训学时", "培训小时"),
+    "promoted": ("是否晋升", "晋升"),
+    "award": ("是否获奖", "获奖", "竞赛获奖"),
+    "person_id": ("人员编号", "员工编号", "工号", "员工id"),
+    "tenure": ("司龄", "工龄", "在职时长"),
+    "left": ("是否离职", "离职", "已离职"),
+}
+
+# Table-specific aliases: these override COMMON for the listed canonical names.
+BY_TABLE: dict[str, dict[str, tuple[str, ...]]] = {
+    "products": {
+        "sku_id": ("卷烟编码", "商品编码", "规格编码", "产品编码", "卷烟代码"),
+        "sku_name": ("卷烟规格", "规格", "卷烟名称", "商品名称", "规格名称", "产品名称"),
+        "name": (),
+    },
+    "customers": {"name": ("客户名称", "名称", "零售户名称", "店名")},
+    "reps": {
+        "rep_id": ("客户经理编码", "客户经理编号", "员工编号", "工号", "人员编码"),
+        "name": ("姓名", "客户经理", "名称"),
+    },
+    "targets": {"value": ("目标值", "目标", "任务量", "任务", "数值")},
+}
+
+# Category values: column -> {alias (compared after header_key) -> canonical value}.
+VALUES: dict[str, dict[str, str]] = {
+    "area_type": {"城镇": "urban", "城市": "urban", "城区": "urban", "市区": "urban", "城": "urban",
+                  "农村": "rural", "乡村": "rural", "乡镇": "rural", "农": "rural"},
+    "size_class": {"大户": "large", "大": "large", "中户": "medium", "中": "medium",
+                   "小户": "small", "小": "small"},
+    "exit_reason": {"主动离职": "voluntary", "主动": "voluntary", "辞职": "voluntary",
+                    "被动离职": "involuntary", "被动": "involuntary", "辞退": "involuntary"},
+    "kind": {"拜访": "visit", "走访": "visit", "指导": "guidance", "经营指导": "guidance"},
+    "level": {"公司": "company", "全市": "company", "区域": "region", "客户经理": "rep",
+              "品牌": "brand", "价类": "price_class", "规格": "sku"},
+    "measure": {"金额": "amount", "销售额": "amount", "数量": "qty", "销量": "qty"},
+}
+
+TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0", "是", "真", "对", "有", "√", "退货"})
+FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0", "否", "假", "错", "无", "×", "正常"})
+
+
+def header_key(text: object) -> str:
+    """Comparable form of a header: NFKC, trimmed, lower case, no inner spaces.
+
+    Examples
+    --------
+    >>> header_key(" 金额（元） ")
+    '金额(元)'
+    """
+    s = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    return "".join(s.split())
+
+
+def aliases_for(table: str) -> dict[str, tuple[str, ...]]:
+    """Canonical name -> alias headers for ``table`` (common aliases with table overrides)."""
+    out = dict(COMMON)
+    out.update(BY_TABLE.get(table, {}))
+    return out
+
+
+def canonical_header(table: str, header: object, names: list[str] | None = None) -> str | None:
+    """The canonical column a header stands for in ``table`` (None when unknown).
+
+    ``names`` limits the answer to those canonical names (default: the table's contract).
+    """
+    from .contracts import spec
+
+    allowed = names if names is not None else spec(table).names
+    k = header_key(header)
+    for name in allowed:
+        if k == header_key(name):
+            return name
+    for name, alist in aliases_for(table).items():
+        if name in allowed and k in {header_key(a) for a in alist}:
+            return name
+    return None
+
+
+def header_priority(table: str, canonical: str, header: object) -> int:
+    """Rank of ``header`` among the headers meaning ``canonical`` (0 = the canonical name)."""
+    k = header_key(header)
+    if k == header_key(canonical):
+        return 0
+    alist = [header_key(a) for a in aliases_for(table).get(canonical, ())]
+    return alist.index(k) + 1 if k in alist else len(alist) + 1
+
+
+def canonical_value(column: str, value: str) -> str:
+    """Map a category value to its canonical spelling (unchanged when unknown).
+
+    English values are compared case-insensitively.
+    """
+    k = header_key(value)
+    table = VALUES.get(column, {})
+    return table.get(k, k)

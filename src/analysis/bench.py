@@ -1,0 +1,390 @@
+"""Benchmark: the trends metrics against the pandas way and a hand-written DuckDB query.
+
+``sales-analysis bench --sizes 1M,20M,100M --workdir data/bench`` builds (or reuses) the demo
+world at each size in ``<workdir>/<size>/`` (``warehouse.duckdb`` + ``orders.parquet``), then
+runs three variants, each in its own subprocess so that its wall time and peak memory
+(``ru_maxrss`` of that process) are its own:
+
+``project``
+    the trends metrics through :mod:`analysis.trends` (Ibis on the DuckDB store, read-only);
+``pandas``
+    the way an analyst does it without this project: ``pandas.read_parquet`` of the order
+    lines (the columns needed), then ``groupby``; run under an address-space cap
+    (``resource.RLIMIT_AS``, default 16 GB) and a timeout, so that it fails rather than
+    take the machine down;
+``floor``
+    the same aggregates as one hand-written DuckDB SQL query on the same store.
+
+All three compute the same aggregates (:data:`AGGREGATES`); their results are compared
+(floats to 1e-9 relative) and the table says whether they agree. Times are for the work
+(open + query + results in pandas), after imports; memory is the process's peak RSS.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+GB = 1024**3
+SEED = 42
+# Order lines of the demo world per unit of ``scale`` (measured on the demo, see world()).
+LINES_PER_SCALE = 1_000_000
+PANDAS_CAP_GB = 16.0
+TIMEOUT_S = 1800
+
+
+# --------------------------------------------------------------------------- sizes and worlds
+
+
+def parse_sizes(sizes: str) -> list[int]:
+    """``"1M,20M,100M"`` → ``[1_000_000, 20_000_000, 100_000_000]`` (also ``k`` and plain ints).
+
+    Examples
+    --------
+    >>> parse_sizes("500k, 2M")
+    [500000, 2000000]
+    """
+    from .errors import ParameterError
+
+    out = []
+    for part in str(sizes).split(","):
+        p = part.strip().upper().replace("_", "")
+        if not p:
+            continue
+        mult = {"K": 1_000, "M": 1_000_000, "G": 1_000_000_000}.get(p[-1], 1)
+        num = p[:-1] if p[-1] in "KMG" else p
+        try:
+            n = int(float(num) * mult)
+        except ValueError:
+            n = 0
+        if n <= 0:
+            raise ParameterError(
+                f"The 'sizes' parameter of bench must be order-line counts like 1M,20M. Got {part!r} instead."
+            )
+        out.append(n)
+    if not out:
+        raise ParameterError(f"The 'sizes' parameter of bench must name at least one size. Got {sizes!r} instead.")
+    return out
+
+
+def label(n: int) -> str:
+    """Short label of a size: 1000000 → '1M'."""
+    for unit, div in (("G", 1_000_000_000), ("M", 1_000_000), ("k", 1_000)):
+        if n >= div and n % div == 0:
+            return f"{n // div}{unit}"
+    return str(n)
+
+
+def world(n: int, workdir: Path) -> tuple[Path, dict]:
+    """The benchmark world of ``n`` order lines in ``workdir/<label>``, built once (cached)."""
+    d = Path(workdir) / label(n)
+    info_path = d / "world.json"
+    if info_path.exists():
+        info = json.loads(info_path.read_text())
+        if info.get("requested_lines") == n and (d / "orders.parquet").exists():
+            return d, info
+    d.mkdir(parents=True, exist_ok=True)
+    scale = n / LINES_PER_SCALE
+    print(f"[bench] building the demo world at scale {scale:g} in {d} …", flush=True)
+    res = _run_child(["build", str(d), repr(scale)], cap_gb=None, timeout=4 * 3600)
+    if res["status"] != "ok":
+        raise RuntimeError(f"building the world for {label(n)} failed: {res.get('error')}")
+    info = json.loads(info_path.read_text())
+    info.update(requested_lines=n, build_seconds=res["wall_s"], build_peak_gb=res["peak_gb"])
+    info_path.write_text(json.dumps(info, indent=1))
+    return d, info
+
+
+def _build_child(d: Path, scale: float) -> None:
+    import duckdb
+
+    from . import demo
+
+    store_path = d / "warehouse.duckdb"
+    for stale in (store_path, d / "orders.parquet", d / "world.json"):
+        stale.unlink(missing_ok=True)
+    demo.build(store=str(store_path), seed=SEED, scale=scale, truth_path=d / "demo_truth.json")
+    con = duckdb.connect(str(store_path), read_only=True)
+    tmp = d / "orders.parquet.tmp"
+    con.execute(f"COPY orders TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)")
+    tmp.replace(d / "orders.parquet")
+    lines = con.execute("SELECT count(*) FROM orders").fetchone()[0]
+    con.close()
+    info = {
+        "scale": scale,
+        "seed": SEED,
+        "lines": int(lines),
+        "duckdb_bytes": store_path.stat().st_size,
+        "parquet_bytes": (d / "orders.parquet").stat().st_size,
+    }
+    (d / "world.json").write_text(json.dumps(info, indent=1))
+
+
+# --------------------------------------------------------------------------- the aggregates
+
+# The aggregates of the trends report that touch the order lines, each defined three ways
+# below. (Everything else the report computes works on these small results.)
+AGGREGATES = ("monthly", "by_region", "by_price_class", "by_rep")
+
+
+def _project(d: Path) -> dict[str, Any]:
+    from . import store, trends
+
+    con = store.connect(str(d / "warehouse.duckdb"), read_only=True)
+    out = trends.bench_aggregates(con)
+    con.disconnect()
+    return out
+
+
+def _pandas(d: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    cols = ["order_date", "region", "price_class", "rep_id", "qty", "amount"]
+    df = pd.read_parquet(d / "orders.parquet", columns=cols)
+    df["month"] = pd.to_datetime(df["order_date"]).dt.to_period("M").dt.to_timestamp()
+    out = {}
+    for name, keys in (("monthly", ["month"]), ("by_region", ["month", "region"]),
+                       ("by_price_class", ["month", "price_class"]), ("by_rep", ["month", "rep_id"])):
+        g = df.groupby(keys, dropna=False, sort=False)
+        out[name] = g.agg(amount=("amount", "sum"), qty=("qty", "sum"), lines=("amount", "size")).reset_index()
+    return out
+
+
+FLOOR_SQL = """
+WITH m AS (
+  SELECT date_trunc('month', order_date) AS month, region, price_class, rep_id,
+         sum(amount) AS amount, sum(qty) AS qty, count(*) AS lines
+  FROM orders
+  GROUP BY GROUPING SETS ((1), (1, region), (1, price_class), (1, rep_id))
+)
+SELECT * FROM m
+"""
+
+
+def _floor(d: Path) -> dict[str, Any]:
+    import duckdb
+
+    con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
+    df = con.execute(FLOOR_SQL).df()
+    con.close()
+    # split the grouping sets back into the four results
+    out = {}
+    for name, key in (("monthly", None), ("by_region", "region"), ("by_price_class", "price_class"), ("by_rep", "rep_id")):
+        others = [c for c in ("region", "price_class", "rep_id") if c != key]
+        mask = df[others].isna().all(axis=1)
+        if key is None:
+            mask &= df[["region", "price_class", "rep_id"]].isna().all(axis=1)
+        else:
+            mask &= df[key].notna()
+        cols = ["month"] + ([key] if key else []) + ["amount", "qty", "lines"]
+        out[name] = df.loc[mask, cols].reset_index(drop=True)
+    return out
+
+
+VARIANTS: dict[str, Callable[[Path], dict[str, Any]]] = {"project": _project, "pandas": _pandas, "floor": _floor}
+
+
+# --------------------------------------------------------------------------- subprocesses
+
+
+def _run_child(args: list[str], cap_gb: float | None, timeout: float) -> dict[str, Any]:
+    """Run ``python -m analysis.bench <args>``; wall time, peak RSS and the child's own JSON."""
+    out_json = Path(args[1]) / f".result-{os.getpid()}-{time.time_ns()}.json"
+
+    def limit() -> None:
+        if cap_gb:
+            cap = int(cap_gb * GB)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    t0 = time.perf_counter()
+    p = subprocess.Popen(
+        [sys.executable, "-m", "analysis.bench", *args, str(out_json)],
+        preexec_fn=limit, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    status, ru = None, None
+    while True:
+        pid, st, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            status = st
+            break
+        if time.perf_counter() - t0 > timeout:
+            p.kill()
+            _, status, ru = os.wait4(p.pid, 0)
+            break
+        time.sleep(0.05)
+    wall = time.perf_counter() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    stdout, stderr = p.stdout.read(), p.stderr.read()
+    p.stdout.close()
+    p.stderr.close()
+    res: dict[str, Any] = {"wall_s": wall, "peak_gb": ru.ru_maxrss * 1024 / GB}
+    if out_json.exists():
+        res.update(json.loads(out_json.read_text()))
+        out_json.unlink()
+    if wall > timeout:
+        res.update(status="timeout", error=f"stopped after {timeout:.0f} s")
+    elif p.returncode != 0 or res.get("status") != "ok":
+        err = res.get("error") or (stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
+        oom = "MemoryError" in err or "bad_alloc" in err or "Cannot allocate" in err or p.returncode in (-9, 137)
+        res.update(status="oom" if oom and cap_gb else "failed", error=err)
+    return res
+
+
+def _child(argv: list[str]) -> None:
+    kind, d, *rest = argv
+    out_json = Path(rest[-1])
+    result: dict[str, Any] = {"status": "ok"}
+    try:
+        if kind == "build":
+            _build_child(Path(d), float(rest[0]))
+        else:
+            variant = rest[0]
+            if variant == "project":  # imports outside the timed part, as for the others
+                from . import store, trends  # noqa: F401
+            else:
+                import duckdb  # noqa: F401
+                import pandas  # noqa: F401
+            t0 = time.perf_counter()
+            frames = VARIANTS[variant](Path(d))
+            result["work_s"] = time.perf_counter() - t0
+            res_dir = Path(d) / "results"
+            res_dir.mkdir(exist_ok=True)
+            for name, df in frames.items():
+                df.to_parquet(res_dir / f"{variant}-{name}.parquet")
+    except MemoryError:
+        result = {"status": "oom", "error": "MemoryError"}
+    except Exception as exc:  # noqa: BLE001
+        result = {"status": "failed", "error": f"{type(exc).__name__}: {exc}".splitlines()[0]}
+    result["child_peak_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GB
+    out_json.write_text(json.dumps(result))
+
+
+# --------------------------------------------------------------------------- comparison and report
+
+
+def _agree(d: Path, a: str, b: str) -> str:
+    """'yes' when variants a and b gave the same aggregates (sorted rows, floats to 1e-9)."""
+    import numpy as np
+    import pandas as pd
+
+    for name in AGGREGATES:
+        fa, fb = d / "results" / f"{a}-{name}.parquet", d / "results" / f"{b}-{name}.parquet"
+        if not (fa.exists() and fb.exists()):
+            return "n/a"
+        x, y = pd.read_parquet(fa), pd.read_parquet(fb)
+        keys = [c for c in x.columns if c not in ("amount", "qty", "lines")]
+        if sorted(x.columns) != sorted(y.columns) or len(x) != len(y):
+            return f"no ({name}: shape)"
+        for f in (x, y):
+            f["month"] = pd.to_datetime(f["month"]).dt.tz_localize(None) if "month" in f else None
+        x = x.sort_values(keys, na_position="first").reset_index(drop=True)
+        y = y.sort_values(keys, na_position="first").reset_index(drop=True)[x.columns]
+        for k in keys:
+            if not (x[k].fillna("∅").astype(str) == y[k].fillna("∅").astype(str)).all():
+                return f"no ({name}: {k})"
+        for c in ("amount", "qty", "lines"):
+            if not np.allclose(x[c].astype(float), y[c].astype(float), rtol=1e-9, atol=1e-6, equal_nan=True):
+                return f"no ({name}: {c})"
+    return "yes"
+
+
+def machine() -> str:
+    """'N cores, X GB, CPU model, OS' of this machine."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB
+    return f"{os.cpu_count()} cores, {mem:.1f} GB RAM, {model}, {platform.system()} {platform.release()}"
+
+
+def _fmt_res(r: dict) -> tuple[str, str]:
+    if r["status"] != "ok":
+        if r["status"] == "oom":
+            return f"out of memory at {r.get('cap_gb', PANDAS_CAP_GB):g} GB", f"≥{r['peak_gb']:.2f}"
+        return r["status"] + ": " + str(r.get("error", ""))[:60], f"{r['peak_gb']:.2f}"
+    return f"{r['work_s']:.2f}", f"{r['peak_gb']:.2f}"
+
+
+def main(sizes: str = "1M,20M,100M", workdir: Path = Path("data/bench"), variants: str = "project,pandas,floor",
+         pandas_cap_gb: float = PANDAS_CAP_GB, repeat: int = 0, timeout: float = TIMEOUT_S) -> list[dict]:
+    """Build or reuse the worlds, run the variants, print the table; return the rows.
+
+    ``repeat`` runs per variant (the best time is kept; peak memory is the largest); 0 means
+    2 up to 20M lines, 1 above.
+    """
+    workdir = Path(workdir).resolve()
+    names = [v.strip() for v in variants.split(",") if v.strip()]
+    rows = []
+    print(f"machine: {machine()}", flush=True)
+    for n in parse_sizes(sizes):
+        d, info = world(n, workdir)
+        reps = repeat or (2 if n <= 20_000_000 else 1)
+        res: dict[str, dict] = {}
+        for v in names:
+            best: dict | None = None
+            for _ in range(reps):
+                cap = pandas_cap_gb if v == "pandas" else None
+                r = _run_child(["run", str(d), v], cap_gb=cap, timeout=timeout)
+                r["cap_gb"] = cap
+                if best is None or (r["status"] == "ok" and (best["status"] != "ok" or r["work_s"] < best["work_s"])):
+                    peak = max(best["peak_gb"], r["peak_gb"]) if best else r["peak_gb"]
+                    best = dict(r, peak_gb=peak)
+                else:
+                    best["peak_gb"] = max(best["peak_gb"], r["peak_gb"])
+                if r["status"] != "ok":
+                    break
+            res[v] = best
+            print(f"[bench] {label(n)} {v}: {_fmt_res(best)[0]} s, peak {_fmt_res(best)[1]} GB", flush=True)
+        row = {"size": label(n), "lines": info["lines"], "results": res}
+        if "project" in res and "floor" in res:
+            row["project_vs_floor_agree"] = _agree(d, "project", "floor")
+        if "pandas" in res and "floor" in res:
+            row["pandas_vs_floor_agree"] = _agree(d, "pandas", "floor")
+        rows.append(row)
+    _print_table(rows)
+    (workdir / "results.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1, default=str))
+    return rows
+
+
+def _ratio(a: dict | None, b: dict | None, key: str) -> str:
+    if not a or not b or a["status"] != "ok" or b["status"] != "ok":
+        return "—"
+    return f"{a[key] / b[key]:.1f}×" if key == "peak_gb" or a[key] / b[key] >= 10 else f"{a[key] / b[key]:.2f}×"
+
+
+def _print_table(rows: list[dict]) -> None:
+    head = ("lines", "project s", "project GB", "pandas s", "pandas GB", "floor s", "floor GB",
+            "pandas/project time", "pandas/project mem", "project/floor time", "same results")
+    table = [head]
+    for r in rows:
+        res = r["results"]
+        cells = [f"{r['lines']:,}"]
+        for v in ("project", "pandas", "floor"):
+            cells += list(_fmt_res(res[v])) if v in res else ["—", "—"]
+        cells += [_ratio(res.get("pandas"), res.get("project"), "work_s"),
+                  _ratio(res.get("pandas"), res.get("project"), "peak_gb"),
+                  _ratio(res.get("project"), res.get("floor"), "work_s"),
+                  "/".join(x for x in (r.get("project_vs_floor_agree"), r.get("pandas_vs_floor_agree")) if x) or "—"]
+        table.append(tuple(cells))
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
+    print()
+    for i, row in enumerate(table):
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print()
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1:])

@@ -1,0 +1,178 @@
+"""Charts of the incentive_retention report: KM curves with an at-risk table, a
+correlation heatmap, dose–response of an incentive, and a hazard-ratio forest plot.
+
+Charts take small result frames/objects and return a matplotlib Figure; they never query.
+Privacy: a curve stops where fewer than ``min_group_size`` people remain at risk, and
+at-risk counts below it are shown as "<k".
+
+Examples
+--------
+>>> fig = km_curves(retention.km_by_feature(data, "team_bonus_share"))  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..glossary import label
+
+
+def _tier_label(t: str, lang: str) -> str:
+    zh = {"yes": "是", "no": "否", "low": "低", "mid": "中", "high": "高", "all": "全体",
+          "0-3 days": "0–3天", "4-7 days": "4–7天", "> 7 days": ">7天"}
+    return zh.get(t, t) if lang == "zh" else t
+
+
+def km_curves(result: Any, lang: str = "zh", title: str | None = None, max_time: float | None = None,
+              tick_step: float = 12.0) -> Any:
+    """Kaplan–Meier curves (one per tier) with CI bands and an at-risk table below.
+
+    Parameters
+    ----------
+    result : analysis.retention.CurvesResult
+    lang : {"zh", "en"}
+    max_time : float, optional
+        Last tenure (months) shown; default the last time any curve still has enough people.
+    tick_step : float
+        Spacing (months) of the at-risk table columns.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    k = int(result.min_group_size)
+    curves = result.curves
+    ends = {}
+    for name, km in curves.items():
+        tab = km.table
+        ok = tab["n_at_risk"] >= k
+        ends[name] = float(tab.loc[ok, "time"].max()) if ok.any() else 0.0
+    tmax = max_time or (max(ends.values()) if ends else 12.0)
+    ticks = np.arange(0, tmax + 1e-9, tick_step)
+    fig, (ax, axt) = plt.subplots(2, 1, figsize=(8, 4.8 + 0.25 * len(curves)),
+                                  gridspec_kw={"height_ratios": [4, 0.6 + 0.3 * len(curves)]})
+    for i, (name, km) in enumerate(curves.items()):
+        tab = km.table[km.table["time"] <= ends[name]]
+        x = np.concatenate([[0.0], tab["time"].to_numpy()])
+        y = np.concatenate([[1.0], tab["survival"].to_numpy()])
+        lo = np.concatenate([[1.0], tab["lo"].to_numpy()])
+        hi = np.concatenate([[1.0], tab["hi"].to_numpy()])
+        line, = ax.step(x, y, where="post", label=_tier_label(str(name), lang), lw=1.8)
+        ax.fill_between(x, lo, hi, step="post", alpha=0.15, color=line.get_color())
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, tmax)
+    ax.set_xticks(ticks)
+    ax.set_ylabel(label("retention", lang))
+    ax.set_xlabel(f"{label('tenure', lang)} ({'月' if lang == 'zh' else 'months'})")
+    if title:
+        ax.set_title(title)
+    if len(curves) > 1:
+        ax.legend(loc="lower left", fontsize=9)
+    # at-risk table
+    axt.axis("off")
+    names = list(curves)
+    cells = []
+    for name in names:
+        n = curves[name].at_risk_at(ticks)
+        cells.append([str(int(v)) if v >= k else f"<{k}" for v in n])
+    tbl = axt.table(cellText=cells, rowLabels=[_tier_label(str(n), lang) for n in names],
+                    colLabels=[f"{t:g}" for t in ticks], loc="center", cellLoc="center")
+    tbl.auto_set_font_size(False)
+    tbl.set_fontsize(8)
+    axt.set_title(label("at_risk", lang), fontsize=9, loc="left")
+    fig.tight_layout()
+    return fig
+
+
+def correlation_heatmap(matrix: pd.DataFrame, lang: str = "zh", title: str | None = None) -> Any:
+    """Heatmap of a (Spearman) correlation matrix, labels translated.
+
+    Examples
+    --------
+    >>> fig = correlation_heatmap(pd.DataFrame([[1, .2], [.2, 1]], index=list("ab"), columns=list("ab")))
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    names = [_feature_label(c, lang) for c in matrix.columns]
+    m = matrix.copy()
+    m.index, m.columns = names, names
+    fig, ax = plt.subplots(figsize=(7, 5.5))
+    sns.heatmap(m, vmin=-1, vmax=1, center=0, cmap="RdBu_r", annot=True, fmt=".2f", ax=ax,
+                annot_kws={"size": 8}, cbar_kws={"shrink": 0.8})
+    ax.tick_params(axis="x", rotation=45, labelsize=8)
+    ax.tick_params(axis="y", rotation=0, labelsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def _feature_label(name: str, lang: str) -> str:
+    if name == "left_within_horizon":
+        return "期内离职" if lang == "zh" else "Left within horizon"
+    return label(name, lang)
+
+
+def dose_response(result: Any, lang: str = "zh", title: str | None = None) -> Any:
+    """Monthly exit rate by band with 95 % CIs (suppressed bands are left out).
+
+    Parameters
+    ----------
+    result : analysis.retention.DoseResult
+    """
+    import matplotlib.pyplot as plt
+
+    t = result.table.dropna(subset=["exit_rate"])
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    x = np.arange(len(t))
+    y = t["exit_rate"].astype(float).to_numpy()
+    lo = t["lo"].astype(float).to_numpy()
+    hi = t["hi"].astype(float).to_numpy()
+    ax.errorbar(x, y * 100, yerr=[(y - lo) * 100, (hi - y) * 100], fmt="o-", capsize=4, lw=1.5)
+    ax.set_xticks(x)
+    ax.set_xticklabels([str(b) for b in t["band"]])
+    ax.set_xlabel(_feature_label(result.feature, lang))
+    ax.set_ylabel(f"{label('exit_rate', lang)} (%)")
+    ax.set_ylim(bottom=0)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def hazard_ratio_forest(side_by_side: pd.DataFrame, terms: Sequence[str], lang: str = "zh",
+                        title: str | None = None) -> Any:
+    """Raw vs adjusted hazard ratios per one standard deviation (log scale), with 95 % CIs.
+
+    ``side_by_side`` needs ``term``, ``adj_hr_sd``, ``adj_lo_sd``, ``adj_hi_sd`` and optionally
+    ``raw_hr_sd``, ``raw_lo_sd``, ``raw_hi_sd``.
+    """
+    import matplotlib.pyplot as plt
+
+    t = side_by_side[side_by_side["term"].isin(terms)].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(t) + 1.5))
+    ys = np.arange(len(t))[::-1]
+    for kind, off, marker in (("raw", 0.15, "s"), ("adj", -0.15, "o")):
+        col = f"{kind}_hr_sd"
+        if col not in t.columns:
+            continue
+        hr = t[col].astype(float).to_numpy()
+        lo = t[f"{kind}_lo_sd"].astype(float).to_numpy()
+        hi = t[f"{kind}_hi_sd"].astype(float).to_numpy()
+        name = ("未调整" if kind == "raw" else "调整后") if lang == "zh" else ("raw" if kind == "raw" else "adjusted")
+        ax.errorbar(hr, ys + off, xerr=[hr - lo, hi - hr], fmt=marker, capsize=3, label=name)
+    ax.axvline(1.0, color="grey", lw=1, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(ys)
+    ax.set_yticklabels([_feature_label(str(x), lang) for x in t["term"]])
+    ax.set_xlabel(f"{label('hazard_ratio', lang)} ({'每标准差' if lang == 'zh' else 'per SD'})")
+    ax.legend(fontsize=8, loc="best")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

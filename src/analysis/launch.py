@@ -1,0 +1,1073 @@
+"""Metrics of the new brand one-month review (新品牌上市一个月分析), as Ibis expressions.
+
+Every function takes an Ibis backend ``con`` (``analysis.store.connect``) and a
+:class:`LaunchSpec` (from :func:`resolve_launch`); only aggregates come back to pandas.
+
+Definitions (../shared/DESIGN.md glossary), all within the window
+``[launch_date, launch_date + window_days - 1]`` (day 1 = launch day), cut at the last
+order date of the store when the launch is younger than ``window_days`` (a partial review):
+
+- purchase lines: order lines with ``is_return`` false (or null) and qty (else amount) > 0.
+  Volume and amount are *net* sums over all lines of the SKU (returns included, negative).
+- ordering_customers (订购户数): distinct customers with ≥ 1 purchase line of the product.
+- active_customers (活跃户数): distinct customers with ≥ 1 purchase line of any product.
+- distribution_rate (铺货率) = ordering ÷ active; weighted_distribution_rate = all-product
+  amount of the ordering customers ÷ all-product amount of the active customers.
+- repeat_rate (复购率): customers with ≥ 2 distinct order dates of the product ÷ ordering.
+- sell_through_rate (动销率, YC/T 455.3 "this period ÷ previous 3 periods") with a period of
+  one week counted back from the window's end: of the customers who ordered the product in
+  the 3 weeks before the last week (days end-27 … end-7), the share who ordered it again in the
+  last week (days end-6 … end). The numerator is restricted to those customers so the rate
+  stays in [0, 1]; with fewer than 14 days covered it is not defined (None). When fewer than
+  3 previous weeks exist (partial review) the available ones are used.
+
+Default product: when neither ``sku`` nor ``brand`` is given, the SKU with the most recent
+``products.launch_date`` that has a full window of data (launch + window_days - 1 ≤ last order
+date); if no launch has a full window, the most recent launch (a partial review). Ties on the
+date go to the SKU with the largest window volume, then the smallest id.
+
+Benchmarks "auto": earlier launches (launch_date before this one, a full window of data) in
+the same price class; when fewer than 3 exist, all earlier launches with a full window.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from . import store
+from .errors import InsufficientDataError, ParameterError
+
+NEEDED_BY = "launch_review"
+SEGMENT_DIMENSIONS = ("area_type", "size_class", "region")
+BENCHMARK_DAYS = (7, 14, 30)
+MIN_BENCHMARKS_SAME_CLASS = 3
+
+
+def _has_table(con: Any, name: str) -> bool:
+    """True when the store has table ``name``.
+
+    Asks for the table itself: ``store.has_table`` relies on ``con.list_tables()``, which
+    fails under ibis 12.0.0 with duckdb 2.x (``fetch_arrow_table`` is gone).
+    """
+    try:
+        con.table(name)
+        return True
+    except Exception:  # noqa: BLE001 - "no such table" differs per backend
+        return False
+
+
+def _table(con: Any, name: str, required: tuple[str, ...] = ()) -> Any:
+    """The Ibis table ``name``; MissingTableError / MissingColumnError when absent."""
+    from .errors import MissingColumnError, MissingTableError
+
+    if not _has_table(con, name):
+        raise MissingTableError(name, NEEDED_BY)
+    t = con.table(name)
+    for col in required:
+        if col not in t.columns:
+            raise MissingColumnError(name, col, list(t.columns))
+    return t
+
+
+# --------------------------------------------------------------------------- the launch
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """Which product is reviewed, and over which days.
+
+    Attributes
+    ----------
+    sku_ids : tuple of str
+        The product's SKUs (one SKU, or every SKU of a brand).
+    label : str
+        The SKU id, or the brand when a brand was asked for.
+    launch_date, window_end, end : datetime.date
+        Launch day (day 1), nominal last day (day ``window_days``), last day with data used.
+    data_start, data_end : datetime.date
+        First and last order date of the store.
+    """
+
+    sku_ids: tuple[str, ...]
+    label: str
+    brand: str
+    price_class: str | None
+    launch_date: dt.date
+    window_days: int
+    window_end: dt.date
+    end: dt.date
+    data_start: dt.date
+    data_end: dt.date
+    sku_name: str = ""
+
+    @property
+    def days_covered(self) -> int:
+        """Days of the window with data (0 when the launch is after the last order date)."""
+        return max(0, (self.end - self.launch_date).days + 1)
+
+    @property
+    def partial(self) -> bool:
+        return self.days_covered < self.window_days
+
+    @property
+    def period(self) -> str:
+        """Report period name, e.g. ``"S041-2026-08-15"``."""
+        return f"{self.label}-{self.launch_date.isoformat()}"
+
+    def day(self, n: int) -> dt.date:
+        """The date of day ``n`` (day 1 = launch day)."""
+        return self.launch_date + dt.timedelta(days=n - 1)
+
+
+def _to_date(value: Any) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return pd.Timestamp(value).date()
+
+
+def _parse_date(value: str, name: str, where: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ParameterError(
+            f"The '{name}' parameter of {where} must be a date 'YYYY-MM-DD' or ''. Got {value!r} instead."
+        ) from None
+
+
+def _orders(con: Any) -> Any:
+    t = _table(con, "orders", required=("order_date",))
+    if "sku_id" not in t.columns:
+        from .errors import MissingColumnError
+
+        raise MissingColumnError("orders", "sku_id", list(t.columns))
+    if t.order_date.type().is_timestamp():
+        t = t.mutate(order_date=t.order_date.cast("date"))
+    return t
+
+
+def _purchases(t: Any) -> Any:
+    """Purchase lines: not returns, positive quantity (or amount)."""
+    cond = None
+    if "is_return" in t.columns:
+        cond = ~t.is_return.fill_null(False)
+    measure = "qty" if "qty" in t.columns else "amount"
+    pos = t[measure] > 0
+    return t.filter(pos if cond is None else cond & pos)
+
+
+def _between(t: Any, start: dt.date, end: dt.date) -> Any:
+    return t.filter(t.order_date.between(ibis.literal(start), ibis.literal(end)))
+
+
+def _data_range(con: Any) -> tuple[dt.date, dt.date]:
+    t = _orders(con)
+    r = t.aggregate(lo=t.order_date.min(), hi=t.order_date.max()).to_pandas()
+    lo, hi = _to_date(r["lo"].iloc[0]), _to_date(r["hi"].iloc[0])
+    if lo is None or hi is None:
+        raise InsufficientDataError("The store has no orders: a launch review needs order lines.")
+    return lo, hi
+
+
+def _products(con: Any) -> pd.DataFrame:
+    """The products table (small: one row per SKU)."""
+    p = _table(con, "products", required=("sku_id", "brand"))
+    cols = [c for c in ("sku_id", "brand", "sku_name", "price_class", "unit_price", "launch_date") if c in p.columns]
+    df = p.select(*cols).to_pandas()
+    for c in ("sku_name", "price_class", "launch_date"):
+        if c not in df.columns:
+            df[c] = None
+    df["launch_date"] = df["launch_date"].map(_to_date)
+    return df
+
+
+def _first_order_dates(con: Any, sku_ids: Sequence[str]) -> dict[str, dt.date]:
+    t = _purchases(_orders(con))
+    t = t.filter(t.sku_id.isin(list(sku_ids)))
+    df = t.group_by("sku_id").aggregate(first=t.order_date.min()).to_pandas()
+    return {r.sku_id: _to_date(r.first) for r in df.itertuples()}
+
+
+def make_spec(
+    con: Any,
+    sku_ids: Sequence[str],
+    launch_date: dt.date,
+    window_days: int = 30,
+    label: str | None = None,
+    products: pd.DataFrame | None = None,
+    data_range: tuple[dt.date, dt.date] | None = None,
+) -> LaunchSpec:
+    """Build a :class:`LaunchSpec` for known SKUs and launch date.
+
+    Examples
+    --------
+    >>> spec = make_spec(con, ["S041"], dt.date(2026, 8, 15))  # doctest: +SKIP
+    """
+    products = _products(con) if products is None else products
+    lo, hi = data_range or _data_range(con)
+    rows = products[products["sku_id"].isin(list(sku_ids))]
+    brand = str(rows["brand"].iloc[0]) if len(rows) else ""
+    pcs = rows["price_class"].dropna()
+    price_class = str(pcs.mode().iloc[0]) if len(pcs) else None
+    names = rows["sku_name"].dropna()
+    window_end = launch_date + dt.timedelta(days=window_days - 1)
+    return LaunchSpec(
+        sku_ids=tuple(sorted(str(s) for s in sku_ids)),
+        label=label or (str(sku_ids[0]) if len(sku_ids) == 1 else brand),
+        brand=brand,
+        price_class=price_class,
+        launch_date=launch_date,
+        window_days=int(window_days),
+        window_end=window_end,
+        end=min(window_end, hi),
+        data_start=lo,
+        data_end=hi,
+        sku_name=str(names.iloc[0]) if len(names) == 1 and len(sku_ids) == 1 else "",
+    )
+
+
+def resolve_launch(
+    con: Any, sku: str = "", brand: str = "", launch_date: str = "", window_days: int = 30
+) -> LaunchSpec:
+    """Resolve the report's parameters into a :class:`LaunchSpec`.
+
+    Parameters
+    ----------
+    con : Ibis backend
+    sku, brand : str
+        The SKU id, or a brand (all its SKUs). Both empty: the most recent launch with a full
+        window of data (see the module docstring).
+    launch_date : str
+        "YYYY-MM-DD"; "" = ``products.launch_date`` (earliest of the brand's SKUs), else the
+        product's first order date.
+    window_days : int
+        Length of the review window (30).
+
+    Examples
+    --------
+    >>> spec = resolve_launch(con, sku="S041")  # doctest: +SKIP
+    >>> spec.days_covered  # doctest: +SKIP
+    30
+    """
+    where = "launch_review"
+    if not isinstance(window_days, (int, np.integer)) or isinstance(window_days, bool) or window_days < 1:
+        raise ParameterError(
+            f"The 'window_days' parameter of {where} must be a positive integer. Got {window_days!r} instead."
+        )
+    products = _products(con)
+    rng = _data_range(con)
+    if sku and brand:
+        raise ParameterError(
+            f"The 'sku' and 'brand' parameters of {where} must not both be set. Got sku={sku!r}, brand={brand!r} instead."
+        )
+    if sku:
+        if sku not in set(products["sku_id"]):
+            raise ParameterError(f"The 'sku' parameter of {where} must be a sku_id of products. Got {sku!r} instead.")
+        sku_ids = [sku]
+        label = sku
+    elif brand:
+        sku_ids = sorted(products.loc[products["brand"] == brand, "sku_id"].astype(str))
+        if not sku_ids:
+            raise ParameterError(f"The 'brand' parameter of {where} must be a brand of products. Got {brand!r} instead.")
+        label = brand
+    else:
+        sku_ids, label = _default_sku(con, products, rng, window_days), None
+        label = sku_ids[0]
+    if launch_date:
+        start = _parse_date(launch_date, "launch_date", where)
+    else:
+        known = products.loc[products["sku_id"].isin(sku_ids), "launch_date"].dropna()
+        if len(known):
+            start = min(known)
+        else:
+            firsts = _first_order_dates(con, sku_ids)
+            if not firsts:
+                raise InsufficientDataError(
+                    f"{label} has no launch_date in products and no orders: give the 'launch_date' parameter."
+                )
+            start = min(firsts.values())
+    return make_spec(con, sku_ids, start, window_days, label=label, products=products, data_range=rng)
+
+
+def _default_sku(con: Any, products: pd.DataFrame, rng: tuple[dt.date, dt.date], window_days: int) -> list[str]:
+    launched = products.dropna(subset=["launch_date"])
+    if launched.empty:
+        raise InsufficientDataError(
+            "No product has a launch_date: give the 'sku' (or 'brand') and 'launch_date' parameters."
+        )
+    last_full = rng[1] - dt.timedelta(days=window_days - 1)
+    full = launched[launched["launch_date"] <= last_full]
+    pool = full if len(full) else launched
+    newest = pool["launch_date"].max()
+    cands = sorted(pool.loc[pool["launch_date"] == newest, "sku_id"].astype(str))
+    if len(cands) > 1:
+        t = _orders(con)
+        t = _between(t, newest, newest + dt.timedelta(days=window_days - 1))
+        t = t.filter(t.sku_id.isin(cands))
+        measure = "qty" if "qty" in t.columns else "amount"
+        vol = t.group_by("sku_id").aggregate(v=t[measure].sum()).to_pandas()
+        vol = vol.set_index("sku_id")["v"].reindex(cands).fillna(0)
+        cands = sorted(cands, key=lambda s: (-float(vol[s]), s))
+    return [cands[0]]
+
+
+def earlier_launches(con: Any, spec: LaunchSpec, benchmarks: str | Sequence[str] = "auto") -> list[LaunchSpec]:
+    """The benchmark launches of ``spec``.
+
+    ``"auto"``: SKUs launched before ``spec`` (``products.launch_date``) with a full window of
+    data, in the same price class; when fewer than 3 exist, all earlier launches. A list of
+    SKU ids selects them (each with its own launch_date, else its first order date).
+
+    Examples
+    --------
+    >>> [b.label for b in earlier_launches(con, spec)]  # doctest: +SKIP
+    ['S036', 'S038', 'S039']
+    """
+    products = _products(con)
+    rng = (spec.data_start, spec.data_end)
+    if isinstance(benchmarks, str) and benchmarks not in ("auto", ""):
+        benchmarks = [b.strip() for b in benchmarks.split(",") if b.strip()]
+    if isinstance(benchmarks, str):
+        launched = products.dropna(subset=["launch_date"])
+        last_full = spec.data_end - dt.timedelta(days=spec.window_days - 1)
+        earlier = launched[
+            (launched["launch_date"] < spec.launch_date)
+            & (launched["launch_date"] <= last_full)
+            & ~launched["sku_id"].isin(spec.sku_ids)
+        ]
+        same = earlier[earlier["price_class"] == spec.price_class] if spec.price_class else earlier.iloc[0:0]
+        chosen = same if len(same) >= MIN_BENCHMARKS_SAME_CLASS else earlier
+        chosen = chosen.sort_values(["launch_date", "sku_id"])
+        return [
+            make_spec(con, [r.sku_id], r.launch_date, spec.window_days, products=products, data_range=rng)
+            for r in chosen.itertuples()
+        ]
+    ids = [str(b) for b in benchmarks]
+    unknown = [b for b in ids if b not in set(products["sku_id"])]
+    if unknown:
+        raise ParameterError(
+            f"The 'benchmarks' parameter of launch_review must be 'auto' or a list of sku_ids. Got {unknown!r} instead."
+        )
+    firsts = _first_order_dates(con, ids)
+    out = []
+    for b in ids:
+        ld = products.loc[products["sku_id"] == b, "launch_date"].iloc[0] or firsts.get(b)
+        if ld is not None:
+            out.append(make_spec(con, [b], ld, spec.window_days, products=products, data_range=rng))
+    return out
+
+
+# --------------------------------------------------------------------------- headline
+
+
+def _product_lines(con: Any, spec: LaunchSpec, start: dt.date | None = None, end: dt.date | None = None) -> Any:
+    t = _orders(con)
+    t = t.filter(t.sku_id.isin(list(spec.sku_ids)))
+    return _between(t, start or spec.launch_date, end or spec.end)
+
+
+def _rate(num: float | None, den: float | None) -> float | None:
+    if num is None or den is None or not den:
+        return None
+    return float(num) / float(den)
+
+
+def _scalar(expr: Any) -> Any:
+    v = expr.execute()
+    if v is None:
+        return None
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v.item() if hasattr(v, "item") else v
+
+
+def sell_through(con: Any, spec: LaunchSpec) -> dict[str, Any]:
+    """动销率 with weekly periods counted back from the window's end (module docstring).
+
+    Returns
+    -------
+    dict
+        ``rate`` (None when fewer than 14 days are covered), ``current`` (customers of the
+        last week who also ordered in the previous weeks), ``previous`` (customers of the
+        previous up-to-3 weeks), ``previous_weeks``.
+
+    Examples
+    --------
+    >>> sell_through(con, spec)["rate"]  # doctest: +SKIP
+    0.84
+    """
+    days = spec.days_covered
+    out: dict[str, Any] = {"rate": None, "current": 0, "previous": 0, "previous_weeks": 0}
+    if days < 14:
+        return out
+    n_prev = min(3, (days - 7) // 7)
+    last_start = spec.end - dt.timedelta(days=6)
+    prev_start = last_start - dt.timedelta(days=7 * n_prev)
+    prev_end = last_start - dt.timedelta(days=1)
+    base = _purchases(_product_lines(con, spec, spec.launch_date, spec.end))
+    prev = _between(base, prev_start, prev_end).select("customer_id").distinct()
+    cur = _between(base, last_start, spec.end).select("customer_id").distinct()
+    n_prev_c = int(_scalar(prev.count()) or 0)
+    both = prev.join(cur, "customer_id")
+    n_cur = int(_scalar(both.count()) or 0)
+    out.update(rate=_rate(n_cur, n_prev_c), current=n_cur, previous=n_prev_c, previous_weeks=n_prev)
+    return out
+
+
+def headline(con: Any, spec: LaunchSpec) -> dict[str, Any]:
+    """Section 1 figures of the window: volume, amount, 订购户数, 铺货率, 复购率, 动销率, plan.
+
+    Examples
+    --------
+    >>> h = headline(con, spec)  # doctest: +SKIP
+    >>> h["distribution_rate"]  # doctest: +SKIP
+    0.42
+    """
+    out: dict[str, Any] = {
+        "volume": None, "amount": None, "ordering_customers": 0, "active_customers": 0,
+        "distribution_rate": None, "weighted_distribution_rate": None, "repeat_rate": None,
+        "repeat_customers": 0, "sell_through_rate": None, "target_qty": None, "target_amount": None,
+        "attainment_qty": None, "attainment_amount": None,
+    }
+    if spec.days_covered == 0:
+        return out
+    lines = _product_lines(con, spec)
+    aggs = {}
+    if "qty" in lines.columns:
+        aggs["volume"] = lines.qty.sum()
+    if "amount" in lines.columns:
+        aggs["amount"] = lines.amount.sum()
+    if aggs:
+        r = lines.aggregate(**aggs).to_pandas().iloc[0]
+        for k in aggs:
+            out[k] = None if pd.isna(r[k]) else float(r[k])
+            out[k] = out[k] if out[k] is not None else 0.0
+    if "customer_id" not in lines.columns:
+        return out
+    buy = _purchases(lines)
+    per_cust = buy.group_by("customer_id").aggregate(n_dates=buy.order_date.nunique())
+    c = per_cust.aggregate(
+        ordering=per_cust.customer_id.count(), repeat=(per_cust.n_dates >= 2).sum()
+    ).to_pandas().iloc[0]
+    ordering = int(c["ordering"] or 0)
+    repeat = int(0 if pd.isna(c["repeat"]) else c["repeat"])
+    all_lines = _purchases(_between(_orders(con), spec.launch_date, spec.end))
+    active = int(_scalar(all_lines.customer_id.nunique()) or 0)
+    out.update(
+        ordering_customers=ordering, active_customers=active, repeat_customers=repeat,
+        distribution_rate=_rate(ordering, active), repeat_rate=_rate(repeat, ordering),
+    )
+    if "amount" in all_lines.columns and ordering:
+        spend = all_lines.group_by("customer_id").aggregate(a=all_lines.amount.sum())
+        ordered = buy.select("customer_id").distinct().mutate(o=ibis.literal(1))
+        j = spend.left_join(ordered, "customer_id")
+        w = j.aggregate(
+            total=j.a.sum(), ordering=(j.a * j.o.fill_null(0)).sum()
+        ).to_pandas().iloc[0]
+        out["weighted_distribution_rate"] = _rate(w["ordering"], w["total"])
+    out["sell_through_rate"] = sell_through(con, spec)["rate"]
+    tq, ta = plan(con, spec)
+    out.update(target_qty=tq, target_amount=ta)
+    out["attainment_qty"] = _rate(out["volume"], tq) if tq and tq > 0 else None
+    out["attainment_amount"] = _rate(out["amount"], ta) if ta and ta > 0 else None
+    return out
+
+
+def plan(con: Any, spec: LaunchSpec) -> tuple[float | None, float | None]:
+    """The product's target over the covered window, (qty, amount), or None when absent.
+
+    Monthly targets of level "sku" (key = sku_id) or, failing that, "brand" (key = brand) are
+    pro-rated by the covered days of each month.
+    """
+    if not _has_table(con, "targets") or spec.days_covered == 0:
+        return None, None
+    t = con.table("targets")
+    if not {"period", "level", "key", "measure", "value"} <= set(t.columns):
+        return None, None
+    m0 = spec.launch_date.replace(day=1)
+    t = t.filter(t.period.cast("date").between(ibis.literal(m0), ibis.literal(spec.end)))
+    t = t.filter(
+        ((t.level == "sku") & t.key.isin(list(spec.sku_ids))) | ((t.level == "brand") & (t.key == spec.brand))
+    )
+    df = t.select("period", "level", "measure", "value").to_pandas()
+    if df.empty:
+        return None, None
+    level = "sku" if (df["level"] == "sku").any() else "brand"
+    if level == "brand" and len(spec.sku_ids) == 1 and spec.label != spec.brand:
+        return None, None  # a brand target is not the plan of one of its SKUs
+    df = df[df["level"] == level]
+    res: dict[str, float] = {}
+    for (period, measure), g in df.groupby(["period", "measure"]):
+        p0 = _to_date(period)
+        nxt = (pd.Timestamp(p0) + pd.offsets.MonthBegin(1)).date()
+        in_month = (nxt - p0).days
+        lo, hi = max(p0, spec.launch_date), min(nxt - dt.timedelta(days=1), spec.end)
+        share = max(0, (hi - lo).days + 1) / in_month
+        res[measure] = res.get(measure, 0.0) + float(g["value"].sum()) * share
+    return res.get("qty"), res.get("amount")
+
+
+# --------------------------------------------------------------------------- section 2: trend
+
+
+def daily_trend(con: Any, spec: LaunchSpec) -> pd.DataFrame:
+    """One row per day of the covered window: day, date, qty, amount, customers, cum_qty, order_size.
+
+    ``order_size`` = qty ÷ ordering customers that day (cartons per ordering customer).
+
+    Examples
+    --------
+    >>> daily_trend(con, spec).columns.tolist()  # doctest: +SKIP
+    ['day', 'date', 'qty', 'amount', 'customers', 'cum_qty', 'cum_amount', 'order_size']
+    """
+    days = pd.DataFrame({"day": np.arange(1, spec.days_covered + 1)})
+    days["date"] = [spec.day(int(d)) for d in days["day"]]
+    if spec.days_covered == 0:
+        return days.assign(qty=[], amount=[], customers=[], cum_qty=[], cum_amount=[], order_size=[])
+    lines = _product_lines(con, spec)
+    aggs = {
+        "qty": lines.qty.sum() if "qty" in lines.columns else ibis.literal(None, "float64"),
+        "amount": lines.amount.sum() if "amount" in lines.columns else ibis.literal(None, "float64"),
+    }
+    g = lines.group_by("order_date").aggregate(**aggs).to_pandas()
+    buy = _purchases(lines)
+    c = buy.group_by("order_date").aggregate(customers=buy.customer_id.nunique()).to_pandas()
+    g["date"] = g["order_date"].map(_to_date)
+    c["date"] = c["order_date"].map(_to_date)
+    out = days.merge(g[["date", "qty", "amount"]], on="date", how="left").merge(
+        c[["date", "customers"]], on="date", how="left"
+    )
+    out[["qty", "amount"]] = out[["qty", "amount"]].astype(float).fillna(0.0)
+    out["customers"] = out["customers"].fillna(0).astype(int)
+    out["cum_qty"] = out["qty"].cumsum()
+    out["cum_amount"] = out["amount"].cumsum()
+    out["order_size"] = np.where(out["customers"] > 0, out["qty"] / out["customers"].where(out["customers"] > 0, 1), np.nan)
+    return out
+
+
+def weekly_totals(daily: pd.DataFrame) -> pd.DataFrame:
+    """Weekly totals of :func:`daily_trend` (week 1 = days 1–7; the last week may be shorter).
+
+    Examples
+    --------
+    >>> weekly_totals(pd.DataFrame({"day": [1, 8], "qty": [2.0, 3.0], "amount": [1.0, 1.0],
+    ...                             "customers": [1, 2]}))["qty"].tolist()
+    [2.0, 3.0]
+    """
+    d = daily.assign(week=(daily["day"] - 1) // 7 + 1)
+    w = d.groupby("week", as_index=False).agg(
+        days=("day", "count"), qty=("qty", "sum"), amount=("amount", "sum"), customer_days=("customers", "sum")
+    )
+    return w
+
+
+# --------------------------------------------------------------------------- section 3: retailers
+
+
+def _nth_order_days(con: Any, spec: LaunchSpec, kmax: int = 4) -> pd.DataFrame:
+    """Count of customers by (k, day) where day = the day of the customer's k-th distinct order date."""
+    buy = _purchases(_product_lines(con, spec))
+    pairs = buy.select("customer_id", "order_date").distinct()
+    w = ibis.window(group_by=pairs.customer_id, order_by=pairs.order_date)
+    ranked = pairs.mutate(k=ibis.row_number().over(w) + 1)
+    ranked = ranked.filter(ranked.k <= kmax)
+    df = ranked.group_by("k", "order_date").aggregate(customers=ranked.customer_id.count()).to_pandas()
+    df["date"] = df["order_date"].map(_to_date)
+    df["day"] = df["date"].map(lambda d: (d - spec.launch_date).days + 1)
+    df["k"] = df["k"].astype(int)
+    return df[["k", "day", "customers"]]
+
+
+def ordering_curves(con: Any, spec: LaunchSpec) -> pd.DataFrame:
+    """Cumulative trial and repeat curves by day since launch.
+
+    Columns ``day``, ``trial`` (customers with a first order by that day), ``repeat_1``,
+    ``repeat_2``, ``repeat_3`` (customers with ≥ 1, 2, 3 reorders: a 2nd, 3rd, 4th distinct
+    order date by that day).
+
+    Examples
+    --------
+    >>> ordering_curves(con, spec).iloc[-1]["trial"]  # doctest: +SKIP
+    640
+    """
+    out = pd.DataFrame({"day": np.arange(1, spec.days_covered + 1)})
+    names = {1: "trial", 2: "repeat_1", 3: "repeat_2", 4: "repeat_3"}
+    nth = _nth_order_days(con, spec) if spec.days_covered else pd.DataFrame(columns=["k", "day", "customers"])
+    for k, name in names.items():
+        s = nth[nth["k"] == k].groupby("day")["customers"].sum()
+        out[name] = s.reindex(out["day"]).fillna(0).cumsum().astype(int).to_numpy()
+    return out
+
+
+def repeat_depth(con: Any, spec: LaunchSpec) -> pd.DataFrame:
+    """Depth of repeat: ordering customers by number of distinct order dates in the window.
+
+    Columns ``orders`` (1, 2, …), ``customers``, ``share``.
+    """
+    buy = _purchases(_product_lines(con, spec))
+    per = buy.group_by("customer_id").aggregate(orders=buy.order_date.nunique())
+    df = per.group_by("orders").aggregate(customers=per.customer_id.count()).to_pandas()
+    df = df.sort_values("orders").reset_index(drop=True)
+    df["orders"] = df["orders"].astype(int)
+    df["customers"] = df["customers"].astype(int)
+    total = df["customers"].sum()
+    df["share"] = df["customers"] / total if total else np.nan
+    return df
+
+
+def segment_counts(con: Any, spec: LaunchSpec, by: str) -> pd.DataFrame:
+    """Active, ordering and repeat customers of the window by a customers column.
+
+    Columns ``group``, ``active``, ``ordering``, ``repeat``. Customers not in the customers
+    table, or with no value, fall in group "—".
+    """
+    cust = _table(con, "customers", required=("customer_id", by))
+    cust = cust.select("customer_id", group=cust[by].cast("string"))
+    all_lines = _purchases(_between(_orders(con), spec.launch_date, spec.end))
+    active = all_lines.select("customer_id").distinct()
+    buy = _purchases(_product_lines(con, spec))
+    per = buy.group_by("customer_id").aggregate(n=buy.order_date.nunique())
+    j = active.left_join(per, active.customer_id == per.customer_id).select(active.customer_id, per.n)
+    j = j.left_join(cust, j.customer_id == cust.customer_id).select(j.customer_id, j.n, cust.group)
+    j = j.mutate(group=j.group.fill_null("—"), n=j.n.fill_null(0))
+    df = j.group_by("group").aggregate(
+        active=j.customer_id.count(), ordering=(j.n >= 1).sum(), repeat=(j.n >= 2).sum()
+    ).to_pandas()
+    for c in ("active", "ordering", "repeat"):
+        df[c] = df[c].fillna(0).astype(int)
+    return df.sort_values("group").reset_index(drop=True)
+
+
+def segment_rates(con: Any, spec: LaunchSpec, by: str, min_group_size: int = 5) -> pd.DataFrame:
+    """Distribution and repeat rates with 95 % Wilson intervals by ``by`` (area_type, size_class, region).
+
+    Groups with fewer than ``min_group_size`` active customers are merged into "other"
+    (其他), which is suppressed (rates shown as "—") if still too small; a repeat rate whose
+    group has fewer than ``min_group_size`` ordering customers is suppressed.
+
+    Examples
+    --------
+    >>> segment_rates(con, spec, "area_type").columns[:3].tolist()  # doctest: +SKIP
+    ['group', 'active', 'ordering']
+    """
+    from .stats import proportions
+
+    counts = segment_counts(con, spec, by)
+    merged = proportions.merge_small_groups(counts, "group", "active", min_group_size, ("ordering", "repeat"))
+    dist = proportions.rate_table(merged, "ordering", "active", min_group_size, prefix="distribution")
+    rep = proportions.rate_table(merged, "repeat", "ordering", min_group_size, prefix="repeat")
+    out = pd.concat([dist, rep[[c for c in rep.columns if c.startswith("repeat_")]]], axis=1)
+    return out
+
+
+# --------------------------------------------------------------------------- section 4: opinions
+
+
+@dataclass
+class Opinions:
+    """Consumers' opinions of one launch (section 4)."""
+
+    n: int = 0
+    distribution: pd.DataFrame = field(default_factory=pd.DataFrame)
+    summary: dict[str, Any] = field(default_factory=dict)
+    comments: list[str] = field(default_factory=list)
+    skipped_reason: str | None = None
+
+
+def feedback_frame(con: Any, spec: LaunchSpec, max_comments: int = 20000) -> pd.DataFrame | None:
+    """The product's feedback rows in the covered window (rating, repurchase_intent, comment), or None.
+
+    Feedback is one-per-respondent and small next to orders; at most ``max_comments`` rows
+    (the earliest) come back.
+    """
+    if not _has_table(con, "feedback"):
+        return None
+    f = con.table("feedback")
+    if not {"response_date", "sku_id", "rating"} <= set(f.columns):
+        return None
+    rd = f.response_date.cast("date")
+    f = f.filter(f.sku_id.isin(list(spec.sku_ids)) & rd.between(ibis.literal(spec.launch_date), ibis.literal(spec.end)))
+    cols = [c for c in ("response_date", "rating", "repurchase_intent", "comment") if c in f.columns]
+    return f.select(*cols).order_by(cols[:2]).limit(max_comments).to_pandas()
+
+
+def opinions(con: Any, spec: LaunchSpec) -> Opinions:
+    """Rating distribution, mean with 95 % t-interval, shares of 4–5 and 1–2, repurchase intent.
+
+    ``skipped_reason`` is set when the store has no feedback for the product in the window.
+
+    Examples
+    --------
+    >>> op = opinions(con, spec)  # doctest: +SKIP
+    >>> op.summary["rating_mean"]  # doctest: +SKIP
+    4.1
+    """
+    from .stats import proportions
+
+    if spec.days_covered == 0:
+        return Opinions(skipped_reason="no days of data in the window")
+    df = feedback_frame(con, spec)
+    if df is None:
+        return Opinions(skipped_reason="the store has no feedback table")
+    df = df.dropna(subset=["rating"])
+    if df.empty:
+        return Opinions(skipped_reason=f"no feedback rows for {spec.label} in the window")
+    r = df["rating"].astype(int)
+    n = len(r)
+    dist = pd.DataFrame({"rating": [1, 2, 3, 4, 5]})
+    dist["responses"] = [int((r == k).sum()) for k in dist["rating"]]
+    dist["share"] = dist["responses"] / n
+    mean, lo, hi = proportions.mean_ci(r.to_numpy(dtype=float))
+    top = int((r >= 4).sum())
+    bottom = int((r <= 2).sum())
+    top_ci = proportions.wilson_ci(top, n)
+    bottom_ci = proportions.wilson_ci(bottom, n)
+    summary: dict[str, Any] = {
+        "responses": n, "rating_mean": mean, "rating_ci": [lo, hi],
+        "share_top": top / n, "share_top_ci": list(top_ci),
+        "share_bottom": bottom / n, "share_bottom_ci": list(bottom_ci),
+        "repurchase_intent": None, "repurchase_intent_ci": [None, None],
+    }
+    if "repurchase_intent" in df.columns:
+        ri = df["repurchase_intent"].dropna().astype(bool)
+        if len(ri):
+            summary["repurchase_intent"] = float(ri.mean())
+            summary["repurchase_intent_ci"] = list(proportions.wilson_ci(int(ri.sum()), len(ri)))
+    comments = []
+    if "comment" in df.columns:
+        comments = [str(c) for c in df["comment"].dropna() if str(c).strip()]
+    return Opinions(n=n, distribution=dist, summary=summary, comments=comments)
+
+
+def comment_themes(op: Opinions, n_terms: int = 10, n_examples: int = 3) -> Any:
+    """Themes of the comments of :func:`opinions` (see ``analysis.stats.text.themes``)."""
+    from .stats import text
+
+    return text.themes(op.comments, n_terms=n_terms, n_examples=n_examples)
+
+
+# --------------------------------------------------------------------------- section 5: cannibalisation
+
+
+def weekly_panel(con: Any, spec: LaunchSpec) -> pd.DataFrame:
+    """Daily-rate volume of every other SKU by launch-aligned week, before and after launch.
+
+    The post period is the full weeks of the covered window (K = days_covered // 7 weeks of
+    7 days from launch day), the pre period the K weeks just before launch, so both cover
+    the same weekdays (customers order on fixed weekdays). Week 0 = days 1–7, week −1 = the
+    7 days before launch.
+
+    Columns ``sku_id``, ``price_class``, ``week``, ``post``, ``qty`` (net volume of the week),
+    ``rate`` (qty per day). SKUs launched less than 4 weeks before the pre period are left out
+    (still ramping up).
+    """
+    k = spec.days_covered // 7
+    cols = ["sku_id", "price_class", "week", "post", "qty", "rate"]
+    if k == 0:
+        return pd.DataFrame(columns=cols)
+    pre_start = spec.launch_date - dt.timedelta(days=7 * k)
+    post_end = spec.launch_date + dt.timedelta(days=7 * k - 1)
+    t = _orders(con)
+    measure = "qty" if "qty" in t.columns else "amount"
+    t = _between(t, pre_start, post_end)
+    t = t.filter(~t.sku_id.isin(list(spec.sku_ids)))
+    g = t.group_by("sku_id", "order_date").aggregate(qty=t[measure].sum()).to_pandas()
+    if g.empty:
+        return pd.DataFrame(columns=cols)
+    offs = g["order_date"].map(lambda d: (_to_date(d) - spec.launch_date).days).to_numpy()
+    g["week"] = np.floor_divide(offs, 7)
+    w = g.groupby(["sku_id", "week"], as_index=False)["qty"].sum()
+    skus = sorted(w["sku_id"].unique())
+    grid = pd.MultiIndex.from_product([skus, range(-k, k)], names=["sku_id", "week"]).to_frame(index=False)
+    w = grid.merge(w, on=["sku_id", "week"], how="left").fillna({"qty": 0.0})
+    w["post"] = w["week"] >= 0
+    w["rate"] = w["qty"].astype(float) / 7.0
+    prods = _products(con)[["sku_id", "price_class", "launch_date"]]
+    w = w.merge(prods, on="sku_id", how="left")
+    settle = pre_start - dt.timedelta(days=28)
+    young = w["launch_date"].map(lambda d: d is not None and not pd.isna(d) and d >= settle)
+    return w[~young.astype(bool)][cols].reset_index(drop=True)
+
+
+@dataclass
+class Cannibalization:
+    """Section 5 result: the DiD of incumbents vs the control and the share of new volume."""
+
+    did: Any = None
+    share: dict[str, float | None] = field(default_factory=lambda: {"estimate": None, "lo": None, "hi": None})
+    series: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_sku: pd.DataFrame = field(default_factory=pd.DataFrame)
+    treated_class: str | None = None
+    new_volume: float | None = None
+    skipped_reason: str | None = None
+
+
+def cannibalization(
+    con: Any,
+    spec: LaunchSpec,
+    compare_class: str = "",
+    treated_skus: Sequence[str] | None = None,
+    new_volume: float | None = None,
+    by_sku: bool = True,
+) -> Cannibalization:
+    """Difference-in-differences of incumbent volume around the launch.
+
+    Treated: the SKUs of ``compare_class`` (default: the new product's price class), or
+    ``treated_skus``; control: the SKUs of the other price classes (never the new product's
+    class, which the launch may touch). See ``analysis.stats.did.aggregate_did``.
+    ``share`` is the incumbents' estimated lost volume in the window ÷ the new product's
+    window volume (positive = volume taken from incumbents), with the DiD's 95 % CI.
+
+    Examples
+    --------
+    >>> c = cannibalization(con, spec)  # doctest: +SKIP
+    >>> c.share["estimate"]  # doctest: +SKIP
+    0.31
+    """
+    from .stats import did as did_mod
+
+    cls = compare_class or spec.price_class
+    if spec.days_covered < 14:
+        return Cannibalization(skipped_reason="fewer than 14 days of data since launch", treated_class=cls)
+    # the first pre week must hold data (orders may fall on any of its days)
+    if spec.launch_date - dt.timedelta(days=7 * (spec.days_covered // 7) - 6) < spec.data_start:
+        return Cannibalization(skipped_reason="not enough data before the launch for the comparison", treated_class=cls)
+    panel = weekly_panel(con, spec)
+    if panel.empty or panel["price_class"].isna().all():
+        return Cannibalization(skipped_reason="no price classes for the other products", treated_class=cls)
+    if treated_skus:
+        treated = panel["sku_id"].isin(list(treated_skus))
+    else:
+        treated = panel["price_class"] == cls
+    control = ~panel["price_class"].isin([c for c in (cls, spec.price_class) if c]) & ~treated
+    panel = panel.assign(treated=treated)[treated | control]
+    if not treated.any() or not control.any() or panel["treated"].nunique() < 2:
+        return Cannibalization(skipped_reason="no incumbent or no control products to compare", treated_class=cls)
+    if new_volume is None:
+        new_volume = headline(con, spec)["volume"]
+    try:
+        res = did_mod.aggregate_did(panel, unit="sku_id", time="week", outcome="rate", treated="treated",
+                                    post="post")
+    except InsufficientDataError as exc:
+        return Cannibalization(skipped_reason=str(exc), treated_class=cls)
+    share = did_mod.share_of_new_volume(res, spec.days_covered, new_volume)
+    table = pd.DataFrame()
+    if by_sku:
+        rows = []
+        ctrl = panel[~panel["treated"]]
+        for sku, g in panel[panel["treated"]].groupby("sku_id"):
+            try:
+                r = did_mod.aggregate_did(pd.concat([g, ctrl]), unit="sku_id", time="week", outcome="rate",
+                                          treated="treated", post="post")
+            except InsufficientDataError:
+                continue
+            s = did_mod.share_of_new_volume(r, spec.days_covered, new_volume)
+            rows.append({"sku": sku, "estimate": r.estimate, "ci_low": r.lo, "ci_high": r.hi,
+                         "share": s["estimate"], "share_lo": s["lo"], "share_hi": s["hi"]})
+        table = pd.DataFrame(rows)
+        if len(table):
+            table = table.sort_values("share", ascending=False).reset_index(drop=True)
+    return Cannibalization(did=res, share=share, series=res.series, by_sku=table, treated_class=cls,
+                           new_volume=new_volume)
+
+
+# --------------------------------------------------------------------------- section 6: benchmarks
+
+
+def launch_curves(con: Any, spec: LaunchSpec) -> pd.DataFrame:
+    """Curves of one launch by day since launch: cum_qty, distribution and repeat by that day.
+
+    ``distribution`` at day d = customers who ordered the product in days 1…d ÷ customers
+    with any order in days 1…d; ``repeat`` = customers with ≥ 2 distinct order dates of the
+    product in days 1…d ÷ customers who ordered it in days 1…d.
+    """
+    daily = daily_trend(con, spec)[["day", "qty"]]
+    curves = ordering_curves(con, spec)
+    allb = _purchases(_between(_orders(con), spec.launch_date, spec.end))
+    first = allb.group_by("customer_id").aggregate(first=allb.order_date.min())
+    f = first.group_by("first").aggregate(n=first.customer_id.count()).to_pandas()
+    f["day"] = f["first"].map(lambda d: (_to_date(d) - spec.launch_date).days + 1)
+    active = f.groupby("day")["n"].sum().reindex(curves["day"]).fillna(0).cumsum().to_numpy()
+    out = pd.DataFrame({
+        "launch": spec.label, "day": curves["day"], "cum_qty": daily["qty"].cumsum().to_numpy(),
+        "ordering": curves["trial"], "active": active.astype(int),
+    })
+    out["distribution"] = np.where(out["active"] > 0, out["ordering"] / np.maximum(out["active"], 1), np.nan)
+    out["repeat"] = np.where(out["ordering"] > 0, curves["repeat_1"] / np.maximum(out["ordering"], 1), np.nan)
+    return out
+
+
+@dataclass
+class Benchmarks:
+    """Section 6 result."""
+
+    launches: list[LaunchSpec] = field(default_factory=list)
+    curves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    at_days: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ranks: dict[str, int | None] = field(default_factory=dict)
+    rank: int | None = None
+    count: int = 0
+    day: int | None = None
+    ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    skipped_reason: str | None = None
+
+
+def benchmarks(con: Any, spec: LaunchSpec, which: str | Sequence[str] = "auto", rating: float | None = None) -> Benchmarks:
+    """Earlier launches aligned on days since launch, and this launch's rank among them.
+
+    Values at days 7, 14 and 30 (and at the covered day when shorter) of cumulative volume,
+    distribution and repeat; ``rank`` is this launch's rank on distribution at the last day
+    it covers (1 = best of the benchmarks and itself); ``ranks`` per measure (also rating
+    when feedback exists).
+
+    Examples
+    --------
+    >>> b = benchmarks(con, spec)  # doctest: +SKIP
+    >>> b.rank, b.count  # doctest: +SKIP
+    (1, 4)
+    """
+    if spec.days_covered == 0:
+        return Benchmarks(skipped_reason="no days of data in the window")
+    others = earlier_launches(con, spec, which)
+    if not others:
+        return Benchmarks(skipped_reason="no earlier launch with a full window to compare with")
+    curves = pd.concat([launch_curves(con, s) for s in [spec, *others]], ignore_index=True)
+    day = spec.days_covered
+    days = sorted({d for d in BENCHMARK_DAYS if d <= day} | {day})
+    at = curves[curves["day"].isin(days)][["launch", "day", "cum_qty", "distribution", "repeat"]].reset_index(drop=True)
+    last = curves[curves["day"] == day].set_index("launch")
+    ranks: dict[str, int | None] = {}
+    for m in ("cum_qty", "distribution", "repeat"):
+        col = last[m]
+        ranks[m] = None if pd.isna(col.get(spec.label)) else int((col > col[spec.label]).sum() + 1)
+    rat = pd.DataFrame()
+    rows = []
+    for s in [spec, *others]:
+        op = opinions(con, s)
+        if op.skipped_reason is None:
+            rows.append({"launch": s.label, "responses": op.n, "rating_mean": op.summary["rating_mean"],
+                         "ci_low": op.summary["rating_ci"][0], "ci_high": op.summary["rating_ci"][1]})
+    if rows:
+        rat = pd.DataFrame(rows)
+        if spec.label in set(rat["launch"]):
+            mine = float(rat.loc[rat["launch"] == spec.label, "rating_mean"].iloc[0])
+            ranks["rating"] = int((rat["rating_mean"] > mine).sum() + 1)
+    return Benchmarks(launches=others, curves=curves, at_days=at, ranks=ranks, rank=ranks.get("distribution"),
+                      count=len(others), day=day, ratings=rat)
+
+
+# --------------------------------------------------------------------------- the whole review
+
+
+@dataclass
+class LaunchReview:
+    """Everything the notebook shows, computed once."""
+
+    spec: LaunchSpec
+    headline: dict[str, Any]
+    daily: pd.DataFrame
+    weekly: pd.DataFrame
+    curves: pd.DataFrame
+    depth: pd.DataFrame
+    sell_through: dict[str, Any]
+    segments: dict[str, pd.DataFrame]
+    segments_skipped: str | None
+    opinions: Opinions
+    themes: Any
+    cannibalization: Cannibalization
+    benchmarks: Benchmarks
+    lang: str = "zh"
+
+
+def review(con: Any, params: Any) -> LaunchReview:
+    """Compute every section of the review for validated ``LaunchReviewParams``.
+
+    Examples
+    --------
+    >>> rv = review(ctx.con, ctx.params)  # doctest: +SKIP
+    """
+    spec = resolve_launch(con, params.sku, params.brand, params.launch_date, params.window_days)
+    head = headline(con, spec)
+    daily = daily_trend(con, spec)
+    segs: dict[str, pd.DataFrame] = {}
+    seg_skip = None
+    if spec.days_covered == 0:
+        seg_skip = "no days of data in the window"
+    elif not _has_table(con, "customers"):
+        seg_skip = "the store has no customers table"
+    else:
+        cols = list(con.table("customers").columns)
+        for by in SEGMENT_DIMENSIONS:
+            if by in cols:
+                segs[by] = segment_rates(con, spec, by, params.min_group_size)
+        if not segs:
+            seg_skip = "the customers table has no area_type, size_class or region"
+    op = opinions(con, spec)
+    th = comment_themes(op) if op.skipped_reason is None else None
+    can = cannibalization(con, spec, params.compare_class, new_volume=head["volume"])
+    bm = benchmarks(con, spec, params.benchmarks)
+    return LaunchReview(
+        spec=spec, headline=head, daily=daily, weekly=weekly_totals(daily) if len(daily) else pd.DataFrame(),
+        curves=ordering_curves(con, spec), depth=repeat_depth(con, spec) if spec.days_covered else pd.DataFrame(),
+        sell_through=sell_through(con, spec), segments=segs, segments_skipped=seg_skip, opinions=op,
+        themes=th, cannibalization=can, benchmarks=bm, lang=params.lang,
+    )
+
+
+def metrics(rv: LaunchReview) -> dict[str, Any]:
+    """The key figures of a review for metrics.json.
+
+    Examples
+    --------
+    >>> sorted(metrics(rv))[:3]  # doctest: +SKIP
+    ['active_customers', 'amount', 'benchmark_count']
+    """
+    s, h = rv.spec, rv.headline
+    ci = rv.opinions.summary.get("rating_ci", [None, None]) if rv.opinions.skipped_reason is None else [None, None]
+    return {
+        "sku": s.label,
+        "sku_ids": list(s.sku_ids),
+        "brand": s.brand,
+        "price_class": s.price_class,
+        "launch_date": s.launch_date.isoformat(),
+        "period": s.period,
+        "window": {"start": s.launch_date.isoformat(), "end": s.window_end.isoformat()},
+        "data_window": {"start": s.data_start.isoformat(), "end": s.data_end.isoformat()},
+        "days_covered": s.days_covered,
+        "partial": s.partial,
+        **{k: h[k] for k in ("volume", "amount", "ordering_customers", "active_customers", "distribution_rate",
+                             "weighted_distribution_rate", "repeat_rate", "sell_through_rate",
+                             "target_qty", "target_amount")},
+        "rating_mean": rv.opinions.summary.get("rating_mean"),
+        "rating_ci": list(ci),
+        "rating_responses": rv.opinions.n,
+        "cannibalization_pct": dict(rv.cannibalization.share),
+        "cannibalization_class": rv.cannibalization.treated_class,
+        "benchmark_rank": rv.benchmarks.rank,
+        "benchmark_ranks": dict(rv.benchmarks.ranks),
+        "benchmark_count": rv.benchmarks.count,
+        "benchmark_skus": [b.label for b in rv.benchmarks.launches],
+    }
+
+
+def _finite(x: Any) -> bool:
+    return x is not None and not (isinstance(x, float) and math.isnan(x))

@@ -1,0 +1,1141 @@
+"""Incentives vs retention: the data and the figures of the incentive_retention report.
+
+Two inputs give the same person-level frame:
+
+- **store** (``source="store"``): reps (hire/exit dates) + compensation + rep attainment
+  (orders ÷ rep targets), turned into a person-month panel through Ibis (orders are
+  aggregated in the engine; only rep-month rows come back);
+- **snapshot** (``source="snapshot"``): an hr_snapshot table in the store, or a CSV/XLSX/
+  Parquet file, one row per person with tenure, a left flag and any covariates.
+
+Definitions (docs/DEMO_WORLD.md):
+
+- attainment(m) = Σ orders.amount of the rep in month m ÷ targets.value(level="rep",
+  key=rep_id, measure="amount", period=m);
+- team_bonus_share(m) = team_bonus ÷ (individual_bonus + team_bonus), 0 when both are 0;
+- payout_delay_days(m) = max(0, paid_date − due_date) in days;
+- promoted_last_12m(m) = any promoted in months m-11 … m;
+- bonus_per_month(m) = individual_bonus + team_bonus;
+- tenure in months = days employed (hire day to the end day, both counted) ÷ (365.25/12);
+  a person-month row runs from the tenure at the start of the month (or the hire day) to
+  the tenure at its end (or the exit day / as_of); ``event`` = exit in that month.
+
+Headline figures (the same on both paths, on the people employed at any time in the 12
+months to ``as_of``, not before the data start): ``people``, ``exits`` (left in those months), ``headcount``
+(employed at ``as_of`` = people − exits), ``attrition_rate`` = exits ÷ people, and
+``first_year_attrition`` = share who left among the people whose tenure at exit or at
+``as_of`` was under 12 months.
+
+Examples
+--------
+>>> data = load(con, IncentiveRetentionParams())  # doctest: +SKIP
+>>> headline(data)["attrition_rate"]  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from . import privacy, store
+from .errors import (
+    InsufficientDataError,
+    MissingTableError,
+    ParameterError,
+    ProportionalHazardsWarning,
+    StatsWarning,
+)
+from .stats import correlation as corr_mod
+from .stats import survival as sv
+
+DAYS_PER_MONTH = 365.25 / 12
+HEADLINE_MONTHS = 12
+PANEL_FEATURES = ("team_bonus_share", "payout_delay_days", "promoted_last_12m", "training_hours",
+                  "bonus_per_month", "award")
+BOOL_FEATURES = ("promoted_last_12m", "award")
+CATEGORICAL_CONTROLS = ("region", "role")
+
+# snapshot column aliases (IBM-style HR exports and Chinese headers)
+SNAPSHOT_ALIASES = {
+    "person_id": ("person_id", "employeenumber", "employee_number", "employee_id", "emp_id", "id", "员工编号", "工号"),
+    "tenure": ("tenure", "yearsatcompany", "years_at_company", "tenure_months", "tenure_years", "司龄", "工龄"),
+    "left": ("left", "attrition", "exited", "is_left", "离职", "是否离职"),
+}
+
+
+# --------------------------------------------------------------------------------------
+# store access (store.has_table relies on con.list_tables(), which fails under ibis 12.0.0
+# with duckdb 2.x: ask for the table itself)
+# --------------------------------------------------------------------------------------
+
+def _has_table(con: Any, name: str) -> bool:
+    try:
+        con.table(name)
+        return True
+    except Exception:  # noqa: BLE001 - "no such table" differs per backend
+        return False
+
+
+def _has_rows(con: Any, name: str) -> bool:
+    return _has_table(con, name) and bool(con.table(name).limit(1).count().execute())
+
+
+def _table(con: Any, name: str, required: tuple[str, ...] = ()) -> Any:
+    from .errors import MissingColumnError
+
+    if not _has_rows(con, name):
+        raise MissingTableError(name, "incentive_retention")
+    t = con.table(name)
+    for col in required:
+        if col not in t.columns:
+            raise MissingColumnError(name, col, list(t.columns))
+    return t
+
+
+# --------------------------------------------------------------------------------------
+# dates
+# --------------------------------------------------------------------------------------
+
+def _to_date(value: Any, name: str) -> dt.date | None:
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return None
+    if isinstance(value, str) and value.strip().lower() == "today":
+        return dt.date.today()
+    try:
+        return pd.Timestamp(value).date()
+    except (ValueError, TypeError):
+        raise ParameterError(f"The '{name}' parameter must be a date 'YYYY-MM-DD', 'today' or ''. Got {value!r} instead.") from None
+
+
+def _month_start(d: dt.date) -> dt.date:
+    return d.replace(day=1)
+
+
+def _add_months(d: dt.date, n: int) -> dt.date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return dt.date(d.year + y, m + 1, 1)
+
+
+def _tenure_months(start, end) -> np.ndarray:
+    """Months between two date arrays with both days counted ((end − start + 1 day) ÷ 30.44)."""
+    days = (pd.to_datetime(end) - pd.to_datetime(start)).dt.days.to_numpy(float) + 1.0
+    return days / DAYS_PER_MONTH
+
+
+# --------------------------------------------------------------------------------------
+# the data of a report run
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class RetentionData:
+    """Everything the report sections need, from either source.
+
+    ``people``: one row per person: person_id, entry, tenure (months), left (bool),
+    exit_reason, region, role, hire_cohort, the person-level features and controls.
+    ``panel``: person-month rows (store source only) with start, stop, event and the
+    time-varying features. ``window``: the people of the headline window (12 months to
+    ``as_of``) with tenure and left.
+    """
+
+    source: str
+    as_of: dt.date
+    data_start: dt.date | None
+    people: pd.DataFrame
+    window: pd.DataFrame
+    horizon: pd.DataFrame
+    panel: pd.DataFrame | None
+    features: list[str]
+    controls: list[str]
+    categorical: list[str]
+    horizon_months: int
+    min_group_size: int
+    lang: str = "zh"
+    notes: list[str] = field(default_factory=list)
+    monthly: pd.DataFrame | None = None
+
+    @property
+    def data_window(self) -> dict[str, str | None]:
+        return {"start": self.data_start.isoformat() if self.data_start else None, "end": self.as_of.isoformat()}
+
+
+def _params_get(params: Any, name: str, default: Any) -> Any:
+    if params is None:
+        return default
+    if isinstance(params, dict):
+        return params.get(name, default)
+    return getattr(params, name, default)
+
+
+def load(con: Any, params: Any = None) -> RetentionData:
+    """Load the report's data from the store (panel) or from a snapshot.
+
+    Parameters
+    ----------
+    con : Ibis backend or None
+        The store (None for a snapshot file; the default store is opened when a snapshot
+        table is asked for without a connection).
+    params : IncentiveRetentionParams or dict
+        source, snapshot, as_of, cohort_start, horizon_months, tenure_unit, features,
+        controls, min_group_size, lang.
+
+    Examples
+    --------
+    >>> data = load(con, {"as_of": "2026-10-31"})  # doctest: +SKIP
+    """
+    from .params.incentive_retention import DEFAULT_CONTROLS, DEFAULT_FEATURES
+
+    source = _params_get(params, "source", "store")
+    kw = dict(
+        as_of=_params_get(params, "as_of", ""),
+        cohort_start=_params_get(params, "cohort_start", ""),
+        horizon_months=int(_params_get(params, "horizon_months", 12)),
+        features=list(_params_get(params, "features", DEFAULT_FEATURES)),
+        controls=list(_params_get(params, "controls", DEFAULT_CONTROLS)),
+        min_group_size=int(_params_get(params, "min_group_size", 5)),
+        lang=_params_get(params, "lang", "zh"),
+    )
+    if source == "store":
+        if con is None:
+            con = store.connect(_params_get(params, "store", None), read_only=True)
+        return load_panel(con, **kw)
+    if source == "snapshot":
+        snap = _params_get(params, "snapshot", "")
+        if not snap and con is None:
+            con = store.connect(_params_get(params, "store", None), read_only=True)
+        return load_snapshot(snap or con, tenure_unit=_params_get(params, "tenure_unit", "years"), **kw)
+    raise ParameterError(f"The 'source' parameter of retention.load must be 'store' or 'snapshot'. Got {source!r} instead.")
+
+
+# --------------------------------------------------------------------------------------
+# store path: the person-month panel
+# --------------------------------------------------------------------------------------
+
+def data_bounds(con: Any) -> tuple[dt.date, dt.date]:
+    """(first month, last day) of the data: from compensation periods, else orders, else reps."""
+    if _has_rows(con, "compensation"):
+        c = con.table("compensation")
+        r = c.aggregate(lo=c.period.min(), hi=c.period.max()).to_pandas().iloc[0]
+        lo, hi = pd.Timestamp(r["lo"]).date(), pd.Timestamp(r["hi"]).date()
+        return _month_start(lo), _add_months(_month_start(hi), 1) - dt.timedelta(days=1)
+    if _has_rows(con, "orders"):
+        o = con.table("orders")
+        r = o.aggregate(lo=o.order_date.min(), hi=o.order_date.max()).to_pandas().iloc[0]
+        return _month_start(pd.Timestamp(r["lo"]).date()), pd.Timestamp(r["hi"]).date()
+    if _has_rows(con, "reps"):
+        t = con.table("reps")
+        r = t.aggregate(lo=t.hire_date.min()).to_pandas().iloc[0]
+        return _month_start(pd.Timestamp(r["lo"]).date()), dt.date.today()
+    raise MissingTableError("reps", "incentive_retention")
+
+
+def _rep_attainment(con: Any, start: dt.date, end: dt.date) -> Any | None:
+    """Ibis table rep_id, period, attainment (monthly, in the engine); None without data."""
+    if not (_has_rows(con, "orders") and _has_rows(con, "targets")):
+        return None
+    o = con.table("orders")
+    if "rep_id" not in o.columns or "amount" not in o.columns:
+        return None
+    o = o.filter(o.rep_id.notnull(), o.order_date >= start, o.order_date <= end)
+    actual = o.group_by(rep_id=o.rep_id, period=o.order_date.truncate("M")).aggregate(actual=o.amount.sum())
+    t = con.table("targets")
+    t = t.filter(t.level == "rep", t.measure == "amount").select(
+        rep_id=t.key, period=t.period.cast("date"), target=t.value
+    )
+    j = t.left_join(actual, ["rep_id", "period"]).select(
+        rep_id=t.rep_id, period=t.period, target=t.target, actual=ibis.coalesce(actual.actual, 0.0)
+    )
+    return j.mutate(attainment=ibis.ifelse(j.target > 0, j.actual / j.target, ibis.null("float64"))).select(
+        "rep_id", "period", "attainment"
+    )
+
+
+def build_panel(con: Any, as_of: Any = "", cohort_start: Any = "") -> pd.DataFrame:
+    """Person-month panel from reps, compensation and rep attainment (built through Ibis).
+
+    One row per rep per month from the hire month (or the data start) to the exit month
+    (or ``as_of``). Columns: rep_id, period, region, role, hire_date, exit_date,
+    exit_reason, start, stop (tenure in months), event (exit in that month), attainment,
+    team_bonus_share, payout_delay_days, promoted_last_12m, training_hours,
+    bonus_per_month, award, promoted (that month) (features absent from the store are left
+    out). ``role`` is the entry role before a rep's first promotion (see ``_role_history``).
+
+    Parameters
+    ----------
+    con : Ibis backend
+    as_of : date or "YYYY-MM-DD" or ""
+        End of observation ("" = the end of the data). Exits after it count as stays.
+    cohort_start : date or ""
+        Keep only reps hired on or after this day.
+
+    Examples
+    --------
+    >>> panel = build_panel(con, "2026-10-31")  # doctest: +SKIP
+    """
+    data_start, data_end = data_bounds(con)
+    as_of_d = _to_date(as_of, "as_of") or data_end
+    cohort_d = _to_date(cohort_start, "cohort_start")
+    reps = _table(con, "reps", required=("rep_id", "hire_date"))
+    cols = reps.columns
+    null_date = ibis.null("date")
+    r = reps.select(
+        rep_id=reps.rep_id,
+        hire_date=reps.hire_date.cast("date"),
+        exit_date=reps.exit_date.cast("date") if "exit_date" in cols else null_date,
+        exit_reason=reps.exit_reason if "exit_reason" in cols else ibis.null("string"),
+        region=reps.region if "region" in cols else ibis.null("string"),
+        role=reps.role if "role" in cols else ibis.null("string"),
+    )
+    # exits after as_of are not known at as_of
+    r = r.mutate(exit_date=ibis.ifelse(r.exit_date > as_of_d, null_date, r.exit_date))
+    r = r.mutate(exit_reason=ibis.ifelse(r.exit_date.isnull(), ibis.null("string"), r.exit_reason))
+    r = r.filter(r.hire_date <= as_of_d, r.exit_date.isnull() | (r.exit_date >= data_start))
+    if cohort_d:
+        r = r.filter(r.hire_date >= cohort_d)
+    months = pd.date_range(data_start, _month_start(as_of_d), freq="MS")
+    grid = ibis.memtable(pd.DataFrame({"period": months.date}), schema={"period": "date"})
+    g = r.cross_join(grid)
+    g = g.filter(
+        g.period >= g.hire_date.truncate("M"),
+        g.exit_date.isnull() | (g.period <= g.exit_date.truncate("M")),
+    )
+    if _has_rows(con, "compensation"):
+        c = con.table("compensation")
+        ccols = c.columns
+        num = lambda name: (c[name].cast("float64") if name in ccols else ibis.null("float64"))  # noqa: E731
+        ind, team = num("individual_bonus"), num("team_bonus")
+        delay_days = (
+            c.paid_date.cast("date").delta(c.due_date.cast("date"), unit="day").cast("float64")
+            if {"paid_date", "due_date"} <= set(ccols) else ibis.null("float64")
+        )
+        comp = c.select(
+            rep_id=c.rep_id,
+            period=c.period.cast("date"),
+            team_bonus_share=ibis.ifelse((ind + team) > 0, team / (ind + team), 0.0)
+            if {"individual_bonus", "team_bonus"} <= set(ccols) else ibis.null("float64"),
+            payout_delay_days=ibis.greatest(delay_days, 0.0),
+            training_hours=num("training_hours"),
+            bonus_per_month=(ind + team) if {"individual_bonus", "team_bonus"} <= set(ccols) else ibis.null("float64"),
+            promoted_int=c.promoted.cast("int8") if "promoted" in ccols else ibis.null("int8"),
+            award_int=c.award.cast("int8") if "award" in ccols else ibis.null("int8"),
+        )
+        g = g.left_join(comp, ["rep_id", "period"]).drop("rep_id_right", "period_right")
+        w = ibis.window(group_by="rep_id", order_by="period", preceding=11, following=0)
+        g = g.mutate(promoted_last_12m=g.promoted_int.max().over(w), award=g.award_int)
+        g = g.mutate(promoted=g.promoted_int).drop("promoted_int", "award_int")
+        present = {"team_bonus_share": {"individual_bonus", "team_bonus"}, "bonus_per_month": {"individual_bonus", "team_bonus"},
+                   "payout_delay_days": {"paid_date", "due_date"}, "training_hours": {"training_hours"},
+                   "promoted_last_12m": {"promoted"}, "award": {"award"}}
+        missing = [f for f, need in present.items() if not need <= set(ccols)]
+    else:
+        missing = list(PANEL_FEATURES)
+    att = _rep_attainment(con, data_start, as_of_d)
+    if att is not None:
+        g = g.left_join(att, ["rep_id", "period"]).drop("rep_id_right", "period_right")
+    df = g.to_pandas()
+    if df.empty:
+        raise InsufficientDataError("No rep was employed between the data start and as_of.")
+    df = df.drop(columns=[c for c in missing if c in df.columns])
+    df["period"] = pd.to_datetime(df["period"])
+    for c in ("hire_date", "exit_date"):
+        df[c] = pd.to_datetime(df[c])
+    nxt = df["period"] + pd.offsets.MonthBegin(1)
+    row_start = df[["period", "hire_date"]].max(axis=1)
+    end = pd.concat([nxt - pd.Timedelta(days=1), df["exit_date"], pd.Series(pd.Timestamp(as_of_d), index=df.index)],
+                    axis=1).min(axis=1)
+    df["start"] = _tenure_months(df["hire_date"], row_start) - 1.0 / DAYS_PER_MONTH
+    df["stop"] = _tenure_months(df["hire_date"], end)
+    df["event"] = df["exit_date"].notna() & (df["exit_date"] < nxt) & (df["exit_date"] >= df["period"])
+    for b in BOOL_FEATURES + ("promoted",):
+        if b in df.columns:
+            df[b] = df[b].astype("float64")
+    df = _role_history(df)
+    df = df.sort_values(["rep_id", "period"]).reset_index(drop=True)
+    df.attrs.update(data_start=data_start, as_of=as_of_d, missing_features=missing)
+    return df
+
+
+def _role_history(df: pd.DataFrame) -> pd.DataFrame:
+    """Make ``role`` time-varying: reps.role is the role *now*, so before a rep's first
+    promotion in the data the rep held the entry role (the most common role of the reps
+    hired within the data). Without this, a promoted rep would count as senior in months
+    when they were not, and "senior" would look protective (immortal-time bias)."""
+    if "promoted" not in df.columns or df["role"].isna().all():
+        return df
+    first_promo = df.loc[df["promoted"] > 0].groupby("rep_id")["period"].min()
+    if first_promo.empty:
+        return df
+    data_start = df["period"].min()
+    new_hires = df.loc[df["hire_date"] >= data_start].drop_duplicates("rep_id")["role"].dropna()
+    entry_role = (new_hires if not new_hires.empty else df.drop_duplicates("rep_id")["role"].dropna()).mode()
+    if entry_role.empty:
+        return df
+    fp = df["rep_id"].map(first_promo)
+    before = fp.notna() & (df["period"] < fp)
+    df = df.copy()
+    df.loc[before, "role"] = entry_role.iloc[0]
+    return df
+
+
+def _person_level(panel: pd.DataFrame, features: Sequence[str], numeric_controls: Sequence[str]) -> pd.DataFrame:
+    g = panel.groupby("rep_id", sort=True)
+    agg: dict[str, Any] = {
+        "entry": ("start", "min"), "tenure": ("stop", "max"), "left": ("event", "max"),
+        "hire_date": ("hire_date", "first"), "exit_date": ("exit_date", "first"),
+        "exit_reason": ("exit_reason", "first"), "region": ("region", "last"), "role": ("role", "last"),
+        "months": ("period", "size"),
+    }
+    for f in list(features) + list(numeric_controls):
+        if f in panel.columns and f not in agg:
+            agg[f] = (f, "max" if f in BOOL_FEATURES else "mean")
+    out = g.agg(**agg).reset_index().rename(columns={"rep_id": "person_id"})
+    out["left"] = out["left"].astype(bool)
+    out["hire_cohort"] = pd.to_datetime(out["hire_date"]).dt.year.astype("Int64").astype(str)
+    return out
+
+
+def _horizon_frame(panel: pd.DataFrame, horizon: int, features: Sequence[str], numeric_controls: Sequence[str],
+                   as_of: dt.date) -> pd.DataFrame:
+    """Person-level frame for "left within ``horizon`` months of the start of observation".
+
+    Observation starts at a person's first panel month; people neither leaving within the
+    horizon nor observed through its end (recent hires) are left out. Features are the
+    person's averages over the months of the horizon window up to the exit.
+    """
+    p = panel.copy()
+    first = p.groupby("rep_id")["period"].transform("min")
+    k = (p["period"].dt.year - first.dt.year) * 12 + (p["period"].dt.month - first.dt.month)
+    p = p[k < horizon]
+    last_needed = first + pd.DateOffset(months=horizon)  # the first month after the window
+    full = (last_needed - pd.Timedelta(days=1)) <= pd.Timestamp(as_of)
+    p = p.assign(_full=full.loc[p.index])
+    agg: dict[str, Any] = {"left_within_horizon": ("event", "max"), "_full": ("_full", "first"),
+                           "region": ("region", "last"), "role": ("role", "last")}
+    for f in list(features) + list(numeric_controls):
+        if f in p.columns:
+            agg[f] = (f, "max" if f in BOOL_FEATURES else "mean")
+    h = p.groupby("rep_id").agg(**agg).reset_index().rename(columns={"rep_id": "person_id"})
+    h = h[h["left_within_horizon"].astype(bool) | h["_full"]].drop(columns="_full")
+    h["left_within_horizon"] = h["left_within_horizon"].astype(float)
+    return h.reset_index(drop=True)
+
+
+def headline_window_start(as_of: dt.date, data_start: dt.date | None, months: int = HEADLINE_MONTHS) -> dt.date:
+    """First day of the headline window: ``months`` before as_of, not before the data start."""
+    w = (pd.Timestamp(as_of) - pd.DateOffset(months=months) + pd.Timedelta(days=1)).date()
+    return max(w, data_start) if data_start else w
+
+
+def _window_from_panel(panel: pd.DataFrame, as_of: dt.date, data_start: dt.date) -> pd.DataFrame:
+    """People employed at any time in the 12 months to as_of, from the panel rows."""
+    w_start = pd.Timestamp(headline_window_start(as_of, data_start))
+    in_window = panel[(panel["period"] + pd.offsets.MonthBegin(1) > w_start)]
+    # a person leaving before the window start within the window's first month is not in it
+    in_window = in_window[in_window["exit_date"].isna() | (in_window["exit_date"] >= w_start)]
+    g = in_window.groupby("rep_id")
+    w = g.agg(tenure=("stop", "max"), left=("event", "max")).reset_index().rename(columns={"rep_id": "person_id"})
+    w["left"] = w["left"].astype(bool)
+    return w
+
+
+def _resolve(requested: Sequence[str], available: Sequence[str], kind: str, notes: list[str]) -> list[str]:
+    out = []
+    for name in requested:
+        if name in available:
+            out.append(name)
+        else:
+            notes.append(f"{kind} '{name}' is not in the data: skipped.")
+    return out
+
+
+def load_panel(con: Any, as_of: Any = "", cohort_start: Any = "", horizon_months: int = 12,
+               features: Sequence[str] | None = None, controls: Sequence[str] | None = None,
+               min_group_size: int = 5, lang: str = "zh") -> RetentionData:
+    """Report data from the store: panel, people, horizon frame and headline window.
+
+    Examples
+    --------
+    >>> data = load_panel(con, "2026-10-31")  # doctest: +SKIP
+    """
+    from .params.incentive_retention import DEFAULT_CONTROLS, DEFAULT_FEATURES
+
+    panel = build_panel(con, as_of, cohort_start)
+    notes: list[str] = []
+    avail = [c for c in panel.columns if panel[c].notna().any()]
+    feats = _resolve(features if features is not None else DEFAULT_FEATURES, avail, "feature", notes)
+    ctrls = _resolve(controls if controls is not None else DEFAULT_CONTROLS, avail, "control", notes)
+    categorical = [c for c in ctrls if c in CATEGORICAL_CONTROLS or panel[c].dtype == object]
+    numeric_ctrls = [c for c in ctrls if c not in categorical]
+    as_of_d = panel.attrs["as_of"]
+    people = _person_level(panel, feats, numeric_ctrls)
+    horizon = _horizon_frame(panel, horizon_months, feats, numeric_ctrls, as_of_d)
+    window = _window_from_panel(panel, as_of_d, panel.attrs["data_start"])
+    monthly = _monthly(panel)
+    return RetentionData(
+        source="store", as_of=as_of_d, data_start=panel.attrs["data_start"], people=people, window=window,
+        horizon=horizon, panel=panel, features=feats, controls=ctrls, categorical=categorical,
+        horizon_months=horizon_months, min_group_size=min_group_size, lang=lang, notes=notes, monthly=monthly,
+    )
+
+
+def _monthly(panel: pd.DataFrame) -> pd.DataFrame:
+    """Headcount at month start-ish (people with a row), hires and exits per month and region."""
+    p = panel.assign(hired=(panel["hire_date"] >= panel["period"]) & (panel["hire_date"] < panel["period"] + pd.offsets.MonthBegin(1)))
+    return p.groupby(["period", "region"], dropna=False).agg(
+        headcount=("rep_id", "nunique"), hires=("hired", "sum"), exits=("event", "sum")
+    ).reset_index()
+
+
+# --------------------------------------------------------------------------------------
+# snapshot path
+# --------------------------------------------------------------------------------------
+
+def snapshot_from_store(con: Any, as_of: Any = "", window_months: int = HEADLINE_MONTHS) -> pd.DataFrame:
+    """An hr_snapshot (one row per person) derived from the store's reps and compensation.
+
+    Computed independently of the panel, from reps directly in the engine: the people
+    employed at any time in the ``window_months`` to ``as_of``; ``tenure`` in months
+    (hire day to exit day or as_of, both counted), ``left`` (exit in the window),
+    region, role, and the person's mean features over the window months.
+
+    Examples
+    --------
+    >>> snap = snapshot_from_store(con, "2026-10-31")  # doctest: +SKIP
+    >>> snap.columns[:3].tolist()  # doctest: +SKIP
+    ['person_id', 'tenure', 'left']
+    """
+    data_start, data_end = data_bounds(con)
+    as_of_d = _to_date(as_of, "as_of") or data_end
+    w_start = headline_window_start(as_of_d, data_start, window_months)
+    reps = _table(con, "reps", required=("rep_id", "hire_date"))
+    ex = reps.exit_date.cast("date") if "exit_date" in reps.columns else ibis.null("date")
+    r = reps.mutate(_exit=ibis.ifelse(ex > as_of_d, ibis.null("date"), ex), _hire=reps.hire_date.cast("date"))
+    r = r.filter(r._hire <= as_of_d, r._exit.isnull() | (r._exit >= w_start))
+    end = ibis.coalesce(r._exit, ibis.literal(as_of_d, type="date"))
+    r = r.select(
+        person_id=r.rep_id,
+        tenure=(end.delta(r._hire, unit="day") + 1).cast("float64") / DAYS_PER_MONTH,
+        left=r._exit.notnull(),
+        region=r.region if "region" in reps.columns else ibis.null("string"),
+        role=r.role if "role" in reps.columns else ibis.null("string"),
+        exit_reason=r.exit_reason if "exit_reason" in reps.columns else ibis.null("string"),
+    )
+    if _has_rows(con, "compensation"):
+        c = con.table("compensation")
+        c = c.filter(c.period >= _month_start(w_start), c.period <= as_of_d)
+        ind, team = c.individual_bonus.cast("float64"), c.team_bonus.cast("float64")
+        feats = c.group_by(person_id=c.rep_id).aggregate(
+            team_bonus_share=ibis.ifelse((ind + team) > 0, team / (ind + team), 0.0).mean(),
+            payout_delay_days=ibis.greatest(c.paid_date.delta(c.due_date, unit="day").cast("float64"), 0.0).mean(),
+            training_hours=c.training_hours.cast("float64").mean(),
+            bonus_per_month=(ind + team).mean(),
+            promoted_last_12m=c.promoted.cast("int8").max().cast("float64"),
+        )
+        r = r.left_join(feats, "person_id").drop("person_id_right")
+    att = _rep_attainment(con, _month_start(w_start), as_of_d)
+    if att is not None:
+        a = att.group_by(person_id=att.rep_id).aggregate(attainment=att.attainment.mean())
+        r = r.left_join(a, "person_id").drop("person_id_right")
+    out = r.to_pandas().sort_values("person_id").reset_index(drop=True)
+    out["left"] = out["left"].astype(bool)
+    return out
+
+
+def _find_col(df: pd.DataFrame, names: Sequence[str]) -> str | None:
+    lower = {str(c).strip().lower(): c for c in df.columns}
+    for n in names:
+        if n.lower() in lower:
+            return lower[n.lower()]
+    return None
+
+
+def _as_bool(s: pd.Series) -> pd.Series:
+    if s.dtype == bool:
+        return s
+    txt = s.astype(str).str.strip().str.lower()
+    mapping = {"yes": True, "y": True, "true": True, "1": True, "1.0": True, "是": True, "离职": True,
+               "no": False, "n": False, "false": False, "0": False, "0.0": False, "否": False, "在职": False}
+    out = txt.map(mapping)
+    if out.isna().any():
+        bad = s[out.isna()].iloc[0]
+        raise ParameterError(f"The 'left' column of the snapshot must be bool or Yes/No. Got {bad!r} instead.")
+    return out.astype(bool)
+
+
+def read_snapshot(source: Any, tenure_unit: str = "years") -> pd.DataFrame:
+    """Read an hr_snapshot from a file path or the store's ``hr_snapshot`` table.
+
+    Columns are found by name, case-insensitively, with aliases (EmployeeNumber →
+    person_id, YearsAtCompany → tenure, Attrition → left). ``left`` may be bool, 0/1 or
+    Yes/No; tenure is converted to months. Yes/No covariates become 0/1.
+
+    Examples
+    --------
+    >>> snap = read_snapshot("WA_Fn-UseC_-HR-Employee-Attrition.csv", tenure_unit="years")  # doctest: +SKIP
+    """
+    if tenure_unit not in ("years", "months"):
+        raise ParameterError(f"The 'tenure_unit' parameter must be 'years' or 'months'. Got {tenure_unit!r} instead.")
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.exists():
+            raise ParameterError(f"The 'snapshot' parameter must be an existing file. Got {str(source)!r} instead.")
+        suf = path.suffix.lower()
+        if suf in (".xlsx", ".xls"):
+            df = pd.read_excel(path)
+        elif suf == ".parquet":
+            df = pd.read_parquet(path)
+        else:
+            try:
+                df = pd.read_csv(path)
+            except UnicodeDecodeError:
+                df = pd.read_csv(path, encoding="gbk")
+    else:
+        t = _table(source, "hr_snapshot", required=())
+        df = t.to_pandas()  # one row per person: an HR export, not a fact table
+    ren = {}
+    for canon, names in SNAPSHOT_ALIASES.items():
+        col = _find_col(df, names)
+        if col is None:
+            raise ParameterError(
+                f"The snapshot must have a '{canon}' column (or one of {', '.join(names[1:4])}). "
+                f"Got columns {list(df.columns)[:12]} instead."
+            )
+        ren[col] = canon
+    df = df.rename(columns=ren)
+    df["person_id"] = df["person_id"].astype(str)
+    df["left"] = _as_bool(df["left"])
+    df["tenure"] = pd.to_numeric(df["tenure"], errors="coerce").astype(float) * (12.0 if tenure_unit == "years" else 1.0)
+    for c in df.columns:
+        if c in ("person_id", "left", "tenure") or df[c].dtype != object:
+            continue
+        vals = set(df[c].dropna().astype(str).str.strip().str.lower().unique())
+        if vals and vals <= {"yes", "no", "y", "n", "true", "false"}:
+            df[c] = _as_bool(df[c]).astype(float)
+    return df
+
+
+def load_snapshot(source: Any, as_of: Any = "", cohort_start: Any = "", horizon_months: int = 12,
+                  features: Sequence[str] | None = None, controls: Sequence[str] | None = None,
+                  min_group_size: int = 5, lang: str = "zh", tenure_unit: str = "years") -> RetentionData:
+    """Report data from an hr_snapshot (file path, or a store connection with table hr_snapshot).
+
+    Features and controls are whatever requested columns exist (missing ones are skipped
+    with a note). "Left within the horizon" is the snapshot's own ``left`` flag.
+
+    Examples
+    --------
+    >>> data = load_snapshot("hr.csv", features=["OverTime"], controls=["JobLevel"])  # doctest: +SKIP
+    """
+    from .params.incentive_retention import DEFAULT_CONTROLS, DEFAULT_FEATURES
+
+    df = read_snapshot(source, tenure_unit)
+    notes: list[str] = []
+    df = df.dropna(subset=["tenure"])
+    if cohort_start and "hire_date" in df.columns:
+        df = df[pd.to_datetime(df["hire_date"]) >= pd.Timestamp(_to_date(cohort_start, "cohort_start"))]
+    lower = {str(c).lower(): c for c in df.columns}
+    # requested names match columns case-insensitively
+    feats_req = [lower.get(f.lower(), f) for f in (features if features is not None else DEFAULT_FEATURES)]
+    ctrls_req = [lower.get(c.lower(), c) for c in (controls if controls is not None else DEFAULT_CONTROLS)]
+    avail = [c for c in df.columns if c not in ("person_id", "tenure", "left") and df[c].notna().any()]
+    feats = _resolve(feats_req, avail, "feature", notes)
+    ctrls = _resolve(ctrls_req, avail, "control", notes)
+    for c in feats:
+        if df[c].dtype == object:
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+    feats = [f for f in feats if df[f].notna().any()]
+    categorical = [c for c in ctrls if df[c].dtype == object or c in CATEGORICAL_CONTROLS]
+    as_of_d = _to_date(as_of, "as_of") or dt.date.today()
+    people = df.copy()
+    people["entry"] = 0.0
+    if "region" not in people.columns:
+        people["region"] = None
+    if "role" not in people.columns:
+        people["role"] = None
+    if "exit_reason" not in people.columns:
+        people["exit_reason"] = None
+    if "hire_cohort" not in people.columns:
+        people["hire_cohort"] = None
+    horizon = people[["person_id", "region", "role"] + [c for c in feats + ctrls if c not in ("region", "role")]].copy()
+    horizon["left_within_horizon"] = people["left"].astype(float)
+    notes.append("snapshot: 'left within the horizon' is the snapshot's own left flag; no time-varying covariates.")
+    window = people[["person_id", "tenure", "left"]].copy()
+    return RetentionData(
+        source="snapshot", as_of=as_of_d, data_start=None, people=people.reset_index(drop=True), window=window,
+        horizon=horizon.reset_index(drop=True), panel=None, features=feats, controls=ctrls, categorical=categorical,
+        horizon_months=horizon_months, min_group_size=min_group_size, lang=lang, notes=notes,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# section 1: headcount and attrition
+# --------------------------------------------------------------------------------------
+
+def headline(data: RetentionData) -> dict[str, Any]:
+    """Headline figures on the people of the 12 months to as_of (both sources alike).
+
+    Returns
+    -------
+    dict
+        people, headcount, exits, attrition_rate, first_year_people, first_year_exits,
+        first_year_attrition.
+
+    Examples
+    --------
+    >>> headline(data)["exits"]  # doctest: +SKIP
+    """
+    w = data.window
+    n = int(len(w))
+    exits = int(w["left"].sum())
+    fy = w[w["tenure"] < 12.0]
+    fy_n, fy_x = int(len(fy)), int(fy["left"].sum())
+    return {
+        "people": n,
+        "headcount": n - exits,
+        "exits": exits,
+        "attrition_rate": exits / n if n else math.nan,
+        "first_year_people": fy_n,
+        "first_year_exits": fy_x,
+        "first_year_attrition": fy_x / fy_n if fy_n else math.nan,
+    }
+
+
+@dataclass
+class AttritionTables:
+    """Section 1 tables, each already suppressed for small groups."""
+
+    by_region: pd.DataFrame
+    by_cohort: pd.DataFrame
+    by_reason: pd.DataFrame
+    by_year: pd.DataFrame
+    suppressed_cells: int
+    skipped_reason: str | None = None
+
+
+def attrition_tables(data: RetentionData) -> AttritionTables:
+    """Hires, exits, annualised attrition (exits ÷ average headcount) by region and year,
+    voluntary vs involuntary, first-year attrition by hiring cohort.
+
+    Annualised attrition = exits over the data months ÷ average monthly headcount ×
+    12 ÷ months. Groups below ``min_group_size`` people are suppressed (complementary).
+
+    Examples
+    --------
+    >>> t = attrition_tables(data); t.by_region.columns.tolist()  # doctest: +SKIP
+    """
+    k = data.min_group_size
+    n_sup = 0
+    p = data.people
+    if data.panel is not None:
+        panel = data.panel
+        n_months = panel["period"].nunique()
+        by_region = panel.groupby("region", dropna=False).agg(
+            people=("rep_id", "nunique"), person_months=("rep_id", "size"), exits=("event", "sum")
+        ).reset_index()
+        hires = p[pd.to_datetime(p["hire_date"]) >= pd.Timestamp(data.data_start)].groupby("region").size()
+        by_region["hires"] = by_region["region"].map(hires).fillna(0).astype(int)
+        by_region["avg_headcount"] = by_region["person_months"] / n_months
+        by_region["attrition_rate"] = by_region["exits"] / by_region["avg_headcount"] * 12 / n_months
+        by_region = by_region[["region", "people", "hires", "exits", "avg_headcount", "attrition_rate"]]
+        total = pd.DataFrame([{
+            "region": "total", "people": panel["rep_id"].nunique(), "hires": int(by_region["hires"].sum()),
+            "exits": int(panel["event"].sum()), "avg_headcount": len(panel) / n_months,
+            "attrition_rate": panel["event"].sum() / (len(panel) / n_months) * 12 / n_months,
+        }])
+        s = privacy.suppress_small(by_region, "people", k, dims=["region"])
+        n_sup += s.n_suppressed
+        by_region = pd.concat([s.frame, total], ignore_index=True)
+        py = panel.assign(year=panel["period"].dt.year)
+        by_year = py.groupby("year").agg(
+            people=("rep_id", "nunique"), person_months=("rep_id", "size"), exits=("event", "sum"),
+            months=("period", "nunique"),
+        ).reset_index()
+        by_year["avg_headcount"] = by_year["person_months"] / by_year["months"]
+        by_year["attrition_rate"] = by_year["exits"] / by_year["avg_headcount"] * 12 / by_year["months"]
+        by_year["year"] = by_year["year"].astype(str)
+        by_year = by_year[["year", "months", "people", "exits", "avg_headcount", "attrition_rate"]]
+        s = privacy.suppress_small(by_year, "people", k, dims=["year"])
+        n_sup += s.n_suppressed
+        by_year = s.frame
+    else:
+        by_region = p.groupby("region", dropna=False).agg(people=("person_id", "size"), exits=("left", "sum")).reset_index() \
+            if p["region"].notna().any() else pd.DataFrame(columns=["region", "people", "exits"])
+        if not by_region.empty:
+            by_region["attrition_rate"] = by_region["exits"] / by_region["people"]
+            s = privacy.suppress_small(by_region, "people", k, dims=["region"])
+            n_sup += s.n_suppressed
+            by_region = s.frame
+        by_year = pd.DataFrame()
+    # voluntary vs involuntary among the exits of the data window
+    leavers = p[p["left"]]
+    if leavers["exit_reason"].notna().any():
+        by_reason = leavers.groupby("exit_reason").agg(exits=("person_id", "size")).reset_index()
+        by_reason["share"] = by_reason["exits"] / by_reason["exits"].sum()
+        s = privacy.suppress_small(by_reason, "exits", k, dims=["exit_reason"])
+        n_sup += s.n_suppressed
+        by_reason = s.frame
+    else:
+        by_reason = pd.DataFrame(columns=["exit_reason", "exits", "share"])
+    # first-year attrition by hiring cohort: hired in the data window, first 12 months observed
+    if data.panel is not None:
+        hired = p[pd.to_datetime(p["hire_date"]) >= pd.Timestamp(data.data_start)].copy()
+        observed = hired["left"] & (hired["tenure"] < 12) | (hired["tenure"] >= 12)
+        hired = hired[observed]
+        hired["left_first_year"] = hired["left"] & (hired["tenure"] < 12)
+        by_cohort = hired.groupby("hire_cohort").agg(
+            people=("person_id", "size"), exits_first_year=("left_first_year", "sum")).reset_index()
+        by_cohort["first_year_attrition"] = by_cohort["exits_first_year"] / by_cohort["people"]
+        s = privacy.suppress_small(by_cohort, "people", k, dims=["hire_cohort"])
+        n_sup += s.n_suppressed
+        by_cohort = s.frame
+    else:
+        by_cohort = pd.DataFrame(columns=["hire_cohort", "people", "exits_first_year", "first_year_attrition"])
+    return AttritionTables(by_region=by_region, by_cohort=by_cohort, by_reason=by_reason, by_year=by_year,
+                           suppressed_cells=n_sup)
+
+
+# --------------------------------------------------------------------------------------
+# section 2: retention curves
+# --------------------------------------------------------------------------------------
+
+def feature_tiers(values: pd.Series, feature: str) -> pd.Series:
+    """Tier labels of a person-level feature for Kaplan–Meier curves.
+
+    0/1 features: "yes"/"no"; team_bonus_share: rounded to the nearest 10 % ("0%", "30%"…);
+    payout_delay_days: "on time" (0 days) / "1–7 days" / "> 7 days"; other numerics:
+    thirds ("low"/"mid"/"high").
+
+    Examples
+    --------
+    >>> feature_tiers(pd.Series([0.0, 0.31, 0.29]), "team_bonus_share").tolist()
+    ['0%', '30%', '30%']
+    """
+    v = pd.to_numeric(values, errors="coerce")
+    u = v.dropna().unique()
+    if feature in BOOL_FEATURES or (len(u) <= 2 and set(np.round(u, 6)) <= {0.0, 1.0}):
+        return v.map(lambda x: None if pd.isna(x) else ("yes" if x > 0.5 else "no"))
+    if feature == "team_bonus_share":
+        return v.map(lambda x: None if pd.isna(x) else f"{int(round(x * 10) * 10)}%")
+    if feature == "payout_delay_days":
+        return pd.cut(v, [-np.inf, 0.5, 7, np.inf], labels=["on time", "1-7 days", "> 7 days"]).astype(object)
+    if len(u) <= 4:
+        return v.map(lambda x: None if pd.isna(x) else f"{x:g}")
+    q = v.quantile([1 / 3, 2 / 3]).to_numpy()
+    if q[0] == q[1]:
+        return pd.Series(np.where(v <= q[0], "low", "high"), index=v.index).where(v.notna())
+    return pd.cut(v, [-np.inf, q[0], q[1], np.inf], labels=["low", "mid", "high"]).astype(object)
+
+
+@dataclass
+class CurvesResult:
+    """Kaplan–Meier curves of one feature's tiers (groups below the minimum left out)."""
+
+    feature: str
+    curves: dict[str, sv.KMResult]
+    medians: pd.DataFrame  # tier, people, exits, median, median_lo, median_hi
+    logrank: sv.LogRankResult | None
+    min_group_size: int
+    suppressed_cells: int = 0
+    skipped_reason: str | None = None
+
+
+def km_overall(data: RetentionData) -> CurvesResult:
+    """Kaplan–Meier curve of everyone (with left truncation on the panel path).
+
+    Examples
+    --------
+    >>> km_overall(data).medians  # doctest: +SKIP
+    """
+    p = data.people
+    km = sv.kaplan_meier(p["tenure"], p["left"], entry=p["entry"])
+    med = pd.DataFrame([{"tier": "all", "people": km.n, "exits": km.n_events, "median": km.median,
+                         "median_lo": km.median_lo, "median_hi": km.median_hi}])
+    return CurvesResult("all", {"all": km}, med, None, data.min_group_size)
+
+
+def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
+    """Kaplan–Meier curves by tiers of ``feature`` (person-level mean), medians with CIs
+    and a log-rank test across the shown tiers.
+
+    Examples
+    --------
+    >>> km_by_feature(data, "team_bonus_share").logrank.p_value  # doctest: +SKIP
+    """
+    p = data.people
+    if feature not in data.features or feature not in p.columns:
+        return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size,
+                            skipped_reason=f"feature '{feature}' is not in the data")
+    tiers = feature_tiers(p[feature], feature)
+    sub = p.assign(tier=tiers).dropna(subset=["tier"])
+    sizes = sub.groupby("tier").size()
+    shown = sizes[sizes >= data.min_group_size].index.tolist()
+    n_sup = int((sizes < data.min_group_size).sum())
+    # complementary: with one tier hidden, the total would reveal it: hide the next smallest too
+    if n_sup == 1 and len(shown) > 1:
+        shown.remove(sizes[shown].idxmin())
+        n_sup += 1
+    sub = sub[sub["tier"].isin(shown)]
+    if len(shown) < 2:
+        return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size, n_sup,
+                            skipped_reason=f"fewer than two tiers of '{feature}' with at least {data.min_group_size} people")
+    curves, rows = {}, []
+    for t in sorted(shown, key=_tier_key):
+        s = sub[sub["tier"] == t]
+        km = sv.kaplan_meier(s["tenure"], s["left"], entry=s["entry"])
+        curves[t] = km
+        rows.append({"tier": t, "people": km.n, "exits": km.n_events, "median": km.median,
+                     "median_lo": km.median_lo, "median_hi": km.median_hi})
+    lr = sv.logrank_test(sub["tenure"], sub["left"], sub["tier"], entry=sub["entry"])
+    return CurvesResult(feature, curves, pd.DataFrame(rows), lr, data.min_group_size, n_sup)
+
+
+def _tier_key(t: str) -> tuple:
+    order = {"no": 0, "yes": 1, "on time": 0, "1-7 days": 1, "> 7 days": 2, "low": 0, "mid": 1, "high": 2}
+    if t in order:
+        return (0, order[t], t)
+    try:
+        return (1, float(str(t).rstrip("%")), t)
+    except ValueError:
+        return (2, 0, t)
+
+
+# --------------------------------------------------------------------------------------
+# section 3: correlations
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class CorrelationResult:
+    """Correlations of each feature with leaving within the horizon."""
+
+    table: pd.DataFrame  # feature, method, n, rho, lo, hi, p, p_adj
+    matrix: pd.DataFrame
+    n_people: int
+    skipped_reason: str | None = None
+
+    def as_dict(self) -> dict[str, dict[str, float]]:
+        return {r.feature: {"rho": r.rho, "lo": r.lo, "hi": r.hi, "p_adj": r.p_adj} for r in self.table.itertuples()}
+
+
+def correlations(data: RetentionData, n_boot: int = 1000, seed: int = 0) -> CorrelationResult:
+    """Spearman / point-biserial correlation of each feature with leaving within the
+    horizon, bootstrap 95 % CIs (fixed seed), Benjamini–Hochberg adjusted p-values.
+
+    Examples
+    --------
+    >>> correlations(data).table  # doctest: +SKIP
+    """
+    h = data.horizon
+    feats = [f for f in data.features if f in h.columns]
+    if len(h) < max(10, data.min_group_size) or not feats:
+        return CorrelationResult(pd.DataFrame(), pd.DataFrame(), len(h),
+                                 skipped_reason="too few people observed over the horizon")
+    tab = corr_mod.correlate(h, feats, "left_within_horizon", n_boot=n_boot, seed=seed)
+    cols = feats + [c for c in data.controls if c not in data.categorical and c in h.columns] + ["left_within_horizon"]
+    mat = corr_mod.correlation_matrix(h, cols)
+    return CorrelationResult(tab, mat, len(h))
+
+
+# --------------------------------------------------------------------------------------
+# section 4: adjusted effects
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class EffectsResult:
+    """Raw (one feature at a time) and adjusted (all features + controls) Cox models,
+    the proportional-hazards check and the logistic robustness check."""
+
+    adjusted: sv.CoxResult | None
+    raw: pd.DataFrame  # term, hr, lo, hi, p (univariable Cox)
+    side_by_side: pd.DataFrame  # term, raw_hr, raw_lo, raw_hi, adj_hr, adj_lo, adj_hi, adj_p, hr_per_sd
+    logistic: sv.LogitResult | None
+    ph: pd.DataFrame
+    ph_violations: list[str]
+    notes: list[str] = field(default_factory=list)
+    skipped_reason: str | None = None
+
+    def hazard_ratios(self) -> dict[str, dict[str, float]]:
+        return self.adjusted.hazard_ratios() if self.adjusted is not None else {}
+
+    def hazard_ratios_per_sd(self) -> dict[str, dict[str, float]]:
+        if self.adjusted is None:
+            return {}
+        t = self.adjusted.table.dropna(subset=["sd"])
+        return {r.term: {"hr": float(np.exp(r.coef * r.sd)), "lo": float(np.exp((r.coef - 1.959963984540054 * r.se) * r.sd)),
+                         "hi": float(np.exp((r.coef + 1.959963984540054 * r.se) * r.sd)), "p": float(r.p)} for r in t.itertuples()}
+
+
+def _cox_frame(data: RetentionData) -> tuple[pd.DataFrame, str | None]:
+    if data.panel is not None:
+        return data.panel, "start"
+    p = data.people.assign(start=data.people["entry"], stop=data.people["tenure"], event=data.people["left"])
+    p = p[p["stop"] > p["start"]]
+    return p, "start"
+
+
+def adjusted_effects(data: RetentionData) -> EffectsResult:
+    """Cox PH hazard ratios (statsmodels PHReg; time-varying covariates with counting-process
+    entry on the panel), raw vs adjusted, PH check, and a logistic model of leaving within
+    the horizon.
+
+    Proportional-hazards warnings are caught and returned in ``ph_violations``/``notes`` so
+    the notebook shows them without printing to stderr.
+
+    Examples
+    --------
+    >>> eff = adjusted_effects(data); eff.hazard_ratios()["payout_delay_days"]  # doctest: +SKIP
+    """
+    df, entry = _cox_frame(data)
+    covs = list(data.features) + [c for c in data.controls if c not in data.features]
+    notes: list[str] = []
+    if not data.features:
+        return EffectsResult(None, pd.DataFrame(), pd.DataFrame(), None, pd.DataFrame(), [], notes,
+                             skipped_reason="no feature in the data")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StatsWarning)
+        try:
+            adj = sv.cox_ph(df, covs, duration_col="stop", event_col="event", entry_col=entry,
+                            categorical=data.categorical)
+        except InsufficientDataError as exc:
+            return EffectsResult(None, pd.DataFrame(), pd.DataFrame(), None, pd.DataFrame(), [], notes,
+                                 skipped_reason=str(exc))
+        raw_rows = []
+        for f in data.features:
+            try:
+                r = sv.cox_ph(df, [f], duration_col="stop", event_col="event", entry_col=entry, check_ph=False)
+                raw_rows.append(r.table.iloc[0][["term", "hr", "lo", "hi", "p"]])
+            except InsufficientDataError:
+                continue
+        logit = None
+        h = data.horizon
+        lcovs = [c for c in covs if c in h.columns]
+        try:
+            logit = sv.logistic(h, "left_within_horizon", lcovs, categorical=[c for c in data.categorical if c in lcovs])
+        except InsufficientDataError as exc:
+            notes.append(f"logistic model skipped: {exc}")
+    for w in caught:
+        if issubclass(w.category, StatsWarning) and not issubclass(w.category, ProportionalHazardsWarning):
+            notes.append(str(w.message))
+    raw = pd.DataFrame(raw_rows).reset_index(drop=True)
+    t = adj.table
+    sbs = t[["term", "hr", "lo", "hi", "p", "hr_per_sd"]].rename(
+        columns={"hr": "adj_hr", "lo": "adj_lo", "hi": "adj_hi", "p": "adj_p"})
+    if not raw.empty:
+        sbs = raw.rename(columns={"hr": "raw_hr", "lo": "raw_lo", "hi": "raw_hi", "p": "raw_p"}).merge(
+            sbs, on="term", how="right")
+    ph = adj.ph if adj.ph is not None else pd.DataFrame()
+    if adj.dropped_rows:
+        notes.append(f"{adj.dropped_rows} rows with a missing covariate left out of the Cox model.")
+    return EffectsResult(adj, raw, sbs, logit, ph, adj.ph_violations, notes)
+
+
+# --------------------------------------------------------------------------------------
+# section 5: the 70/30 question and payout delay
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class DoseResult:
+    """Monthly exit rate by bands of a feature (person-months), with Wilson 95 % CIs."""
+
+    feature: str
+    table: pd.DataFrame  # band, people, person_months, exits, exit_rate, lo, hi, annualised
+    suppressed_cells: int
+    skipped_reason: str | None = None
+
+
+def _wilson(k: np.ndarray, n: np.ndarray, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
+    k = np.asarray(k, float)
+    n = np.asarray(n, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        den = 1 + z * z / n
+        c = (p + z * z / (2 * n)) / den
+        h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return c - h, c + h
+
+
+def dose_response(data: RetentionData, feature: str, bands: Sequence[float] | None = None,
+                  labels: Sequence[str] | None = None) -> DoseResult:
+    """Monthly exit rate (exits ÷ person-months) by bands of ``feature``, on the panel
+    (snapshot: share who left by band). Bands below min_group_size people are suppressed.
+
+    Defaults: payout_delay_days bands 0 | 1–7 | 8–14 | 15–30 | > 30 days;
+    team_bonus_share rounded to 10 % steps.
+
+    Examples
+    --------
+    >>> dose_response(data, "payout_delay_days").table  # doctest: +SKIP
+    """
+    if feature not in data.features:
+        return DoseResult(feature, pd.DataFrame(), 0, skipped_reason=f"feature '{feature}' is not in the data")
+    if data.panel is not None:
+        d = data.panel[["rep_id", feature, "event"]].dropna().rename(columns={"rep_id": "person_id"})
+    else:
+        d = data.people[["person_id", feature, "left"]].dropna().rename(columns={"left": "event"})
+    v = d[feature].astype(float)
+    if bands is None and feature == "payout_delay_days":
+        bands, labels = [-np.inf, 0.5, 7.5, 14.5, 30.5, np.inf], ["0", "1-7", "8-14", "15-30", "> 30"]
+    if bands is None and feature == "team_bonus_share":
+        band = v.map(lambda x: f"{int(round(x * 10) * 10)}%")
+    elif bands is None:
+        band = feature_tiers(v, feature)
+    else:
+        band = pd.cut(v, list(bands), labels=list(labels) if labels else None).astype(object)
+    d = d.assign(band=band).dropna(subset=["band"])
+    t = d.groupby("band").agg(people=("person_id", "nunique"), person_months=("person_id", "size"),
+                              exits=("event", "sum")).reset_index()
+    t["exits"] = t["exits"].astype(int)
+    t["exit_rate"] = t["exits"] / t["person_months"]
+    t["lo"], t["hi"] = _wilson(t["exits"].to_numpy(), t["person_months"].to_numpy())
+    if data.panel is not None:
+        t["annualised"] = 1 - (1 - t["exit_rate"]) ** 12
+    t = t.iloc[sorted(range(len(t)), key=lambda i: _band_key(t["band"].iloc[i]))].reset_index(drop=True)
+    s = privacy.suppress_small(t, "people", data.min_group_size, dims=["band"])
+    return DoseResult(feature, s.frame, s.n_suppressed)
+
+
+def _band_key(b: str) -> tuple:
+    s = str(b).replace("> ", "").rstrip("%")
+    try:
+        return (0, float(s.split("-")[0]))
+    except ValueError:
+        return _tier_key(b)
+
+
+# --------------------------------------------------------------------------------------
+# metrics.json
+# --------------------------------------------------------------------------------------
+
+def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: CorrelationResult,
+            eff: EffectsResult, suppressed_cells: int) -> dict[str, Any]:
+    """The report's metrics.json figures.
+
+    Examples
+    --------
+    >>> m = metrics(data, headline(data), km_overall(data), correlations(data), adjusted_effects(data), 0)  # doctest: +SKIP
+    """
+    km = overall.medians.iloc[0] if not overall.medians.empty else None
+    return {
+        "period": data.as_of.isoformat(),
+        "data_window": data.data_window,
+        "source": data.source,
+        "people": head["people"],
+        "headcount": head["headcount"],
+        "exits": head["exits"],
+        "attrition_rate": head["attrition_rate"],
+        "first_year_attrition": head["first_year_attrition"],
+        "km_median_tenure": None if km is None else {"median": km["median"], "lo": km["median_lo"], "hi": km["median_hi"]},
+        "hazard_ratios": eff.hazard_ratios(),
+        "hazard_ratios_per_sd": eff.hazard_ratios_per_sd(),
+        "correlations": corr.as_dict() if not corr.table.empty else {},
+        "ph_violations": list(eff.ph_violations),
+        "suppressed_cells": int(suppressed_cells),
+        "features": list(data.features),
+        "controls": list(data.controls),
+        "notes": list(data.notes) + list(eff.notes),
+    }

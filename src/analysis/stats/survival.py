@@ -1,0 +1,494 @@
+"""Survival analysis: Kaplan–Meier, log-rank, Cox proportional hazards, logistic check.
+
+Everything takes pandas frames or arrays (never a store). Times may be left-truncated:
+``entry`` is the time at which a person enters observation (for example the tenure a
+rep already had when the data start), so a person is at risk at time ``t`` only when
+``entry < t <= duration``.
+
+Examples
+--------
+>>> km = kaplan_meier([2, 3, 3, 5], [1, 1, 0, 1])
+>>> km.table["survival"].round(3).tolist()
+[0.75, 0.5, 0.0]
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from ..errors import ConvergenceWarning, InsufficientDataError, ParameterError, ProportionalHazardsWarning
+
+CI_METHODS = ("log-log", "plain")
+
+
+def _arrays(durations, events, entry=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t = np.asarray(durations, dtype=float)
+    e = np.asarray(events, dtype=float)
+    if t.shape != e.shape or t.ndim != 1:
+        raise ParameterError(
+            f"The 'durations' and 'events' parameters must be 1-d and of equal length. Got {t.shape} and {e.shape} instead."
+        )
+    if entry is None:
+        s = np.zeros_like(t)
+    else:
+        s = np.asarray(entry, dtype=float)
+        if s.shape != t.shape:
+            raise ParameterError(f"The 'entry' parameter must match 'durations' in length. Got {s.shape} instead.")
+    if np.isnan(t).any() or np.isnan(e).any() or np.isnan(s).any():
+        raise ParameterError("The 'durations', 'events' and 'entry' parameters must not hold missing values. Got NaN instead.")
+    if (s > t).any():
+        raise ParameterError("The 'entry' parameter must not exceed 'durations'. Got entry > duration instead.")
+    return t, (e > 0).astype(float), s
+
+
+def _risk_table(t: np.ndarray, e: np.ndarray, s: np.ndarray) -> pd.DataFrame:
+    """Counts at each distinct observed time: at risk (entry < t <= duration), events, censored."""
+    times = np.unique(t)
+    # at risk at time u: entered strictly before u and not yet out before u
+    t_sorted = np.sort(t)
+    s_sorted = np.sort(s)
+    out_before = np.searchsorted(t_sorted, times, side="left")
+    entered = np.searchsorted(s_sorted, times, side="left")
+    n = entered - out_before
+    d = np.array([e[t == u].sum() for u in times])
+    c = np.array([((t == u) & (e == 0)).sum() for u in times])
+    return pd.DataFrame({"time": times, "n_at_risk": n.astype(int), "events": d.astype(int), "censored": c.astype(int)})
+
+
+@dataclass
+class KMResult:
+    """A Kaplan–Meier estimate.
+
+    ``table``: one row per distinct observed time with ``n_at_risk``, ``events``, ``censored``,
+    ``survival``, ``se`` (Greenwood), ``lo``, ``hi``. ``median`` and ``median_lo``/``median_hi``
+    are ``inf`` when the curve (or CI bound) does not fall to 0.5.
+    """
+
+    table: pd.DataFrame
+    alpha: float
+    ci: str
+    median: float
+    median_lo: float
+    median_hi: float
+    n: int
+    n_events: int
+    entry: np.ndarray = field(repr=False, default=None)
+    durations: np.ndarray = field(repr=False, default=None)
+
+    def survival_at(self, times: Iterable[float]) -> np.ndarray:
+        """S(t) (right-continuous step function) at ``times``."""
+        times = np.asarray(list(times), dtype=float)
+        idx = np.searchsorted(self.table["time"].to_numpy(), times, side="right") - 1
+        s = self.table["survival"].to_numpy()
+        return np.where(idx >= 0, s[np.clip(idx, 0, None)], 1.0)
+
+    def at_risk_at(self, times: Iterable[float]) -> np.ndarray:
+        """Number at risk just before each of ``times`` (entry < t <= duration)."""
+        times = np.asarray(list(times), dtype=float)
+        t = np.sort(self.durations)
+        s = np.sort(self.entry)
+        return (np.searchsorted(s, times, side="left") - np.searchsorted(t, times, side="left")).astype(int)
+
+
+def kaplan_meier(durations, events, entry=None, alpha: float = 0.05, ci: str = "log-log") -> KMResult:
+    """Kaplan–Meier survival curve with Greenwood standard errors and pointwise CIs.
+
+    Parameters
+    ----------
+    durations : array-like
+        Time of the event or of censoring.
+    events : array-like of bool/0-1
+        1 when the event (leaving) happened at ``durations``.
+    entry : array-like, optional
+        Left-truncation times (time at which each person enters observation); default 0.
+    alpha : float
+        1 − confidence level.
+    ci : {"log-log", "plain"}
+        CI on the log(−log S) scale (the default, kept in [0, 1]) or S ± z·se.
+
+    Returns
+    -------
+    KMResult
+
+    Examples
+    --------
+    >>> kaplan_meier([1, 2, 2, 4], [1, 0, 1, 0]).median
+    2.0
+    """
+    if ci not in CI_METHODS:
+        raise ParameterError(f"The 'ci' parameter of kaplan_meier must be one of {CI_METHODS}. Got {ci!r} instead.")
+    if not 0 < alpha < 1:
+        raise ParameterError(f"The 'alpha' parameter of kaplan_meier must be in (0, 1). Got {alpha!r} instead.")
+    t, e, s = _arrays(durations, events, entry)
+    if len(t) == 0:
+        raise InsufficientDataError("Kaplan–Meier needs at least one person.")
+    tab = _risk_table(t, e, s)
+    n = tab["n_at_risk"].to_numpy().astype(float)
+    d = tab["events"].to_numpy().astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(n > 0, 1.0 - d / n, 1.0)
+        surv = np.cumprod(factor)
+        gw_terms = np.where((n > 0) & (n > d), d / (n * (n - d)), np.where(d > 0, np.inf, 0.0))
+        gw = np.cumsum(gw_terms)
+        se = surv * np.sqrt(gw)
+        z = sps.norm.ppf(1 - alpha / 2)
+        if ci == "plain":
+            lo = np.clip(surv - z * se, 0, 1)
+            hi = np.clip(surv + z * se, 0, 1)
+        else:
+            # log(-log S) transform (Kalbfleisch–Prentice), as in lifelines and R's conf.type="log-log"
+            v = np.sqrt(gw) / np.abs(np.log(surv))
+            lo = np.exp(-np.exp(np.log(-np.log(surv)) + z * v))
+            hi = np.exp(-np.exp(np.log(-np.log(surv)) - z * v))
+            lo = np.where(surv >= 1, 1.0, np.where(surv <= 0, 0.0, lo))
+            hi = np.where(surv >= 1, 1.0, np.where(surv <= 0, 0.0, hi))
+    tab["survival"] = surv
+    tab["se"] = se
+    tab["lo"] = lo
+    tab["hi"] = hi
+
+    def first_below(col: np.ndarray) -> float:
+        idx = np.nonzero(col <= 0.5)[0]
+        return float(tab["time"].iloc[idx[0]]) if len(idx) else math.inf
+
+    return KMResult(
+        table=tab, alpha=alpha, ci=ci,
+        median=first_below(surv), median_lo=first_below(lo), median_hi=first_below(hi),
+        n=len(t), n_events=int(e.sum()), entry=s, durations=t,
+    )
+
+
+@dataclass
+class LogRankResult:
+    """Log-rank test of equal survival across groups (chi-square with k − 1 df)."""
+
+    statistic: float
+    df: int
+    p_value: float
+    table: pd.DataFrame  # per group: n, observed, expected
+
+
+def logrank_test(durations, events, groups, entry=None) -> LogRankResult:
+    """Log-rank test (Mantel–Haenszel) across two or more groups, allowing left truncation.
+
+    Parameters
+    ----------
+    durations, events : array-like
+        As in :func:`kaplan_meier`.
+    groups : array-like
+        Group label of each person (two or more distinct labels).
+    entry : array-like, optional
+        Left-truncation times.
+
+    Examples
+    --------
+    >>> r = logrank_test([1, 2, 3, 4, 5, 6], [1, 1, 1, 1, 1, 1], ["a", "a", "a", "b", "b", "b"])
+    >>> round(r.p_value, 3) < 0.1
+    True
+    """
+    t, e, s = _arrays(durations, events, entry)
+    g = np.asarray(groups)
+    if g.shape != t.shape:
+        raise ParameterError(f"The 'groups' parameter must match 'durations' in length. Got {g.shape} instead.")
+    labels = pd.unique(g)
+    k = len(labels)
+    if k < 2:
+        raise InsufficientDataError("The log-rank test needs at least two groups.")
+    ev_times = np.unique(t[e > 0])
+    O = np.zeros(k)
+    E = np.zeros(k)
+    V = np.zeros((k, k))
+    # at-risk counts per group at each event time
+    n_g = np.zeros((len(ev_times), k))
+    d_g = np.zeros((len(ev_times), k))
+    for j, lab in enumerate(labels):
+        m = g == lab
+        tj, sj, ej = np.sort(t[m]), np.sort(s[m]), e[m]
+        n_g[:, j] = np.searchsorted(sj, ev_times, side="left") - np.searchsorted(tj, ev_times, side="left")
+        tm = t[m]
+        d_g[:, j] = [ej[tm == u].sum() for u in ev_times]
+    n = n_g.sum(axis=1)
+    d = d_g.sum(axis=1)
+    ok = n > 0
+    n_g, d_g, n, d = n_g[ok], d_g[ok], n[ok], d[ok]
+    O = d_g.sum(axis=0)
+    E = (n_g * (d / n)[:, None]).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(n > 1, d * (n - d) / (n * n * (n - 1)), 0.0)
+    for a in range(k):
+        for b in range(k):
+            if a == b:
+                V[a, a] = (c * n_g[:, a] * (n - n_g[:, a])).sum()
+            else:
+                V[a, b] = -(c * n_g[:, a] * n_g[:, b]).sum()
+    diff = (O - E)[:-1]
+    Vr = V[:-1, :-1]
+    stat = float(diff @ np.linalg.pinv(Vr) @ diff)
+    df = k - 1
+    p = float(sps.chi2.sf(stat, df))
+    tab = pd.DataFrame({"group": labels, "n": [int((g == lab).sum()) for lab in labels], "observed": O, "expected": E})
+    return LogRankResult(statistic=stat, df=df, p_value=p, table=tab)
+
+
+@dataclass
+class CoxResult:
+    """A fitted Cox model.
+
+    ``table``: one row per term with ``coef``, ``se``, ``hr``, ``lo``, ``hi``, ``p`` and, for
+    numeric terms, ``sd`` and ``hr_per_sd``. ``ph``: the proportional-hazards check
+    (see :func:`ph_check`).
+    """
+
+    table: pd.DataFrame
+    n_obs: int
+    n_events: int
+    loglik: float
+    ties: str
+    ph: pd.DataFrame | None = None
+    dropped_rows: int = 0
+    reference_levels: dict = field(default_factory=dict)
+
+    @property
+    def ph_violations(self) -> list[str]:
+        if self.ph is None:
+            return []
+        return self.ph.loc[self.ph["violated"], "term"].tolist()
+
+    def hazard_ratios(self) -> dict[str, dict[str, float]]:
+        """{term: {hr, lo, hi, p}} per one unit as stored (dummies: level vs reference)."""
+        return {
+            r.term: {"hr": float(r.hr), "lo": float(r.lo), "hi": float(r.hi), "p": float(r.p)}
+            for r in self.table.itertuples()
+        }
+
+
+def design_matrix(
+    df: pd.DataFrame, covariates: Sequence[str], categorical: Sequence[str] = ()
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Numeric design matrix: numeric/bool columns as they are, categoricals as dummies.
+
+    The reference level of a categorical is its most frequent level (ties: first in sort
+    order); dummy columns are named ``"col[level]"``. Constant columns are dropped.
+
+    Examples
+    --------
+    >>> X, ref = design_matrix(pd.DataFrame({"x": [1, 2, 3], "r": ["a", "b", "a"]}), ["x", "r"], ["r"])
+    >>> list(X.columns), ref
+    (['x', 'r[b]'], {'r': 'a'})
+    """
+    parts = []
+    refs: dict[str, str] = {}
+    for col in covariates:
+        if col not in df.columns:
+            raise ParameterError(f"The 'covariates' parameter names a column that is absent: {col!r}. Got columns {list(df.columns)} instead.")
+        v = df[col]
+        if col in categorical or v.dtype == object or isinstance(v.dtype, pd.CategoricalDtype):
+            v = v.astype("string")
+            counts = v.value_counts(dropna=True)
+            if counts.empty:
+                continue
+            levels = sorted(counts.index.tolist(), key=lambda x: (-counts[x], str(x)))
+            refs[col] = str(levels[0])
+            for lev in sorted(levels[1:], key=str):
+                parts.append(((v == lev).astype(float).where(v.notna())).rename(f"{col}[{lev}]"))
+        else:
+            parts.append(pd.to_numeric(v.astype("float64") if v.dtype == bool else v, errors="coerce").astype(float).rename(col))
+    X = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=df.index)
+    const = [c for c in X.columns if X[c].nunique(dropna=True) <= 1]
+    return X.drop(columns=const), refs
+
+
+def cox_ph(
+    df: pd.DataFrame,
+    covariates: Sequence[str],
+    duration_col: str = "stop",
+    event_col: str = "event",
+    entry_col: str | None = "start",
+    categorical: Sequence[str] = (),
+    ties: str = "efron",
+    alpha: float = 0.05,
+    check_ph: bool = True,
+    ph_alpha: float = 0.05,
+) -> CoxResult:
+    """Cox proportional hazards (statsmodels PHReg), with counting-process entry times.
+
+    With ``entry_col``, each row is an interval (entry, duration] of one person with the
+    covariate values of that interval (time-varying covariates); ``event`` marks an
+    event at the end of the interval.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per person or per person-interval.
+    covariates : list of str
+        Columns used as covariates; categoricals become dummies against their most
+        frequent level.
+    ties : {"efron", "breslow"}
+    check_ph : bool
+        Run :func:`ph_check` (may warn ProportionalHazardsWarning).
+
+    Returns
+    -------
+    CoxResult
+
+    Examples
+    --------
+    >>> res = cox_ph(panel, ["payout_delay_days", "region"], categorical=["region"])  # doctest: +SKIP
+    >>> res.hazard_ratios()["payout_delay_days"]["hr"]  # doctest: +SKIP
+    """
+    from statsmodels.duration.hazard_regression import PHReg
+
+    if ties not in ("efron", "breslow"):
+        raise ParameterError(f"The 'ties' parameter of cox_ph must be 'efron' or 'breslow'. Got {ties!r} instead.")
+    X, refs = design_matrix(df, covariates, categorical)
+    cols = [duration_col, event_col] + ([entry_col] if entry_col else [])
+    data = pd.concat([df[cols].reset_index(drop=True), X.reset_index(drop=True)], axis=1)
+    n0 = len(data)
+    data = data.dropna()
+    if X.shape[1] == 0:
+        raise InsufficientDataError("The Cox model has no covariate with more than one value.")
+    n_events = int(data[event_col].astype(bool).sum())
+    if n_events < X.shape[1] + 2:
+        raise InsufficientDataError(f"The Cox model needs more events ({n_events}) than covariates ({X.shape[1]}).")
+    exog = data[X.columns].to_numpy(float)
+    entry = None
+    if entry_col:
+        endog = data[duration_col].to_numpy(float)
+        # statsmodels counts a row at risk at t when entry <= t (Stata's convention); the
+        # counting-process convention (R, lifelines) is entry < t, so a person's next interval
+        # must not be at risk at the end of the previous one: nudge entries past ties.
+        eps = 1e-9 * max(1.0, float(np.nanmax(np.abs(endog))) if len(endog) else 1.0)
+        entry = np.minimum(data[entry_col].to_numpy(float) + eps, endog)
+    model = PHReg(
+        data[duration_col].to_numpy(float), exog, status=data[event_col].astype(float).to_numpy(),
+        entry=entry, ties=ties,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = model.fit(disp=False)
+    if any("converge" in str(w.message).lower() for w in caught):
+        warnings.warn(ConvergenceWarning("The Cox model did not converge; its estimates are unreliable."), stacklevel=2)
+    z = sps.norm.ppf(1 - alpha / 2)
+    coef = np.asarray(fit.params)
+    se = np.asarray(fit.bse)
+    p = 2 * sps.norm.sf(np.abs(coef / se))
+    sd = data[X.columns].std(ddof=1).to_numpy()
+    is_dummy = np.array(["[" in c for c in X.columns])
+    tab = pd.DataFrame({
+        "term": list(X.columns), "coef": coef, "se": se,
+        "hr": np.exp(coef), "lo": np.exp(coef - z * se), "hi": np.exp(coef + z * se), "p": p,
+        "sd": np.where(is_dummy, np.nan, sd),
+    })
+    tab["hr_per_sd"] = np.exp(tab["coef"] * tab["sd"])
+    res = CoxResult(
+        table=tab, n_obs=len(data), n_events=n_events, loglik=float(fit.llf), ties=ties,
+        dropped_rows=n0 - len(data), reference_levels=refs,
+    )
+    if check_ph:
+        res.ph = ph_check(fit, data[duration_col].to_numpy(float), data[event_col].astype(bool).to_numpy(),
+                          list(X.columns), alpha=ph_alpha)
+    return res
+
+
+def ph_check(fit, times, events, terms: Sequence[str], alpha: float = 0.05, warn: bool = True) -> pd.DataFrame:
+    """Proportional-hazards check (Grambsch–Therneau): scaled Schoenfeld residuals against
+    the rank of event time.
+
+    Under proportional hazards the scaled Schoenfeld residuals of a covariate do not trend
+    with time. For each covariate j, with g the ranks of the event times and r* = D·r·V
+    (D events, V the covariance of the estimates, r the Schoenfeld residuals),
+    T_j = (Σ (g − ḡ) r*_j)² / (D · V_jj · Σ (g − ḡ)²) is chi-square with 1 df (as in
+    lifelines' ``proportional_hazard_test(time_transform="rank")`` and R's ``cox.zph``
+    with ``transform="rank"``). ``rho`` is the rank correlation of r*_j with time.
+    A p-value below ``alpha`` flags a violation and raises
+    :class:`~analysis.errors.ProportionalHazardsWarning` (when ``warn``).
+
+    Returns
+    -------
+    DataFrame
+        ``term``, ``rho``, ``statistic``, ``p``, ``violated``.
+    """
+    resid = np.asarray(fit.schoenfeld_residuals, dtype=float)
+    ev = np.asarray(events, bool)
+    r = resid[ev]
+    tt = np.asarray(times, dtype=float)[ev]
+    keep = ~np.isnan(r).any(axis=1)
+    r, tt = r[keep], tt[keep]
+    D = len(tt)
+    V = np.asarray(fit.cov_params(), dtype=float)
+    rows = []
+    if D < 3:
+        out = pd.DataFrame({"term": list(terms), "rho": np.nan, "statistic": np.nan, "p": np.nan, "violated": False})
+        return out
+    g = sps.rankdata(tt)
+    gd = g - g.mean()
+    scaled = D * (r @ V)
+    for j, term in enumerate(terms):
+        num = (gd * scaled[:, j]).sum() ** 2
+        den = D * V[j, j] * (gd ** 2).sum()
+        stat = float(num / den) if den > 0 else np.nan
+        p = float(sps.chi2.sf(stat, 1)) if not np.isnan(stat) else np.nan
+        rho = float(sps.spearmanr(tt, scaled[:, j])[0]) if np.std(scaled[:, j]) > 0 else np.nan
+        rows.append((term, rho, stat, p, bool(p < alpha) if not np.isnan(p) else False))
+    out = pd.DataFrame(rows, columns=["term", "rho", "statistic", "p", "violated"])
+    bad = out.loc[out["violated"], "term"].tolist()
+    if warn and bad:
+        warnings.warn(
+            ProportionalHazardsWarning(
+                "The proportional-hazards assumption looks violated (scaled Schoenfeld residuals trend with time) for: "
+                + ", ".join(bad)
+            ),
+            stacklevel=2,
+        )
+    return out
+
+
+@dataclass
+class LogitResult:
+    """Logistic regression of a binary outcome: odds ratios with CIs."""
+
+    table: pd.DataFrame  # term, coef, se, or, lo, hi, p
+    n_obs: int
+    n_events: int
+    reference_levels: dict = field(default_factory=dict)
+
+
+def logistic(
+    df: pd.DataFrame, outcome: str, covariates: Sequence[str], categorical: Sequence[str] = (), alpha: float = 0.05
+) -> LogitResult:
+    """Logistic model of a 0/1 outcome (statsmodels Logit) with odds ratios.
+
+    Examples
+    --------
+    >>> r = logistic(people, "left_within_horizon", ["payout_delay_days"])  # doctest: +SKIP
+    """
+    import statsmodels.api as sm
+
+    X, refs = design_matrix(df, covariates, categorical)
+    data = pd.concat([df[[outcome]].reset_index(drop=True), X.reset_index(drop=True)], axis=1).dropna()
+    y = data[outcome].astype(float).to_numpy()
+    n_ev = int(y.sum())
+    if X.shape[1] == 0 or min(n_ev, len(y) - n_ev) < X.shape[1] + 2:
+        raise InsufficientDataError(
+            f"The logistic model needs more people in each outcome ({n_ev} left, {len(y) - n_ev} stayed) than covariates."
+        )
+    exog = sm.add_constant(data[X.columns].to_numpy(float), has_constant="add")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = sm.Logit(y, exog).fit(disp=0, maxiter=200)
+    if any("converge" in str(w.message).lower() or "separation" in str(w.message).lower() for w in caught):
+        warnings.warn(ConvergenceWarning("The logistic model did not converge; its estimates are unreliable."), stacklevel=2)
+    z = sps.norm.ppf(1 - alpha / 2)
+    coef = np.asarray(fit.params)[1:]
+    se = np.asarray(fit.bse)[1:]
+    tab = pd.DataFrame({
+        "term": list(X.columns), "coef": coef, "se": se, "or": np.exp(coef),
+        "lo": np.exp(coef - z * se), "hi": np.exp(coef + z * se), "p": 2 * sps.norm.sf(np.abs(coef / se)),
+    })
+    return LogitResult(table=tab, n_obs=len(y), n_events=n_ev, reference_levels=refs)

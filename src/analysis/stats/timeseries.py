@@ -1,0 +1,397 @@
+"""Time-series statistics for the monthly report: STL, Mann–Kendall, Sen's slope,
+anomaly flags and Spring Festival (春节) alignment.
+
+Everything here takes pandas objects or arrays, never a store.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from ..errors import InsufficientDataError, ParameterError, StatsWarning
+
+
+# --------------------------------------------------------------------------- STL
+def stl_decompose(series: pd.Series, period: int = 12, robust: bool = True) -> pd.DataFrame:
+    """Seasonal-trend decomposition by LOESS (statsmodels STL).
+
+    Parameters
+    ----------
+    series : pd.Series
+        Values in time order (index: the periods).
+    period : int
+        Season length (12 for monthly data).
+    robust : bool
+        Robust LOESS weights, so single outliers do not bend the trend.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``observed, trend, seasonal, remainder`` (``observed`` = the sum of the
+        other three), same index as ``series``.
+
+    Examples
+    --------
+    >>> s = pd.Series(np.arange(36.0) + np.tile(np.arange(12.0), 3))
+    >>> parts = stl_decompose(s)
+    >>> bool(np.allclose(parts[["trend", "seasonal", "remainder"]].sum(axis=1), s))
+    True
+    """
+    from statsmodels.tsa.seasonal import STL
+
+    if period < 2:
+        raise ParameterError(f"The 'period' parameter of stl_decompose must be ≥ 2. Got {period!r} instead.")
+    y = pd.Series(series, dtype=float)
+    if y.isna().any():
+        raise InsufficientDataError("STL needs a series without gaps.")
+    if len(y) < 2 * period:
+        raise InsufficientDataError(
+            f"STL needs at least two seasons ({2 * period} periods); the series has {len(y)}."
+        )
+    res = STL(y.to_numpy(), period=period, robust=robust).fit()
+    return pd.DataFrame(
+        {"observed": y.to_numpy(), "trend": res.trend, "seasonal": res.seasonal, "remainder": res.resid},
+        index=y.index,
+    )
+
+
+def flag_anomalies(parts: pd.DataFrame, k: float = 3.0) -> pd.DataFrame:
+    """Flag points outside the expected range ``trend + seasonal ± k·σ``.
+
+    σ is the robust spread of the remainder (1.4826 × median absolute deviation), so the
+    anomalies themselves do not widen the band.
+
+    Parameters
+    ----------
+    parts : pd.DataFrame
+        Output of :func:`stl_decompose`.
+    k : float
+        Width of the band in robust standard deviations.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``parts`` plus ``expected, expected_low, expected_high, anomaly`` (bool).
+
+    Examples
+    --------
+    >>> s = pd.Series(np.tile([10.0, 12, 14, 12], 6)); s.iloc[9] = 40
+    >>> bool(flag_anomalies(stl_decompose(s, period=4))["anomaly"].iloc[9])
+    True
+    """
+    if k <= 0:
+        raise ParameterError(f"The 'k' parameter of flag_anomalies must be > 0. Got {k!r} instead.")
+    out = parts.copy()
+    r = out["remainder"].to_numpy(dtype=float)
+    sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
+    if sigma == 0:
+        sigma = float(np.std(r)) or 0.0
+    out["expected"] = out["trend"] + out["seasonal"]
+    out["expected_low"] = out["expected"] - k * sigma
+    out["expected_high"] = out["expected"] + k * sigma
+    out["anomaly"] = (out["observed"] < out["expected_low"]) | (out["observed"] > out["expected_high"])
+    if sigma == 0:
+        out["anomaly"] = False
+    return out
+
+
+# ---------------------------------------------------------------- Mann–Kendall
+@dataclass(frozen=True)
+class MannKendallResult:
+    """Mann–Kendall trend test (two-sided, normal approximation with tie correction)."""
+
+    n: int
+    s: float
+    var_s: float
+    z: float
+    p_value: float
+    tau: float
+    trend: str  # "increasing" | "decreasing" | "no trend"
+
+
+def mann_kendall(x: Iterable[float], alpha: float = 0.05) -> MannKendallResult:
+    """Mann–Kendall test for a monotonic trend.
+
+    S = Σ_{i<j} sign(x_j − x_i); Var(S) = [n(n−1)(2n+5) − Σ t(t−1)(2t+5)] / 18 over groups of
+    tied values t; Z = (S − sign(S)) / √Var(S) (continuity correction); p two-sided.
+
+    Examples
+    --------
+    >>> r = mann_kendall([1, 2, 3, 4, 5])
+    >>> (r.s, r.var_s, r.trend)
+    (10.0, 16.666666666666668, 'increasing')
+    """
+    a = np.asarray(list(x), dtype=float)
+    a = a[~np.isnan(a)]
+    n = len(a)
+    if n < 3:
+        raise InsufficientDataError(f"The Mann–Kendall test needs at least 3 values; got {n}.")
+    diff = a[None, :] - a[:, None]
+    s = float(np.sign(diff[np.triu_indices(n, 1)]).sum())
+    _, counts = np.unique(a, return_counts=True)
+    ties = counts[counts > 1]
+    var_s = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18.0
+    if var_s <= 0:
+        z = 0.0
+    elif s > 0:
+        z = (s - 1) / math.sqrt(var_s)
+    elif s < 0:
+        z = (s + 1) / math.sqrt(var_s)
+    else:
+        z = 0.0
+    p = float(2 * sps.norm.sf(abs(z)))
+    tau = s / (n * (n - 1) / 2)
+    trend = "no trend" if p >= alpha else ("increasing" if z > 0 else "decreasing")
+    return MannKendallResult(n=n, s=s, var_s=var_s, z=z, p_value=p, tau=tau, trend=trend)
+
+
+@dataclass(frozen=True)
+class SenSlopeResult:
+    """Sen's (Theil–Sen) slope per step, with its confidence interval."""
+
+    slope: float
+    intercept: float
+    low: float
+    high: float
+    confidence: float
+
+
+def sens_slope(x: Iterable[float], confidence: float = 0.95) -> SenSlopeResult:
+    """Sen's slope: the median of all pairwise slopes (x_j − x_i)/(j − i), i < j.
+
+    The confidence interval is Sen's (1968) rank interval built on the Mann–Kendall
+    variance (with tie correction); the intercept is median(x − slope·t) (Conover).
+
+    Examples
+    --------
+    >>> sens_slope([1, 3, 5, 7, 9]).slope
+    2.0
+    """
+    a = np.asarray(list(x), dtype=float)
+    if np.isnan(a).any():
+        raise InsufficientDataError("Sen's slope needs a series without gaps.")
+    n = len(a)
+    if n < 3:
+        raise InsufficientDataError(f"Sen's slope needs at least 3 values; got {n}.")
+    if not 0 < confidence < 1:
+        raise ParameterError(
+            f"The 'confidence' parameter of sens_slope must be between 0 and 1. Got {confidence!r} instead."
+        )
+    t = np.arange(n, dtype=float)
+    i, j = np.triu_indices(n, 1)
+    slopes = np.sort((a[j] - a[i]) / (t[j] - t[i]))
+    slope = float(np.median(slopes))
+    intercept = float(np.median(a - slope * t))
+    _, counts = np.unique(a, return_counts=True)
+    ties = counts[counts > 1]
+    var_s = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18.0
+    c = sps.norm.ppf(0.5 + confidence / 2) * math.sqrt(var_s)
+    m = len(slopes)
+    lo_i = int(np.round((m - c) / 2.0))
+    hi_i = int(np.round((m + c) / 2.0))
+    lo_i = min(max(lo_i, 0), m - 1)
+    hi_i = min(max(hi_i, 0), m - 1)
+    return SenSlopeResult(slope=slope, intercept=intercept, low=float(slopes[lo_i]), high=float(slopes[hi_i]),
+                          confidence=confidence)
+
+
+# ------------------------------------------------------------ Spring Festival
+class SpringFestivalWarning(StatsWarning):
+    """A Spring Festival date could not be found for a year."""
+
+
+def spring_festival_dates(years: Iterable[int]) -> dict[int, dt.date]:
+    """Spring Festival (春节, the first day of the lunar year) of each year.
+
+    Dates come from the maintained ``holidays`` package (``holidays.China``), not from a
+    hand-typed table.
+
+    Examples
+    --------
+    >>> spring_festival_dates([2024, 2025])
+    {2024: datetime.date(2024, 2, 10), 2025: datetime.date(2025, 1, 29)}
+    """
+    import holidays
+
+    out: dict[int, dt.date] = {}
+    for y in sorted(set(int(v) for v in years)):
+        cal = holidays.China(years=y, language="en_US")
+        days = [d for d in cal.get_named("Spring Festival", lookup="icontains") if d.year == y]
+        days = [d for d in days if "observed" not in str(cal.get(d, "")).lower()] or days
+        if days:
+            out[y] = min(days)
+        else:  # pragma: no cover - the package covers 1950–2100
+            warnings.warn(f"No Spring Festival date for {y}.", SpringFestivalWarning, stacklevel=2)
+    return out
+
+
+def days_to_spring_festival(dates: pd.Series) -> pd.DataFrame:
+    """For each date, the Spring Festival it belongs to and the days from it.
+
+    A date belongs to the festival nearest to it (so December falls in the next year's
+    season). ``offset`` < 0 before the festival, 0 on the day.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``season`` (the festival's year), ``festival`` (date), ``offset`` (int days).
+
+    Examples
+    --------
+    >>> days_to_spring_festival(pd.Series(pd.to_datetime(["2024-02-01", "2024-12-31"])))["offset"].tolist()
+    [-9, -29]
+    """
+    d = pd.to_datetime(pd.Series(dates)).dt.normalize()
+    if d.empty:
+        return pd.DataFrame({"season": pd.Series(dtype=int), "festival": pd.Series(dtype="datetime64[ns]"),
+                             "offset": pd.Series(dtype=int)})
+    years = range(int(d.dt.year.min()) - 1, int(d.dt.year.max()) + 2)
+    sf = pd.Series({y: pd.Timestamp(v) for y, v in spring_festival_dates(years).items()})
+    cands = np.array([[(d_ - sf[y]).days for y in sf.index] for d_ in d])
+    idx = np.abs(cands).argmin(axis=1)
+    seasons = sf.index.to_numpy()[idx]
+    return pd.DataFrame(
+        {"season": seasons.astype(int), "festival": sf.loc[seasons].to_numpy(),
+         "offset": cands[np.arange(len(d)), idx].astype(int)},
+        index=pd.Series(dates).index,
+    )
+
+
+def align_on_spring_festival(daily: pd.DataFrame, before: int = 42, after: int = 21,
+                             date_col: str = "date", value_col: str = "amount") -> pd.DataFrame:
+    """Align a daily series on days to Spring Festival, one curve per season.
+
+    Parameters
+    ----------
+    daily : pd.DataFrame
+        One row per date with ``date_col`` and ``value_col`` (missing dates count as 0).
+    before, after : int
+        Window: offsets ``-before … +after`` around each festival.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``season, festival, offset, value, cumulative, complete`` where ``complete`` says the
+        season's whole window lies inside the data.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"date": pd.date_range("2024-01-01", "2024-03-31"), "amount": 1.0})
+    >>> a = align_on_spring_festival(d, before=5, after=5)
+    >>> a.groupby("season")["value"].sum().tolist()
+    [11.0]
+    """
+    if before < 0 or after < 0:
+        raise ParameterError(
+            f"The 'before'/'after' parameters of align_on_spring_festival must be ≥ 0. Got {before}, {after} instead."
+        )
+    df = daily[[date_col, value_col]].copy()
+    df[date_col] = pd.to_datetime(df[date_col]).dt.normalize()
+    df = df.groupby(date_col, as_index=False)[value_col].sum()
+    if df.empty:
+        return pd.DataFrame(columns=["season", "festival", "offset", "value", "cumulative", "complete"])
+    first, last = df[date_col].min(), df[date_col].max()
+    sf = spring_festival_dates(range(first.year, last.year + 2))
+    rows = []
+    values = df.set_index(date_col)[value_col]
+    for season, fest in sf.items():
+        fest = pd.Timestamp(fest)
+        lo, hi = fest - pd.Timedelta(days=before), fest + pd.Timedelta(days=after)
+        if hi < first or lo > last:
+            continue
+        complete = bool(lo >= first and hi <= last)
+        rng = pd.date_range(lo, hi, freq="D")
+        v = values.reindex(rng).fillna(0.0).to_numpy(dtype=float)
+        for off, val, cum in zip(range(-before, after + 1), v, np.cumsum(v)):
+            rows.append((season, fest, off, val, cum, complete))
+    return pd.DataFrame(rows, columns=["season", "festival", "offset", "value", "cumulative", "complete"])
+
+
+def _to_timestamp(s: pd.Series) -> pd.Series:
+    """Dates, timestamps or monthly periods as timestamps."""
+    if isinstance(s.dtype, pd.PeriodDtype):
+        return s.dt.to_timestamp()
+    return pd.to_datetime(s)
+
+
+def jan_feb_combined(monthly: pd.DataFrame, month_col: str = "month", value_col: str = "amount") -> pd.DataFrame:
+    """January + February per year (春节 moves between them) with 同比 of each and of the sum.
+
+    Only years whose January and February are both present are returned.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``year, festival, jan, feb, jan_feb, jan_yoy, feb_yoy, jan_feb_yoy`` (yoy as a rate,
+        NaN where the previous year is missing or not positive).
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"month": pd.to_datetime(["2024-01-01", "2024-02-01", "2025-01-01", "2025-02-01"]),
+    ...                   "amount": [10.0, 20, 18, 15]})
+    >>> jan_feb_combined(m)["jan_feb_yoy"].round(3).tolist()
+    [nan, 0.1]
+    """
+    m = monthly[[month_col, value_col]].copy()
+    m[month_col] = _to_timestamp(m[month_col])
+    m = m[m[month_col].dt.month.isin([1, 2])]
+    wide = m.assign(year=m[month_col].dt.year, mon=m[month_col].dt.month).pivot_table(
+        index="year", columns="mon", values=value_col, aggfunc="sum")
+    cols = ["year", "festival", "jan", "feb", "jan_feb", "jan_yoy", "feb_yoy", "jan_feb_yoy"]
+    if wide.empty or 1 not in wide.columns or 2 not in wide.columns:
+        return pd.DataFrame(columns=cols)
+    wide = wide.dropna(subset=[1, 2])
+    out = pd.DataFrame({"year": wide.index.astype(int), "jan": wide[1].to_numpy(), "feb": wide[2].to_numpy()})
+    out["jan_feb"] = out["jan"] + out["feb"]
+    sf = spring_festival_dates(out["year"])
+    out["festival"] = [sf.get(y) for y in out["year"]]
+    prev = out.set_index("year")
+    for c in ("jan", "feb", "jan_feb"):
+        last = out["year"].map(lambda y, c=c: prev[c].get(y - 1, np.nan))
+        out[f"{c}_yoy"] = np.where(last > 0, out[c] / last.where(last > 0) - 1, np.nan)
+    return out[cols].reset_index(drop=True)
+
+
+def spring_festival_peaks(monthly: pd.DataFrame, month_col: str = "month", value_col: str = "amount",
+                          window_days: int = 45) -> pd.DataFrame:
+    """The month with the highest value in each Spring Festival season.
+
+    A season is the months overlapping festival ± ``window_days`` days that are in
+    ``monthly``; a season counts when its festival's month is in the data.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``season, festival, peak_month ("YYYY-MM"), peak_value``.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"month": pd.date_range("2023-11-01", periods=5, freq="MS"),
+    ...                   "amount": [5.0, 6, 9, 7, 4]})
+    >>> spring_festival_peaks(m)["peak_month"].tolist()
+    ['2024-01']
+    """
+    m = monthly[[month_col, value_col]].copy()
+    m[month_col] = _to_timestamp(m[month_col]).dt.to_period("M")
+    vals = m.groupby(month_col)[value_col].sum()
+    rows = []
+    if vals.empty:
+        return pd.DataFrame(columns=["season", "festival", "peak_month", "peak_value"])
+    years = range(vals.index.min().year, vals.index.max().year + 2)
+    for season, fest in spring_festival_dates(years).items():
+        lo = pd.Period(fest - dt.timedelta(days=window_days), "M")
+        hi = pd.Period(fest + dt.timedelta(days=window_days), "M")
+        months = [p for p in pd.period_range(lo, hi, freq="M") if p in vals.index]
+        if pd.Period(fest, "M") not in vals.index or not months:
+            continue
+        sub = vals.loc[months]
+        pk = sub.idxmax()
+        rows.append((season, fest, str(pk), float(sub.max())))
+    return pd.DataFrame(rows, columns=["season", "festival", "peak_month", "peak_value"])

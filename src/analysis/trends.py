@@ -1,0 +1,1234 @@
+"""Metrics of the monthly sales trends report (月度销售趋势), computed in the engine through Ibis.
+
+Start with :func:`prepare`, which inspects the store (tables, columns, grain of the dates,
+data window), applies the ``filters`` parameter and resolves the report period; every
+section function then takes the returned :class:`Scope` and gives back a small result
+object whose frames are aggregates. A section that cannot run (a table or column is
+missing, the grain is too coarse, too little history) returns a result whose ``skip``
+says why, and the notebook shows it as a visible note.
+
+Definitions (../shared/DESIGN.md glossary):
+
+- attainment = actual ÷ target; a missing, zero or negative target gives NaN (shown "—").
+- time_elapsed = days of the period covered by the data ÷ days in the period (1.0 for a
+  complete month).
+- yoy = current ÷ same period a year earlier − 1; mom = current ÷ previous period − 1. For a
+  partial period both compare like for like (the same number of days from the period start).
+  Undefined (NaN) when the earlier period is outside the data or not positive.
+- gap = actual − target × time_elapsed (the shortfall against schedule).
+"""
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError
+
+REPORT = "sales_trends"
+LEVEL_COLUMNS = {"region": "region", "rep": "rep_id", "brand": "brand", "price_class": "price_class",
+                 "customer": "customer_id"}
+TARGET_LEVEL = {"region": "region", "rep": "rep", "brand": "brand", "price_class": "price_class", "customer": None}
+GRAINS = ("daily", "weekly", "monthly", "yearly")
+CARTONS_PER_CASE = 250  # a case (箱) is 50,000 cigarettes = 250 cartons (条)
+UNKNOWN = "(unknown)"
+
+
+# ----------------------------------------------------------------------------- skips
+@dataclass(frozen=True)
+class Skip:
+    """Why a section did not run: a code (translated by analysis.narrative.trends) and details."""
+
+    code: str  # missing_table | missing_column | grain | too_short | no_targets | no_data | disabled
+    detail: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        d = self.detail
+        return {
+            "missing_table": f"the store has no table '{d.get('table')}'",
+            "missing_column": f"table '{d.get('table')}' has no column '{d.get('column')}'",
+            "grain": f"the data are at {d.get('grain')} grain",
+            "too_short": f"needs {d.get('needed')} months of history, the data have {d.get('got')}",
+            "no_targets": f"no targets at level '{d.get('level')}'",
+            "no_data": "no data in the period",
+            "disabled": f"turned off by the parameter '{d.get('param')}'",
+        }.get(self.code, self.code)
+
+
+@dataclass
+class Section:
+    """Base of section results."""
+
+    skip: Skip | None = None
+    notes: list = field(default_factory=list)
+
+    @property
+    def skipped_reason(self) -> str | None:
+        return None if self.skip is None else self.skip.text
+
+
+# ---------------------------------------------------------------------------- periods
+def _add_months(d: dt.date, n: int) -> dt.date:
+    m = d.year * 12 + d.month - 1 + n
+    y, mo = divmod(m, 12)
+    return dt.date(y, mo + 1, min(d.day, calendar.monthrange(y, mo + 1)[1]))
+
+
+@dataclass(frozen=True)
+class Period:
+    """A report period: a month or a year, possibly covered only in part by the data.
+
+    ``end`` is exclusive; ``data_end`` (exclusive) is where the data stop inside the period.
+
+    Examples
+    --------
+    >>> p = Period("month", dt.date(2026, 10, 1), dt.date(2026, 11, 1), dt.date(2026, 10, 16))
+    >>> p.label, p.time_elapsed
+    ('2026-10', 0.4838709677419355)
+    """
+
+    kind: str
+    start: dt.date
+    end: dt.date
+    data_end: dt.date
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y}" if self.kind == "year" else f"{self.start:%Y-%m}"
+
+    @property
+    def days_total(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def days_elapsed(self) -> int:
+        return (min(self.data_end, self.end) - self.start).days
+
+    @property
+    def time_elapsed(self) -> float:
+        return self.days_elapsed / self.days_total
+
+    @property
+    def complete(self) -> bool:
+        return self.data_end >= self.end
+
+    def shifted(self, months: int) -> "Period":
+        """The period ``months`` earlier (negative) or later, covering the same number of days."""
+        start = _add_months(self.start, months)
+        end = _add_months(self.end, months)
+        data_end = min(end, start + dt.timedelta(days=self.days_elapsed)) if not self.complete else end
+        return Period(self.kind, start, end, data_end)
+
+    def previous(self) -> "Period":
+        return self.shifted(-12 if self.kind == "year" else -1)
+
+    def last_year(self) -> "Period":
+        return self.shifted(-12)
+
+
+def month_period(month: str | dt.date) -> Period:
+    """The complete month ``"YYYY-MM"``."""
+    d = dt.date.fromisoformat(f"{month}-01") if isinstance(month, str) else month.replace(day=1)
+    e = _add_months(d, 1)
+    return Period("month", d, e, e)
+
+
+def detect_grain(dates) -> str:
+    """The grain of a date column: daily, weekly, monthly or yearly (from the median gap).
+
+    Examples
+    --------
+    >>> detect_grain(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]))
+    'monthly'
+    >>> detect_grain(pd.to_datetime(["2022-01-01", "2023-01-01"]))
+    'yearly'
+    """
+    d = pd.Series(pd.to_datetime(pd.Series(dates)).dt.normalize().unique()).sort_values()
+    if len(d) < 2:
+        return "monthly" if len(d) == 1 and d.iloc[0].day == 1 else "daily"
+    med = float(d.diff().dt.days.dropna().median())
+    if med >= 360:
+        return "yearly"
+    if med >= 27:
+        return "monthly"
+    if med >= 6:
+        return "weekly"
+    return "daily"
+
+
+def _data_end_exclusive(last: dt.date, grain: str) -> dt.date:
+    if grain == "daily":
+        return last + dt.timedelta(days=1)
+    if grain == "weekly":
+        return last + dt.timedelta(days=7)
+    if grain == "monthly":
+        return _add_months(last.replace(day=1), 1)
+    return dt.date(last.year + 1, 1, 1)
+
+
+def resolve_period(month: str, first: dt.date, last: dt.date, grain: str) -> Period:
+    """The report period from the ``month`` parameter.
+
+    "last": the last complete month in the data; "current": the month of the latest date
+    (possibly partial); "YYYY-MM": that month. At yearly grain the period is a year
+    ("last"/"current": the latest year; "YYYY" or "YYYY-MM": that year).
+
+    Examples
+    --------
+    >>> resolve_period("last", dt.date(2023, 11, 1), dt.date(2026, 10, 31), "daily").label
+    '2026-10'
+    >>> resolve_period("last", dt.date(2023, 11, 1), dt.date(2026, 10, 15), "daily").label
+    '2026-09'
+    """
+    end_x = _data_end_exclusive(last, grain)
+    if grain == "yearly":
+        if month in ("last", "current"):
+            y = last.year
+        else:
+            try:
+                y = int(str(month)[:4])
+            except ValueError:
+                raise ParameterError(
+                    f"The 'month' parameter of sales_trends must be 'last', 'current' or 'YYYY-MM'. Got {month!r} instead."
+                ) from None
+        s, e = dt.date(y, 1, 1), dt.date(y + 1, 1, 1)
+        return Period("year", s, e, min(e, end_x))
+    if month == "current":
+        p = month_period(last)
+    elif month == "last":
+        p = month_period(last)
+        if end_x < p.end:
+            p = p.previous()
+    else:
+        try:
+            p = month_period(str(month))
+        except ValueError:
+            raise ParameterError(
+                f"The 'month' parameter of sales_trends must be 'last', 'current' or 'YYYY-MM'. Got {month!r} instead."
+            ) from None
+    if p.end <= first or p.start > last:
+        raise ParameterError(
+            f"The 'month' parameter of sales_trends must be a month inside the data ({first:%Y-%m} … {last:%Y-%m}). "
+            f"Got {month!r} instead."
+        )
+    return Period(p.kind, p.start, p.end, min(p.end, end_x))
+
+
+# ------------------------------------------------------------------------------ scope
+@dataclass
+class Scope:
+    """What every section needs: the filtered orders expression and facts about the data."""
+
+    con: Any
+    params: Any
+    orders: Any  # Ibis table: filtered orders, order_date as date, dimensions joined
+    grain: str
+    first: dt.date
+    last: dt.date
+    period: Period
+    measures: tuple  # ("amount", "qty") present
+    tables: dict  # table -> list of columns (tables with rows)
+    row_counts: dict
+    filtered: bool = False
+
+    @property
+    def value(self) -> str:
+        """The main measure: amount when present, else qty."""
+        return "amount" if "amount" in self.measures else "qty"
+
+    @property
+    def lang(self) -> str:
+        return getattr(self.params, "lang", "zh")
+
+    @property
+    def data_start(self) -> dt.date:
+        """The start of the first period covered by the data (month or year start)."""
+        return self.first.replace(day=1) if self.grain != "yearly" else dt.date(self.first.year, 1, 1)
+
+    @property
+    def data_end(self) -> dt.date:
+        return _data_end_exclusive(self.last, self.grain)
+
+    def covers(self, p: Period) -> bool:
+        return p.start >= self.data_start and p.data_end <= self.data_end
+
+    def has(self, table: str, *cols: str) -> bool:
+        return table in self.tables and all(c in self.tables[table] for c in cols)
+
+    def has_col(self, col: str) -> bool:
+        return col in self.orders.columns
+
+    def missing(self, table: str, *cols: str) -> Skip | None:
+        """A Skip when ``table`` (or one of ``cols`` in it) is missing; orders columns are
+        looked up on the joined orders expression."""
+        if table == "orders":
+            for c in cols:
+                if not self.has_col(c):
+                    return Skip("missing_column", {"table": "orders", "column": c})
+            return None
+        if table not in self.tables:
+            return Skip("missing_table", {"table": table})
+        for c in cols:
+            if c not in self.tables[table]:
+                return Skip("missing_column", {"table": table, "column": c})
+        return None
+
+    @property
+    def months_of_history(self) -> int:
+        """Complete months from the data start to the report period's end."""
+        e = self.period.end if self.period.complete else self.period.start
+        return (e.year - self.data_start.year) * 12 + e.month - self.data_start.month
+
+    @property
+    def window_start(self) -> dt.date:
+        """Start of the lookback window (lookback_months months ending with the report month)."""
+        lb = int(getattr(self.params, "lookback_months", 24))
+        return max(self.data_start, _add_months(self.period.start, -(lb - 1)))
+
+
+def _params(params: Any = None, **kw: Any):
+    from .params import SalesTrendsParams, validate_params
+
+    if params is None:
+        return validate_params(SalesTrendsParams, kw, REPORT)
+    if isinstance(params, dict):
+        return validate_params(SalesTrendsParams, {**params, **kw}, REPORT)
+    if kw:
+        return validate_params(SalesTrendsParams, {**params.model_dump(), **kw}, REPORT)
+    return params
+
+
+def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
+    """Inspect the store and resolve the report period.
+
+    Parameters
+    ----------
+    con : ibis backend
+        From :func:`analysis.store.connect`.
+    params : SalesTrendsParams or dict, optional
+        Report parameters (defaults when omitted); keyword arguments override.
+
+    Returns
+    -------
+    Scope
+
+    Examples
+    --------
+    >>> scope = prepare(con, month="2026-10", level="rep")  # doctest: +SKIP
+    >>> scope.period.label  # doctest: +SKIP
+    '2026-10'
+    """
+    p = _params(params, **kw)
+    if not _has_table(con, "orders") or not con.table("orders").limit(1).count().execute():
+        raise MissingTableError("orders", REPORT)
+    tables: dict[str, list[str]] = {}
+    row_counts: dict[str, int] = {}
+    for name in ("orders", "customers", "products", "reps", "targets", "visits"):
+        if _has_table(con, name):
+            n = int(con.table(name).count().execute())
+            row_counts[name] = n
+            if n:
+                tables[name] = list(con.table(name).columns)
+    o = con.table("orders")
+    if "order_date" not in o.columns:
+        raise MissingColumnError("orders", "order_date", list(o.columns))
+    measures = tuple(m for m in ("amount", "qty") if m in o.columns)
+    if not measures:
+        raise MissingColumnError("orders", "amount", list(o.columns))
+    o = o.mutate(order_date=o.order_date.cast("date"), **{m: o[m].cast("float64") for m in measures})
+    o = _join_dimensions(con, o, tables)
+    filtered = False
+    for col, values in (p.filters or {}).items():
+        c = LEVEL_COLUMNS.get(col, col)
+        if c not in o.columns:
+            raise ParameterError(
+                f"The 'filters' parameter of {REPORT} must name columns of the orders. Got {col!r} instead; "
+                f"columns: {', '.join(sorted(o.columns))}."
+            )
+        if values:
+            o = o.filter(o[c].cast("string").isin([str(v) for v in values]))
+            filtered = True
+    w = o.aggregate(first=o.order_date.min(), last=o.order_date.max(), n=o.count()).execute()
+    if int(w["n"].iloc[0]) == 0:
+        raise InsufficientDataError("No orders match the filters.")
+    first, last = pd.Timestamp(w["first"].iloc[0]).date(), pd.Timestamp(w["last"].iloc[0]).date()
+    dates = o.select("order_date").distinct().execute()["order_date"]
+    grain = detect_grain(dates)
+    period = resolve_period(p.month, first, last, grain)
+    return Scope(con=con, params=p, orders=o, grain=grain, first=first, last=last, period=period,
+                 measures=measures, tables=tables, row_counts=row_counts, filtered=filtered)
+
+
+def _has_table(con: Any, name: str) -> bool:
+    """True when the store has table ``name``. Asks for the table itself: ``store.has_table``
+    relies on ``con.list_tables()``, which fails under ibis 12.0.0 with duckdb 2.x."""
+    try:
+        con.table(name)
+        return True
+    except Exception:  # noqa: BLE001 - "no such table" differs per backend
+        return False
+
+
+def _join_dimensions(con: Any, o: Any, tables: dict) -> Any:
+    """Bring brand/price_class from products and region from customers when orders lack them."""
+    prod = tables.get("products", [])
+    want = [c for c in ("brand", "price_class") if c not in o.columns and c in prod]
+    if want and "sku_id" in o.columns:
+        p = con.table("products").select("sku_id", *want)
+        o = o.left_join(p, o.sku_id == p.sku_id).select(o, *[p[c] for c in want])
+    cust = tables.get("customers", [])
+    if "region" not in o.columns and "region" in cust and "customer_id" in o.columns:
+        c = con.table("customers").select("customer_id", "region")
+        o = o.left_join(c, o.customer_id == c.customer_id).select(o, c.region)
+    return o
+
+
+# ----------------------------------------------------------------------- aggregation
+def _between(o: Any, start: dt.date, end: dt.date) -> Any:
+    return o.filter((o.order_date >= ibis.literal(start)) & (o.order_date < ibis.literal(end)))
+
+
+def _totals(scope: Scope, start: dt.date, end: dt.date, by: str | None = None) -> pd.DataFrame:
+    """Sums of the measures between two dates (end exclusive), optionally by a column."""
+    f = _between(scope.orders, start, end)
+    aggs = {m: f[m].sum() for m in scope.measures}
+    if by is None:
+        out = f.aggregate(**aggs).execute()
+        return out.fillna(0.0)
+    k = f[by].cast("string").fill_null(UNKNOWN).name("key")
+    out = f.group_by(k).aggregate(**aggs).execute()
+    return out.fillna({m: 0.0 for m in scope.measures})
+
+
+def _period_totals(scope: Scope, p: Period, by: str | None = None) -> pd.DataFrame | None:
+    """Totals of period ``p`` (its covered part), or None when the data do not cover it."""
+    if not scope.covers(p):
+        return None
+    return _totals(scope, p.start, p.data_end, by)
+
+
+def _monthly(scope: Scope, start: dt.date, end: dt.date, by: str | None = None) -> pd.DataFrame:
+    """Monthly sums between two dates: ``month`` (pd.Period), [key], measures; months without
+    orders inside the range are filled with 0."""
+    f = _between(scope.orders, start, end)
+    month = f.order_date.truncate("M").name("month")
+    keys = [month] + ([f[by].cast("string").fill_null(UNKNOWN).name("key")] if by else [])
+    out = f.group_by(keys).aggregate(**{m: f[m].sum() for m in scope.measures}).execute()
+    out["month"] = pd.to_datetime(out["month"]).dt.to_period("M")
+    months = pd.period_range(pd.Period(start, "M"), pd.Period(end - dt.timedelta(days=1), "M"), freq="M")
+    if by is None:
+        out = out.set_index("month").reindex(months).fillna(0.0).rename_axis("month").reset_index()
+    else:
+        idx = pd.MultiIndex.from_product([months, sorted(out["key"].unique())], names=["month", "key"])
+        out = out.set_index(["month", "key"]).reindex(idx).fillna(0.0).reset_index()
+    return out
+
+
+def _targets(scope: Scope, level: str, start: dt.date, end: dt.date, measure: str = "amount") -> pd.DataFrame | None:
+    """Targets of ``level`` for months in [start, end): ``month`` (pd.Period), ``key``, ``target``.
+    None when the store has no targets table or none at that level."""
+    if not scope.has("targets", "period", "level", "key", "measure", "value"):
+        return None
+    t = scope.con.table("targets")
+    per = t.period.cast("date")
+    f = t.filter((t.level == level) & (t.measure == measure) & (per >= ibis.literal(start)) & (per < ibis.literal(end)))
+    out = f.group_by(per.truncate("M").name("month"), t.key.cast("string").name("key")).aggregate(
+        target=f.value.sum()).execute()
+    if out.empty:
+        return None
+    out["month"] = pd.to_datetime(out["month"]).dt.to_period("M")
+    return out
+
+
+def rate(num: float | None, den: float | None) -> float:
+    """num ÷ den, NaN when either is missing or den ≤ 0 (never a division error).
+
+    Examples
+    --------
+    >>> rate(90, 100), rate(5, 0), rate(5, None)
+    (0.9, nan, nan)
+    """
+    if num is None or den is None:
+        return float("nan")
+    num, den = float(num), float(den)
+    if math.isnan(num) or math.isnan(den) or den <= 0:
+        return float("nan")
+    return num / den
+
+
+def change(cur: float | None, prev: float | None) -> float:
+    """Relative change cur ÷ prev − 1 (NaN when prev is missing or ≤ 0)."""
+    r = rate(cur, prev)
+    return r - 1 if not math.isnan(r) else r
+
+
+def _rates(num: pd.Series, den: pd.Series) -> pd.Series:
+    num, den = pd.to_numeric(num, errors="coerce"), pd.to_numeric(den, errors="coerce")
+    return (num / den.where(den > 0)).astype(float)
+
+
+# ========================================================================== 1 headline
+@dataclass
+class Headline(Section):
+    period: str = ""
+    kind: str = "month"
+    time_elapsed: float = float("nan")
+    ytd_time_elapsed: float = float("nan")
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per measure
+
+    def value(self, measure: str, col: str) -> float:
+        t = self.table.set_index("measure")
+        return float(t.loc[measure, col]) if measure in t.index else float("nan")
+
+
+def headline(scope: Scope) -> Headline:
+    """Section 1: the period's and year-to-date amount and volume, attainment beside time
+    elapsed, yoy and mom with absolute changes.
+
+    The table has one row per measure (amount, qty) with ``current, last_year, yoy,
+    yoy_change, previous, mom, mom_change, ytd, ytd_last_year, ytd_yoy, target,
+    attainment, ytd_target, ytd_attainment``.
+
+    Examples
+    --------
+    >>> h = headline(prepare(con))  # doctest: +SKIP
+    >>> h.value("amount", "attainment")  # doctest: +SKIP
+    """
+    p = scope.period
+    cur = _period_totals(scope, p)
+    ly = _period_totals(scope, p.last_year())
+    prev = _period_totals(scope, p.previous()) if p.kind == "month" else None
+    ytd_p = Period(p.kind, dt.date(p.start.year, 1, 1), p.end, p.data_end)
+    ytd = _totals(scope, max(ytd_p.start, scope.data_start), p.data_end) if p.kind == "month" else None
+    ytd_ly = _period_totals(scope, ytd_p.last_year()) if p.kind == "month" else None
+    rows = []
+    for m in scope.measures:
+        c = float(cur[m].iloc[0])
+        l = float(ly[m].iloc[0]) if ly is not None else np.nan
+        pv = float(prev[m].iloc[0]) if prev is not None else np.nan
+        y = float(ytd[m].iloc[0]) if ytd is not None and ytd_p.start >= scope.data_start else np.nan
+        yl = float(ytd_ly[m].iloc[0]) if ytd_ly is not None else np.nan
+        tgt, ytgt = _company_target(scope, m, p), _company_target(scope, m, ytd_p) if p.kind == "month" else np.nan
+        rows.append({
+            "measure": m, "current": c, "last_year": l, "yoy": change(c, l), "yoy_change": c - l,
+            "previous": pv, "mom": change(c, pv), "mom_change": c - pv,
+            "ytd": y, "ytd_last_year": yl, "ytd_yoy": change(y, yl),
+            "target": tgt, "attainment": rate(c, tgt), "ytd_target": ytgt, "ytd_attainment": rate(y, ytgt),
+        })
+    ytd_days = (p.data_end - ytd_p.start).days
+    ytd_total = (dt.date(p.start.year + 1, 1, 1) - ytd_p.start).days
+    return Headline(period=p.label, kind=p.kind, time_elapsed=p.time_elapsed,
+                    ytd_time_elapsed=ytd_days / ytd_total if p.kind == "month" else p.time_elapsed,
+                    table=pd.DataFrame(rows))
+
+
+def _company_target(scope: Scope, measure: str, p: Period) -> float:
+    """Company target of the period's months; with only a region filter, the sum of the
+    filtered regions' targets; other filters leave it undefined."""
+    if p.kind != "month" and p.start.month != 1:
+        return float("nan")
+    fl = {k: v for k, v in (scope.params.filters or {}).items() if v}
+    if not fl:
+        t = _targets(scope, "company", p.start, p.end, measure)
+        return float(t["target"].sum()) if t is not None and t["month"].nunique() == _n_months(p) else float("nan")
+    if set(fl) == {"region"}:
+        t = _targets(scope, "region", p.start, p.end, measure)
+        if t is None:
+            return float("nan")
+        t = t[t["key"].isin([str(v) for v in fl["region"]])]
+        return float(t["target"].sum()) if t["month"].nunique() == _n_months(p) else float("nan")
+    return float("nan")
+
+
+def _n_months(p: Period) -> int:
+    return (p.end.year - p.start.year) * 12 + p.end.month - p.start.month
+
+
+# ========================================================================= 2 attainment
+@dataclass
+class LevelAttainment(Section):
+    level: str = "region"
+    has_targets: bool = False
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)  # key, target, actual, attainment, gap, yoy, action
+
+
+def attainment_by_level(scope: Scope, level: str | None = None, action_rows: int | None = None) -> LevelAttainment:
+    """Section 2: target, actual, attainment, gap and yoy at ``level``, sorted by gap.
+
+    Targets come from the targets table rows whose level matches (rep → "rep", region →
+    "region", brand, price_class; customer has none). Keys with a target but no sales count
+    as actual 0. The ``action_rows`` rows with the largest shortfall are flagged
+    (``action`` True); without targets, the largest yoy declines are flagged instead.
+
+    Examples
+    --------
+    >>> attainment_by_level(prepare(con), "rep").table.head()  # doctest: +SKIP
+    """
+    level = level or scope.params.level
+    if level not in LEVEL_COLUMNS:
+        raise ParameterError(
+            f"The 'level' parameter of attainment_by_level must be one of {', '.join(LEVEL_COLUMNS)}. Got {level!r} instead."
+        )
+    k_rows = int(action_rows if action_rows is not None else getattr(scope.params, "action_rows", 3))
+    col = LEVEL_COLUMNS[level]
+    res = LevelAttainment(level=level)
+    if scope.period.kind != "month":
+        res.skip = Skip("grain", {"grain": scope.grain})
+        return res
+    if (sk := scope.missing("orders", col)) is not None:
+        res.skip = sk
+        return res
+    p = scope.period
+    m = scope.value
+    cur = _period_totals(scope, p, col)[["key", m]].rename(columns={m: "actual"})
+    ly_p = p.last_year()
+    ly = _period_totals(scope, ly_p, col)
+    tl = TARGET_LEVEL[level]
+    tg = _targets(scope, tl, p.start, p.end, "amount") if tl and m == "amount" else None
+    df = cur.set_index("key")
+    if tg is not None:
+        tg = tg.groupby("key")["target"].sum()
+        if scope.filtered:  # only keys that sold inside the filter during the lookback
+            seen = set(_totals(scope, scope.window_start, p.data_end, col)["key"])
+            tg = tg[tg.index.isin(seen)]
+        df = df.join(tg, how="outer")
+        df["actual"] = df["actual"].fillna(0.0)
+        res.has_targets = True
+    else:
+        df["target"] = np.nan
+    df["last_year"] = ly.set_index("key")[m].reindex(df.index).fillna(0.0) if ly is not None else np.nan
+    df = df.reset_index().rename(columns={"index": "key"})
+    df["attainment"] = _rates(df["actual"], df["target"])
+    df["gap"] = np.where(df["target"] > 0, df["actual"] - df["target"] * p.time_elapsed, np.nan)
+    df["yoy"] = _rates(df["actual"], df["last_year"]) - 1
+    df["yoy_change"] = df["actual"] - df["last_year"]
+    if df["gap"].notna().any():
+        df = df.sort_values(["gap", "key"], na_position="last", kind="mergesort")
+        short = df.index[df["gap"] < 0][:k_rows]
+    else:
+        df = df.sort_values(["yoy_change", "key"], na_position="last", kind="mergesort")
+        short = df.index[df["yoy_change"] < 0][:k_rows]
+    df["action"] = df.index.isin(short)
+    res.table = df[["key", "target", "actual", "attainment", "gap", "last_year", "yoy", "action"]].reset_index(drop=True)
+    if not res.has_targets:
+        res.notes.append("no_targets")
+    return res
+
+
+# ====================================================================== 3 underperformers
+@dataclass
+class Underperformers(Section):
+    threshold: float = 0.9
+    streak: int = 3
+    months: list = field(default_factory=list)  # "YYYY-MM" of the streak window
+    ids: list = field(default_factory=list)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)  # rep_id, name, region, attainment per month
+    series: pd.DataFrame = field(default_factory=pd.DataFrame)  # rep_id, month, actual, target, attainment
+
+
+def rep_attainment(scope: Scope, start: dt.date, end: dt.date) -> pd.DataFrame | None:
+    """Monthly attainment per rep for months in [start, end): ``rep_id, month, actual,
+    target, attainment``; rows are the reps' targets (a rep with a target and no sales has
+    actual 0). None without rep targets."""
+    tg = _targets(scope, "rep", start, end, "amount")
+    if tg is None or "amount" not in scope.measures or not scope.has_col("rep_id"):
+        return None
+    act = _monthly(scope, start, end, "rep_id").rename(columns={"key": "rep_id", "amount": "actual"})
+    df = tg.rename(columns={"key": "rep_id"}).merge(act[["month", "rep_id", "actual"]], on=["month", "rep_id"], how="left")
+    df["actual"] = df["actual"].fillna(0.0)
+    df["attainment"] = _rates(df["actual"], df["target"])
+    return df.sort_values(["rep_id", "month"]).reset_index(drop=True)
+
+
+def underperformers(scope: Scope, threshold: float | None = None, streak: int | None = None) -> Underperformers:
+    """Section 3: reps whose attainment is below ``threshold`` in each of the ``streak``
+    months ending with the report month (a month without a defined attainment breaks the
+    streak), with their monthly series over the lookback window.
+
+    Examples
+    --------
+    >>> underperformers(prepare(con)).ids  # doctest: +SKIP
+    ['R0012', 'R0077']
+    """
+    thr = float(threshold if threshold is not None else scope.params.underperform_threshold)
+    k = int(streak if streak is not None else scope.params.underperform_streak)
+    res = Underperformers(threshold=thr, streak=k)
+    p = scope.period
+    if p.kind != "month":
+        res.skip = Skip("grain", {"grain": scope.grain})
+        return res
+    for sk in (scope.missing("orders", "rep_id"), scope.missing("targets", "level", "key", "value")):
+        if sk is not None:
+            res.skip = sk
+            return res
+    start = _add_months(p.start, -(k - 1))
+    months = [pd.Period(_add_months(p.start, -i), "M") for i in range(k - 1, -1, -1)]
+    res.months = [str(m) for m in months]
+    att = rep_attainment(scope, min(start, scope.window_start), p.end)
+    if att is None:
+        res.skip = Skip("no_targets", {"level": "rep"})
+        return res
+    if p.time_elapsed < 1:
+        res.notes.append("partial_month")
+    if scope.filtered:
+        seen = set(_totals(scope, start, p.data_end, "rep_id")["key"])
+        att = att[att["rep_id"].isin(seen)]
+    win = att[att["month"].isin(months)]
+    wide = win.pivot_table(index="rep_id", columns="month", values="attainment", aggfunc="sum")
+    wide = wide.reindex(columns=months)
+    below = (wide < thr).all(axis=1) & wide.notna().all(axis=1)
+    ids = sorted(wide.index[below].tolist())
+    res.ids = ids
+    tab = wide.loc[ids].copy()
+    tab.columns = [str(c) for c in tab.columns]
+    tab = tab.reset_index()
+    if scope.has("reps", "rep_id") and ids:
+        cols = [c for c in ("name", "region") if c in scope.tables["reps"]]
+        if cols:
+            r = scope.con.table("reps")
+            info = r.filter(r.rep_id.cast("string").isin(ids)).select("rep_id", *cols).execute()
+            info["rep_id"] = info["rep_id"].astype(str)
+            tab = tab.merge(info, on="rep_id", how="left")[["rep_id", *cols, *res.months]]
+    res.table = tab
+    res.series = att[att["rep_id"].isin(ids)].reset_index(drop=True)
+    return res
+
+
+# =============================================================================== 4 trend
+@dataclass
+class Trend(Section):
+    series: pd.DataFrame = field(default_factory=pd.DataFrame)  # month, observed, trend, seasonal, remainder, expected_*, anomaly
+    mk: Any = None
+    sen: Any = None
+    anomalies: pd.DataFrame = field(default_factory=pd.DataFrame)
+    measure: str = "amount"
+
+
+def trend(scope: Scope, k: float = 3.0) -> Trend:
+    """Section 4: STL decomposition of the monthly series over the lookback window
+    (complete months up to the report month), Mann–Kendall test with Sen's slope, and
+    months outside the expected range (trend + seasonal ± k robust σ) flagged.
+
+    STL needs 24 months; with 8–23 months only the Mann–Kendall test is shown.
+
+    Examples
+    --------
+    >>> trend(prepare(con)).mk.trend  # doctest: +SKIP
+    'increasing'
+    """
+    from .stats import timeseries as ts
+
+    res = Trend(measure=scope.value)
+    if scope.period.kind != "month":
+        res.skip = Skip("grain", {"grain": scope.grain})
+        return res
+    s = _complete_monthly(scope, scope.window_start)
+    if len(s) < 8:
+        res.skip = Skip("too_short", {"needed": 8, "got": len(s)})
+        return res
+    series = s.set_index("month")[scope.value]
+    res.mk = ts.mann_kendall(series.to_numpy())
+    res.sen = ts.sens_slope(series.to_numpy())
+    if len(series) >= 24:
+        parts = ts.flag_anomalies(ts.stl_decompose(series, period=12), k=k)
+        res.series = parts.rename_axis("month").reset_index()
+        res.anomalies = res.series.loc[res.series["anomaly"], ["month", "observed", "expected", "expected_low",
+                                                                "expected_high"]].reset_index(drop=True)
+    else:
+        res.series = pd.DataFrame({"month": series.index, "observed": series.to_numpy()})
+        res.notes.append("no_stl")
+    return res
+
+
+def _complete_monthly(scope: Scope, start: dt.date) -> pd.DataFrame:
+    """Monthly sums of complete months from ``start`` (≥ data start) to the report month."""
+    p = scope.period
+    end = p.end if p.complete else p.start
+    start = max(start, scope.data_start)
+    if end <= start:
+        return pd.DataFrame(columns=["month", *scope.measures])
+    out = _monthly(scope, start, end)
+    # the first month of the data may be partial: drop it when the data start inside it
+    if scope.first > scope.data_start and out["month"].iloc[0] == pd.Period(scope.data_start, "M") \
+            and scope.grain == "daily" and scope.first.day > 7:
+        out = out.iloc[1:]
+    return out.reset_index(drop=True)
+
+
+# ===================================================================== 5 spring festival
+@dataclass
+class SpringFestival(Section):
+    jan_feb: pd.DataFrame = field(default_factory=pd.DataFrame)
+    aligned: pd.DataFrame = field(default_factory=pd.DataFrame)  # season, festival, offset, value, cumulative
+    aligned_totals: pd.DataFrame = field(default_factory=pd.DataFrame)  # season, festival, amount, yoy
+    peaks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    before: int = 42
+    after: int = 21
+
+
+def spring_festival(scope: Scope, before: int = 42, after: int = 21) -> SpringFestival:
+    """Section 5: January+February combined with yoy, and the seasons aligned on days to
+    Spring Festival (春节 dates from ``holidays.China``): daily curves ``before`` days before to
+    ``after`` days after, totals of each complete window with yoy, and each season's peak month.
+
+    Examples
+    --------
+    >>> spring_festival(prepare(con)).peaks  # doctest: +SKIP
+    """
+    from .stats import timeseries as ts
+
+    res = SpringFestival(before=before, after=after)
+    if scope.period.kind != "month":
+        res.skip = Skip("grain", {"grain": scope.grain})
+        return res
+    v = scope.value
+    end = scope.period.data_end
+    monthly = _monthly(scope, scope.data_start, end)
+    res.jan_feb = ts.jan_feb_combined(monthly, value_col=v)
+    res.peaks = ts.spring_festival_peaks(monthly, value_col=v)
+    if scope.grain in ("daily", "weekly"):
+        o = _between(scope.orders, scope.data_start, end)
+        daily = o.group_by(o.order_date.name("date")).aggregate(**{v: o[v].sum()}).execute()
+        al = ts.align_on_spring_festival(daily, before, after, value_col=v)
+        # a window that sticks out of the data is not comparable
+        al = al[al["complete"]]
+        res.aligned = al.drop(columns="complete").reset_index(drop=True)
+        tot = al.groupby(["season", "festival"], as_index=False)["value"].sum().rename(columns={"value": v})
+        prev = tot.set_index("season")[v]
+        tot["yoy"] = [change(x, prev.get(s - 1)) for s, x in zip(tot["season"], tot[v])]
+        res.aligned_totals = tot
+    else:
+        res.notes.append("no_daily")
+    if res.jan_feb.empty and res.aligned.empty:
+        res.skip = Skip("too_short", {"needed": 2, "got": 0})
+    return res
+
+
+# ============================================================================== 6 mix
+@dataclass
+class Mix(Section):
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    shift_pp: dict = field(default_factory=dict)  # {price_class: pp} (volume share, else amount)
+    share_measure: str = "qty"
+    unit_value: pd.DataFrame = field(default_factory=pd.DataFrame)  # price_class rows + total: per carton, per case
+    per_case: bool = False
+
+
+def mix(scope: Scope) -> Mix:
+    """Section 6: price-class mix of the period vs the same period last year, shifts in
+    percentage points (volume share when qty exists, else amount share), and value per
+    unit (单条批发额; 单箱批发额 = × 250 when products are in cartons 条).
+
+    Examples
+    --------
+    >>> mix(prepare(con)).shift_pp  # doctest: +SKIP
+    {'一类': 2.1, ...}
+    """
+    res = Mix()
+    if (sk := scope.missing("orders", "price_class")) is not None:
+        res.skip = sk
+        return res
+    p = scope.period
+    cur = _period_totals(scope, p, "price_class")
+    ly = _period_totals(scope, p.last_year(), "price_class")
+    if cur is None or cur.empty:
+        res.skip = Skip("no_data")
+        return res
+    df = cur.set_index("key").add_suffix("_cur")
+    if ly is not None:
+        df = df.join(ly.set_index("key").add_suffix("_ly"), how="outer").fillna(0.0)
+    rows = pd.DataFrame(index=df.index)
+    for m in scope.measures:
+        rows[f"{m}_cur"] = df[f"{m}_cur"]
+        rows[f"{m}_share"] = df[f"{m}_cur"] / df[f"{m}_cur"].sum() if df[f"{m}_cur"].sum() else np.nan
+        if ly is not None:
+            rows[f"{m}_ly"] = df[f"{m}_ly"]
+            tot = df[f"{m}_ly"].sum()
+            rows[f"{m}_share_ly"] = df[f"{m}_ly"] / tot if tot else np.nan
+            rows[f"{m}_shift_pp"] = (rows[f"{m}_share"] - rows[f"{m}_share_ly"]) * 100
+    res.share_measure = "qty" if "qty" in scope.measures else "amount"
+    rows = rows.rename_axis("price_class").reset_index()
+    rows = rows.sort_values("price_class", key=_price_class_order).reset_index(drop=True)
+    res.table = rows
+    if ly is not None:
+        res.shift_pp = {str(k): float(v) for k, v in zip(rows["price_class"], rows[f"{res.share_measure}_shift_pp"])}
+    else:
+        res.notes.append("no_last_year")
+    if set(scope.measures) == {"amount", "qty"}:
+        uv = rows[["price_class"]].copy()
+        uv["unit_value"] = _rates(rows["amount_cur"], rows["qty_cur"])
+        uv["unit_value_ly"] = _rates(rows["amount_ly"], rows["qty_ly"]) if ly is not None else np.nan
+        total = pd.DataFrame({"price_class": ["total"], "unit_value": [rate(rows["amount_cur"].sum(), rows["qty_cur"].sum())],
+                              "unit_value_ly": [rate(rows["amount_ly"].sum(), rows["qty_ly"].sum()) if ly is not None else np.nan]})
+        uv = pd.concat([uv, total], ignore_index=True)
+        uv["unit_value_yoy"] = _rates(uv["unit_value"], uv["unit_value_ly"]) - 1
+        res.per_case = _cartons(scope)
+        if res.per_case:
+            uv["case_value"] = uv["unit_value"] * CARTONS_PER_CASE
+            uv["case_value_ly"] = uv["unit_value_ly"] * CARTONS_PER_CASE
+        res.unit_value = uv
+    return res
+
+
+def _price_class_order(s: pd.Series) -> pd.Series:
+    from .contracts import PRICE_CLASSES
+
+    order = {c: i for i, c in enumerate(PRICE_CLASSES)}
+    return s.map(lambda v: (order.get(v, len(order)), str(v)))
+
+
+def _cartons(scope: Scope) -> bool:
+    """True when every product's pack unit is the carton (条), so qty is in cartons."""
+    if not scope.has("products", "pack_unit"):
+        return False
+    t = scope.con.table("products")
+    units = t.select(t.pack_unit).distinct().execute()["pack_unit"].dropna().astype(str).tolist()
+    return bool(units) and set(units) == {"条"}
+
+
+# ========================================================================= 7 contribution
+def contribution_parts(current: pd.Series, previous: pd.Series) -> pd.DataFrame:
+    """Additive decomposition of a change by key: part_k = current_k − previous_k.
+
+    Keys present in only one period count as 0 in the other, so the parts sum to
+    Σcurrent − Σprevious exactly (up to float rounding; exactly for integer values).
+
+    Returns
+    -------
+    pd.DataFrame
+        ``key, current, previous, change, share_of_change`` (share of the total change;
+        NaN when the total change is 0), sorted by change.
+
+    Examples
+    --------
+    >>> contribution_parts(pd.Series({"a": 10, "b": 5}), pd.Series({"a": 4, "c": 3}))["change"].tolist()
+    [-3, 5, 6]
+    """
+    keys = current.index.union(previous.index)
+    cur = current.reindex(keys).fillna(0)
+    prev = previous.reindex(keys).fillna(0)
+    df = pd.DataFrame({"key": keys.astype(str), "current": cur.to_numpy(), "previous": prev.to_numpy()})
+    df["change"] = df["current"] - df["previous"]
+    total = df["change"].sum()
+    df["share_of_change"] = df["change"] / total if total != 0 else np.nan
+    return df.sort_values(["change", "key"], kind="mergesort").reset_index(drop=True)
+
+
+@dataclass
+class Contribution(Section):
+    level: str = "region"
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    total_current: float = float("nan")
+    total_previous: float = float("nan")
+    total_change: float = float("nan")
+
+
+def contribution(scope: Scope, level: str | None = None) -> Contribution:
+    """Section 7: which keys of ``level`` explain the change vs last year (same period a year
+    earlier, or the previous year at yearly grain). The parts sum to the total change.
+
+    Examples
+    --------
+    >>> c = contribution(prepare(con), "region")  # doctest: +SKIP
+    >>> c.table["change"].sum() == c.total_change  # doctest: +SKIP
+    """
+    level = level or scope.params.level
+    col = LEVEL_COLUMNS.get(level)
+    res = Contribution(level=level)
+    if col is None:
+        raise ParameterError(
+            f"The 'level' parameter of contribution must be one of {', '.join(LEVEL_COLUMNS)}. Got {level!r} instead."
+        )
+    if (sk := scope.missing("orders", col)) is not None:
+        res.skip = sk
+        return res
+    p = scope.period
+    cur = _period_totals(scope, p, col)
+    prev = _period_totals(scope, p.last_year(), col)
+    if prev is None:
+        res.skip = Skip("too_short", {"needed": 13, "got": scope.months_of_history})
+        return res
+    m = scope.value
+    res.table = contribution_parts(cur.set_index("key")[m], prev.set_index("key")[m])
+    tc = _period_totals(scope, p)[m].iloc[0]
+    tp = _period_totals(scope, p.last_year())[m].iloc[0]
+    res.total_current, res.total_previous = float(tc), float(tp)
+    res.total_change = float(tc - tp)
+    return res
+
+
+# =========================================================================== 8 customers
+@dataclass
+class Customers(Section):
+    n_customers: int = 0
+    top_share: float = float("nan")  # share of amount from the top 20 % of customers
+    top_fraction: float = 0.2
+    abc: pd.DataFrame = field(default_factory=pd.DataFrame)
+    curve: pd.DataFrame = field(default_factory=pd.DataFrame)  # customer_share, amount_share
+    big: pd.DataFrame = field(default_factory=pd.DataFrame)  # month, size_class, amount
+    big_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # size_class, current, last_year, yoy, share
+
+
+def pareto_abc(values: pd.Series, top_fraction: float = 0.2, a: float = 0.8, b: float = 0.95) -> dict:
+    """Pareto share and ABC classes of per-customer amounts.
+
+    Customers are ranked by amount (descending); the top ``ceil(top_fraction·n)`` give
+    ``top_share`` of the total; class A holds the customers up to ``a`` of cumulative amount
+    (the customer crossing ``a`` included), B up to ``b``, C the rest.
+
+    Examples
+    --------
+    >>> r = pareto_abc(pd.Series([50.0, 20, 10, 10, 5, 5, 0, 0, 0, 0]))
+    >>> round(r["top_share"], 2), r["abc"]["customers"].tolist()
+    (0.7, [3, 2, 5])
+    """
+    v = pd.to_numeric(pd.Series(values), errors="coerce").fillna(0.0).sort_values(ascending=False, kind="mergesort")
+    n = len(v)
+    total = float(v.sum())
+    if n == 0 or total <= 0:
+        return {"top_share": float("nan"), "abc": pd.DataFrame(), "curve": pd.DataFrame(), "n": n}
+    k = max(1, math.ceil(top_fraction * n - 1e-9))
+    top_share = float(v.iloc[:k].sum()) / total
+    cum = v.cumsum().to_numpy() / total
+    prev_cum = np.concatenate([[0.0], cum[:-1]])
+    cls = np.where(prev_cum < a - 1e-12, "A", np.where(prev_cum < b - 1e-12, "B", "C"))
+    abc = pd.DataFrame({"cls": cls, "amount": v.to_numpy()}).groupby("cls").agg(
+        customers=("amount", "size"), amount=("amount", "sum")).reindex(["A", "B", "C"]).fillna(0)
+    abc["customers"] = abc["customers"].astype(int)
+    abc["customer_share"] = abc["customers"] / n
+    abc["amount_share"] = abc["amount"] / total
+    step = max(1, n // 200)
+    idx = np.unique(np.r_[np.arange(0, n, step), n - 1])
+    curve = pd.DataFrame({"customer_share": np.r_[0.0, (idx + 1) / n], "amount_share": np.r_[0.0, cum[idx]]})
+    return {"top_share": top_share, "abc": abc.rename_axis("abc_class").reset_index(), "curve": curve, "n": n}
+
+
+def customers(scope: Scope, top_fraction: float = 0.2) -> Customers:
+    """Section 8: Pareto/ABC of customers by amount in the period, and monthly amounts by
+    customer size class (大户/中户/小户 from the customers table) with yoy.
+
+    Examples
+    --------
+    >>> customers(prepare(con)).top_share  # doctest: +SKIP
+    """
+    res = Customers(top_fraction=top_fraction)
+    if (sk := scope.missing("orders", "customer_id")) is not None:
+        res.skip = sk
+        return res
+    p = scope.period
+    v = scope.value
+    per = _period_totals(scope, p, "customer_id")
+    r = pareto_abc(per[v], top_fraction)
+    res.n_customers, res.top_share, res.abc, res.curve = r["n"], r["top_share"], r["abc"], r["curve"]
+    if scope.has("customers", "customer_id", "size_class") and p.kind == "month":
+        c = scope.con.table("customers").select("customer_id", "size_class")
+        o = _between(scope.orders, scope.window_start, p.data_end)
+        j = o.left_join(c, o.customer_id == c.customer_id)
+        g = j.group_by(j.order_date.truncate("M").name("month"), j.size_class.fill_null(UNKNOWN).name("size_class")) \
+            .aggregate(**{v: j[v].sum()}).execute()
+        g["month"] = pd.to_datetime(g["month"]).dt.to_period("M")
+        res.big = g.sort_values(["size_class", "month"]).reset_index(drop=True)
+        cur = g[g["month"] == pd.Period(p.start, "M")].set_index("size_class")[v]
+        ly = None
+        if scope.covers(p.last_year()):
+            ly_p = p.last_year()
+            oj = _between(scope.orders, ly_p.start, ly_p.data_end)
+            jj = oj.left_join(c, oj.customer_id == c.customer_id)
+            ly = jj.group_by(jj.size_class.fill_null(UNKNOWN).name("size_class")).aggregate(
+                **{v: jj[v].sum()}).execute().set_index("size_class")[v]
+        summ = pd.DataFrame({"current": cur})
+        summ["last_year"] = ly.reindex(summ.index) if ly is not None else np.nan
+        summ["yoy"] = _rates(summ["current"], summ["last_year"]) - 1
+        summ["share"] = summ["current"] / summ["current"].sum()
+        order = {"large": 0, "medium": 1, "small": 2}
+        summ = summ.rename_axis("size_class").reset_index()
+        res.big_summary = summ.sort_values("size_class", key=lambda s: s.map(lambda x: order.get(x, 9))).reset_index(drop=True)
+    else:
+        res.notes.append("no_size_class")
+    return res
+
+
+# ==================================================================== 9 process indicators
+@dataclass
+class Process(Section):
+    coverage_standard: float = 0.6
+    effective_standard: float = 0.8
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)  # per rep
+    summary: dict = field(default_factory=dict)
+    association: Any = None
+    association_skip: Skip | None = None
+
+
+def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_standard: float = 0.8) -> Process:
+    """Section 9: per rep in the report month, guidance coverage (经营指导面 = customers guided
+    ÷ customers served) against ``coverage_standard`` and effective guidance (有效指导率 =
+    customers effectively guided ÷ customers guided) against ``effective_standard``; and the
+    association of coverage with attainment across reps (OLS slope and Pearson r with CIs).
+
+    Customers served = distinct customers who ordered through the rep in the month (from
+    orders), else distinct customers the rep visited. Guided customers are counted among
+    those served, so coverage lies in [0, 1]. Without a ``kind`` column every visit counts
+    as guidance; without ``effective`` the effective rate is not defined.
+
+    Examples
+    --------
+    >>> process_indicators(prepare(con)).summary["coverage"]  # doctest: +SKIP
+    """
+    from .stats.association import linear_association
+    from .errors import InsufficientDataError as _IDE
+
+    res = Process(coverage_standard=coverage_standard, effective_standard=effective_standard)
+    p = scope.period
+    if p.kind != "month":
+        res.skip = Skip("grain", {"grain": scope.grain})
+        return res
+    if (sk := scope.missing("visits", "visit_date", "rep_id", "customer_id")) is not None:
+        res.skip = sk
+        return res
+    vt = scope.con.table("visits")
+    vd = vt.visit_date.cast("date")
+    vm = vt.filter((vd >= ibis.literal(p.start)) & (vd < ibis.literal(p.data_end)))
+    vm = vm.mutate(rep_id=vm.rep_id.cast("string"), customer_id=vm.customer_id.cast("string"))
+    if "kind" in vm.columns:
+        g = vm.filter(vm.kind == "guidance")
+    else:
+        g = vm
+        res.notes.append("no_kind")
+    eff_col = "effective" in vm.columns
+    gc = g.group_by("rep_id", "customer_id").aggregate(
+        effective=(g.effective.cast("int8").max() if eff_col else ibis.literal(0).max()))
+    if scope.has_col("rep_id") and scope.has_col("customer_id"):
+        o = _between(scope.orders, p.start, p.data_end)
+        served = o.select(rep_id=o.rep_id.cast("string"), customer_id=o.customer_id.cast("string")).distinct()
+        served = served.filter(served.rep_id.notnull() & served.customer_id.notnull())
+    else:
+        served = vm.select("rep_id", "customer_id").distinct()
+        res.notes.append("served_from_visits")
+    j = served.left_join(gc, [served.rep_id == gc.rep_id, served.customer_id == gc.customer_id])
+    per = j.group_by(j.rep_id).aggregate(
+        served=j.customer_id.count(),
+        guided=j.effective.notnull().cast("int64").sum(),
+        effective=j.effective.fill_null(0).cast("int64").sum(),
+    ).execute()
+    if scope.filtered:
+        seen = set(_totals(scope, p.start, p.data_end, "rep_id")["key"]) if scope.has_col("rep_id") else set(per["rep_id"])
+        per = per[per["rep_id"].isin(seen)]
+    if per.empty:
+        res.skip = Skip("no_data")
+        return res
+    per["coverage"] = _rates(per["guided"], per["served"])
+    per["effective_rate"] = _rates(per["effective"], per["guided"]) if eff_col else np.nan
+    per["meets_coverage"] = per["coverage"] >= coverage_standard
+    per["meets_effective"] = per["effective_rate"] >= effective_standard
+    att = rep_attainment(scope, p.start, p.end)
+    if att is not None:
+        per = per.merge(att[["rep_id", "attainment"]], on="rep_id", how="left")
+    else:
+        per["attainment"] = np.nan
+    res.table = per.sort_values(["coverage", "rep_id"]).reset_index(drop=True)
+    tot_served, tot_guided, tot_eff = per["served"].sum(), per["guided"].sum(), per["effective"].sum()
+    res.summary = {
+        "reps": int(len(per)),
+        "coverage": rate(tot_guided, tot_served),
+        "effective_rate": rate(tot_eff, tot_guided) if eff_col else float("nan"),
+        "reps_meeting_coverage": float(per["meets_coverage"].mean()),
+        "reps_meeting_effective": float(per["meets_effective"].mean()) if eff_col else float("nan"),
+    }
+    if att is None:
+        res.association_skip = Skip("no_targets", {"level": "rep"})
+    else:
+        try:
+            res.association = linear_association(per["coverage"], per["attainment"], n_boot=2000, seed=0)
+        except _IDE as exc:
+            res.association_skip = Skip("too_short", {"needed": 5, "got": str(exc)})
+    return res
+
+
+# ============================================================================= 10 forecast
+def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 6):
+    """Section 10: forecast the monthly series ``horizon`` months past the report month
+    (complete months up to it, at most the last 60) with ETS or SARIMA, chosen by a
+    rolling-origin backtest; MAPE beside the seasonal-naive baseline's.
+
+    Returns
+    -------
+    analysis.stats.forecast.ForecastResult
+        With ``skip`` set when it cannot run (yearly grain, fewer than 24 + h months).
+
+    Examples
+    --------
+    >>> forecast(prepare(con)).records()  # doctest: +SKIP
+    """
+    from .stats.forecast import ForecastResult, forecast_best
+
+    h = int(horizon if horizon is not None else scope.params.forecast_months)
+    empty = ForecastResult(model="", forecast=pd.DataFrame(columns=["period", "mean", "lo80", "hi80", "lo95", "hi95"]),
+                           backtest=pd.DataFrame(), backtest_mape=float("nan"), baseline_mape=float("nan"))
+    if h == 0:
+        empty.skip = Skip("disabled", {"param": "forecast_months"})
+        return empty
+    if scope.period.kind != "month":
+        empty.skip = Skip("grain", {"grain": scope.grain})
+        return empty
+    s = _complete_monthly(scope, _add_months(scope.period.start, -59))
+    need = 24 + h + 1
+    if len(s) < need:
+        empty.skip = Skip("too_short", {"needed": need, "got": len(s)})
+        return empty
+    series = s.set_index("month")[scope.value]
+    return forecast_best(series, h, n_origins=n_origins)
+
+
+# ============================================================================== metrics
+def data_window(scope: Scope) -> dict:
+    """{start, end} of the (filtered) orders as ISO dates."""
+    return {"start": scope.first.isoformat(), "end": scope.last.isoformat()}
+
+
+def collect_metrics(scope: Scope, head: Headline | None = None, under: Underperformers | None = None,
+                    mx: Mix | None = None, fc: Any = None, **extra: Any) -> dict:
+    """The key figures for metrics.json (undefined rates → None).
+
+    Examples
+    --------
+    >>> sorted(collect_metrics(scope, head))[:3]  # doctest: +SKIP
+    ['attainment', 'backtest_mape', 'baseline_mape']
+    """
+    def clean(x):
+        return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
+
+    out: dict[str, Any] = {
+        "period": scope.period.label,
+        "grain": scope.grain,
+        "data_window": data_window(scope),
+        "row_counts": dict(scope.row_counts),
+        "filters": dict(scope.params.filters or {}),
+        "level": scope.params.level,
+    }
+    if head is not None:
+        out["total_amount"] = clean(head.value("amount", "current"))
+        out["total_qty"] = clean(head.value("qty", "current"))
+        out["attainment"] = clean(head.value(scope.value, "attainment") if scope.value == "amount" else float("nan"))
+        out["time_elapsed"] = clean(head.time_elapsed)
+        out["yoy"] = clean(head.value(scope.value, "yoy"))
+        out["mom"] = clean(head.value(scope.value, "mom"))
+        out["yoy_qty"] = clean(head.value("qty", "yoy"))
+        out["mom_qty"] = clean(head.value("qty", "mom"))
+    out["underperformers"] = list(under.ids) if under is not None and under.skip is None else []
+    out["mix_shift_pp"] = {k: clean(v) for k, v in (mx.shift_pp if mx is not None and mx.skip is None else {}).items()}
+    if fc is not None and getattr(fc, "skip", None) is None and not fc.forecast.empty:
+        out["forecast"] = [{k: clean(v) if k != "period" else v for k, v in r.items()} for r in fc.records()]
+        out["forecast_model"] = fc.model
+        out["backtest_mape"] = clean(fc.backtest_mape)
+        out["baseline_mape"] = clean(fc.baseline_mape)
+    else:
+        out["forecast"], out["backtest_mape"], out["baseline_mape"] = [], None, None
+    out.update(extra)
+    return out

@@ -1,0 +1,286 @@
+"""The same metric code on DuckDB, PostgreSQL and Spark gives the same answers.
+
+A session fixture starts a throwaway PostgreSQL server (scripts/pg.sh: Debian's binaries, a
+temp folder, 127.0.0.1:54329+), builds a small demo world in DuckDB, copies it to PostgreSQL
+and to a Spark warehouse folder (analysis.engines), and stops the server afterwards. Spark
+runs in local mode. Every metric call is made on the three engines and the results compared:
+rows sorted, floats to 1e-9 relative.
+
+Run: ``.venv/bin/pytest -m engines tests/test_engines.py``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import glob
+import math
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import engines, store
+from analysis.errors import ParameterError
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_SH = ROOT / "scripts" / "pg.sh"
+DEMO_SCALE = 0.05
+RTOL = 1e-9
+# Absolute floor for values that are zero in exact arithmetic but come out as ±1e-17 after a
+# sum in another order (shares that cancel, differences of equal sums).
+ATOL = 1e-12
+
+pytestmark = pytest.mark.engines
+
+
+# --------------------------------------------------------------------------- comparing results
+
+
+def normalize(x: Any) -> Any:
+    """A plain structure: frames become sorted lists of row tuples, objects dicts of fields."""
+    if isinstance(x, pd.DataFrame):
+        df = x
+        if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
+            df = df.reset_index()
+        cols = [str(c) for c in df.columns]
+        rows = [tuple(_scalar(v) for v in row) for row in df.itertuples(index=False, name=None)]
+        rows.sort(key=_sort_key)
+        return {"__frame__": cols, "rows": rows}
+    if isinstance(x, pd.Series):
+        return normalize(x.to_frame(name=x.name if x.name is not None else "value"))
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {f.name: normalize(getattr(x, f.name)) for f in dataclasses.fields(x)}
+    if isinstance(x, dict):
+        return {str(k): normalize(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [normalize(v) for v in x]
+    if hasattr(x, "model_dump"):
+        return normalize(x.model_dump())
+    if isinstance(x, np.ndarray):
+        return [normalize(v) for v in x.tolist()]
+    return _scalar(x)
+
+
+def _scalar(v: Any) -> Any:
+    if v is None or v is pd.NaT:
+        return None
+    if isinstance(v, (pd.Timestamp, dt.datetime, np.datetime64)):
+        ts = pd.Timestamp(v)
+        if ts is pd.NaT:
+            return None
+        ts = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo else ts
+        return ("date", ts.isoformat())
+    if isinstance(v, dt.date):
+        return ("date", pd.Timestamp(v).isoformat())
+    if isinstance(v, pd.Period):
+        return ("period", str(v))
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return float(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return None if math.isnan(f) else f
+    if isinstance(v, (pd.DataFrame, pd.Series, dict, list, tuple, np.ndarray)) or dataclasses.is_dataclass(v):
+        return normalize(v)
+    try:
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def _sort_key(row: tuple) -> tuple:
+    # Keys (non-float cells) first, then floats rounded far above the tolerance, so that rows
+    # sort the same on every engine.
+    keys = []
+    for v in row:
+        if isinstance(v, float):
+            keys.append((1, f"{v:.6e}"))
+        elif v is None:
+            keys.append((0, ""))
+        else:
+            keys.append((2, repr(v)))
+    return tuple(k for k in keys if k[0] != 1) + tuple(keys)
+
+
+def diff(a: Any, b: Any, path: str = "") -> list[str]:
+    """Differences between two normalised results (empty list: the same)."""
+    out: list[str] = []
+    if isinstance(a, dict) and isinstance(b, dict):
+        if "__frame__" in a or "__frame__" in b:
+            if a.get("__frame__") != b.get("__frame__"):
+                return [f"{path}: columns {a.get('__frame__')} != {b.get('__frame__')}"]
+            ra, rb = a["rows"], b["rows"]
+            if len(ra) != len(rb):
+                return [f"{path}: {len(ra)} rows != {len(rb)} rows"]
+            for i, (x, y) in enumerate(zip(ra, rb)):
+                for c, u, w in zip(a["__frame__"], x, y):
+                    out += diff(u, w, f"{path}[row {i}].{c}")
+                if len(out) > 10:
+                    return out
+            return out
+        if set(a) != set(b):
+            return [f"{path}: keys {sorted(a)} != {sorted(b)}"]
+        for k in a:
+            out += diff(a[k], b[k], f"{path}.{k}")
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: length {len(a)} != {len(b)}"]
+        for i, (x, y) in enumerate(zip(a, b)):
+            out += diff(x, y, f"{path}[{i}]")
+        return out
+    if isinstance(a, float) and isinstance(b, float):
+        return [] if math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL) else [f"{path}: {a!r} != {b!r}"]
+    if a != b:
+        return [f"{path}: {a!r} != {b!r}"]
+    return []
+
+
+def test_compare_helpers_catch_differences():
+    a = pd.DataFrame({"k": ["x", "y"], "v": [1.0, 2.0]})
+    assert diff(normalize(a), normalize(a.iloc[::-1])) == []  # order does not matter
+    assert diff(normalize(a), normalize(a.assign(v=[1.0, 2.0 * (1 + 1e-8)])))  # 1e-8 is too far
+    assert diff(normalize(a), normalize(a.assign(v=[1.0, 2.0 * (1 + 1e-11)]))) == []
+    assert diff(normalize(a), normalize(a.assign(k=["x", "z"])))
+    assert diff(normalize({"r": 0.5, "n": 3}), normalize({"r": 0.5, "n": 4}))
+    assert diff(normalize(dt.date(2024, 1, 1)), normalize(pd.Timestamp("2024-01-01"))) == []
+
+
+# --------------------------------------------------------------------------- the engines
+
+
+def _free_port(start: int = 54329) -> int:
+    for port in range(start, start + 50):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port for PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """URL of a throwaway PostgreSQL server, started for this session and stopped after."""
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb") and not shutil.which("initdb"):
+        pytest.skip("PostgreSQL is not installed (make test installs it: scripts/sysdeps.sh postgresql)")
+    # Under /tmp itself: the server may run as the 'postgres' user, who cannot enter pytest's
+    # root-only temp folders.
+    d = tempfile.mkdtemp(prefix="sa-pg-")
+    port = _free_port()
+    proc = subprocess.run(["bash", str(PG_SH), "start", d, str(port)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    url = proc.stdout.strip().splitlines()[-1]
+    try:
+        yield url
+    finally:
+        subprocess.run(["bash", str(PG_SH), "stop", d], capture_output=True, timeout=120)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def spark_warehouse(tmp_path_factory):
+    pytest.importorskip("pyspark")
+    return tmp_path_factory.mktemp("spark")
+
+
+def spark_url(warehouse: Path) -> str:
+    return f"spark://local?warehouse={warehouse}"
+
+
+# --------------------------------------------------------------------------- copying tables
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory):
+    """A DuckDB store with one awkward table: NULLs, empty strings, quotes, Chinese, dates."""
+    import ibis
+
+    path = tmp_path_factory.mktemp("tiny") / "tiny.duckdb"
+    con = ibis.duckdb.connect(str(path))
+    df = pd.DataFrame(
+        {
+            "d": [dt.date(2024, 1, 31), dt.date(2024, 2, 29), None, dt.date(1999, 12, 31)],
+            "s": ["C1", "", None, 'a "quoted", comma\nand newline 中文'],
+            "x": [0.1 + 0.2, 1e-17, None, -123456789.125],
+            "n": [1, 2, 3, -(2**40)],
+            "b": [True, False, None, True],
+        }
+    )
+    con.create_table("roundtrip", df.astype({"b": "boolean"}))
+    con.disconnect()
+    return path, df
+
+
+@pytest.fixture(scope="session")
+def tiny_rows(tiny_store):
+    import duckdb
+
+    con = duckdb.connect(str(tiny_store[0]), read_only=True)
+    rows = con.execute("SELECT * FROM roundtrip").df()
+    con.close()
+    return normalize(rows)
+
+
+def test_copy_to_postgres_keeps_every_value(tiny_store, tiny_rows, pg_url):
+    counts = engines.copy_store(tiny_store[0], pg_url, tables=["roundtrip"], chunk_rows=2)
+    assert counts == {"roundtrip": 4}
+    con = store.connect(pg_url)
+    t = con.table("roundtrip")
+    assert [str(v) for v in t.schema().types] == ["date", "string", "float64", "int64", "boolean"]
+    got = normalize(t.execute())
+    assert diff(tiny_rows, got) == []
+    # empty string and NULL stay different
+    assert t.filter(t.s == "").count().execute() == 1
+    assert t.filter(t.s.isnull()).count().execute() == 1
+    # exact float round trip, not merely close
+    assert t.filter(t.n == 1).x.max().execute() == 0.1 + 0.2
+    # copying again replaces the table
+    engines.copy_store(tiny_store[0], pg_url, tables=["roundtrip"])
+    assert con.table("roundtrip").count().execute() == 4
+    con.disconnect()
+
+
+def test_copy_to_spark_keeps_every_value(tiny_store, tiny_rows, spark_warehouse):
+    counts = engines.copy_store(tiny_store[0], spark_url(spark_warehouse), tables=["roundtrip"])
+    assert counts == {"roundtrip": 4}
+    con = store.connect(spark_url(spark_warehouse))
+    assert store.has_table(con, "roundtrip")
+    t = con.table("roundtrip")
+    assert [str(v) for v in t.schema().types] == ["date", "string", "float64", "int64", "boolean"]
+    assert diff(tiny_rows, normalize(t.execute())) == []
+    assert t.filter(t.s == "").count().execute() == 1
+    assert t.filter(t.n == 1).x.max().execute() == 0.1 + 0.2
+
+
+def test_copy_store_rejects_bad_arguments(tiny_store):
+    with pytest.raises(ParameterError, match="'target' parameter"):
+        engines.copy_store(tiny_store[0], "mysql://x@y/z")
+    with pytest.raises(ParameterError, match="'chunk_rows' parameter"):
+        engines.copy_store(tiny_store[0], "postgresql://x@127.0.0.1:1/z", chunk_rows=0)
+    with pytest.raises(Exception, match="no table 'nope'"):
+        engines.copy_store(tiny_store[0], "postgresql://x@127.0.0.1:1/z", tables=["nope"])
+
+
+def test_spark_location_parses_urls(tmp_path):
+    assert store.spark_location(f"spark://local?warehouse={tmp_path}") == ("local[2]", tmp_path.resolve())
+    assert store.spark_location("spark://local[4]")[0] == "local[4]"
+    assert store.spark_location("spark://node1:7077?warehouse=/srv/wh") == ("spark://node1:7077", Path("/srv/wh"))
+
+
+def test_postgres_store_error_is_one_line():
+    from analysis.errors import StoreError
+
+    with pytest.raises(StoreError, match="Cannot open store"):
+        store.connect("postgresql://nobody@127.0.0.1:1/none")

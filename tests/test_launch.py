@@ -1,0 +1,312 @@
+"""analysis.launch on hand-written fixture stores (every figure computed by hand below),
+and on the demo world (planted launches, cannibalisation)."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import launch
+from analysis.errors import ParameterError
+from analysis.params import LaunchReviewParams
+
+D = dt.date
+PRICE = {"S1": 150.0, "I1": 150.0, "I2": 120.0, "C1": 400.0, "E1": 150.0, "E2": 130.0, "E3": 350.0, "Y1": 50.0}
+
+
+def _orders(rows):
+    df = pd.DataFrame(rows, columns=["order_date", "customer_id", "sku_id", "qty", "is_return"])
+    df["order_id"] = [f"O{i:04d}" for i in range(len(df))]
+    df["line_no"] = 1
+    df["amount"] = df["qty"] * df["sku_id"].map(PRICE)
+    df["qty"] = df["qty"].astype(float)
+    return df
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """Launch of S1 (三类) on 2026-03-10, window 2026-03-10 … 2026-04-08 (day 30)."""
+    path = tmp_path_factory.mktemp("launch") / "small.duckdb"
+    con = ibis.duckdb.connect(str(path))
+    products = pd.DataFrame({
+        "sku_id": ["S1", "I1", "I2", "C1", "E1", "E2", "E3", "Y1"],
+        "brand": ["新牌", "老牌", "老牌", "高档", "早一", "早二", "早三", "嫩牌"],
+        "price_class": ["三类", "三类", "三类", "一类", "三类", "三类", "一类", "五类"],
+        "unit_price": [PRICE[s] for s in ["S1", "I1", "I2", "C1", "E1", "E2", "E3", "Y1"]],
+        "launch_date": [D(2026, 3, 10), pd.NaT, pd.NaT, pd.NaT, D(2025, 12, 1), D(2026, 1, 5), D(2026, 2, 1),
+                        D(2026, 4, 1)],
+    })
+    customers = pd.DataFrame({
+        "customer_id": list("ABCDEFG"),
+        "area_type": ["urban", "urban", "rural", "rural", "urban", "urban", "rural"],
+        "size_class": ["large", "large", "small", "small", "medium", "medium", "small"],
+        "region": ["市区", "市区", "北县", "北县", "城东", "城东", "北县"],
+    })
+    f = False
+    orders = _orders([
+        # the new SKU S1
+        (D(2026, 3, 9), "B", "S1", 4, f),    # day 0: before launch, excluded
+        (D(2026, 3, 10), "A", "S1", 2, f),   # day 1
+        (D(2026, 3, 12), "E", "S1", 1, f),   # day 3
+        (D(2026, 3, 13), "E", "S1", -1, True),  # day 4: a return
+        (D(2026, 3, 15), "D", "S1", 2, f),   # day 6, two lines on one date
+        (D(2026, 3, 15), "D", "S1", 1, f),
+        (D(2026, 3, 20), "A", "S1", 1, f),   # day 11
+        (D(2026, 4, 8), "A", "S1", 1, f),    # day 30 (last day)
+        (D(2026, 4, 8), "B", "S1", 3, f),    # day 30
+        (D(2026, 4, 9), "C", "S1", 5, f),    # day 31: excluded
+        # other products in the window
+        (D(2026, 3, 11), "A", "I1", 1, f),
+        (D(2026, 3, 11), "C", "I1", 2, f),
+        (D(2026, 3, 25), "F", "C1", 1, f),
+        (D(2026, 3, 1), "G", "I1", 1, f),    # before the window: G is not active
+        # earlier launches E1 (window 2025-12-01..12-30), E2 (2026-01-05..02-03), E3 (2026-02-01..03-02)
+        (D(2025, 12, 1), "A", "E1", 1, f), (D(2025, 12, 2), "B", "E1", 1, f),
+        (D(2025, 12, 5), "C", "E1", 1, f), (D(2025, 12, 10), "D", "I1", 1, f),
+        (D(2026, 1, 5), "A", "E2", 1, f), (D(2026, 1, 6), "B", "I1", 1, f),
+        (D(2026, 1, 7), "C", "I1", 1, f), (D(2026, 1, 8), "D", "I1", 1, f),
+        (D(2026, 2, 10), "F", "E3", 1, f),
+        # a young launch Y1 (2026-04-01): 10 days of data
+        (D(2026, 4, 2), "A", "Y1", 2, f),
+        (D(2026, 4, 10), "F", "Y1", 1, f),   # the last order date of the store
+    ])
+    feedback = pd.DataFrame({
+        "response_date": [D(2026, 3, 12), D(2026, 3, 20), D(2026, 4, 1), D(2026, 4, 8), D(2026, 4, 9)],
+        "sku_id": ["S1"] * 5,
+        "rating": [5, 4, 4, 2, 1],
+        "repurchase_intent": [True, True, False, None, False],
+        "comment": ["口感顺滑，包装好看", "<script>alert(1)</script>", "价格实惠", "劲头偏淡", "太贵"],
+    })
+    targets = pd.DataFrame({
+        "period": [D(2026, 3, 1), D(2026, 4, 1), D(2026, 3, 1)],
+        "level": ["sku", "sku", "sku"], "key": ["S1", "S1", "I1"], "measure": ["qty", "qty", "qty"],
+        "value": [31.0, 30.0, 999.0],
+    })
+    for name, df in [("products", products), ("customers", customers), ("orders", orders),
+                     ("feedback", feedback), ("targets", targets)]:
+        con.create_table(name, df, overwrite=True)
+    yield con
+    con.disconnect()
+
+
+@pytest.fixture(scope="module")
+def spec(small):
+    return launch.resolve_launch(small, sku="S1")
+
+
+def test_window_and_default(small, spec):
+    assert spec.launch_date == D(2026, 3, 10)
+    assert spec.window_end == D(2026, 4, 8)
+    assert spec.end == D(2026, 4, 8)
+    assert spec.days_covered == 30 and not spec.partial
+    assert spec.data_end == D(2026, 4, 10)
+    assert spec.price_class == "三类" and spec.period == "S1-2026-03-10"
+    # default: the most recent launch with a full window (Y1 is younger than 30 days)
+    assert launch.resolve_launch(small).sku_ids == ("S1",)
+    # with a 5-day window Y1 (2026-04-01, data to 04-10) has a full window and is the newest
+    assert launch.resolve_launch(small, window_days=5).sku_ids == ("Y1",)
+
+
+def test_headline_by_hand(small, spec):
+    h = launch.headline(small, spec)
+    # S1 lines in days 1..30: A 2+1+1, D 2+1, E 1-1, B 3 (B's day-0 and C's day-31 lines excluded)
+    assert h["volume"] == pytest.approx(10.0)
+    assert h["amount"] == pytest.approx(1500.0)
+    assert h["ordering_customers"] == 4              # A, B, D, E
+    assert h["active_customers"] == 6                # A..F (G only before the window)
+    assert h["distribution_rate"] == pytest.approx(4 / 6)
+    # purchase amount in the window: A 600 + I1 150 + Y1 100, B 450, D 450, E 150 (ordering) + C 300, F 400
+    assert h["weighted_distribution_rate"] == pytest.approx(1900 / 2600)
+    assert h["repeat_customers"] == 1                # only A has ≥ 2 dates (D: two lines, one date)
+    assert h["repeat_rate"] == pytest.approx(0.25)
+    # last week days 24..30: A, B; previous 3 weeks days 3..23: A, D, E -> A / 3
+    assert h["sell_through_rate"] == pytest.approx(1 / 3)
+    # targets pro-rated: March 31 × 22/31 + April 30 × 8/30
+    assert h["target_qty"] == pytest.approx(30.0)
+    assert h["target_amount"] is None
+
+
+def test_window_edges_move_with_launch_date(small):
+    # launching a day later drops A's day-1 order; day 31 (C, 04-09) becomes day 30
+    s = launch.resolve_launch(small, sku="S1", launch_date="2026-03-11")
+    h = launch.headline(small, s)
+    assert s.end == D(2026, 4, 9)
+    assert h["volume"] == pytest.approx(10 - 2 + 5)
+    assert h["ordering_customers"] == 5              # A (later dates), B, C, D, E
+    # a day earlier (window 03-09 … 04-07): B's 03-09 line (4) is day 1, the 04-08 lines (A 1, B 3) day 31
+    s0 = launch.resolve_launch(small, sku="S1", launch_date="2026-03-09")
+    h0 = launch.headline(small, s0)
+    assert s0.end == D(2026, 4, 7)
+    assert h0["volume"] == pytest.approx(10 + 4 - 1 - 3)
+    assert h0["ordering_customers"] == 4 and h0["repeat_customers"] == 1   # A: 03-10, 03-20
+
+
+def test_daily_trend_and_weeks(small, spec):
+    d = launch.daily_trend(small, spec)
+    assert len(d) == 30 and d["day"].iloc[0] == 1 and d["date"].iloc[-1] == D(2026, 4, 8)
+    q = dict(zip(d["day"], d["qty"]))
+    assert q[1] == 2 and q[3] == 1 and q[4] == -1 and q[6] == 3 and q[11] == 1 and q[30] == 4
+    assert d["qty"].sum() == pytest.approx(10)
+    c = dict(zip(d["day"], d["customers"]))
+    assert c[4] == 0 and c[6] == 1 and c[30] == 2
+    assert d["cum_qty"].iloc[-1] == pytest.approx(10)
+    assert d.loc[d["day"] == 30, "order_size"].iloc[0] == pytest.approx(2.0)
+    w = launch.weekly_totals(d)
+    assert w["days"].tolist() == [7, 7, 7, 7, 2]
+    assert w["qty"].tolist() == pytest.approx([5, 1, 0, 0, 4])
+    assert w["qty"].sum() == pytest.approx(d["qty"].sum())
+
+
+def test_ordering_curves_and_depth(small, spec):
+    c = launch.ordering_curves(small, spec).set_index("day")
+    assert c.loc[1, "trial"] == 1 and c.loc[2, "trial"] == 1 and c.loc[3, "trial"] == 2
+    assert c.loc[6, "trial"] == 3 and c.loc[29, "trial"] == 3 and c.loc[30, "trial"] == 4
+    assert c.loc[10, "repeat_1"] == 0 and c.loc[11, "repeat_1"] == 1
+    assert c.loc[29, "repeat_2"] == 0 and c.loc[30, "repeat_2"] == 1
+    assert c["repeat_3"].max() == 0
+    dep = launch.repeat_depth(small, spec)
+    assert dict(zip(dep["orders"], dep["customers"])) == {1: 3, 3: 1}
+    assert dep["share"].sum() == pytest.approx(1.0)
+
+
+def test_sell_through_parts(small, spec):
+    st = launch.sell_through(small, spec)
+    assert st == {"rate": pytest.approx(1 / 3), "current": 1, "previous": 3, "previous_weeks": 3}
+
+
+def test_segments_merge_and_suppress(small, spec):
+    counts = launch.segment_counts(small, spec, "area_type").set_index("group")
+    # active: urban A, B, E, F; rural C, D. Ordering: urban A, B, E; rural D. Repeat: A.
+    assert counts.loc["urban"].tolist() == [4, 3, 1]
+    assert counts.loc["rural"].tolist() == [2, 1, 0]
+    t = launch.segment_rates(small, spec, "area_type", min_group_size=3).set_index("group")
+    assert t.loc["urban", "distribution_rate"] == pytest.approx(0.75)
+    assert math.isnan(t.loc["urban", "repeat_rate"]) is False
+    assert t.loc["urban", "repeat_rate"] == pytest.approx(1 / 3)
+    assert bool(t.loc["other", "suppressed"]) and math.isnan(t.loc["other", "distribution_rate"])
+    assert t["active"].sum() == 6
+    t1 = launch.segment_rates(small, spec, "area_type", min_group_size=1).set_index("group")
+    assert t1.loc["rural", "distribution_rate"] == pytest.approx(0.5)
+    # repeat among rural ordering customers: 1 customer < min 2 -> suppressed
+    t2 = launch.segment_rates(small, spec, "area_type", min_group_size=2).set_index("group")
+    assert t2.loc["rural", "distribution_rate"] == pytest.approx(0.5)
+    assert math.isnan(t2.loc["rural", "repeat_rate"])
+
+
+def test_opinions_by_hand(small, spec):
+    op = launch.opinions(small, spec)
+    assert op.skipped_reason is None and op.n == 4            # 04-09 response is day 31
+    assert op.summary["rating_mean"] == pytest.approx(3.75)
+    sd = np.std([5, 4, 4, 2], ddof=1)
+    from scipy import stats
+    half = stats.t.ppf(0.975, 3) * sd / 2
+    assert op.summary["rating_ci"] == pytest.approx([3.75 - half, 3.75 + half])
+    assert op.summary["share_top"] == pytest.approx(0.75)
+    assert op.summary["share_bottom"] == pytest.approx(0.25)
+    assert op.summary["repurchase_intent"] == pytest.approx(2 / 3)
+    assert op.distribution["responses"].tolist() == [0, 1, 0, 2, 1]
+    assert "<script>alert(1)</script>" in op.comments and "太贵" not in op.comments
+
+
+def test_young_launch_is_partial(small):
+    s = launch.resolve_launch(small, sku="Y1")
+    assert s.days_covered == 10 and s.partial and s.end == D(2026, 4, 10)
+    h = launch.headline(small, s)
+    assert h["volume"] == pytest.approx(3) and h["ordering_customers"] == 2
+    assert h["sell_through_rate"] is None                      # < 14 days
+    assert launch.opinions(small, s).skipped_reason            # no feedback for Y1
+    assert launch.cannibalization(small, s).skipped_reason
+    rv = launch.review(small, LaunchReviewParams(sku="Y1"))
+    m = launch.metrics(rv)
+    assert m["days_covered"] == 10 and m["partial"] and m["rating_mean"] is None
+    assert m["window"] == {"start": "2026-04-01", "end": "2026-04-30"}
+
+
+def test_launch_after_data_end_does_not_crash(small):
+    rv = launch.review(small, LaunchReviewParams(sku="Y1", launch_date="2026-05-01"))
+    m = launch.metrics(rv)
+    assert m["days_covered"] == 0 and m["ordering_customers"] == 0 and m["distribution_rate"] is None
+
+
+def test_benchmarks_auto_and_rank(small, spec):
+    others = launch.earlier_launches(small, spec)
+    # only 2 earlier launches in 三类 (< 3): all earlier launches with a full window
+    assert [o.label for o in others] == ["E1", "E2", "E3"]
+    b = launch.benchmarks(small, spec)
+    last = b.curves[b.curves["day"] == 30].set_index("launch")
+    assert last.loc["E1", "distribution"] == pytest.approx(3 / 4)   # A, B, C of A, B, C, D
+    assert last.loc["E2", "distribution"] == pytest.approx(1 / 4)
+    assert last.loc["E3", "distribution"] == pytest.approx(1 / 2)   # F of F, G (window 02-01..03-02)
+    assert last.loc["S1", "distribution"] == pytest.approx(4 / 6)
+    assert b.rank == 2 and b.count == 3
+    assert sorted(b.at_days["day"].unique()) == [7, 14, 30]
+    s7 = b.curves[(b.curves["launch"] == "S1") & (b.curves["day"] == 7)].iloc[0]
+    # days 1..7: active A (d1), C (d2), E (d3), D (d6); ordering A, E, D
+    assert s7["distribution"] == pytest.approx(3 / 4) and s7["cum_qty"] == pytest.approx(5)
+    assert launch.earlier_launches(small, spec, ["E2"])[0].launch_date == D(2026, 1, 5)
+    with pytest.raises(ParameterError):
+        launch.earlier_launches(small, spec, ["NOPE"])
+
+
+def test_parameters_errors(small):
+    with pytest.raises(ParameterError, match="'sku' parameter"):
+        launch.resolve_launch(small, sku="NOPE")
+    with pytest.raises(ParameterError, match="'launch_date' parameter"):
+        launch.resolve_launch(small, sku="S1", launch_date="2026-13-01")
+    with pytest.raises(ParameterError):
+        launch.resolve_launch(small, sku="S1", brand="新牌")
+    assert launch.resolve_launch(small, brand="老牌").sku_ids == ("I1", "I2")
+
+
+def test_metrics_keys(small):
+    rv = launch.review(small, LaunchReviewParams(sku="S1"))
+    m = launch.metrics(rv)
+    for k in ["sku", "window", "days_covered", "volume", "amount", "ordering_customers", "active_customers",
+              "distribution_rate", "weighted_distribution_rate", "repeat_rate", "sell_through_rate",
+              "rating_mean", "rating_ci", "cannibalization_pct", "benchmark_rank", "benchmark_count",
+              "period", "data_window"]:
+        assert k in m
+    assert m["window"] == {"start": "2026-03-10", "end": "2026-04-08"}
+    assert set(m["cannibalization_pct"]) == {"estimate", "lo", "hi"}
+    assert m["rating_mean"] == pytest.approx(3.75) and len(m["rating_ci"]) == 2
+
+
+# ------------------------------------------------------------------ cannibalisation fixture
+
+@pytest.fixture(scope="module")
+def cannib(tmp_path_factory):
+    """N (class X) launches 2026-05-04; incumbent I (X) drops; controls K1, K2 (class Y)."""
+    con = ibis.duckdb.connect(str(tmp_path_factory.mktemp("cannib") / "c.duckdb"))
+    launch_day = D(2026, 5, 4)
+    products = pd.DataFrame({"sku_id": ["N", "I", "K1", "K2"], "brand": ["n", "i", "k", "k"],
+                             "price_class": ["X", "X", "Y", "Y"], "launch_date": [launch_day, pd.NaT, pd.NaT, pd.NaT]})
+    weekly = {"I": [10, 10, 10, 10, 6, 7, 6, 7], "K1": [20, 20, 20, 20, 22, 22, 22, 22],
+              "K2": [10, 10, 10, 10, 10, 10, 10, 10], "N": [0, 0, 0, 0, 5, 5, 5, 5]}
+    rows = []
+    for sku, qs in weekly.items():
+        for w, q in zip(range(-4, 4), qs):
+            if q:
+                rows.append({"order_date": launch_day + dt.timedelta(days=7 * w + 6), "customer_id": f"c{sku}",
+                             "sku_id": sku, "qty": float(q), "amount": float(q)})
+    orders = pd.DataFrame(rows)
+    con.create_table("products", products, overwrite=True)
+    con.create_table("orders", orders, overwrite=True)
+    yield con, launch_day
+    con.disconnect()
+
+
+def test_cannibalization_by_hand(cannib):
+    con, day = cannib
+    s = launch.resolve_launch(con, sku="N", window_days=28)
+    c = launch.cannibalization(con, s)
+    # treated I: post mean 6.5 of pre 10 -> -0.35; control K1+K2: 32 of 30 -> +1/15
+    assert c.did.estimate == pytest.approx(-0.35 - 1 / 15)
+    # lost = 0.41667 × 10 per week × 4 weeks = 16.667 of N's 20
+    assert c.share["estimate"] == pytest.approx((0.35 + 1 / 15) * 40 / 20)
+    assert c.share["lo"] < c.share["estimate"] < c.share["hi"]
+    assert c.by_sku["sku"].tolist() == ["I"]
+    assert c.treated_class == "X"

@@ -1,0 +1,425 @@
+"""analysis.trends: every metric against a hand-computed answer on a small fixture store.
+
+The fixture (written out below) has orders in 2024-02, 2024-03 and 2025-01 … 2025-03 at daily
+grain, so the report month ("last") is 2025-03, last year is 2024-03 and the previous month 2025-02.
+The hand-computed figures are in the comments next to each assertion.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis import trends
+from analysis.errors import InsufficientDataError, ParameterError
+
+D = dt.date
+# (date, customer, rep, region, brand, price_class, qty, amount)
+ORDERS = [
+    (D(2024, 2, 5), "C1", "R1", "A", "X", "一类", 2, 600),
+    (D(2024, 2, 20), "C2", "R2", "B", "Y", "二类", 4, 800),
+    (D(2024, 3, 1), "C1", "R1", "A", "X", "一类", 1, 300),
+    (D(2024, 3, 2), "C2", "R2", "B", "Y", "二类", 5, 1000),
+    (D(2024, 3, 3), "C3", "R3", "A", "Y", "二类", 2, 400),
+    (D(2024, 3, 4), "C4", "R2", "B", "X", "一类", 1, 300),
+    (D(2025, 1, 10), "C1", "R1", "A", "X", "一类", 2, 600),
+    (D(2025, 1, 11), "C2", "R2", "B", "Y", "二类", 2, 400),
+    (D(2025, 2, 3), "C1", "R1", "A", "X", "一类", 1, 300),
+    (D(2025, 2, 4), "C2", "R2", "B", "Y", "二类", 3, 600),
+    (D(2025, 2, 5), "C3", "R3", "A", "Y", "二类", 1, 200),
+    (D(2025, 3, 1), "C1", "R1", "A", "X", "一类", 2, 600),
+    (D(2025, 3, 2), "C1", "R1", "A", "Y", "二类", 1, 200),
+    (D(2025, 3, 3), "C2", "R2", "B", "Y", "二类", 6, 1200),
+    (D(2025, 3, 4), "C3", "R3", "A", "Y", "二类", 1, 200),
+    (D(2025, 3, 5), "C4", "R2", "B", "X", "一类", 1, 300),
+    (D(2025, 3, 6), "C5", "R3", "A", "X", "一类", 3, 900),
+    (D(2025, 3, 31), "C5", "R3", "A", "X", "一类", -1, -300),  # a return line
+]
+TARGETS = [
+    ("2025-01-01", "company", "company", "amount", 1000.0),
+    ("2025-02-01", "company", "company", "amount", 1000.0),
+    ("2025-03-01", "company", "company", "amount", 4000.0),
+    ("2025-03-01", "region", "A", "amount", 2500.0),
+    ("2025-03-01", "region", "B", "amount", 0.0),  # zero target: attainment undefined
+    ("2025-01-01", "rep", "R1", "amount", 1000.0),
+    ("2025-02-01", "rep", "R1", "amount", 500.0),
+    ("2025-03-01", "rep", "R1", "amount", 1000.0),
+    ("2025-01-01", "rep", "R2", "amount", 500.0),
+    ("2025-02-01", "rep", "R2", "amount", 500.0),
+    ("2025-03-01", "rep", "R2", "amount", 2000.0),
+    ("2025-01-01", "rep", "R3", "amount", 100.0),
+    ("2025-02-01", "rep", "R3", "amount", 300.0),
+    ("2025-03-01", "rep", "R3", "amount", 1000.0),
+    ("2025-01-01", "rep", "R4", "amount", 500.0),
+    ("2025-02-01", "rep", "R4", "amount", 500.0),
+]
+CUSTOMERS = [("C1", "A", "large", "R1"), ("C2", "B", "large", "R2"), ("C3", "A", "medium", "R3"),
+             ("C4", "B", "small", "R2"), ("C5", "A", "small", "R3")]
+VISITS = [
+    (D(2025, 3, 10), "R1", "C1", "guidance", True),
+    (D(2025, 3, 11), "R2", "C2", "guidance", False),
+    (D(2025, 3, 12), "R2", "C4", "visit", False),
+    (D(2025, 3, 13), "R3", "C3", "guidance", True),
+    (D(2025, 3, 14), "R3", "C5", "guidance", True),
+    (D(2025, 3, 15), "R3", "C9", "guidance", True),  # not served this month: not counted
+    (D(2025, 2, 15), "R2", "C4", "guidance", True),  # another month
+]
+REPS = [("R1", "张三", "A", D(2020, 1, 1)), ("R2", "李四", "B", D(2020, 1, 1)),
+        ("R3", "王五", "A", D(2021, 1, 1)), ("R4", "赵六", "B", D(2021, 1, 1))]
+
+
+def _orders_frame() -> pd.DataFrame:
+    df = pd.DataFrame(ORDERS, columns=["order_date", "customer_id", "rep_id", "region", "brand", "price_class",
+                                       "qty", "amount"])
+    df["order_date"] = pd.to_datetime(df["order_date"])
+    df["qty"] = df["qty"].astype(float)
+    df["amount"] = df["amount"].astype(float)
+    df.insert(0, "order_id", [f"O{i:03d}" for i in range(len(df))])
+    df.insert(1, "line_no", 1)
+    df["sku_id"] = df["brand"] + "1"
+    return df
+
+
+@pytest.fixture
+def fixture_con(tmp_path):
+    con = ibis.duckdb.connect(str(tmp_path / "f.duckdb"))
+    con.create_table("orders", _orders_frame())
+    t = pd.DataFrame(TARGETS, columns=["period", "level", "key", "measure", "value"])
+    t["period"] = pd.to_datetime(t["period"]).dt.date
+    con.create_table("targets", t)
+    con.create_table("customers", pd.DataFrame(CUSTOMERS, columns=["customer_id", "region", "size_class", "rep_id"]))
+    v = pd.DataFrame(VISITS, columns=["visit_date", "rep_id", "customer_id", "kind", "effective"])
+    v["visit_date"] = pd.to_datetime(v["visit_date"])
+    con.create_table("visits", v)
+    con.create_table("reps", pd.DataFrame(REPS, columns=["rep_id", "name", "region", "hire_date"]))
+    con.create_table("products", pd.DataFrame({"sku_id": ["X1", "Y1"], "brand": ["X", "Y"],
+                                               "price_class": ["一类", "二类"], "pack_unit": ["条", "条"]}))
+    yield con
+    con.disconnect()
+
+
+@pytest.fixture
+def scope(fixture_con):
+    return trends.prepare(fixture_con)
+
+
+# ---------------------------------------------------------------- periods and grain
+def test_period_resolution(scope):
+    assert scope.grain == "daily"
+    assert scope.period.label == "2025-03"
+    assert scope.period.time_elapsed == 1.0
+    assert (scope.first, scope.last) == (D(2024, 2, 5), D(2025, 3, 31))
+
+
+def test_current_month_is_partial():
+    p = trends.resolve_period("current", D(2024, 1, 1), D(2025, 3, 10), "daily")
+    assert p.label == "2025-03" and p.days_elapsed == 10 and p.time_elapsed == pytest.approx(10 / 31)
+    assert trends.resolve_period("last", D(2024, 1, 1), D(2025, 3, 10), "daily").label == "2025-02"
+    # weekly data: a week starting 2025-03-25 covers the rest of March
+    assert trends.resolve_period("last", D(2024, 1, 1), D(2025, 3, 25), "weekly").label == "2025-03"
+    assert trends.resolve_period("last", D(2024, 1, 1), D(2025, 3, 24), "weekly").label == "2025-02"
+    assert trends.resolve_period("last", D(2020, 1, 1), D(2024, 1, 1), "yearly").label == "2024"
+
+
+def test_bad_month_parameter():
+    with pytest.raises(ParameterError, match="'month' parameter"):
+        trends.resolve_period("2030-01", D(2024, 1, 1), D(2025, 3, 10), "daily")
+    with pytest.raises(ParameterError, match="'month' parameter"):
+        trends.resolve_period("March", D(2024, 1, 1), D(2025, 3, 10), "daily")
+
+
+@pytest.mark.parametrize("dates,grain", [
+    (pd.date_range("2024-01-01", periods=30, freq="D"), "daily"),
+    (pd.date_range("2024-01-01", periods=30, freq="W-MON"), "weekly"),
+    (pd.date_range("2024-01-01", periods=30, freq="MS"), "monthly"),
+    (pd.date_range("2024-01-31", periods=30, freq="ME"), "monthly"),
+    (pd.date_range("2010-01-01", periods=10, freq="YS"), "yearly"),
+])
+def test_detect_grain(dates, grain):
+    assert trends.detect_grain(dates) == grain
+
+
+def test_partial_period_shift_is_like_for_like():
+    p = trends.Period("month", D(2025, 3, 1), D(2025, 4, 1), D(2025, 3, 11))
+    ly = p.last_year()
+    assert (ly.start, ly.data_end) == (D(2024, 3, 1), D(2024, 3, 11))
+    assert p.previous().data_end == D(2025, 2, 11)
+    ytd = trends.Period("month", D(2025, 1, 1), D(2025, 4, 1), D(2025, 4, 1))  # a multi-month span
+    assert (ytd.last_year().start, ytd.last_year().end) == (D(2024, 1, 1), D(2024, 4, 1))
+
+
+# ------------------------------------------------------------------------ 1 headline
+def test_headline(scope):
+    h = trends.headline(scope)
+    a = h.table.set_index("measure")
+    # report month 2025-03: 600+200+1200+200+300+900-300 = 3100; qty 2+1+6+1+1+3-1 = 13
+    assert a.loc["amount", "current"] == 3100 and a.loc["qty", "current"] == 13
+    # 2024-03: 300+1000+400+300 = 2000, qty 9
+    assert a.loc["amount", "last_year"] == 2000 and a.loc["qty", "last_year"] == 9
+    assert a.loc["amount", "yoy"] == pytest.approx(0.55)
+    assert a.loc["amount", "yoy_change"] == 1100
+    assert a.loc["qty", "yoy"] == pytest.approx(13 / 9 - 1)
+    # 2025-02: 300+600+200 = 1100, qty 5
+    assert a.loc["amount", "mom"] == pytest.approx(3100 / 1100 - 1)
+    assert a.loc["amount", "mom_change"] == 2000
+    # company target 4000 → 0.775; YTD 600+400+1100+3100 = 5200 vs 6000
+    assert a.loc["amount", "attainment"] == pytest.approx(0.775)
+    assert a.loc["amount", "ytd"] == 5200
+    assert a.loc["amount", "ytd_attainment"] == pytest.approx(5200 / 6000)
+    # last year's YTD starts before the data (2024-02-05): undefined, not 0
+    assert math.isnan(a.loc["amount", "ytd_last_year"]) and math.isnan(a.loc["amount", "ytd_yoy"])
+    # no qty targets: undefined
+    assert math.isnan(a.loc["qty", "attainment"])
+    assert h.time_elapsed == 1.0
+    assert h.ytd_time_elapsed == pytest.approx(90 / 365)
+
+
+def test_headline_partial_month_like_for_like(fixture_con):
+    s = trends.prepare(fixture_con, month="2025-03")
+    assert s.period.complete
+    s2 = trends.prepare(fixture_con, month="2025-02")
+    h = trends.headline(s2).table.set_index("measure")
+    # 2025-02 = 1100 vs 2024-02 = 1400 → yoy −3/14; vs 2025-01 = 1000
+    assert h.loc["amount", "yoy"] == pytest.approx(1100 / 1400 - 1)
+    assert h.loc["amount", "mom"] == pytest.approx(0.1)
+
+
+def test_filters_applied_in_engine(fixture_con):
+    s = trends.prepare(fixture_con, filters={"region": ["A"]})
+    a = trends.headline(s).table.set_index("measure")
+    assert a.loc["amount", "current"] == 1600  # 600+200+200+900-300
+    assert a.loc["amount", "last_year"] == 700
+    # company target under a region filter: the region's own target
+    assert a.loc["amount", "attainment"] == pytest.approx(1600 / 2500)
+    with pytest.raises(ParameterError, match="'filters' parameter"):
+        trends.prepare(fixture_con, filters={"planet": ["Mars"]})
+    with pytest.raises(InsufficientDataError):
+        trends.prepare(fixture_con, filters={"region": ["Z"]})
+
+
+# ---------------------------------------------------------------------- 2 attainment
+def test_attainment_by_region(scope):
+    r = trends.attainment_by_level(scope, "region")
+    t = r.table.set_index("key")
+    assert t.loc["A", "actual"] == 1600 and t.loc["A", "target"] == 2500
+    assert t.loc["A", "attainment"] == pytest.approx(0.64)
+    assert t.loc["A", "gap"] == -900
+    assert t.loc["A", "yoy"] == pytest.approx(1600 / 700 - 1)
+    # zero target: undefined, no division error
+    assert math.isnan(t.loc["B", "attainment"]) and math.isnan(t.loc["B", "gap"])
+    assert r.table["key"].tolist() == ["A", "B"]  # sorted by gap, undefined last
+    assert t.loc["A", "action"] and not t.loc["B", "action"]
+
+
+def test_attainment_by_rep_includes_target_without_sales(scope):
+    t = trends.attainment_by_level(scope, "rep").table.set_index("key")
+    # R1 800/1000, R2 1500/2000, R3 800/1000; R4 has no March target and no sales: absent
+    assert t["attainment"].to_dict() == pytest.approx({"R1": 0.8, "R2": 0.75, "R3": 0.8})
+    assert t.loc["R2", "gap"] == -500
+    assert t.index.tolist()[0] == "R2"
+
+
+def test_attainment_without_targets_flags_declines(scope):
+    r = trends.attainment_by_level(scope, "customer")
+    assert not r.has_targets
+    t = r.table.set_index("key")
+    assert t["target"].isna().all() and t["attainment"].isna().all()
+    # customer yoy changes: C1 800-300=+500, C2 +200, C3 −200, C4 0, C5 +600 → only C3 declines
+    assert t.loc["C3", "action"] and t["action"].sum() == 1
+
+
+# ------------------------------------------------------------------ 3 underperformers
+def test_underperformers(scope):
+    u = trends.underperformers(scope)
+    # R1: .6 .6 .8 ; R3: 0 (target, no sales) .667 .8 ; R2: .8 1.2 .75 ; R4: no March target
+    assert u.ids == ["R1", "R3"]
+    assert u.months == ["2025-01", "2025-02", "2025-03"]
+    row = u.table.set_index("rep_id").loc["R3"]
+    assert row["2025-01"] == 0.0 and row["2025-02"] == pytest.approx(2 / 3)
+    assert row["name"] == "王五"
+    assert trends.underperformers(scope, threshold=0.85, streak=1).ids == ["R1", "R2", "R3"]
+    assert trends.underperformers(scope, threshold=0.85, streak=2).ids == ["R1", "R3"]
+    assert trends.underperformers(scope, threshold=0.7, streak=3).ids == []
+
+
+def test_underperformers_with_no_sales_at_all(fixture_con):
+    # Jan–Feb 2025 at 0.7: R1 .6 .6; R3 0 .667; R4 has targets but no sales (0, 0); R2 .8 1.2
+    s = trends.prepare(fixture_con, month="2025-02")
+    assert trends.underperformers(s, threshold=0.7, streak=2).ids == ["R1", "R3", "R4"]
+
+
+# ------------------------------------------------------------------------------ 6 mix
+def test_mix(scope):
+    m = trends.mix(scope)
+    # qty 2025-03: 一类 2+3−1+1 = 5 of 13, 二类 8; 2024-03: 一类 2 of 9, 二类 7
+    assert m.share_measure == "qty"
+    assert m.shift_pp["一类"] == pytest.approx((5 / 13 - 2 / 9) * 100)
+    assert m.shift_pp["二类"] == pytest.approx((8 / 13 - 7 / 9) * 100)
+    assert sum(m.shift_pp.values()) == pytest.approx(0, abs=1e-9)
+    uv = m.unit_value.set_index("price_class")
+    # 一类 amount 600+300+900−300 = 1500 over 5 cartons
+    assert uv.loc["一类", "unit_value"] == pytest.approx(300)
+    assert uv.loc["total", "unit_value"] == pytest.approx(3100 / 13)
+    assert m.per_case and uv.loc["total", "case_value"] == pytest.approx(3100 / 13 * 250)
+
+
+# --------------------------------------------------------------------- 7 contribution
+def test_contribution(scope):
+    c = trends.contribution(scope, "region")
+    t = c.table.set_index("key")
+    assert t["change"].to_dict() == {"A": 900, "B": 200}
+    assert c.total_change == 1100 and t["change"].sum() == c.total_change
+    assert t.loc["A", "share_of_change"] == pytest.approx(900 / 1100)
+    b = trends.contribution(scope, "brand").table.set_index("key")
+    # X: 600+300+900−300 = 1500 vs 300+300 = 600; Y: 1600 vs 1400
+    assert b["change"].to_dict() == {"X": 900, "Y": 200}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(list("abcdefgh")), st.integers(-10**9, 10**9), max_size=8),
+       st.dictionaries(st.sampled_from(list("abcdefgh")), st.integers(-10**9, 10**9), max_size=8))
+def test_contribution_parts_sum_exactly(cur, prev):
+    c, p = pd.Series(cur, dtype="int64"), pd.Series(prev, dtype="int64")
+    parts = trends.contribution_parts(c, p)
+    assert parts["change"].sum() == c.sum() - p.sum()
+    assert set(parts["key"]) == set(cur) | set(prev)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=60))
+def test_contribution_parts_float(values):
+    half = len(values) // 2
+    c = pd.Series(values[:half], index=[f"k{i}" for i in range(half)], dtype=float)
+    p = pd.Series(values[half:], index=[f"k{i}" for i in range(len(values) - half)], dtype=float)
+    parts = trends.contribution_parts(c, p)
+    assert parts["change"].sum() == pytest.approx(c.sum() - p.sum(), abs=1e-6)
+
+
+# ------------------------------------------------------------------------ 8 customers
+def test_customers(scope):
+    c = trends.customers(scope)
+    # March: C1 800, C2 1200, C3 200, C4 300, C5 600 → top 20 % = C2: 1200/3100
+    assert c.n_customers == 5
+    assert c.top_share == pytest.approx(1200 / 3100)
+    abc = c.abc.set_index("abc_class")
+    assert abc["customers"].tolist() == [3, 2, 0]
+    big = c.big_summary.set_index("size_class")
+    # large = C1 + C2: 2000 vs 300 + 1000
+    assert big.loc["large", "current"] == 2000 and big.loc["large", "yoy"] == pytest.approx(2000 / 1300 - 1)
+
+
+def test_pareto_worked_example():
+    r = trends.pareto_abc(pd.Series([50.0, 20, 10, 10, 5, 5, 0, 0, 0, 0]))
+    assert r["top_share"] == pytest.approx(0.7)  # top 2 of 10
+    assert r["abc"].set_index("abc_class")["customers"].tolist() == [3, 2, 5]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=80))
+def test_pareto_share_is_a_rate(values):
+    r = trends.pareto_abc(pd.Series(values))
+    if sum(values) > 0:
+        assert 0 < r["top_share"] <= 1 + 1e-12
+        assert r["top_share"] >= min(1.0, math.ceil(0.2 * len(values)) / len(values)) - 1e-9
+        assert r["abc"]["customers"].sum() == len(values)
+
+
+# ------------------------------------------------------------------------- 9 process
+def test_process_indicators(scope):
+    p = trends.process_indicators(scope)
+    t = p.table.set_index("rep_id")
+    # served in March: R1 {C1}; R2 {C2, C4}; R3 {C3, C5}
+    assert t["served"].to_dict() == {"R1": 1, "R2": 2, "R3": 2}
+    assert t["coverage"].to_dict() == pytest.approx({"R1": 1.0, "R2": 0.5, "R3": 1.0})
+    assert t["effective_rate"].to_dict() == pytest.approx({"R1": 1.0, "R2": 0.0, "R3": 1.0})
+    assert t["meets_coverage"].to_dict() == {"R1": True, "R2": False, "R3": True}
+    assert t.loc["R2", "attainment"] == pytest.approx(0.75)
+    assert p.summary["coverage"] == pytest.approx(4 / 5)
+    assert p.summary["effective_rate"] == pytest.approx(3 / 4)
+    # three reps are too few for an association: shown as skipped, not a bare number
+    assert p.association is None and p.association_skip is not None
+
+
+# ------------------------------------------------------------------------- metrics
+def test_collect_metrics(scope):
+    h, u, m = trends.headline(scope), trends.underperformers(scope), trends.mix(scope)
+    fc = trends.forecast(scope)
+    out = trends.collect_metrics(scope, h, u, m, fc)
+    assert out["period"] == "2025-03"
+    assert out["total_amount"] == 3100 and out["total_qty"] == 13
+    assert out["attainment"] == pytest.approx(0.775) and out["time_elapsed"] == 1.0
+    assert out["yoy"] == pytest.approx(0.55) and out["mom"] == pytest.approx(3100 / 1100 - 1)
+    assert out["underperformers"] == ["R1", "R3"]
+    assert out["mix_shift_pp"]["一类"] == pytest.approx((5 / 13 - 2 / 9) * 100)
+    assert out["data_window"] == {"start": "2024-02-05", "end": "2025-03-31"}
+    assert out["row_counts"]["orders"] == len(ORDERS)
+    # 14 months of history cannot feed a 3-month backtest: skipped, metrics null
+    assert fc.skip is not None and out["forecast"] == [] and out["backtest_mape"] is None
+
+
+# ------------------------------------------------------------------- partial data
+@pytest.fixture
+def minimal_con(tmp_path):
+    """Only order_date and amount, at daily grain, 30 months."""
+    con = ibis.duckdb.connect(str(tmp_path / "m.duckdb"))
+    days = pd.date_range("2023-01-01", "2025-06-30", freq="D")
+    rng = np.random.default_rng(1)
+    amt = 1000 + 200 * np.sin(2 * np.pi * days.dayofyear / 365) + rng.normal(0, 50, len(days))
+    con.create_table("orders", pd.DataFrame({"order_date": days, "amount": amt.round(2)}))
+    yield con
+    con.disconnect()
+
+
+def test_minimal_data_sections(minimal_con):
+    s = trends.prepare(minimal_con, level="rep")
+    assert s.period.label == "2025-06" and s.measures == ("amount",)
+    h = trends.headline(s)
+    assert h.value("amount", "current") > 0 and math.isnan(h.value("amount", "attainment"))
+    assert math.isnan(h.value("qty", "current"))
+    for res, code in [(trends.attainment_by_level(s), "missing_column"), (trends.underperformers(s), "missing_column"),
+                      (trends.mix(s), "missing_column"), (trends.contribution(s), "missing_column"),
+                      (trends.customers(s), "missing_column"), (trends.process_indicators(s), "missing_table")]:
+        assert res.skip is not None and res.skip.code == code, res
+    assert trends.trend(s).skip is None
+    assert trends.spring_festival(s).skip is None
+    out = trends.collect_metrics(s, h, trends.underperformers(s), trends.mix(s), None)
+    assert out["total_qty"] is None and out["attainment"] is None and out["underperformers"] == []
+
+
+def test_yearly_grain(tmp_path):
+    con = ibis.duckdb.connect(str(tmp_path / "y.duckdb"))
+    con.create_table("orders", pd.DataFrame({
+        "order_date": pd.to_datetime(["2020-01-01", "2021-01-01", "2022-01-01", "2023-01-01"]),
+        "amount": [100.0, 120.0, 90.0, 135.0], "region": ["N", "N", "S", "S"]}))
+    s = trends.prepare(con)
+    assert s.grain == "yearly" and s.period.label == "2023" and s.period.time_elapsed == 1.0
+    h = trends.headline(s)
+    assert h.value("amount", "yoy") == pytest.approx(135 / 90 - 1)  # whole years
+    assert math.isnan(h.value("amount", "mom"))
+    for res in (trends.trend(s), trends.spring_festival(s), trends.underperformers(s), trends.forecast(s)):
+        assert res.skip is not None and res.skip.code == "grain"
+    c = trends.contribution(s, "region")
+    # 2023 (S 135) vs 2022 (S 90); N sold in neither year
+    assert c.table.set_index("key")["change"].to_dict() == {"S": 45.0}
+    con.disconnect()
+
+
+def test_monthly_grain(tmp_path):
+    con = ibis.duckdb.connect(str(tmp_path / "mo.duckdb"))
+    months = pd.date_range("2023-01-01", periods=30, freq="MS")
+    con.create_table("orders", pd.DataFrame({"order_date": months, "amount": np.arange(30.0) * 10 + 100,
+                                             "qty": np.arange(30.0) + 1}))
+    s = trends.prepare(con)
+    assert s.grain == "monthly" and s.period.label == "2025-06" and s.period.complete
+    h = trends.headline(s).table.set_index("measure")
+    assert h.loc["amount", "current"] == 390 and h.loc["amount", "last_year"] == 270
+    assert h.loc["amount", "mom"] == pytest.approx(390 / 380 - 1)
+    sf = trends.spring_festival(s)
+    assert sf.aligned.empty and not sf.jan_feb.empty  # no daily data: Jan+Feb only
+    con.disconnect()

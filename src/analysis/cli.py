@@ -111,7 +111,9 @@ def main() -> None:
     """Entry point: run the app, print AnalysisError (and other failures) as one line."""
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        rc = app(standalone_mode=False)  # click returns (not raises) typer.Exit codes here
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except SystemExit:

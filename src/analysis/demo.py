@@ -52,13 +52,13 @@ N_UNDERPERFORMERS = 8
 #: planted hazard ratios per unit, as the retention report measures them
 HAZARD_RATIOS = {
     "payout_delay_days": 1.04,
-    "team_bonus_share": 0.35,
-    "promoted_last_12m": 0.5,
-    "attainment": 0.3,
+    "team_bonus_share": 0.25,
+    "promoted_last_12m": 0.45,
+    "attainment": 0.25,
 }
 # baseline monthly hazard at the reference covariates (no delay, share 0.3, not promoted, 100 %)
-H_FIRST_YEAR = 0.055
-H_LATER = 0.018
+H_FIRST_YEAR = 0.07
+H_LATER = 0.022
 X_REF = {"payout_delay_days": 0.0, "team_bonus_share": 0.3, "promoted_last_12m": 0.0, "attainment": 1.0}
 
 PRICE_CLASSES = ("一类", "二类", "三类", "四类", "五类")
@@ -132,8 +132,8 @@ CLASS_QTY_FACTOR = np.array([0.5, 0.7, 1.0, 1.1, 1.2])
 CLASS_W0 = {"urban": np.array([0.12, 0.20, 0.30, 0.23, 0.15]), "rural": np.array([0.05, 0.12, 0.30, 0.30, 0.23])}
 CLASS_DRIFT = np.array([0.10, 0.08, 0.0, -0.05, -0.10])
 TREND_PER_YEAR = 0.05
-FESTIVAL_LIFT = 1.8  # volume factor in the 3 weeks before the Spring Festival
-FESTIVAL_DIP = 0.5  # ... in the festival week
+FESTIVAL_LIFT = 2.2  # volume factor in the 3 weeks before the Spring Festival
+FESTIVAL_DIP = 0.7  # ... in the festival week
 RETURN_SHARE = 0.001
 
 SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈")
@@ -258,27 +258,27 @@ def _slots_by_region(n_cust_region: np.ndarray) -> np.ndarray:
     raw = N_SLOTS * n_cust_region / n_cust_region.sum()
     k = np.floor(raw).astype(int)
     k[np.argsort(-(raw - k))[: N_SLOTS - k.sum()]] += 1
-    return np.minimum(k, n_cust_region)
+    return k
+
+
+def slot_regions() -> np.ndarray:
+    """Region of each position (fixed, so the workforce does not depend on the scale)."""
+    k = _slots_by_region(np.round(REGION_WEIGHTS * 1e6).astype(int))
+    return np.repeat(np.arange(len(REGIONS)), k)
 
 
 def _customers(cal: Calendar, n: int, rng: np.random.Generator) -> Customers:
-    region = np.sort(rng.choice(len(REGIONS), n, p=REGION_WEIGHTS))
-    counts = np.bincount(region, minlength=len(REGIONS))
-    slots_per_region = _slots_by_region(counts)
-    if slots_per_region.sum() != N_SLOTS:  # tiny worlds: give spare slots to the biggest region
-        slots_per_region[np.argmax(counts - slots_per_region)] += N_SLOTS - slots_per_region.sum()
-    slot_region = np.repeat(np.arange(len(REGIONS)), slots_per_region)
+    # one customer per position first, the rest spread by region weight
+    slot_region = slot_regions()
+    region = np.concatenate([slot_region, rng.choice(len(REGIONS), n - N_SLOTS, p=REGION_WEIGHTS)])
     slot = np.empty(n, dtype=np.int64)
-    first_of_slot = np.zeros(n, dtype=bool)
+    slot[:N_SLOTS] = np.arange(N_SLOTS)
     for r in range(len(REGIONS)):
-        cs = np.flatnonzero(region == r)
-        ss = np.flatnonzero(slot_region == r)
-        perm = rng.permutation(len(cs))
-        assign = np.empty(len(cs), dtype=np.int64)
-        assign[perm[: len(ss)]] = ss
-        assign[perm[len(ss):]] = rng.choice(ss, len(cs) - len(ss))
-        first_of_slot[cs[perm[: len(ss)]]] = True
-        slot[cs] = assign
+        cs = np.flatnonzero(region[N_SLOTS:] == r) + N_SLOTS
+        slot[cs] = rng.choice(np.flatnonzero(slot_region == r), len(cs))
+    perm = rng.permutation(n)  # customer numbers do not reveal who came first
+    region, slot = region[perm], slot[perm]
+    first_of_slot = perm < N_SLOTS
     size = rng.choice(3, n, p=[0.10, 0.30, 0.60])
     weekday = rng.integers(0, 6, n)
     # most customers opened before the start; a few open during the first 30 months
@@ -345,7 +345,7 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator)
             senior = False
         reps.append(dict(slot=slot, region=int(slot_region[slot]), team=int(team_of_slot[slot]), hire_date=hire,
                          exit_date=None, exit_reason=None, senior=senior,
-                         level=float(rng.normal(1.0 if initial else 0.97, 0.08)),
+                         level=float(rng.normal(1.0 if initial else 0.97, 0.10)),
                          pool=float(rng.uniform(1500, 3500)), guide=float(rng.uniform(0.4, 0.98)),
                          effective=float(rng.uniform(0.7, 0.92)), promos=[]))
         return len(reps) - 1
@@ -374,7 +374,7 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator)
         for r in active:
             rep = reps[r]
             tenure = (ms - rep["hire_date"]).days / 30.4375
-            att = float(np.clip(rep["level"] + rng.normal(0, 0.11), 0.45, 1.6))
+            att = float(np.clip(rep["level"] + rng.normal(0, 0.13), 0.45, 1.6))
             if m >= window0:
                 if r in under:
                     att = float(rng.uniform(0.70, 0.88))
@@ -384,9 +384,9 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator)
                         att = float(rng.uniform(0.92, 1.10))
             d = int(delay[rep["region"], m] + rng.integers(0, 2))
             share = float(share_policy[rep["team"], m // 12])
-            eligible = tenure >= 12 and not any(m - p < 24 for p in rep["promos"])
+            eligible = tenure >= 6 and not any(m - p < 24 for p in rep["promos"])
             last_att = rep.get("last_att", 1.0)
-            promoted = bool(eligible and rng.random() < 0.03 * (1.0 if last_att >= 0.95 else 0.4))
+            promoted = bool(eligible and rng.random() < 0.055 * (1.0 if last_att >= 0.95 else 0.4))
             if promoted:
                 rep["promos"].append(m)
                 rep["senior"] = True
@@ -1033,10 +1033,7 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     products = _products(cal, rngs["products"])
     n_cust = max(300, int(round(N_CUSTOMERS_SCALE1 * scale)))
     cust = _customers(cal, n_cust, rngs["customers"])
-    # slot regions follow the customers assigned to them
-    slot_region = np.zeros(N_SLOTS, dtype=int)
-    slot_region[cust.slot] = cust.region
-    wf = _workforce(cal, slot_region, rngs["workforce"])
+    wf = _workforce(cal, slot_regions(), rngs["workforce"])
     plans = _launch_plans(cal, products, cust, rngs["launch"])
 
     con = store_mod.connect(loc)

@@ -417,7 +417,12 @@ def _clean_text(s: pd.Series) -> pd.Series:
     mask = t.notna()
     if mask.any():
         t = t.copy()
-        t[mask] = t[mask].astype(str).str.normalize("NFKC").str.strip()
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(t[mask].to_numpy(dtype=object), type=pa.string())
+        arr = pc.utf8_trim_whitespace(pc.utf8_normalize(arr, form="NFKC"))
+        t[mask] = arr.to_numpy(zero_copy_only=False)
     return t.where(t.notna() & (t != ""), None)
 
 
@@ -433,6 +438,16 @@ _NUM_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 def _parse_numbers(text: pd.Series, integer: bool) -> tuple[pd.Series, pd.Series]:
     """Parse numbers: (values, reasons) where reasons is None on success."""
     t = text.dropna().astype(str)
+    reasons = pd.Series(None, index=text.index, dtype=object)
+    out = pd.Series(np.nan, index=text.index, dtype="float64")
+    # fast path: plain numbers (most cells); the rest go through the forms below
+    direct = pd.to_numeric(t, errors="coerce")
+    plain = direct.notna() & np.isfinite(direct.fillna(0))
+    out[plain[plain].index] = direct[plain]
+    if integer:
+        frac = plain & (direct.fillna(0) % 1 != 0)
+        reasons[frac[frac].index] = "not a whole number"
+    t = t[~plain]
     t = t.str.replace(r"^[¥$]\s*", "", regex=True).str.replace(r"\s*元$", "", regex=True).str.replace(" ", "", regex=False)
     neg_paren = t.str.fullmatch(r"\(\s*[^()]+\s*\)")
     t = t.where(~neg_paren, "-" + t.str.slice(1, -1))
@@ -440,13 +455,11 @@ def _parse_numbers(text: pd.Series, integer: bool) -> tuple[pd.Series, pd.Series
     t = t.where(~thousands, t.str.replace(",", "", regex=False))
     ok = t.str.fullmatch(_NUM_PLAIN.pattern)
     vals = pd.to_numeric(t.where(ok), errors="coerce")
-    reasons = pd.Series(None, index=text.index, dtype=object)
     bad = ~ok | ~np.isfinite(vals.fillna(0))
     reasons[bad[bad].index] = "not a number"
     if integer:
         frac = ok & np.isfinite(vals.fillna(0)) & (vals.fillna(0) % 1 != 0)
         reasons[frac[frac].index] = "not a whole number"
-    out = pd.Series(np.nan, index=text.index, dtype="float64")
     good = reasons.loc[t.index].isna()
     out[good[good].index] = vals[good]
     if integer:
@@ -477,6 +490,13 @@ def parse_dates(text: pd.Series, month: bool = False) -> tuple[pd.Series, pd.Ser
     [None, None, None, None, 'impossible date']
     """
     t = text.dropna().astype(str)
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    reasons = pd.Series(None, index=text.index, dtype=object)
+    # fast path: ISO dates (most cells); impossible ones fall through and are named below
+    iso = pd.to_datetime(t.where(t.str.len() == 10), format="%Y-%m-%d", errors="coerce")
+    done = iso.notna()
+    out[done[done].index] = iso[done]
+    t = t[~done]
     parts = pd.DataFrame(index=t.index, columns=["y", "m", "d"], dtype=object)
     pats = [(_DATE_YMD, 3), (_DATE_COMPACT, 3)] + ([(_MONTH_YM, 2), (_MONTH_COMPACT, 2)] if month else [])
     for pat, n in pats:
@@ -489,8 +509,6 @@ def parse_dates(text: pd.Series, month: bool = False) -> tuple[pd.Series, pd.Ser
         parts.loc[idx, "y"] = ex.loc[idx, 0]
         parts.loc[idx, "m"] = ex.loc[idx, 1]
         parts.loc[idx, "d"] = ex.loc[idx, 2] if n == 3 else "1"
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    reasons = pd.Series(None, index=text.index, dtype=object)
     have = parts["y"].notna()
     if have.any():
         p = parts[have].astype(int)
@@ -752,6 +770,15 @@ def ingest_file(
     return res
 
 
+def _blank_rows(chunk: pd.DataFrame) -> pd.Series:
+    """True for rows whose every cell is empty or white space."""
+    blank = pd.Series(True, index=chunk.index)
+    for col in chunk.columns:
+        s = chunk[col]
+        blank &= s.isna() | s.astype(str).str.strip().eq("")
+    return blank
+
+
 def _ingest_chunks(con, ts: TableSpec, path: Path, headers, chunks, mapped, unmapped, res: IngestResult,
                    qpath: Path, today) -> None:
     table = ts.name
@@ -766,8 +793,7 @@ def _ingest_chunks(con, ts: TableSpec, path: Path, headers, chunks, mapped, unma
     first = True
     for chunk in chunks:
         # drop entirely blank rows (not data)
-        blank = chunk.apply(lambda s: s.map(_is_blank) | (s.astype(str).str.strip() == ""), axis=0).all(axis=1) \
-            if len(chunk) else pd.Series(dtype=bool)
+        blank = _blank_rows(chunk)
         if blank.any():
             if not res.blank_rows:
                 res.notes.append("entirely blank rows are skipped (not counted as read)")
@@ -834,10 +860,11 @@ def _process_chunk(con, ts, path, chunk, mapped, extra_types, ref_ok, ref_key, s
 
     # 2. exact duplicates within the chunk: raw values, or the same normalised values
     raw_cols = [h for h in chunk.columns if h in mapped or h in extra_types]
-    dup = chunk[raw_cols].astype(str).duplicated(keep="first")
+    # (64-bit row hashes: a false match needs a collision, ~n²/2^64)
+    dup = pd.util.hash_pandas_object(chunk[raw_cols].astype(object), index=False).duplicated(keep="first")
     ok_rows = ~cell_error & ~dup
     if ok_rows.any():
-        ndup = norm[ok_rows].astype(object).where(norm[ok_rows].notna(), None).astype(str).duplicated(keep="first")
+        ndup = pd.util.hash_pandas_object(norm[ok_rows], index=False).duplicated(keep="first")
         dup[ndup[ndup].index] = True
     res.duplicates_in_file += int(dup.sum())
     # drop failure notes of duplicate rows (they are skipped, not quarantined)
@@ -913,9 +940,8 @@ def _process_chunk(con, ts, path, chunk, mapped, extra_types, ref_ok, ref_key, s
             values = json.dumps(raw, ensure_ascii=False)
             # the raw value(s) of the failing column(s), as found in the file
             back = {name: h for h, name in mapped.items()}
-            value = "; ".join(
-                str(raw.get(back.get(c, c)) or "") for c in dict.fromkeys(c for c, _ in items) if back.get(c, c) in raw
-            )
+            parts = dict.fromkeys(p for c, _ in items for p in re.split(r"; |\+", c))
+            value = "; ".join(str(raw.get(back.get(c, c)) or "") for c in parts if back.get(c, c) in raw)
             if (str(i), values) in seen:
                 res.already_quarantined += 1
             else:
@@ -959,7 +985,8 @@ def _frame_rule_column(ts: TableSpec, rule: str, df: pd.DataFrame, idx: int) -> 
 
 def _rule_reason(ts: TableSpec, rule: str, column: str, today) -> str:
     tmpl = RULES.get(rule, rule)
-    kw: dict[str, Any] = {"tomorrow": tomorrow(today).isoformat(), "key": ", ".join(ts.key), "column": column,
+    kw: dict[str, Any] = {"tomorrow": tomorrow(today).isoformat(), "key": ", ".join(ts.key),
+                          "column": column.replace("; ", " and "),
                           "columns": " and ".join(g for grp in ts.one_of for g in grp)}
     if column in ts.names:
         c = ts.column(column)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable, Sequence
 
 import ibis
@@ -49,26 +50,36 @@ BENCHMARK_DAYS = (7, 14, 30)
 MIN_BENCHMARKS_SAME_CLASS = 3
 
 
+@lru_cache(maxsize=64)
+def _lookup(con: Any, name: str) -> Any:
+    # looking a table up costs a catalogue query; a review asks for the same few tables often
+    try:
+        return con.table(name)
+    except Exception:  # noqa: BLE001 - "no such table" differs per backend
+        return None
+
+
 def _has_table(con: Any, name: str) -> bool:
     """True when the store has table ``name``.
 
     Asks for the table itself: ``store.has_table`` relies on ``con.list_tables()``, which
     fails under ibis 12.0.0 with duckdb 2.x (``fetch_arrow_table`` is gone).
     """
-    try:
-        con.table(name)
-        return True
-    except Exception:  # noqa: BLE001 - "no such table" differs per backend
-        return False
+    return _lookup(con, name) is not None
+
+
+def clear_cache() -> None:
+    """Forget looked-up tables (after a table of an open store was replaced)."""
+    _lookup.cache_clear()
 
 
 def _table(con: Any, name: str, required: tuple[str, ...] = ()) -> Any:
     """The Ibis table ``name``; MissingTableError / MissingColumnError when absent."""
     from .errors import MissingColumnError, MissingTableError
 
-    if not _has_table(con, name):
+    t = _lookup(con, name)
+    if t is None:
         raise MissingTableError(name, NEEDED_BY)
-    t = con.table(name)
     for col in required:
         if col not in t.columns:
             raise MissingColumnError(name, col, list(t.columns))
@@ -484,7 +495,9 @@ def headline(con: Any, spec: LaunchSpec) -> dict[str, Any]:
             total=j.a.sum(), ordering=(j.a * j.o.fill_null(0)).sum()
         ).to_pandas().iloc[0]
         out["weighted_distribution_rate"] = _rate(w["ordering"], w["total"])
-    out["sell_through_rate"] = sell_through(con, spec)["rate"]
+    st = sell_through(con, spec)
+    out["sell_through_rate"] = st["rate"]
+    out["sell_through"] = st
     tq, ta = plan(con, spec)
     out.update(target_qty=tq, target_amount=ta)
     out["attainment_qty"] = _rate(out["volume"], tq) if tq and tq > 0 else None
@@ -500,7 +513,7 @@ def plan(con: Any, spec: LaunchSpec) -> tuple[float | None, float | None]:
     """
     if not _has_table(con, "targets") or spec.days_covered == 0:
         return None, None
-    t = con.table("targets")
+    t = _lookup(con, "targets")
     if not {"period", "level", "key", "measure", "value"} <= set(t.columns):
         return None, None
     m0 = spec.launch_date.replace(day=1)
@@ -690,6 +703,7 @@ class Opinions:
     distribution: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, Any] = field(default_factory=dict)
     comments: list[str] = field(default_factory=list)
+    low_comments: list[str] = field(default_factory=list)  # comments of ratings 1–2
     skipped_reason: str | None = None
 
 
@@ -701,7 +715,7 @@ def feedback_frame(con: Any, spec: LaunchSpec, max_comments: int = 20000) -> pd.
     """
     if not _has_table(con, "feedback"):
         return None
-    f = con.table("feedback")
+    f = _lookup(con, "feedback")
     if not {"response_date", "sku_id", "rating"} <= set(f.columns):
         return None
     rd = f.response_date.cast("date")
@@ -752,10 +766,13 @@ def opinions(con: Any, spec: LaunchSpec) -> Opinions:
         if len(ri):
             summary["repurchase_intent"] = float(ri.mean())
             summary["repurchase_intent_ci"] = list(proportions.wilson_ci(int(ri.sum()), len(ri)))
-    comments = []
+    comments: list[str] = []
+    low: list[str] = []
     if "comment" in df.columns:
-        comments = [str(c) for c in df["comment"].dropna() if str(c).strip()]
-    return Opinions(n=n, distribution=dist, summary=summary, comments=comments)
+        has = df["comment"].notna() & (df["comment"].astype(str).str.strip() != "")
+        comments = df.loc[has, "comment"].astype(str).tolist()
+        low = df.loc[has & (r <= 2), "comment"].astype(str).tolist()
+    return Opinions(n=n, distribution=dist, summary=summary, comments=comments, low_comments=low)
 
 
 def comment_themes(op: Opinions, n_terms: int = 10, n_examples: int = 3) -> Any:
@@ -833,7 +850,8 @@ def cannibalization(
 
     Treated: the SKUs of ``compare_class`` (default: the new product's price class), or
     ``treated_skus``; control: the SKUs of the other price classes (never the new product's
-    class, which the launch may touch). See ``analysis.stats.did.aggregate_did``.
+    class, which the launch may touch). See ``analysis.stats.did.did`` (clustered WLS panel
+    for the class; the aggregate Welch DiD for each single incumbent in ``by_sku``).
     ``share`` is the incumbents' estimated lost volume in the window ÷ the new product's
     window volume (positive = volume taken from incumbents), with the DiD's 95 % CI.
 
@@ -865,8 +883,7 @@ def cannibalization(
     if new_volume is None:
         new_volume = headline(con, spec)["volume"]
     try:
-        res = did_mod.aggregate_did(panel, unit="sku_id", time="week", outcome="rate", treated="treated",
-                                    post="post")
+        res = did_mod.did(panel, unit="sku_id", time="week", outcome="rate", treated="treated", post="post")
     except InsufficientDataError as exc:
         return Cannibalization(skipped_reason=str(exc), treated_class=cls)
     share = did_mod.share_of_new_volume(res, spec.days_covered, new_volume)
@@ -876,6 +893,7 @@ def cannibalization(
         ctrl = panel[~panel["treated"]]
         for sku, g in panel[panel["treated"]].groupby("sku_id"):
             try:
+                # one treated SKU: cluster-robust errors are not valid, the aggregate DiD is
                 r = did_mod.aggregate_did(pd.concat([g, ctrl]), unit="sku_id", time="week", outcome="rate",
                                           treated="treated", post="post")
             except InsufficientDataError:
@@ -893,15 +911,16 @@ def cannibalization(
 # --------------------------------------------------------------------------- section 6: benchmarks
 
 
-def launch_curves(con: Any, spec: LaunchSpec) -> pd.DataFrame:
+def launch_curves(con: Any, spec: LaunchSpec, daily: pd.DataFrame | None = None,
+                  curves: pd.DataFrame | None = None) -> pd.DataFrame:
     """Curves of one launch by day since launch: cum_qty, distribution and repeat by that day.
 
     ``distribution`` at day d = customers who ordered the product in days 1…d ÷ customers
     with any order in days 1…d; ``repeat`` = customers with ≥ 2 distinct order dates of the
     product in days 1…d ÷ customers who ordered it in days 1…d.
     """
-    daily = daily_trend(con, spec)[["day", "qty"]]
-    curves = ordering_curves(con, spec)
+    daily = (daily_trend(con, spec) if daily is None else daily)[["day", "qty"]]
+    curves = ordering_curves(con, spec) if curves is None else curves
     allb = _purchases(_between(_orders(con), spec.launch_date, spec.end))
     first = allb.group_by("customer_id").aggregate(first=allb.order_date.min())
     f = first.group_by("first").aggregate(n=first.customer_id.count()).to_pandas()
@@ -931,7 +950,8 @@ class Benchmarks:
     skipped_reason: str | None = None
 
 
-def benchmarks(con: Any, spec: LaunchSpec, which: str | Sequence[str] = "auto", rating: float | None = None) -> Benchmarks:
+def benchmarks(con: Any, spec: LaunchSpec, which: str | Sequence[str] = "auto", daily: pd.DataFrame | None = None,
+               curves: pd.DataFrame | None = None, opinions_: Opinions | None = None) -> Benchmarks:
     """Earlier launches aligned on days since launch, and this launch's rank among them.
 
     Values at days 7, 14 and 30 (and at the covered day when shorter) of cumulative volume,
@@ -950,7 +970,8 @@ def benchmarks(con: Any, spec: LaunchSpec, which: str | Sequence[str] = "auto", 
     others = earlier_launches(con, spec, which)
     if not others:
         return Benchmarks(skipped_reason="no earlier launch with a full window to compare with")
-    curves = pd.concat([launch_curves(con, s) for s in [spec, *others]], ignore_index=True)
+    curves = pd.concat([launch_curves(con, spec, daily, curves)] + [launch_curves(con, s) for s in others],
+                       ignore_index=True)
     day = spec.days_covered
     days = sorted({d for d in BENCHMARK_DAYS if d <= day} | {day})
     at = curves[curves["day"].isin(days)][["launch", "day", "cum_qty", "distribution", "repeat"]].reset_index(drop=True)
@@ -962,7 +983,7 @@ def benchmarks(con: Any, spec: LaunchSpec, which: str | Sequence[str] = "auto", 
     rat = pd.DataFrame()
     rows = []
     for s in [spec, *others]:
-        op = opinions(con, s)
+        op = opinions_ if (s is spec and opinions_ is not None) else opinions(con, s)
         if op.skipped_reason is None:
             rows.append({"launch": s.label, "responses": op.n, "rating_mean": op.summary["rating_mean"],
                          "ci_low": op.summary["rating_ci"][0], "ci_high": op.summary["rating_ci"][1]})
@@ -1015,7 +1036,7 @@ def review(con: Any, params: Any) -> LaunchReview:
     elif not _has_table(con, "customers"):
         seg_skip = "the store has no customers table"
     else:
-        cols = list(con.table("customers").columns)
+        cols = list(_lookup(con, "customers").columns)
         for by in SEGMENT_DIMENSIONS:
             if by in cols:
                 segs[by] = segment_rates(con, spec, by, params.min_group_size)
@@ -1024,11 +1045,13 @@ def review(con: Any, params: Any) -> LaunchReview:
     op = opinions(con, spec)
     th = comment_themes(op) if op.skipped_reason is None else None
     can = cannibalization(con, spec, params.compare_class, new_volume=head["volume"])
-    bm = benchmarks(con, spec, params.benchmarks)
+    curves = ordering_curves(con, spec)
+    bm = benchmarks(con, spec, params.benchmarks, daily=daily, curves=curves, opinions_=op)
+    st = head.get("sell_through") or sell_through(con, spec)
     return LaunchReview(
         spec=spec, headline=head, daily=daily, weekly=weekly_totals(daily) if len(daily) else pd.DataFrame(),
-        curves=ordering_curves(con, spec), depth=repeat_depth(con, spec) if spec.days_covered else pd.DataFrame(),
-        sell_through=sell_through(con, spec), segments=segs, segments_skipped=seg_skip, opinions=op,
+        curves=curves, depth=repeat_depth(con, spec) if spec.days_covered else pd.DataFrame(),
+        sell_through=st, segments=segs, segments_skipped=seg_skip, opinions=op,
         themes=th, cannibalization=can, benchmarks=bm, lang=params.lang,
     )
 

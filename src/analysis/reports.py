@@ -186,15 +186,17 @@ def papermill_parameters(model: ReportParams) -> dict[str, Any]:
 # --------------------------------------------------------------------------- execution
 
 
-def _kernel_manager_class(extra_env: Mapping[str, str]):
+def _kernel_manager_class(extra_env: Mapping[str, str], ipc_dir: str | None = None):
     """A kernel manager that starts its kernel with ``extra_env`` (per run, thread-safe:
-    os.environ of this process is not touched)."""
+    os.environ of this process is not touched). With ``ipc_dir`` the kernel talks over
+    Unix sockets in that (private, per run) folder instead of TCP ports."""
     from jupyter_client.manager import AsyncKernelManager
 
     class RunKernelManager(AsyncKernelManager):
         def __init__(self, **kw: Any) -> None:
-            if os.name == "posix":  # local sockets: no TCP port, no "running over TCP" warning
+            if ipc_dir:
                 kw.setdefault("transport", "ipc")
+                kw.setdefault("ip", os.path.join(ipc_dir, "k"))
             super().__init__(**kw)
 
         async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
@@ -222,6 +224,8 @@ def _execute(
 
     logging.getLogger("papermill").setLevel(logging.WARNING)
     logging.getLogger("traitlets").setLevel(logging.ERROR)
+    # a short private folder for the kernel's sockets (Unix socket paths are limited to ~100 bytes)
+    ipc_dir = tempfile.mkdtemp(prefix="sa-k-") if os.name == "posix" else None
     try:
         pm.execute_notebook(
             str(notebook),
@@ -234,12 +238,15 @@ def _execute(
             log_output=False,
             cwd=None,  # papermill's cwd chdirs the whole process; the kernel gets it below instead
             resources={"metadata": {"path": str(store_mod.project_root())}},
-            kernel_manager_class=_kernel_manager_class(env),
+            kernel_manager_class=_kernel_manager_class(env, ipc_dir),
         )
     except BaseException as exc:  # noqa: BLE001 - every way a run can end is inspected below
         if isinstance(exc, KeyboardInterrupt):
             raise
         return exc
+    finally:
+        if ipc_dir:
+            shutil.rmtree(ipc_dir, ignore_errors=True)
     return None
 
 

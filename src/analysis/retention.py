@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from . import privacy, store
+from .glossary import label
 from .errors import (
     InsufficientDataError,
     MissingTableError,
@@ -444,6 +445,21 @@ def _window_from_panel(panel: pd.DataFrame, as_of: dt.date, data_start: dt.date)
     return w
 
 
+def _lump_small_levels(df: pd.DataFrame, cols: Sequence[str], id_col: str, k: int, notes: list[str]) -> pd.DataFrame:
+    """Merge levels of categorical controls held by fewer than ``k`` distinct people into
+    "other", so no model term describes a group below the minimum size."""
+    df = df.copy()
+    for c in cols:
+        if c not in df.columns:
+            continue
+        n = df.groupby(c)[id_col].nunique()
+        small = n[n < k].index.tolist()
+        if small:
+            df[c] = df[c].where(~df[c].isin(small), "other")
+            notes.append(f"control '{c}': {len(small)} level(s) with fewer than {k} people merged into 'other'.")
+    return df
+
+
 def _resolve(requested: Sequence[str], available: Sequence[str], kind: str, notes: list[str]) -> list[str]:
     out = []
     for name in requested:
@@ -473,6 +489,9 @@ def load_panel(con: Any, as_of: Any = "", cohort_start: Any = "", horizon_months
     categorical = [c for c in ctrls if c in CATEGORICAL_CONTROLS or panel[c].dtype == object]
     numeric_ctrls = [c for c in ctrls if c not in categorical]
     as_of_d = panel.attrs["as_of"]
+    attrs = dict(panel.attrs)
+    panel = _lump_small_levels(panel, categorical, "rep_id", min_group_size, notes)
+    panel.attrs.update(attrs)
     people = _person_level(panel, feats, numeric_ctrls)
     horizon = _horizon_frame(panel, horizon_months, feats, numeric_ctrls, as_of_d)
     window = _window_from_panel(panel, as_of_d, panel.attrs["data_start"])
@@ -651,6 +670,7 @@ def load_snapshot(source: Any, as_of: Any = "", cohort_start: Any = "", horizon_
             df[c] = pd.to_numeric(df[c], errors="coerce")
     feats = [f for f in feats if df[f].notna().any()]
     categorical = [c for c in ctrls if df[c].dtype == object or c in CATEGORICAL_CONTROLS]
+    df = _lump_small_levels(df, categorical, "person_id", min_group_size, notes)
     as_of_d = _to_date(as_of, "as_of") or dt.date.today()
     people = df.copy()
     people["entry"] = 0.0
@@ -744,7 +764,7 @@ def attrition_tables(data: RetentionData) -> AttritionTables:
         by_region["attrition_rate"] = by_region["exits"] / by_region["avg_headcount"] * 12 / n_months
         by_region = by_region[["region", "people", "hires", "exits", "avg_headcount", "attrition_rate"]]
         total = pd.DataFrame([{
-            "region": "total", "people": panel["rep_id"].nunique(), "hires": int(by_region["hires"].sum()),
+            "region": label("total", data.lang), "people": panel["rep_id"].nunique(), "hires": int(by_region["hires"].sum()),
             "exits": int(panel["event"].sum()), "avg_headcount": len(panel) / n_months,
             "attrition_rate": panel["event"].sum() / (len(panel) / n_months) * 12 / n_months,
         }])
@@ -777,6 +797,7 @@ def attrition_tables(data: RetentionData) -> AttritionTables:
     if leavers["exit_reason"].notna().any():
         by_reason = leavers.groupby("exit_reason").agg(exits=("person_id", "size")).reset_index()
         by_reason["share"] = by_reason["exits"] / by_reason["exits"].sum()
+        by_reason["exit_reason"] = [label(str(x), data.lang) for x in by_reason["exit_reason"]]
         s = privacy.suppress_small(by_reason, "exits", k, dims=["exit_reason"])
         n_sup += s.n_suppressed
         by_reason = s.frame
@@ -784,9 +805,10 @@ def attrition_tables(data: RetentionData) -> AttritionTables:
         by_reason = pd.DataFrame(columns=["exit_reason", "exits", "share"])
     # first-year attrition by hiring cohort: hired in the data window, first 12 months observed
     if data.panel is not None:
-        hired = p[pd.to_datetime(p["hire_date"]) >= pd.Timestamp(data.data_start)].copy()
-        observed = hired["left"] & (hired["tenure"] < 12) | (hired["tenure"] >= 12)
-        hired = hired[observed]
+        # only people hired at least 12 months before as_of: their first year is fully observed
+        hd = pd.to_datetime(p["hire_date"])
+        hired = p[(hd >= pd.Timestamp(data.data_start))
+                  & (hd <= pd.Timestamp(data.as_of) - pd.DateOffset(months=12))].copy()
         hired["left_first_year"] = hired["left"] & (hired["tenure"] < 12)
         by_cohort = hired.groupby("hire_cohort").agg(
             people=("person_id", "size"), exits_first_year=("left_first_year", "sum")).reset_index()
@@ -808,7 +830,7 @@ def feature_tiers(values: pd.Series, feature: str) -> pd.Series:
     """Tier labels of a person-level feature for Kaplan–Meier curves.
 
     0/1 features: "yes"/"no"; team_bonus_share: rounded to the nearest 10 % ("0%", "30%"…);
-    payout_delay_days: "on time" (0 days) / "1–7 days" / "> 7 days"; other numerics:
+    payout_delay_days (a person's mean delay): "0-3 days" / "4-7 days" / "> 7 days"; other numerics:
     thirds ("low"/"mid"/"high").
 
     Examples
@@ -823,7 +845,7 @@ def feature_tiers(values: pd.Series, feature: str) -> pd.Series:
     if feature == "team_bonus_share":
         return v.map(lambda x: None if pd.isna(x) else f"{int(round(x * 10) * 10)}%")
     if feature == "payout_delay_days":
-        return pd.cut(v, [-np.inf, 0.5, 7, np.inf], labels=["on time", "1-7 days", "> 7 days"]).astype(object)
+        return pd.cut(v, [-np.inf, 3, 7, np.inf], labels=["0-3 days", "4-7 days", "> 7 days"]).astype(object)
     if len(u) <= 4:
         return v.map(lambda x: None if pd.isna(x) else f"{x:g}")
     q = v.quantile([1 / 3, 2 / 3]).to_numpy()
@@ -838,7 +860,7 @@ class CurvesResult:
 
     feature: str
     curves: dict[str, sv.KMResult]
-    medians: pd.DataFrame  # tier, people, exits, median, median_lo, median_hi
+    medians: pd.DataFrame  # tier, people, exits, median_tenure, ci_low, ci_high (months; inf: not reached)
     logrank: sv.LogRankResult | None
     min_group_size: int
     suppressed_cells: int = 0
@@ -854,8 +876,8 @@ def km_overall(data: RetentionData) -> CurvesResult:
     """
     p = data.people
     km = sv.kaplan_meier(p["tenure"], p["left"], entry=p["entry"])
-    med = pd.DataFrame([{"tier": "all", "people": km.n, "exits": km.n_events, "median": km.median,
-                         "median_lo": km.median_lo, "median_hi": km.median_hi}])
+    med = pd.DataFrame([{"tier": tier_text("all", data.lang), "people": km.n, "exits": km.n_events, "median_tenure": km.median,
+                         "ci_low": km.median_lo, "ci_high": km.median_hi}])
     return CurvesResult("all", {"all": km}, med, None, data.min_group_size)
 
 
@@ -889,14 +911,23 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
         s = sub[sub["tier"] == t]
         km = sv.kaplan_meier(s["tenure"], s["left"], entry=s["entry"])
         curves[t] = km
-        rows.append({"tier": t, "people": km.n, "exits": km.n_events, "median": km.median,
-                     "median_lo": km.median_lo, "median_hi": km.median_hi})
+        rows.append({"tier": tier_text(t, data.lang), "people": km.n, "exits": km.n_events, "median_tenure": km.median,
+                     "ci_low": km.median_lo, "ci_high": km.median_hi})
     lr = sv.logrank_test(sub["tenure"], sub["left"], sub["tier"], entry=sub["entry"])
     return CurvesResult(feature, curves, pd.DataFrame(rows), lr, data.min_group_size, n_sup)
 
 
+TIER_ZH = {"yes": "是", "no": "否", "low": "低", "mid": "中", "high": "高", "all": "全体",
+           "0-3 days": "0–3天", "4-7 days": "4–7天", "> 7 days": ">7天"}
+
+
+def tier_text(t: str, lang: str = "zh") -> str:
+    """Display text of a tier label."""
+    return TIER_ZH.get(str(t), str(t)) if lang == "zh" else str(t)
+
+
 def _tier_key(t: str) -> tuple:
-    order = {"no": 0, "yes": 1, "on time": 0, "1-7 days": 1, "> 7 days": 2, "low": 0, "mid": 1, "high": 2}
+    order = {"no": 0, "yes": 1, "0-3 days": 0, "4-7 days": 1, "> 7 days": 2, "low": 0, "mid": 1, "high": 2}
     if t in order:
         return (0, order[t], t)
     try:
@@ -952,7 +983,7 @@ class EffectsResult:
 
     adjusted: sv.CoxResult | None
     raw: pd.DataFrame  # term, hr, lo, hi, p (univariable Cox)
-    side_by_side: pd.DataFrame  # term, raw_hr, raw_lo, raw_hi, adj_hr, adj_lo, adj_hi, adj_p, hr_per_sd
+    side_by_side: pd.DataFrame  # term, raw_/adj_ hr, lo, hi, p, hr_sd, lo_sd, hi_sd
     logistic: sv.LogitResult | None
     ph: pd.DataFrame
     ph_violations: list[str]
@@ -966,8 +997,8 @@ class EffectsResult:
         if self.adjusted is None:
             return {}
         t = self.adjusted.table.dropna(subset=["sd"])
-        return {r.term: {"hr": float(np.exp(r.coef * r.sd)), "lo": float(np.exp((r.coef - 1.959963984540054 * r.se) * r.sd)),
-                         "hi": float(np.exp((r.coef + 1.959963984540054 * r.se) * r.sd)), "p": float(r.p)} for r in t.itertuples()}
+        return {r.term: {"hr": float(r.hr_per_sd), "lo": float(r.lo_per_sd), "hi": float(r.hi_per_sd), "p": float(r.p),
+                         "sd": float(r.sd)} for r in t.itertuples()}
 
 
 def _cox_frame(data: RetentionData) -> tuple[pd.DataFrame, str | None]:
@@ -1008,7 +1039,7 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
         for f in data.features:
             try:
                 r = sv.cox_ph(df, [f], duration_col="stop", event_col="event", entry_col=entry, check_ph=False)
-                raw_rows.append(r.table.iloc[0][["term", "hr", "lo", "hi", "p"]])
+                raw_rows.append(r.table.iloc[0][["term", "hr", "lo", "hi", "p", "hr_per_sd", "lo_per_sd", "hi_per_sd"]])
             except InsufficientDataError:
                 continue
         logit = None
@@ -1023,11 +1054,13 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
             notes.append(str(w.message))
     raw = pd.DataFrame(raw_rows).reset_index(drop=True)
     t = adj.table
-    sbs = t[["term", "hr", "lo", "hi", "p", "hr_per_sd"]].rename(
-        columns={"hr": "adj_hr", "lo": "adj_lo", "hi": "adj_hi", "p": "adj_p"})
+    sd_names = {"hr_per_sd": "hr_sd", "lo_per_sd": "lo_sd", "hi_per_sd": "hi_sd"}
+    sbs = t[["term", "hr", "lo", "hi", "p", "hr_per_sd", "lo_per_sd", "hi_per_sd"]].rename(
+        columns={"hr": "adj_hr", "lo": "adj_lo", "hi": "adj_hi", "p": "adj_p",
+                 **{k: f"adj_{v}" for k, v in sd_names.items()}})
     if not raw.empty:
-        sbs = raw.rename(columns={"hr": "raw_hr", "lo": "raw_lo", "hi": "raw_hi", "p": "raw_p"}).merge(
-            sbs, on="term", how="right")
+        sbs = raw.rename(columns={"hr": "raw_hr", "lo": "raw_lo", "hi": "raw_hi", "p": "raw_p",
+                                  **{k: f"raw_{v}" for k, v in sd_names.items()}}).merge(sbs, on="term", how="right")
     ph = adj.ph if adj.ph is not None else pd.DataFrame()
     if adj.dropped_rows:
         notes.append(f"{adj.dropped_rows} rows with a missing covariate left out of the Cox model.")
@@ -1043,7 +1076,7 @@ class DoseResult:
     """Monthly exit rate by bands of a feature (person-months), with Wilson 95 % CIs."""
 
     feature: str
-    table: pd.DataFrame  # band, people, person_months, exits, exit_rate, lo, hi, annualised
+    table: pd.DataFrame  # band, people, exits, exit_rate, ci_low, ci_high, annualised_attrition
     suppressed_cells: int
     skipped_reason: str | None = None
 
@@ -1091,12 +1124,13 @@ def dose_response(data: RetentionData, feature: str, bands: Sequence[float] | No
                               exits=("event", "sum")).reset_index()
     t["exits"] = t["exits"].astype(int)
     t["exit_rate"] = t["exits"] / t["person_months"]
-    t["lo"], t["hi"] = _wilson(t["exits"].to_numpy(), t["person_months"].to_numpy())
+    t["ci_low"], t["ci_high"] = _wilson(t["exits"].to_numpy(), t["person_months"].to_numpy())
     if data.panel is not None:
-        t["annualised"] = 1 - (1 - t["exit_rate"]) ** 12
+        t["annualised_attrition"] = 1 - (1 - t["exit_rate"]) ** 12
     t = t.iloc[sorted(range(len(t)), key=lambda i: _band_key(t["band"].iloc[i]))].reset_index(drop=True)
     s = privacy.suppress_small(t, "people", data.min_group_size, dims=["band"])
-    return DoseResult(feature, s.frame, s.n_suppressed)
+    # person-months stay out of the shown table: exit_rate = exits ÷ person-months already says it
+    return DoseResult(feature, s.frame.drop(columns="person_months"), s.n_suppressed)
 
 
 def _band_key(b: str) -> tuple:
@@ -1129,7 +1163,7 @@ def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: Correl
         "exits": head["exits"],
         "attrition_rate": head["attrition_rate"],
         "first_year_attrition": head["first_year_attrition"],
-        "km_median_tenure": None if km is None else {"median": km["median"], "lo": km["median_lo"], "hi": km["median_hi"]},
+        "km_median_tenure": None if km is None else {"median": km["median_tenure"], "lo": km["ci_low"], "hi": km["ci_high"]},
         "hazard_ratios": eff.hazard_ratios(),
         "hazard_ratios_per_sd": eff.hazard_ratios_per_sd(),
         "correlations": corr.as_dict() if not corr.table.empty else {},
@@ -1139,3 +1173,143 @@ def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: Correl
         "controls": list(data.controls),
         "notes": list(data.notes) + list(eff.notes),
     }
+
+
+# --------------------------------------------------------------------------------------
+# display frames (translated, CIs as text; no person-level values)
+# --------------------------------------------------------------------------------------
+
+def term_text(term: str, lang: str = "zh") -> str:
+    """Display text of a model term: "region[城东]" → "区域: 城东".
+
+    Examples
+    --------
+    >>> term_text("region[城东]", "en")
+    'Region: 城东'
+    """
+    if "[" in term:
+        col, lev = term.split("[", 1)
+        return f"{label(col, lang)}: {label(lev.rstrip(']'), lang)}"
+    return label(term, lang)
+
+
+def _ci(lo: Any, hi: Any, code: str = "f2") -> str:
+    from .display import fmt
+
+    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
+        return "—"
+    return f"{fmt(lo, code)} – {fmt(hi, code)}"
+
+
+def effects_table(eff: EffectsResult, lang: str = "zh") -> pd.DataFrame:
+    """Raw vs adjusted hazard ratios for display (per unit as stored, and per SD).
+
+    Examples
+    --------
+    >>> effects_table(adjusted_effects(data), "en").columns[0]  # doctest: +SKIP
+    'term'
+    """
+    t = eff.side_by_side
+    zh = lang == "zh"
+    rows = []
+    for r in t.itertuples():
+        raw_hr = getattr(r, "raw_hr", math.nan)
+        rows.append({
+            "term": term_text(r.term, lang),
+            ("未调整风险比" if zh else "Raw HR"): raw_hr,
+            ("未调整95%区间" if zh else "Raw 95% CI"): _ci(getattr(r, "raw_lo", None), getattr(r, "raw_hi", None), "f3"),
+            ("调整后风险比" if zh else "Adjusted HR"): r.adj_hr,
+            ("调整后95%区间" if zh else "Adjusted 95% CI"): _ci(r.adj_lo, r.adj_hi, "f3"),
+            "p_value": r.adj_p,
+            ("每标准差风险比" if zh else "HR per SD"): r.adj_hr_sd,
+        })
+    return pd.DataFrame(rows)
+
+
+EFFECT_FORMATS = {"p_value": "f3"}
+
+
+def effects_formats(lang: str = "zh") -> dict[str, str]:
+    """Formats for :func:`effects_table` columns."""
+    zh = lang == "zh"
+    return {("未调整风险比" if zh else "Raw HR"): "f3", ("调整后风险比" if zh else "Adjusted HR"): "f3",
+            "p_value": "f3", ("每标准差风险比" if zh else "HR per SD"): "f2"}
+
+
+def correlation_table(corr: CorrelationResult, lang: str = "zh") -> pd.DataFrame:
+    """Correlations with leaving within the horizon, for display."""
+    zh = lang == "zh"
+    t = corr.table
+    return pd.DataFrame({
+        "feature": [label(f, lang) for f in t["feature"]],
+        ("方法" if zh else "Method"): [("Spearman" if m == "spearman" else ("点二列" if zh else "point-biserial")) for m in t["method"]],
+        "people": t["n"].astype(int),
+        ("相关系数" if zh else "Correlation"): t["rho"],
+        ("95%区间(自助法)" if zh else "95% CI (bootstrap)"): [_ci(a, b) for a, b in zip(t["lo"], t["hi"])],
+        ("校正p值(BH)" if zh else "Adjusted p (BH)"): t["p_adj"],
+    })
+
+
+def correlation_formats(lang: str = "zh") -> dict[str, str]:
+    zh = lang == "zh"
+    return {"people": "int", ("相关系数" if zh else "Correlation"): "f3", ("校正p值(BH)" if zh else "Adjusted p (BH)"): "f3"}
+
+
+def ph_table(eff: EffectsResult, lang: str = "zh") -> pd.DataFrame:
+    """Proportional-hazards check for display."""
+    zh = lang == "zh"
+    t = eff.ph
+    if t is None or t.empty:
+        return pd.DataFrame()
+    return pd.DataFrame({
+        "term": [term_text(x, lang) for x in t["term"]],
+        ("与时间的秩相关" if zh else "Rank correlation with time"): t["rho"],
+        "p_value": t["p"],
+        ("可能违反" if zh else "Possible violation"): [("是" if v else "否") if zh else ("yes" if v else "no") for v in t["violated"]],
+    })
+
+
+def logistic_table(eff: EffectsResult, lang: str = "zh") -> pd.DataFrame:
+    """Logistic robustness check (odds ratios of leaving within the horizon) for display."""
+    if eff.logistic is None:
+        return pd.DataFrame()
+    t = eff.logistic.table
+    return pd.DataFrame({
+        "term": [term_text(x, lang) for x in t["term"]],
+        "odds_ratio": t["or"],
+        ("95%区间" if lang == "zh" else "95% CI"): [_ci(a, b, "f3") for a, b in zip(t["lo"], t["hi"])],
+        "p_value": t["p"],
+    })
+
+
+def kpis(head: dict, overall: CurvesResult, lang: str = "zh") -> dict[str, str]:
+    """Headline cards {label: formatted value}."""
+    from .display import fmt
+
+    med = overall.medians.iloc[0] if not overall.medians.empty else None
+    return {
+        label("headcount", lang): fmt(head["headcount"], "int"),
+        label("exits", lang): fmt(head["exits"], "int"),
+        label("attrition_rate", lang): fmt(head["attrition_rate"], "pct"),
+        label("first_year_attrition", lang): fmt(head["first_year_attrition"], "pct"),
+        label("median_tenure", lang): fmt(None if med is None else med["median_tenure"], "f1"),
+    }
+
+
+def notes_text(data: RetentionData, eff: EffectsResult | None = None, lang: str = "zh") -> str:
+    """Notes on the data (skipped features, merged levels, the snapshot's outcome) as one paragraph."""
+    notes = list(data.notes) + (list(eff.notes) if eff is not None else [])
+    head = "数据说明：" if lang == "zh" else "Notes on the data: "
+    return head + (" ".join(notes) if notes else ("无。" if lang == "zh" else "none."))
+
+
+TABLE_FORMATS = {"people": "int", "hires": "int", "exits": "int", "avg_headcount": "f1", "attrition_rate": "pct",
+                 "months": "int", "exits_first_year": "int", "first_year_attrition": "pct", "share": "pct",
+                 "person_months": "int", "exit_rate": "pct", "annualised_attrition": "pct",
+                 "median_tenure": "f1", "ci_low": "f1", "ci_high": "f1"}
+DOSE_FORMATS = {**TABLE_FORMATS, "ci_low": "pct", "ci_high": "pct"}
+
+
+def suppressed_total(*results: Any) -> int:
+    """Total suppressed cells over section results (each with ``suppressed_cells``)."""
+    return int(sum(int(getattr(r, "suppressed_cells", 0) or 0) for r in results))

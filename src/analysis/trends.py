@@ -737,7 +737,7 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
     res.mk = ts.mann_kendall(series.to_numpy())
     res.sen = ts.sens_slope(series.to_numpy())
     if len(series) >= 24:
-        parts = ts.flag_anomalies(ts.stl_decompose(series, period=12), k=k)
+        parts = ts.flag_anomalies(ts.stl_decompose(series, period=12), k=k, period=12)
         res.series = parts.rename_axis("month").reset_index()
         res.anomalies = res.series.loc[res.series["anomaly"], ["month", "observed", "expected", "expected_low",
                                                                 "expected_high"]].reset_index(drop=True)

@@ -1,15 +1,21 @@
 """Difference-in-differences on a weekly panel, and the share of a new product's volume it implies.
 
-Method (aggregate DiD, as in Donald & Lang 2007): each unit's weekly volume is divided by
-the treated or control group's pre-period mean, so both groups' relative series average 1
-before the event; the DiD is the change of the weekly difference
-``d_t = treated_t − control_t`` from the pre to the post weeks. Its confidence interval is a
-Welch t-interval of ``mean(d_post) − mean(d_pre)`` (statsmodels ``CompareMeans``), which
-stays valid with a single treated unit (one incumbent SKU), where cluster-robust errors
-over units are not.
+The estimate is on the relative scale: each group's weekly volume divided by its mean over
+the pre weeks, so ``estimate = (T_post/T_pre − 1) − (C_post/C_pre − 1)`` (the 2×2 means
+difference of relative volume; −0.1 = the treated group lost 10 % of its pre level relative
+to the control). Units count with their volume, so ``estimate × treated pre-period volume``
+is the volume the treated group lost or gained.
 
-Units are weighted by their pre-period volume (the group series are sums of volume), so
-``estimate × treated pre-period volume`` is the volume the treated group lost or gained.
+Two ways to the confidence interval (:func:`did`):
+
+- :func:`panel_did` (≥ 2 treated and ≥ 2 control units): WLS of each unit's relative volume
+  on unit and week fixed effects and ``treated × post``, weights = the unit's pre-period
+  volume, standard errors clustered by unit (statsmodels, t with G − 1 df). Its point
+  estimate equals the 2×2 difference above on a balanced panel.
+- :func:`aggregate_did` (a single treated or control unit, where cluster-robust errors are
+  not valid): the weekly difference ``d_t = treated_t − control_t`` of the two groups'
+  relative series, and a Welch t-interval of ``mean(d_post) − mean(d_pre)`` (statsmodels
+  ``CompareMeans``), as in Donald & Lang (2007).
 """
 from __future__ import annotations
 
@@ -48,7 +54,7 @@ class DidResult:
     baseline_treated: float
     baseline_control: float
     series: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
-    method: str = "aggregate DiD, Welch t-interval"
+    method: str = "aggregate"
 
     @property
     def excludes_zero(self) -> bool:
@@ -64,6 +70,7 @@ def aggregate_did(
     post: str = "post",
     weight: str | None = None,
     alpha: float = 0.05,
+    min_periods: int = 1,
 ) -> DidResult:
     """DiD of ``outcome`` for treated vs control units, pre vs post (module docstring).
 
@@ -79,7 +86,7 @@ def aggregate_did(
 
     Examples
     --------
-    >>> p = pd.DataFrame({"unit": list("aabb") * 2, "time": [0, 1] * 4,
+    >>> p = pd.DataFrame({"unit": list("aabbccdd"), "time": [0, 1] * 4,
     ...                   "y": [10, 8, 10, 8, 5, 5, 5, 5], "treated": [True] * 4 + [False] * 4,
     ...                   "post": [False, True] * 4})
     >>> round(aggregate_did(p).estimate, 3)
@@ -105,9 +112,10 @@ def aggregate_did(
     wide = p.pivot_table(index=time, columns=unit, values=outcome, aggfunc="sum").reindex(times[time]).fillna(0.0)
     is_post = times.set_index(time)[post].reindex(wide.index).to_numpy()
     n_pre, n_post = int((~is_post).sum()), int(is_post.sum())
-    if n_pre < 2 or n_post < 2:
+    if n_pre < min_periods or n_post < min_periods:
         raise InsufficientDataError(
-            f"A difference-in-differences needs at least 2 periods before and after; got {n_pre} and {n_post}."
+            f"A difference-in-differences needs at least {min_periods} periods before and after; "
+            f"got {n_pre} and {n_post}."
         )
     tr = units.set_index(unit)[treated].reindex(wide.columns).to_numpy()
     series = {}
@@ -123,10 +131,13 @@ def aggregate_did(
         series[name] = total / b
     d = series["treated"] - series["control"]
     est = float(d[is_post].mean() - d[~is_post].mean())
-    cm = CompareMeans(DescrStatsW(d[is_post]), DescrStatsW(d[~is_post]))
-    lo, hi = cm.tconfint_diff(alpha=alpha, usevar="unequal")
-    _, _, dof = cm.ttest_ind(usevar="unequal")
-    se = float(cm.std_meandiff_separatevar)
+    if n_pre >= 2 and n_post >= 2:
+        cm = CompareMeans(DescrStatsW(d[is_post]), DescrStatsW(d[~is_post]))
+        lo, hi = cm.tconfint_diff(alpha=alpha, usevar="unequal")
+        _, _, dof = cm.ttest_ind(usevar="unequal")
+        se = float(cm.std_meandiff_separatevar)
+    else:
+        lo = hi = dof = se = float("nan")
     frame = pd.DataFrame({"time": wide.index.to_numpy(), "post": is_post, "treated": series["treated"],
                           "control": series["control"], "diff": d})
     return DidResult(
@@ -154,3 +165,85 @@ def share_of_new_volume(res: DidResult, periods: float, new_volume: float | None
         return {"estimate": None, "lo": None, "hi": None}
     scale = res.baseline_treated * periods / baseline_per / new_volume
     return {"estimate": -res.estimate * scale, "lo": -res.hi * scale, "hi": -res.lo * scale}
+
+
+def panel_did(
+    panel: pd.DataFrame,
+    unit: str = "unit",
+    time: str = "time",
+    outcome: str = "y",
+    treated: str = "treated",
+    post: str = "post",
+    alpha: float = 0.05,
+) -> DidResult:
+    """DiD by WLS with unit and time fixed effects, errors clustered by unit (module docstring).
+
+    Each unit's outcome is divided by its own pre-period mean and weighted by that mean;
+    units with no pre-period volume are dropped. Missing unit-times count as 0.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": np.repeat(list("abcd"), 2), "time": [0, 1] * 4,
+    ...                   "y": [10, 8, 20, 15, 5, 5, 10, 11], "treated": [True] * 4 + [False] * 4,
+    ...                   "post": [False, True] * 4})
+    >>> round(panel_did(p).estimate, 4)   # (23/30 - 1) - (16/15 - 1)
+    -0.3
+    """
+    import statsmodels.api as sm
+
+    base = aggregate_did(panel, unit, time, outcome, treated, post, alpha=alpha, min_periods=1)
+    p = panel[[unit, time, outcome, treated, post]].copy()
+    wide = p.pivot_table(index=unit, columns=time, values=outcome, aggfunc="sum").fillna(0.0)
+    times = p[[time, post]].drop_duplicates().set_index(time)[post].astype(bool).reindex(wide.columns)
+    tr = p[[unit, treated]].drop_duplicates().set_index(unit)[treated].astype(bool).reindex(wide.index)
+    w = wide.loc[:, ~times.to_numpy()].mean(axis=1)
+    keep = w > 0
+    wide, tr, w = wide[keep], tr[keep], w[keep]
+    g_t, g_c = int(tr.sum()), int((~tr).sum())
+    if g_t < 2 or g_c < 2:
+        raise InsufficientDataError("A clustered DiD needs at least 2 treated and 2 control units.")
+    rel = wide.div(w, axis=0)
+    long = rel.stack().rename("y").reset_index()
+    long.columns = ["unit", "time", "y"]
+    long["w"] = long["unit"].map(w)
+    long["did"] = (long["unit"].map(tr) & long["time"].map(times)).astype(float)
+    X = pd.concat([
+        pd.get_dummies(long["unit"], prefix="u", dtype=float),
+        pd.get_dummies(long["time"], prefix="t", drop_first=True, dtype=float),
+        long[["did"]],
+    ], axis=1)
+    groups = pd.factorize(long["unit"])[0]
+    fit = sm.WLS(long["y"].to_numpy(), X.to_numpy(), weights=long["w"].to_numpy()).fit(
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
+    )
+    k = X.shape[1] - 1
+    lo, hi = fit.conf_int(alpha=alpha)[k]
+    return DidResult(
+        estimate=float(fit.params[k]), lo=float(lo), hi=float(hi), se=float(fit.bse[k]),
+        df=float(g_t + g_c - 1), n_pre=base.n_pre, n_post=base.n_post, n_treated=g_t, n_control=g_c,
+        baseline_treated=base.baseline_treated, baseline_control=base.baseline_control,
+        series=base.series, method="panel",
+    )
+
+
+def did(panel: pd.DataFrame, unit: str = "unit", time: str = "time", outcome: str = "y",
+        treated: str = "treated", post: str = "post", alpha: float = 0.05) -> DidResult:
+    """:func:`panel_did` when both groups have ≥ 2 units, else :func:`aggregate_did`.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": list("aabbccdd"), "time": [0, 1] * 4,
+    ...                   "y": [10, 8, 10, 8, 5, 5, 5, 5], "treated": [True] * 4 + [False] * 4,
+    ...                   "post": [False, True] * 4})
+    >>> did(p).method
+    'panel'
+    """
+    units = panel[[unit, treated]].drop_duplicates()
+    n_t = int(units[treated].astype(bool).sum())
+    n_c = int((~units[treated].astype(bool)).sum())
+    if n_t >= 2 and n_c >= 2:
+        try:
+            return panel_did(panel, unit, time, outcome, treated, post, alpha)
+        except InsufficientDataError:
+            pass
+    return aggregate_did(panel, unit, time, outcome, treated, post, alpha=alpha)

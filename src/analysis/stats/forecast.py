@@ -8,6 +8,7 @@ beats the simplest honest baseline.
 """
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,9 +52,19 @@ def seasonal_naive(y, h: int, period: int = 12) -> np.ndarray:
     return np.array([a[len(a) - period + (k % period)] for k in range(h)], dtype=float)
 
 
+def _one_blas_thread():
+    """Limit BLAS to one thread: the models' matrices are tiny, and multi-threaded BLAS on a
+    busy machine makes the fits several times slower (threadpoolctl when installed)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - optional speed-up
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _fit_predict(y: np.ndarray, model: str, h: int, period: int, seasonal: bool) -> pd.DataFrame:
     """Fit ``model`` on ``y`` and return mean and 80/95 % intervals for h steps."""
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _one_blas_thread():
         # statsmodels warns freely about optimiser convergence and frequency; the backtest
         # judges the forecasts, and stderr of a report must stay clean.
         warnings.simplefilter("ignore")

@@ -46,8 +46,9 @@ def wilson_ci(successes, n, alpha: float = 0.05):
         denom = 1 + z**2 / m
         centre = (p + z**2 / (2 * m)) / denom
         half = z * np.sqrt(p * (1 - p) / m + z**2 / (4 * m**2)) / denom
-        lo = np.where(m > 0, np.clip(centre - half, 0, 1), np.nan)
-        hi = np.where(m > 0, np.clip(centre + half, 0, 1), np.nan)
+        # at k = 0 (k = n) the bound is exactly 0 (1); rounding would leave ±1e-17
+        lo = np.where(m > 0, np.where(k == 0, 0.0, np.clip(centre - half, 0, 1)), np.nan)
+        hi = np.where(m > 0, np.where(k == m, 1.0, np.clip(centre + half, 0, 1)), np.nan)
     if lo.ndim == 0:
         return float(lo), float(hi)
     return lo, hi
@@ -74,7 +75,7 @@ def mean_ci(values: Sequence[float], alpha: float = 0.05) -> tuple[float, float,
         return m, float("nan"), float("nan")
     se = float(x.std(ddof=1) / np.sqrt(len(x)))
     t = sps.t.ppf(1 - alpha / 2, len(x) - 1)
-    return m, m - t * se, m + t * se
+    return m, float(m - t * se), float(m + t * se)
 
 
 def merge_small_groups(

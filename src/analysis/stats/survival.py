@@ -89,11 +89,12 @@ class KMResult:
         return np.where(idx >= 0, s[np.clip(idx, 0, None)], 1.0)
 
     def at_risk_at(self, times: Iterable[float]) -> np.ndarray:
-        """Number at risk just before each of ``times`` (entry < t <= duration)."""
+        """Number under observation at each of ``times`` (entry <= t <= duration), as in the
+        at-risk table under a Kaplan–Meier chart (at t = 0: everyone entering at 0)."""
         times = np.asarray(list(times), dtype=float)
         t = np.sort(self.durations)
         s = np.sort(self.entry)
-        return (np.searchsorted(s, times, side="left") - np.searchsorted(t, times, side="left")).astype(int)
+        return (np.searchsorted(s, times, side="right") - np.searchsorted(t, times, side="left")).astype(int)
 
 
 def kaplan_meier(durations, events, entry=None, alpha: float = 0.05, ci: str = "log-log") -> KMResult:
@@ -241,7 +242,8 @@ class CoxResult:
     """A fitted Cox model.
 
     ``table``: one row per term with ``coef``, ``se``, ``hr``, ``lo``, ``hi``, ``p`` and, for
-    numeric terms, ``sd`` and ``hr_per_sd``. ``ph``: the proportional-hazards check
+    numeric terms, ``sd`` and ``hr_per_sd`` / ``lo_per_sd`` / ``hi_per_sd`` (per standard
+    deviation of the covariate over the rows used). ``ph``: the proportional-hazards check
     (see :func:`ph_check`).
     """
 
@@ -386,6 +388,8 @@ def cox_ph(
         "sd": np.where(is_dummy, np.nan, sd),
     })
     tab["hr_per_sd"] = np.exp(tab["coef"] * tab["sd"])
+    tab["lo_per_sd"] = np.exp((tab["coef"] - z * tab["se"]) * tab["sd"])
+    tab["hi_per_sd"] = np.exp((tab["coef"] + z * tab["se"]) * tab["sd"])
     res = CoxResult(
         table=tab, n_obs=len(data), n_events=n_events, loglik=float(fit.llf), ties=ties,
         dropped_rows=n0 - len(data), reference_levels=refs,

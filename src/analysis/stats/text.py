@@ -94,7 +94,7 @@ def theme_shares(texts: Sequence[str], themes: dict[str, Sequence[str]] = THEMES
 
     Examples
     --------
-    >>> theme_shares(["价格实惠", "包装好看"]).set_index("theme").loc["价格", "comments"]
+    >>> int(theme_shares(["价格实惠", "包装好看"]).set_index("theme").loc["价格", "comments"])
     1
     """
     rows = []

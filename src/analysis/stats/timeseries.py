@@ -62,11 +62,15 @@ def stl_decompose(series: pd.Series, period: int = 12, robust: bool = True) -> p
     )
 
 
-def flag_anomalies(parts: pd.DataFrame, k: float = 3.0) -> pd.DataFrame:
-    """Flag points outside the expected range ``trend + seasonal ± k·σ``.
+def flag_anomalies(parts: pd.DataFrame, k: float = 3.0, period: int = 12) -> pd.DataFrame:
+    """Flag points outside the expected range ``expected ± k·σ``.
 
-    σ is the robust spread of the remainder (1.4826 × median absolute deviation), so the
-    anomalies themselves do not widen the band.
+    expected = STL trend + a robust seasonal term: for each position in the season, the
+    median over cycles of (observed − trend). With few cycles STL's own seasonal
+    component absorbs a one-off spike (its cycle-subseries have 2–3 points), so the median
+    is used for flagging; with three or more cycles a single abnormal month cannot move it.
+    σ comes from the pooled differences between cycles at the same position (robust, so
+    the anomalies themselves do not widen the band).
 
     Parameters
     ----------
@@ -74,6 +78,8 @@ def flag_anomalies(parts: pd.DataFrame, k: float = 3.0) -> pd.DataFrame:
         Output of :func:`stl_decompose`.
     k : float
         Width of the band in robust standard deviations.
+    period : int
+        Season length used for the robust seasonal term.
 
     Returns
     -------
@@ -83,22 +89,31 @@ def flag_anomalies(parts: pd.DataFrame, k: float = 3.0) -> pd.DataFrame:
     Examples
     --------
     >>> s = pd.Series(np.tile([10.0, 12, 14, 12], 6)); s.iloc[9] = 40
-    >>> bool(flag_anomalies(stl_decompose(s, period=4))["anomaly"].iloc[9])
-    True
+    >>> flag_anomalies(stl_decompose(s, period=4), period=4)["anomaly"].tolist().index(True)
+    9
     """
     if k <= 0:
         raise ParameterError(f"The 'k' parameter of flag_anomalies must be > 0. Got {k!r} instead.")
     out = parts.copy()
-    r = out["remainder"].to_numpy(dtype=float)
-    sigma = 1.4826 * float(np.median(np.abs(r - np.median(r))))
-    if sigma == 0:
-        sigma = float(np.std(r)) or 0.0
-    out["expected"] = out["trend"] + out["seasonal"]
-    out["expected_low"] = out["expected"] - k * sigma
-    out["expected_high"] = out["expected"] + k * sigma
-    out["anomaly"] = (out["observed"] < out["expected_low"]) | (out["observed"] > out["expected_high"])
-    if sigma == 0:
-        out["anomaly"] = False
+    obs = out["observed"].to_numpy(dtype=float)
+    trend = out["trend"].to_numpy(dtype=float)
+    pos = np.arange(len(out)) % period
+    # not centred: the expected value then equals the observed one at each position's median
+    seas = pd.Series(obs - trend).groupby(pos).median()
+    expected = trend + seas.reindex(pos).to_numpy()
+    # σ: pooled pairwise differences of the detrended values at the same position (a
+    # Shamos-type estimator: median|x − y| = 0.6745·√2·σ for iid normal x, y), which does
+    # not depend on how many cycles there are. A residual against the position's median is
+    # about a difference of two values, so the band is k·√2·σ wide on each side.
+    det = pd.Series(obs - trend)
+    diffs = [abs(g.to_numpy()[i] - g.to_numpy()[j]) for _, g in det.groupby(pos)
+             for i in range(len(g)) for j in range(i + 1, len(g))]
+    sigma = 1.4826 * float(np.median(diffs)) / math.sqrt(2.0) if diffs else 0.0
+    half = k * math.sqrt(2.0) * sigma
+    out["expected"] = expected
+    out["expected_low"] = expected - half
+    out["expected_high"] = expected + half
+    out["anomaly"] = ((obs < out["expected_low"]) | (obs > out["expected_high"])) if sigma > 0 else False
     return out
 
 
@@ -194,7 +209,9 @@ def sens_slope(x: Iterable[float], confidence: float = 0.95) -> SenSlopeResult:
     var_s = (n * (n - 1) * (2 * n + 5) - float(np.sum(ties * (ties - 1) * (2 * ties + 5)))) / 18.0
     c = sps.norm.ppf(0.5 + confidence / 2) * math.sqrt(var_s)
     m = len(slopes)
-    lo_i = int(np.round((m - c) / 2.0))
+    # Gilbert (1987): lower limit = the M1-th smallest slope, upper = the (M2+1)-th, with
+    # M1 = (N − C)/2 and M2 = (N + C)/2 (0-based indices M1 − 1 and M2)
+    lo_i = int(np.round((m - c) / 2.0)) - 1
     hi_i = int(np.round((m + c) / 2.0))
     lo_i = min(max(lo_i, 0), m - 1)
     hi_i = min(max(hi_i, 0), m - 1)

@@ -1,0 +1,199 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python (sales-analysis)
+#     language: python
+#     name: sales-analysis
+# ---
+
+# %% [markdown]
+# # Incentives vs retention (激励与队伍稳定)
+#
+# Which incentives go together with account managers staying, and how sure we can be.
+# Every figure comes from `analysis.retention`; this notebook only calls and displays.
+
+# %% tags=["parameters"]
+store = None
+lang = "zh"
+source = "store"
+snapshot = ""
+as_of = ""
+cohort_start = ""
+horizon_months = 12
+tenure_unit = "years"
+features = ["team_bonus_share", "payout_delay_days", "promoted_last_12m", "training_hours", "bonus_per_month"]
+controls = ["attainment", "region", "role"]
+min_group_size = 5
+
+# %%
+from analysis import display, notebook, retention
+from analysis.charts import retention as charts
+from analysis.glossary import label
+from analysis.narrative import retention as narrative
+
+ctx = notebook.start("incentive_retention", globals())
+
+# %%
+data = retention.load(ctx.con, ctx.params)
+
+# %%
+display.paragraph(retention.notes_text(data, lang=ctx.lang))
+
+# %% [markdown]
+# ## 1. Headcount and attrition
+
+# %%
+display.heading(label("headcount_attrition", ctx.lang))
+
+# %%
+head = retention.headline(data)
+
+# %%
+overall = retention.km_overall(data)
+
+# %%
+display.kpis(retention.kpis(head, overall, ctx.lang))
+
+# %%
+tables = retention.attrition_tables(data)
+
+# %%
+display.table(tables.by_region, retention.TABLE_FORMATS, ctx.lang)
+
+# %%
+display.table(tables.by_year, retention.TABLE_FORMATS, ctx.lang)
+
+# %%
+display.table(tables.by_reason, retention.TABLE_FORMATS, ctx.lang)
+
+# %%
+display.table(tables.by_cohort, retention.TABLE_FORMATS, ctx.lang, caption=label("first_year_attrition", ctx.lang))
+
+# %% [markdown]
+# ## 2. Retention curves
+
+# %%
+display.heading(label("retention_curves", ctx.lang))
+
+# %%
+display.figure(charts.km_curves(overall, ctx.lang))
+
+# %%
+display.table(overall.medians, retention.TABLE_FORMATS, ctx.lang)
+
+# %%
+curves_share = retention.km_by_feature(data, "team_bonus_share")
+
+# %%
+if curves_share.skipped_reason:
+    ctx.skip(label("team_bonus_share", ctx.lang), curves_share.skipped_reason)
+else:
+    display.figure(charts.km_curves(curves_share, ctx.lang, title=label("team_bonus_share", ctx.lang)))
+    display.table(curves_share.medians, retention.TABLE_FORMATS, ctx.lang)
+    display.note(narrative.logrank_sentence(curves_share, ctx.lang))
+
+# %%
+curves_delay = retention.km_by_feature(data, "payout_delay_days")
+
+# %%
+if curves_delay.skipped_reason:
+    ctx.skip(label("payout_delay_days", ctx.lang), curves_delay.skipped_reason)
+else:
+    display.figure(charts.km_curves(curves_delay, ctx.lang, title=label("payout_delay_days", ctx.lang)))
+    display.table(curves_delay.medians, retention.TABLE_FORMATS, ctx.lang)
+    display.note(narrative.logrank_sentence(curves_delay, ctx.lang))
+
+# %%
+curves_promo = retention.km_by_feature(data, "promoted_last_12m")
+
+# %%
+if curves_promo.skipped_reason:
+    ctx.skip(label("promoted_last_12m", ctx.lang), curves_promo.skipped_reason)
+else:
+    display.figure(charts.km_curves(curves_promo, ctx.lang, title=label("promoted_last_12m", ctx.lang)))
+    display.table(curves_promo.medians, retention.TABLE_FORMATS, ctx.lang)
+    display.note(narrative.logrank_sentence(curves_promo, ctx.lang))
+
+# %% [markdown]
+# ## 3. Correlations
+
+# %%
+display.heading(label("correlations", ctx.lang))
+
+# %%
+corr = retention.correlations(data)
+
+# %%
+if corr.skipped_reason:
+    ctx.skip(label("correlations", ctx.lang), corr.skipped_reason)
+else:
+    display.table(retention.correlation_table(corr, ctx.lang), retention.correlation_formats(ctx.lang), ctx.lang)
+    display.figure(charts.correlation_heatmap(corr.matrix, ctx.lang))
+
+# %% [markdown]
+# ## 4. Adjusted effects
+
+# %%
+display.heading(label("adjusted_effects", ctx.lang))
+
+# %%
+effects = retention.adjusted_effects(data)
+
+# %%
+if effects.skipped_reason:
+    ctx.skip(label("adjusted_effects", ctx.lang), effects.skipped_reason)
+else:
+    display.table(retention.effects_table(effects, ctx.lang), retention.effects_formats(ctx.lang), ctx.lang)
+    display.figure(charts.hazard_ratio_forest(effects.side_by_side, data.features + ["attainment"], ctx.lang))
+    display.note(narrative.ph_sentence(effects, ctx.lang))
+    display.table(retention.ph_table(effects, ctx.lang), {"p_value": "f3"}, ctx.lang)
+    display.table(retention.logistic_table(effects, ctx.lang), {"odds_ratio": "f3", "p_value": "f3"}, ctx.lang)
+    display.note(narrative.caution(ctx.lang))
+
+# %% [markdown]
+# ## 5. The 70/30 question and payout timing
+
+# %%
+display.heading(label("split_question", ctx.lang))
+
+# %%
+split = retention.dose_response(data, "team_bonus_share")
+
+# %%
+if split.skipped_reason:
+    ctx.skip(label("team_bonus_share", ctx.lang), split.skipped_reason)
+else:
+    display.table(split.table, retention.DOSE_FORMATS, ctx.lang)
+    display.figure(charts.dose_response(split, ctx.lang))
+
+# %%
+delay = retention.dose_response(data, "payout_delay_days")
+
+# %%
+if delay.skipped_reason:
+    ctx.skip(label("payout_delay_days", ctx.lang), delay.skipped_reason)
+else:
+    display.table(delay.table, retention.DOSE_FORMATS, ctx.lang)
+    display.figure(charts.dose_response(delay, ctx.lang))
+
+# %% [markdown]
+# ## 6. Written summary
+
+# %%
+display.heading(label("written_summary", ctx.lang))
+
+# %%
+display.paragraph(narrative.summary(head, effects, corr, ctx.lang, features=data.features))
+
+# %%
+ctx.rec.update(retention.metrics(data, head, overall, corr, effects, retention.suppressed_total(tables, curves_share, curves_delay, curves_promo, split, delay)))
+
+# %%
+ctx.finish()

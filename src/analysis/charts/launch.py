@@ -1,0 +1,169 @@
+"""Charts of the new brand one-month review. Each takes small frames and returns a Figure.
+
+Texts come from :data:`TEXT` (zh/en); Chinese draws with the CJK font chosen by
+:func:`analysis.charts.setup`. Charts never query a store.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from ..glossary import check_lang
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+TEXT: dict[str, tuple[str, str]] = {
+    "day": ("上市天数", "Days since launch"),
+    "qty_day": ("日销量(条)", "Daily volume (cartons)"),
+    "cum_qty": ("累计销量(条)", "Cumulative volume (cartons)"),
+    "customers_day": ("当日订购户数", "Ordering customers per day"),
+    "order_size": ("户均订量(条)", "Cartons per ordering customer"),
+    "customers": ("户数", "Customers"),
+    "trial": ("首次订购", "Trial (first order)"),
+    "repeat_1": ("复购1次及以上", "1+ reorders"),
+    "repeat_2": ("复购2次及以上", "2+ reorders"),
+    "repeat_3": ("复购3次及以上", "3+ reorders"),
+    "rating": ("评分", "Rating"),
+    "share": ("占比", "Share"),
+    "week": ("相对上市周次", "Week relative to launch"),
+    "relative": ("相对上市前水平", "Relative to pre-launch level"),
+    "treated": ("同价类在销品牌", "Same-class incumbents"),
+    "control": ("其他价类(对照)", "Other classes (control)"),
+    "launch": ("上市", "Launch"),
+    "distribution": ("铺货率", "Distribution rate"),
+    "repeat": ("复购率", "Repeat rate"),
+}
+
+
+def _t(key: str, lang: str) -> str:
+    check_lang(lang)
+    zh, en = TEXT[key]
+    return zh if lang == "zh" else en
+
+
+def sales_trend(daily: pd.DataFrame, lang: str = "zh") -> Figure:
+    """Daily volume (bars) and cumulative volume (line, right axis) by day since launch.
+
+    Examples
+    --------
+    >>> fig = sales_trend(pd.DataFrame({"day": [1, 2], "qty": [3.0, 1.0], "cum_qty": [3.0, 4.0]}))
+    """
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    ax.bar(daily["day"], daily["qty"], color=PALETTE[0], alpha=0.7, label=_t("qty_day", lang))
+    ax.set_xlabel(_t("day", lang))
+    ax.set_ylabel(_t("qty_day", lang))
+    ax2 = ax.twinx()
+    ax2.plot(daily["day"], daily["cum_qty"], color=PALETTE[1], lw=2, label=_t("cum_qty", lang))
+    ax2.set_ylabel(_t("cum_qty", lang))
+    ax2.grid(False)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def customers_per_day(daily: pd.DataFrame, lang: str = "zh") -> Figure:
+    """Ordering customers per day (bars) and cartons per ordering customer (line).
+
+    Examples
+    --------
+    >>> fig = customers_per_day(pd.DataFrame({"day": [1, 2], "customers": [3, 0], "order_size": [2.0, np.nan]}))
+    """
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.bar(daily["day"], daily["customers"], color=PALETTE[2], alpha=0.7, label=_t("customers_day", lang))
+    ax.set_xlabel(_t("day", lang))
+    ax.set_ylabel(_t("customers_day", lang))
+    ax2 = ax.twinx()
+    ax2.plot(daily["day"], daily["order_size"], "o-", color=PALETTE[3], ms=3, label=_t("order_size", lang))
+    ax2.set_ylabel(_t("order_size", lang))
+    ax2.grid(False)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def ordering_curves(curves: pd.DataFrame, lang: str = "zh") -> Figure:
+    """Cumulative trial and repeat (1+, 2+, 3+ reorders) customers by day since launch.
+
+    Examples
+    --------
+    >>> fig = ordering_curves(pd.DataFrame({"day": [1, 2], "trial": [1, 2], "repeat_1": [0, 1],
+    ...                                     "repeat_2": [0, 0], "repeat_3": [0, 0]}))
+    """
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    for i, k in enumerate(["trial", "repeat_1", "repeat_2", "repeat_3"]):
+        ax.plot(curves["day"], curves[k], lw=2, color=PALETTE[i], label=_t(k, lang))
+    ax.set_xlabel(_t("day", lang))
+    ax.set_ylabel(_t("customers", lang))
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def rating_distribution(dist: pd.DataFrame, lang: str = "zh") -> Figure:
+    """Share of responses by rating 1–5.
+
+    Examples
+    --------
+    >>> fig = rating_distribution(pd.DataFrame({"rating": [1, 2, 3, 4, 5], "share": [.1, .1, .2, .3, .3]}))
+    """
+    fig, ax = plt.subplots(figsize=(6, 3))
+    colors = [PALETTE[3], PALETTE[3], PALETTE[7], PALETTE[2], PALETTE[2]]
+    ax.bar(dist["rating"].astype(str), dist["share"], color=colors)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(_t("rating", lang))
+    ax.set_ylabel(_t("share", lang))
+    fig.tight_layout()
+    return fig
+
+
+def cannibalization(series: pd.DataFrame, lang: str = "zh") -> Figure:
+    """Weekly volume of same-class incumbents and of the control, relative to their pre-launch level.
+
+    Examples
+    --------
+    >>> fig = cannibalization(pd.DataFrame({"time": [-1, 0], "treated": [1.0, 0.8], "control": [1.0, 1.0]}))
+    """
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    ax.plot(series["time"], series["treated"], "o-", lw=2, color=PALETTE[3], label=_t("treated", lang))
+    ax.plot(series["time"], series["control"], "s--", lw=2, color=PALETTE[0], label=_t("control", lang))
+    ax.axvline(-0.5, color="grey", lw=1)
+    ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+    ax.text(-0.45, ax.get_ylim()[1], _t("launch", lang), va="top", fontsize=9, color="grey")
+    ax.set_xlabel(_t("week", lang))
+    ax.set_ylabel(_t("relative", lang))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.legend(fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def benchmark_curves(curves: pd.DataFrame, this: str, lang: str = "zh") -> Figure:
+    """Cumulative volume, distribution and repeat by day since launch, this launch in bold.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"launch": ["A", "A", "B", "B"], "day": [1, 2, 1, 2], "cum_qty": [1, 2, 1, 3],
+    ...                   "distribution": [.1, .2, .1, .3], "repeat": [0, .1, 0, .2]})
+    >>> fig = benchmark_curves(c, "A")
+    """
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+    names = [this] + sorted(n for n in curves["launch"].unique() if n != this)
+    for ax, m in zip(axes, ["cum_qty", "distribution", "repeat"]):
+        for i, n in enumerate(names):
+            c = curves[curves["launch"] == n]
+            ax.plot(c["day"], c[m], lw=3 if n == this else 1.2, color=PALETTE[i % len(PALETTE)],
+                    label=str(n), alpha=1 if n == this else 0.8)
+        ax.set_title(_t(m, lang), fontsize=11)
+        ax.set_xlabel(_t("day", lang))
+        if m != "cum_qty":
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    return fig

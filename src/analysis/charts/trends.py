@@ -1,0 +1,192 @@
+"""Charts of the monthly sales trends report. Each takes small frames and returns a Figure.
+
+Labels come from the glossary, so ``lang="en"`` gives English charts; Chinese draws with
+the CJK font picked by :func:`analysis.charts.setup`.
+"""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from ..glossary import check_lang, label
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+
+def _wan(lang: str):
+    """Axis formatter in 万元 (zh) or thousands (en)."""
+    if lang == "zh":
+        return FuncFormatter(lambda v, _: f"{v / 1e4:,.0f}")
+    return FuncFormatter(lambda v, _: f"{v / 1e3:,.0f}k")
+
+
+def _amount_axis(lang: str) -> str:
+    return "金额(万元)" if lang == "zh" else "Amount (yuan)"
+
+
+def _months(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.PeriodDtype):
+        return s.dt.to_timestamp()
+    return pd.to_datetime(s.astype(str))
+
+
+def attainment_bars(table: pd.DataFrame, time_elapsed: float, lang: str = "zh", max_rows: int = 20) -> Figure:
+    """Horizontal bars of attainment per item (the ``max_rows`` furthest off plan), with a
+    line at time elapsed; items flagged for action in red.
+
+    Examples
+    --------
+    >>> fig = attainment_bars(pd.DataFrame({"key": ["A"], "attainment": [0.8], "action": [True]}), 1.0)
+    """
+    check_lang(lang)
+    d = table.dropna(subset=["attainment"]).head(max_rows).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(d) + 1)))
+    colors = ["#d62728" if a else "#1f77b4" for a in d.get("action", pd.Series(False, index=d.index))]
+    ax.barh(d["key"].astype(str), d["attainment"], color=colors)
+    ax.axvline(time_elapsed, color="#333333", linestyle="--", linewidth=1)
+    ax.text(time_elapsed, 1.0, " " + label("time_elapsed", lang), transform=ax.get_xaxis_transform(),
+            va="bottom", fontsize=9)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(label("attainment", lang))
+    fig.tight_layout()
+    return fig
+
+
+def underperformer_lines(series: pd.DataFrame, threshold: float, lang: str = "zh") -> Figure:
+    """Monthly attainment of each listed rep, with the threshold line."""
+    check_lang(lang)
+    fig, ax = plt.subplots()
+    for i, (rep, g) in enumerate(series.groupby("rep_id")):
+        ax.plot(_months(g["month"]), g["attainment"], marker="o", markersize=3, label=str(rep),
+                color=PALETTE[i % len(PALETTE)])
+    ax.axhline(threshold, color="#d62728", linestyle="--", linewidth=1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel(label("attainment", lang))
+    if series["rep_id"].nunique() <= 12:
+        ax.legend(fontsize=8, ncol=2, loc="best")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def trend_chart(series: pd.DataFrame, lang: str = "zh") -> Figure:
+    """Observed monthly values, STL trend, the expected band and flagged anomalies."""
+    check_lang(lang)
+    x = _months(series["month"])
+    fig, ax = plt.subplots()
+    if "expected_low" in series:
+        ax.fill_between(x, series["expected_low"], series["expected_high"], color="#1f77b4", alpha=0.15,
+                        label=f"{label('expected_low', lang)}–{label('expected_high', lang)}")
+    ax.plot(x, series["observed"], marker="o", markersize=3, color="#1f77b4", label=label("observed", lang))
+    if "trend" in series:
+        ax.plot(x, series["trend"], color="#ff7f0e", linewidth=2, label=label("trend", lang))
+    if "anomaly" in series and series["anomaly"].any():
+        a = series["anomaly"].to_numpy(dtype=bool)
+        ax.scatter(x[a], series["observed"][a], color="#d62728", zorder=5, s=40)
+    ax.yaxis.set_major_formatter(_wan(lang))
+    ax.set_ylabel(_amount_axis(lang))
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def spring_festival_chart(aligned: pd.DataFrame, lang: str = "zh") -> Figure:
+    """Cumulative amount by days to Spring Festival, one line per festival year."""
+    check_lang(lang)
+    fig, ax = plt.subplots()
+    for i, (season, g) in enumerate(aligned.groupby("season")):
+        ax.plot(g["offset"], g["cumulative"], label=str(season), color=PALETTE[i % len(PALETTE)])
+    ax.axvline(0, color="#333333", linestyle="--", linewidth=1)
+    ax.set_xlabel(label("offset", lang))
+    ax.yaxis.set_major_formatter(_wan(lang))
+    ax.set_ylabel(_amount_axis(lang))
+    ax.legend(title=label("season", lang), fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def mix_chart(table: pd.DataFrame, measure: str = "qty", lang: str = "zh") -> Figure:
+    """Shares by price class, this period beside the same period last year."""
+    check_lang(lang)
+    fig, ax = plt.subplots()
+    x = np.arange(len(table))
+    w = 0.38
+    ax.bar(x - w / 2, table[f"{measure}_share"], w, label=label("current", lang), color="#1f77b4")
+    if f"{measure}_share_ly" in table:
+        ax.bar(x + w / 2, table[f"{measure}_share_ly"], w, label=label("last_year", lang), color="#aec7e8")
+    ax.set_xticks(x, table["price_class"].astype(str))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylabel(label(f"{measure}_share", lang))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def contribution_chart(table: pd.DataFrame, lang: str = "zh", max_rows: int = 15) -> Figure:
+    """Horizontal bars of the change per item (largest absolute changes), red for declines."""
+    check_lang(lang)
+    d = table.reindex(table["change"].abs().sort_values(ascending=False).index).head(max_rows)
+    d = d.sort_values("change")
+    fig, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(d) + 1)))
+    ax.barh(d["key"].astype(str), d["change"], color=["#d62728" if v < 0 else "#2ca02c" for v in d["change"]])
+    ax.axvline(0, color="#333333", linewidth=1)
+    ax.xaxis.set_major_formatter(_wan(lang))
+    ax.set_xlabel(label("yoy_change", lang) + (" (万元)" if lang == "zh" else ""))
+    fig.tight_layout()
+    return fig
+
+
+def pareto_chart(curve: pd.DataFrame, top_fraction: float = 0.2, lang: str = "zh") -> Figure:
+    """Cumulative share of amount against cumulative share of customers (Lorenz/Pareto)."""
+    check_lang(lang)
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot(curve["customer_share"], curve["amount_share"], color="#1f77b4")
+    ax.plot([0, 1], [0, 1], color="#999999", linestyle=":", linewidth=1)
+    ax.axvline(top_fraction, color="#d62728", linestyle="--", linewidth=1)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(label("customer_share", lang))
+    ax.set_ylabel(label("amount_share", lang))
+    fig.tight_layout()
+    return fig
+
+
+def coverage_scatter(table: pd.DataFrame, coverage_standard: float = 0.6, slope: float | None = None,
+                     intercept: float | None = None, lang: str = "zh") -> Figure:
+    """Guidance coverage against attainment per rep, with the standard and the fitted line."""
+    check_lang(lang)
+    d = table.dropna(subset=["coverage", "attainment"])
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(d["coverage"], d["attainment"], s=12, alpha=0.6, color="#1f77b4")
+    ax.axvline(coverage_standard, color="#d62728", linestyle="--", linewidth=1)
+    if slope is not None and intercept is not None and np.isfinite(slope):
+        xs = np.linspace(0, 1, 20)
+        ax.plot(xs, intercept + slope * xs, color="#ff7f0e")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlabel(label("guidance_coverage", lang))
+    ax.set_ylabel(label("attainment", lang))
+    fig.tight_layout()
+    return fig
+
+
+def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, lang: str = "zh", last_months: int = 24) -> Figure:
+    """The last ``last_months`` of history and the forecast with 80 % and 95 % bands."""
+    check_lang(lang)
+    h = history.tail(last_months)
+    fig, ax = plt.subplots()
+    ax.plot(_months(h["period"]), h["value"], marker="o", markersize=3, color="#1f77b4", label=label("actual", lang))
+    fx = _months(forecast["period"])
+    ax.fill_between(fx, forecast["lo95"], forecast["hi95"], color="#ff7f0e", alpha=0.15, label="95%")
+    ax.fill_between(fx, forecast["lo80"], forecast["hi80"], color="#ff7f0e", alpha=0.3, label="80%")
+    ax.plot(fx, forecast["mean"], marker="o", markersize=3, color="#ff7f0e", label=label("forecast", lang))
+    ax.yaxis.set_major_formatter(_wan(lang))
+    ax.set_ylabel(_amount_axis(lang))
+    ax.legend(fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,591 @@
+"""Written analysis and section rendering of the new brand one-month review.
+
+The first part returns strings (Chinese by default, English with ``lang="en"``) built from
+a :class:`analysis.launch.LaunchReview`: the headline paragraph in the department's own
+order — what went well (做得好的), what did not (存在的问题), what to do next (下步建议).
+The second part, the ``show_*`` functions, is what a notebook cell calls: it displays a
+section (heading, figures, tables, text) through :mod:`analysis.display`, or records and
+shows a visible note through ``ctx.skip`` when the section cannot run. Every data string
+(comments, names) reaches the page through ``analysis.display``, which escapes it.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..display import fmt
+from ..glossary import check_lang, label
+
+# thresholds of the written judgement (documented in the report's method note)
+SELL_THROUGH_GOOD, SELL_THROUGH_LOW = 0.6, 0.4
+RATING_GOOD, RATING_LOW = 4.0, 3.5
+SEGMENT_GAP_PP = 10.0  # a segment this many points below the best one is called out
+
+TEXT: dict[str, tuple[str, str]] = {
+    "s1": ("一、总体情况", "1. Headline"),
+    "s2": ("二、销售走势", "2. Sales trend"),
+    "s3": ("三、零售户订购情况", "3. Retailers' ordering"),
+    "s4": ("四、消费者评价", "4. Consumers' opinions"),
+    "s5": ("五、对同价类品牌的挤占", "5. Cannibalisation of the same price class"),
+    "s6": ("六、与以往新品对比", "6. Compared with earlier launches"),
+    "volume": ("销量(条)", "Volume (cartons)"),
+    "amount": ("金额", "Amount"),
+    "week": ("上市周次", "Week"),
+    "days": ("天数", "Days"),
+    "customer_days": ("订购户次", "Customer orders"),
+    "orders": ("订购次数", "Order dates"),
+    "customers": ("户数", "Customers"),
+    "share": ("占比", "Share"),
+    "group": ("分组", "Group"),
+    "active": ("活跃户数", "Active customers"),
+    "ordering": ("订购户数", "Ordering customers"),
+    "repeat": ("复购户数", "Repeat customers"),
+    "distribution_rate": ("铺货率", "Distribution rate"),
+    "distribution_lo": ("铺货率下限", "Distribution low"),
+    "distribution_hi": ("铺货率上限", "Distribution high"),
+    "repeat_rate": ("复购率", "Repeat rate"),
+    "repeat_lo": ("复购率下限", "Repeat low"),
+    "repeat_hi": ("复购率上限", "Repeat high"),
+    "rating": ("评分", "Rating"),
+    "responses": ("评价数", "Responses"),
+    "measure": ("指标", "Measure"),
+    "value": ("数值", "Value"),
+    "ci_low": ("95%下限", "95% low"),
+    "ci_high": ("95%上限", "95% high"),
+    "rating_mean": ("平均评分", "Mean rating"),
+    "share_top": ("好评(4–5分)占比", "Share rating 4–5"),
+    "share_bottom": ("差评(1–2分)占比", "Share rating 1–2"),
+    "repurchase_intent": ("愿意再次购买", "Would buy again"),
+    "term": ("高频词", "Term"),
+    "comments": ("提及条数", "Comments"),
+    "theme": ("主题", "Theme"),
+    "comment": ("代表性评价", "Representative comment"),
+    "launch": ("新品", "Launch"),
+    "day": ("上市天数", "Day"),
+    "cum_qty": ("累计销量(条)", "Cumulative volume"),
+    "sku": ("规格", "SKU"),
+    "estimate": ("相对变化", "Relative change"),
+    "share_of_new": ("占新品销量", "Share of new volume"),
+    "share_lo": ("占比下限", "Share low"),
+    "share_hi": ("占比上限", "Share high"),
+    "area_type": ("城乡", "Area type"),
+    "size_class": ("客户档位", "Size class"),
+    "region": ("区域", "Region"),
+    "other": ("其他(合并)", "Other (merged)"),
+    "plan": ("计划", "Plan"),
+    "attainment": ("完成率", "Attainment"),
+    "sell_through_rate": ("动销率", "Sell-through rate"),
+    "weighted_distribution_rate": ("加权铺货率", "Weighted distribution"),
+    "ordering_customers": ("订购户数", "Ordering customers"),
+    "rank": ("排名", "Rank"),
+}
+
+THEME_EN = {"口感": "taste", "香气": "aroma", "劲头": "strength", "包装": "packaging", "价格": "price", "烟灰": "ash"}
+
+
+def t(key: str, lang: str = "zh") -> str:
+    """Label of ``key`` in ``lang`` (this report's labels, else the glossary).
+
+    Examples
+    --------
+    >>> t("s1"), t("s1", "en")
+    ('一、总体情况', '1. Headline')
+    """
+    check_lang(lang)
+    pair = TEXT.get(key)
+    if pair is None:
+        return label(key, lang)
+    return pair[0] if lang == "zh" else pair[1]
+
+
+def _ok(x: Any) -> bool:
+    return x is not None and not (isinstance(x, float) and not math.isfinite(x))
+
+
+def pct(v: Any) -> str:
+    return fmt(v, "pct")
+
+
+def money(v: Any, lang: str = "zh") -> str:
+    """万元 with one decimal (zh), yuan with separators (en).
+
+    Examples
+    --------
+    >>> money(2778360.0), money(2778360.0, "en")
+    ('277.8万元', '2,778,360 yuan')
+    """
+    if not _ok(v):
+        return "—"
+    return f"{fmt(v, 'wan')}万元" if lang == "zh" else f"{fmt(v, 'money')} yuan"
+
+
+def _ci(lo: Any, hi: Any, code: str = "pct") -> str:
+    return f"{fmt(lo, code)}–{fmt(hi, code)}"
+
+
+def _group_label(v: Any, lang: str) -> str:
+    s = str(v)
+    if s == "other":
+        return t("other", lang)
+    return label(s, lang) if s in ("urban", "rural", "large", "medium", "small") else s
+
+
+# --------------------------------------------------------------------------- facts for the text
+
+
+def benchmark_medians(rv: Any) -> dict[str, float | None]:
+    """Median of the benchmark launches at this launch's last covered day (cum_qty, distribution, repeat, rating)."""
+    b = rv.benchmarks
+    out: dict[str, float | None] = {"cum_qty": None, "distribution": None, "repeat": None, "rating": None}
+    if b.skipped_reason or b.curves.empty:
+        return out
+    last = b.curves[(b.curves["day"] == b.day) & (b.curves["launch"] != rv.spec.label)]
+    for m in ("cum_qty", "distribution", "repeat"):
+        v = last[m].dropna()
+        out[m] = float(v.median()) if len(v) else None
+    if not b.ratings.empty:
+        r = b.ratings[b.ratings["launch"] != rv.spec.label]["rating_mean"].dropna()
+        out["rating"] = float(r.median()) if len(r) else None
+    return out
+
+
+def segment_gap(rv: Any) -> tuple[str, str, float, str, float] | None:
+    """(dimension, weakest group, its rate, best group, its rate) of the largest distribution gap, if ≥ 10 points."""
+    best = None
+    for dim in ("area_type", "size_class", "region"):
+        tab = rv.segments.get(dim)
+        if tab is None or tab.empty:
+            continue
+        shown = tab.dropna(subset=["distribution_rate"])
+        shown = shown[shown["group"] != "other"]
+        if len(shown) < 2:
+            continue
+        lo = shown.loc[shown["distribution_rate"].idxmin()]
+        hi = shown.loc[shown["distribution_rate"].idxmax()]
+        gap = (hi["distribution_rate"] - lo["distribution_rate"]) * 100
+        if gap >= SEGMENT_GAP_PP and (best is None or gap > best[0]):
+            best = (gap, dim, lo["group"], float(lo["distribution_rate"]), hi["group"], float(hi["distribution_rate"]))
+    return None if best is None else best[1:]
+
+
+def hit_incumbents(rv: Any) -> pd.DataFrame:
+    """Incumbent SKUs whose DiD interval lies below 0 (they lost volume after the launch)."""
+    c = rv.cannibalization
+    if c.skipped_reason or c.by_sku.empty:
+        return pd.DataFrame(columns=["sku", "estimate", "ci_low", "ci_high", "share", "share_lo", "share_hi"])
+    return c.by_sku[c.by_sku["ci_high"] < 0].sort_values("share", ascending=False).reset_index(drop=True)
+
+
+def top_complaint(rv: Any) -> str | None:
+    """The theme most mentioned in ratings of 1–2 (None when fewer than 3 such comments)."""
+    from ..stats import text
+
+    low = rv.opinions.low_comments
+    if len(low) < 3:
+        return None
+    sh = text.theme_shares(low)
+    sh = sh[sh["comments"] > 0]
+    return None if sh.empty else str(sh["theme"].iloc[0])
+
+
+def _vs(v: float | None, ref: float | None) -> int:
+    if not _ok(v) or not _ok(ref):
+        return 0
+    return 1 if v > ref else (-1 if v < ref else 0)
+
+
+def summary(rv: Any, lang: str = "zh") -> str:
+    """The written paragraph: overview, what went well, what did not, what to do next.
+
+    Examples
+    --------
+    >>> print(summary(rv))  # doctest: +SKIP
+    云岭(细支)（S043，云岭，二类）于2026-08-11上市……
+    """
+    check_lang(lang)
+    s, h = rv.spec, rv.headline
+    zh = lang == "zh"
+    if s.days_covered == 0:
+        return (f"{s.label} 的上市日 {s.launch_date} 晚于数据截止日 {s.data_end}，暂无可分析的销售。" if zh else
+                f"{s.label} launches on {s.launch_date}, after the last order date {s.data_end}: nothing to review yet.")
+    name = s.sku_name or s.label
+    cls = s.price_class or "—"
+    if zh:
+        head = (f"{name}（{s.label}，{s.brand}，{cls}）于{s.launch_date}上市。上市{s.days_covered}天内"
+                f"（{s.launch_date}至{s.end}）销量{fmt(h['volume'], 'int')}条、金额{money(h['amount'])}，"
+                f"订购户数{fmt(h['ordering_customers'], 'int')}户，占活跃客户{fmt(h['active_customers'], 'int')}户的"
+                f"{pct(h['distribution_rate'])}（铺货率，按金额加权{pct(h['weighted_distribution_rate'])}），"
+                f"复购率{pct(h['repeat_rate'])}，动销率{pct(h['sell_through_rate'])}。")
+        if s.partial:
+            head += f"上市不足{s.window_days}天，本分析仅覆盖{s.days_covered}天，为阶段性结论。"
+        if _ok(h.get("attainment_qty")):
+            head += f"销量计划{fmt(h['target_qty'], 'int')}条，完成{pct(h['attainment_qty'])}。"
+        elif _ok(h.get("attainment_amount")):
+            head += f"金额计划{money(h['target_amount'])}，完成{pct(h['attainment_amount'])}。"
+    else:
+        head = (f"{name} ({s.label}, brand {s.brand}, class {cls}) launched on {s.launch_date}. In its first "
+                f"{s.days_covered} days ({s.launch_date} to {s.end}) it sold {fmt(h['volume'], 'int')} cartons for "
+                f"{money(h['amount'], 'en')}; {fmt(h['ordering_customers'], 'int')} of "
+                f"{fmt(h['active_customers'], 'int')} active customers ordered it (distribution "
+                f"{pct(h['distribution_rate'])}, amount-weighted {pct(h['weighted_distribution_rate'])}), repeat rate "
+                f"{pct(h['repeat_rate'])}, sell-through {pct(h['sell_through_rate'])}.")
+        if s.partial:
+            head += f" The launch is younger than {s.window_days} days: this review covers {s.days_covered} days only."
+        if _ok(h.get("attainment_qty")):
+            head += f" Volume plan {fmt(h['target_qty'], 'int')} cartons, attained {pct(h['attainment_qty'])}."
+        elif _ok(h.get("attainment_amount")):
+            head += f" Amount plan {money(h['target_amount'], 'en')}, attained {pct(h['attainment_amount'])}."
+
+    good: list[str] = []
+    bad: list[str] = []
+    todo: list[str] = []
+    med = benchmark_medians(rv)
+    nb = rv.benchmarks.count
+    for key, zh_name, en_name, act_zh, act_en in (
+        ("distribution", "铺货率", "distribution", "扩大铺货面，重点跟进尚未订购的活跃客户",
+         "widen distribution, starting with active customers who have not ordered yet"),
+        ("repeat", "复购率", "repeat rate", "回访首单客户，了解动销情况，推动二次订购",
+         "call back first-order customers, check their sell-through and secure a second order"),
+    ):
+        mine = h["distribution_rate"] if key == "distribution" else h["repeat_rate"]
+        v = _vs(mine, med[key])
+        if v > 0:
+            good.append(f"{zh_name}{pct(mine)}，高于以往{nb}个新品的中位数{pct(med[key])}" if zh else
+                        f"{en_name} {pct(mine)}, above the median of {nb} earlier launches ({pct(med[key])})")
+        elif v < 0:
+            bad.append(f"{zh_name}{pct(mine)}，低于以往{nb}个新品的中位数{pct(med[key])}" if zh else
+                       f"{en_name} {pct(mine)}, below the median of {nb} earlier launches ({pct(med[key])})")
+            todo.append(act_zh if zh else act_en)
+    st = h["sell_through_rate"]
+    if _ok(st) and st >= SELL_THROUGH_GOOD:
+        good.append(f"动销率{pct(st)}，上周仍在订购的客户比例较高" if zh else
+                    f"sell-through {pct(st)}: most earlier buyers ordered again in the last week")
+    elif _ok(st) and st < SELL_THROUGH_LOW:
+        bad.append(f"动销率仅{pct(st)}，前三周订购的客户中多数最近一周未再订购" if zh else
+                   f"sell-through only {pct(st)}: most customers of the previous three weeks did not order in the last one")
+        todo.append("加强终端动销指导，防止压货，按实际动销补货" if zh else
+                    "coach retailers on selling it through and restock on real sales, not pushed stock")
+    op = rv.opinions
+    if op.skipped_reason is None:
+        m, (lo, hi) = op.summary["rating_mean"], op.summary["rating_ci"]
+        if _ok(m) and m >= RATING_GOOD and _vs(m, med["rating"]) >= 0:
+            good.append(f"消费者评价较好，平均{fmt(m, 'f2')}分（95%区间{_ci(lo, hi, 'f2')}），好评占{pct(op.summary['share_top'])}"
+                        if zh else f"consumers like it: mean rating {fmt(m, 'f2')} (95% CI {_ci(lo, hi, 'f2')}), "
+                        f"{pct(op.summary['share_top'])} rate it 4–5")
+        elif _ok(m) and (m < RATING_LOW or _vs(m, med["rating"]) < 0):
+            bad.append(f"消费者评价偏低，平均{fmt(m, 'f2')}分（95%区间{_ci(lo, hi, 'f2')}），差评占{pct(op.summary['share_bottom'])}"
+                       if zh else f"ratings are weak: mean {fmt(m, 'f2')} (95% CI {_ci(lo, hi, 'f2')}), "
+                       f"{pct(op.summary['share_bottom'])} rate it 1–2")
+        theme = top_complaint(rv)
+        if theme and (_ok(m) and m < RATING_GOOD):
+            todo.append(f"差评集中在“{theme}”，将意见反馈工业企业并在终端做好解释宣传" if zh else
+                        f"low ratings centre on {THEME_EN.get(theme, theme)}: pass it on to the manufacturer and brief retailers")
+    gap = segment_gap(rv)
+    if gap:
+        dim, g_lo, r_lo, g_hi, r_hi = gap
+        bad.append(f"{t(dim)}间铺货不均：{_group_label(g_lo, lang)}仅{pct(r_lo)}，{_group_label(g_hi, lang)}为{pct(r_hi)}"
+                   if zh else f"uneven distribution by {t(dim, 'en').lower()}: {_group_label(g_lo, lang)} "
+                   f"{pct(r_lo)} against {_group_label(g_hi, lang)} {pct(r_hi)}")
+        todo.append(f"对{_group_label(g_lo, lang)}客户逐户推介，补齐铺货短板" if zh else
+                    f"visit {_group_label(g_lo, lang)} customers one by one to close the distribution gap")
+    hits = hit_incumbents(rv)
+    if len(hits):
+        r0 = hits.iloc[0]
+        bad.append(f"同价类在销规格{r0['sku']}销量较上市前相对下降{pct(-r0['estimate'])}，约相当于新品销量的"
+                   f"{pct(r0['share'])}（95%区间{_ci(r0['share_lo'], r0['share_hi'])}），存在内部替代" if zh else
+                   f"incumbent {r0['sku']} in the same class fell {pct(-r0['estimate'])} against the control, about "
+                   f"{pct(r0['share'])} of the new volume (95% CI {_ci(r0['share_lo'], r0['share_hi'])}): the launch "
+                   "partly replaces it")
+        todo.append(f"统筹同价类品牌投放节奏，把新品推向{r0['sku']}以外的客户" if zh else
+                    f"coordinate supply within the class and place the launch with customers beyond {r0['sku']}'s buyers")
+    elif rv.cannibalization.skipped_reason is None and rv.cannibalization.did is not None:
+        c = rv.cannibalization.share
+        if _ok(c["lo"]) and c["lo"] <= 0 <= c["hi"]:
+            good.append("未发现对同价类在销品牌的明显挤占" if zh else
+                        "no clear loss for the incumbent brands of the same class")
+    if not todo:
+        todo.append("保持现有投放节奏，继续扩大铺货面并跟踪复购" if zh else
+                    "keep the current pace, widen distribution further and follow repeat orders")
+    if zh:
+        parts = [head,
+                 "做得好的：" + ("；".join(good) if good else "暂无突出亮点") + "。",
+                 "存在的问题：" + ("；".join(bad) if bad else "暂未发现明显问题") + "。",
+                 "下步建议：" + "".join(f"{i}. {a}；" for i, a in enumerate(todo, 1)).rstrip("；") + "。"]
+    else:
+        parts = [head,
+                 "What went well: " + ("; ".join(good) if good else "nothing stands out yet") + ".",
+                 "What did not: " + ("; ".join(bad) if bad else "no clear problem so far") + ".",
+                 "Next steps: " + " ".join(f"{i}. {a[0].upper() + a[1:]}." for i, a in enumerate(todo, 1))]
+    return "\n\n".join(parts)
+
+
+def headline_kpis(rv: Any, lang: str = "zh") -> dict[str, str]:
+    """Headline cards: {label: formatted value}."""
+    h = rv.headline
+    out = {
+        t("volume", lang): fmt(h["volume"], "int"),
+        t("amount", lang): money(h["amount"], lang),
+        t("ordering_customers", lang): fmt(h["ordering_customers"], "int"),
+        t("distribution_rate", lang): pct(h["distribution_rate"]),
+        t("weighted_distribution_rate", lang): pct(h["weighted_distribution_rate"]),
+        t("repeat_rate", lang): pct(h["repeat_rate"]),
+        t("sell_through_rate", lang): pct(h["sell_through_rate"]),
+    }
+    if _ok(h.get("attainment_qty")):
+        out[f"{t('attainment', lang)}({t('volume', lang)})"] = pct(h["attainment_qty"])
+    if _ok(h.get("attainment_amount")):
+        out[f"{t('attainment', lang)}({t('amount', lang)})"] = pct(h["attainment_amount"])
+    return out
+
+
+def scope_text(rv: Any, lang: str = "zh") -> str:
+    """One line: which product, which window, how many days covered."""
+    s = rv.spec
+    name = s.sku_name or s.label
+    if lang == "zh":
+        txt = (f"新品：{name}（{s.label}，{s.brand}，{s.price_class or '—'}）；上市日{s.launch_date}；分析窗口"
+               f"{s.launch_date}至{s.window_end}（{s.window_days}天），已覆盖{s.days_covered}天；数据截至{s.data_end}。")
+    else:
+        txt = (f"Launch: {name} ({s.label}, brand {s.brand}, class {s.price_class or '—'}); launch day {s.launch_date}; "
+               f"window {s.launch_date} to {s.window_end} ({s.window_days} days), {s.days_covered} days covered; "
+               f"data to {s.data_end}.")
+    return txt
+
+
+def partial_text(rv: Any, lang: str = "zh") -> str | None:
+    s = rv.spec
+    if not s.partial:
+        return None
+    if s.days_covered == 0:
+        return (f"上市日晚于数据截止日（{s.data_end}），暂无数据。" if lang == "zh" else
+                f"The launch day is after the last order date ({s.data_end}): no data yet.")
+    return (f"部分分析：上市仅{s.days_covered}天，不足{s.window_days}天，以下数字只覆盖已有天数。" if lang == "zh" else
+            f"Partial review: the launch has {s.days_covered} of {s.window_days} days of data; figures cover those days.")
+
+
+SKIP_ZH = {
+    "no days of data in the window": "窗口内没有数据",
+    "the store has no feedback table": "数据中没有消费者评价表(feedback)",
+    "fewer than 14 days of data since launch": "上市不足14天，无法比较",
+    "not enough data before the launch for the comparison": "上市前数据不足，无法比较",
+    "no price classes for the other products": "其他规格缺少价类信息",
+    "no incumbent or no control products to compare": "缺少同价类在销品牌或对照品牌",
+    "no earlier launch with a full window to compare with": "没有可比的以往新品",
+    "the store has no customers table": "数据中没有客户表(customers)",
+    "the customers table has no area_type, size_class or region": "客户表缺少城乡、档位和区域字段",
+}
+
+
+def reason_text(reason: str, lang: str = "zh") -> str:
+    """A skip reason in ``lang`` (reasons are written in English by analysis.launch)."""
+    if lang == "en":
+        return reason
+    if reason in SKIP_ZH:
+        return SKIP_ZH[reason]
+    if reason.startswith("no feedback rows for"):
+        return "窗口内没有该新品的消费者评价"
+    return reason
+
+
+# --------------------------------------------------------------------------- show_* (notebook cells)
+
+
+def _rename(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return df.rename(columns={c: t(c, lang) for c in df.columns})
+
+
+def _formats(codes: dict[str, str], lang: str) -> dict[str, str]:
+    return {t(k, lang): v for k, v in codes.items()}
+
+
+def show_title(ctx: Any, rv: Any) -> None:
+    """Title, scope line and (for a young launch) the partial-review note."""
+    from .. import display
+
+    display.heading(label("launch_review", ctx.lang), 1)
+    display.paragraph(scope_text(rv, ctx.lang))
+    note = partial_text(rv, ctx.lang)
+    if note:
+        display.note(note)
+
+
+def show_headline(ctx: Any, rv: Any) -> None:
+    """Section 1: headline cards and the written analysis."""
+    from .. import display
+
+    display.heading(t("s1", ctx.lang), 2)
+    if rv.spec.days_covered == 0:
+        ctx.skip(t("s1", ctx.lang), reason_text("no days of data in the window", ctx.lang))
+        return
+    display.kpis(headline_kpis(rv, ctx.lang))
+    display.paragraph(summary(rv, ctx.lang))
+
+
+def show_trend(ctx: Any, rv: Any) -> None:
+    """Section 2: daily and cumulative volume, weekly totals, customers per day and order size."""
+    from .. import display
+    from ..charts import launch as charts
+
+    display.heading(t("s2", ctx.lang), 2)
+    if rv.spec.days_covered == 0:
+        ctx.skip(t("s2", ctx.lang), reason_text("no days of data in the window", ctx.lang))
+        return
+    display.figure(charts.sales_trend(rv.daily, ctx.lang))
+    w = rv.weekly[["week", "days", "qty", "amount", "customer_days"]].rename(columns={"qty": "volume"})
+    display.table(_rename(w, ctx.lang), _formats({"week": "int", "days": "int", "volume": "int", "amount": "money",
+                                                  "customer_days": "int"}, ctx.lang), ctx.lang)
+    display.figure(charts.customers_per_day(rv.daily, ctx.lang))
+
+
+def show_retailers(ctx: Any, rv: Any) -> None:
+    """Section 3: trial and repeat curves, depth of repeat, sell-through, rates by segment with CIs."""
+    from .. import display
+    from ..charts import launch as charts
+
+    lang = ctx.lang
+    display.heading(t("s3", lang), 2)
+    if rv.spec.days_covered == 0:
+        ctx.skip(t("s3", lang), reason_text("no days of data in the window", lang))
+        return
+    display.figure(charts.ordering_curves(rv.curves, lang))
+    if not rv.depth.empty:
+        display.table(_rename(rv.depth, lang), _formats({"orders": "int", "customers": "int", "share": "pct"}, lang), lang)
+    st = rv.sell_through
+    if st["rate"] is None:
+        display.note("动销率：上市不足14天，暂不计算。" if lang == "zh" else
+                     "Sell-through: fewer than 14 days covered, not computed.")
+    else:
+        display.paragraph(
+            f"动销率（YC/T 455.3，以周为期）：前{st['previous_weeks']}周订购过的{fmt(st['previous'], 'int')}户中，"
+            f"最近一周再次订购{fmt(st['current'], 'int')}户，动销率{pct(st['rate'])}。" if lang == "zh" else
+            f"Sell-through (YC/T 455.3, weekly periods): of {fmt(st['previous'], 'int')} customers who ordered in the "
+            f"previous {st['previous_weeks']} weeks, {fmt(st['current'], 'int')} ordered in the last week "
+            f"({pct(st['rate'])})."
+        )
+    if rv.segments_skipped:
+        ctx.skip(f"{t('s3', lang)} — {t('group', lang)}", reason_text(rv.segments_skipped, lang))
+        return
+    mg = ctx.params.min_group_size
+    display.note(f"少于{mg}户的分组合并为“其他”，合并后仍不足{mg}户的不显示比率；区间为95% Wilson区间。" if lang == "zh" else
+                 f"Groups with fewer than {mg} customers are merged into 'other'; rates of groups still smaller are "
+                 "not shown. Intervals: 95% Wilson.")
+    for dim, tab in rv.segments.items():
+        df = tab.copy()
+        df["group"] = df["group"].map(lambda g: _group_label(g, lang))
+        df = df[["group", "active", "ordering", "distribution_rate", "distribution_lo", "distribution_hi",
+                 "repeat", "repeat_rate", "repeat_lo", "repeat_hi"]].rename(columns={"group": dim})
+        codes = {dim: "text", "active": "int", "ordering": "int", "repeat": "int"}
+        codes.update({c: "pct" for c in df.columns if c.endswith(("_rate", "_lo", "_hi"))})
+        display.table(_rename(df, lang), _formats(codes, lang), lang, caption=t(dim, lang))
+
+
+def show_opinions(ctx: Any, rv: Any) -> None:
+    """Section 4: rating distribution, mean with CI, shares, intent, comment themes, benchmark ratings."""
+    from .. import display
+    from ..charts import launch as charts
+
+    lang = ctx.lang
+    display.heading(t("s4", lang), 2)
+    op = rv.opinions
+    if op.skipped_reason:
+        ctx.skip(t("s4", lang), reason_text(op.skipped_reason, lang))
+        return
+    sm = op.summary
+    display.figure(charts.rating_distribution(op.distribution, lang))
+    rows = [
+        ("responses", sm["responses"], None, None, "int"),
+        ("rating_mean", sm["rating_mean"], sm["rating_ci"][0], sm["rating_ci"][1], "f2"),
+        ("share_top", sm["share_top"], *sm["share_top_ci"], "pct"),
+        ("share_bottom", sm["share_bottom"], *sm["share_bottom_ci"], "pct"),
+        ("repurchase_intent", sm["repurchase_intent"], *sm["repurchase_intent_ci"], "pct"),
+    ]
+    tab = pd.DataFrame({
+        t("measure", lang): [t(r[0], lang) for r in rows],
+        t("value", lang): [fmt(r[1], r[4]) for r in rows],
+        t("ci_low", lang): [fmt(r[2], r[4]) for r in rows],
+        t("ci_high", lang): [fmt(r[3], r[4]) for r in rows],
+    })
+    display.table(tab, {c: "text" for c in tab.columns}, lang)
+    th = rv.themes
+    if th is not None and th.n_comments:
+        themes = th.themes.copy()
+        if lang == "en":
+            themes["theme"] = themes["theme"].map(lambda x: THEME_EN.get(x, x))
+        display.table(_rename(themes, lang), _formats({"theme": "text", "comments": "int", "share": "pct"}, lang), lang)
+        display.table(_rename(th.terms, lang), _formats({"term": "text", "comments": "int", "share": "pct"}, lang), lang)
+        if not th.examples.empty:
+            display.table(_rename(th.examples, lang), _formats({"term": "text", "comment": "text"}, lang), lang)
+    else:
+        display.note("没有文字评价。" if lang == "zh" else "No written comments.")
+    br = rv.benchmarks.ratings
+    if not br.empty and len(br) > 1:
+        display.table(_rename(br, lang), _formats({"launch": "text", "responses": "int", "rating_mean": "f2",
+                                                   "ci_low": "f2", "ci_high": "f2"}, lang), lang)
+
+
+def show_cannibalization(ctx: Any, rv: Any) -> None:
+    """Section 5: DiD of same-class incumbents vs other classes, share of new volume, by incumbent."""
+    from .. import display
+    from ..charts import launch as charts
+
+    lang = ctx.lang
+    display.heading(t("s5", lang), 2)
+    c = rv.cannibalization
+    if c.skipped_reason:
+        ctx.skip(t("s5", lang), reason_text(c.skipped_reason, lang))
+        return
+    d, sh = c.did, c.share
+    method = ("各规格周销量（相对上市前水平）对规格与周固定效应回归，按规格聚类稳健标准误" if d.method == "panel" else
+              "同价类与对照组周销量之差，上市前后Welch t区间") if lang == "zh" else (
+              "weekly volume per SKU relative to its pre-launch level, SKU and week fixed effects, errors clustered by SKU"
+              if d.method == "panel" else "weekly difference of the two groups, Welch t-interval before vs after")
+    if lang == "zh":
+        txt = (f"以{c.treated_class}其他在销规格（{d.n_treated}个）为处理组、其他价类（不含新品价类，{d.n_control}个规格）为对照组，"
+               f"比较上市后{d.n_post}周与上市前{d.n_pre}周（双重差分，{method}）：处理组销量相对变化"
+               f"{fmt(d.estimate * 100, 'pp')}%（95%区间{fmt(d.lo * 100, 'pp')}%至{fmt(d.hi * 100, 'pp')}%），"
+               f"折合新品销量的{pct(sh['estimate'])}（95%区间{_ci(sh['lo'], sh['hi'])}）来自同价类在销品牌。")
+    else:
+        txt = (f"Treated: the other {d.n_treated} SKUs of {c.treated_class}; control: {d.n_control} SKUs of the other "
+               f"classes (not the launch's class); {d.n_post} weeks after vs {d.n_pre} weeks before launch "
+               f"(difference-in-differences, {method}): the incumbents changed by {fmt(d.estimate * 100, 'pp')}% "
+               f"(95% CI {fmt(d.lo * 100, 'pp')}% to {fmt(d.hi * 100, 'pp')}%), i.e. {pct(sh['estimate'])} of the new "
+               f"volume (95% CI {_ci(sh['lo'], sh['hi'])}) came from them.")
+    display.paragraph(txt)
+    display.figure(charts.cannibalization(c.series, lang))
+    if not c.by_sku.empty:
+        tab = c.by_sku.rename(columns={"share": "share_of_new"})
+        display.table(_rename(tab, lang), _formats({"sku": "text", "estimate": "pct", "ci_low": "pct", "ci_high": "pct",
+                                                    "share_of_new": "pct", "share_lo": "pct", "share_hi": "pct"}, lang),
+                      lang, caption="按在销规格（单规格对照，Welch区间）" if lang == "zh" else
+                      "By incumbent SKU (one SKU vs the control, Welch interval)")
+
+
+def show_benchmarks(ctx: Any, rv: Any) -> None:
+    """Section 6: earlier launches at days 7, 14, 30 and this launch's rank."""
+    from .. import display
+    from ..charts import launch as charts
+
+    lang = ctx.lang
+    display.heading(t("s6", lang), 2)
+    b = rv.benchmarks
+    if b.skipped_reason:
+        ctx.skip(t("s6", lang), reason_text(b.skipped_reason, lang))
+        return
+    names = ", ".join(x.label for x in b.launches)
+    ranks = b.ranks
+    if lang == "zh":
+        txt = (f"对比以往{b.count}个新品（{names}），按上市第{b.day}天对齐：铺货率排名第{fmt(ranks.get('distribution'), 'int')}、"
+               f"复购率第{fmt(ranks.get('repeat'), 'int')}、累计销量第{fmt(ranks.get('cum_qty'), 'int')}"
+               + (f"、评分第{fmt(ranks.get('rating'), 'int')}" if ranks.get("rating") else "") + f"（共{b.count + 1}个）。")
+    else:
+        txt = (f"Against {b.count} earlier launches ({names}), aligned on day {b.day}: rank {fmt(ranks.get('distribution'), 'int')} "
+               f"on distribution, {fmt(ranks.get('repeat'), 'int')} on repeat, {fmt(ranks.get('cum_qty'), 'int')} on volume"
+               + (f", {fmt(ranks.get('rating'), 'int')} on rating" if ranks.get("rating") else "") + f" (of {b.count + 1}).")
+    display.paragraph(txt)
+    display.table(_rename(b.at_days.rename(columns={"distribution": "distribution_rate", "repeat": "repeat_rate"}), lang),
+                  _formats({"launch": "text", "day": "int", "cum_qty": "int", "distribution_rate": "pct",
+                            "repeat_rate": "pct"}, lang), lang)
+    display.figure(charts.benchmark_curves(b.curves, rv.spec.label, lang))

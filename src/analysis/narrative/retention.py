@@ -1,0 +1,188 @@
+"""Written summary of the incentive_retention report (zh default, en with lang="en").
+
+Plain language for managers: the headline figures, the strongest adjusted associations
+with their 95 % intervals, where a raw association disappears after adjustment, and the
+caution that these are associations, not proof of cause.
+
+Examples
+--------
+>>> text = summary(head, eff, lang="en")  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+from ..display import fmt
+from ..glossary import check_lang, label
+
+# (step, zh phrase, en phrase): hazard ratios are restated per a step managers think in
+STEPS: dict[str, tuple[float, str, str]] = {
+    "team_bonus_share": (0.1, "团队奖金占比每提高 10 个百分点", "each 10 percentage points more team bonus share"),
+    "payout_delay_days": (1.0, "奖金兑现每晚 1 天", "each day of payout delay"),
+    "bonus_per_month": (1000.0, "月奖金每多 1,000 元", "each 1,000 yuan more bonus per month"),
+    "training_hours": (1.0, "培训每多 1 小时", "each extra training hour"),
+    "attainment": (0.1, "完成率每高 10 个百分点", "each 10 points more attainment"),
+}
+
+
+def _feature_phrase(term: str, lang: str) -> str:
+    if term in STEPS:
+        return STEPS[term][1] if lang == "zh" else STEPS[term][2]
+    if term in ("promoted_last_12m", "award"):
+        return ("近 12 个月获得晋升" if term == "promoted_last_12m" else "获奖") if lang == "zh" else \
+            ("a promotion in the last 12 months" if term == "promoted_last_12m" else "an award")
+    if "[" in term:
+        col, lev = term.split("[", 1)
+        lev = lev.rstrip("]")
+        return f"{label(col, lang)}为{lev}" if lang == "zh" else f"{label(col, lang).lower()} {lev}"
+    return f"{label(term, lang)}每增加 1" if lang == "zh" else f"each unit more {label(term, lang).lower()}"
+
+
+def _scaled(hr: float, term: str) -> float:
+    step = STEPS.get(term, (1.0,))[0]
+    return hr ** step
+
+
+def _pct_change(hr: float) -> str:
+    return f"{(hr - 1) * 100:+.0f}%"
+
+
+def effect_sentence(term: str, est: Mapping[str, float], lang: str = "zh") -> str:
+    """One sentence for one adjusted hazard ratio (restated per a natural step).
+
+    Examples
+    --------
+    >>> effect_sentence("payout_delay_days", {"hr": 1.04, "lo": 1.02, "hi": 1.06, "p": 0.001}, "en")
+    'With each day of payout delay, the monthly risk of leaving is +4% (95% CI +2% to +6%).'
+    """
+    hr, lo, hi = (_scaled(est[k], term) for k in ("hr", "lo", "hi"))
+    phrase = _feature_phrase(term, lang)
+    if lang == "zh":
+        return f"{phrase}，每月离职风险变化 {_pct_change(hr)}（95% 置信区间 {_pct_change(lo)} 至 {_pct_change(hi)}）。"
+    return f"With {phrase}, the monthly risk of leaving is {_pct_change(hr)} (95% CI {_pct_change(lo)} to {_pct_change(hi)})."
+
+
+def summary(head: Mapping[str, Any], effects: Any, correlations: Any = None, lang: str = "zh",
+            features: list[str] | None = None, max_items: int = 4) -> str:
+    """The written summary: headline, strongest adjusted associations, raw vs adjusted, caution.
+
+    Parameters
+    ----------
+    head : dict
+        From :func:`analysis.retention.headline`.
+    effects : analysis.retention.EffectsResult
+    correlations : analysis.retention.CorrelationResult, optional
+    features : list of str, optional
+        The incentive features (controls are mentioned only when clearly associated).
+
+    Returns
+    -------
+    str
+        Paragraphs separated by blank lines.
+    """
+    check_lang(lang)
+    paras = []
+    rate = fmt(head.get("attrition_rate"), "pct")
+    fy = fmt(head.get("first_year_attrition"), "pct")
+    if lang == "zh":
+        paras.append(
+            f"近 12 个月在岗过的 {fmt(head.get('people'), 'int')} 名客户经理中，{fmt(head.get('exits'), 'int')} 人离职"
+            f"（流失率 {rate}）；入职未满一年的人员中离职比例为 {fy}。"
+        )
+    else:
+        paras.append(
+            f"Of the {fmt(head.get('people'), 'int')} account managers employed in the last 12 months, "
+            f"{fmt(head.get('exits'), 'int')} left (attrition {rate}); among those in their first year, {fy} left."
+        )
+    hrs = effects.hazard_ratios() if effects is not None else {}
+    if not hrs:
+        paras.append("未能估计调整后的关联（数据不足）。" if lang == "zh" else
+                     "Adjusted associations could not be estimated (too little data).")
+    else:
+        feats = list(features) if features else [t for t in hrs if "[" not in t]
+        items = [(t, e) for t, e in hrs.items() if t in feats or t == "attainment"]
+        clear = sorted([(t, e) for t, e in items if e["lo"] > 1 or e["hi"] < 1], key=lambda x: x[1]["p"])
+        unclear = [t for t, e in items if not (e["lo"] > 1 or e["hi"] < 1)]
+        if clear:
+            head_s = "在同时考虑其他因素（完成率、区域、岗位等）后，与离职关联最明显的是：" if lang == "zh" else \
+                "After allowing for the other factors (attainment, region, role …), the clearest associations with leaving:"
+            paras.append(head_s + ("" if lang == "zh" else " ") +
+                         " ".join(effect_sentence(t, e, lang) for t, e in clear[:max_items]))
+        if unclear:
+            names = "、".join(label(t, lang) for t in unclear) if lang == "zh" else ", ".join(label(t, lang).lower() for t in unclear)
+            paras.append(f"{names}与离职没有明确关联（置信区间包含无差异）。" if lang == "zh" else
+                         f"No clear association for {names} (the intervals include no difference).")
+        # raw associations that disappear after adjustment (confounding)
+        sbs = effects.side_by_side
+        if sbs is not None and not sbs.empty and "raw_lo" in sbs.columns:
+            gone = [r.term for r in sbs.itertuples() if isinstance(r.raw_lo, float) and not math.isnan(r.raw_lo)
+                    and (r.raw_lo > 1 or r.raw_hi < 1) and not (r.adj_lo > 1 or r.adj_hi < 1)]
+            if gone:
+                names = "、".join(label(t, lang) for t in gone) if lang == "zh" else ", ".join(label(t, lang).lower() for t in gone)
+                paras.append(
+                    f"{names}单独看与留任有关，但考虑完成率等因素后关联不再明确：它很可能反映的是业绩好的人奖金高、也更少离职，而不是奖金本身的作用。"
+                    if lang == "zh" else
+                    f"{names[0].upper() + names[1:]} goes with staying when looked at alone, but not once attainment and the other "
+                    "factors are allowed for: it most likely reflects that better performers earn more and leave less, "
+                    "rather than an effect of the money itself."
+                )
+        if effects.ph_violations:
+            from ..retention import term_text
+
+            names = "、".join(term_text(t, lang) for t in effects.ph_violations)
+            paras.append(f"注意：{names}的关联强度可能随司龄变化（比例风险检验），相应风险比是平均值。" if lang == "zh" else
+                         f"Note: the association of {names} may change with tenure (proportional-hazards check); "
+                         "its hazard ratio is an average.")
+    paras.append(
+        "以上均为关联，不是因果证明：未观察到的因素（如主管、市场变化）可能同时影响激励和离职。建议把明显的关联作为改进激励方案的线索，并通过试点检验。"
+        if lang == "zh" else
+        "These are associations, not proof of cause: factors not in the data (managers, local markets) may drive both "
+        "incentives and leaving. Treat the clear associations as leads for changing the incentive scheme, and test "
+        "changes with a pilot."
+    )
+    return "\n\n".join(paras)
+
+
+def caution(lang: str = "zh") -> str:
+    """The standing caution that the estimates are associations."""
+    check_lang(lang)
+    return ("提示：以上风险比为关联，不代表因果；风险比小于 1 表示离职风险较低，大于 1 表示较高。"
+            if lang == "zh" else
+            "Caution: these hazard ratios are associations, not causes; below 1 means a lower risk of leaving, above 1 higher.")
+
+
+def logrank_sentence(curves: Any, lang: str = "zh") -> str:
+    """One sentence on the log-rank test of a feature's retention curves.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> logrank_sentence(NS(logrank=NS(statistic=12.3, df=2, p_value=0.002)), "en")
+    'Log-rank test: chi-square 12.3 (2 df), p = 0.002: the curves differ.'
+    """
+    check_lang(lang)
+    lr = curves.logrank
+    if lr is None:
+        return ""
+    differ = lr.p_value < 0.05
+    p = "< 0.001" if lr.p_value < 0.001 else f"= {lr.p_value:.3f}"
+    if lang == "zh":
+        return f"对数秩检验：卡方 {lr.statistic:.1f}（自由度 {lr.df}），p {p}：" + ("各组留存曲线有差异。" if differ else "未见明确差异。")
+    return f"Log-rank test: chi-square {lr.statistic:.1f} ({lr.df} df), p {p}: " + ("the curves differ." if differ else "no clear difference.")
+
+
+def ph_sentence(effects: Any, lang: str = "zh") -> str:
+    """The visible result of the proportional-hazards check."""
+    check_lang(lang)
+    bad = list(effects.ph_violations)
+    if not bad:
+        return ("比例风险检验：未发现明显违反。" if lang == "zh" else
+                "Proportional-hazards check: no clear violation.")
+    from ..retention import term_text
+
+    names = "、".join(term_text(t, lang) for t in bad)
+    return (f"警告：比例风险假设对 {names} 可能不成立，其风险比是随司龄变化的效应的平均值，请谨慎解读。"
+            if lang == "zh" else
+            f"Warning: the proportional-hazards assumption may not hold for {names}; its hazard ratio averages an "
+            "effect that changes with tenure. Read it with care.")

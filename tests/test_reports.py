@@ -1,0 +1,441 @@
+"""The report pipeline (analysis.reports): runs, failures papermill misses, HTML export,
+index, batch, nbval regression. Runs a tiny fixture notebook (tests/fixtures/fixture_report.ipynb)."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from analysis import reports
+from analysis.errors import ParameterError
+from pipeline_helpers import FIXTURE_NOTEBOOK, ROOT, register_fixture
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fixture_report(monkeypatch):
+    register_fixture(monkeypatch)
+    return "fixture_report"
+
+
+@pytest.fixture
+def no_kernel(monkeypatch):
+    """Fail the test if anything tries to execute a notebook."""
+    calls = []
+
+    def boom(*a, **k):
+        calls.append((a, k))
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(reports, "_execute", boom)
+    return calls
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def test_unknown_parameter_rejected_before_any_kernel(fixture_report, no_kernel, tmp_path):
+    with pytest.raises(ParameterError) as e:
+        reports.run_report(fixture_report, ["colour=red"], out=tmp_path)
+    assert str(e.value) == (
+        "'colour' is not a parameter of fixture_report; allowed: as_of, code, comment, items, lang, "
+        "mode, month, n, store."
+    )
+    assert not no_kernel
+    assert not list(tmp_path.rglob("*.ipynb"))
+
+
+def test_wrong_type_rejected_before_any_kernel(fixture_report, no_kernel, tmp_path):
+    with pytest.raises(ParameterError) as e:
+        reports.run_report(fixture_report, ["n=abc"], out=tmp_path)
+    assert str(e.value) == (
+        "The 'n' parameter of fixture_report must satisfy: input should be a valid integer, unable to "
+        "parse string as an integer. Got 'abc' instead."
+    )
+    with pytest.raises(ParameterError, match="'lang' parameter of fixture_report must be 'zh' or 'en'. Got 'fr'"):
+        reports.run_report(fixture_report, {"lang": "fr"}, out=tmp_path)
+    with pytest.raises(ParameterError, match="must be written name=value. Got 'lang' instead"):
+        reports.run_report(fixture_report, ["lang"], out=tmp_path)
+    assert not no_kernel
+
+
+@pytest.mark.parametrize("crafted", ["x=1\nimport os", "x\nimport os=1", "__import__('os').system('id')=1"])
+def test_crafted_parameter_name_never_reaches_papermill(fixture_report, no_kernel, tmp_path, crafted):
+    with pytest.raises(ParameterError, match="is not a parameter of fixture_report"):
+        reports.run_report(fixture_report, [crafted], out=tmp_path)
+    with pytest.raises(ParameterError, match="is not a parameter of fixture_report"):
+        reports.run_report(fixture_report, {crafted.split("=")[0]: "1"}, out=tmp_path)
+    assert not no_kernel
+
+
+def test_only_declared_names_handed_to_papermill(fixture_report, monkeypatch, tmp_path):
+    seen = {}
+
+    def fake(notebook, output, parameters, env, timeout, progress):
+        seen.update(parameters=parameters, env=dict(env), timeout=timeout)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(reports, "_execute", fake)
+    with pytest.raises(RuntimeError):
+        reports.run_report(fixture_report, ["code=01234", "n=7", "items=[a, b]"], out=tmp_path, timeout=9)
+    from fixture_params import FixtureParams
+
+    assert set(seen["parameters"]) == set(FixtureParams.model_fields)
+    assert seen["parameters"]["code"] == "01234"  # a str field keeps the text papermill would make 1234
+    assert seen["parameters"]["n"] == 7
+    assert seen["parameters"]["items"] == ["a", "b"]
+    assert seen["timeout"] == 9
+    assert seen["env"]["SALES_ANALYSIS_METRICS"].endswith("metrics.json")
+
+
+def test_param_file_typed_by_model_and_overridden_by_p(fixture_report, monkeypatch, tmp_path):
+    seen = {}
+    monkeypatch.setattr(reports, "_execute", lambda nb, o, parameters, *a: (seen.update(parameters), 1 / 0))
+    pf = tmp_path / "p.yml"
+    pf.write_text("code: 01234\nn: 5\nitems: [x, '7']\nmonth: 2026-09\nas_of: today\n", encoding="utf-8")
+    import datetime as dt
+
+    with pytest.raises(ZeroDivisionError):
+        reports.run_report(fixture_report, ["month=2026-08"], param_file=pf, out=tmp_path,
+                           today=dt.date(2026, 11, 27))
+    assert seen["code"] == "01234"
+    assert seen["n"] == 5
+    assert seen["items"] == ["x", "7"]
+    assert seen["month"] == "2026-08"
+    assert seen["as_of"] == "2026-11-27"
+
+
+# --------------------------------------------------------------------------- a good run
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    register_fixture(mp)
+    out = tmp_path_factory.mktemp("out")
+    try:
+        res = reports.run_report("fixture_report", ["code=01234"], out=out, timeout=120, progress=False)
+    finally:
+        mp.undo()
+    return res, out
+
+
+def test_run_writes_outputs(good_run):
+    res, out = good_run
+    assert res.ok, res.summary()
+    d = out / "fixture_report" / "2026-10"
+    assert res.out_dir == d
+    assert sorted(p.name for p in d.iterdir()) == [
+        "fixture_report.html", "fixture_report.ipynb", "metrics.json", "params.yml"
+    ]
+    assert not (out / ".tmp").exists()
+    metrics = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["total_amount"] == 8888888.0
+    assert metrics["code"] == "01234"
+    record = yaml.safe_load((d / "params.yml").read_text(encoding="utf-8"))
+    assert record["parameters"]["code"] == "01234"
+    assert record["inputs"]["params"] == ["code=01234"]
+    assert record["status"] == "ok"
+    assert (out / "index.html").exists()
+    assert res.summary().startswith("fixture_report: ok in ")
+    nb = nbformat.read(str(d / "fixture_report.ipynb"), as_version=4)
+    assert all(c.execution_count for c in nb.cells if c.cell_type == "code")
+
+
+def test_html_has_no_code_no_parameters_and_escapes_data(good_run):
+    res, _ = good_run
+    page = res.html.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page  # the data string shows as text
+    assert "<script" not in page.lower()
+    assert "import matplotlib" not in page and "rec.record" not in page  # no code
+    assert 'mode = "ok"' not in page and "injected" not in page.lower()  # no parameters cells
+    assert "In&nbsp;[" not in page and "In [" not in page  # no prompts
+    assert "1,234,567" in page and "95.3%" in page  # formatted numbers
+    assert 'src="data:image/png;base64,' in page  # images inline
+
+
+def test_html_is_self_contained(good_run):
+    res, _ = good_run
+    page = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:", res.html.read_text(encoding="utf-8"))
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", page, re.I)
+    assert not re.search(r"<link\b|<script|@import|url\(|mathjax|require\.js|cdn", page, re.I)
+    assert "Content-Security-Policy" in page
+
+
+def test_html_title_block_and_toc(good_run):
+    res, _ = good_run
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(res.html.read_text(encoding="utf-8"), "html.parser")
+    meta = {dt.get_text(): dd.get_text() for dt, dd in zip(soup.select("dl.meta dt"), soup.select("dl.meta dd"))}
+    assert meta["期间"] == "2026-10"
+    assert meta["数据范围"] == "2026-10-01 – 2026-10-31"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", meta["生成时间"])
+    toc = [a.get_text() for a in soup.select("nav.toc a")]
+    assert toc == ["销售概况 Sales overview", "区域明细", "趋势图"]
+    for a in soup.select("nav.toc a"):
+        assert soup.find(id=a["href"][1:]) is not None
+    assert soup.select_one("nav.toc li ol a").get_text() == "区域明细"  # h3 nested under its h2
+    assert "max-width" in soup.style.get_text() and "WenQuanYi Micro Hei" in soup.style.get_text()
+
+
+def test_end_to_end_script_string_is_text_in_html(fixture_report, tmp_path):
+    evil = '<img src=x onerror=alert(2)><script>alert(1)</script>"\'&'
+    res = reports.run_report(fixture_report, {"comment": evil, "month": "2026-09"}, out=tmp_path, progress=False)
+    assert res.ok, res.summary()
+    page = res.html.read_text(encoding="utf-8")
+    assert "<script" not in page.lower() and "onerror" not in page.replace("onerror=alert(2)", "")
+    from bs4 import BeautifulSoup
+
+    cells = [td.get_text() for td in BeautifulSoup(page, "html.parser").select("td")]
+    assert evil in cells
+
+
+def test_crafted_value_is_data_not_code(fixture_report, tmp_path):
+    # a str value with a newline and code: papermill must write it as a string literal
+    crafted = '2026-10"\nimport os; os._exit(3)\nx = "'
+    res = reports.run_report(fixture_report, {"month": crafted}, out=tmp_path, progress=False)
+    assert res.ok, res.summary()
+    metrics = json.loads(res.metrics.read_text(encoding="utf-8"))
+    assert metrics["parameters"]["month"] == crafted
+    assert res.out_dir.parent == tmp_path / "fixture_report"
+    assert "/" not in res.out_dir.name and "\n" not in res.out_dir.name
+
+
+# --------------------------------------------------------------------------- failures
+
+
+@pytest.mark.parametrize(
+    "mode, cell, message",
+    [
+        ("error", 5, "ValueError: planted failure in the fixture"),
+        ("exit0", 5, "the cell called sys.exit(0); the remaining cells did not run"),
+        ("sleep", 5, "the cell timed out after 3 s (execution_timeout)"),
+        ("kill", 5, "the kernel died while the cell ran"),
+        ("os_exit", 5, "the kernel died while the cell ran"),
+        ("no_metrics", None, "the notebook did not write metrics.json"),
+    ],
+)
+def test_failures_papermill_misses(fixture_report, tmp_path, mode, cell, message):
+    res = reports.run_report(fixture_report, [f"mode={mode}"], out=tmp_path, timeout=3, progress=False)
+    assert not res.ok
+    assert res.cell == cell
+    assert message in res.error
+    d = tmp_path / "fixture_report" / "2026-10"
+    assert res.failed_notebook == d / "fixture_report.FAILED.ipynb" and res.failed_notebook.exists()
+    assert not list(tmp_path.rglob("*.html"))
+    assert not (d / "metrics.json").exists() and not (d / "fixture_report.ipynb").exists()
+    line = res.summary()
+    assert "\n" not in line and "FAILED" in line and message in line
+    if cell is not None:
+        assert f"at cell {cell}:" in line
+    assert not (tmp_path / ".tmp").exists()
+
+
+def test_failed_run_leaves_last_good_outputs_untouched(fixture_report, tmp_path):
+    good = reports.run_report(fixture_report, [], out=tmp_path, progress=False)
+    assert good.ok
+    before = {p.name: p.read_bytes() for p in good.out_dir.iterdir()}
+    bad = reports.run_report(fixture_report, ["mode=error"], out=tmp_path, progress=False)
+    assert not bad.ok
+    after = {p.name: p.read_bytes() for p in good.out_dir.iterdir() if "FAILED" not in p.name}
+    assert after == before
+    again = reports.run_report(fixture_report, [], out=tmp_path, progress=False)
+    assert again.ok and not (good.out_dir / "fixture_report.FAILED.ipynb").exists()
+
+
+def test_cli_run_exit_codes(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "fixtures")}
+    cli = [sys.executable, "-c",
+           "import sys; from analysis.params import REPORTS, ReportSpec; from fixture_params import FixtureParams;"
+           f"REPORTS['fixture_report'] = ReportSpec('fixture_report', {str(FIXTURE_NOTEBOOK)!r}, FixtureParams);"
+           "from analysis.cli import main; sys.argv = ['sales-analysis'] + sys.argv[1:]; main()"]
+    bad = subprocess.run(cli + ["run", "fixture_report", "-p", "mode=error", "--out", str(tmp_path)],
+                         capture_output=True, text=True, env=env, cwd=ROOT)
+    assert bad.returncode == 1
+    assert "fixture_report: FAILED at cell 5: ValueError: planted failure in the fixture" in bad.stdout
+    wrong = subprocess.run(cli + ["run", "fixture_report", "-p", "colour=red", "--out", str(tmp_path)],
+                           capture_output=True, text=True, env=env, cwd=ROOT)
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip().splitlines() == [
+        "sales-analysis: error: 'colour' is not a parameter of fixture_report; allowed: as_of, code, "
+        "comment, items, lang, mode, month, n, store."
+    ]
+    assert not list(tmp_path.rglob("*.html"))
+
+
+# --------------------------------------------------------------------------- pieces without a kernel
+
+
+def _nb(*cells):
+    nb = new_notebook()
+    nb.cells = list(cells)
+    return nb
+
+
+def test_check_executed_finds_the_first_problem():
+    ok = new_code_cell("a = 1", execution_count=1)
+    injected = new_code_cell("mode = 'x'", execution_count=2, metadata={"tags": ["injected-parameters"]})
+    err = new_code_cell("1/0", execution_count=3, outputs=[new_output("error", ename="ZeroDivisionError",
+                                                                     evalue="division by zero", traceback=[])])
+    never = new_code_cell("b = 2")
+    md = new_markdown_cell("# t")
+    assert reports.check_executed(_nb(md, ok, injected, err, never)) == (3, "ZeroDivisionError: division by zero")
+    assert reports.check_executed(_nb(md, ok, never, err)) == (3, "the cell did not run (the run ended early)")
+    assert reports.check_executed(_nb(md, ok, new_code_cell("  "))) == (None, None)
+
+
+def test_sanitize_html_allow_list():
+    dirty = (
+        '<div class="k" onclick="x()" style="background:url(http://e/x)"><script>alert(1)</script>'
+        '<a href="javascript:alert(1)">j</a><a href="#s">ok</a><iframe src="http://e"></iframe>'
+        '<img src="http://e/x.png"><img src="data:image/png;base64,AAAA"><svg onload="x()"></svg>'
+        '<table><tr><td class="num">1,234</td></tr></table><custom>kept text</custom><!-- c --></div>'
+    )
+    clean = reports.sanitize_html(dirty)
+    assert clean == (
+        '<div class="k"><a>j</a><a href="#s">ok</a><img/><img src="data:image/png;base64,AAAA"/>'
+        '<table><tr><td class="num">1,234</td></tr></table>kept text</div>'
+    )
+
+
+def test_run_period_from_metrics_or_parameters():
+    assert reports.run_period("sales_trends", {"month": "last"}, {"period": "2026-10"}) == "2026-10"
+    assert reports.run_period("sales_trends", {"month": "2026-09"}) == "2026-09"
+    assert reports.run_period("launch_review", {"sku": "S041", "launch_date": "2026-08-01"}) == "S041_2026-08-01"
+    assert reports.run_period("incentive_retention", {"as_of": "2026-10-31"}) == "2026-10-31"
+    assert reports.run_period("incentive_retention", {"as_of": ""}) == "latest"
+    assert reports.run_period("x", {"month": "../../etc"}) == "etc"
+
+
+def test_index_lists_reports_newest_first_escaped(tmp_path):
+    for name, when, title in [("a", "2026-10-01T08:00:00", "A <b>x</b>"), ("b", "2026-11-02T08:00:00", "B"),
+                              ("c", "2026-09-01T08:00:00", "<script>alert(1)</script>")]:
+        d = tmp_path / name / "2026-10"
+        d.mkdir(parents=True)
+        (d / "metrics.json").write_text(json.dumps({"report": name, "generated_at": when, "title": title}))
+        (d / f"{name}.html").write_text("<p>x</p>")
+    (tmp_path / "broken" / "2026-10").mkdir(parents=True)  # no html: not listed
+    (tmp_path / "broken" / "2026-10" / "metrics.json").write_text("{}")
+    page = reports.write_index(tmp_path).read_text(encoding="utf-8")
+    hrefs = re.findall(r'<a href="([^"]+)"', page)
+    assert hrefs == ["b/2026-10/b.html", "a/2026-10/a.html", "c/2026-10/c.html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page
+    assert "A &lt;b&gt;x&lt;/b&gt;" in page
+
+
+# --------------------------------------------------------------------------- batch
+
+
+def test_schedules_shipped_are_valid():
+    demo = reports.load_schedule(ROOT / "schedules" / "demo.yml")
+    assert [j.report for j in demo] == ["sales_trends", "launch_review", "incentive_retention"]
+    monthly = reports.load_schedule(ROOT / "schedules" / "monthly.yml")
+    assert {j.report for j in monthly} == {"sales_trends", "launch_review", "incentive_retention"}
+    per_region = [j for j in monthly if j.params.get("filters")]
+    assert len(per_region) == 6 and len({j.name for j in monthly}) == len(monthly)
+    assert all(j.params["month"] == "last" for j in per_region)
+
+
+def test_schedule_rejects_bad_entries(fixture_report, tmp_path):
+    p = tmp_path / "s.yml"
+    p.write_text("- report: fixture_report\n  params: {colour: red}\n")
+    with pytest.raises(ParameterError, match="'colour' is not a parameter of fixture_report"):
+        reports.load_schedule(p)
+    p.write_text("- report: nope\n")
+    with pytest.raises(ParameterError, match="The 'report' parameter of run must be one of"):
+        reports.load_schedule(p)
+    p.write_text("- report: fixture_report\n  name: ../x\n")
+    with pytest.raises(ParameterError, match="must be a plain file name"):
+        reports.load_schedule(p)
+    p.write_text("- report: fixture_report\n  params: {code: 01234}\n")
+    assert reports.load_schedule(p)[0].params == {"code": "01234"}
+
+
+def test_batch_keeps_going_past_a_failure(fixture_report, tmp_path, capsys):
+    sched = tmp_path / "s.yml"
+    sched.write_text(
+        "- report: fixture_report\n  params: {month: 2026-08}\n"
+        "- report: fixture_report\n  name: broken\n  params: {mode: error}\n"
+        "- report: fixture_report\n  name: fixture_甲\n  params: {month: 2026-09, items: [甲]}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    ok = reports.run_batch(sched, out=out, jobs=2, progress=False)
+    assert ok is False
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert lines[0].split() == ["report", "params", "status", "seconds", "output"]
+    assert sum("FAILED" in l for l in lines) == 1 and sum(" ok " in l for l in lines) == 2
+    assert "cell 5: ValueError: planted failure in the fixture" in text
+    assert "2 ok, 1 failed" in lines[-1]
+    assert (out / "fixture_report" / "2026-08" / "fixture_report.html").exists()
+    assert (out / "fixture_甲" / "2026-09" / "fixture_甲.html").exists()
+    assert (out / "broken" / "2026-10" / "broken.FAILED.ipynb").exists()
+    assert not list((out / "broken").rglob("*.html"))
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "fixture_甲/2026-09/fixture_甲.html" in index and "broken" not in index
+    assert not (out / ".tmp").exists()
+
+
+def test_cli_run_batch_exit_code(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "fixtures")}
+    sched = tmp_path / "s.yml"
+    sched.write_text("- report: fixture_report\n  params: {mode: error}\n")
+    code = ("import sys; from analysis.params import REPORTS, ReportSpec; from fixture_params import FixtureParams;"
+            f"REPORTS['fixture_report'] = ReportSpec('fixture_report', {str(FIXTURE_NOTEBOOK)!r}, FixtureParams);"
+            "from analysis.cli import main; sys.argv = ['sales-analysis'] + sys.argv[1:]; main()")
+    r = subprocess.run([sys.executable, "-c", code, "run-batch", str(sched), "--out", str(tmp_path / "o")],
+                       capture_output=True, text=True, env=env, cwd=ROOT)
+    assert r.returncode == 1, r.stderr
+    assert "0 ok, 1 failed" in r.stdout
+
+
+# --------------------------------------------------------------------------- nbval regression
+
+
+def _nbval(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+         "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
+         "--nbval-kernel-name", "sales-analysis", "--rootdir", str(path.parent), str(path)],
+        capture_output=True, text=True, cwd=path.parent,
+        env={**os.environ, "SALES_ANALYSIS_METRICS": str(path.parent / "m" / "metrics.json")},
+    )
+
+
+def test_nbval_passes_twice_and_fails_when_a_number_changes(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import execute_notebooks
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    nb_path = tmp_path / "fixture_report.ipynb"
+    shutil.copy(FIXTURE_NOTEBOOK, nb_path)
+    assert execute_notebooks.execute_in_place(nb_path, timeout=120) == []
+    for _ in range(2):
+        r = _nbval(nb_path)
+        assert r.returncode == 0, r.stdout[-3000:]
+    nb = nbformat.read(str(nb_path), as_version=4)
+    changed = False
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get("text/html")
+            if html and "1,234,567" in html:
+                out["data"]["text/html"] = html.replace("1,234,567", "1,234,568")
+                changed = True
+    assert changed
+    nbformat.write(nb, str(nb_path))
+    r = _nbval(nb_path)
+    assert r.returncode != 0
+    assert "1,234,567" in r.stdout and "1,234,568" in r.stdout

@@ -1,0 +1,354 @@
+"""analysis.retention on a hand-written fixture store (every figure worked out below) and on
+the demo world (planted hazard ratios, confounded bonus, snapshot agreement, privacy scan)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import warnings
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import retention as rt
+from analysis.errors import MissingTableError, ParameterError
+
+D = dt.date
+DPM = 365.25 / 12  # days per month
+
+
+def _months(rep, a, b):
+    """Month starts from month a to month b (inclusive) for one rep."""
+    return [(rep, d.date()) for d in pd.date_range(a, b, freq="MS")]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """Data months 2024-01 … 2024-06 (from compensation); as_of defaults to 2024-06-30.
+
+    R1 hired before the data, promoted (to senior) in Feb; R2 leaves 2024-04-20; R3 leaves
+    2024-01-10; R4 hired 2024-03-10; R5 left before the data (out); R6 hired after as_of
+    (out); R7 leaves after as_of (counts as staying).
+    """
+    path = tmp_path_factory.mktemp("ret") / "tiny.duckdb"
+    con = ibis.duckdb.connect(str(path))
+    reps = pd.DataFrame({
+        "rep_id": ["R1", "R2", "R3", "R4", "R5", "R6", "R7"],
+        "name": ["甲一", "乙二", "丙三", "丁四", "戊五", "己六", "庚七"],
+        "hire_date": [D(2023, 6, 15), D(2024, 2, 1), D(2023, 12, 1), D(2024, 3, 10), D(2022, 1, 1), D(2024, 7, 5),
+                      D(2023, 1, 1)],
+        "exit_date": [None, D(2024, 4, 20), D(2024, 1, 10), None, D(2023, 12, 15), None, D(2024, 8, 1)],
+        "exit_reason": [None, "voluntary", "involuntary", None, "voluntary", None, "voluntary"],
+        "region": ["A", "A", "B", "B", "A", "B", "A"],
+        "role": ["senior", "am", "am", "am", "am", "am", "senior"],
+    })
+    reps["hire_date"] = pd.to_datetime(reps["hire_date"]).dt.date
+    reps["exit_date"] = pd.to_datetime(reps["exit_date"]).dt.date
+    keys = (_months("R1", "2024-01", "2024-06") + _months("R2", "2024-02", "2024-04")
+            + _months("R3", "2024-01", "2024-01") + _months("R4", "2024-03", "2024-06")
+            + _months("R7", "2024-01", "2024-06"))
+    comp = pd.DataFrame(keys, columns=["rep_id", "period"])
+    comp["base_pay"] = 4200.0
+    comp["individual_bonus"] = 700.0
+    comp["team_bonus"] = 300.0
+    comp["due_date"] = [D(p.year + (p.month == 12), p.month % 12 + 1, 10) for p in comp["period"]]
+    comp["paid_date"] = comp["due_date"]
+    comp["training_hours"] = 4.0
+    comp["promoted"] = False
+    comp["award"] = False
+    r1 = comp["rep_id"] == "R1"
+    jan = comp["period"] == D(2024, 1, 1)
+    comp.loc[r1 & jan, ["individual_bonus", "team_bonus"]] = 0.0            # share 0 when both 0
+    comp.loc[r1 & jan, "paid_date"] = D(2024, 2, 15)                         # 5 days late
+    comp.loc[r1 & (comp["period"] == D(2024, 3, 1)), "paid_date"] = D(2024, 4, 8)  # early: 0
+    comp.loc[r1 & (comp["period"] == D(2024, 2, 1)), "promoted"] = True
+    comp.loc[comp["rep_id"] == "R4", ["individual_bonus", "team_bonus"]] = [500.0, 500.0]
+    orders = pd.DataFrame({
+        "order_id": ["O1", "O2", "O3", "O4"], "line_no": [1, 1, 1, 1],
+        "order_date": [D(2024, 1, 5), D(2024, 1, 20), D(2024, 2, 3), D(2024, 3, 5)],
+        "rep_id": ["R1", "R1", "R1", "R4"], "amount": [900.0, 100.0, 500.0, 300.0], "qty": [1.0, 1.0, 1.0, 1.0],
+    })
+    targets = pd.DataFrame({
+        "period": [D(2024, 1, 1), D(2024, 2, 1), D(2024, 3, 1), D(2024, 3, 1), D(2024, 1, 1)],
+        "level": ["rep", "rep", "rep", "rep", "region"], "key": ["R1", "R1", "R1", "R4", "A"],
+        "measure": ["amount"] * 5, "value": [800.0, 1000.0, 1000.0, 600.0, 5000.0],
+    })
+    for name, df in {"reps": reps, "compensation": comp, "orders": orders, "targets": targets}.items():
+        con.create_table(name, df)
+    return con
+
+
+def test_panel_rows_events_and_tenure_by_hand(tiny):
+    p = rt.build_panel(tiny)
+    assert p.attrs["data_start"] == D(2024, 1, 1) and p.attrs["as_of"] == D(2024, 6, 30)
+    assert p.groupby("rep_id").size().to_dict() == {"R1": 6, "R2": 3, "R3": 1, "R4": 4, "R7": 6}
+    ev = p[p["event"]]
+    assert sorted(zip(ev["rep_id"], ev["period"].dt.month)) == [("R2", 4), ("R3", 1)]
+    row = lambda r, m: p[(p["rep_id"] == r) & (p["period"].dt.month == m)].iloc[0]  # noqa: E731
+    # R2: hired 1 Feb, left 20 Apr: April runs from day 60 to day 80 (both days counted)
+    assert row("R2", 4)["start"] == pytest.approx((D(2024, 4, 1) - D(2024, 2, 1)).days / DPM)
+    assert row("R2", 4)["stop"] == pytest.approx(((D(2024, 4, 20) - D(2024, 2, 1)).days + 1) / DPM)
+    # R1 entered the data with tenure already: left truncation
+    assert row("R1", 1)["start"] == pytest.approx((D(2024, 1, 1) - D(2023, 6, 15)).days / DPM)
+    # R4 hired 10 Mar: the first row starts at 0 and ends 31 Mar
+    assert row("R4", 3)["start"] == pytest.approx(0.0, abs=1e-12)
+    assert row("R4", 3)["stop"] == pytest.approx(22 / DPM)
+    # consecutive rows join up
+    r1 = p[p["rep_id"] == "R1"]
+    np.testing.assert_allclose(r1["start"].to_numpy()[1:], r1["stop"].to_numpy()[:-1])
+    # R7 leaves after as_of: no event, runs to as_of
+    assert not p.loc[p["rep_id"] == "R7", "event"].any()
+    assert p.loc[p["rep_id"] == "R7", "exit_date"].isna().all()
+
+
+def test_panel_features_by_hand(tiny):
+    p = rt.build_panel(tiny).set_index(["rep_id", p_month := "period"])
+    r1 = p.loc["R1"]
+    m = lambda k: pd.Timestamp(2024, k, 1)  # noqa: E731
+    assert r1.loc[m(1), "team_bonus_share"] == 0.0         # both bonuses 0
+    assert r1.loc[m(2), "team_bonus_share"] == pytest.approx(0.3)
+    assert p.loc[("R4", m(3)), "team_bonus_share"] == pytest.approx(0.5)
+    assert r1.loc[m(2), "bonus_per_month"] == pytest.approx(1000.0)
+    assert r1.loc[m(1), "payout_delay_days"] == 5.0         # paid 15 Feb, due 10 Feb
+    assert r1.loc[m(3), "payout_delay_days"] == 0.0         # paid early: max(0, -2)
+    assert r1["promoted_last_12m"].tolist() == [0, 1, 1, 1, 1, 1]
+    # attainment = orders of the month ÷ rep target of the month
+    assert r1.loc[m(1), "attainment"] == pytest.approx(1000 / 800)
+    assert r1.loc[m(2), "attainment"] == pytest.approx(500 / 1000)
+    assert r1.loc[m(3), "attainment"] == 0.0                # target, no orders
+    assert np.isnan(r1.loc[m(4), "attainment"])             # no target
+    assert p.loc[("R4", m(3)), "attainment"] == pytest.approx(300 / 600)
+    # role before the first promotion is the entry role of the data's hires
+    assert r1["role"].tolist() == ["am", "senior", "senior", "senior", "senior", "senior"]
+    assert (p.loc["R7", "role"] == "senior").all()
+    assert "base_pay" not in p.columns and "name" not in p.columns
+
+
+def test_as_of_and_cohort(tiny):
+    p = rt.build_panel(tiny, as_of="2024-03-31")
+    assert p["period"].max() == pd.Timestamp(2024, 3, 1)
+    assert not p.loc[p["rep_id"] == "R2", "event"].any()   # R2 leaves in April: after as_of
+    assert p.loc[p["rep_id"] == "R4", "stop"].max() == pytest.approx(22 / DPM)
+    c = rt.build_panel(tiny, cohort_start="2024-01-01")
+    assert sorted(c["rep_id"].unique()) == ["R2", "R4"]
+    with pytest.raises(ParameterError):
+        rt.build_panel(tiny, as_of="not a date")
+
+
+def test_headline_by_hand(tiny):
+    data = rt.load_panel(tiny)
+    h = rt.headline(data)
+    # window: 2024-01-01 (data start) … 2024-06-30: R1, R2, R3, R4, R7; R2 and R3 left
+    assert (h["people"], h["exits"], h["headcount"]) == (5, 2, 3)
+    assert h["attrition_rate"] == pytest.approx(2 / 5)
+    # first year (tenure < 12 months at exit/as_of): R2 (80 days), R3 (41), R4 (113); R2, R3 left
+    assert (h["first_year_people"], h["first_year_exits"]) == (3, 2)
+    assert h["first_year_attrition"] == pytest.approx(2 / 3)
+
+
+def test_snapshot_from_store_agrees_and_round_trips(tiny, tmp_path):
+    snap = rt.snapshot_from_store(tiny)
+    assert snap["person_id"].tolist() == ["R1", "R2", "R3", "R4", "R7"]
+    assert snap.loc[snap["person_id"] == "R2", "tenure"].iloc[0] == pytest.approx(80 / DPM)
+    assert snap["left"].tolist() == [False, True, True, False, False]
+    assert "name" not in snap.columns and "base_pay" not in snap.columns
+    # a file with Yes/No and tenure in years goes through the snapshot path
+    f = snap.assign(tenure=snap["tenure"] / 12, left=np.where(snap["left"], "Yes", "No"))
+    f = f.rename(columns={"person_id": "EmployeeNumber", "left": "Attrition", "tenure": "YearsAtCompany"})
+    f.to_csv(tmp_path / "hr.csv", index=False)
+    data = rt.load_snapshot(str(tmp_path / "hr.csv"), tenure_unit="years")
+    assert rt.headline(data) == rt.headline(rt.load_panel(tiny))
+    assert data.source == "snapshot"
+
+
+def test_snapshot_features_skipped_with_note_and_store_table(tmp_path):
+    con = ibis.duckdb.connect(str(tmp_path / "s.duckdb"))
+    rng = np.random.default_rng(1)
+    n = 60
+    df = pd.DataFrame({
+        "person_id": [f"P{i}" for i in range(n)], "tenure": rng.integers(1, 120, n).astype(float),
+        "left": rng.random(n) < 0.3, "OverTime": rng.choice(["Yes", "No"], n),
+        "JobLevel": rng.integers(1, 4, n), "Department": rng.choice(["Sales", "R&D", "HR"], n, p=[.45, .5, .05]),
+    })
+    con.create_table("hr_snapshot", df)
+    data = rt.load_snapshot(con, tenure_unit="months", features=["OverTime", "team_bonus_share"],
+                            controls=["JobLevel", "Department", "region"], min_group_size=5)
+    assert data.features == ["OverTime"] and data.controls == ["JobLevel", "Department"]
+    assert any("team_bonus_share" in n for n in data.notes) and any("'region'" in n for n in data.notes)
+    assert set(data.people["OverTime"].unique()) <= {0.0, 1.0}
+    h = rt.headline(data)
+    assert h["people"] == n and h["exits"] == int(df["left"].sum())
+    with pytest.raises(ParameterError):
+        rt.load_snapshot(str(tmp_path / "missing.csv"))
+    with pytest.raises(MissingTableError):
+        rt.load_snapshot(ibis.duckdb.connect())
+
+
+def test_sections_run_on_tiny_world(tiny):
+    data = rt.load_panel(tiny, min_group_size=2)
+    tabs = rt.attrition_tables(data)
+    reg = tabs.by_region.set_index("region")
+    # region A: R1 (6 months), R2 (3), R7 (6): 15 person-months over 6 months, 1 exit
+    assert reg.loc["A", "people"] == 3 and reg.loc["A", "exits"] == 1
+    assert reg.loc["A", "avg_headcount"] == pytest.approx(15 / 6)
+    assert reg.loc["A", "attrition_rate"] == pytest.approx(1 / (15 / 6) * 12 / 6)
+    reasons = tabs.by_reason.set_index("exit_reason")["exits"].to_dict()
+    assert reasons == {"主动离职": 1, "被动离职": 1}
+    # with min_group_size 5 every region (3 and 2 people) is hidden
+    big = rt.attrition_tables(rt.load_panel(tiny, min_group_size=5))
+    assert big.by_region.iloc[:-1]["people"].isna().all() and big.suppressed_cells >= 2
+    km = rt.km_overall(data)
+    assert km.medians.loc[0, "people"] == 5 and km.medians.loc[0, "exits"] == 2
+
+
+def test_feature_tiers():
+    assert rt.feature_tiers(pd.Series([0.0, 1.0, 1.0]), "promoted_last_12m").tolist() == ["no", "yes", "yes"]
+    assert rt.feature_tiers(pd.Series([0.04, 0.31]), "team_bonus_share").tolist() == ["0%", "30%"]
+    assert rt.feature_tiers(pd.Series([0.0, 3.0, 5.0, 12.0]), "payout_delay_days").tolist() == [
+        "0-3 days", "0-3 days", "4-7 days", "> 7 days"]
+
+
+def test_load_rejects_unknown_source(tiny):
+    with pytest.raises(ParameterError):
+        rt.load(tiny, {"source": "ftp"})
+
+
+# ------------------------------------------------------------------ the demo world
+
+@pytest.fixture(scope="module")
+def demo_data(demo_con):
+    return rt.load(demo_con, {})
+
+
+@pytest.fixture(scope="module")
+def demo_effects(demo_data):
+    return rt.adjusted_effects(demo_data)
+
+
+@pytest.mark.slow
+def test_demo_adjusted_hazard_ratios_contain_planted(demo_world, demo_effects):
+    truth = demo_world[1]
+    hrs = demo_effects.hazard_ratios()
+    for feature, planted in truth["hazard_ratios"].items():
+        est = hrs[feature]
+        assert est["lo"] <= planted <= est["hi"], (feature, planted, est)
+    # controls are in the model as dummies against a reference level
+    assert any(k.startswith("region[") for k in hrs) and any(k.startswith("role[") for k in hrs)
+
+
+@pytest.mark.slow
+def test_demo_naive_bonus_is_protective_but_not_adjusted(demo_world, demo_data, demo_effects):
+    truth = demo_world[1]
+    assert truth["confounded"]["feature"] == "bonus_per_month"
+    corr = rt.correlations(demo_data).table.set_index("feature")
+    naive = corr.loc["bonus_per_month"]
+    assert naive["rho"] < 0 and naive["hi"] < 0 and naive["p_adj"] < 0.05  # clearly protective
+    raw = demo_effects.raw.set_index("term").loc["bonus_per_month"]
+    assert raw["hi"] < 1.0
+    adj = demo_effects.hazard_ratios()["bonus_per_month"]
+    assert adj["lo"] <= truth["confounded"]["hazard_ratio"] <= adj["hi"]
+
+
+@pytest.mark.slow
+def test_demo_snapshot_path_agrees_with_panel(demo_con, demo_data, tmp_path):
+    snap = rt.snapshot_from_store(demo_con)
+    path = tmp_path / "snap.parquet"
+    snap.to_parquet(path)
+    sdata = rt.load_snapshot(str(path), tenure_unit="months")
+    h_panel, h_snap = rt.headline(demo_data), rt.headline(sdata)
+    for key in ("people", "headcount", "exits", "attrition_rate", "first_year_attrition"):
+        assert h_snap[key] == pytest.approx(h_panel[key], rel=1e-12), key
+    assert h_panel["exits"] > 30 and h_panel["first_year_people"] > 30
+    # headcount at as_of equals the reps employed that day, counted straight from reps
+    reps = demo_con.table("reps")
+    as_of = demo_data.as_of
+    n = reps.filter(reps.hire_date <= as_of, reps.exit_date.isnull() | (reps.exit_date > as_of)).count().execute()
+    assert h_panel["headcount"] == n
+
+
+@pytest.mark.slow
+def test_demo_metrics_keys(demo_data, demo_effects):
+    head = rt.headline(demo_data)
+    m = rt.metrics(demo_data, head, rt.km_overall(demo_data), rt.correlations(demo_data, n_boot=200), demo_effects, 0)
+    for k in ("headcount", "exits", "attrition_rate", "first_year_attrition", "km_median_tenure", "hazard_ratios",
+              "correlations", "ph_violations", "suppressed_cells", "period", "data_window"):
+        assert k in m
+    assert set(m["hazard_ratios"]["payout_delay_days"]) == {"hr", "lo", "hi", "p"}
+    assert set(m["correlations"]["team_bonus_share"]) == {"rho", "lo", "hi", "p_adj"}
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", m["period"])
+    json.dumps(m, default=str)
+
+
+# ------------------------------------------------------------------ notebook and privacy
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_notebook_parameters_cell_holds_the_defaults():
+    import nbformat
+
+    from analysis.params import IncentiveRetentionParams
+
+    nb = nbformat.read(ROOT / "notebooks" / "incentive_retention.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    ns: dict = {}
+    exec(cell.source, ns)  # noqa: S102 - our own notebook's parameters cell
+    values = {k: v for k, v in ns.items() if not k.startswith("__")}
+    assert values == IncentiveRetentionParams().model_dump()
+
+
+def _html_of_run(store_path: Path, out_dir: Path) -> str:
+    import nbformat
+    import papermill as pm
+
+    out = out_dir / "out.ipynb"
+    env_metrics = out_dir / "metrics.json"
+    import os
+
+    os.environ["SALES_ANALYSIS_METRICS"] = str(env_metrics)
+    try:
+        pm.execute_notebook(str(ROOT / "notebooks" / "incentive_retention.ipynb"), str(out),
+                            parameters={"store": str(store_path)}, kernel_name="sales-analysis", cwd=str(ROOT),
+                            progress_bar=False)
+    finally:
+        os.environ.pop("SALES_ANALYSIS_METRICS", None)
+    nb = nbformat.read(out, as_version=4)
+    for c in nb.cells:
+        for o in c.get("outputs", []):
+            assert o.get("output_type") != "error"
+            assert o.get("name") != "stderr", o.get("text")
+    metrics = json.loads(env_metrics.read_text(encoding="utf-8"))
+    try:
+        from analysis import reports
+
+        return reports.export_html(nb, "incentive_retention", metrics, metrics.get("parameters", {}))
+    except (ImportError, AttributeError):
+        from nbconvert import HTMLExporter
+
+        return HTMLExporter(exclude_input=True).from_notebook_node(nb)[0]
+
+
+@pytest.mark.slow
+def test_demo_report_html_has_no_names_or_pay(demo_world, demo_con, tmp_path):
+    html = _html_of_run(Path(demo_world[0]), tmp_path)
+    assert "incentive" in html or "激励" in html
+    reps = demo_con.table("reps").select("name").to_pandas()
+    names = sorted(set(reps["name"].dropna()))
+    assert len(names) > 100
+    found = [n for n in names if n in html]
+    assert not found, f"rep names in the HTML: {found[:5]}"
+    comp = demo_con.table("compensation").select("base_pay", "individual_bonus", "team_bonus").to_pandas()
+    values = set(np.unique(comp.to_numpy().ravel()))
+    from analysis.display import fmt
+
+    pats = set()
+    for v in values:
+        if v >= 100:  # tiny bonuses (e.g. 0) are not identifying and collide with any number
+            pats.update({fmt(v, "money"), f"{v:.2f}", f"{v:,.2f}", fmt(v, "wan")})
+    pats = {p for p in pats if len(p.replace(",", "").replace(".", "")) >= 3}
+    text = re.sub(r"data:image/[^\"']+", "", html)  # embedded images are not text
+    leaked = sorted(p for p in pats if re.search(r"(?<![\d.,])" + re.escape(p) + r"(?![\d,]|\.\d)", text))
+    assert not leaked, f"pay values in the HTML: {leaked[:10]}"

@@ -1,0 +1,316 @@
+"""analysis.stats.survival against hand-worked tables and independent implementations
+(lifelines, statsmodels' survdiff / SurvfuncRight)."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as sps
+
+from analysis.errors import InsufficientDataError, ParameterError, ProportionalHazardsWarning
+from analysis.stats import survival as sv
+
+lifelines = pytest.importorskip("lifelines")
+
+Z = sps.norm.ppf(0.975)
+
+
+# ------------------------------------------------------------------ Kaplan–Meier by hand
+
+T8 = [2, 3, 3, 5, 6, 8, 8, 10]
+E8 = [1, 1, 0, 1, 0, 1, 1, 0]
+
+
+def test_km_hand_worked_table():
+    km = sv.kaplan_meier(T8, E8, ci="plain")
+    tab = km.table.set_index("time")
+    # time: at risk, events, censored, S(t) = Π (1 - d/n)
+    hand = {
+        2: (8, 1, 0, 7 / 8),
+        3: (7, 1, 1, 7 / 8 * 6 / 7),
+        5: (5, 1, 0, 7 / 8 * 6 / 7 * 4 / 5),
+        6: (4, 0, 1, 0.6),
+        8: (3, 2, 0, 0.6 * 1 / 3),
+        10: (1, 0, 1, 0.2),
+    }
+    assert list(tab.index) == list(hand)
+    for t, (n, d, c, s) in hand.items():
+        assert tab.loc[t, "n_at_risk"] == n
+        assert tab.loc[t, "events"] == d
+        assert tab.loc[t, "censored"] == c
+        assert tab.loc[t, "survival"] == pytest.approx(s, abs=1e-12)
+    # Greenwood: var S(t) = S(t)^2 Σ d / (n (n - d))
+    gw5 = 1 / (8 * 7) + 1 / (7 * 6) + 1 / (5 * 4)
+    se5 = 0.6 * math.sqrt(gw5)
+    assert tab.loc[5, "se"] == pytest.approx(se5, rel=1e-12)
+    assert tab.loc[5, "lo"] == pytest.approx(0.6 - Z * se5, rel=1e-9)
+    assert tab.loc[5, "hi"] == pytest.approx(0.6 + Z * se5, rel=1e-9)
+    gw8 = gw5 + 2 / (3 * 1)
+    assert tab.loc[8, "se"] == pytest.approx(0.2 * math.sqrt(gw8), rel=1e-12)
+    assert km.median == 8.0
+    assert km.n == 8 and km.n_events == 5
+    assert km.survival_at([0, 2, 4, 9, 11]).tolist() == pytest.approx([1.0, 0.875, 0.75, 0.2, 0.2])
+    assert km.at_risk_at([0, 3, 5.5, 10, 11]).tolist() == [8, 7, 4, 1, 0]
+    # with entries: under observation when entry <= t <= duration
+    km2 = sv.kaplan_meier([3, 5, 6, 7], [1, 1, 1, 0], entry=[0, 4, 0, 5])
+    assert km2.at_risk_at([0, 4, 5, 7]).tolist() == [2, 2, 3, 1]
+
+
+def test_km_log_log_ci_by_hand():
+    km = sv.kaplan_meier(T8, E8)  # log(-log S) CI
+    tab = km.table.set_index("time")
+    s = 0.6
+    v = math.sqrt(1 / (8 * 7) + 1 / (7 * 6) + 1 / (5 * 4)) / abs(math.log(s))
+    assert tab.loc[5, "lo"] == pytest.approx(math.exp(-math.exp(math.log(-math.log(s)) + Z * v)), rel=1e-9)
+    assert tab.loc[5, "hi"] == pytest.approx(math.exp(-math.exp(math.log(-math.log(s)) - Z * v)), rel=1e-9)
+
+
+def test_km_left_truncation_by_hand():
+    # at risk at t: entry < t <= duration
+    km = sv.kaplan_meier([3, 5, 6, 7], [1, 1, 1, 0], entry=[0, 4, 0, 5])
+    tab = km.table.set_index("time")
+    assert tab["n_at_risk"].tolist() == [2, 2, 2, 1]
+    assert tab["survival"].tolist() == pytest.approx([0.5, 0.25, 0.125, 0.125])
+    assert km.median == 3.0
+
+
+def test_km_matches_lifelines_and_statsmodels_with_entry():
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    rng = np.random.default_rng(7)
+    n = 120
+    t = rng.integers(1, 30, n).astype(float)
+    e = rng.random(n) < 0.6
+    s = np.floor(rng.random(n) * t * 0.5)
+    km = sv.kaplan_meier(t, e, entry=s)
+    tab = km.table.set_index("time")
+    kmf = KaplanMeierFitter().fit(t, e, entry=s)
+    sf = kmf.survival_function_.iloc[:, 0].loc[tab.index]
+    np.testing.assert_allclose(tab["survival"], sf.to_numpy(), atol=1e-12)
+    ci = kmf.confidence_interval_.loc[tab.index]
+    np.testing.assert_allclose(tab["lo"], ci.iloc[:, 0].to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(tab["hi"], ci.iloc[:, 1].to_numpy(), atol=1e-9)
+    med = median_survival_times(kmf.confidence_interval_)
+    assert km.median == kmf.median_survival_time_
+    assert (km.median_lo, km.median_hi) == (med.iloc[0, 0], med.iloc[0, 1])
+    # at-risk counts and Greenwood SEs against statsmodels (which also takes entry times)
+    sm = SurvfuncRight(t, e.astype(int), entry=s)
+    sm_tab = pd.DataFrame({"time": sm.surv_times, "n": sm.n_risk, "se": sm.surv_prob_se}).set_index("time")
+    ev = tab[tab["events"] > 0]
+    np.testing.assert_array_equal(ev["n_at_risk"].to_numpy(), sm_tab.loc[ev.index, "n"].to_numpy())
+    np.testing.assert_allclose(ev["se"].to_numpy(), sm_tab.loc[ev.index, "se"].to_numpy(), rtol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 40), st.booleans()), min_size=1, max_size=40))
+def test_km_invariants(rows):
+    t = [r[0] for r in rows]
+    e = [r[1] for r in rows]
+    km = sv.kaplan_meier(t, e)
+    s = km.table["survival"].to_numpy()
+    assert ((s >= 0) & (s <= 1)).all()
+    assert (np.diff(s) <= 1e-12).all()
+    ok = ~np.isnan(km.table["lo"].to_numpy())
+    assert (km.table["lo"].to_numpy()[ok] <= s[ok] + 1e-12).all()
+    assert (km.table["hi"].to_numpy()[ok] >= s[ok] - 1e-12).all()
+    assert km.table["events"].sum() + km.table["censored"].sum() == len(t)
+
+
+def test_km_errors():
+    with pytest.raises(ParameterError):
+        sv.kaplan_meier([1, 2], [1])
+    with pytest.raises(ParameterError):
+        sv.kaplan_meier([1, 2], [1, 1], entry=[3, 0])
+    with pytest.raises(ParameterError):
+        sv.kaplan_meier([1, 2], [1, 1], ci="arcsine")
+    with pytest.raises(InsufficientDataError):
+        sv.kaplan_meier([], [])
+
+
+# ------------------------------------------------------------------ log-rank
+
+def test_logrank_matches_lifelines_two_and_three_groups():
+    from lifelines.statistics import multivariate_logrank_test
+
+    rng = np.random.default_rng(11)
+    n = 150
+    t = rng.integers(1, 25, n).astype(float)
+    e = rng.random(n) < 0.7
+    for k in (2, 3):
+        g = rng.choice(list("abc")[:k], n)
+        r = sv.logrank_test(t, e, g)
+        ref = multivariate_logrank_test(t, g, e)
+        assert r.statistic == pytest.approx(ref.test_statistic, rel=1e-10)
+        assert r.p_value == pytest.approx(ref.p_value, rel=1e-8)
+        assert r.df == k - 1
+
+
+def test_logrank_with_entry_matches_statsmodels_survdiff():
+    from statsmodels.duration.survfunc import survdiff
+
+    rng = np.random.default_rng(12)
+    n = 150
+    t = rng.integers(2, 25, n).astype(float)
+    e = rng.random(n) < 0.7
+    s = np.floor(rng.random(n) * t * 0.6)
+    g = rng.choice(["x", "y", "z"], n)
+    r = sv.logrank_test(t, e, g, entry=s)
+    stat, p = survdiff(t, e.astype(int), g, entry=s)
+    assert r.statistic == pytest.approx(stat, rel=1e-9)
+    assert r.p_value == pytest.approx(p, rel=1e-8)
+
+
+def test_logrank_hand_two_groups_no_ties():
+    # group a dies at 1, 2; group b dies at 3, 4 (no censoring)
+    r = sv.logrank_test([1, 2, 3, 4], [1, 1, 1, 1], ["a", "a", "b", "b"])
+    # E_a: t1 2/4, t2 1/3, t3 0, t4 0 -> 5/6; V: t1 (2*2/16), t2 (1*2/9) -> 1/4 + 2/9
+    o_minus_e = 2 - 5 / 6
+    v = 1 / 4 + 2 / 9
+    assert r.statistic == pytest.approx(o_minus_e ** 2 / v, rel=1e-12)
+
+
+# ------------------------------------------------------------------ Cox PH
+
+def _tv_fixture(seed=5, n=200):
+    """Counting-process rows with integer times (ties), time-varying x2, a categorical."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        x1 = rng.normal()
+        t0 = int(rng.integers(0, 3))  # delayed entry for some people
+        reg = rng.choice(["u", "v", "w"], p=[0.5, 0.3, 0.2])
+        for _ in range(int(rng.integers(1, 8))):
+            x2 = rng.normal()
+            t1 = t0 + int(rng.integers(1, 4))
+            ev = rng.random() < 0.15 * np.exp(0.5 * x1 - 0.3 * x2 + (0.4 if reg == "w" else 0.0))
+            rows.append((i, float(t0), float(t1), bool(ev), x1, x2, reg))
+            t0 = t1
+            if ev:
+                break
+    return pd.DataFrame(rows, columns=["id", "start", "stop", "event", "x1", "x2", "reg"])
+
+
+def test_cox_time_varying_matches_lifelines():
+    from lifelines import CoxTimeVaryingFitter
+
+    df = _tv_fixture()
+    res = sv.cox_ph(df, ["x1", "x2", "reg"], categorical=["reg"], check_ph=False)
+    assert res.reference_levels == {"reg": "u"}  # the most frequent level
+    X, _ = sv.design_matrix(df, ["x1", "x2", "reg"], ["reg"])
+    ref = CoxTimeVaryingFitter().fit(
+        pd.concat([df[["id", "start", "stop", "event"]], X], axis=1),
+        id_col="id", start_col="start", stop_col="stop", event_col="event",
+    ).summary
+    got = res.table.set_index("term")
+    for term in ["x1", "x2", "reg[v]", "reg[w]"]:
+        assert got.loc[term, "coef"] == pytest.approx(ref.loc[term, "coef"], abs=1e-4)
+        assert got.loc[term, "se"] == pytest.approx(ref.loc[term, "se(coef)"], abs=1e-4)
+        assert got.loc[term, "hr"] == pytest.approx(ref.loc[term, "exp(coef)"], rel=1e-4)
+        assert got.loc[term, "lo"] == pytest.approx(ref.loc[term, "exp(coef) lower 95%"], rel=1e-4)
+        assert got.loc[term, "hi"] == pytest.approx(ref.loc[term, "exp(coef) upper 95%"], rel=1e-4)
+        assert got.loc[term, "p"] == pytest.approx(ref.loc[term, "p"], rel=1e-3, abs=1e-8)
+    assert res.n_events == int(df["event"].sum())
+
+
+def test_cox_one_row_per_person_matches_lifelines_efron():
+    from lifelines import CoxPHFitter
+
+    rng = np.random.default_rng(3)
+    n = 300
+    x = rng.normal(size=n)
+    b = rng.binomial(1, 0.4, n)
+    t = np.ceil(rng.exponential(10 / np.exp(0.6 * x - 0.5 * b)))  # integer times: many ties
+    e = rng.random(n) < 0.8
+    df = pd.DataFrame({"t": t, "e": e, "x": x, "b": b.astype(bool)})
+    res = sv.cox_ph(df, ["x", "b"], duration_col="t", event_col="e", entry_col=None, check_ph=False)
+    ref = CoxPHFitter().fit(df.assign(b=df["b"].astype(float)), "t", "e").summary
+    got = res.table.set_index("term")
+    for term in ["x", "b"]:
+        assert got.loc[term, "coef"] == pytest.approx(ref.loc[term, "coef"], abs=1e-4)
+        assert got.loc[term, "se"] == pytest.approx(ref.loc[term, "se(coef)"], abs=1e-4)
+    # per-SD hazard ratio: exp(coef × SD of the covariate)
+    assert got.loc["x", "hr_per_sd"] == pytest.approx(math.exp(got.loc["x", "coef"] * df["x"].std()), rel=1e-9)
+
+
+def _ph_data(violate: bool, seed: int = 3, n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    x2 = rng.binomial(1, 0.5, n)
+    t = rng.exponential(1 / np.exp(0.5 * x1 + 0.3 * x2), n)
+    if violate:  # x2 protective early, harmful late
+        t = np.where(x2 == 1, np.where(t < 0.5, t * 0.3, t * 2), t)
+    c = rng.exponential(2, n)
+    return pd.DataFrame({"T": np.minimum(t, c), "E": t <= c, "x1": x1, "x2": x2.astype(float)})
+
+
+def test_ph_check_matches_lifelines_and_warns():
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    df = _ph_data(violate=True)
+    with pytest.warns(ProportionalHazardsWarning, match="x2"):
+        res = sv.cox_ph(df, ["x1", "x2"], duration_col="T", event_col="E", entry_col=None)
+    cph = CoxPHFitter().fit(df, "T", "E")
+    ref = proportional_hazard_test(cph, df, time_transform="rank").summary
+    got = res.ph.set_index("term")
+    for term in ["x1", "x2"]:
+        assert got.loc[term, "statistic"] == pytest.approx(ref.loc[term, "test_statistic"], rel=1e-4)
+        assert got.loc[term, "p"] == pytest.approx(ref.loc[term, "p"], rel=1e-3, abs=1e-12)
+    assert res.ph_violations == ["x2"]
+
+
+def test_ph_check_false_alarm_rate_is_near_alpha():
+    # under proportional hazards the check flags about alpha = 5 % of data sets
+    rng = np.random.default_rng(2024)
+    flags = 0
+    sims = 80
+    for _ in range(sims):
+        n = 150
+        x = rng.normal(size=n)
+        t = rng.exponential(1 / np.exp(0.5 * x), n)
+        c = rng.exponential(2, n)
+        df = pd.DataFrame({"T": np.minimum(t, c), "E": t <= c, "x": x})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ProportionalHazardsWarning)
+            flags += bool(sv.cox_ph(df, ["x"], duration_col="T", event_col="E", entry_col=None).ph_violations)
+    assert 0.0 < flags / sims < 0.12
+
+
+def test_cox_errors():
+    df = pd.DataFrame({"stop": [1.0, 2.0], "event": [True, False], "start": [0.0, 0.0], "x": [1.0, 2.0]})
+    with pytest.raises(InsufficientDataError):
+        sv.cox_ph(df, ["x"])
+    with pytest.raises(ParameterError):
+        sv.cox_ph(df, ["nope"])
+    with pytest.raises(ParameterError):
+        sv.cox_ph(df, ["x"], ties="exact")
+
+
+# ------------------------------------------------------------------ logistic
+
+def test_logistic_single_binary_covariate_is_the_2x2_odds_ratio():
+    # exposed: 30 left of 100; unexposed: 10 left of 100 -> OR = (30/70) / (10/90)
+    y = np.r_[np.ones(30), np.zeros(70), np.ones(10), np.zeros(90)]
+    x = np.r_[np.ones(100), np.zeros(100)]
+    res = sv.logistic(pd.DataFrame({"y": y, "x": x}), "y", ["x"])
+    row = res.table.iloc[0]
+    assert row["or"] == pytest.approx((30 / 70) / (10 / 90), rel=1e-6)
+    se = math.sqrt(1 / 30 + 1 / 70 + 1 / 10 + 1 / 90)  # Woolf's standard error of log OR
+    assert row["se"] == pytest.approx(se, rel=1e-5)
+    assert row["lo"] == pytest.approx(row["or"] * math.exp(-Z * se), rel=1e-5)
+    assert res.n_obs == 200 and res.n_events == 40
+
+
+def test_design_matrix_reference_and_bools():
+    df = pd.DataFrame({"r": ["b", "a", "b", "c", "b"], "flag": [True, False, True, True, False], "k": [1, 1, 1, 1, 1]})
+    X, refs = sv.design_matrix(df, ["r", "flag", "k"], ["r"])
+    assert refs == {"r": "b"}
+    assert list(X.columns) == ["r[a]", "r[c]", "flag"]  # constant k dropped
+    assert X["flag"].tolist() == [1.0, 0.0, 1.0, 1.0, 0.0]

@@ -7,6 +7,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python (sales-analysis)
 #     language: python
@@ -151,7 +153,7 @@ if effects.skipped_reason:
     ctx.skip(label("adjusted_effects", ctx.lang), effects.skipped_reason)
 else:
     display.table(retention.effects_table(effects, ctx.lang), retention.effects_formats(ctx.lang), ctx.lang)
-    display.figure(charts.hazard_ratio_forest(effects.side_by_side, data.features + ["attainment"], ctx.lang))
+    display.figure(charts.hazard_ratio_forest(effects.side_by_side, retention.forest_terms(data), ctx.lang))
     display.note(narrative.ph_sentence(effects, ctx.lang))
     display.table(retention.ph_table(effects, ctx.lang), {"p_value": "f3"}, ctx.lang)
     display.table(retention.logistic_table(effects, ctx.lang), {"odds_ratio": "f3", "p_value": "f3"}, ctx.lang)
@@ -190,7 +192,7 @@ else:
 display.heading(label("written_summary", ctx.lang))
 
 # %%
-display.paragraph(narrative.summary(head, effects, corr, ctx.lang, features=data.features))
+display.paragraph(narrative.summary(head, effects, corr, ctx.lang, features=data.features, controls=data.controls, source=data.source))
 
 # %%
 ctx.rec.update(retention.metrics(data, head, overall, corr, effects, retention.suppressed_total(tables, curves_share, curves_delay, curves_promo, split, delay)))

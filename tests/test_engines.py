@@ -284,3 +284,140 @@ def test_postgres_store_error_is_one_line():
 
     with pytest.raises(StoreError, match="Cannot open store"):
         store.connect("postgresql://nobody@127.0.0.1:1/none")
+
+
+# --------------------------------------------------------------------------- the reports' metrics
+
+
+@pytest.fixture(scope="session")
+def engine_world(pg_url, spark_warehouse, tmp_path_factory):
+    """A small demo world in DuckDB, PostgreSQL and Spark: ({engine: con}, truth)."""
+    import json
+
+    from analysis import demo
+
+    d = tmp_path_factory.mktemp("engines-demo")
+    src = d / "warehouse.duckdb"
+    demo.build(store=str(src), seed=42, scale=DEMO_SCALE, truth_path=d / "demo_truth.json")
+    truth = json.loads((d / "demo_truth.json").read_text(encoding="utf-8"))
+    counts_pg = engines.copy_store(src, pg_url)
+    counts_spark = engines.copy_store(src, spark_url(spark_warehouse))
+    assert counts_pg == counts_spark == {k: v for k, v in truth["row_counts"].items() if k in counts_pg}
+    cons = {
+        "duckdb": store.connect(str(src), read_only=True),
+        "postgresql": store.connect(pg_url),
+        "spark": store.connect(spark_url(spark_warehouse)),
+    }
+    yield cons, truth
+    for con in cons.values():
+        try:
+            con.disconnect()
+        except Exception:  # noqa: BLE001 - Spark's session may already be gone at exit
+            pass
+
+
+_CACHE: dict = {}
+
+
+def _on_all(engine_world, key: str, fn) -> dict[str, Any]:
+    """fn(con, truth) on the three engines (cached per key), normalised."""
+    if key not in _CACHE:
+        cons, truth = engine_world
+        _CACHE[key] = {name: fn(con, truth) for name, con in cons.items()}
+    return _CACHE[key]
+
+
+def _assert_same(results: dict[str, Any]) -> None:
+    base = normalize(results["duckdb"])
+    for engine in ("postgresql", "spark"):
+        d = diff(base, normalize(results[engine]))
+        assert not d, f"{engine} differs from DuckDB:\n" + "\n".join(d[:10])
+
+
+def _trends_scope(con, truth):
+    from analysis import trends
+
+    key = ("trends-scope", id(con))
+    if key not in _CACHE:
+        _CACHE[key] = trends.prepare(con, month=truth["end"][:7])
+    return _CACHE[key]
+
+
+TRENDS_SECTIONS = ("headline", "attainment_by_level", "underperformers", "trend", "spring_festival", "mix",
+                   "contribution", "customers", "process_indicators")
+
+
+@pytest.mark.parametrize("section", TRENDS_SECTIONS)
+def test_trends_sections_same_on_all_engines(engine_world, section):
+    from analysis import trends
+
+    res = _on_all(engine_world, f"trends.{section}", lambda con, truth: getattr(trends, section)(_trends_scope(con, truth)))
+    # the section ran on this world (a skipped section would compare nothing)
+    assert getattr(res["duckdb"], "skip", None) is None, res["duckdb"].skip
+    _assert_same(res)
+
+
+def test_trends_by_rep_and_filtered_same_on_all_engines(engine_world):
+    from analysis import trends
+
+    def run(con, truth):
+        scope = trends.prepare(con, month=truth["end"][:7], level="rep", filters={"region": ["市区", "北县"]})
+        return {"attainment": trends.attainment_by_level(scope), "contribution": trends.contribution(scope),
+                "headline": trends.headline(scope)}
+
+    _assert_same(_on_all(engine_world, "trends.rep-filtered", run))
+
+
+@pytest.mark.parametrize("which", ["strong", "weak", "default"])
+def test_launch_review_same_on_all_engines(engine_world, which):
+    from analysis import launch
+    from analysis.params import LaunchReviewParams
+
+    def run(con, truth):
+        sku = "" if which == "default" else truth["launches"][which]["sku_id"]
+        return launch.review(con, LaunchReviewParams(sku=sku))
+
+    res = _on_all(engine_world, f"launch.{which}", run)
+    rv = res["duckdb"]
+    assert rv.headline["ordering_customers"] > 0
+    assert rv.opinions.skipped_reason is None and rv.segments
+    _assert_same(res)
+
+
+def test_launch_earlier_launches_same_on_all_engines(engine_world):
+    from analysis import launch
+
+    def run(con, truth):
+        spec = launch.resolve_launch(con, truth["launches"]["strong"]["sku_id"])
+        return {"earlier": launch.earlier_launches(con, spec), "curves": launch.launch_curves(con, spec),
+                "panel": launch.weekly_panel(con, spec)}
+
+    res = _on_all(engine_world, "launch.earlier", run)
+    assert len(res["duckdb"]["earlier"]) >= 3
+    _assert_same(res)
+
+
+RETENTION_CALLS = ("build_panel", "load", "snapshot_from_store", "downstream")
+
+
+@pytest.mark.parametrize("call", RETENTION_CALLS)
+def test_retention_same_on_all_engines(engine_world, call):
+    from analysis import retention
+    from analysis.params import IncentiveRetentionParams
+
+    def run(con, truth):
+        if call == "build_panel":
+            return retention.build_panel(con)
+        if call == "load":
+            return retention.load(con, IncentiveRetentionParams())
+        if call == "snapshot_from_store":
+            return retention.snapshot_from_store(con)
+        data = retention.load(con, IncentiveRetentionParams())
+        return {"headline": retention.headline(data), "tables": retention.attrition_tables(data),
+                "km": retention.km_overall(data), "effects": retention.adjusted_effects(data)}
+
+    res = _on_all(engine_world, f"retention.{call}", run)
+    base = res["duckdb"]
+    if isinstance(base, pd.DataFrame):
+        assert len(base) > 0
+    _assert_same(res)

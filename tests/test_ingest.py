@@ -483,14 +483,14 @@ def test_extra_columns_kept_for_hr_snapshot(tmp_path, store):
 
 def test_formula_injection_neutralised(tmp_path, store):
     evil = ['=HYPERLINK("http://x","y")', "+1+1", "@SUM(A1)", "\tTAB", "-2+3"]
-    rows = [["客户编码", "城乡"]] + [[e, "郊区"] for e in evil]
+    rows = [["客户编码", "客户档位"]] + [[f"C{i}", e] for i, e in enumerate(evil)]  # none is an allowed size
     run("customers", write_csv(tmp_path / "c.csv", rows), store)
     q = quarantine(store, "customers")
     assert len(q) == 5
     for cell in list(q["value"]) + list(q["column"]) + list(q["reason"]) + list(q["source_file"]):
         assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
     # the raw row keeps the values as found in the file
-    assert {json.loads(v)["客户编码"] for v in q["values"]} == set(evil)
+    assert {json.loads(v)["客户档位"] for v in q["values"]} == set(evil)
     # and the value cell holds them, neutralised with a leading quote
     assert sorted(q["value"]) == sorted("'" + e for e in evil)
 
@@ -666,3 +666,18 @@ def test_ingest_into_a_copy_of_the_demo_world(demo_world, tmp_path):
     assert count(store, "orders") == before + 1
     res = run("orders", p, store, today=dt.date(2026, 10, 31))
     assert (res.accepted, res.duplicates_in_store) == (0, 1)
+
+
+def test_repeated_xlsx_headers(tmp_path, store):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["订单日期", "金额", "金额"])
+    ws.append([dt.date(2024, 1, 5), 5, 7])
+    x = tmp_path / "o.xlsx"
+    wb.save(x)
+    res = run("orders", x, store)
+    assert res.accepted == 1 and res.dropped_columns == ["金额.1"]
+    assert stored(store, "orders")["amount"].tolist() == [5.0]
+    assert "columns: 订单日期 -> order_date, 金额 -> amount" in res.summary()

@@ -3,7 +3,9 @@ and on the demo world (planted launches, cannibalisation)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
+from pathlib import Path
 
 import ibis
 import numpy as np
@@ -14,81 +16,12 @@ from analysis import launch
 from analysis.errors import ParameterError
 from analysis.params import LaunchReviewParams
 
-D = dt.date
-PRICE = {"S1": 150.0, "I1": 150.0, "I2": 120.0, "C1": 400.0, "E1": 150.0, "E2": 130.0, "E3": 350.0, "Y1": 50.0}
-
-
-def _orders(rows):
-    df = pd.DataFrame(rows, columns=["order_date", "customer_id", "sku_id", "qty", "is_return"])
-    df["order_id"] = [f"O{i:04d}" for i in range(len(df))]
-    df["line_no"] = 1
-    df["amount"] = df["qty"] * df["sku_id"].map(PRICE)
-    df["qty"] = df["qty"].astype(float)
-    return df
+from launch_helpers import D, build_cannib, build_small
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
-    """Launch of S1 (三类) on 2026-03-10, window 2026-03-10 … 2026-04-08 (day 30)."""
-    path = tmp_path_factory.mktemp("launch") / "small.duckdb"
-    con = ibis.duckdb.connect(str(path))
-    products = pd.DataFrame({
-        "sku_id": ["S1", "I1", "I2", "C1", "E1", "E2", "E3", "Y1"],
-        "brand": ["新牌", "老牌", "老牌", "高档", "早一", "早二", "早三", "嫩牌"],
-        "price_class": ["三类", "三类", "三类", "一类", "三类", "三类", "一类", "五类"],
-        "unit_price": [PRICE[s] for s in ["S1", "I1", "I2", "C1", "E1", "E2", "E3", "Y1"]],
-        "launch_date": [D(2026, 3, 10), pd.NaT, pd.NaT, pd.NaT, D(2025, 12, 1), D(2026, 1, 5), D(2026, 2, 1),
-                        D(2026, 4, 1)],
-    })
-    customers = pd.DataFrame({
-        "customer_id": list("ABCDEFG"),
-        "area_type": ["urban", "urban", "rural", "rural", "urban", "urban", "rural"],
-        "size_class": ["large", "large", "small", "small", "medium", "medium", "small"],
-        "region": ["市区", "市区", "北县", "北县", "城东", "城东", "北县"],
-    })
-    f = False
-    orders = _orders([
-        # the new SKU S1
-        (D(2026, 3, 9), "B", "S1", 4, f),    # day 0: before launch, excluded
-        (D(2026, 3, 10), "A", "S1", 2, f),   # day 1
-        (D(2026, 3, 12), "E", "S1", 1, f),   # day 3
-        (D(2026, 3, 13), "E", "S1", -1, True),  # day 4: a return
-        (D(2026, 3, 15), "D", "S1", 2, f),   # day 6, two lines on one date
-        (D(2026, 3, 15), "D", "S1", 1, f),
-        (D(2026, 3, 20), "A", "S1", 1, f),   # day 11
-        (D(2026, 4, 8), "A", "S1", 1, f),    # day 30 (last day)
-        (D(2026, 4, 8), "B", "S1", 3, f),    # day 30
-        (D(2026, 4, 9), "C", "S1", 5, f),    # day 31: excluded
-        # other products in the window
-        (D(2026, 3, 11), "A", "I1", 1, f),
-        (D(2026, 3, 11), "C", "I1", 2, f),
-        (D(2026, 3, 25), "F", "C1", 1, f),
-        (D(2026, 3, 1), "G", "I1", 1, f),    # before the window: G is not active
-        # earlier launches E1 (window 2025-12-01..12-30), E2 (2026-01-05..02-03), E3 (2026-02-01..03-02)
-        (D(2025, 12, 1), "A", "E1", 1, f), (D(2025, 12, 2), "B", "E1", 1, f),
-        (D(2025, 12, 5), "C", "E1", 1, f), (D(2025, 12, 10), "D", "I1", 1, f),
-        (D(2026, 1, 5), "A", "E2", 1, f), (D(2026, 1, 6), "B", "I1", 1, f),
-        (D(2026, 1, 7), "C", "I1", 1, f), (D(2026, 1, 8), "D", "I1", 1, f),
-        (D(2026, 2, 10), "F", "E3", 1, f),
-        # a young launch Y1 (2026-04-01): 10 days of data
-        (D(2026, 4, 2), "A", "Y1", 2, f),
-        (D(2026, 4, 10), "F", "Y1", 1, f),   # the last order date of the store
-    ])
-    feedback = pd.DataFrame({
-        "response_date": [D(2026, 3, 12), D(2026, 3, 20), D(2026, 4, 1), D(2026, 4, 8), D(2026, 4, 9)],
-        "sku_id": ["S1"] * 5,
-        "rating": [5, 4, 4, 2, 1],
-        "repurchase_intent": [True, True, False, None, False],
-        "comment": ["口感顺滑，包装好看", "<script>alert(1)</script>", "价格实惠", "劲头偏淡", "太贵"],
-    })
-    targets = pd.DataFrame({
-        "period": [D(2026, 3, 1), D(2026, 4, 1), D(2026, 3, 1)],
-        "level": ["sku", "sku", "sku"], "key": ["S1", "S1", "I1"], "measure": ["qty", "qty", "qty"],
-        "value": [31.0, 30.0, 999.0],
-    })
-    for name, df in [("products", products), ("customers", customers), ("orders", orders),
-                     ("feedback", feedback), ("targets", targets)]:
-        con.create_table(name, df, overwrite=True)
+    con = build_small(tmp_path_factory.mktemp("launch") / "small.duckdb")
     yield con
     con.disconnect()
 
@@ -279,23 +212,8 @@ def test_metrics_keys(small):
 
 @pytest.fixture(scope="module")
 def cannib(tmp_path_factory):
-    """N (class X) launches 2026-05-04; incumbent I (X) drops; controls K1, K2 (class Y)."""
-    con = ibis.duckdb.connect(str(tmp_path_factory.mktemp("cannib") / "c.duckdb"))
-    launch_day = D(2026, 5, 4)
-    products = pd.DataFrame({"sku_id": ["N", "I", "K1", "K2"], "brand": ["n", "i", "k", "k"],
-                             "price_class": ["X", "X", "Y", "Y"], "launch_date": [launch_day, pd.NaT, pd.NaT, pd.NaT]})
-    weekly = {"I": [10, 10, 10, 10, 6, 7, 6, 7], "K1": [20, 20, 20, 20, 22, 22, 22, 22],
-              "K2": [10, 10, 10, 10, 10, 10, 10, 10], "N": [0, 0, 0, 0, 5, 5, 5, 5]}
-    rows = []
-    for sku, qs in weekly.items():
-        for w, q in zip(range(-4, 4), qs):
-            if q:
-                rows.append({"order_date": launch_day + dt.timedelta(days=7 * w + 6), "customer_id": f"c{sku}",
-                             "sku_id": sku, "qty": float(q), "amount": float(q)})
-    orders = pd.DataFrame(rows)
-    con.create_table("products", products, overwrite=True)
-    con.create_table("orders", orders, overwrite=True)
-    yield con, launch_day
+    con, day = build_cannib(tmp_path_factory.mktemp("cannib") / "c.duckdb")
+    yield con, day
     con.disconnect()
 
 
@@ -310,3 +228,107 @@ def test_cannibalization_by_hand(cannib):
     assert c.share["lo"] < c.share["estimate"] < c.share["hi"]
     assert c.by_sku["sku"].tolist() == ["I"]
     assert c.treated_class == "X"
+
+
+# ------------------------------------------------------------------ the notebook, executed
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "launch_review.ipynb"
+
+
+def _run_notebook(tmp_path, monkeypatch, **params):
+    import nbformat
+    import papermill as pm
+
+    metrics = tmp_path / "metrics.json"
+    monkeypatch.setenv("SALES_ANALYSIS_METRICS", str(metrics))
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(NOTEBOOK), str(out), parameters=params, kernel_name="sales-analysis",
+                        cwd=str(NOTEBOOK.parents[1]), progress_bar=False)
+    nb = nbformat.read(str(out), as_version=4)
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    html_out = "\n".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    stderr = [o for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    return html_out, stderr, json.loads(metrics.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_notebook_escapes_comments_and_writes_metrics(tmp_path, monkeypatch):
+    build_small(tmp_path / "s.duckdb").disconnect()
+    html_out, stderr, m = _run_notebook(tmp_path, monkeypatch, store=str(tmp_path / "s.duckdb"), sku="S1")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_out
+    assert "<script>alert" not in html_out
+    assert not stderr
+    assert m["sku"] == "S1" and m["days_covered"] == 30 and m["ordering_customers"] == 4
+    assert m["distribution_rate"] == pytest.approx(4 / 6) and m["rating_mean"] == pytest.approx(3.75)
+    assert m["period"] == "S1-2026-03-10" and m["window"] == {"start": "2026-03-10", "end": "2026-04-08"}
+    assert m["benchmark_rank"] == 2 and m["benchmark_count"] == 3
+
+
+@pytest.mark.slow
+def test_notebook_partial_launch_without_feedback(tmp_path, monkeypatch):
+    build_small(tmp_path / "s.duckdb", feedback_rows=False).disconnect()
+    html_out, stderr, m = _run_notebook(tmp_path, monkeypatch, store=str(tmp_path / "s.duckdb"), sku="Y1", lang="en")
+    assert not stderr
+    assert m["days_covered"] == 10 and m["partial"] is True and m["rating_mean"] is None
+    assert "Partial review" in html_out and "10 of 30 days" in html_out
+    assert "4. Consumers&#x27; opinions" in m["skipped_sections"] or "4. Consumers' opinions" in m["skipped_sections"]
+    assert any("Cannibalisation" in s for s in m["skipped_sections"])
+
+
+# ------------------------------------------------------------------ the demo world
+
+@pytest.fixture(scope="module")
+def demo_reviews(demo_con, demo_world):
+    truth = demo_world[1]["launches"]
+    return {k: launch.review(demo_con, LaunchReviewParams(sku=truth[k]["sku_id"])) for k in ("strong", "weak")}
+
+
+@pytest.mark.slow
+def test_demo_launches_near_planted_values(demo_reviews, demo_world):
+    truth = demo_world[1]["launches"]
+    for k in ("strong", "weak"):
+        m = launch.metrics(demo_reviews[k])
+        assert m["launch_date"] == truth[k]["launch_date"] and m["days_covered"] == 30
+        assert m["distribution_rate"] == pytest.approx(truth[k]["distribution_rate"], abs=0.005)
+        assert m["repeat_rate"] == pytest.approx(truth[k]["repeat_rate"], abs=0.005)
+        assert m["rating_mean"] == pytest.approx(truth[k]["rating_mean"], abs=0.01)
+    s, w = (launch.metrics(demo_reviews[k]) for k in ("strong", "weak"))
+    assert s["distribution_rate"] > w["distribution_rate"]
+    assert s["repeat_rate"] > w["repeat_rate"]
+    assert s["rating_mean"] > w["rating_mean"] and s["rating_ci"][0] > w["rating_ci"][1]
+    assert s["benchmark_rank"] < w["benchmark_rank"]
+
+
+@pytest.mark.slow
+def test_demo_earlier_launches_near_planted(demo_con, demo_world):
+    for e in demo_world[1]["launches"]["earlier"]:
+        spec = launch.resolve_launch(demo_con, sku=e["sku_id"])
+        h = launch.headline(demo_con, spec)
+        assert h["distribution_rate"] == pytest.approx(e["distribution_rate"], abs=0.005)
+        assert h["repeat_rate"] == pytest.approx(e["repeat_rate"], abs=0.005)
+
+
+@pytest.mark.slow
+def test_demo_cannibalization_detected_and_untouched_class_clean(demo_con, demo_world, demo_reviews):
+    truth = demo_world[1]["cannibalization"]
+    c = demo_reviews["strong"].cannibalization
+    assert c.skipped_reason is None and c.treated_class == truth["price_class"]
+    row = c.by_sku.set_index("sku").loc[truth["sku_id"]]
+    assert row["ci_high"] < 0                                   # the incumbent lost volume
+    assert row["share_lo"] > 0                                  # share of new volume: CI excludes 0
+    assert row["share_lo"] <= truth["share_of_new_volume"] <= row["share_hi"]
+    assert row["share"] == pytest.approx(truth["share_of_new_volume"], abs=0.1)
+    # the incumbent is the SKU that lost the most
+    assert c.by_sku["sku"].iloc[0] == truth["sku_id"]
+    spec = demo_reviews["strong"].spec
+    u = launch.cannibalization(demo_con, spec, compare_class=truth["untouched_class"], by_sku=False)
+    assert u.did.lo <= 0 <= u.did.hi
+    assert u.share["lo"] <= 0 <= u.share["hi"]
+
+
+@pytest.mark.slow
+def test_demo_default_is_the_most_recent_full_window_launch(demo_con, demo_world):
+    truth = demo_world[1]["launches"]
+    launches = [truth["strong"], truth["weak"], *truth["earlier"]]
+    newest = max(launches, key=lambda x: x["launch_date"])
+    assert launch.resolve_launch(demo_con).sku_ids == (newest["sku_id"],)

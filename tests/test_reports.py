@@ -220,14 +220,16 @@ def test_crafted_value_is_data_not_code(fixture_report, tmp_path):
     [
         ("error", 5, "ValueError: planted failure in the fixture"),
         ("exit0", 5, "the cell called sys.exit(0); the remaining cells did not run"),
-        ("sleep", 5, "the cell timed out after 3 s (execution_timeout)"),
+        ("sleep", 5, "the cell timed out after 20 s (execution_timeout)"),
         ("kill", 5, "the kernel died while the cell ran"),
         ("os_exit", 5, "the kernel died while the cell ran"),
         ("no_metrics", None, "the notebook did not write metrics.json"),
     ],
 )
 def test_failures_papermill_misses(fixture_report, tmp_path, mode, cell, message):
-    res = reports.run_report(fixture_report, [f"mode={mode}"], out=tmp_path, timeout=3, progress=False)
+    # the planted sleep is 60 s; other cells must finish well within the timeout even on a busy machine
+    timeout = 20 if mode == "sleep" else 300
+    res = reports.run_report(fixture_report, [f"mode={mode}"], out=tmp_path, timeout=timeout, progress=False)
     assert not res.ok
     assert res.cell == cell
     assert message in res.error
@@ -439,3 +441,17 @@ def test_nbval_passes_twice_and_fails_when_a_number_changes(tmp_path):
     r = _nbval(nb_path)
     assert r.returncode != 0
     assert "1,234,567" in r.stdout and "1,234,568" in r.stdout
+
+
+def test_export_keeps_outputs_only():
+    md = new_markdown_cell("## Analyst note")
+    kept_md = new_markdown_cell("## 说明", metadata={"tags": ["report"]})
+    params = new_code_cell("lang = 'zh'", execution_count=1, metadata={"tags": ["parameters"]})
+    code = new_code_cell("show()", execution_count=2, outputs=[
+        new_output("display_data", data={"text/html": "<h2>标题</h2>", "text/plain": "x"}),
+        new_output("stream", name="stderr", text="a warning"),
+    ])
+    page = reports.export_html(_nb(md, kept_md, params, code), "sales_trends", {"period": "2026-10"}, {"lang": "zh"}, "2026-10")
+    assert "Analyst note" not in page and "说明" in page and "标题" in page
+    assert "a warning" not in page and "show()" not in page and "lang = " not in page
+    assert "<title>月度销售趋势 · 2026-10</title>" in page

@@ -423,3 +423,155 @@ def test_monthly_grain(tmp_path):
     sf = trends.spring_festival(s)
     assert sf.aligned.empty and not sf.jan_feb.empty  # no daily data: Jan+Feb only
     con.disconnect()
+
+
+# =========================================================== the demo world (slow)
+@pytest.fixture(scope="module")
+def demo_scope(demo_con):
+    return trends.prepare(demo_con, level="region")
+
+
+@pytest.mark.slow
+def test_demo_period_and_window(demo_scope, demo_world):
+    truth = demo_world[1]
+    assert demo_scope.period.label == "2026-10" and demo_scope.grain == "daily"
+    assert trends.data_window(demo_scope) == {"start": truth["start"], "end": truth["end"]}
+    assert demo_scope.row_counts["orders"] == truth["row_counts"]["orders"]
+
+
+@pytest.mark.slow
+def test_demo_underperformers_exactly_planted(demo_scope, demo_world):
+    assert trends.underperformers(demo_scope).ids == demo_world[1]["underperformers"]
+
+
+@pytest.mark.slow
+def test_demo_spring_festival_peaks(demo_scope, demo_world):
+    peaks = trends.spring_festival(demo_scope).peaks["peak_month"].tolist()
+    assert peaks == demo_world[1]["spring_festival_peak"]
+
+
+@pytest.mark.slow
+def test_demo_mix_shift_within_1pp(demo_scope, demo_world):
+    m = trends.mix(demo_scope)
+    planted = demo_world[1]["mix_shift_pp"]
+    assert set(m.shift_pp) == set(planted)
+    for pc, pp in planted.items():
+        assert abs(m.shift_pp[pc] - pp) <= 1.0, (pc, m.shift_pp[pc], pp)
+
+
+@pytest.mark.slow
+def test_demo_forecast_beats_seasonal_naive(demo_scope):
+    f = trends.forecast(demo_scope)
+    assert f.skip is None
+    assert f.backtest_mape < f.baseline_mape
+    assert len(f.forecast) == 3 and (f.forecast["lo95"] < f.forecast["hi95"]).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", ["region", "rep", "brand", "price_class", "customer"])
+def test_demo_contribution_parts_sum_to_total(demo_con, level):
+    s = trends.prepare(demo_con, level=level)
+    c = trends.contribution(s)
+    assert c.table["change"].sum() == pytest.approx(c.total_change, rel=1e-12, abs=1e-6)
+    assert c.total_change == pytest.approx(c.total_current - c.total_previous)
+
+
+@pytest.mark.slow
+def test_demo_headline_against_plain_duckdb(demo_scope, demo_world):
+    """The engine's sums checked against a plain SQL query on the same file."""
+    import duckdb
+
+    h = trends.headline(demo_scope).table.set_index("measure")
+    raw = duckdb.connect(str(demo_world[0]), read_only=True)
+    try:
+        cur = raw.execute("select sum(amount), sum(qty) from orders where order_date >= '2026-10-01' "
+                      "and order_date < '2026-11-01'").fetchone()
+        ly = raw.execute("select sum(amount) from orders where order_date >= '2025-10-01' "
+                     "and order_date < '2025-11-01'").fetchone()[0]
+        tgt = raw.execute("select sum(value) from targets where level = 'company' and measure = 'amount' "
+                      "and period = '2026-10-01'").fetchone()[0]
+    finally:
+        raw.close()
+    assert h.loc["amount", "current"] == pytest.approx(cur[0]) and h.loc["qty", "current"] == pytest.approx(cur[1])
+    assert h.loc["amount", "yoy"] == pytest.approx(cur[0] / ly - 1)
+    assert h.loc["amount", "attainment"] == pytest.approx(cur[0] / tgt)
+
+
+@pytest.mark.slow
+def test_demo_filters_and_levels(demo_con):
+    s = trends.prepare(demo_con, level="rep", filters={"region": ["市区"]})
+    att = trends.attainment_by_level(s)
+    assert att.has_targets and len(att.table) > 0
+    full = trends.prepare(demo_con, level="region")
+    city = trends.attainment_by_level(full).table.set_index("key").loc["市区", "actual"]
+    assert trends.headline(s).value("amount", "current") == pytest.approx(city)
+    p = trends.process_indicators(full)
+    assert p.table["coverage"].between(0, 1).all() and p.association is not None
+    assert p.association.slope_low <= p.association.slope <= p.association.slope_high
+
+
+# ============================================================ the notebook (slow)
+METRIC_KEYS = {"total_amount", "total_qty", "attainment", "time_elapsed", "yoy", "mom", "underperformers",
+               "mix_shift_pp", "forecast", "backtest_mape", "baseline_mape", "skipped_sections", "period",
+               "data_window", "row_counts"}
+
+
+def _run_notebook(tmp_path, monkeypatch, **params):
+    import json
+    from pathlib import Path
+
+    import nbformat
+    import papermill as pm
+
+    root = Path(__file__).resolve().parents[1]
+    metrics = tmp_path / "metrics.json"
+    monkeypatch.setenv("SALES_ANALYSIS_METRICS", str(metrics))
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(root / "notebooks" / "sales_trends.ipynb"), str(out), parameters=params,
+                        kernel_name="sales-analysis", cwd=str(root), progress_bar=False)
+    nb = nbformat.read(str(out), as_version=4)
+    stderr = [o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert stderr == [], stderr
+    html = "".join(o.get("data", {}).get("text/html", "") for c in nb.cells if c.cell_type == "code"
+                   for o in c.get("outputs", []))
+    return json.loads(metrics.read_text(encoding="utf-8")), html
+
+
+@pytest.mark.slow
+def test_notebook_on_demo_in_english(tmp_path, monkeypatch, demo_world):
+    m, html = _run_notebook(tmp_path, monkeypatch, store=str(demo_world[0]), lang="en")
+    assert METRIC_KEYS <= set(m)
+    assert m["period"] == "2026-10" and m["time_elapsed"] == 1.0 and m["skipped_sections"] == []
+    assert m["underperformers"] == demo_world[1]["underperformers"]
+    assert len(m["forecast"]) == 3 and set(m["forecast"][0]) == {"period", "mean", "lo80", "hi80", "lo95", "hi95"}
+    assert m["backtest_mape"] < m["baseline_mape"]
+    assert "Attainment by level" in html and "Forecast" in html and "完成率" not in html
+
+
+@pytest.mark.slow
+def test_notebook_on_date_and_amount_only(tmp_path, monkeypatch, minimal_con):
+    path = tmp_path / "m.duckdb"
+    minimal_con.disconnect()
+    m, html = _run_notebook(tmp_path, monkeypatch, store=str(path))
+    assert METRIC_KEYS <= set(m)
+    assert m["period"] == "2025-06" and m["total_qty"] is None and m["attainment"] is None and m["yoy"] is not None
+    assert set(m["skipped_sections"]) == {"目标完成情况", "连续未完成目标人员", "价类结构", "同比增减贡献",
+                                          "客户结构", "过程指标"}
+    assert "本节略过" in html
+    assert len(m["forecast"]) == 3
+
+
+@pytest.mark.slow
+def test_notebook_at_yearly_grain(tmp_path, monkeypatch):
+    path = tmp_path / "y.duckdb"
+    con = ibis.duckdb.connect(str(path))
+    con.create_table("orders", pd.DataFrame({
+        "order_date": pd.to_datetime([f"{y}-01-01" for y in range(2015, 2025)]),
+        "amount": [100.0, 120, 90, 135, 150, 160, 155, 170, 180, 198]}))
+    con.disconnect()
+    m, html = _run_notebook(tmp_path, monkeypatch, store=str(path), lang="en")
+    assert m["period"] == "2024" and m["grain"] == "yearly"
+    assert m["yoy"] == pytest.approx(198 / 180 - 1) and m["mom"] is None
+    assert m["forecast"] == [] and m["backtest_mape"] is None
+    assert {"Trend", "Spring Festival", "Forecast", "Staff below target"} <= set(m["skipped_sections"])

@@ -71,11 +71,15 @@ def run(
     param_file: Optional[Path] = typer.Option(None, "-f", "--param-file", help="YAML file of parameters."),
     store: Optional[str] = StoreOpt,
     out: Path = typer.Option(Path("reports"), "--out", help="Output folder."),
+    timeout: int = typer.Option(600, "--timeout", help="Per-cell execution timeout in seconds."),
+    name: Optional[str] = typer.Option(None, "--name", help="Output name (default: the report name)."),
 ) -> None:
     """Run one report: validate parameters, execute the notebook, export HTML + metrics.json."""
     from . import reports
 
-    result = reports.run_report(report, params=param, param_file=param_file, store=store, out=out)
+    result = reports.run_report(
+        report, params=param, param_file=param_file, store=store, out=out, timeout=timeout, output_name=name
+    )
     typer.echo(result.summary())
     if not result.ok:
         raise typer.Exit(1)
@@ -87,11 +91,12 @@ def run_batch(
     store: Optional[str] = StoreOpt,
     out: Path = typer.Option(Path("reports"), "--out", help="Output folder."),
     jobs: int = typer.Option(2, "--jobs", help="Reports run at once."),
+    timeout: int = typer.Option(600, "--timeout", help="Per-cell execution timeout in seconds."),
 ) -> None:
     """Run a schedule of reports; keep going past failures; exit non-zero if any failed."""
     from . import reports
 
-    ok = reports.run_batch(schedule, store=store, out=out, jobs=jobs)
+    ok = reports.run_batch(schedule, store=store, out=out, jobs=jobs, timeout=timeout)
     if not ok:
         raise typer.Exit(1)
 

@@ -22,7 +22,9 @@ Orders are generated week by week with numpy and written in chunks, so scale 100
 from __future__ import annotations
 
 import json
+import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,6 +36,10 @@ import pyarrow as pa
 
 from . import store as store_mod
 from .errors import ParameterError
+
+
+class DemoWarning(UserWarning):
+    """Something about the demo build worth knowing (the world is still built)."""
 
 __all__ = ["build", "REGIONS", "HAZARD_RATIOS"]
 
@@ -814,41 +820,47 @@ def _compensation(cal: Calendar, wf: Workforce) -> pd.DataFrame:
 
 
 def _visits(cal: Calendar, cust: Customers, wf: Workforce, rng: np.random.Generator) -> pd.DataFrame:
-    """Monthly visits of each rep to the customers of the slot they hold; guidance coverage and the
-    effective share vary by rep."""
+    """Monthly visits of each rep to the customers of the position they hold; guidance coverage
+    (share of customers given at least one guidance visit) and the effective share vary by rep."""
     reps = wf.reps
-    guide = reps["guide"].to_numpy()
-    eff = reps["effective"].to_numpy()
-    out = []
-    slot_cust: dict[int, np.ndarray] = {s: np.flatnonzero(cust.slot == s) for s in range(N_SLOTS)}
-    for m in range(cal.n_months):
-        d0 = cal.idx(cal.month_starts[m])
-        d1 = cal.idx(_add_months(cal.month_starts[m], 1)) - 1
-        for s in range(N_SLOTS):
-            occ = wf.own[d0:d1 + 1, s]
-            for r in np.unique(occ[occ >= 0]):
-                days = d0 + np.flatnonzero(occ == r)
-                cs = slot_cust[s]
-                cs = cs[cust.opened_idx[cs] <= days[-1]]
-                if len(cs) == 0:
-                    continue
-                n_v = 1 + rng.poisson(1.5, len(cs))
-                vc = np.repeat(cs, n_v)
-                vd = rng.choice(days, len(vc))
-                guided = rng.random(len(cs)) < guide[r]
-                kind_g = np.zeros(len(vc), dtype=bool)
-                first = np.r_[0, np.cumsum(n_v)[:-1]]
-                kind_g[first[guided]] = True  # a guided customer gets at least one guidance visit
-                kind_g |= np.repeat(guided, n_v) & (rng.random(len(vc)) < 0.3)
-                effective = kind_g & (rng.random(len(vc)) < eff[r])
-                out.append(pd.DataFrame({"visit_date": cal.days[vd], "rep_idx": r, "cust": vc,
-                                         "kind": np.where(kind_g, "guidance", "visit"), "effective": effective}))
-    v = pd.concat(out, ignore_index=True)
+    p = wf.panel
+    r = p["rep_idx"].to_numpy()
+    m = p["month"].to_numpy()
+    slot = reps["slot"].to_numpy()[r]
+    m0 = np.array([cal.idx(ms) for ms in cal.month_starts])
+    m1 = np.r_[m0[1:], cal.n_days] - 1
+    hire = np.array([cal.idx(h) for h in reps["hire_date"]])
+    exit_ = np.array([cal.n_days - 1 if e is None or pd.isna(e) else cal.idx(e) for e in reps["exit_date"]])
+    d0 = np.maximum(m0[m], hire[r])
+    d1 = np.minimum(m1[m], exit_[r])
+    # customers of each slot (CSR)
+    order = np.argsort(cust.slot, kind="stable")
+    counts = np.bincount(cust.slot, minlength=N_SLOTS)
+    offs = np.r_[0, np.cumsum(counts)]
+    k = counts[slot]
+    row = np.repeat(np.arange(len(p)), k)
+    within = np.arange(k.sum()) - np.repeat(np.r_[0, np.cumsum(k)[:-1]], k)
+    c = order[offs[slot][row] + within]
+    keep = cust.opened_idx[c] <= d1[row]
+    row, c = row[keep], c[keep]
+    guided = rng.random(len(row)) < reps["guide"].to_numpy()[r[row]]
+    n_v = 1 + rng.poisson(1.5, len(row))
+    vrow = np.repeat(row, n_v)
+    vc = np.repeat(c, n_v)
+    lo = np.maximum(d0[vrow], cust.opened_idx[vc])
+    vd = lo + (rng.random(len(vrow)) * (d1[vrow] - lo + 1)).astype(np.int64)
+    first = np.r_[0, np.cumsum(n_v)[:-1]]
+    kind_g = np.zeros(len(vrow), dtype=bool)
+    kind_g[first[guided]] = True  # a guided customer gets at least one guidance visit
+    kind_g |= np.repeat(guided, n_v) & (rng.random(len(vrow)) < 0.3)
+    effective = kind_g & (rng.random(len(vrow)) < reps["effective"].to_numpy()[r[vrow]])
+    srt = np.lexsort((vc, vd))
     return pd.DataFrame({
-        "visit_date": pd.to_datetime(v["visit_date"]).dt.date,
-        "rep_id": reps["rep_id"].to_numpy()[v["rep_idx"].to_numpy()],
-        "customer_id": cust.df["customer_id"].to_numpy()[v["cust"].to_numpy()],
-        "kind": v["kind"], "effective": v["effective"].astype(bool),
+        "visit_date": pd.to_datetime(cal.days[vd[srt]]).date,
+        "rep_id": reps["rep_id"].to_numpy()[r[vrow[srt]]],
+        "customer_id": cust.df["customer_id"].to_numpy()[vc[srt]],
+        "kind": np.where(kind_g[srt], "guidance", "visit"),
+        "effective": effective[srt],
     })
 
 
@@ -1036,7 +1048,15 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     wf = _workforce(cal, slot_regions(), rngs["workforce"])
     plans = _launch_plans(cal, products, cust, rngs["launch"])
 
-    con = store_mod.connect(loc)
+    # A DuckDB file is built beside the store and then moved over it: readers that hold the old
+    # file open (a running report) keep their snapshot, and a failed build leaves the old store.
+    local = not store_mod.is_url(loc) and not loc.endswith(":memory:")
+    target = loc
+    if local:
+        target = str(Path(loc).with_name(Path(loc).name + ".building"))
+        for stale in (target, target + ".wal"):
+            Path(stale).unlink(missing_ok=True)
+    con = store_mod.connect(target)
     try:
         acc, extra = _orders(con, cal, products, cust, wf, plans, scale, rngs["orders"])
         customers = cust.df.copy()
@@ -1060,11 +1080,16 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
             con.create_table(name, obj=_to_arrow(name, df), overwrite=True)
         counts = {"orders": int(acc.lines)}
         counts.update({k: int(len(v)) for k, v in tables.items()})
+        if local:
+            _copy_other_tables(loc, con, set(tables) | {"orders"})
     finally:
         try:
             con.disconnect()
         except Exception:  # noqa: BLE001
             pass
+    if local:
+        os.replace(target, loc)
+        Path(loc + ".wal").unlink(missing_ok=True)
     truth = _truth(cal, int(seed), scale, products, wf, plans, rating_means, acc, extra, counts)
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = truth_path.with_suffix(".json.tmp")
@@ -1073,6 +1098,32 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     seconds = round(time.perf_counter() - t0, 1)
     return {"store": loc, "truth": str(truth_path), "seed": int(seed), "scale": scale,
             "rows": ", ".join(f"{k}={v:,}" for k, v in counts.items()), "seconds": seconds}
+
+
+def _copy_other_tables(old_store: str, con: Any, demo_tables: set[str]) -> None:
+    """Carry the tables of an existing DuckDB store that the demo does not write (e.g. hr_snapshot,
+    ingested tables) into the new file. Uses duckdb directly: ibis 12's ``list_tables`` fails
+    under duckdb 2.x."""
+    import duckdb
+
+    if not Path(old_store).exists():
+        return
+    try:
+        old = duckdb.connect(old_store, read_only=True)
+    except Exception as exc:  # noqa: BLE001 - locked by a writer: nothing can be carried over
+        warnings.warn(f"demo: could not read {old_store} to keep its other tables ({type(exc).__name__})",
+                      DemoWarning, stacklevel=3)
+        return
+    try:
+        names = [r[0] for r in old.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
+        for name in names:
+            if name not in demo_tables:
+                data = old.execute(f'SELECT * FROM "{name}"').to_arrow_table()
+                con.create_table(name, obj=data, overwrite=True)
+    finally:
+        old.close()
 
 
 _DATE_COLS = {"customers": ["opened_on"], "products": ["launch_date"], "reps": ["hire_date", "exit_date"],

@@ -120,6 +120,9 @@ class IngestResult:
             f" + duplicates skipped {self.duplicates} (in file {self.duplicates_in_file},"
             f" already in store {self.duplicates_in_store})",
         ]
+        if self.columns:
+            lines.append("columns: " + ", ".join(
+                h if h == c else f"{h} -> {c}" for h, c in self.columns.items()))
         if self.quarantined:
             again = f" ({self.already_quarantined} already there from an earlier ingest)" if self.already_quarantined else ""
             lines.append(f"quarantined rows written to {self.quarantine_path}{again}")
@@ -223,6 +226,16 @@ def _read_csv(path: Path, info: dict) -> tuple[list[str], Iterator[pd.DataFrame]
     return headers, chunks()
 
 
+def _unique_headers(headers: list[str]) -> list[str]:
+    """Repeated headers get ``.1``, ``.2`` … as pandas does for CSV (the first keeps its name)."""
+    seen: Counter = Counter()
+    out = []
+    for h in headers:
+        out.append(h if not seen[h] else f"{h}.{seen[h]}")
+        seen[h] += 1
+    return out
+
+
 def _read_xlsx(path: Path, info: dict) -> tuple[list[str], Iterator[pd.DataFrame]]:
     import openpyxl
 
@@ -239,6 +252,7 @@ def _read_xlsx(path: Path, info: dict) -> tuple[list[str], Iterator[pd.DataFrame
     headers = [str(v) if v is not None else f"Unnamed: {i}" for i, v in enumerate(header_row)]
     while headers and headers[-1].startswith("Unnamed: "):
         headers.pop()
+    headers = _unique_headers(headers)
     n = len(headers)
     if len(wb.worksheets) > 1:
         info["notes"].append(f"read the first sheet '{ws.title}' of {len(wb.worksheets)}")
@@ -265,7 +279,7 @@ def _read_parquet(path: Path, info: dict) -> tuple[list[str], Iterator[pd.DataFr
         pf = pq.ParquetFile(path)
     except Exception as exc:  # noqa: BLE001
         raise IngestError(f"{path.name} cannot be read as a table: {type(exc).__name__}: {exc}".splitlines()[0]) from None
-    headers = list(pf.schema_arrow.names)
+    headers = _unique_headers(list(pf.schema_arrow.names))
 
     def chunks() -> Iterator[pd.DataFrame]:
         for batch in pf.iter_batches(batch_size=CHUNK_ROWS):
@@ -785,7 +799,6 @@ def _ingest_chunks(con, ts: TableSpec, path: Path, headers, chunks, mapped, unma
     # decide on extra columns once, from the first chunk
     stored_schema = con.table(table).schema() if has_table(con, table) else None
     extra_types: dict[str, str] = {}
-    contract_cols = [h for h in headers if h in mapped]
     ref_ok = {c: (has_rows(con, ref)) for c, ref in ts.references.items() if c in mapped.values()}
     ref_key = {c: c for c in ts.references}  # the referenced column has the same name (customer_id ...)
     stamp = dt.datetime.now().isoformat(timespec="seconds")
@@ -1102,7 +1115,9 @@ def check_store(store: Any = None, today: dt.date | None = None) -> tuple[bool, 
         if not store_mod.is_url(loc) and not loc.endswith(":memory:") and not Path(loc).exists():
             raise StoreError(f"The store file {loc} does not exist. Build it with `sales-analysis demo` "
                              "or load data with `sales-analysis ingest`.")
-        con, owned = store_mod.connect(loc), True
+        # read-only for a DuckDB file, so a check runs beside report runs reading the store
+        ro = not store_mod.is_url(loc) and not loc.endswith(":memory:")
+        con, owned = store_mod.connect(loc, read_only=ro), True
     try:
         present = [t for t in TABLES if has_table(con, t)]
         results = [(t, *check_table(con, t, today)) for t in present]

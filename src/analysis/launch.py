@@ -721,7 +721,10 @@ def feedback_frame(con: Any, spec: LaunchSpec, max_comments: int = 20000) -> pd.
     rd = f.response_date.cast("date")
     f = f.filter(f.sku_id.isin(list(spec.sku_ids)) & rd.between(ibis.literal(spec.launch_date), ibis.literal(spec.end)))
     cols = [c for c in ("response_date", "rating", "repurchase_intent", "comment") if c in f.columns]
-    return f.select(*cols).order_by(cols[:2]).limit(max_comments).to_pandas()
+    df = f.select(*cols).order_by(cols).limit(max_comments).to_pandas()
+    # engines order NULLs differently: sort again here so every engine gives the same frame
+    df["response_date"] = df["response_date"].map(_to_date)
+    return df.sort_values(cols, na_position="last", kind="mergesort").reset_index(drop=True)
 
 
 def opinions(con: Any, spec: LaunchSpec) -> Opinions:

@@ -44,6 +44,8 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, (float, np.floating)):
         f = float(value)
         return None if math.isnan(f) or math.isinf(f) else f
+    if value is pd.NaT:
+        return None
     if isinstance(value, (pd.Timestamp, dt.datetime)):
         return value.isoformat()
     if isinstance(value, dt.date):

@@ -368,7 +368,13 @@ def sanitize_html(fragment: str) -> str:
 
 
 def _strip_for_export(nb: Any) -> Any:
-    """A copy of the executed notebook as managers see it: no parameter cells, no stderr."""
+    """A copy of the executed notebook as managers see it: outputs only.
+
+    Dropped: code (inputs), the parameters and injected-parameters cells, stderr, and markdown
+    cells — they are the analyst's notes (in one language, about the notebook); the report's own
+    text comes from analysis.display in the report's language. A markdown cell tagged ``report``
+    is kept.
+    """
     import copy
 
     nb = copy.deepcopy(nb)
@@ -376,6 +382,8 @@ def _strip_for_export(nb: Any) -> Any:
     for cell in nb.cells:
         tags = set(cell.get("metadata", {}).get("tags", []))
         if tags & REMOVED_CELL_TAGS:
+            continue
+        if cell.cell_type == "raw" or (cell.cell_type == "markdown" and "report" not in tags):
             continue
         if cell.cell_type == "code":
             cell.outputs = [
@@ -874,7 +882,7 @@ def summary_table(results: list[tuple[Job, RunResult]], out: Path | None = None)
         target = r.html if r.ok else (f"cell {r.cell}: " if r.cell else "") + str(r.error)
         if r.ok and out is not None and r.html is not None:
             try:
-                target = Path(r.html).relative_to(Path(out).resolve().parent)
+                target = Path(r.html).resolve().relative_to(Path.cwd().resolve())
             except ValueError:
                 target = r.html
         rows.append((job.report, ptxt, "ok" if r.ok else "FAILED", f"{r.seconds:.1f}", str(target)))

@@ -829,21 +829,22 @@ def attrition_tables(data: RetentionData) -> AttritionTables:
 def feature_tiers(values: pd.Series, feature: str) -> pd.Series:
     """Tier labels of a person-level feature for Kaplan–Meier curves.
 
-    0/1 features: "yes"/"no"; team_bonus_share: rounded to the nearest 10 % ("0%", "30%"…);
+    0/1 features: "yes"/"no"; team_bonus_share (a person's mean share): "0-10%" (< 15 %),
+    "20-40%" (15–45 %), "50%+";
     payout_delay_days (a person's mean delay): "0-3 days" / "4-7 days" / "> 7 days"; other numerics:
     thirds ("low"/"mid"/"high").
 
     Examples
     --------
-    >>> feature_tiers(pd.Series([0.0, 0.31, 0.29]), "team_bonus_share").tolist()
-    ['0%', '30%', '30%']
+    >>> feature_tiers(pd.Series([0.0, 0.31, 0.5]), "team_bonus_share").tolist()
+    ['0-10%', '20-40%', '50%+']
     """
     v = pd.to_numeric(values, errors="coerce")
     u = v.dropna().unique()
     if feature in BOOL_FEATURES or (len(u) <= 2 and set(np.round(u, 6)) <= {0.0, 1.0}):
         return v.map(lambda x: None if pd.isna(x) else ("yes" if x > 0.5 else "no"))
     if feature == "team_bonus_share":
-        return v.map(lambda x: None if pd.isna(x) else f"{int(round(x * 10) * 10)}%")
+        return pd.cut(v, [-np.inf, 0.15, 0.45, np.inf], labels=["0-10%", "20-40%", "50%+"], right=False).astype(object)
     if feature == "payout_delay_days":
         return pd.cut(v, [-np.inf, 3, 7, np.inf], labels=["0-3 days", "4-7 days", "> 7 days"]).astype(object)
     if len(u) <= 4:
@@ -927,7 +928,7 @@ def tier_text(t: str, lang: str = "zh") -> str:
 
 
 def _tier_key(t: str) -> tuple:
-    order = {"no": 0, "yes": 1, "0-3 days": 0, "4-7 days": 1, "> 7 days": 2, "low": 0, "mid": 1, "high": 2}
+    order = {"no": 0, "yes": 1, "0-10%": 0, "20-40%": 1, "50%+": 2, "0-3 days": 0, "4-7 days": 1, "> 7 days": 2, "low": 0, "mid": 1, "high": 2}
     if t in order:
         return (0, order[t], t)
     try:
@@ -1046,7 +1047,8 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
         h = data.horizon
         lcovs = [c for c in covs if c in h.columns]
         try:
-            logit = sv.logistic(h, "left_within_horizon", lcovs, categorical=[c for c in data.categorical if c in lcovs])
+            logit = sv.logistic(h, "left_within_horizon", lcovs, categorical=[c for c in data.categorical if c in lcovs],
+                                reference=adj.reference_levels)
         except InsufficientDataError as exc:
             notes.append(f"logistic model skipped: {exc}")
     for w in caught:
@@ -1178,6 +1180,11 @@ def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: Correl
 # --------------------------------------------------------------------------------------
 # display frames (translated, CIs as text; no person-level values)
 # --------------------------------------------------------------------------------------
+
+def forest_terms(data: RetentionData) -> list[str]:
+    """Model terms shown in the hazard-ratio chart: the features and numeric controls."""
+    return list(data.features) + [c for c in data.controls if c not in data.categorical and c not in data.features]
+
 
 def term_text(term: str, lang: str = "zh") -> str:
     """Display text of a model term: "region[城东]" → "区域: 城东".

@@ -716,7 +716,9 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
     (complete months up to the report month), Mann–Kendall test with Sen's slope, and
     months outside the expected range (trend + seasonal ± k robust σ) flagged.
 
-    STL needs 24 months; with 8–23 months only the Mann–Kendall test is shown.
+    STL needs 24 months; with 8–23 months only the Mann–Kendall test is shown. The
+    decomposition and expected range use up to 60 months of history (more cycles make the
+    range robust); the lookback window is what is tested and shown.
 
     Examples
     --------
@@ -736,9 +738,12 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
     series = s.set_index("month")[scope.value]
     res.mk = ts.mann_kendall(series.to_numpy())
     res.sen = ts.sens_slope(series.to_numpy())
-    if len(series) >= 24:
-        parts = ts.flag_anomalies(ts.stl_decompose(series, period=12), k=k, period=12)
-        res.series = parts.rename_axis("month").reset_index()
+    # the decomposition uses up to 60 months (more cycles make the expected range robust);
+    # the lookback window is what is tested and shown
+    longer = _complete_monthly(scope, _add_months(scope.period.start, -59)).set_index("month")[scope.value]
+    if len(longer) >= 24:
+        parts = ts.flag_anomalies(ts.stl_decompose(longer, period=12), k=k, period=12)
+        res.series = parts.loc[parts.index.isin(series.index)].rename_axis("month").reset_index()
         res.anomalies = res.series.loc[res.series["anomaly"], ["month", "observed", "expected", "expected_low",
                                                                 "expected_high"]].reset_index(drop=True)
     else:

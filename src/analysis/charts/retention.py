@@ -51,7 +51,8 @@ def km_curves(result: Any, lang: str = "zh", title: str | None = None, max_time:
         tab = km.table
         ok = tab["n_at_risk"] >= k
         ends[name] = float(tab.loc[ok, "time"].max()) if ok.any() else 0.0
-    tmax = max_time or (max(ends.values()) if ends else 12.0)
+    # by default up to the last time a curve still has enough people, at most 10 years
+    tmax = max_time or min(120.0, max(ends.values()) if ends else 12.0)
     ticks = np.arange(0, tmax + 1e-9, tick_step)
     fig, (ax, axt) = plt.subplots(2, 1, figsize=(8, 4.8 + 0.25 * len(curves)),
                                   gridspec_kw={"height_ratios": [4, 0.6 + 0.3 * len(curves)]})
@@ -96,16 +97,22 @@ def correlation_heatmap(matrix: pd.DataFrame, lang: str = "zh", title: str | Non
     >>> fig = correlation_heatmap(pd.DataFrame([[1, .2], [.2, 1]], index=list("ab"), columns=list("ab")))
     """
     import matplotlib.pyplot as plt
-    import seaborn as sns
 
     names = [_feature_label(c, lang) for c in matrix.columns]
-    m = matrix.copy()
-    m.index, m.columns = names, names
+    m = matrix.to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(7, 5.5))
-    sns.heatmap(m, vmin=-1, vmax=1, center=0, cmap="RdBu_r", annot=True, fmt=".2f", ax=ax,
-                annot_kws={"size": 8}, cbar_kws={"shrink": 0.8})
-    ax.tick_params(axis="x", rotation=45, labelsize=8)
-    ax.tick_params(axis="y", rotation=0, labelsize=8)
+    im = ax.imshow(np.ma.masked_invalid(m), vmin=-1, vmax=1, cmap="RdBu_r")
+    for i in range(m.shape[0]):
+        for j in range(m.shape[1]):
+            if not np.isnan(m[i, j]):
+                ax.text(j, i, f"{m[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                        color="white" if abs(m[i, j]) > 0.6 else "black")
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names, fontsize=8)
+    ax.grid(False)
+    fig.colorbar(im, ax=ax, shrink=0.8)
     if title:
         ax.set_title(title)
     fig.tight_layout()
@@ -168,6 +175,12 @@ def hazard_ratio_forest(side_by_side: pd.DataFrame, terms: Sequence[str], lang: 
         ax.errorbar(hr, ys + off, xerr=[hr - lo, hi - hr], fmt=marker, capsize=3, label=name)
     ax.axvline(1.0, color="grey", lw=1, ls="--")
     ax.set_xscale("log")
+    lo_all = np.nanmin([t[c].astype(float).min() for c in ("raw_lo_sd", "adj_lo_sd") if c in t.columns] + [1.0])
+    hi_all = np.nanmax([t[c].astype(float).max() for c in ("raw_hi_sd", "adj_hi_sd") if c in t.columns] + [1.0])
+    ticks = [x for x in (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0) if lo_all / 1.2 <= x <= hi_all * 1.2]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{x:g}" for x in ticks])
+    ax.minorticks_off()
     ax.set_yticks(ys)
     ax.set_yticklabels([_feature_label(str(x), lang) for x in t["term"]])
     ax.set_xlabel(f"{label('hazard_ratio', lang)} ({'每标准差' if lang == 'zh' else 'per SD'})")

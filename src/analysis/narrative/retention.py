@@ -26,6 +26,15 @@ STEPS: dict[str, tuple[float, str, str]] = {
 }
 
 
+def _name(term: str, lang: str) -> str:
+    """Glossary label; English glossary labels are lower-cased inside a sentence, a raw
+    column name (e.g. from an HR export) is kept as it is."""
+    from ..glossary import LABELS
+
+    text = label(term, lang)
+    return text.lower() if lang == "en" and term in LABELS else text
+
+
 def _feature_phrase(term: str, lang: str) -> str:
     if term in STEPS:
         return STEPS[term][1] if lang == "zh" else STEPS[term][2]
@@ -35,8 +44,8 @@ def _feature_phrase(term: str, lang: str) -> str:
     if "[" in term:
         col, lev = term.split("[", 1)
         lev = lev.rstrip("]")
-        return f"{label(col, lang)}为{lev}" if lang == "zh" else f"{label(col, lang).lower()} {lev}"
-    return f"{label(term, lang)}每增加 1" if lang == "zh" else f"each unit more {label(term, lang).lower()}"
+        return f"{label(col, lang)}为{label(lev, lang)}" if lang == "zh" else f"{_name(col, lang)} {label(lev, lang)}"
+    return f"{label(term, lang)}每增加 1" if lang == "zh" else f"each unit more {_name(term, lang)}"
 
 
 def _scaled(hr: float, term: str) -> float:
@@ -45,7 +54,9 @@ def _scaled(hr: float, term: str) -> float:
 
 
 def _pct_change(hr: float) -> str:
-    return f"{(hr - 1) * 100:+.0f}%"
+    v = (hr - 1) * 100
+    text = f"{v:+.0f}%"
+    return f"{v:+.1f}%" if text in ("+0%", "-0%") else text
 
 
 def effect_sentence(term: str, est: Mapping[str, float], lang: str = "zh") -> str:
@@ -54,17 +65,18 @@ def effect_sentence(term: str, est: Mapping[str, float], lang: str = "zh") -> st
     Examples
     --------
     >>> effect_sentence("payout_delay_days", {"hr": 1.04, "lo": 1.02, "hi": 1.06, "p": 0.001}, "en")
-    'With each day of payout delay, the monthly risk of leaving is +4% (95% CI +2% to +6%).'
+    'With each day of payout delay, the risk of leaving changes by +4% (95% CI +2% to +6%).'
     """
     hr, lo, hi = (_scaled(est[k], term) for k in ("hr", "lo", "hi"))
     phrase = _feature_phrase(term, lang)
     if lang == "zh":
-        return f"{phrase}，每月离职风险变化 {_pct_change(hr)}（95% 置信区间 {_pct_change(lo)} 至 {_pct_change(hi)}）。"
-    return f"With {phrase}, the monthly risk of leaving is {_pct_change(hr)} (95% CI {_pct_change(lo)} to {_pct_change(hi)})."
+        return f"{phrase}，离职风险变化 {_pct_change(hr)}（95% 置信区间 {_pct_change(lo)} 至 {_pct_change(hi)}）。"
+    return f"With {phrase}, the risk of leaving changes by {_pct_change(hr)} (95% CI {_pct_change(lo)} to {_pct_change(hi)})."
 
 
 def summary(head: Mapping[str, Any], effects: Any, correlations: Any = None, lang: str = "zh",
-            features: list[str] | None = None, max_items: int = 4) -> str:
+            features: list[str] | None = None, max_items: int = 4, controls: list[str] | None = None,
+            source: str = "store") -> str:
     """The written summary: headline, strongest adjusted associations, raw vs adjusted, caution.
 
     Parameters
@@ -75,6 +87,10 @@ def summary(head: Mapping[str, Any], effects: Any, correlations: Any = None, lan
     correlations : analysis.retention.CorrelationResult, optional
     features : list of str, optional
         The incentive features (controls are mentioned only when clearly associated).
+    controls : list of str, optional
+        The controls of the adjusted model (named in the text).
+    source : {"store", "snapshot"}
+        A snapshot's people are "the people in the snapshot", not "the last 12 months".
 
     Returns
     -------
@@ -85,14 +101,16 @@ def summary(head: Mapping[str, Any], effects: Any, correlations: Any = None, lan
     paras = []
     rate = fmt(head.get("attrition_rate"), "pct")
     fy = fmt(head.get("first_year_attrition"), "pct")
+    who_zh = "快照中的" if source == "snapshot" else "近 12 个月在岗过的"
+    who_en = "in the snapshot" if source == "snapshot" else "employed in the last 12 months"
     if lang == "zh":
         paras.append(
-            f"近 12 个月在岗过的 {fmt(head.get('people'), 'int')} 名客户经理中，{fmt(head.get('exits'), 'int')} 人离职"
+            f"{who_zh} {fmt(head.get('people'), 'int')} 人中，{fmt(head.get('exits'), 'int')} 人离职"
             f"（流失率 {rate}）；入职未满一年的人员中离职比例为 {fy}。"
         )
     else:
         paras.append(
-            f"Of the {fmt(head.get('people'), 'int')} account managers employed in the last 12 months, "
+            f"Of the {fmt(head.get('people'), 'int')} people {who_en}, "
             f"{fmt(head.get('exits'), 'int')} left (attrition {rate}); among those in their first year, {fy} left."
         )
     hrs = effects.hazard_ratios() if effects is not None else {}
@@ -104,13 +122,15 @@ def summary(head: Mapping[str, Any], effects: Any, correlations: Any = None, lan
         items = [(t, e) for t, e in hrs.items() if t in feats or t == "attainment"]
         clear = sorted([(t, e) for t, e in items if e["lo"] > 1 or e["hi"] < 1], key=lambda x: x[1]["p"])
         unclear = [t for t, e in items if not (e["lo"] > 1 or e["hi"] < 1)]
+        ctrl = list(controls) if controls is not None else ["attainment", "region", "role"]
+        ctrl_text = ("、".join(label(c, lang) for c in ctrl) if lang == "zh" else ", ".join(_name(c, lang) for c in ctrl))
         if clear:
-            head_s = "在同时考虑其他因素（完成率、区域、岗位等）后，与离职关联最明显的是：" if lang == "zh" else \
-                "After allowing for the other factors (attainment, region, role …), the clearest associations with leaving:"
+            head_s = (f"在同时考虑其他因素（{ctrl_text}）后，与离职关联最明显的是：" if lang == "zh" else
+                      f"After allowing for the other factors ({ctrl_text}), the clearest associations with leaving:")
             paras.append(head_s + ("" if lang == "zh" else " ") +
                          " ".join(effect_sentence(t, e, lang) for t, e in clear[:max_items]))
         if unclear:
-            names = "、".join(label(t, lang) for t in unclear) if lang == "zh" else ", ".join(label(t, lang).lower() for t in unclear)
+            names = "、".join(label(t, lang) for t in unclear) if lang == "zh" else ", ".join(_name(t, lang) for t in unclear)
             paras.append(f"{names}与离职没有明确关联（置信区间包含无差异）。" if lang == "zh" else
                          f"No clear association for {names} (the intervals include no difference).")
         # raw associations that disappear after adjustment (confounding)
@@ -119,7 +139,7 @@ def summary(head: Mapping[str, Any], effects: Any, correlations: Any = None, lan
             gone = [r.term for r in sbs.itertuples() if isinstance(r.raw_lo, float) and not math.isnan(r.raw_lo)
                     and (r.raw_lo > 1 or r.raw_hi < 1) and not (r.adj_lo > 1 or r.adj_hi < 1)]
             if gone:
-                names = "、".join(label(t, lang) for t in gone) if lang == "zh" else ", ".join(label(t, lang).lower() for t in gone)
+                names = "、".join(label(t, lang) for t in gone) if lang == "zh" else ", ".join(_name(t, lang) for t in gone)
                 paras.append(
                     f"{names}单独看与留任有关，但考虑完成率等因素后关联不再明确：它很可能反映的是业绩好的人奖金高、也更少离职，而不是奖金本身的作用。"
                     if lang == "zh" else

@@ -271,12 +271,14 @@ class CoxResult:
 
 
 def design_matrix(
-    df: pd.DataFrame, covariates: Sequence[str], categorical: Sequence[str] = ()
+    df: pd.DataFrame, covariates: Sequence[str], categorical: Sequence[str] = (),
+    reference: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     """Numeric design matrix: numeric/bool columns as they are, categoricals as dummies.
 
-    The reference level of a categorical is its most frequent level (ties: first in sort
-    order); dummy columns are named ``"col[level]"``. Constant columns are dropped.
+    The reference level of a categorical is ``reference[col]`` when given and present,
+    else its most frequent level (ties: first in sort order); dummy columns are named
+    ``"col[level]"``. Constant columns are dropped.
 
     Examples
     --------
@@ -296,6 +298,9 @@ def design_matrix(
             if counts.empty:
                 continue
             levels = sorted(counts.index.tolist(), key=lambda x: (-counts[x], str(x)))
+            if reference and reference.get(col) in levels:
+                levels.remove(reference[col])
+                levels.insert(0, reference[col])
             refs[col] = str(levels[0])
             for lev in sorted(levels[1:], key=str):
                 parts.append(((v == lev).astype(float).where(v.notna())).rename(f"{col}[{lev}]"))
@@ -464,7 +469,8 @@ class LogitResult:
 
 
 def logistic(
-    df: pd.DataFrame, outcome: str, covariates: Sequence[str], categorical: Sequence[str] = (), alpha: float = 0.05
+    df: pd.DataFrame, outcome: str, covariates: Sequence[str], categorical: Sequence[str] = (), alpha: float = 0.05,
+    reference: dict[str, str] | None = None,
 ) -> LogitResult:
     """Logistic model of a 0/1 outcome (statsmodels Logit) with odds ratios.
 
@@ -474,7 +480,7 @@ def logistic(
     """
     import statsmodels.api as sm
 
-    X, refs = design_matrix(df, covariates, categorical)
+    X, refs = design_matrix(df, covariates, categorical, reference)
     data = pd.concat([df[[outcome]].reset_index(drop=True), X.reset_index(drop=True)], axis=1).dropna()
     y = data[outcome].astype(float).to_numpy()
     n_ev = int(y.sum())

@@ -1,0 +1,90 @@
+"""Safe display helpers (analysis.display): formats computed by hand, every data string escaped."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from analysis import display
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize(
+    "value, code, expected",
+    [
+        (1234567.8, "money", "1,234,568"),
+        (1234567.8, "int", "1,234,568"),
+        (123456.0, "wan", "12.3"),
+        (0.1234, "pct", "12.3%"),
+        (0.0005, "pct", "0.1%"),
+        (1.25, "pp", "+1.2"),  # banker's rounding of the float 1.25 → 1.2
+        (-0.04, "pp", "-0.0"),
+        (-1500, "signed", "-1,500"),
+        (2.0, "f3", "2.000"),
+        (None, "pct", "—"),
+        (float("nan"), "money", "—"),
+        (float("inf"), "f1", "—"),
+        (pd.NA, "int", "—"),
+        ("市区", "money", "市区"),
+    ],
+)
+def test_fmt(value, code, expected):
+    assert display.fmt(value, code) == expected
+
+
+def test_fmt_unknown_code():
+    with pytest.raises(ValueError, match="The 'code' parameter of fmt must be a known format code. Got 'zz' instead."):
+        display.fmt(1, "zz")
+
+
+def test_table_escapes_cells_columns_and_caption():
+    df = pd.DataFrame({SCRIPT: ["<b>x</b>", "&"], "attainment": [0.5, np.nan]})
+    html = display.table_html(df, {"attainment": "pct"}, caption=SCRIPT)
+    assert "<script" not in html and "<b>" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 2
+    assert "<td class=\"txt\">&lt;b&gt;x&lt;/b&gt;</td>" in html and "&amp;" in html
+    assert "<th>完成率</th>" in html and "50.0%" in html and "—" in html
+
+
+def test_table_escapes_index_values():
+    df = pd.DataFrame({"amount": [1.0]}, index=pd.Index([SCRIPT], name="region"))
+    html = display.table_html(df, {"amount": "money"}, index=True)
+    assert "<script" not in html and "&lt;script&gt;" in html
+
+
+def test_table_truncates_with_note():
+    html = display.table_html(pd.DataFrame({"x": range(5)}), max_rows=2)
+    assert html.count("<tr>") == 3 and "3 more rows" in html
+
+
+@pytest.mark.parametrize(
+    "fn, args",
+    [
+        (display.heading, (SCRIPT, 2)),
+        (display.paragraph, (SCRIPT + "\n\n" + SCRIPT,)),
+        (display.bullets, ([SCRIPT],)),
+        (display.note, (SCRIPT,)),
+        (display.kpis, ({SCRIPT: SCRIPT},)),
+        (display.skipped, (SCRIPT, SCRIPT, "en")),
+    ],
+)
+def test_every_helper_escapes(monkeypatch, fn, args):
+    shown = []
+    monkeypatch.setattr(display, "_show", shown.append)
+    fn(*args)
+    assert shown and all("<script" not in s for s in shown)
+    assert all("&lt;script&gt;" in s for s in shown)
+
+
+@given(st.lists(st.text(max_size=20), min_size=1, max_size=5))
+def test_no_text_escapes_the_table(texts):
+    html = display.table_html(pd.DataFrame({"comment": texts}))
+    cells = html.split("<tbody>")[1]
+    assert "<script" not in cells.lower().replace("&lt;script", "")
+    for t in texts:
+        assert display.esc(t) in cells

@@ -1,0 +1,91 @@
+"""analysis.narrative.launch: the written analysis (zh/en) and the section renderers."""
+from __future__ import annotations
+
+import pytest
+
+from analysis import launch
+from analysis.narrative import launch as nl
+from analysis.params import LaunchReviewParams
+from launch_helpers import build_small
+
+
+@pytest.fixture(scope="module")
+def con(tmp_path_factory):
+    c = build_small(tmp_path_factory.mktemp("narr") / "s.duckdb")
+    yield c
+    c.disconnect()
+
+
+@pytest.fixture(scope="module")
+def rv(con):
+    return launch.review(con, LaunchReviewParams(sku="S1"))
+
+
+def test_summary_zh_reports_the_figures_and_three_parts(rv):
+    text = nl.summary(rv)
+    assert text.startswith("S1（S1，新牌，三类）于2026-03-10上市。上市30天内（2026-03-10至2026-04-08）销量10条")
+    assert "订购户数4户" in text and "铺货率" in text and "66.7%" in text and "复购率25.0%" in text
+    parts = text.split("\n\n")
+    assert [p[:4] for p in parts[1:]] == ["做得好的", "存在的问题"[:4], "下步建议"]
+    # benchmarks E1, E2, E3 at day 30: distribution 75%, 25%, 50% -> median 50%, S1 66.7% above
+    assert "铺货率66.7%，高于以往3个新品的中位数50.0%" in parts[1]
+    # sell-through 1/3 < 40%: a problem with its action
+    assert "动销率仅33.3%" in parts[2] and "加强终端动销指导" in parts[3]
+    # plan: 30 cartons, 10 sold
+    assert "销量计划30条，完成33.3%" in parts[0]
+
+
+def test_summary_en(rv):
+    text = nl.summary(rv, "en")
+    assert "S1 (S1, brand 新牌, class 三类) launched on 2026-03-10" in text
+    assert "What went well:" in text and "What did not:" in text and "Next steps: 1." in text
+    assert "sell-through only 33.3%" in text
+    with pytest.raises(ValueError):
+        nl.summary(rv, "fr")
+
+
+def test_partial_and_empty_texts(con):
+    young = launch.review(con, LaunchReviewParams(sku="Y1"))
+    assert "仅覆盖10天" in nl.summary(young)
+    assert "10 of 30 days" in nl.partial_text(young, "en")
+    late = launch.review(con, LaunchReviewParams(sku="Y1", launch_date="2026-06-01"))
+    assert "晚于数据截止日" in nl.summary(late)
+    assert nl.partial_text(late).startswith("上市日晚于")
+
+
+def test_labels_and_reasons():
+    assert nl.t("s4") == "四、消费者评价" and nl.t("s4", "en") == "4. Consumers' opinions"
+    assert nl.t("attainment") == "完成率"          # falls back to the glossary
+    assert nl.reason_text("no feedback rows for S1 in the window") == "窗口内没有该新品的消费者评价"
+    assert nl.reason_text("the store has no feedback table", "en") == "the store has no feedback table"
+
+
+class FakeCtx:
+    def __init__(self, lang="zh"):
+        self.params = LaunchReviewParams(lang=lang)
+        self.lang = lang
+        self.skipped = []
+
+    def skip(self, section, reason):
+        self.skipped.append((section, reason))
+
+
+def test_show_functions_skip_what_cannot_run(con, capsys):
+    young = launch.review(con, LaunchReviewParams(sku="Y1"))
+    ctx = FakeCtx()
+    for f in (nl.show_title, nl.show_headline, nl.show_trend, nl.show_retailers, nl.show_opinions,
+              nl.show_cannibalization, nl.show_benchmarks):
+        f(ctx, young)
+    sections = [s for s, _ in ctx.skipped]
+    assert nl.t("s4") in sections and nl.t("s5") in sections
+    assert nl.t("s1") not in sections and nl.t("s2") not in sections
+
+
+def test_show_headline_html_is_escaped(rv, monkeypatch):
+    from analysis import display
+
+    shown = []
+    monkeypatch.setattr(display, "_show", shown.append)
+    nl.show_opinions(FakeCtx(), rv)
+    html = "".join(shown)
+    assert "&lt;script&gt;" in html and "<script>" not in html

@@ -1,0 +1,91 @@
+"""Packaging: environment.yml agrees with pyproject.toml; the lock avoids the ibis/sqlglot trap."""
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from pipeline_helpers import ROOT
+
+# conda-forge names that differ from the PyPI names
+CONDA_TO_PYPI = {"python-duckdb": "duckdb"}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _pyproject_deps() -> dict[str, Requirement]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    reqs = [Requirement(r) for r in data["project"]["dependencies"]]
+    return {_norm(r.name): r for r in reqs}
+
+
+def _environment_deps() -> dict[str, SpecifierSet]:
+    """{normalised PyPI name: version specifier} of environment.yml (conda entries and the pip section)."""
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    assert "conda-forge" in env["channels"]
+    out: dict[str, SpecifierSet] = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            for pip_dep in dep.get("pip", []):
+                req = Requirement(pip_dep)
+                out[_norm(req.name)] = req.specifier
+            continue
+        name, spec = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", dep).groups()
+        if name in ("python", "pip"):
+            continue
+        out[_norm(CONDA_TO_PYPI.get(name, name))] = SpecifierSet(spec.replace(" ", ""))
+    return out
+
+
+def _lock() -> dict[str, Version]:
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.startswith("#"):
+            name, ver = line.split("==", 1)
+            pins[_norm(name)] = Version(ver.strip())
+    return pins
+
+
+def test_environment_names_agree_with_pyproject():
+    assert set(_environment_deps()) == set(_pyproject_deps())
+
+
+def test_environment_versions_agree_with_pyproject():
+    env = _environment_deps()
+    for name, req in _pyproject_deps().items():
+        assert env[name] == req.specifier, f"{name}: environment.yml {env[name]}, pyproject {req.specifier}"
+
+
+def test_lock_pins_ibis_with_a_compatible_sqlglot_and_safe_nbconvert():
+    pins = _lock()
+    assert pins["ibis-framework"] == Version("12.0.0")
+    assert pins["sqlglot"] < Version("28")
+    assert pins["nbconvert"] >= Version("7.17.1")  # CVE-2026-39378 (embed_images path traversal)
+    for name, req in _pyproject_deps().items():
+        assert name in pins, f"{name} is not in requirements.lock"
+        assert req.specifier.contains(pins[name], prereleases=True), f"lock pins {name} {pins[name]}, wants {req.specifier}"
+
+
+def test_installed_versions_are_the_locked_ones():
+    from importlib.metadata import version
+
+    pins = _lock()
+    for name in ("ibis-framework", "sqlglot", "nbconvert", "papermill", "nbformat", "duckdb"):
+        assert Version(version(name)) == pins[name], name
+
+
+def test_create_table_works_on_duckdb(tmp_path):
+    import ibis
+    import pandas as pd
+
+    con = ibis.duckdb.connect(str(tmp_path / "t.duckdb"))
+    t = con.create_table("orders", pd.DataFrame({"region": ["市区", "北县", "市区"], "amount": [1.0, 2.0, 4.0]}))
+    got = t.group_by("region").agg(total=t.amount.sum()).order_by("region").to_pandas()
+    assert got.to_dict("list") == {"region": ["北县", "市区"], "total": [2.0, 5.0]}
+    con.disconnect()

@@ -91,37 +91,37 @@ display.figure(charts.km_curves(overall, ctx.lang))
 display.table(overall.medians, retention.TABLE_FORMATS, ctx.lang)
 
 # %%
-curves_share = retention.km_by_feature(data, "team_bonus_share")
+curves_1 = retention.km_by_feature(data, retention.curve_feature(data, 0))
 
 # %%
-if curves_share.skipped_reason:
-    ctx.skip(label("team_bonus_share", ctx.lang), curves_share.skipped_reason)
+if curves_1.skipped_reason:
+    ctx.skip(label("retention_curves", ctx.lang), curves_1.skipped_reason)
 else:
-    display.figure(charts.km_curves(curves_share, ctx.lang, title=label("team_bonus_share", ctx.lang)))
-    display.table(curves_share.medians, retention.TABLE_FORMATS, ctx.lang)
-    display.note(narrative.logrank_sentence(curves_share, ctx.lang))
+    display.figure(charts.km_curves(curves_1, ctx.lang, title=label(curves_1.feature, ctx.lang)))
+    display.table(curves_1.medians, retention.TABLE_FORMATS, ctx.lang)
+    display.note(narrative.logrank_sentence(curves_1, ctx.lang))
 
 # %%
-curves_delay = retention.km_by_feature(data, "payout_delay_days")
+curves_2 = retention.km_by_feature(data, retention.curve_feature(data, 1))
 
 # %%
-if curves_delay.skipped_reason:
-    ctx.skip(label("payout_delay_days", ctx.lang), curves_delay.skipped_reason)
+if curves_2.skipped_reason:
+    ctx.skip(label("retention_curves", ctx.lang), curves_2.skipped_reason)
 else:
-    display.figure(charts.km_curves(curves_delay, ctx.lang, title=label("payout_delay_days", ctx.lang)))
-    display.table(curves_delay.medians, retention.TABLE_FORMATS, ctx.lang)
-    display.note(narrative.logrank_sentence(curves_delay, ctx.lang))
+    display.figure(charts.km_curves(curves_2, ctx.lang, title=label(curves_2.feature, ctx.lang)))
+    display.table(curves_2.medians, retention.TABLE_FORMATS, ctx.lang)
+    display.note(narrative.logrank_sentence(curves_2, ctx.lang))
 
 # %%
-curves_promo = retention.km_by_feature(data, "promoted_last_12m")
+curves_3 = retention.km_by_feature(data, retention.curve_feature(data, 2))
 
 # %%
-if curves_promo.skipped_reason:
-    ctx.skip(label("promoted_last_12m", ctx.lang), curves_promo.skipped_reason)
+if curves_3.skipped_reason:
+    ctx.skip(label("retention_curves", ctx.lang), curves_3.skipped_reason)
 else:
-    display.figure(charts.km_curves(curves_promo, ctx.lang, title=label("promoted_last_12m", ctx.lang)))
-    display.table(curves_promo.medians, retention.TABLE_FORMATS, ctx.lang)
-    display.note(narrative.logrank_sentence(curves_promo, ctx.lang))
+    display.figure(charts.km_curves(curves_3, ctx.lang, title=label(curves_3.feature, ctx.lang)))
+    display.table(curves_3.medians, retention.TABLE_FORMATS, ctx.lang)
+    display.note(narrative.logrank_sentence(curves_3, ctx.lang))
 
 # %% [markdown]
 # ## 3. Correlations
@@ -195,7 +195,7 @@ display.heading(label("written_summary", ctx.lang))
 display.paragraph(narrative.summary(head, effects, corr, ctx.lang, features=data.features, controls=data.controls, source=data.source))
 
 # %%
-ctx.rec.update(retention.metrics(data, head, overall, corr, effects, retention.suppressed_total(tables, curves_share, curves_delay, curves_promo, split, delay)))
+ctx.rec.update(retention.metrics(data, head, overall, corr, effects, retention.suppressed_total(tables, curves_1, curves_2, curves_3, split, delay)))
 
 # %%
 ctx.finish()

@@ -83,4 +83,7 @@ narrative.show_cannibalization(ctx, review)
 narrative.show_benchmarks(ctx, review)
 
 # %%
+narrative.show_method(ctx, review)
+
+# %%
 ctx.finish(**launch.metrics(review))

@@ -36,24 +36,22 @@ KERNEL = "sales-analysis"
 def execute_in_place(path: Path, timeout: int = 900) -> list[str]:
     """Execute ``path`` and write it back if clean; return the problems found (empty if none)."""
     nb = nbformat.read(str(path), as_version=4)
+    from analysis.reports import _kernel_manager_class
+
     with tempfile.TemporaryDirectory(prefix="nbexec-") as tmp:
-        env_backup = os.environ.get("SALES_ANALYSIS_METRICS")
-        os.environ["SALES_ANALYSIS_METRICS"] = str(Path(tmp) / "metrics.json")
-        try:
-            client = NotebookClient(
-                nb,
-                kernel_name=KERNEL,
-                timeout=timeout,
-                record_timing=False,
-                allow_errors=True,
-                resources={"metadata": {"path": str(path.parent)}},
-            )
-            client.execute()
-        finally:
-            if env_backup is None:
-                os.environ.pop("SALES_ANALYSIS_METRICS", None)
-            else:
-                os.environ["SALES_ANALYSIS_METRICS"] = env_backup
+        # metrics.json goes to a temporary folder, not into the repo; the kernel talks over
+        # private Unix sockets (no TCP port)
+        env = {"SALES_ANALYSIS_METRICS": str(Path(tmp) / "metrics.json")}
+        client = NotebookClient(
+            nb,
+            kernel_name=KERNEL,
+            timeout=timeout,
+            record_timing=False,
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+            kernel_manager_class=_kernel_manager_class(env, tmp if os.name == "posix" else None),
+        )
+        client.execute()
     problems = []
     for i, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":

@@ -106,3 +106,11 @@ def test_pareto_and_scatter_and_forecast():
 def test_bad_lang():
     with pytest.raises(ParameterError):
         ch.mix_chart(pd.DataFrame({"price_class": ["a"], "qty_share": [1.0]}), "qty", "fr")
+
+
+def test_size_class_lines():
+    m = pd.period_range("2026-01", periods=3, freq="M").tolist()
+    big = pd.DataFrame({"month": m * 2, "size_class": ["small"] * 3 + ["large"] * 3, "amount": np.arange(6.0)})
+    fig = ch.size_class_lines(big, "amount", "zh")
+    assert len(fig.axes[0].lines) == 2
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["大户", "小户"]

@@ -681,3 +681,27 @@ def test_repeated_xlsx_headers(tmp_path, store):
     assert res.accepted == 1 and res.dropped_columns == ["金额.1"]
     assert stored(store, "orders")["amount"].tolist() == [5.0]
     assert "columns: 订单日期 -> order_date, 金额 -> amount" in res.summary()
+
+
+def test_rows_that_do_not_fit_the_header(tmp_path, store, monkeypatch):
+    # pandas' chunked reader silently drops the surplus fields of a long record that starts a
+    # chunk; here every such record is quarantined, wherever the chunks fall
+    monkeypatch.setattr(ing, "CHUNK_ROWS", 2)
+    text = ("订单日期,金额,备注\n"
+            "2024-01-05,1,a\n"
+            "2024-01-06,2,b\n"
+            "2024-01-07,3,口感好,价格高\n"      # an unquoted comma in free text: 4 fields
+            "2024-01-08,4\n"                   # a short record: padded
+            "2024-01-09,5,c,,\n"               # trailing empty fields: fine
+            "\n"                               # a blank line: not data
+            '2024-01-10,6,"多行\n备注"\n'       # one record over two lines
+            "2024-01-11,7,d,x\n")
+    p = tmp_path / "o.csv"
+    p.write_text(text, encoding="utf-8")
+    res = run("orders", p, store)
+    assert (res.rows_read, res.accepted, res.quarantined, res.blank_rows) == (8, 6, 2, 1)
+    q = quarantine(store, "orders")
+    assert q["row"].tolist() == ["4", "10"]
+    assert q["reason"].tolist() == ["row has 4 fields, the header has 3", "row has 4 fields, the header has 3"]
+    assert json.loads(q["values"][0]) == {"订单日期": "2024-01-07", "金额": "3", "备注": "口感好", "(field 4)": "价格高"}
+    assert sorted(stored(store, "orders")["amount"]) == [1.0, 2.0, 4.0, 5.0, 6.0]

@@ -332,3 +332,70 @@ def test_demo_default_is_the_most_recent_full_window_launch(demo_con, demo_world
     launches = [truth["strong"], truth["weak"], *truth["earlier"]]
     newest = max(launches, key=lambda x: x["launch_date"])
     assert launch.resolve_launch(demo_con).sku_ids == (newest["sku_id"],)
+
+
+def test_brand_review_uses_first_order_when_no_launch_date(small):
+    s = launch.resolve_launch(small, brand="老牌", window_days=10)
+    # I1/I2 have no launch_date: the first I1 order (2025-12-10, customer D) starts the window
+    assert s.sku_ids == ("I1", "I2") and s.label == "老牌" and s.launch_date == D(2025, 12, 10)
+    h = launch.headline(small, s)
+    assert h["volume"] == pytest.approx(1) and h["ordering_customers"] == 1
+
+
+def test_params_model_validates_before_any_query():
+    from analysis.params import validate_params
+
+    with pytest.raises(ParameterError, match="'launch_date' parameter of launch_review"):
+        validate_params(LaunchReviewParams, {"launch_date": "2026-02-30"}, "launch_review")
+    with pytest.raises(ParameterError, match="'window_days'"):
+        validate_params(LaunchReviewParams, {"window_days": 0}, "launch_review")
+    assert LaunchReviewParams(benchmarks="E1, E2").benchmarks == ["E1", "E2"]
+    assert LaunchReviewParams(benchmarks="").benchmarks == "auto"
+
+
+# ------------------------------------------------------------------ invariants on random small stores
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_LAUNCH = D(2026, 3, 10)
+_line = st.tuples(st.integers(-6, 40), st.sampled_from(list("ABCDEF")), st.sampled_from(["S1", "I1"]),
+                  st.integers(-2, 5))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_line, min_size=1, max_size=40))
+def test_headline_matches_pandas_reference(tmp_path_factory, lines):
+    rows = [(_LAUNCH + dt.timedelta(days=d), c, s, float(q), q < 0) for d, c, s, q in lines if q != 0]
+    rows.append((_LAUNCH + dt.timedelta(days=45), "A", "I1", 1.0, False))  # data run past day 30
+    df = pd.DataFrame(rows, columns=["order_date", "customer_id", "sku_id", "qty", "is_return"])
+    df["amount"] = df["qty"] * 10
+    con = ibis.duckdb.connect()
+    con.create_table("orders", df)
+    con.create_table("products", pd.DataFrame({"sku_id": ["S1", "I1"], "brand": ["n", "o"],
+                                               "price_class": ["三类", "三类"],
+                                               "launch_date": [_LAUNCH, pd.NaT]}))
+    spec = launch.resolve_launch(con, sku="S1")
+    h = launch.headline(con, spec)
+    # independent reference in pandas
+    win = df[(df["order_date"] >= _LAUNCH) & (df["order_date"] <= _LAUNCH + dt.timedelta(days=29))]
+    buy = win[(~win["is_return"]) & (win["qty"] > 0)]
+    new = buy[buy["sku_id"] == "S1"]
+    dates = new.groupby("customer_id")["order_date"].nunique()
+    ordering, active = len(dates), buy["customer_id"].nunique()
+    assert h["ordering_customers"] == ordering and h["active_customers"] == active
+    assert h["repeat_customers"] == int((dates >= 2).sum())
+    assert h["volume"] == pytest.approx(win.loc[win["sku_id"] == "S1", "qty"].sum())
+    if active:
+        assert h["distribution_rate"] == pytest.approx(ordering / active)
+        spend = buy.groupby("customer_id")["amount"].sum()
+        assert h["weighted_distribution_rate"] == pytest.approx(spend[dates.index].sum() / spend.sum())
+    for r in ("distribution_rate", "weighted_distribution_rate", "repeat_rate", "sell_through_rate"):
+        assert h[r] is None or 0 <= h[r] <= 1
+    daily = launch.daily_trend(con, spec)
+    assert daily["qty"].sum() == pytest.approx(h["volume"])
+    assert launch.weekly_totals(daily)["qty"].sum() == pytest.approx(h["volume"])
+    curves = launch.ordering_curves(con, spec)
+    assert curves["trial"].iloc[-1] == ordering and curves["repeat_1"].iloc[-1] == h["repeat_customers"]
+    assert (curves["trial"] >= curves["repeat_1"]).all() and (curves["repeat_1"] >= curves["repeat_2"]).all()
+    launch.clear_cache()
+    con.disconnect()

@@ -122,3 +122,17 @@ def test_show_headline(shown):
     nt.show_headline(ctx, _headline())
     html = "".join(shown)
     assert "总体情况" in html and "77.5%" in html and "时间进度" in html and "3,100" in html
+
+
+def test_trend_summary_points_at_spring_festival():
+    from analysis.stats.timeseries import mann_kendall, sens_slope
+    from analysis.trends import Trend
+
+    x = [1.0, 2, 3, 4, 5, 6, 7, 9, 8, 10]
+    an = pd.DataFrame({"month": [pd.Period("2025-01", "M"), pd.Period("2026-02", "M")]})
+    r = Trend(mk=mann_kendall(x), sen=sens_slope(x), anomalies=an, measure="qty")
+    zh = nt.trend_summary(r, "zh")
+    assert "显著上升" in zh and "2025-01、2026-02" in zh and "春节" in zh
+    r2 = Trend(mk=mann_kendall(x), sen=sens_slope(x), anomalies=pd.DataFrame({"month": [pd.Period("2025-06", "M")]}),
+               measure="qty")
+    assert "Spring Festival" not in nt.trend_summary(r2, "en") and "2025-06" in nt.trend_summary(r2, "en")

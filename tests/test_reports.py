@@ -123,6 +123,7 @@ def good_run(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     register_fixture(mp)
     out = tmp_path_factory.mktemp("out")
+    mp.chdir(out)  # called from elsewhere: the kernel still runs in the project folder
     try:
         res = reports.run_report("fixture_report", ["code=01234"], out=out, timeout=120, progress=False)
     finally:
@@ -142,6 +143,7 @@ def test_run_writes_outputs(good_run):
     metrics = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["total_amount"] == 8888888.0
     assert metrics["code"] == "01234"
+    assert metrics["cwd"] == str(ROOT)  # the kernel ran in the project folder, wherever we were called
     record = yaml.safe_load((d / "params.yml").read_text(encoding="utf-8"))
     assert record["parameters"]["code"] == "01234"
     assert record["inputs"]["params"] == ["code=01234"]
@@ -455,3 +457,14 @@ def test_export_keeps_outputs_only():
     assert "Analyst note" not in page and "说明" in page and "标题" in page
     assert "a warning" not in page and "show()" not in page and "lang = " not in page
     assert "<title>月度销售趋势 · 2026-10</title>" in page
+
+
+def test_check_executed_blames_the_cell_running_when_the_kernel_died():
+    from nbclient.exceptions import DeadKernelError
+
+    started = {"papermill": {"start_time": "2026-11-27T00:00:00", "status": "completed"}}
+    ran = new_code_cell("a = 1", execution_count=1, metadata=started)
+    dying = new_code_cell("os._exit(1)", execution_count=2, metadata=started)  # acknowledged, no reply
+    after = new_code_cell("b = 2", metadata={"papermill": {"start_time": None, "status": "completed"}})
+    cell, why = reports.check_executed(_nb(ran, dying, after), DeadKernelError("Kernel died"))
+    assert (cell, why) == (2, "the kernel died while the cell ran (killed, os._exit or out of memory)")

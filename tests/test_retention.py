@@ -365,3 +365,52 @@ def test_demo_report_html_has_no_names_or_pay(demo_world, demo_con, tmp_path):
     text = re.sub(r"data:image/[^\"']+", "", html)  # embedded images are not text
     leaked = sorted(p for p in pats if re.search(r"(?<![\d.,])" + re.escape(p) + r"(?![\d,]|\.\d)", text))
     assert not leaked, f"pay values in the HTML: {leaked[:10]}"
+
+
+def test_charts_hide_small_at_risk_counts(tiny):
+    import matplotlib
+
+    matplotlib.use("agg")
+    import matplotlib.pyplot as plt
+    import matplotlib.table
+    from matplotlib.figure import Figure
+
+    from analysis.charts import retention as ch
+
+    data = rt.load_panel(tiny, min_group_size=3)
+    overall = rt.km_overall(data)
+    fig = ch.km_curves(overall, "en", tick_step=0.5)
+    assert isinstance(fig, Figure)
+    table = next(o for o in fig.findobj() if isinstance(o, matplotlib.table.Table))
+    texts = [c.get_text().get_text() for (r, k), c in table.get_celld().items() if r > 0 and k >= 0]
+    # the curve stops at R3's exit (1.35 months, 3 at risk: R2, R3, R4); under observation at
+    # tenure 0, 0.5 and 1.0 are only R2 and R4 (R3 enters at 1.02): shown as "<3"
+    assert texts == ["<3", "<3", "<3"]
+    plt.close(fig)
+    eff_like = pd.DataFrame({"term": ["x"], "adj_hr_sd": [0.8], "adj_lo_sd": [0.6], "adj_hi_sd": [1.1]})
+    plt.close(ch.hazard_ratio_forest(eff_like, ["x"], "zh"))
+    plt.close(ch.correlation_heatmap(pd.DataFrame([[1, 0.2], [0.2, 1.0]], index=["a", "b"], columns=["a", "b"]), "zh"))
+    dose = rt.DoseResult("payout_delay_days", pd.DataFrame({"band": ["0", "1-7"], "exit_rate": [0.02, 0.05],
+                                                            "ci_low": [0.01, 0.03], "ci_high": [0.04, 0.08]}), 0)
+    plt.close(ch.dose_response(dose, "en"))
+
+
+def test_narrative_sentences():
+    from types import SimpleNamespace as NS
+
+    from analysis.narrative import retention as nr
+
+    sbs = pd.DataFrame({"term": ["bonus_per_month", "payout_delay_days"], "raw_lo": [0.9990, 1.02],
+                        "raw_hi": [0.9998, 1.06], "adj_lo": [0.9995, 1.02], "adj_hi": [1.0004, 1.06]})
+    hrs = {"bonus_per_month": {"hr": 1.0, "lo": 0.9995, "hi": 1.0004, "p": 0.9},
+           "payout_delay_days": {"hr": 1.04, "lo": 1.02, "hi": 1.06, "p": 0.001}}
+    eff = NS(hazard_ratios=lambda: hrs, side_by_side=sbs, ph_violations=["region[东县]"])
+    head = {"people": 300, "exits": 90, "attrition_rate": 0.3, "first_year_attrition": 0.5}
+    en = nr.summary(head, eff, lang="en", features=["bonus_per_month", "payout_delay_days"])
+    assert "300 people" in en and "30.0%" in en and "+4% (95% CI +2% to +6%)" in en
+    assert "Bonus per month goes with staying when looked at alone" in en
+    assert "Region: 东县" in en and "not proof of cause" in en
+    zh = nr.summary(head, eff, lang="zh", features=["bonus_per_month", "payout_delay_days"])
+    assert "奖金兑现每晚 1 天" in zh and "不是因果" in zh and "区域: 东县" in zh
+    with pytest.raises(ParameterError):
+        nr.summary(head, eff, lang="fr")

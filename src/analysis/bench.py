@@ -106,6 +106,9 @@ def _build_child(d: Path, scale: float) -> None:
 
     from . import demo
 
+    # DuckDB keeps written pages in its buffer pool up to memory_limit (default 80 % of RAM):
+    # a cap keeps the build's footprint bounded at any scale
+    os.environ.setdefault("SALES_ANALYSIS_DUCKDB_MEMORY_LIMIT", "4GB")
     store_path = d / "warehouse.duckdb"
     for stale in (store_path, d / "orders.parquet", d / "world.json"):
         stale.unlink(missing_ok=True)
@@ -164,10 +167,11 @@ class _EngineClock:
     def install(self) -> None:
         import ibis.expr.types as ir
 
-        for cls in (ir.Expr,):
-            for name in ("execute", "to_pandas"):
-                orig = getattr(cls, name)
-                setattr(cls, name, self._wrap(orig))
+        # to_pandas calls execute; to_pyarrow is the other way results leave the engine
+        for cls in (ir.Expr, ir.Table, ir.Column, ir.Scalar):
+            for name in ("execute", "to_pyarrow"):
+                if name in cls.__dict__:
+                    setattr(cls, name, self._wrap(cls.__dict__[name]))
 
     def _wrap(self, fn: Callable) -> Callable:
         clock = self

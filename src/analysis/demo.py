@@ -30,6 +30,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -550,6 +551,29 @@ ORDER_SCHEMA = pa.schema([
 ])
 
 
+ORDER_IBIS_SCHEMA = {
+    "order_id": "string", "line_no": "int64", "order_date": "date", "customer_id": "string", "sku_id": "string",
+    "rep_id": "string", "region": "string", "brand": "string", "price_class": "string", "channel": "string",
+    "qty": "float64", "amount": "float64", "is_return": "boolean",
+}
+VISIT_IBIS_SCHEMA = {"visit_date": "date", "rep_id": "string", "customer_id": "string", "kind": "string",
+                     "effective": "boolean"}
+
+
+def _append(con: Any, name: str, t: pa.Table) -> None:
+    """Append an Arrow chunk to a table. On DuckDB the chunk is scanned directly and released at
+    once (ibis' insert keeps a registered memtable per call, which holds every chunk in memory)."""
+    raw = getattr(con, "con", None)
+    if getattr(con, "name", "") == "duckdb" and raw is not None:
+        raw.register("_demo_chunk", t)
+        try:
+            raw.execute(f'INSERT INTO "{name}" SELECT * FROM _demo_chunk')
+        finally:
+            raw.unregister("_demo_chunk")
+    else:
+        con.insert(name, t)
+
+
 def _class_weights(cal: Calendar, month: int) -> dict[bool, np.ndarray]:
     out = {}
     for urban in (True, False):
@@ -629,12 +653,11 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
         if not buffer:
             return
         t = pa.concat_tables(buffer)
-        if first_write:
-            con.create_table("orders", obj=t, overwrite=True)
-            first_write = False
-        else:
-            con.insert("orders", t)
         buffer, buffered = [], 0
+        if first_write:
+            con.create_table("orders", schema=ibis.schema(ORDER_IBIS_SCHEMA), overwrite=True)
+            first_write = False
+        _append(con, "orders", t)
 
     monday0 = -int(cal.weekday[0])
     for w0 in range(monday0, cal.n_days, 7):
@@ -758,7 +781,7 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
         }, schema=ORDER_SCHEMA)
         buffer.append(t)
         buffered += t.num_rows
-        if buffered >= 2_000_000:
+        if buffered >= 500_000:
             flush()
     flush()
     return acc, {"cannibalization_rate": cann_r, "mu": mu}
@@ -819,49 +842,65 @@ def _compensation(cal: Calendar, wf: Workforce) -> pd.DataFrame:
     })
 
 
-def _visits(cal: Calendar, cust: Customers, wf: Workforce, rng: np.random.Generator) -> pd.DataFrame:
-    """Monthly visits of each rep to the customers of the position they hold; guidance coverage
-    (share of customers given at least one guidance visit) and the effective share vary by rep."""
+VISIT_SCHEMA = pa.schema([("visit_date", pa.date32()), ("rep_id", pa.string()), ("customer_id", pa.string()),
+                          ("kind", pa.string()), ("effective", pa.bool_())])
+
+
+def _visits(con: Any, cal: Calendar, cust: Customers, wf: Workforce, rng: np.random.Generator) -> int:
+    """Write monthly visits of each rep to the customers of the position they hold, month by month;
+    guidance coverage (share of customers given at least one guidance visit) and the effective share
+    vary by rep. Returns the number of rows."""
     reps = wf.reps
     p = wf.panel
-    r = p["rep_idx"].to_numpy()
-    m = p["month"].to_numpy()
-    slot = reps["slot"].to_numpy()[r]
     m0 = np.array([cal.idx(ms) for ms in cal.month_starts])
     m1 = np.r_[m0[1:], cal.n_days] - 1
     hire = np.array([cal.idx(h) for h in reps["hire_date"]])
     exit_ = np.array([cal.n_days - 1 if e is None or pd.isna(e) else cal.idx(e) for e in reps["exit_date"]])
-    d0 = np.maximum(m0[m], hire[r])
-    d1 = np.minimum(m1[m], exit_[r])
+    guide = reps["guide"].to_numpy()
+    eff = reps["effective"].to_numpy()
+    rep_ids = reps["rep_id"].to_numpy().astype(str)
+    cust_ids = cust.df["customer_id"].to_numpy().astype(str)
     # customers of each slot (CSR)
     order = np.argsort(cust.slot, kind="stable")
     counts = np.bincount(cust.slot, minlength=N_SLOTS)
     offs = np.r_[0, np.cumsum(counts)]
-    k = counts[slot]
-    row = np.repeat(np.arange(len(p)), k)
-    within = np.arange(k.sum()) - np.repeat(np.r_[0, np.cumsum(k)[:-1]], k)
-    c = order[offs[slot][row] + within]
-    keep = cust.opened_idx[c] <= d1[row]
-    row, c = row[keep], c[keep]
-    guided = rng.random(len(row)) < reps["guide"].to_numpy()[r[row]]
-    n_v = 1 + rng.poisson(1.5, len(row))
-    vrow = np.repeat(row, n_v)
-    vc = np.repeat(c, n_v)
-    lo = np.maximum(d0[vrow], cust.opened_idx[vc])
-    vd = lo + (rng.random(len(vrow)) * (d1[vrow] - lo + 1)).astype(np.int64)
-    first = np.r_[0, np.cumsum(n_v)[:-1]]
-    kind_g = np.zeros(len(vrow), dtype=bool)
-    kind_g[first[guided]] = True  # a guided customer gets at least one guidance visit
-    kind_g |= np.repeat(guided, n_v) & (rng.random(len(vrow)) < 0.3)
-    effective = kind_g & (rng.random(len(vrow)) < reps["effective"].to_numpy()[r[vrow]])
-    srt = np.lexsort((vc, vd))
-    return pd.DataFrame({
-        "visit_date": pd.to_datetime(cal.days[vd[srt]]).date,
-        "rep_id": reps["rep_id"].to_numpy()[r[vrow[srt]]],
-        "customer_id": cust.df["customer_id"].to_numpy()[vc[srt]],
-        "kind": np.where(kind_g[srt], "guidance", "visit"),
-        "effective": effective[srt],
-    })
+    total = 0
+    for month in range(cal.n_months):
+        pm = p[p["month"] == month]
+        r = pm["rep_idx"].to_numpy()
+        slot = reps["slot"].to_numpy()[r]
+        d0 = np.maximum(m0[month], hire[r])
+        d1 = np.minimum(m1[month], exit_[r])
+        k = counts[slot]
+        row = np.repeat(np.arange(len(r)), k)
+        within = np.arange(k.sum()) - np.repeat(np.r_[0, np.cumsum(k)[:-1]], k)
+        c = order[offs[slot][row] + within]
+        keep = cust.opened_idx[c] <= d1[row]
+        row, c = row[keep], c[keep]
+        guided = rng.random(len(row)) < guide[r[row]]
+        n_v = 1 + rng.poisson(1.5, len(row))
+        vrow = np.repeat(row, n_v)
+        vc = np.repeat(c, n_v)
+        lo = np.maximum(d0[vrow], cust.opened_idx[vc])
+        vd = lo + (rng.random(len(vrow)) * (d1[vrow] - lo + 1)).astype(np.int64)
+        first = np.r_[0, np.cumsum(n_v)[:-1]]
+        kind_g = np.zeros(len(vrow), dtype=bool)
+        kind_g[first[guided]] = True  # a guided customer gets at least one guidance visit
+        kind_g |= np.repeat(guided, n_v) & (rng.random(len(vrow)) < 0.3)
+        effective = kind_g & (rng.random(len(vrow)) < eff[r[vrow]])
+        srt = np.lexsort((vc, vd))
+        t = pa.table({
+            "visit_date": pa.array(cal.days[vd[srt]]),
+            "rep_id": _dict_take(rep_ids, r[vrow[srt]]),
+            "customer_id": _dict_take(cust_ids, vc[srt]),
+            "kind": _dict_take(np.array(["visit", "guidance"]), kind_g[srt].astype(np.int64)),
+            "effective": pa.array(effective[srt]),
+        }, schema=VISIT_SCHEMA)
+        if month == 0:
+            con.create_table("visits", schema=ibis.schema(VISIT_IBIS_SCHEMA), overwrite=True)
+        _append(con, "visits", t)
+        total += t.num_rows
+    return total
 
 
 THEMES = {
@@ -1057,6 +1096,9 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
         for stale in (target, target + ".wal"):
             Path(stale).unlink(missing_ok=True)
     con = store_mod.connect(target)
+    if local:
+        # DuckDB caches what it wrote up to its memory limit; keep the build's footprint small
+        con.raw_sql("SET memory_limit = '512MB'")
     try:
         acc, extra = _orders(con, cal, products, cust, wf, plans, scale, rngs["orders"])
         customers = cust.df.copy()
@@ -1072,16 +1114,18 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
         })
         targets = _targets(cal, wf, acc, rngs["targets"])
         comp = _compensation(cal, wf)
-        visits = _visits(cal, cust, wf, rngs["visits"])
+        n_visits = _visits(con, cal, cust, wf, rngs["visits"])
         feedback, rating_means = _feedback(cal, products, cust, plans, rngs["feedback"])
         tables = {"customers": customers, "products": prod_out, "reps": reps_out, "targets": targets,
-                  "visits": visits, "feedback": feedback, "compensation": comp}
+                  "feedback": feedback, "compensation": comp}
         for name, df in tables.items():
             con.create_table(name, obj=_to_arrow(name, df), overwrite=True)
         counts = {"orders": int(acc.lines)}
         counts.update({k: int(len(v)) for k, v in tables.items()})
+        counts["visits"] = n_visits
+        counts = {k: counts[k] for k in TABLE_ORDER}
         if local:
-            _copy_other_tables(loc, con, set(tables) | {"orders"})
+            _copy_other_tables(loc, con, set(TABLE_ORDER))
     finally:
         try:
             con.disconnect()
@@ -1120,12 +1164,13 @@ def _copy_other_tables(old_store: str, con: Any, demo_tables: set[str]) -> None:
             "AND table_type = 'BASE TABLE' ORDER BY 1").fetchall()]
         for name in names:
             if name not in demo_tables:
-                data = old.execute(f'SELECT * FROM "{name}"').to_arrow_table()
+                data = old.sql(f'SELECT * FROM "{name}"').to_arrow_table()
                 con.create_table(name, obj=data, overwrite=True)
     finally:
         old.close()
 
 
+TABLE_ORDER = ("orders", "customers", "products", "reps", "targets", "visits", "feedback", "compensation")
 _DATE_COLS = {"customers": ["opened_on"], "products": ["launch_date"], "reps": ["hire_date", "exit_date"],
               "targets": ["period"], "visits": ["visit_date"], "feedback": ["response_date"],
               "compensation": ["period", "due_date", "paid_date"]}

@@ -196,7 +196,9 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _read_csv(path: Path, info: dict) -> tuple[list[str], Iterator[pd.DataFrame]]:
+def _read_csv(path: Path, info: dict) -> tuple[list[str], Iterator[tuple[pd.DataFrame, list]]]:
+    # The csv module, not pandas' chunked C reader: with chunksize, pandas silently drops the
+    # surplus fields of a too-long record that starts a chunk (data lost without a word).
     enc = detect_encoding(path)
     info["encoding"] = enc
     with open(path, encoding=enc, newline="") as f:
@@ -204,24 +206,52 @@ def _read_csv(path: Path, info: dict) -> tuple[list[str], Iterator[pd.DataFrame]
     if not text_head.strip():
         raise IngestError(f"{path.name} cannot be read as a table: the file is empty.")
     sep = _sniff_delimiter(path, enc)
+    csv.field_size_limit(1 << 30)  # long free text (comments) is data, not an error
+    f = open(path, encoding=enc, newline="")
+    reader = csv.reader(f, delimiter=sep)
     try:
-        reader = pd.read_csv(
-            path, encoding=enc, sep=sep, dtype=str, keep_default_na=False, na_filter=False,
-            skip_blank_lines=False, chunksize=CHUNK_ROWS, engine="c",
-        )
-        first = next(reader, None)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, UnicodeError) as exc:
-        raise IngestError(f"{path.name} cannot be read as a table: {str(exc).strip().splitlines()[0]}") from None
-    if first is None:
+        header = next(reader, None)
+        while header is not None and not any(h.strip() for h in header):
+            header = next(reader, None)  # leading blank lines
+    except csv.Error as exc:
+        f.close()
+        raise IngestError(f"{path.name} cannot be read as a table: {exc}") from None
+    if header is None:
+        f.close()
         raise IngestError(f"{path.name} cannot be read as a table: no header row.")
-    headers = [str(c) for c in first.columns]
+    while len(header) > 1 and header[-1].strip() == "":
+        header.pop()  # trailing separators after the last header
+    headers = _unique_headers([h.lstrip("\ufeff") for h in header])
+    n = len(headers)
+    first_row = reader.line_num + 1  # the header is row 1 even when blank lines precede it
 
-    def chunks() -> Iterator[pd.DataFrame]:
+    def chunks() -> Iterator[tuple[pd.DataFrame, list]]:
+        rows: list[list[str]] = []
+        numbers: list[int] = []
+        bad: list[tuple[int, dict, str]] = []
+        row = first_row - 1
         try:
-            yield first
-            yield from reader
-        except (pd.errors.ParserError, ValueError, UnicodeError) as exc:
-            raise IngestError(f"{path.name} cannot be read as a table: {str(exc).strip().splitlines()[0]}") from None
+            for rec in reader:
+                row += 1
+                if len(rec) > n:
+                    if any(v.strip() for v in rec[n:]):
+                        raw = dict(zip(headers, rec))
+                        raw.update({f"(field {i + 1})": v for i, v in enumerate(rec[n:], start=n)})
+                        bad.append((row, raw, f"row has {len(rec)} fields, the header has {n}"))
+                        continue
+                    rec = rec[:n]
+                elif len(rec) < n:
+                    rec = rec + [""] * (n - len(rec))
+                rows.append(rec)
+                numbers.append(row)
+                if len(rows) >= CHUNK_ROWS:
+                    yield pd.DataFrame(rows, columns=headers, index=numbers, dtype=object), bad
+                    rows, numbers, bad = [], [], []
+        except csv.Error as exc:
+            raise IngestError(f"{path.name} cannot be read as a table: row {row}: {exc}") from None
+        finally:
+            f.close()
+        yield pd.DataFrame(rows, columns=headers, index=pd.Index(numbers, dtype="int64"), dtype=object), bad
 
     return headers, chunks()
 
@@ -257,17 +287,26 @@ def _read_xlsx(path: Path, info: dict) -> tuple[list[str], Iterator[pd.DataFrame
     if len(wb.worksheets) > 1:
         info["notes"].append(f"read the first sheet '{ws.title}' of {len(wb.worksheets)}")
 
-    def chunks() -> Iterator[pd.DataFrame]:
+    def chunks() -> Iterator[tuple[pd.DataFrame, list]]:
         buf: list[tuple] = []
+        numbers: list[int] = []
+        bad: list[tuple[int, dict, str]] = []
+        row = 1
         for r in rows:
-            r = tuple(r[:n]) + (None,) * (n - len(r))
-            buf.append(r)
+            row += 1
+            r = tuple(r)
+            if len(r) > n and any(not _is_blank(v) and str(v).strip() != "" for v in r[n:]):
+                raw = {h: _scalar_text(v) for h, v in zip(headers, r)}
+                raw.update({f"(column {i + 1})": _scalar_text(v) for i, v in enumerate(r[n:], start=n)})
+                bad.append((row, raw, "row has values beyond the last header"))
+                continue
+            buf.append(r[:n] + (None,) * (n - len(r)))
+            numbers.append(row)
             if len(buf) >= CHUNK_ROWS:
-                yield pd.DataFrame(buf, columns=headers, dtype=object)
-                buf = []
-        if buf:
-            yield pd.DataFrame(buf, columns=headers, dtype=object)
+                yield pd.DataFrame(buf, columns=headers, index=numbers, dtype=object), bad
+                buf, numbers, bad = [], [], []
         wb.close()
+        yield pd.DataFrame(buf, columns=headers, index=pd.Index(numbers, dtype="int64"), dtype=object), bad
 
     return headers, chunks()
 
@@ -281,19 +320,26 @@ def _read_parquet(path: Path, info: dict) -> tuple[list[str], Iterator[pd.DataFr
         raise IngestError(f"{path.name} cannot be read as a table: {type(exc).__name__}: {exc}".splitlines()[0]) from None
     headers = _unique_headers(list(pf.schema_arrow.names))
 
-    def chunks() -> Iterator[pd.DataFrame]:
+    def chunks() -> Iterator[tuple[pd.DataFrame, list]]:
+        start = 2
         for batch in pf.iter_batches(batch_size=CHUNK_ROWS):
-            yield batch.to_pandas().astype(object)
+            df = batch.to_pandas().astype(object)
+            df.columns = headers
+            df.index = pd.RangeIndex(start, start + len(df))
+            start += len(df)
+            yield df, []
 
     return headers, chunks()
 
 
-def read_table(path: str | os.PathLike) -> tuple[list[str], Iterator[pd.DataFrame], dict]:
-    """Open a CSV/XLSX/Parquet file: (headers, chunks of raw values, info).
+def read_table(path: str | os.PathLike) -> tuple[list[str], Iterator[tuple[pd.DataFrame, list]], dict]:
+    """Open a CSV/XLSX/Parquet file: (headers, chunks, info).
 
-    Chunks hold the file's values as read (text for CSV; cell values for XLSX/Parquet), with
-    the index set to the row number (header = row 1). ``info`` has ``format``, ``encoding``
-    and ``notes``. Raises IngestError when the file cannot be read as a table.
+    Each chunk is ``(frame, bad_rows)``: the frame holds the file's values as read (text for
+    CSV; cell values for XLSX/Parquet) with the index set to the row number (header = row 1);
+    ``bad_rows`` lists ``(row, raw values, reason)`` of records that do not fit the header
+    (more fields than headers). ``info`` has ``format``, ``encoding`` and ``notes``.
+    Raises IngestError when the file cannot be read as a table.
     """
     path = Path(path)
     if not path.is_file():
@@ -303,17 +349,7 @@ def read_table(path: str | os.PathLike) -> tuple[list[str], Iterator[pd.DataFram
     kind = _file_kind(path)
     info: dict[str, Any] = {"format": kind, "encoding": None, "notes": []}
     headers, chunks = {"csv": _read_csv, "xlsx": _read_xlsx, "parquet": _read_parquet}[kind](path, info)
-
-    def numbered() -> Iterator[pd.DataFrame]:
-        start = 2
-        for ch in chunks:
-            ch = ch.copy()
-            ch.columns = headers if len(headers) == ch.shape[1] else ch.columns
-            ch.index = pd.RangeIndex(start, start + len(ch))
-            start += len(ch)
-            yield ch
-
-    return headers, numbered(), info
+    return headers, chunks, info
 
 
 # ---------------------------------------------------------------------------------------------
@@ -804,7 +840,10 @@ def _ingest_chunks(con, ts: TableSpec, path: Path, headers, chunks, mapped, unma
     stamp = dt.datetime.now().isoformat(timespec="seconds")
     seen = _quarantined_before(qpath, str(path.resolve()))
     first = True
-    for chunk in chunks:
+    for chunk, bad_rows in chunks:
+        if bad_rows:
+            res.rows_read += len(bad_rows)
+            _quarantine_bad_rows(path, bad_rows, res, qpath, stamp, seen)
         # drop entirely blank rows (not data)
         blank = _blank_rows(chunk)
         if blank.any():
@@ -842,6 +881,20 @@ def _ingest_chunks(con, ts: TableSpec, path: Path, headers, chunks, mapped, unma
         res.rows_read += len(chunk)
         _process_chunk(con, ts, path, chunk, mapped, extra_types, ref_ok, ref_key, store_schema, res, qpath, today, stamp,
                        seen)
+
+
+def _quarantine_bad_rows(path: Path, bad_rows: list, res: IngestResult, qpath: Path, stamp: str, seen: set) -> None:
+    """Quarantine records that do not fit the header (counted as read and quarantined)."""
+    lines = []
+    for row, raw, reason in bad_rows:
+        values = json.dumps(raw, ensure_ascii=False)
+        res.reasons[reason] += 1
+        if (str(row), values) in seen:
+            res.already_quarantined += 1
+        else:
+            lines.append([stamp, str(path.resolve()), row, "(row)", reason, "", values])
+    _write_quarantine(qpath, lines)
+    res.quarantined += len(bad_rows)
 
 
 def _process_chunk(con, ts, path, chunk, mapped, extra_types, ref_ok, ref_key, store_schema, res, qpath, today, stamp,

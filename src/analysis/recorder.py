@@ -2,7 +2,8 @@
 
 A notebook calls ``record(name, value)`` for each key figure and ``save()`` at the end.
 The file goes to ``$SALES_ANALYSIS_METRICS`` (set by ``analysis.reports`` for a run),
-else to ``metrics.json`` in the working directory. NaN and inf become null.
+else (an analyst running the notebook by hand) to
+``reports/interactive/<report>/metrics.json`` under the project root. NaN and inf become null.
 """
 from __future__ import annotations
 
@@ -62,7 +63,11 @@ class Recorder:
 
     def __init__(self, report: str, path: str | os.PathLike | None = None) -> None:
         self.report = report
-        self.path = Path(path or os.environ.get(ENV_VAR) or "metrics.json")
+        if path is None and not os.environ.get(ENV_VAR):
+            from .store import project_root
+
+            path = project_root() / "reports" / "interactive" / report / "metrics.json"
+        self.path = Path(path or os.environ[ENV_VAR])
         self.data: dict[str, Any] = {"report": report}
 
     def record(self, name: str, value: Any) -> Any:

@@ -284,7 +284,16 @@ def check_executed(nb: Any, exc: BaseException | None = None, timeout: int | Non
                 return _cell_label(nb, i), f"the cell called sys.exit({evalue}); the remaining cells did not run"
             return _cell_label(nb, i), f"{ename}: {evalue}" if evalue else ename
         if cell.get("execution_count") is None:
-            # the first cell that never ran: the one running when the kernel died or the run stopped
+            # a cell that never finished. When the run was stopped (dead kernel, timeout), the
+            # culprit is the last cell papermill started (its start_time is set), which may already
+            # have an execution count if the kernel died after acknowledging it.
+            if exc is not None:
+                started = [
+                    j for j, c in enumerate(nb.cells)
+                    if c.cell_type == "code" and c.get("metadata", {}).get("papermill", {}).get("start_time")
+                ]
+                if started:
+                    i = started[-1]
             if isinstance(exc, DeadKernelError):
                 why = "the kernel died while the cell ran (killed, os._exit or out of memory)"
             elif isinstance(exc, CellTimeoutError):

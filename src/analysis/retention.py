@@ -868,6 +868,22 @@ class CurvesResult:
     skipped_reason: str | None = None
 
 
+CURVE_FEATURES = ("team_bonus_share", "payout_delay_days", "promoted_last_12m")
+
+
+def curve_feature(data: RetentionData, i: int) -> str:
+    """The i-th feature to draw retention curves for: team share, payout delay and promotion
+    when present, then the other features in their order ("" when there are fewer).
+
+    Examples
+    --------
+    >>> curve_feature(data, 0)  # doctest: +SKIP
+    'team_bonus_share'
+    """
+    order = [f for f in CURVE_FEATURES if f in data.features] + [f for f in data.features if f not in CURVE_FEATURES]
+    return order[i] if i < len(order) else ""
+
+
 def km_overall(data: RetentionData) -> CurvesResult:
     """Kaplan–Meier curve of everyone (with left truncation on the panel path).
 
@@ -891,9 +907,9 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
     >>> km_by_feature(data, "team_bonus_share").logrank.p_value  # doctest: +SKIP
     """
     p = data.people
-    if feature not in data.features or feature not in p.columns:
+    if not feature or feature not in data.features or feature not in p.columns:
         return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size,
-                            skipped_reason=f"feature '{feature}' is not in the data")
+                            skipped_reason=f"feature '{feature}' is not in the data" if feature else "no further feature")
     tiers = feature_tiers(p[feature], feature)
     sub = p.assign(tier=tiers).dropna(subset=["tier"])
     sizes = sub.groupby("tier").size()

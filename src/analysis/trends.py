@@ -249,8 +249,17 @@ class Scope:
 
     @property
     def data_start(self) -> dt.date:
-        """The start of the first period covered by the data (month or year start)."""
-        return self.first.replace(day=1) if self.grain != "yearly" else dt.date(self.first.year, 1, 1)
+        """Where the data start: the first date (daily/weekly grain), else the start of the
+        first month or year."""
+        if self.grain == "yearly":
+            return dt.date(self.first.year, 1, 1)
+        return self.first.replace(day=1) if self.grain == "monthly" else self.first
+
+    @property
+    def full_month_start(self) -> dt.date:
+        """Start of the first month the data cover completely."""
+        d = self.data_start
+        return d if d.day == 1 else _add_months(d.replace(day=1), 1)
 
     @property
     def data_end(self) -> dt.date:
@@ -284,7 +293,8 @@ class Scope:
     def months_of_history(self) -> int:
         """Complete months from the data start to the report period's end."""
         e = self.period.end if self.period.complete else self.period.start
-        return (e.year - self.data_start.year) * 12 + e.month - self.data_start.month
+        f = self.full_month_start
+        return max(0, (e.year - f.year) * 12 + e.month - f.month)
 
     @property
     def window_start(self) -> dt.date:
@@ -355,11 +365,15 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
         if values:
             o = o.filter(o[c].cast("string").isin([str(v) for v in values]))
             filtered = True
-    w = o.aggregate(first=o.order_date.min(), last=o.order_date.max(), n=o.count()).execute()
-    if int(w["n"].iloc[0]) == 0:
+    if filtered and int(o.count().execute()) == 0:
         raise InsufficientDataError("No orders match the filters.")
+    # the data window and grain are properties of the store, not of a filter (a region whose
+    # first order falls on the 2nd of a month still has that month's data)
+    raw = con.table("orders")
+    day = raw.order_date.cast("date")
+    w = raw.aggregate(first=day.min(), last=day.max()).execute()
     first, last = pd.Timestamp(w["first"].iloc[0]).date(), pd.Timestamp(w["last"].iloc[0]).date()
-    dates = o.select("order_date").distinct().execute()["order_date"]
+    dates = raw.select(order_date=day).distinct().execute()["order_date"]
     grain = detect_grain(dates)
     period = resolve_period(p.month, first, last, grain)
     return Scope(con=con, params=p, orders=o, grain=grain, first=first, last=last, period=period,
@@ -756,15 +770,10 @@ def _complete_monthly(scope: Scope, start: dt.date) -> pd.DataFrame:
     """Monthly sums of complete months from ``start`` (≥ data start) to the report month."""
     p = scope.period
     end = p.end if p.complete else p.start
-    start = max(start, scope.data_start)
+    start = max(start, scope.full_month_start)  # a month the data start inside is not complete
     if end <= start:
         return pd.DataFrame(columns=["month", *scope.measures])
-    out = _monthly(scope, start, end)
-    # the first month of the data may be partial: drop it when the data start inside it
-    if scope.first > scope.data_start and out["month"].iloc[0] == pd.Period(scope.data_start, "M") \
-            and scope.grain == "daily" and scope.first.day > 7:
-        out = out.iloc[1:]
-    return out.reset_index(drop=True)
+    return _monthly(scope, start, end).reset_index(drop=True)
 
 
 # ===================================================================== 5 spring festival
@@ -795,7 +804,8 @@ def spring_festival(scope: Scope, before: int = 42, after: int = 21) -> SpringFe
         return res
     v = scope.value
     end = scope.period.data_end
-    monthly = _monthly(scope, scope.data_start, end)
+    monthly = _monthly(scope, scope.full_month_start, end) if end > scope.full_month_start else \
+        pd.DataFrame(columns=["month", v])
     res.jan_feb = ts.jan_feb_combined(monthly, value_col=v)
     res.peaks = ts.spring_festival_peaks(monthly, value_col=v)
     if scope.grain in ("daily", "weekly"):
@@ -1108,7 +1118,8 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
         res.notes.append("no_kind")
     eff_col = "effective" in vm.columns
     gc = g.group_by("rep_id", "customer_id").aggregate(
-        effective=(g.effective.cast("int8").max() if eff_col else ibis.literal(0).max()))
+        # ifelse rather than a cast: PostgreSQL cannot cast boolean to bigint
+        effective=(ibis.ifelse(g.effective, 1, 0).max() if eff_col else ibis.literal(0).max()))
     if scope.has_col("rep_id") and scope.has_col("customer_id"):
         o = _between(scope.orders, p.start, p.data_end)
         served = o.select(rep_id=o.rep_id.cast("string"), customer_id=o.customer_id.cast("string")).distinct()
@@ -1119,8 +1130,8 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
     j = served.left_join(gc, [served.rep_id == gc.rep_id, served.customer_id == gc.customer_id])
     per = j.group_by(j.rep_id).aggregate(
         served=j.customer_id.count(),
-        guided=j.effective.notnull().cast("int64").sum(),
-        effective=j.effective.fill_null(0).cast("int64").sum(),
+        guided=ibis.ifelse(j.effective.notnull(), 1, 0).sum(),
+        effective=j.effective.fill_null(0).sum(),
     ).execute()
     if scope.filtered:
         seen = set(_totals(scope, p.start, p.data_end, "rep_id")["key"]) if scope.has_col("rep_id") else set(per["rep_id"])
@@ -1128,6 +1139,8 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
     if per.empty:
         res.skip = Skip("no_data")
         return res
+    # a fixed row order: the bootstrap resamples rows, and engines return groups in any order
+    per = per.sort_values("rep_id").reset_index(drop=True)
     per["coverage"] = _rates(per["guided"], per["served"])
     per["effective_rate"] = _rates(per["effective"], per["guided"]) if eff_col else np.nan
     per["meets_coverage"] = per["coverage"] >= coverage_standard

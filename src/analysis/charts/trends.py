@@ -190,3 +190,19 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, lang: str = "z
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
+
+
+def size_class_lines(big: pd.DataFrame, value: str = "amount", lang: str = "zh") -> Figure:
+    """Monthly amount by customer size class (大户/中户/小户), one line each."""
+    check_lang(lang)
+    fig, ax = plt.subplots()
+    order = {"large": 0, "medium": 1, "small": 2}
+    for i, (sc, g) in enumerate(sorted(big.groupby("size_class"), key=lambda kv: order.get(kv[0], 9))):
+        ax.plot(_months(g["month"]), g[value], marker="o", markersize=3, label=label(str(sc), lang),
+                color=PALETTE[i % len(PALETTE)])
+    ax.yaxis.set_major_formatter(_wan(lang))
+    ax.set_ylabel(_amount_axis(lang))
+    ax.legend(title=label("size_class", lang), fontsize=8)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig

@@ -479,7 +479,7 @@ def show_retailers(ctx: Any, rv: Any) -> None:
                  "repeat", "repeat_rate", "repeat_lo", "repeat_hi"]].rename(columns={"group": dim})
         codes = {dim: "text", "active": "int", "ordering": "int", "repeat": "int"}
         codes.update({c: "pct" for c in df.columns if c.endswith(("_rate", "_lo", "_hi"))})
-        display.table(_rename(df, lang), _formats(codes, lang), lang, caption=t(dim, lang))
+        display.table(_rename(df, lang), _formats(codes, lang), lang)
 
 
 def show_opinions(ctx: Any, rv: Any) -> None:
@@ -585,7 +585,58 @@ def show_benchmarks(ctx: Any, rv: Any) -> None:
                f"on distribution, {fmt(ranks.get('repeat'), 'int')} on repeat, {fmt(ranks.get('cum_qty'), 'int')} on volume"
                + (f", {fmt(ranks.get('rating'), 'int')} on rating" if ranks.get("rating") else "") + f" (of {b.count + 1}).")
     display.paragraph(txt)
-    display.table(_rename(b.at_days.rename(columns={"distribution": "distribution_rate", "repeat": "repeat_rate"}), lang),
-                  _formats({"launch": "text", "day": "int", "cum_qty": "int", "distribution_rate": "pct",
-                            "repeat_rate": "pct"}, lang), lang)
+    wide, codes = benchmark_table(b, lang)
+    display.table(wide, codes, lang)
     display.figure(charts.benchmark_curves(b.curves, rv.spec.label, lang))
+
+
+def benchmark_table(b: Any, lang: str = "zh") -> tuple[pd.DataFrame, dict[str, str]]:
+    """One row per launch, columns measure × day (7, 14, 30 and the covered day), with format codes."""
+    at = b.at_days.rename(columns={"distribution": "distribution_rate", "repeat": "repeat_rate"})
+    order = list(dict.fromkeys(at["launch"]))
+    out = pd.DataFrame({t("launch", lang): order})
+    codes = {t("launch", lang): "text"}
+    for m, code in (("cum_qty", "int"), ("distribution_rate", "pct"), ("repeat_rate", "pct")):
+        for d in sorted(at["day"].unique()):
+            col = f"{t(m, lang)}·{'第' + str(d) + '天' if lang == 'zh' else 'day ' + str(d)}"
+            vals = at[at["day"] == d].set_index("launch")[m]
+            out[col] = [vals.get(x, np.nan) for x in order]
+            codes[col] = code
+    return out, codes
+
+
+METHOD_ZH = (
+    "口径说明：分析窗口为上市日（第1天）至第{w}天；订购指非退货、数量为正的订单行，销量与金额为含退货的净额。"
+    "订购户数为窗口内订购该新品的客户数；铺货率=订购户数÷窗口内有任一订单的活跃客户数，加权铺货率按订购户全部品种金额占活跃客户全部金额计算；"
+    "复购率=窗口内有2个及以上不同订购日的客户÷订购户数；动销率（YC/T 455.3）以周为期：窗口最后一周之前3周订购过的客户中，最后一周再次订购的比例。"
+    "比率的区间为95% Wilson区间，平均评分为95% t区间。未指定新品时，取最近一个已满{w}天的上市规格。"
+    "对比新品默认取同价类更早上市且满{w}天的规格，不足3个时取全部更早上市的规格，按上市天数对齐。"
+    "挤占分析以同价类其他在销规格为处理组、其他价类为对照组，比较上市后各整周与上市前同样周数的销量（双重差分）；"
+    "多规格时按规格聚类稳健标准误，单规格时用两组周销量差的Welch区间；新品销量来自在销品牌的份额=处理组减少量÷新品销量。"
+)
+METHOD_EN = (
+    "Definitions: the window runs from launch day (day 1) to day {w}; an order is a non-return line with positive "
+    "quantity; volume and amount are net of returns. Ordering customers: customers who ordered the product in the "
+    "window; distribution = ordering ÷ active customers (any order in the window); weighted distribution = all-product "
+    "amount of ordering customers ÷ that of active customers; repeat = customers with 2+ distinct order dates ÷ "
+    "ordering; sell-through (YC/T 455.3) with weekly periods: of the customers who ordered in the 3 weeks before the "
+    "window's last week, the share who ordered again in that week. Rates carry 95% Wilson intervals, the mean rating a "
+    "95% t-interval. Without a sku, the review takes the most recent launch with a full {w}-day window. Benchmarks: "
+    "earlier launches of the same price class with a full window (all earlier launches when fewer than 3), aligned "
+    "on days since launch. Cannibalisation: the other SKUs of the class (treated) against the other classes (control), "
+    "full weeks after launch vs as many weeks before (difference-in-differences; errors clustered by SKU, or a Welch "
+    "interval of the weekly group difference for a single SKU); share of new volume = the treated loss ÷ new volume."
+)
+
+
+def method_text(rv: Any, lang: str = "zh") -> str:
+    """The definitions used by the review (printed at the end of the report)."""
+    check_lang(lang)
+    return (METHOD_ZH if lang == "zh" else METHOD_EN).format(w=rv.spec.window_days)
+
+
+def show_method(ctx: Any, rv: Any) -> None:
+    """The definitions note at the end of the report."""
+    from .. import display
+
+    display.note(method_text(rv, ctx.lang))

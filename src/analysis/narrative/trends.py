@@ -217,6 +217,8 @@ def trend_summary(res: Any, lang: str = "zh") -> str:
     check_lang(lang)
     mk, sen = res.mk, res.sen
     n_an = int(len(res.anomalies))
+    months = [str(m) for m in res.anomalies["month"]] if n_an else []
+    festival = bool(months) and all(m[-2:] in ("01", "02") for m in months)
     unit = (lambda v: money(v, lang)) if res.measure == "amount" else (lambda v: fmt(v, "int"))
     if lang == "zh":
         word = {"increasing": "显著上升", "decreasing": "显著下降", "no trend": "没有显著的单调趋势"}[mk.trend]
@@ -225,7 +227,8 @@ def trend_summary(res: Any, lang: str = "zh") -> str:
         if "no_stl" in res.notes:
             s += "历史不足 24 个月，未做季节分解。"
         else:
-            s += f"按 STL 分解后，有 {n_an} 个月超出预期范围。" if n_an else "按 STL 分解后，没有月份超出预期范围。"
+            s += (f"按 STL 分解后，有 {n_an} 个月超出预期范围：{'、'.join(months)}" + ("（都在 1-2 月，多半是春节日期移动所致，见“春节因素”一节）。" if festival else "。")) \
+                if n_an else "按 STL 分解后，没有月份超出预期范围。"
         return s
     word = {"increasing": "a significant upward trend", "decreasing": "a significant downward trend",
             "no trend": "no significant monotonic trend"}[mk.trend]
@@ -234,8 +237,9 @@ def trend_summary(res: Any, lang: str = "zh") -> str:
     if "no_stl" in res.notes:
         s += " Less than 24 months of history: no seasonal decomposition."
     else:
-        s += f" After STL decomposition {n_an} month(s) fall outside the expected range." if n_an else \
-            " After STL decomposition no month falls outside the expected range."
+        s += (f" After STL decomposition {n_an} month(s) fall outside the expected range: {', '.join(months)}"
+              + (" (all in January–February, most likely the moving Spring Festival: see that section)." if festival else ".")) \
+            if n_an else " After STL decomposition no month falls outside the expected range."
     return s
 
 
@@ -309,7 +313,7 @@ def customers_summary(res: Any, lang: str = "zh") -> str:
     check_lang(lang)
     a = res.abc.set_index("abc_class") if len(res.abc) else None
     if lang == "zh":
-        s = f"本期有销售的客户 {res.n_customers} 户，金额前 {res.top_fraction * 100:.0f}% 的客户贡献了{pct(res.top_share)}的金额。"
+        s = f"本期有销售的客户 {fmt(res.n_customers, 'int')} 户，金额前 {res.top_fraction * 100:.0f}% 的客户贡献了{pct(res.top_share)}的金额。"
         if a is not None:
             s += f"A 类客户 {int(a.loc['A', 'customers'])} 户（{pct(a.loc['A', 'customer_share'])}）贡献{pct(a.loc['A', 'amount_share'])}。"
         if len(res.big_summary):
@@ -317,7 +321,7 @@ def customers_summary(res: Any, lang: str = "zh") -> str:
             if "large" in b.index:
                 s += f"大户金额{money(b.loc['large', 'current'], 'zh')}，同比{signed_pct(b.loc['large', 'yoy'])}，占{pct(b.loc['large', 'share'])}。"
         return s
-    s = (f"{res.n_customers} customers bought in the period; the top {res.top_fraction * 100:.0f}% of them gave "
+    s = (f"{fmt(res.n_customers, 'int')} customers bought in the period; the top {res.top_fraction * 100:.0f}% of them gave "
          f"{pct(res.top_share)} of the amount.")
     if a is not None:
         s += f" Class A: {int(a.loc['A', 'customers'])} customers ({pct(a.loc['A', 'customer_share'])}) with {pct(a.loc['A', 'amount_share'])} of the amount."
@@ -563,6 +567,8 @@ def show_customers(ctx: Any, res: Any) -> None:
         b = res.big_summary.copy()
         b["size_class"] = [label(v, lang) for v in b["size_class"]]
         display.table(b, {"current": "money", "last_year": "money", "yoy": "pct", "share": "pct"}, lang=lang)
+        if len(res.big):
+            display.figure(ch.size_class_lines(res.big, res.big.columns[-1], lang))
 
 
 def show_process(ctx: Any, res: Any) -> None:

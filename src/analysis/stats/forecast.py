@@ -52,6 +52,20 @@ def seasonal_naive(y, h: int, period: int = 12) -> np.ndarray:
     return np.array([a[len(a) - period + (k % period)] for k in range(h)], dtype=float)
 
 
+def sarima_spec(seasonal: bool, period: int = 12) -> tuple:
+    """(order, seasonal_order, trend) of the SARIMA candidate.
+
+    Seasonal: SARIMA(1,0,0)(0,1,0)_12 with a constant, i.e. the change on the same month last
+    year follows an AR(1) around a drift. With the 3–5 years of monthly data a sales team
+    has, the "airline" model (0,1,1)(0,1,1)_12 estimates two MA terms from about two dozen
+    differenced points and, on moving holidays such as Spring Festival, can produce wild
+    forecasts; this simpler form stays stable. Non-seasonal (< 2 years): ARIMA(0,1,1).
+    """
+    if seasonal:
+        return (1, 0, 0), (0, 1, 0, period), "c"
+    return (0, 1, 1), (0, 0, 0, 0), None
+
+
 def _one_blas_thread():
     """Limit BLAS to one thread: the models' matrices are tiny, and multi-threaded BLAS on a
     busy machine makes the fits several times slower (threadpoolctl when installed)."""
@@ -87,9 +101,8 @@ def _fit_predict(y: np.ndarray, model: str, h: int, period: int, seasonal: bool)
         elif model == "sarima":
             from statsmodels.tsa.statespace.sarimax import SARIMAX
 
-            order = (0, 1, 1)
-            sorder = (0, 1, 1, period) if seasonal else (0, 0, 0, 0)
-            fit = SARIMAX(y, order=order, seasonal_order=sorder).fit(disp=False)
+            order, sorder, trend = sarima_spec(seasonal, period)
+            fit = SARIMAX(y, order=order, seasonal_order=sorder, trend=trend).fit(disp=False)
             fc = fit.get_forecast(h)
             out = {"mean": np.asarray(fc.predicted_mean, dtype=float)}
             for lv in LEVELS:

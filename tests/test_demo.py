@@ -173,11 +173,37 @@ def test_rebuild_replaces_tables(tmp_path):
     con.close()
 
 
-def test_default_truth_path_is_next_to_store(tmp_path):
+def test_default_truth_path_and_scale_independent_workforce(tmp_path, demo_world):
+    """The truth record lands beside the store; the workforce of seed 42 is the same at scale 0.05
+    as at scale 1 (only retailers and order lines scale)."""
     store = tmp_path / "sub" / "w.duckdb"
-    summary = demo.build(store=str(store), seed=1, scale=0.05)
+    summary = demo.build(store=str(store), seed=42, scale=0.05)
     assert (tmp_path / "sub" / "demo_truth.json").exists()
     assert summary["truth"] == str(tmp_path / "sub" / "demo_truth.json")
+    small = json.loads((tmp_path / "sub" / "demo_truth.json").read_text(encoding="utf-8"))
+    big = demo_world[1]
+    assert small["underperformers"] == big["underperformers"]
+    a = duckdb.connect(str(store), read_only=True)
+    b = duckdb.connect(str(demo_world[0]), read_only=True)
+    for t in ("reps", "compensation"):
+        assert table_hash(a, t) == table_hash(b, t)
+    # orders scale: about scale × 1M lines
+    assert 0.5 * 0.05e6 <= small["row_counts"]["orders"] <= 2 * 0.05e6
+    assert small["row_counts"]["customers"] < big["row_counts"]["customers"]
+    a.close()
+    b.close()
+
+
+def test_cli_demo(tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    res = CliRunner().invoke(app, ["demo", "--seed", "5", "--scale", "0.05", "--store", str(tmp_path / "w.duckdb"),
+                                   "--truth", str(tmp_path / "t.json")])
+    assert res.exit_code == 0, res.output
+    assert "orders=" in res.output
+    assert json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))["seed"] == 5
 
 
 @pytest.mark.parametrize("kw", [{"scale": 0}, {"scale": -1}, {"seed": -1}, {"seed": 1.5}, {"end": "2026-10-30"},

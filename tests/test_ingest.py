@@ -547,7 +547,7 @@ CELL = st.sampled_from(["2024-01-05", "2024/1/6", "2024-02-30", "1980-01-01", "x
 AMOUNT = st.sampled_from(["1", "-1", "1,000", "abc", "", "２"])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(st.tuples(st.sampled_from(["O1", "O2", "O3", ""]), CELL, AMOUNT,
                                st.sampled_from(["是", "否", "", "?"])), min_size=0, max_size=12))
 def test_accounting_invariant(tmp_path_factory, rows):
@@ -699,9 +699,41 @@ def test_rows_that_do_not_fit_the_header(tmp_path, store, monkeypatch):
     p = tmp_path / "o.csv"
     p.write_text(text, encoding="utf-8")
     res = run("orders", p, store)
-    assert (res.rows_read, res.accepted, res.quarantined, res.blank_rows) == (8, 6, 2, 1)
+    assert (res.rows_read, res.accepted, res.quarantined, res.blank_rows) == (7, 5, 2, 1)
     q = quarantine(store, "orders")
-    assert q["row"].tolist() == ["4", "10"]
+    assert q["row"].tolist() == ["4", "9"]  # the blank line is row 7; the two-line record row 8
     assert q["reason"].tolist() == ["row has 4 fields, the header has 3", "row has 4 fields, the header has 3"]
     assert json.loads(q["values"][0]) == {"订单日期": "2024-01-07", "金额": "3", "备注": "口感好", "(field 4)": "价格高"}
     assert sorted(stored(store, "orders")["amount"]) == [1.0, 2.0, 4.0, 5.0, 6.0]
+
+
+def test_xlsx_values_beyond_the_last_header(tmp_path, store):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["订单日期", "金额"])
+    ws.append(["2024-01-05", 1])
+    ws.append(["2024-01-06", 2, "多出来的值"])
+    x = tmp_path / "o.xlsx"
+    wb.save(x)
+    res = run("orders", x, store)
+    assert (res.rows_read, res.accepted, res.quarantined) == (2, 1, 1)
+    q = quarantine(store, "orders")
+    assert (q["row"].tolist(), q["reason"].tolist()) == (["3"], ["row has values beyond the last header"])
+
+
+def test_cli_check_exits_1_on_a_broken_store(tmp_path, store):
+    add_table(store, "reps", pd.DataFrame({"rep_id": ["R1", "R1"], "hire_date": [dt.date(2020, 1, 1)] * 2}))
+    r = _cli("check", "--store", str(store), cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert "duplicate keys (rep_id): 1 rows" in r.stdout
+
+
+def test_prose_is_not_a_table_of_orders(tmp_path, store):
+    p = tmp_path / "notes.txt"
+    p.write_text("本月销售情况良好\n下月继续努力\n", encoding="utf-8")
+    with pytest.raises(IngestError) as e:
+        ingest_file("orders", p, store=str(store))
+    assert str(e.value) == ("notes.txt: required column 'order_date' of table 'orders' is missing; "
+                            "columns found: 本月销售情况良好.")

@@ -271,7 +271,7 @@ def test_notebook_partial_launch_without_feedback(tmp_path, monkeypatch):
     assert not stderr
     assert m["days_covered"] == 10 and m["partial"] is True and m["rating_mean"] is None
     assert "Partial review" in html_out and "10 of 30 days" in html_out
-    assert "4. Consumers&#x27; opinions" in m["skipped_sections"] or "4. Consumers' opinions" in m["skipped_sections"]
+    assert "4. Consumers' opinions" in m["skipped_sections"]
     assert any("Cannibalisation" in s for s in m["skipped_sections"])
 
 
@@ -398,4 +398,21 @@ def test_headline_matches_pandas_reference(tmp_path_factory, lines):
     assert curves["trial"].iloc[-1] == ordering and curves["repeat_1"].iloc[-1] == h["repeat_customers"]
     assert (curves["trial"] >= curves["repeat_1"]).all() and (curves["repeat_1"] >= curves["repeat_2"]).all()
     launch.clear_cache()
+    con.disconnect()
+
+
+def test_minimal_orders_without_customers_or_qty(tmp_path):
+    """Only the required columns (order_date, amount) plus sku_id: no crash, customer sections skipped."""
+    con = ibis.duckdb.connect(str(tmp_path / "m.duckdb"))
+    con.create_table("orders", pd.DataFrame({
+        "order_date": [D(2026, 3, 1), D(2026, 3, 10), D(2026, 3, 12), D(2026, 4, 20)],
+        "sku_id": ["I1", "S1", "S1", "I1"], "amount": [10.0, 30.0, 20.0, 5.0]}))
+    con.create_table("products", pd.DataFrame({"sku_id": ["S1", "I1"], "brand": ["n", "o"],
+                                               "launch_date": [D(2026, 3, 10), pd.NaT]}))
+    rv = launch.review(con, LaunchReviewParams())
+    m = launch.metrics(rv)
+    assert m["sku"] == "S1" and m["amount"] == pytest.approx(50.0) and m["volume"] is None
+    assert m["ordering_customers"] == 0 and m["distribution_rate"] is None
+    assert rv.retailers_skipped and rv.benchmarks.skipped_reason and rv.opinions.skipped_reason
+    assert rv.cannibalization.skipped_reason
     con.disconnect()

@@ -89,3 +89,25 @@ def test_show_headline_html_is_escaped(rv, monkeypatch):
     nl.show_opinions(FakeCtx(), rv)
     html = "".join(shown)
     assert "&lt;script&gt;" in html and "<script>" not in html
+
+
+def test_show_functions_on_orders_without_customers(tmp_path):
+    import ibis
+    import pandas as pd
+
+    from launch_helpers import D
+
+    c = ibis.duckdb.connect(str(tmp_path / "m.duckdb"))
+    c.create_table("orders", pd.DataFrame({
+        "order_date": [D(2026, 3, 1), D(2026, 3, 10), D(2026, 3, 12), D(2026, 4, 20)],
+        "sku_id": ["I1", "S1", "S1", "I1"], "amount": [10.0, 30.0, 20.0, 5.0]}))
+    c.create_table("products", pd.DataFrame({"sku_id": ["S1", "I1"], "brand": ["n", "o"],
+                                             "launch_date": [D(2026, 3, 10), pd.NaT]}))
+    rv = launch.review(c, LaunchReviewParams())
+    ctx = FakeCtx("en")
+    for f in (nl.show_title, nl.show_headline, nl.show_trend, nl.show_retailers, nl.show_opinions,
+              nl.show_cannibalization, nl.show_benchmarks, nl.show_method):
+        f(ctx, rv)
+    assert [s for s, _ in ctx.skipped] == [nl.t(k, "en") for k in ("s3", "s4", "s5", "s6")]
+    assert "What went well" in nl.summary(rv, "en")
+    c.disconnect()

@@ -616,3 +616,35 @@ def test_filtered_window_is_the_stores(fixture_con):
     s = trends.prepare(fixture_con, filters={"region": ["B"]})
     assert s.first == D(2024, 2, 5)
     assert trends.headline(s).value("amount", "last_year") == 1300  # 2024-03 in B
+
+
+def test_targets_not_compared_across_a_filter(tmp_path, fixture_con):
+    # price-class targets are company-wide: under a region filter they are not comparable
+    t = pd.DataFrame({"period": [D(2025, 3, 1)] * 2, "level": ["price_class"] * 2, "key": ["一类", "二类"],
+                      "measure": ["amount"] * 2, "value": [2000.0, 2000.0]})
+    fixture_con.insert("targets", t)
+    s = trends.prepare(fixture_con, level="price_class")
+    assert trends.attainment_by_level(s).table.set_index("key").loc["一类", "attainment"] == pytest.approx(1500 / 2000)
+    f = trends.attainment_by_level(trends.prepare(fixture_con, level="price_class", filters={"region": ["A"]}))
+    assert not f.has_targets and f.table["attainment"].isna().all() and "filtered_targets" in f.notes
+    # region targets under a region filter are still comparable
+    r = trends.attainment_by_level(trends.prepare(fixture_con, level="region", filters={"region": ["A"]}))
+    assert r.table.set_index("key").loc["A", "attainment"] == pytest.approx(0.64)
+
+
+def test_qty_only_weekly(tmp_path):
+    """Volume without amount, at weekly grain: qty is the measure; company qty targets apply."""
+    con = ibis.duckdb.connect(str(tmp_path / "q.duckdb"))
+    weeks = pd.date_range("2024-01-01", "2025-03-31", freq="W-MON")  # Mondays; last 2025-03-31
+    con.create_table("orders", pd.DataFrame({"order_date": weeks, "qty": 10.0}))
+    con.create_table("targets", pd.DataFrame({"period": [D(2025, 3, 1)], "level": ["company"], "key": ["company"],
+                                              "measure": ["qty"], "value": [40.0]}))
+    s = trends.prepare(con)
+    assert s.grain == "weekly" and s.measures == ("qty",) and s.period.label == "2025-03"
+    h = trends.headline(s)
+    # Mondays of March 2025: 3, 10, 17, 24, 31 → 50 against 40; March 2024: 4, 11, 18, 25 → 40
+    assert h.value("qty", "current") == 50 and h.value("qty", "attainment") == pytest.approx(1.25)
+    assert h.value("qty", "yoy") == pytest.approx(0.25)
+    m = trends.collect_metrics(s, h)
+    assert m["total_amount"] is None and m["total_qty"] == 50 and m["attainment"] == pytest.approx(1.25)
+    con.disconnect()

@@ -258,7 +258,7 @@ def _floor(d: Path) -> dict[str, Any]:
     import duckdb
 
     month_start, month_end = _report_month(d)
-    con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
+    con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True, config={"enable_progress_bar": False})
     df = con.execute(FLOOR_SQL.format(start=month_start, end=month_end)).df()
     con.close()
     # split the grouping sets back into the results (gid bit i set = column i not grouped)

@@ -325,11 +325,12 @@ class Workforce:
 def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator) -> Workforce:
     n_m = cal.n_months
     n_regions = len(REGIONS)
-    # payout delay: small everywhere; long stretches of late payment in two rural regions
+    # payout delay: 0-2 days everywhere; stretches of 6-30 days late (and a few spikes) in three
+    # rural regions
     delay = rng.integers(0, 3, (n_regions, n_m)).astype(float)
     rural = [i for i, r in enumerate(REGIONS) if r[1] == "rural"]
     late_regions = rng.choice(rural, 3, replace=False)
-    for k, r in enumerate(late_regions):
+    for r in late_regions:
         a = int(rng.integers(0, n_m - 14))
         length = int(rng.integers(8, 15))
         delay[r, a:a + length] = rng.integers(6, 31, length)
@@ -614,19 +615,31 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
 
     inc = int(np.flatnonzero(products["sku_name"].to_numpy() == INCUMBENT_NAME)[0])
     strong = next(p for p in plans if p.design.role == "strong")
-    # cannibalisation: the incumbent's variable quantity shrinks by r after the strong launch, r set so
-    # that the expected loss in the window is CANNIBALIZED_SHARE of the new SKU's window volume
-    exp_inc_var = 0.0
+    # cannibalisation: the incumbent's variable quantity shrinks by a factor (1 - r) from the strong
+    # launch on. r is set so that, in expectation, the incumbent's window volume is its mean volume of
+    # the two 30-day windows before the launch minus CANNIBALIZED_SHARE x the new SKU's window volume
+    # (so a before/after comparison measures the plant, although the class is growing)
     L = strong.launch_idx
-    for d in range(L, min(L + WINDOW_DAYS, cal.n_days)):
-        wts = _class_weights(cal, int(cal.day_month[d]))
-        mask = (cust.weekday == cal.weekday[d]) & (cust.opened_idx <= d)
-        for urban in (True, False):
-            sel = mask & (cust.urban == urban)
-            p_inc = wts[urban][cls[inc]] * within[inc]
-            exp_inc_var += (1 + mu) * p_inc * ((base[cust.size[sel]] - 1.0).sum()) * cqf[inc] * cal.day_factor[d]
+
+    def expected_incumbent(a: int, b: int) -> tuple[float, float]:
+        """Expected (total, variable part) of the incumbent's quantity over days [a, b)."""
+        tot = var = 0.0
+        for d in range(max(a, 0), min(b, cal.n_days)):
+            wts = _class_weights(cal, int(cal.day_month[d]))
+            mask = (cust.weekday == cal.weekday[d]) & (cust.opened_idx <= d)
+            for urban in (True, False):
+                sel = mask & (cust.urban == urban)
+                p_inc = (1 + mu) * wts[urban][cls[inc]] * within[inc]
+                v = p_inc * ((base[cust.size[sel]] - 1.0).sum()) * cqf[inc] * cal.day_factor[d]
+                tot += p_inc * sel.sum() + v
+                var += v
+        return tot, var
+
+    before = (expected_incumbent(L - 60, L - 30)[0] + expected_incumbent(L - 30, L)[0]) / 2
+    win_tot, win_var = expected_incumbent(L, L + WINDOW_DAYS)
     new_vol = float(strong.win_qty.sum())
-    cann_r = float(min(0.85, CANNIBALIZED_SHARE * new_vol / exp_inc_var)) if exp_inc_var > 0 else 0.0
+    loss = win_tot - before + CANNIBALIZED_SHARE * new_vol
+    cann_r = float(np.clip(loss / win_var, 0.0, 0.9)) if win_var > 0 else 0.0
 
     acc = Accum(np.zeros((n_reps, cal.n_months)), np.zeros((5, cal.n_months)), np.zeros((5, cal.n_months)),
                 np.zeros((5, cal.n_months)), np.zeros(cal.n_months))
@@ -673,7 +686,11 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
         # --- regular lines
         n_lines = 1 + rng.poisson(mu, n_o)
         li_o = np.repeat(np.arange(n_o), n_lines)
-        u = rng.random(len(li_o))
+        # stratified uniforms within each (month, area, size) group of lines: every group gets its
+        # SKUs in the planned proportions up to one line, so the price-class mix is realised with
+        # little noise (iid draws weighted by very unequal quantities would move shares by ~1 pp)
+        size_l = cust.size[oc][li_o]
+        u = np.empty(len(li_o))
         sku = np.empty(len(li_o), dtype=np.int64)
         # class weights follow the month of the order day (weeks can straddle months)
         for mth in np.unique(month_o):
@@ -685,6 +702,9 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
                 p = regular_p * wts[urban][cls]
                 p = p / p.sum()
                 sel = sel_o[li_o]
+                for sz in range(3):
+                    g = np.flatnonzero(sel & (size_l == sz))
+                    u[g] = (rng.permutation(len(g)) + rng.random(len(g))) / max(len(g), 1)
                 sku[sel] = np.minimum(np.searchsorted(np.cumsum(p), u[sel]), n_sku - 1)
                 # expected volume and amount by class (for the truth record)
                 for sz in range(3):
@@ -1098,7 +1118,8 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     con = store_mod.connect(target)
     if local:
         # DuckDB caches what it wrote up to its memory limit; keep the build's footprint small
-        con.raw_sql("SET memory_limit = '512MB'")
+        limit = os.environ.get("SALES_ANALYSIS_DUCKDB_MEMORY_LIMIT", "1GB")
+        con.raw_sql(f"SET memory_limit = '{limit}'")
     try:
         acc, extra = _orders(con, cal, products, cust, wf, plans, scale, rngs["orders"])
         customers = cust.df.copy()

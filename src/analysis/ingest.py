@@ -23,6 +23,11 @@ Decisions (documented here because the tests hold them):
   after 1899-12-30), datetime values of XLSX/Parquet; months also as 2024-01, 2024年1月, 202401.
   Chinese category values map to the contract's (城镇 → urban …). Free-text columns
   (``free_text`` in the contract: comment, names) are stored exactly as given.
+* **Records that do not fit the header**: a CSV record with more fields than headers (an
+  unquoted comma in free text, say) is quarantined whole ("row has N fields, the header has
+  M"); surplus fields that are all empty are ignored; short records are padded with empty
+  cells. XLSX: values beyond the last header quarantine the row. (CSV is read with the csv
+  module: pandas' chunked reader silently drops surplus fields of a record starting a chunk.)
 * **Row numbers** in the quarantine file count the header as row 1, so the first data row
   is row 2 (what a spreadsheet shows; a CSV record spanning lines still counts as one row).
   Entirely blank rows are not data: they are skipped and noted, not counted as read.
@@ -67,7 +72,7 @@ import pandas as pd
 
 from . import aliases
 from .contracts import (
-    DATE_MIN, PANDAS_DTYPES, RULES, TABLES, TableSpec, ibis_schema, logical_type, pandera_schema, spec, tomorrow,
+    DATE_MIN, RULES, TABLES, TableSpec, ibis_schema, logical_type, pandera_schema, spec, tomorrow,
 )
 from .errors import IngestError, StoreError
 

@@ -32,16 +32,14 @@ the same price class; when fewer than 3 exist, all earlier launches with a full 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from . import store
 from .errors import InsufficientDataError, ParameterError
 
 NEEDED_BY = "launch_review"
@@ -487,7 +485,7 @@ def headline(con: Any, spec: LaunchSpec) -> dict[str, Any]:
         ordering_customers=ordering, active_customers=active, repeat_customers=repeat,
         distribution_rate=_rate(ordering, active), repeat_rate=_rate(repeat, ordering),
     )
-    if "amount" in all_lines.columns and ordering:
+    if "amount" in all_lines.columns and active:
         spend = all_lines.group_by("customer_id").aggregate(a=all_lines.amount.sum())
         ordered = buy.select("customer_id").distinct().mutate(o=ibis.literal(1))
         j = spend.left_join(ordered, "customer_id")
@@ -563,7 +561,10 @@ def daily_trend(con: Any, spec: LaunchSpec) -> pd.DataFrame:
     }
     g = lines.group_by("order_date").aggregate(**aggs).to_pandas()
     buy = _purchases(lines)
-    c = buy.group_by("order_date").aggregate(customers=buy.customer_id.nunique()).to_pandas()
+    if "customer_id" in buy.columns:
+        c = buy.group_by("order_date").aggregate(customers=buy.customer_id.nunique()).to_pandas()
+    else:
+        c = pd.DataFrame({"order_date": pd.Series([], dtype=object), "customers": pd.Series([], dtype=float)})
     g["date"] = g["order_date"].map(_to_date)
     c["date"] = c["order_date"].map(_to_date)
     out = days.merge(g[["date", "qty", "amount"]], on="date", how="left").merge(
@@ -1020,6 +1021,7 @@ class LaunchReview:
     cannibalization: Cannibalization
     benchmarks: Benchmarks
     lang: str = "zh"
+    retailers_skipped: str | None = None
 
 
 def review(con: Any, params: Any) -> LaunchReview:
@@ -1032,6 +1034,17 @@ def review(con: Any, params: Any) -> LaunchReview:
     spec = resolve_launch(con, params.sku, params.brand, params.launch_date, params.window_days)
     head = headline(con, spec)
     daily = daily_trend(con, spec)
+    if "customer_id" not in _orders(con).columns:
+        # orders without customers: volume, trend, opinions and cannibalisation only
+        reason = "the orders have no customer_id"
+        op = opinions(con, spec)
+        return LaunchReview(
+            spec=spec, headline=head, daily=daily, weekly=weekly_totals(daily) if len(daily) else pd.DataFrame(),
+            curves=pd.DataFrame(), depth=pd.DataFrame(), sell_through={"rate": None}, segments={},
+            segments_skipped=reason, opinions=op, themes=comment_themes(op) if op.skipped_reason is None else None,
+            cannibalization=cannibalization(con, spec, params.compare_class, new_volume=head["volume"]),
+            benchmarks=Benchmarks(skipped_reason=reason), lang=params.lang, retailers_skipped=reason,
+        )
     segs: dict[str, pd.DataFrame] = {}
     seg_skip = None
     if spec.days_covered == 0:
@@ -1094,6 +1107,3 @@ def metrics(rv: LaunchReview) -> dict[str, Any]:
         "benchmark_skus": [b.label for b in rv.benchmarks.launches],
     }
 
-
-def _finite(x: Any) -> bool:
-    return x is not None and not (isinstance(x, float) and math.isnan(x))

@@ -101,6 +101,32 @@ def _table(con: Any, name: str, required: tuple[str, ...] = ()) -> Any:
 
 
 # --------------------------------------------------------------------------------------
+# notes and skip reasons (zh/en)
+# --------------------------------------------------------------------------------------
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "merged": ("控制变量“{c}”中人数少于 {k} 人的 {n} 个类别已合并为“other”。",
+               "control '{c}': {n} level(s) with fewer than {k} people merged into 'other'."),
+    "missing_feature": ("因素“{name}”不在数据中，已略过。", "feature '{name}' is not in the data: skipped."),
+    "missing_control": ("控制变量“{name}”不在数据中，已略过。", "control '{name}' is not in the data: skipped."),
+    "snapshot": ("快照数据：“期内离职”即快照中的离职标记；没有随时间变化的协变量。",
+                 "snapshot: 'left within the horizon' is the snapshot's own left flag; no time-varying covariates."),
+    "no_feature": ("数据中没有因素“{name}”", "feature '{name}' is not in the data"),
+    "no_more": ("没有更多可分析的因素", "no further feature"),
+    "few_tiers": ("“{name}”中达到 {k} 人的分组少于两个", "fewer than two tiers of '{name}' with at least {k} people"),
+    "few_people": ("观察期满的人数太少", "too few people observed over the horizon"),
+    "no_features": ("数据中没有任何激励因素", "no feature in the data"),
+    "logit_skipped": ("逻辑回归略过：{exc}", "logistic model skipped: {exc}"),
+    "dropped": ("{n} 行因缺少协变量未进入 Cox 模型。", "{n} rows with a missing covariate left out of the Cox model."),
+}
+
+
+def _msg(key: str, lang: str = "zh", **kw: Any) -> str:
+    zh, en = MESSAGES[key]
+    return (zh if lang == "zh" else en).format(**kw)
+
+
+# --------------------------------------------------------------------------------------
 # dates
 # --------------------------------------------------------------------------------------
 
@@ -236,6 +262,11 @@ def data_bounds(con: Any) -> tuple[dt.date, dt.date]:
     raise MissingTableError("reps", "incentive_retention")
 
 
+def _bool_int(col: Any) -> Any:
+    """0/1 from a boolean column, null kept (PostgreSQL cannot cast boolean to smallint)."""
+    return ibis.ifelse(col.isnull(), ibis.null("int32"), ibis.ifelse(col, 1, 0))
+
+
 def _rep_attainment(con: Any, start: dt.date, end: dt.date) -> Any | None:
     """Ibis table rep_id, period, attainment (monthly, in the engine); None without data."""
     if not (_has_rows(con, "orders") and _has_rows(con, "targets")):
@@ -323,8 +354,8 @@ def build_panel(con: Any, as_of: Any = "", cohort_start: Any = "") -> pd.DataFra
             payout_delay_days=ibis.greatest(delay_days, 0.0),
             training_hours=num("training_hours"),
             bonus_per_month=(ind + team) if {"individual_bonus", "team_bonus"} <= set(ccols) else ibis.null("float64"),
-            promoted_int=c.promoted.cast("int8") if "promoted" in ccols else ibis.null("int8"),
-            award_int=c.award.cast("int8") if "award" in ccols else ibis.null("int8"),
+            promoted_int=_bool_int(c.promoted) if "promoted" in ccols else ibis.null("int32"),
+            award_int=_bool_int(c.award) if "award" in ccols else ibis.null("int32"),
         )
         g = g.left_join(comp, ["rep_id", "period"]).drop("rep_id_right", "period_right")
         w = ibis.window(group_by="rep_id", order_by="period", preceding=11, following=0)
@@ -445,7 +476,8 @@ def _window_from_panel(panel: pd.DataFrame, as_of: dt.date, data_start: dt.date)
     return w
 
 
-def _lump_small_levels(df: pd.DataFrame, cols: Sequence[str], id_col: str, k: int, notes: list[str]) -> pd.DataFrame:
+def _lump_small_levels(df: pd.DataFrame, cols: Sequence[str], id_col: str, k: int, notes: list[str],
+                       lang: str = "zh") -> pd.DataFrame:
     """Merge levels of categorical controls held by fewer than ``k`` distinct people into
     "other", so no model term describes a group below the minimum size."""
     df = df.copy()
@@ -456,17 +488,18 @@ def _lump_small_levels(df: pd.DataFrame, cols: Sequence[str], id_col: str, k: in
         small = n[n < k].index.tolist()
         if small:
             df[c] = df[c].where(~df[c].isin(small), "other")
-            notes.append(f"control '{c}': {len(small)} level(s) with fewer than {k} people merged into 'other'.")
+            notes.append(_msg("merged", lang, c=c, n=len(small), k=k))
     return df
 
 
-def _resolve(requested: Sequence[str], available: Sequence[str], kind: str, notes: list[str]) -> list[str]:
+def _resolve(requested: Sequence[str], available: Sequence[str], kind: str, notes: list[str],
+             lang: str = "zh") -> list[str]:
     out = []
     for name in requested:
         if name in available:
             out.append(name)
         else:
-            notes.append(f"{kind} '{name}' is not in the data: skipped.")
+            notes.append(_msg(f"missing_{kind}", lang, name=name))
     return out
 
 
@@ -484,13 +517,13 @@ def load_panel(con: Any, as_of: Any = "", cohort_start: Any = "", horizon_months
     panel = build_panel(con, as_of, cohort_start)
     notes: list[str] = []
     avail = [c for c in panel.columns if panel[c].notna().any()]
-    feats = _resolve(features if features is not None else DEFAULT_FEATURES, avail, "feature", notes)
-    ctrls = _resolve(controls if controls is not None else DEFAULT_CONTROLS, avail, "control", notes)
+    feats = _resolve(features if features is not None else DEFAULT_FEATURES, avail, "feature", notes, lang)
+    ctrls = _resolve(controls if controls is not None else DEFAULT_CONTROLS, avail, "control", notes, lang)
     categorical = [c for c in ctrls if c in CATEGORICAL_CONTROLS or panel[c].dtype == object]
     numeric_ctrls = [c for c in ctrls if c not in categorical]
     as_of_d = panel.attrs["as_of"]
     attrs = dict(panel.attrs)
-    panel = _lump_small_levels(panel, categorical, "rep_id", min_group_size, notes)
+    panel = _lump_small_levels(panel, categorical, "rep_id", min_group_size, notes, lang)
     panel.attrs.update(attrs)
     people = _person_level(panel, feats, numeric_ctrls)
     horizon = _horizon_frame(panel, horizon_months, feats, numeric_ctrls, as_of_d)
@@ -554,7 +587,7 @@ def snapshot_from_store(con: Any, as_of: Any = "", window_months: int = HEADLINE
             payout_delay_days=ibis.greatest(c.paid_date.delta(c.due_date, unit="day").cast("float64"), 0.0).mean(),
             training_hours=c.training_hours.cast("float64").mean(),
             bonus_per_month=(ind + team).mean(),
-            promoted_last_12m=c.promoted.cast("int8").max().cast("float64"),
+            promoted_last_12m=_bool_int(c.promoted).max().cast("float64"),
         )
         r = r.left_join(feats, "person_id").drop("person_id_right")
     att = _rep_attainment(con, _month_start(w_start), as_of_d)
@@ -663,14 +696,14 @@ def load_snapshot(source: Any, as_of: Any = "", cohort_start: Any = "", horizon_
     feats_req = [lower.get(f.lower(), f) for f in (features if features is not None else DEFAULT_FEATURES)]
     ctrls_req = [lower.get(c.lower(), c) for c in (controls if controls is not None else DEFAULT_CONTROLS)]
     avail = [c for c in df.columns if c not in ("person_id", "tenure", "left") and df[c].notna().any()]
-    feats = _resolve(feats_req, avail, "feature", notes)
-    ctrls = _resolve(ctrls_req, avail, "control", notes)
+    feats = _resolve(feats_req, avail, "feature", notes, lang)
+    ctrls = _resolve(ctrls_req, avail, "control", notes, lang)
     for c in feats:
         if df[c].dtype == object:
             df[c] = pd.to_numeric(df[c], errors="coerce")
     feats = [f for f in feats if df[f].notna().any()]
     categorical = [c for c in ctrls if df[c].dtype == object or c in CATEGORICAL_CONTROLS]
-    df = _lump_small_levels(df, categorical, "person_id", min_group_size, notes)
+    df = _lump_small_levels(df, categorical, "person_id", min_group_size, notes, lang)
     as_of_d = _to_date(as_of, "as_of") or dt.date.today()
     people = df.copy()
     people["entry"] = 0.0
@@ -684,7 +717,7 @@ def load_snapshot(source: Any, as_of: Any = "", cohort_start: Any = "", horizon_
         people["hire_cohort"] = None
     horizon = people[["person_id", "region", "role"] + [c for c in feats + ctrls if c not in ("region", "role")]].copy()
     horizon["left_within_horizon"] = people["left"].astype(float)
-    notes.append("snapshot: 'left within the horizon' is the snapshot's own left flag; no time-varying covariates.")
+    notes.append(_msg("snapshot", lang))
     window = people[["person_id", "tenure", "left"]].copy()
     return RetentionData(
         source="snapshot", as_of=as_of_d, data_start=None, people=people.reset_index(drop=True), window=window,
@@ -909,7 +942,7 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
     p = data.people
     if not feature or feature not in data.features or feature not in p.columns:
         return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size,
-                            skipped_reason=f"feature '{feature}' is not in the data" if feature else "no further feature")
+                            skipped_reason=_msg("no_feature", data.lang, name=feature) if feature else _msg("no_more", data.lang))
     tiers = feature_tiers(p[feature], feature)
     sub = p.assign(tier=tiers).dropna(subset=["tier"])
     sizes = sub.groupby("tier").size()
@@ -922,7 +955,7 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
     sub = sub[sub["tier"].isin(shown)]
     if len(shown) < 2:
         return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size, n_sup,
-                            skipped_reason=f"fewer than two tiers of '{feature}' with at least {data.min_group_size} people")
+                            skipped_reason=_msg("few_tiers", data.lang, name=feature, k=data.min_group_size))
     curves, rows = {}, []
     for t in sorted(shown, key=_tier_key):
         s = sub[sub["tier"] == t]
@@ -982,7 +1015,7 @@ def correlations(data: RetentionData, n_boot: int = 1000, seed: int = 0) -> Corr
     feats = [f for f in data.features if f in h.columns]
     if len(h) < max(10, data.min_group_size) or not feats:
         return CorrelationResult(pd.DataFrame(), pd.DataFrame(), len(h),
-                                 skipped_reason="too few people observed over the horizon")
+                                 skipped_reason=_msg("few_people", data.lang))
     tab = corr_mod.correlate(h, feats, "left_within_horizon", n_boot=n_boot, seed=seed)
     cols = feats + [c for c in data.controls if c not in data.categorical and c in h.columns] + ["left_within_horizon"]
     mat = corr_mod.correlation_matrix(h, cols)
@@ -1043,7 +1076,7 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
     notes: list[str] = []
     if not data.features:
         return EffectsResult(None, pd.DataFrame(), pd.DataFrame(), None, pd.DataFrame(), [], notes,
-                             skipped_reason="no feature in the data")
+                             skipped_reason=_msg("no_features", data.lang))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StatsWarning)
         try:
@@ -1066,7 +1099,7 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
             logit = sv.logistic(h, "left_within_horizon", lcovs, categorical=[c for c in data.categorical if c in lcovs],
                                 reference=adj.reference_levels)
         except InsufficientDataError as exc:
-            notes.append(f"logistic model skipped: {exc}")
+            notes.append(_msg("logit_skipped", data.lang, exc=exc))
     for w in caught:
         if issubclass(w.category, StatsWarning) and not issubclass(w.category, ProportionalHazardsWarning):
             notes.append(str(w.message))
@@ -1081,7 +1114,7 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
                                   **{k: f"raw_{v}" for k, v in sd_names.items()}}).merge(sbs, on="term", how="right")
     ph = adj.ph if adj.ph is not None else pd.DataFrame()
     if adj.dropped_rows:
-        notes.append(f"{adj.dropped_rows} rows with a missing covariate left out of the Cox model.")
+        notes.append(_msg("dropped", data.lang, n=adj.dropped_rows))
     return EffectsResult(adj, raw, sbs, logit, ph, adj.ph_violations, notes)
 
 
@@ -1123,7 +1156,7 @@ def dose_response(data: RetentionData, feature: str, bands: Sequence[float] | No
     >>> dose_response(data, "payout_delay_days").table  # doctest: +SKIP
     """
     if feature not in data.features:
-        return DoseResult(feature, pd.DataFrame(), 0, skipped_reason=f"feature '{feature}' is not in the data")
+        return DoseResult(feature, pd.DataFrame(), 0, skipped_reason=_msg("no_feature", data.lang, name=feature))
     if data.panel is not None:
         d = data.panel[["rep_id", feature, "event"]].dropna().rename(columns={"rep_id": "person_id"})
     else:

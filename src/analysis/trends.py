@@ -605,7 +605,13 @@ def attainment_by_level(scope: Scope, level: str | None = None, action_rows: int
     ly_p = p.last_year()
     ly = _period_totals(scope, ly_p, col)
     tl = TARGET_LEVEL[level]
-    tg = _targets(scope, tl, p.start, p.end, "amount") if tl and m == "amount" else None
+    # a filter on another dimension makes the level's targets incomparable: price-class
+    # targets are company-wide, not per region (rep targets stay comparable: a rep is the key)
+    fl = {LEVEL_COLUMNS.get(k, k) for k, v in (scope.params.filters or {}).items() if v}
+    comparable = level == "rep" or fl <= {col}
+    tg = _targets(scope, tl, p.start, p.end, "amount") if tl and m == "amount" and comparable else None
+    if tl and not comparable:
+        res.notes.append("filtered_targets")
     df = cur.set_index("key")
     if tg is not None:
         tg = tg.groupby("key")["target"].sum()
@@ -924,7 +930,7 @@ def contribution_parts(current: pd.Series, previous: pd.Series) -> pd.DataFrame:
     Examples
     --------
     >>> contribution_parts(pd.Series({"a": 10, "b": 5}), pd.Series({"a": 4, "c": 3}))["change"].tolist()
-    [-3, 5, 6]
+    [-3.0, 5.0, 6.0]
     """
     keys = current.index.union(previous.index)
     cur = current.reindex(keys).fillna(0)
@@ -1233,7 +1239,7 @@ def collect_metrics(scope: Scope, head: Headline | None = None, under: Underperf
     if head is not None:
         out["total_amount"] = clean(head.value("amount", "current"))
         out["total_qty"] = clean(head.value("qty", "current"))
-        out["attainment"] = clean(head.value(scope.value, "attainment") if scope.value == "amount" else float("nan"))
+        out["attainment"] = clean(head.value(scope.value, "attainment"))
         out["time_elapsed"] = clean(head.time_elapsed)
         out["yoy"] = clean(head.value(scope.value, "yoy"))
         out["mom"] = clean(head.value(scope.value, "mom"))

@@ -6,7 +6,6 @@ Texts come from :data:`TEXT` (zh/en); Chinese draws with the CJK font chosen by
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
@@ -71,7 +70,7 @@ def customers_per_day(daily: pd.DataFrame, lang: str = "zh") -> Figure:
 
     Examples
     --------
-    >>> fig = customers_per_day(pd.DataFrame({"day": [1, 2], "customers": [3, 0], "order_size": [2.0, np.nan]}))
+    >>> fig = customers_per_day(pd.DataFrame({"day": [1, 2], "customers": [3, 0], "order_size": [2.0, None]}))
     """
     fig, ax = plt.subplots(figsize=(8, 3.2))
     ax.bar(daily["day"], daily["customers"], color=PALETTE[2], alpha=0.7, label=_t("customers_day", lang))

@@ -376,6 +376,7 @@ SKIP_ZH = {
     "no earlier launch with a full window to compare with": "没有可比的以往新品",
     "the store has no customers table": "数据中没有客户表(customers)",
     "the customers table has no area_type, size_class or region": "客户表缺少城乡、档位和区域字段",
+    "the orders have no customer_id": "订单数据没有客户编码(customer_id)",
 }
 
 
@@ -447,8 +448,8 @@ def show_retailers(ctx: Any, rv: Any) -> None:
 
     lang = ctx.lang
     display.heading(t("s3", lang), 2)
-    if rv.spec.days_covered == 0:
-        ctx.skip(t("s3", lang), reason_text("no days of data in the window", lang))
+    if rv.spec.days_covered == 0 or rv.retailers_skipped:
+        ctx.skip(t("s3", lang), reason_text(rv.retailers_skipped or "no days of data in the window", lang))
         return
     display.figure(charts.ordering_curves(rv.curves, lang))
     if not rv.depth.empty:

@@ -43,6 +43,17 @@ def pct(v: float) -> str:
     return fmt(v, "pct")
 
 
+def p_text(p: float) -> str:
+    """A p-value: three decimals, "< 0.001" below that.
+
+    Examples
+    --------
+    >>> p_text(0.0000343), p_text(0.0412)
+    ('< 0.001', '0.041')
+    """
+    return "< 0.001" if _ok(p) and p < 0.001 else fmt(p, "f3")
+
+
 def signed_pct(v: float) -> str:
     """A change as a signed percentage with one decimal ("+11.5%")."""
     return "—" if not _ok(v) else f"{v * 100:+.1f}%"
@@ -186,13 +197,16 @@ def attainment_summary(res: Any, lang: str = "zh") -> str:
             s += " Furthest off plan, each needing an action point: " + "; ".join(
                 f"{k} (attainment {pct(a)}, gap {money(g, lang)})" for k, a, g in zip(act["key"], act["attainment"], act["gap"])) + "."
         return s
+    filtered = "filtered_targets" in getattr(res, "notes", [])
     if lang == "zh":
-        s = f"没有「{lv}」层级的目标，完成率显示为“—”。"
+        s = (f"「{lv}」层级的目标是全公司口径，与筛选后的实际不可比，完成率显示为“—”。" if filtered
+             else f"没有「{lv}」层级的目标，完成率显示为“—”。")
         if len(act):
             s += "同比下降最多、需制定措施的是：" + "、".join(f"{k}（{money(c, lang)}）" for k, c in
                                                 zip(act["key"], act["actual"] - act["last_year"])) + "。"
         return s
-    s = f"No targets at the {lv.lower()} level, so attainment shows “—”."
+    s = (f"Targets at the {lv.lower()} level are company-wide and not comparable with filtered sales, so attainment shows “—”."
+         if filtered else f"No targets at the {lv.lower()} level, so attainment shows “—”.")
     if len(act):
         s += " Largest declines on last year, each needing an action point: " + "; ".join(
             f"{k} ({money(c, lang)})" for k, c in zip(act["key"], act["actual"] - act["last_year"])) + "."
@@ -222,7 +236,7 @@ def trend_summary(res: Any, lang: str = "zh") -> str:
     unit = (lambda v: money(v, lang)) if res.measure == "amount" else (lambda v: fmt(v, "int"))
     if lang == "zh":
         word = {"increasing": "显著上升", "decreasing": "显著下降", "no trend": "没有显著的单调趋势"}[mk.trend]
-        s = (f"近 {mk.n} 个月的月度序列{word}（Mann–Kendall 检验 z = {mk.z:.2f}，p = {fmt(mk.p_value, 'f3')}）；"
+        s = (f"近 {mk.n} 个月的月度序列{word}（Mann–Kendall 检验 z = {mk.z:.2f}，p {'' if p_text(mk.p_value).startswith('<') else '= '}{p_text(mk.p_value)}）；"
              f"Sen 斜率为每月 {unit(sen.slope)}（95% 置信区间 {unit(sen.low)} 至 {unit(sen.high)}）。")
         if "no_stl" in res.notes:
             s += "历史不足 24 个月，未做季节分解。"
@@ -232,7 +246,7 @@ def trend_summary(res: Any, lang: str = "zh") -> str:
         return s
     word = {"increasing": "a significant upward trend", "decreasing": "a significant downward trend",
             "no trend": "no significant monotonic trend"}[mk.trend]
-    s = (f"Over the last {mk.n} months the series shows {word} (Mann–Kendall z = {mk.z:.2f}, p = {fmt(mk.p_value, 'f3')}); "
+    s = (f"Over the last {mk.n} months the series shows {word} (Mann–Kendall z = {mk.z:.2f}, p {'' if p_text(mk.p_value).startswith('<') else '= '}{p_text(mk.p_value)}); "
          f"Sen's slope is {unit(sen.slope)} per month (95% CI {unit(sen.low)} to {unit(sen.high)}).")
     if "no_stl" in res.notes:
         s += " Less than 24 months of history: no seasonal decomposition."
@@ -315,7 +329,7 @@ def customers_summary(res: Any, lang: str = "zh") -> str:
     if lang == "zh":
         s = f"本期有销售的客户 {fmt(res.n_customers, 'int')} 户，金额前 {res.top_fraction * 100:.0f}% 的客户贡献了{pct(res.top_share)}的金额。"
         if a is not None:
-            s += f"A 类客户 {int(a.loc['A', 'customers'])} 户（{pct(a.loc['A', 'customer_share'])}）贡献{pct(a.loc['A', 'amount_share'])}。"
+            s += f"A 类客户 {fmt(a.loc['A', 'customers'], 'int')} 户（{pct(a.loc['A', 'customer_share'])}）贡献{pct(a.loc['A', 'amount_share'])}。"
         if len(res.big_summary):
             b = res.big_summary.set_index("size_class")
             if "large" in b.index:
@@ -324,7 +338,7 @@ def customers_summary(res: Any, lang: str = "zh") -> str:
     s = (f"{fmt(res.n_customers, 'int')} customers bought in the period; the top {res.top_fraction * 100:.0f}% of them gave "
          f"{pct(res.top_share)} of the amount.")
     if a is not None:
-        s += f" Class A: {int(a.loc['A', 'customers'])} customers ({pct(a.loc['A', 'customer_share'])}) with {pct(a.loc['A', 'amount_share'])} of the amount."
+        s += f" Class A: {fmt(a.loc['A', 'customers'], 'int')} customers ({pct(a.loc['A', 'customer_share'])}) with {pct(a.loc['A', 'amount_share'])} of the amount."
     if len(res.big_summary):
         b = res.big_summary.set_index("size_class")
         if "large" in b.index:

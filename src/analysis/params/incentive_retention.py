@@ -12,7 +12,16 @@ DEFAULT_CONTROLS = ["attainment", "region", "role"]
 
 
 class IncentiveRetentionParams(ReportParams):
-    """as_of: "YYYY-MM-DD", "today" or "" (the end of the data)."""
+    """Parameters of notebooks/incentive_retention.ipynb (see analysis.retention).
+
+    source: "store" (reps + compensation + orders/targets → person-month panel) or
+    "snapshot" (one row per person). snapshot: a CSV/XLSX/Parquet path, or "" for the
+    store's hr_snapshot table. as_of: "YYYY-MM-DD", "today" or "" (the end of the data).
+    cohort_start: keep people hired on or after this day ("" = all). horizon_months: the
+    window of "left within the horizon" (correlations, logistic model). tenure_unit: unit
+    of a snapshot's tenure column. features / controls: column names; missing ones are
+    skipped with a note. min_group_size: smallest group of people a table or chart shows.
+    """
 
     source: Literal["store", "snapshot"] = "store"
     snapshot: str = ""

@@ -217,10 +217,10 @@ def test_small_world_truth_agrees(small_worlds):
     """The exact plants hold at scale 0.05 too (underperformers, launch metrics)."""
     store, truth, _ = small_worlds["c"]
     con = duckdb.connect(str(store), read_only=True)
-    under, _ = underperformers(con, truth["end"])
+    under, w = underperformers(con, truth["end"])
     assert under == truth["underperformers"]
-    for role in ("strong", "weak"):
-        rec = truth["launches"][role]
+    assert (w.drop(index=under).max(axis=1) >= 0.92).all()
+    for rec in [truth["launches"]["strong"], truth["launches"]["weak"], *truth["launches"]["earlier"]]:
         got = launch_metrics(con, rec["sku_id"], rec["launch_date"])
         assert got["distribution_rate"] == pytest.approx(rec["distribution_rate"], abs=1e-3)
         assert got["repeat_rate"] == pytest.approx(rec["repeat_rate"], abs=1e-3)

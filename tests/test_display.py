@@ -88,3 +88,19 @@ def test_no_text_escapes_the_table(texts):
     assert "<script" not in cells.lower().replace("&lt;script", "")
     for t in texts:
         assert display.esc(t) in cells
+
+
+def test_charts_find_the_cjk_font_even_with_a_stale_font_cache(monkeypatch):
+    """Fonts installed after matplotlib built its cache (a fresh machine running sysdeps after the
+    first import) must still be found, or Chinese chart labels draw as empty boxes."""
+    import subprocess
+
+    from matplotlib import font_manager
+
+    from analysis import charts
+
+    if not subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip():
+        pytest.skip("no CJK font installed (scripts/sysdeps.sh fonts)")
+    stale = [f for f in font_manager.fontManager.ttflist if f.name not in charts.CJK_FONTS]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
+    assert charts.cjk_font() in charts.CJK_FONTS

@@ -290,8 +290,8 @@ def test_postgres_store_error_is_one_line():
 
 
 @pytest.fixture(scope="session")
-def engine_world(pg_url, spark_warehouse, tmp_path_factory):
-    """A small demo world in DuckDB, PostgreSQL and Spark: ({engine: con}, truth)."""
+def engine_stores(pg_url, spark_warehouse, tmp_path_factory):
+    """A small demo world in DuckDB, copied to PostgreSQL and Spark: ({engine: store}, truth)."""
     import json
 
     from analysis import demo
@@ -303,10 +303,17 @@ def engine_world(pg_url, spark_warehouse, tmp_path_factory):
     counts_pg = engines.copy_store(src, pg_url)
     counts_spark = engines.copy_store(src, spark_url(spark_warehouse))
     assert counts_pg == counts_spark == {k: v for k, v in truth["row_counts"].items() if k in counts_pg}
+    return {"duckdb": str(src), "postgresql": pg_url, "spark": spark_url(spark_warehouse)}, truth
+
+
+@pytest.fixture(scope="session")
+def engine_world(engine_stores):
+    """({engine: Ibis backend}, truth) on the small demo world."""
+    stores, truth = engine_stores
     cons = {
-        "duckdb": store.connect(str(src), read_only=True),
-        "postgresql": store.connect(pg_url),
-        "spark": store.connect(spark_url(spark_warehouse)),
+        "duckdb": store.connect(stores["duckdb"], read_only=True),
+        "postgresql": store.connect(stores["postgresql"]),
+        "spark": store.connect(stores["spark"]),
     }
     yield cons, truth
     for con in cons.values():
@@ -419,3 +426,33 @@ def test_retention_same_on_all_engines(engine_world, call):
     if isinstance(base, pd.DataFrame):
         assert len(base) > 0
     _assert_same(res)
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+@pytest.mark.slow
+def test_report_from_the_command_line_same_on_all_engines(engine_stores, tmp_path):
+    """``sales-analysis run sales_trends --store URL`` gives the same metrics.json everywhere."""
+    import json
+    import sys
+
+    stores, truth = engine_stores
+    month = truth["end"][:7]
+    exe = Path(sys.executable).with_name("sales-analysis")
+    metrics = {}
+    for engine, loc in stores.items():
+        out = tmp_path / engine
+        proc = subprocess.run(
+            [str(exe), "run", "sales_trends", "--store", loc, "--out", str(out), "-p", f"month={month}"],
+            capture_output=True, text=True, timeout=900, cwd=ROOT,
+        )
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        m = json.loads((out / "sales_trends" / month / "metrics.json").read_text(encoding="utf-8"))
+        assert m["parameters"]["store"] == loc
+        for k in ("generated_at",):
+            m.pop(k, None)
+        m["parameters"].pop("store")
+        metrics[engine] = m
+    assert metrics["duckdb"]["total_amount"] > 0
+    _assert_same(metrics)

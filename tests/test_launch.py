@@ -355,16 +355,16 @@ def test_params_model_validates_before_any_query():
 
 # ------------------------------------------------------------------ invariants on random small stores
 
-from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _LAUNCH = D(2026, 3, 10)
 _line = st.tuples(st.integers(-6, 40), st.sampled_from(list("ABCDEF")), st.sampled_from(["S1", "I1"]),
                   st.integers(-2, 5))
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=20, deadline=None)
 @given(lines=st.lists(_line, min_size=1, max_size=40))
-def test_headline_matches_pandas_reference(tmp_path_factory, lines):
+def test_headline_matches_pandas_reference(lines):
     rows = [(_LAUNCH + dt.timedelta(days=d), c, s, float(q), q < 0) for d, c, s, q in lines if q != 0]
     rows.append((_LAUNCH + dt.timedelta(days=45), "A", "I1", 1.0, False))  # data run past day 30
     df = pd.DataFrame(rows, columns=["order_date", "customer_id", "sku_id", "qty", "is_return"])

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
-import html as html_mod
 import importlib
 import json
 import os
@@ -353,7 +352,7 @@ def sanitize_html(fragment: str) -> str:
     for c in soup.find_all(string=lambda s: isinstance(s, Comment)):
         c.extract()
     for tag in list(soup.find_all(True)):
-        if tag.decomposed if hasattr(tag, "decomposed") else False:
+        if getattr(tag, "decomposed", False):  # inside an element already removed
             continue
         name = (tag.name or "").lower()
         if name in _DROP_TAGS:
@@ -548,8 +547,6 @@ def write_index(out: str | os.PathLike) -> Path:
     """Write ``<out>/index.html``: every report produced under ``out``, newest first (escaped)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from .glossary import label
-
     out = Path(out)
     entries = []
     for mpath in sorted(out.glob("*/*/metrics.json")):
@@ -596,7 +593,6 @@ def write_index(out: str | os.PathLike) -> Path:
     tmp = out / f".index.{uuid.uuid4().hex}.tmp"
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, target)
-    _ = label  # glossary imported for titles
     return target
 
 

@@ -168,7 +168,9 @@ class RetentionData:
     exit_reason, region, role, hire_cohort, the person-level features and controls.
     ``panel``: person-month rows (store source only) with start, stop, event and the
     time-varying features. ``window``: the people of the headline window (12 months to
-    ``as_of``) with tenure and left.
+    ``as_of``) with tenure and left. ``horizon``: one row per person observed over
+    ``horizon_months`` (or leaving within it) with ``left_within_horizon`` and the person's
+    mean features. ``monthly`` (store only): headcount, hires and exits per month and region.
     """
 
     source: str

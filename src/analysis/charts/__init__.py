@@ -22,6 +22,18 @@ def cjk_font() -> str | None:
     for n in CJK_FONTS:
         if n in names:
             return n
+    # matplotlib's font cache may predate the CJK font's installation (fonts installed after the
+    # first matplotlib import): register the system's CJK font files, then look again.
+    for path in font_manager.findSystemFonts():
+        if any(k in path.lower() for k in ("wqy", "wenquanyi", "notosanscjk", "noto-cjk", "sourcehansans", "simhei", "msyh")):
+            try:
+                font_manager.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # an unreadable file: skip it
+                continue
+    names = {f.name for f in font_manager.fontManager.ttflist}
+    for n in CJK_FONTS:
+        if n in names:
+            return n
     return None
 
 

@@ -87,7 +87,8 @@ def world(n: int, workdir: Path) -> tuple[Path, dict]:
     info_path = d / "world.json"
     if info_path.exists():
         info = json.loads(info_path.read_text())
-        if info.get("requested_lines") == n and "end" in info and (d / "customers.parquet").exists():
+        if info.get("requested_lines") == n and "end" in info and (d / "customers.parquet").exists() \
+                and _readable(d / "warehouse.duckdb"):
             return d, info
     d.mkdir(parents=True, exist_ok=True)
     scale = n / LINES_PER_SCALE
@@ -99,6 +100,17 @@ def world(n: int, workdir: Path) -> tuple[Path, dict]:
     info.update(requested_lines=n, build_seconds=res["wall_s"], build_peak_gb=res["peak_gb"])
     info_path.write_text(json.dumps(info, indent=1))
     return d, info
+
+
+def _readable(path: Path) -> bool:
+    """True when this DuckDB version can open the store (its file format changes across versions)."""
+    import duckdb
+
+    try:
+        duckdb.connect(str(path), read_only=True).close()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _build_child(d: Path, scale: float) -> None:
@@ -258,7 +270,8 @@ def _floor(d: Path) -> dict[str, Any]:
     import duckdb
 
     month_start, month_end = _report_month(d)
-    con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True, config={"enable_progress_bar": False})
+    con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
+    con.execute("SET enable_progress_bar = false")
     df = con.execute(FLOOR_SQL.format(start=month_start, end=month_end)).df()
     con.close()
     # split the grouping sets back into the results (gid bit i set = column i not grouped)

@@ -447,7 +447,8 @@ def main(sizes: str = "1M,20M,100M", workdir: Path = Path("data/bench"), variant
     """Build or reuse the worlds, run the variants, print the table; return the rows.
 
     ``repeat`` runs per variant (the best time is kept; peak memory is the largest); 0 means
-    2 up to 20M lines, 1 above.
+    2 (the first run reads the files from disk, the second from the page cache), but 1 for
+    pandas above 20M lines (minutes per run, or out of memory).
     """
     workdir = Path(workdir).resolve()
     names = [v.strip() for v in variants.split(",") if v.strip()]
@@ -455,9 +456,9 @@ def main(sizes: str = "1M,20M,100M", workdir: Path = Path("data/bench"), variant
     print(f"machine: {machine()}", flush=True)
     for n in parse_sizes(sizes):
         d, info = world(n, workdir)
-        reps = repeat or (2 if n <= 20_000_000 else 1)
         res: dict[str, dict] = {}
         for v in names:
+            reps = repeat or (1 if v == "pandas" and n > 20_000_000 else 2)
             best: dict | None = None
             for _ in range(reps):
                 cap = pandas_cap_gb if v == "pandas" else None

@@ -84,7 +84,7 @@ def connect(store: str | os.PathLike | None = None, read_only: bool = False) -> 
     loc = resolve_store(store)
     try:
         if loc.endswith(":memory:"):
-            return ibis.duckdb.connect()
+            return ibis.duckdb.connect(**duckdb_config())
         if not is_url(loc):
             path = Path(loc)
             if read_only and not path.exists():

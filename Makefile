@@ -29,7 +29,7 @@ install-test: $(VENV)/.installed-test sysdeps-test
 sysdeps:
 	@bash scripts/sysdeps.sh fonts
 sysdeps-test:
-	@bash scripts/sysdeps.sh fonts chromium postgresql
+	@bash scripts/sysdeps.sh fonts chromium postgresql java
 
 demo: install
 	$(SA) demo

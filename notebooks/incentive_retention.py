@@ -94,34 +94,19 @@ display.table(overall.medians, retention.TABLE_FORMATS, ctx.lang)
 curves_1 = retention.km_by_feature(data, retention.curve_feature(data, 0))
 
 # %%
-if curves_1.skipped_reason:
-    ctx.skip(label("retention_curves", ctx.lang), curves_1.skipped_reason)
-else:
-    display.figure(charts.km_curves(curves_1, ctx.lang, title=label(curves_1.feature, ctx.lang)))
-    display.table(curves_1.medians, retention.TABLE_FORMATS, ctx.lang)
-    display.note(narrative.logrank_sentence(curves_1, ctx.lang))
+narrative.show_curves(ctx, curves_1)
 
 # %%
 curves_2 = retention.km_by_feature(data, retention.curve_feature(data, 1))
 
 # %%
-if curves_2.skipped_reason:
-    ctx.skip(label("retention_curves", ctx.lang), curves_2.skipped_reason)
-else:
-    display.figure(charts.km_curves(curves_2, ctx.lang, title=label(curves_2.feature, ctx.lang)))
-    display.table(curves_2.medians, retention.TABLE_FORMATS, ctx.lang)
-    display.note(narrative.logrank_sentence(curves_2, ctx.lang))
+narrative.show_curves(ctx, curves_2)
 
 # %%
 curves_3 = retention.km_by_feature(data, retention.curve_feature(data, 2))
 
 # %%
-if curves_3.skipped_reason:
-    ctx.skip(label("retention_curves", ctx.lang), curves_3.skipped_reason)
-else:
-    display.figure(charts.km_curves(curves_3, ctx.lang, title=label(curves_3.feature, ctx.lang)))
-    display.table(curves_3.medians, retention.TABLE_FORMATS, ctx.lang)
-    display.note(narrative.logrank_sentence(curves_3, ctx.lang))
+narrative.show_curves(ctx, curves_3)
 
 # %% [markdown]
 # ## 3. Correlations
@@ -133,11 +118,7 @@ display.heading(label("correlations", ctx.lang))
 corr = retention.correlations(data)
 
 # %%
-if corr.skipped_reason:
-    ctx.skip(label("correlations", ctx.lang), corr.skipped_reason)
-else:
-    display.table(retention.correlation_table(corr, ctx.lang), retention.correlation_formats(ctx.lang), ctx.lang)
-    display.figure(charts.correlation_heatmap(corr.matrix, ctx.lang))
+narrative.show_correlations(ctx, corr)
 
 # %% [markdown]
 # ## 4. Adjusted effects
@@ -149,15 +130,7 @@ display.heading(label("adjusted_effects", ctx.lang))
 effects = retention.adjusted_effects(data)
 
 # %%
-if effects.skipped_reason:
-    ctx.skip(label("adjusted_effects", ctx.lang), effects.skipped_reason)
-else:
-    display.table(retention.effects_table(effects, ctx.lang), retention.effects_formats(ctx.lang), ctx.lang)
-    display.figure(charts.hazard_ratio_forest(effects.side_by_side, retention.forest_terms(data), ctx.lang))
-    display.note(narrative.ph_sentence(effects, ctx.lang))
-    display.table(retention.ph_table(effects, ctx.lang), {"p_value": "f3"}, ctx.lang)
-    display.table(retention.logistic_table(effects, ctx.lang), {"odds_ratio": "f3", "p_value": "f3"}, ctx.lang)
-    display.note(narrative.caution(ctx.lang))
+narrative.show_effects(ctx, effects, data)
 
 # %% [markdown]
 # ## 5. The 70/30 question and payout timing
@@ -169,21 +142,13 @@ display.heading(label("split_question", ctx.lang))
 split = retention.dose_response(data, "team_bonus_share")
 
 # %%
-if split.skipped_reason:
-    ctx.skip(label("team_bonus_share", ctx.lang), split.skipped_reason)
-else:
-    display.table(split.table, retention.DOSE_FORMATS, ctx.lang)
-    display.figure(charts.dose_response(split, ctx.lang))
+narrative.show_dose_response(ctx, split, "team_bonus_share")
 
 # %%
 delay = retention.dose_response(data, "payout_delay_days")
 
 # %%
-if delay.skipped_reason:
-    ctx.skip(label("payout_delay_days", ctx.lang), delay.skipped_reason)
-else:
-    display.table(delay.table, retention.DOSE_FORMATS, ctx.lang)
-    display.figure(charts.dose_response(delay, ctx.lang))
+narrative.show_dose_response(ctx, delay, "payout_delay_days")
 
 # %% [markdown]
 # ## 6. Written summary

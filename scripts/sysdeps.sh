@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project needs, only those missing, only when we can (root + apt).
-# Usage: scripts/sysdeps.sh [fonts] [chromium] [postgresql]
+# Usage: scripts/sysdeps.sh [fonts] [chromium] [postgresql] [java]
 set -euo pipefail
 need=()
 for what in "$@"; do
@@ -8,6 +8,7 @@ for what in "$@"; do
     fonts) fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-wqy-microhei fontconfig) ;;
     chromium) command -v chromium >/dev/null 2>&1 || need+=(chromium) ;;
     postgresql) ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql) ;;
+    java) command -v java >/dev/null 2>&1 || need+=(openjdk-17-jre-headless) ;;
     *) echo "sysdeps: unknown item '$what'" >&2; exit 2 ;;
   esac
 done

@@ -351,7 +351,7 @@ def _trends_scope(con, truth):
 
 
 TRENDS_SECTIONS = ("headline", "attainment_by_level", "underperformers", "trend", "spring_festival", "mix",
-                   "contribution", "customers", "process_indicators")
+                   "contribution", "customers", "process_indicators", "forecast")
 
 
 @pytest.mark.parametrize("section", TRENDS_SECTIONS)

@@ -343,7 +343,8 @@ def test_index_lists_reports_newest_first_escaped(tmp_path):
 
 def test_schedules_shipped_are_valid():
     demo = reports.load_schedule(ROOT / "schedules" / "demo.yml")
-    assert [j.report for j in demo] == ["sales_trends", "launch_review", "incentive_retention"]
+    assert [j.report for j in demo] == ["sales_trends", "launch_review", "launch_review", "incentive_retention"]
+    assert len({j.name for j in demo}) == len(demo)
     monthly = reports.load_schedule(ROOT / "schedules" / "monthly.yml")
     assert {j.report for j in monthly} == {"sales_trends", "launch_review", "incentive_retention"}
     per_region = [j for j in monthly if j.params.get("filters")]

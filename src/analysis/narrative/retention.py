@@ -206,3 +206,63 @@ def ph_sentence(effects: Any, lang: str = "zh") -> str:
             if lang == "zh" else
             f"Warning: the proportional-hazards assumption may not hold for {names}; its hazard ratio averages an "
             "effect that changes with tenure. Read it with care.")
+
+
+# --- section rendering: one call per notebook cell (the notebook holds no branches) ---------------
+
+
+def show_curves(ctx: Any, curves: Any) -> None:
+    """Show one feature's Kaplan–Meier curves, medians and log-rank sentence, or the skip note."""
+    from .. import display
+    from .. import retention
+    from ..charts import retention as charts
+
+    if curves.skipped_reason:
+        ctx.skip(label("retention_curves", ctx.lang), curves.skipped_reason)
+        return
+    display.figure(charts.km_curves(curves, ctx.lang, title=label(curves.feature, ctx.lang)))
+    display.table(curves.medians, retention.TABLE_FORMATS, ctx.lang)
+    display.note(logrank_sentence(curves, ctx.lang))
+
+
+def show_correlations(ctx: Any, corr: Any) -> None:
+    """Show the correlation table and heatmap, or the skip note."""
+    from .. import display
+    from .. import retention
+    from ..charts import retention as charts
+
+    if corr.skipped_reason:
+        ctx.skip(label("correlations", ctx.lang), corr.skipped_reason)
+        return
+    display.table(retention.correlation_table(corr, ctx.lang), retention.correlation_formats(ctx.lang), ctx.lang)
+    display.figure(charts.correlation_heatmap(corr.matrix, ctx.lang))
+
+
+def show_effects(ctx: Any, effects: Any, data: Any) -> None:
+    """Show raw vs adjusted estimates, the forest plot, the PH check and the logistic check."""
+    from .. import display
+    from .. import retention
+    from ..charts import retention as charts
+
+    if effects.skipped_reason:
+        ctx.skip(label("adjusted_effects", ctx.lang), effects.skipped_reason)
+        return
+    display.table(retention.effects_table(effects, ctx.lang), retention.effects_formats(ctx.lang), ctx.lang)
+    display.figure(charts.hazard_ratio_forest(effects.side_by_side, retention.forest_terms(data), ctx.lang))
+    display.note(ph_sentence(effects, ctx.lang))
+    display.table(retention.ph_table(effects, ctx.lang), {"p_value": "f3"}, ctx.lang)
+    display.table(retention.logistic_table(effects, ctx.lang), {"odds_ratio": "f3", "p_value": "f3"}, ctx.lang)
+    display.note(caution(ctx.lang))
+
+
+def show_dose_response(ctx: Any, result: Any, feature: str) -> None:
+    """Show a dose–response table and chart (team share tiers, payout delay bands), or the skip note."""
+    from .. import display
+    from .. import retention
+    from ..charts import retention as charts
+
+    if result.skipped_reason:
+        ctx.skip(label(feature, ctx.lang), result.skipped_reason)
+        return
+    display.table(result.table, retention.DOSE_FORMATS, ctx.lang)
+    display.figure(charts.dose_response(result, ctx.lang))

@@ -1,0 +1,66 @@
+"""The benchmark harness (analysis.bench): sizes, and one small run whose three variants agree."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis import bench
+from analysis.errors import ParameterError
+
+
+def test_parse_sizes_and_labels():
+    assert bench.parse_sizes("1M,20M,100M") == [1_000_000, 20_000_000, 100_000_000]
+    assert bench.parse_sizes(" 500k, 2_000 ,1.5M") == [500_000, 2_000, 1_500_000]
+    assert [bench.label(n) for n in (1_000_000, 20_000_000, 500_000, 1234)] == ["1M", "20M", "500k", "1234"]
+    for bad in ("", "abc", "-1M", "0"):
+        with pytest.raises(ParameterError, match="'sizes' parameter of bench"):
+            bench.parse_sizes(bad)
+
+
+def test_machine_names_cores_and_memory():
+    m = bench.machine()
+    assert "cores" in m and "GB RAM" in m
+
+
+@pytest.mark.slow
+def test_small_run_agrees_with_the_floor(tmp_path, capsys):
+    """A 60k-line world: the three variants run, pandas and the project agree with the floor."""
+    rows = bench.main(sizes="60k", workdir=tmp_path, repeat=1)
+    out = capsys.readouterr().out
+    assert "| order lines" in out
+    (row,) = rows
+    for v in ("project", "pandas", "floor"):
+        r = row["results"][v]
+        assert r["status"] == "ok", r
+        assert r["work_s"] > 0 and r["peak_gb"] > 0
+    assert row["results"]["project"]["queries"] > 10  # the engine clock saw the report's queries
+    assert row["project_vs_floor_agree"] == "yes"
+    assert row["pandas_vs_floor_agree"] == "yes"
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved["rows"][0]["lines"] == row["lines"] > 30_000
+    # a second run reuses the world
+    info = json.loads((tmp_path / "60k" / "world.json").read_text())
+    bench.world(60_000, tmp_path)
+    assert json.loads((tmp_path / "60k" / "world.json").read_text()) == info
+
+
+def test_agree_detects_a_wrong_aggregate(tmp_path):
+    import pandas as pd
+
+    res = tmp_path / "results"
+    res.mkdir()
+    for name, keys in bench._KEYS.items():
+        df = pd.DataFrame({k: ["a", "b"] for k in keys})
+        if "month" in keys:
+            df["month"] = pd.to_datetime(["2026-01-01", "2026-02-01"])
+        if "order_date" in keys:
+            df["order_date"] = pd.to_datetime(["2026-01-01", "2026-01-02"])
+        df["amount"], df["qty"], df["lines"] = [1.0, 2.0], [3.0, 4.0], [1, 1]
+        df.to_parquet(res / f"floor-{name}.parquet")
+        df.iloc[::-1].to_parquet(res / f"pandas-{name}.parquet")
+    assert bench._agree(tmp_path, "pandas", "floor") == "yes"
+    bad = pd.read_parquet(res / "pandas-by_rep.parquet")
+    bad.loc[0, "amount"] += 1e-6
+    bad.to_parquet(res / "pandas-by_rep.parquet")
+    assert bench._agree(tmp_path, "pandas", "floor").startswith("no (by_rep")

@@ -104,3 +104,13 @@ def test_charts_find_the_cjk_font_even_with_a_stale_font_cache(monkeypatch):
     stale = [f for f in font_manager.fontManager.ttflist if f.name not in charts.CJK_FONTS]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
     assert charts.cjk_font() in charts.CJK_FONTS
+
+
+def test_empty_table_says_so_in_the_report_language():
+    import pandas as pd
+
+    from analysis.display import table_html
+
+    empty = pd.DataFrame({"region": [], "attainment": []})
+    assert table_html(empty, lang="zh") == '<p class="note">（无数据）</p>'
+    assert table_html(empty, lang="en", caption="<by year>") == '<p class="note">&lt;by year&gt;: (no rows)</p>'

@@ -83,6 +83,11 @@ def table_html(
     '<div class="tbl"><table><thead>'
     """
     formats = dict(formats or {})
+    if df is None or len(df) == 0:
+        # an empty table says so, instead of showing bare headers (e.g. per-year tables of a snapshot)
+        text = "（无数据）" if lang == "zh" else "(no rows)"
+        cap = f"{caption}: " if caption else ""
+        return f'<p class="note">{esc(cap + text)}</p>'
     data = df.reset_index() if index else df
     data = data.head(max_rows)
     heads = "".join(f"<th>{esc(label(str(c), lang))}</th>" for c in data.columns)

@@ -397,7 +397,6 @@ def test_headline_matches_pandas_reference(lines):
     curves = launch.ordering_curves(con, spec)
     assert curves["trial"].iloc[-1] == ordering and curves["repeat_1"].iloc[-1] == h["repeat_customers"]
     assert (curves["trial"] >= curves["repeat_1"]).all() and (curves["repeat_1"] >= curves["repeat_2"]).all()
-    launch.clear_cache()
     con.disconnect()
 
 

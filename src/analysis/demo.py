@@ -1167,8 +1167,8 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
 
 def _copy_other_tables(old_store: str, con: Any, demo_tables: set[str]) -> None:
     """Carry the tables of an existing DuckDB store that the demo does not write (e.g. hr_snapshot,
-    ingested tables) into the new file. Uses duckdb directly: ibis 12's ``list_tables`` fails
-    under duckdb 2.x."""
+    ingested tables) into the new file, one table at a time through Arrow (these side tables are small;
+    the demo's own fact tables are never copied)."""
     import duckdb
 
     if not Path(old_store).exists():

@@ -75,6 +75,7 @@ from .contracts import (
     DATE_MIN, RULES, TABLES, TableSpec, ibis_schema, logical_type, pandera_schema, spec, tomorrow,
 )
 from .errors import IngestError, StoreError
+from .store import has_rows, has_table
 
 CHUNK_ROWS = 200_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -726,24 +727,6 @@ def _orphans(con: Any, frame: pd.DataFrame, column: str, ref_table: str, ref_col
 # ---------------------------------------------------------------------------------------------
 # ingest
 # ---------------------------------------------------------------------------------------------
-def has_table(con: Any, name: str) -> bool:
-    """True when the store has table ``name``.
-
-    Asks for the table itself rather than ``con.list_tables()``, which fails under
-    ibis 12.0.0 with duckdb 2.x (``fetch_arrow_table`` is gone), so
-    :func:`analysis.store.has_table` answers False there."""
-    try:
-        con.table(name)
-        return True
-    except Exception:  # noqa: BLE001 - "no such table" differs per backend
-        return False
-
-
-def has_rows(con: Any, name: str) -> bool:
-    """True when table ``name`` exists and holds at least one row."""
-    return has_table(con, name) and bool(con.table(name).limit(1).count().execute())
-
-
 def _open(store: Any) -> tuple[Any, str, bool]:
     from . import store as store_mod
 

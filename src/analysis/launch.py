@@ -33,13 +33,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Sequence
 
 import ibis
 import numpy as np
 import pandas as pd
 
+from . import store
 from .errors import InsufficientDataError, ParameterError
 
 NEEDED_BY = "launch_review"
@@ -48,40 +48,9 @@ BENCHMARK_DAYS = (7, 14, 30)
 MIN_BENCHMARKS_SAME_CLASS = 3
 
 
-@lru_cache(maxsize=64)
-def _lookup(con: Any, name: str) -> Any:
-    # looking a table up costs a catalogue query; a review asks for the same few tables often
-    try:
-        return con.table(name)
-    except Exception:  # noqa: BLE001 - "no such table" differs per backend
-        return None
-
-
-def _has_table(con: Any, name: str) -> bool:
-    """True when the store has table ``name``.
-
-    Asks for the table itself: ``store.has_table`` relies on ``con.list_tables()``, which
-    fails under ibis 12.0.0 with duckdb 2.x (``fetch_arrow_table`` is gone).
-    """
-    return _lookup(con, name) is not None
-
-
-def clear_cache() -> None:
-    """Forget looked-up tables (after a table of an open store was replaced)."""
-    _lookup.cache_clear()
-
-
 def _table(con: Any, name: str, required: tuple[str, ...] = ()) -> Any:
     """The Ibis table ``name``; MissingTableError / MissingColumnError when absent."""
-    from .errors import MissingColumnError, MissingTableError
-
-    t = _lookup(con, name)
-    if t is None:
-        raise MissingTableError(name, NEEDED_BY)
-    for col in required:
-        if col not in t.columns:
-            raise MissingColumnError(name, col, list(t.columns))
-    return t
+    return store.table(con, name, NEEDED_BY, required)
 
 
 # --------------------------------------------------------------------------- the launch
@@ -509,9 +478,9 @@ def plan(con: Any, spec: LaunchSpec) -> tuple[float | None, float | None]:
     Monthly targets of level "sku" (key = sku_id) or, failing that, "brand" (key = brand) are
     pro-rated by the covered days of each month.
     """
-    if not _has_table(con, "targets") or spec.days_covered == 0:
+    if not store.has_table(con, "targets") or spec.days_covered == 0:
         return None, None
-    t = _lookup(con, "targets")
+    t = con.table("targets")
     if not {"period", "level", "key", "measure", "value"} <= set(t.columns):
         return None, None
     m0 = spec.launch_date.replace(day=1)
@@ -714,9 +683,9 @@ def feedback_frame(con: Any, spec: LaunchSpec, max_comments: int = 20000) -> pd.
     Feedback is one-per-respondent and small next to orders; at most ``max_comments`` rows
     (the earliest) come back.
     """
-    if not _has_table(con, "feedback"):
+    if not store.has_table(con, "feedback"):
         return None
-    f = _lookup(con, "feedback")
+    f = con.table("feedback")
     if not {"response_date", "sku_id", "rating"} <= set(f.columns):
         return None
     rd = f.response_date.cast("date")
@@ -1049,10 +1018,10 @@ def review(con: Any, params: Any) -> LaunchReview:
     seg_skip = None
     if spec.days_covered == 0:
         seg_skip = "no days of data in the window"
-    elif not _has_table(con, "customers"):
+    elif not store.has_table(con, "customers"):
         seg_skip = "the store has no customers table"
     else:
-        cols = list(_lookup(con, "customers").columns)
+        cols = list(con.table("customers").columns)
         for by in SEGMENT_DIMENSIONS:
             if by in cols:
                 segs[by] = segment_rates(con, spec, by, params.min_group_size)

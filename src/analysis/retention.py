@@ -71,33 +71,11 @@ SNAPSHOT_ALIASES = {
 }
 
 
-# --------------------------------------------------------------------------------------
-# store access (store.has_table relies on con.list_tables(), which fails under ibis 12.0.0
-# with duckdb 2.x: ask for the table itself)
-# --------------------------------------------------------------------------------------
-
-def _has_table(con: Any, name: str) -> bool:
-    try:
-        con.table(name)
-        return True
-    except Exception:  # noqa: BLE001 - "no such table" differs per backend
-        return False
-
-
-def _has_rows(con: Any, name: str) -> bool:
-    return _has_table(con, name) and bool(con.table(name).limit(1).count().execute())
-
-
 def _table(con: Any, name: str, required: tuple[str, ...] = ()) -> Any:
-    from .errors import MissingColumnError
-
-    if not _has_rows(con, name):
+    """The Ibis table ``name``; MissingTableError when it is absent or empty."""
+    if not store.has_rows(con, name):
         raise MissingTableError(name, "incentive_retention")
-    t = con.table(name)
-    for col in required:
-        if col not in t.columns:
-            raise MissingColumnError(name, col, list(t.columns))
-    return t
+    return store.table(con, name, "incentive_retention", required)
 
 
 # --------------------------------------------------------------------------------------
@@ -248,16 +226,16 @@ def load(con: Any, params: Any = None) -> RetentionData:
 
 def data_bounds(con: Any) -> tuple[dt.date, dt.date]:
     """(first month, last day) of the data: from compensation periods, else orders, else reps."""
-    if _has_rows(con, "compensation"):
+    if store.has_rows(con, "compensation"):
         c = con.table("compensation")
         r = c.aggregate(lo=c.period.min(), hi=c.period.max()).to_pandas().iloc[0]
         lo, hi = pd.Timestamp(r["lo"]).date(), pd.Timestamp(r["hi"]).date()
         return _month_start(lo), _add_months(_month_start(hi), 1) - dt.timedelta(days=1)
-    if _has_rows(con, "orders"):
+    if store.has_rows(con, "orders"):
         o = con.table("orders")
         r = o.aggregate(lo=o.order_date.min(), hi=o.order_date.max()).to_pandas().iloc[0]
         return _month_start(pd.Timestamp(r["lo"]).date()), pd.Timestamp(r["hi"]).date()
-    if _has_rows(con, "reps"):
+    if store.has_rows(con, "reps"):
         t = con.table("reps")
         r = t.aggregate(lo=t.hire_date.min()).to_pandas().iloc[0]
         return _month_start(pd.Timestamp(r["lo"]).date()), dt.date.today()
@@ -271,7 +249,7 @@ def _bool_int(col: Any) -> Any:
 
 def _rep_attainment(con: Any, start: dt.date, end: dt.date) -> Any | None:
     """Ibis table rep_id, period, attainment (monthly, in the engine); None without data."""
-    if not (_has_rows(con, "orders") and _has_rows(con, "targets")):
+    if not (store.has_rows(con, "orders") and store.has_rows(con, "targets")):
         return None
     o = con.table("orders")
     if "rep_id" not in o.columns or "amount" not in o.columns:
@@ -339,7 +317,7 @@ def build_panel(con: Any, as_of: Any = "", cohort_start: Any = "") -> pd.DataFra
         g.period >= g.hire_date.truncate("M"),
         g.exit_date.isnull() | (g.period <= g.exit_date.truncate("M")),
     )
-    if _has_rows(con, "compensation"):
+    if store.has_rows(con, "compensation"):
         c = con.table("compensation")
         ccols = c.columns
         num = lambda name: (c[name].cast("float64") if name in ccols else ibis.null("float64"))  # noqa: E731
@@ -580,7 +558,7 @@ def snapshot_from_store(con: Any, as_of: Any = "", window_months: int = HEADLINE
         role=r.role if "role" in reps.columns else ibis.null("string"),
         exit_reason=r.exit_reason if "exit_reason" in reps.columns else ibis.null("string"),
     )
-    if _has_rows(con, "compensation"):
+    if store.has_rows(con, "compensation"):
         c = con.table("compensation")
         c = c.filter(c.period >= _month_start(w_start), c.period <= as_of_d)
         ind, team = c.individual_bonus.cast("float64"), c.team_bonus.cast("float64")

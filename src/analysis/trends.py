@@ -29,6 +29,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from . import store
 from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError
 
 REPORT = "sales_trends"
@@ -336,12 +337,12 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     '2026-10'
     """
     p = _params(params, **kw)
-    if not _has_table(con, "orders") or not con.table("orders").limit(1).count().execute():
+    if not store.has_table(con, "orders") or not con.table("orders").limit(1).count().execute():
         raise MissingTableError("orders", REPORT)
     tables: dict[str, list[str]] = {}
     row_counts: dict[str, int] = {}
     for name in ("orders", "customers", "products", "reps", "targets", "visits"):
-        if _has_table(con, name):
+        if store.has_table(con, name):
             n = int(con.table(name).count().execute())
             row_counts[name] = n
             if n:
@@ -378,16 +379,6 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     period = resolve_period(p.month, first, last, grain)
     return Scope(con=con, params=p, orders=o, grain=grain, first=first, last=last, period=period,
                  measures=measures, tables=tables, row_counts=row_counts, filtered=filtered)
-
-
-def _has_table(con: Any, name: str) -> bool:
-    """True when the store has table ``name``. Asks for the table itself: ``store.has_table``
-    relies on ``con.list_tables()``, which fails under ibis 12.0.0 with duckdb 2.x."""
-    try:
-        con.table(name)
-        return True
-    except Exception:  # noqa: BLE001 - "no such table" differs per backend
-        return False
 
 
 def _join_dimensions(con: Any, o: Any, tables: dict) -> Any:

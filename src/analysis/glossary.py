@@ -207,16 +207,104 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
+# Labels used by one report only, looked up with ``label(key, lang, report=...)`` before LABELS.
+REPORT_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    # new brand one-month review: section titles and terms of the written analysis
+    "launch_review": {
+        "s1": ("一、总体情况", "1. Headline"),
+        "s2": ("二、销售走势", "2. Sales trend"),
+        "s3": ("三、零售户订购情况", "3. Retailers' ordering"),
+        "s4": ("四、消费者评价", "4. Consumers' opinions"),
+        "s5": ("五、对同价类品牌的挤占", "5. Cannibalisation of the same price class"),
+        "s6": ("六、与以往新品对比", "6. Compared with earlier launches"),
+        "volume": ("销量(条)", "Volume (cartons)"),
+        "amount": ("金额", "Amount"),
+        "week": ("上市周次", "Week"),
+        "days": ("天数", "Days"),
+        "customer_days": ("订购户次", "Customer orders"),
+        "orders": ("订购次数", "Order dates"),
+        "customers": ("户数", "Customers"),
+        "share": ("占比", "Share"),
+        "group": ("分组", "Group"),
+        "active": ("活跃户数", "Active customers"),
+        "ordering": ("订购户数", "Ordering customers"),
+        "repeat": ("复购户数", "Repeat customers"),
+        "distribution_rate": ("铺货率", "Distribution rate"),
+        "distribution_lo": ("铺货率下限", "Distribution low"),
+        "distribution_hi": ("铺货率上限", "Distribution high"),
+        "repeat_rate": ("复购率", "Repeat rate"),
+        "repeat_lo": ("复购率下限", "Repeat low"),
+        "repeat_hi": ("复购率上限", "Repeat high"),
+        "rating": ("评分", "Rating"),
+        "responses": ("评价数", "Responses"),
+        "measure": ("指标", "Measure"),
+        "value": ("数值", "Value"),
+        "ci_low": ("95%下限", "95% low"),
+        "ci_high": ("95%上限", "95% high"),
+        "rating_mean": ("平均评分", "Mean rating"),
+        "share_top": ("好评(4–5分)占比", "Share rating 4–5"),
+        "share_bottom": ("差评(1–2分)占比", "Share rating 1–2"),
+        "repurchase_intent": ("愿意再次购买", "Would buy again"),
+        "term": ("高频词", "Term"),
+        "comments": ("提及条数", "Comments"),
+        "theme": ("主题", "Theme"),
+        "comment": ("代表性评价", "Representative comment"),
+        "launch": ("新品", "Launch"),
+        "day": ("上市天数", "Day"),
+        "cum_qty": ("累计销量(条)", "Cumulative volume"),
+        "sku": ("规格", "SKU"),
+        "estimate": ("相对变化", "Relative change"),
+        "share_of_new": ("占新品销量", "Share of new volume"),
+        "share_lo": ("占比下限", "Share low"),
+        "share_hi": ("占比上限", "Share high"),
+        "area_type": ("城乡", "Area type"),
+        "size_class": ("客户档位", "Size class"),
+        "region": ("区域", "Region"),
+        "other": ("其他(合并)", "Other (merged)"),
+        "plan": ("计划", "Plan"),
+        "attainment": ("完成率", "Attainment"),
+        "sell_through_rate": ("动销率", "Sell-through rate"),
+        "weighted_distribution_rate": ("加权铺货率", "Weighted distribution"),
+        "ordering_customers": ("订购户数", "Ordering customers"),
+        "rank": ("排名", "Rank"),
+    },
+    # new brand one-month review: chart axes and legends
+    "launch_review_charts": {
+        "day": ("上市天数", "Days since launch"),
+        "qty_day": ("日销量(条)", "Daily volume (cartons)"),
+        "cum_qty": ("累计销量(条)", "Cumulative volume (cartons)"),
+        "customers_day": ("当日订购户数", "Ordering customers per day"),
+        "order_size": ("户均订量(条)", "Cartons per ordering customer"),
+        "customers": ("户数", "Customers"),
+        "trial": ("首次订购", "Trial (first order)"),
+        "repeat_1": ("复购1次及以上", "1+ reorders"),
+        "repeat_2": ("复购2次及以上", "2+ reorders"),
+        "repeat_3": ("复购3次及以上", "3+ reorders"),
+        "rating": ("评分", "Rating"),
+        "share": ("占比", "Share"),
+        "week": ("相对上市周次", "Week relative to launch"),
+        "relative": ("相对上市前水平", "Relative to pre-launch level"),
+        "treated": ("同价类在销品牌", "Same-class incumbents"),
+        "control": ("其他价类(对照)", "Other classes (control)"),
+        "launch": ("上市", "Launch"),
+        "distribution": ("铺货率", "Distribution rate"),
+        "repeat": ("复购率", "Repeat rate"),
+    },
+}
+
+
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ParameterError(f"The 'lang' parameter must be one of 'zh', 'en'. Got {lang!r} instead.")
     return lang
 
 
-def label(key: str, lang: str = "zh") -> str:
-    """The label of ``key`` in ``lang``; unknown keys are returned unchanged."""
+def label(key: str, lang: str = "zh", report: str | None = None) -> str:
+    """The label of ``key`` in ``lang``: the report's own labels first (``REPORT_LABELS[report]``),
+    then the shared ones; unknown keys are returned unchanged."""
     check_lang(lang)
-    pair = LABELS.get(key)
+    pair = REPORT_LABELS.get(report, {}).get(key) if report else None
+    pair = pair or LABELS.get(key)
     if pair is None:
         return key
     return pair[0] if lang == "zh" else pair[1]

@@ -1,6 +1,6 @@
 """Charts of the new brand one-month review. Each takes small frames and returns a Figure.
 
-Texts come from :data:`TEXT` (zh/en); Chinese draws with the CJK font chosen by
+Texts come from the glossary (``REPORT_LABELS['launch_review_charts']``, zh/en); Chinese draws with the CJK font chosen by
 :func:`analysis.charts.setup`. Charts never query a store.
 """
 from __future__ import annotations
@@ -10,37 +10,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from ..glossary import check_lang
+from ..glossary import label
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
-TEXT: dict[str, tuple[str, str]] = {
-    "day": ("上市天数", "Days since launch"),
-    "qty_day": ("日销量(条)", "Daily volume (cartons)"),
-    "cum_qty": ("累计销量(条)", "Cumulative volume (cartons)"),
-    "customers_day": ("当日订购户数", "Ordering customers per day"),
-    "order_size": ("户均订量(条)", "Cartons per ordering customer"),
-    "customers": ("户数", "Customers"),
-    "trial": ("首次订购", "Trial (first order)"),
-    "repeat_1": ("复购1次及以上", "1+ reorders"),
-    "repeat_2": ("复购2次及以上", "2+ reorders"),
-    "repeat_3": ("复购3次及以上", "3+ reorders"),
-    "rating": ("评分", "Rating"),
-    "share": ("占比", "Share"),
-    "week": ("相对上市周次", "Week relative to launch"),
-    "relative": ("相对上市前水平", "Relative to pre-launch level"),
-    "treated": ("同价类在销品牌", "Same-class incumbents"),
-    "control": ("其他价类(对照)", "Other classes (control)"),
-    "launch": ("上市", "Launch"),
-    "distribution": ("铺货率", "Distribution rate"),
-    "repeat": ("复购率", "Repeat rate"),
-}
 
 
 def _t(key: str, lang: str) -> str:
-    check_lang(lang)
-    zh, en = TEXT[key]
-    return zh if lang == "zh" else en
+    return label(key, lang, report="launch_review_charts")
 
 
 def sales_trend(daily: pd.DataFrame, lang: str = "zh") -> Figure:

@@ -24,81 +24,19 @@ SELL_THROUGH_GOOD, SELL_THROUGH_LOW = 0.6, 0.4
 RATING_GOOD, RATING_LOW = 4.0, 3.5
 SEGMENT_GAP_PP = 10.0  # a segment this many points below the best one is called out
 
-TEXT: dict[str, tuple[str, str]] = {
-    "s1": ("一、总体情况", "1. Headline"),
-    "s2": ("二、销售走势", "2. Sales trend"),
-    "s3": ("三、零售户订购情况", "3. Retailers' ordering"),
-    "s4": ("四、消费者评价", "4. Consumers' opinions"),
-    "s5": ("五、对同价类品牌的挤占", "5. Cannibalisation of the same price class"),
-    "s6": ("六、与以往新品对比", "6. Compared with earlier launches"),
-    "volume": ("销量(条)", "Volume (cartons)"),
-    "amount": ("金额", "Amount"),
-    "week": ("上市周次", "Week"),
-    "days": ("天数", "Days"),
-    "customer_days": ("订购户次", "Customer orders"),
-    "orders": ("订购次数", "Order dates"),
-    "customers": ("户数", "Customers"),
-    "share": ("占比", "Share"),
-    "group": ("分组", "Group"),
-    "active": ("活跃户数", "Active customers"),
-    "ordering": ("订购户数", "Ordering customers"),
-    "repeat": ("复购户数", "Repeat customers"),
-    "distribution_rate": ("铺货率", "Distribution rate"),
-    "distribution_lo": ("铺货率下限", "Distribution low"),
-    "distribution_hi": ("铺货率上限", "Distribution high"),
-    "repeat_rate": ("复购率", "Repeat rate"),
-    "repeat_lo": ("复购率下限", "Repeat low"),
-    "repeat_hi": ("复购率上限", "Repeat high"),
-    "rating": ("评分", "Rating"),
-    "responses": ("评价数", "Responses"),
-    "measure": ("指标", "Measure"),
-    "value": ("数值", "Value"),
-    "ci_low": ("95%下限", "95% low"),
-    "ci_high": ("95%上限", "95% high"),
-    "rating_mean": ("平均评分", "Mean rating"),
-    "share_top": ("好评(4–5分)占比", "Share rating 4–5"),
-    "share_bottom": ("差评(1–2分)占比", "Share rating 1–2"),
-    "repurchase_intent": ("愿意再次购买", "Would buy again"),
-    "term": ("高频词", "Term"),
-    "comments": ("提及条数", "Comments"),
-    "theme": ("主题", "Theme"),
-    "comment": ("代表性评价", "Representative comment"),
-    "launch": ("新品", "Launch"),
-    "day": ("上市天数", "Day"),
-    "cum_qty": ("累计销量(条)", "Cumulative volume"),
-    "sku": ("规格", "SKU"),
-    "estimate": ("相对变化", "Relative change"),
-    "share_of_new": ("占新品销量", "Share of new volume"),
-    "share_lo": ("占比下限", "Share low"),
-    "share_hi": ("占比上限", "Share high"),
-    "area_type": ("城乡", "Area type"),
-    "size_class": ("客户档位", "Size class"),
-    "region": ("区域", "Region"),
-    "other": ("其他(合并)", "Other (merged)"),
-    "plan": ("计划", "Plan"),
-    "attainment": ("完成率", "Attainment"),
-    "sell_through_rate": ("动销率", "Sell-through rate"),
-    "weighted_distribution_rate": ("加权铺货率", "Weighted distribution"),
-    "ordering_customers": ("订购户数", "Ordering customers"),
-    "rank": ("排名", "Rank"),
-}
 
 THEME_EN = {"口感": "taste", "香气": "aroma", "劲头": "strength", "包装": "packaging", "价格": "price", "烟灰": "ash"}
 
 
 def t(key: str, lang: str = "zh") -> str:
-    """Label of ``key`` in ``lang`` (this report's labels, else the glossary).
+    """Label of ``key`` in ``lang`` (this report's glossary labels, else the shared ones).
 
     Examples
     --------
     >>> t("s1"), t("s1", "en")
     ('一、总体情况', '1. Headline')
     """
-    check_lang(lang)
-    pair = TEXT.get(key)
-    if pair is None:
-        return label(key, lang)
-    return pair[0] if lang == "zh" else pair[1]
+    return label(key, lang, report="launch_review")
 
 
 def _ok(x: Any) -> bool:

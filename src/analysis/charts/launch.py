@@ -27,19 +27,8 @@ def sales_trend(daily: pd.DataFrame, lang: str = "zh") -> Figure:
     --------
     >>> fig = sales_trend(pd.DataFrame({"day": [1, 2], "qty": [3.0, 1.0], "cum_qty": [3.0, 4.0]}))
     """
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    ax.bar(daily["day"], daily["qty"], color=PALETTE[0], alpha=0.7, label=_t("qty_day", lang))
-    ax.set_xlabel(_t("day", lang))
-    ax.set_ylabel(_t("qty_day", lang))
-    ax2 = ax.twinx()
-    ax2.plot(daily["day"], daily["cum_qty"], color=PALETTE[1], lw=2, label=_t("cum_qty", lang))
-    ax2.set_ylabel(_t("cum_qty", lang))
-    ax2.grid(False)
-    h1, l1 = ax.get_legend_handles_labels()
-    h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=9)
-    fig.tight_layout()
-    return fig
+    return _bars_and_line(daily, ("qty", "qty_day", PALETTE[0]), ("cum_qty", "cum_qty", PALETTE[1]),
+                          lang, (8, 3.6), {"lw": 2})
 
 
 def customers_per_day(daily: pd.DataFrame, lang: str = "zh") -> Figure:
@@ -49,13 +38,21 @@ def customers_per_day(daily: pd.DataFrame, lang: str = "zh") -> Figure:
     --------
     >>> fig = customers_per_day(pd.DataFrame({"day": [1, 2], "customers": [3, 0], "order_size": [2.0, None]}))
     """
-    fig, ax = plt.subplots(figsize=(8, 3.2))
-    ax.bar(daily["day"], daily["customers"], color=PALETTE[2], alpha=0.7, label=_t("customers_day", lang))
+    return _bars_and_line(daily, ("customers", "customers_day", PALETTE[2]),
+                          ("order_size", "order_size", PALETTE[3]), lang, (8, 3.2), {"marker": "o", "ms": 3})
+
+
+def _bars_and_line(daily: pd.DataFrame, bars: tuple[str, str, str], line: tuple[str, str, str], lang: str,
+                   size: tuple[float, float], line_kw: dict) -> Figure:
+    """Bars of one column and a line of another (right axis) by day since launch, one legend.
+    ``bars`` / ``line``: (column, label key, colour)."""
+    fig, ax = plt.subplots(figsize=size)
+    ax.bar(daily["day"], daily[bars[0]], color=bars[2], alpha=0.7, label=_t(bars[1], lang))
     ax.set_xlabel(_t("day", lang))
-    ax.set_ylabel(_t("customers_day", lang))
+    ax.set_ylabel(_t(bars[1], lang))
     ax2 = ax.twinx()
-    ax2.plot(daily["day"], daily["order_size"], "o-", color=PALETTE[3], ms=3, label=_t("order_size", lang))
-    ax2.set_ylabel(_t("order_size", lang))
+    ax2.plot(daily["day"], daily[line[0]], color=line[2], label=_t(line[1], lang), **line_kw)
+    ax2.set_ylabel(_t(line[1], lang))
     ax2.grid(False)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()

@@ -26,13 +26,16 @@ STOPWORDS: frozenset[str] = frozenset(
     """.split()
 )
 
-# The themes consumers talk about (the department's own headings) and words that signal them.
+# The themes consumers talk about (the department's own headings) and the words that signal them.
+# A comment mentions a theme when one of its segmented words *is* a signal word (see
+# :func:`theme_words`), never because a signal character occurs inside another word:
+# "香烟" is not 香, "灰色" is not 灰, "冲动" is not 冲.
 THEMES: dict[str, tuple[str, ...]] = {
-    "口感": ("口感", "顺滑", "柔和", "刺激", "呛", "干燥", "醇和", "细腻", "杂气", "回甜", "余味"),
-    "香气": ("香气", "香味", "烟香", "清香", "浓香", "香"),
-    "劲头": ("劲头", "劲", "冲", "偏淡", "偏重", "淡"),
-    "包装": ("包装", "盒", "外观", "设计", "颜色", "烟盒"),
-    "价格": ("价格", "价钱", "贵", "便宜", "性价比", "实惠", "价位"),
+    "口感": ("口感", "顺滑", "柔和", "刺激", "呛", "呛人", "干燥", "醇和", "细腻", "杂气", "回甜", "余味", "刺喉"),
+    "香气": ("香气", "香味", "烟香", "清香", "浓香", "香浓", "香醇", "醇香", "香", "很香", "好香"),
+    "劲头": ("劲头", "劲", "劲儿", "劲大", "劲足", "冲劲", "冲", "很冲", "太冲", "偏淡", "太淡", "偏重", "淡"),
+    "包装": ("包装", "盒", "盒子", "烟盒", "外观", "设计", "颜色"),
+    "价格": ("价格", "价钱", "贵", "太贵", "偏贵", "很贵", "便宜", "性价比", "实惠", "价位"),
     "烟灰": ("烟灰", "灰", "燃烧", "包灰", "掉灰"),
 }
 
@@ -47,6 +50,48 @@ def _jieba():
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     return jieba
+
+
+@lru_cache(maxsize=4)
+def _theme_segmenter(vocab: tuple[str, ...]):
+    """A private jieba tokenizer (the default dictionary) that keeps every word of ``vocab`` whole.
+
+    Each multi-character word is added with jieba's suggested frequency, the least that makes
+    the whole word win over its own pieces; the shared ``jieba`` tokenizer is left untouched.
+    """
+    jieba = _jieba()
+    tk = jieba.Tokenizer()
+    tk.initialize()
+    for w in vocab:
+        if len(w) > 1:
+            tk.add_word(w)
+    return tk
+
+
+def theme_words(text: str, vocab: Iterable[str]) -> set[str]:
+    """The segmented words of ``text`` that a theme vocabulary can match.
+
+    The comment is cut by a dictionary-only jieba segmentation (no HMM guessing of new
+    words) in which every word of ``vocab`` is kept whole. Dictionary phrases of four or more
+    characters (成语 and set phrases such as 价格便宜, 冲劲十足) also contribute their 2- and
+    3-character dictionary sub-words, as jieba's search mode gives them; shorter words are
+    never split, so 香烟, 灰色, 冲动 and 烟灰色 stay what they are.
+
+    Examples
+    --------
+    >>> sorted(theme_words("这款香烟包装很好看", ["香", "包装"]))
+    ['包装', '好看', '很', '款', '这', '香烟']
+    """
+    tk = _theme_segmenter(tuple(sorted(set(vocab))))
+    out: set[str] = set()
+    for w in tk.lcut(str(text), HMM=False):
+        w = w.strip()
+        if not w:
+            continue
+        out.add(w)
+        if len(w) >= 4:
+            out.update(s for s in tk.lcut_for_search(w, HMM=False) if 2 <= len(s) < len(w))
+    return out
 
 
 def tokens(text: str, stopwords: Iterable[str] = STOPWORDS) -> list[str]:
@@ -90,22 +135,29 @@ def top_terms(texts: Sequence[str], n: int = 10, stopwords: Iterable[str] = STOP
 
 
 def theme_shares(texts: Sequence[str], themes: dict[str, Sequence[str]] = THEMES) -> pd.DataFrame:
-    """Share of comments that mention each theme (any of its signal words, substring match).
+    """Share of comments that mention each theme: one of its signal words is a word of the comment.
+
+    Words come from :func:`theme_words` (jieba segmentation that keeps the vocabulary whole),
+    so a signal word inside a longer word does not count ("这款香烟包装很好看" is about
+    packaging, not 香气). Each comment counts once per theme.
 
     Examples
     --------
     >>> int(theme_shares(["价格实惠", "包装好看"]).set_index("theme").loc["价格", "comments"])
     1
     """
+    vocab = [w for words in themes.values() for w in words]
+    segmented = [theme_words(t, vocab) for t in texts]
     rows = []
     for theme, words in themes.items():
-        k = sum(1 for t in texts if any(w in str(t) for w in words))
+        signal = set(words)
+        k = sum(1 for ws in segmented if ws & signal)
         rows.append({"theme": theme, "comments": k, "share": k / len(texts) if len(texts) else float("nan")})
     return pd.DataFrame(rows).sort_values(["comments", "theme"], ascending=[False, True]).reset_index(drop=True)
 
 
 def representative(texts: Sequence[str], terms: Sequence[str], k: int = 3, max_len: int = 40) -> pd.DataFrame:
-    """One short comment for each of the first ``k`` terms: the shortest that uses it.
+    """One short comment for each of the first ``k`` terms: the shortest that uses it (as a word).
 
     Comments are distinct; ties go to the lexicographically first; long ones are cut to
     ``max_len`` characters with "…". Columns ``term``, ``comment``.
@@ -116,13 +168,14 @@ def representative(texts: Sequence[str], terms: Sequence[str], k: int = 3, max_l
     ['口感好']
     """
     uniq = sorted({str(t).strip() for t in texts if str(t).strip()}, key=lambda s: (len(s), s))
+    words = {c: set(tokens(c)) for c in uniq}
     used: set[str] = set()
     rows = []
     for term in terms:
         if len(rows) >= k:
             break
         for c in uniq:
-            if term in c and c not in used and len(c) >= 2:
+            if term in words[c] and c not in used and len(c) >= 2:
                 used.add(c)
                 rows.append({"term": term, "comment": c if len(c) <= max_len else c[: max_len - 1] + "…"})
                 break

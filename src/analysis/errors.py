@@ -76,3 +76,24 @@ class ProportionalHazardsWarning(StatsWarning):
 
 class ConvergenceWarning(StatsWarning):
     """A model fit did not converge; its estimates are unreliable."""
+
+
+class SchemeError(AnalysisError, ValueError):
+    """An assessment scheme (YAML) or its manual adjustments (CSV) are invalid.
+
+    Messages name the field, what was given and what is allowed, for instance
+    "The 'weights' of scheme 'default' must sum to 100. Got 95 instead."
+    """
+
+
+class PlanError(AnalysisError, ValueError):
+    """A target plan cannot be made as asked (overrides above the total, an unknown key,
+    a growth cap that no split can meet)."""
+
+
+class MessageError(ParameterError):
+    """A message or label was asked for with an unknown language, id, variant or value name."""
+
+
+class CatalogueError(AnalysisError, ValueError):
+    """A message catalogue file (analysis/locales/*.yml) is malformed."""

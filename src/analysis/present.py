@@ -1,0 +1,344 @@
+"""The one present layer: any section result rendered in a report's language.
+
+A section is shown as: its heading (the catalogue label ``<report>.section.<code>``);
+then, when it was skipped, one visible note (``present.skipped`` around the message
+``skip.<reason>``) and nothing else; otherwise the written text, its tables, its charts
+and its notes. The written text comes from a per-report *text function*
+``text(result) -> list[Msg | Para | Cards]``, which chooses message ids and values only;
+the same code path writes it in every language. Tables go through the escaping table
+helper of :mod:`analysis.display`, with every cell written by
+:func:`analysis.i18n.format_value`; each shown table is also collected, with its title and
+column kinds, for the run's Excel workbook (:mod:`analysis.excel`).
+
+Examples
+--------
+>>> pres = Presenter("sales_trends", lang="en")                      # doctest: +SKIP
+>>> pres.show(trends.headline(scope), text=trends_text.headline)      # doctest: +SKIP
+>>> pres.metrics()["skipped_sections"]                                # doctest: +SKIP
+['process_indicators']
+>>> pres.write_workbook("report.xlsx", about={"report": "sales_trends", "period": "2026-10"})  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import base64
+import importlib
+import io
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+
+import pandas as pd
+
+from . import display
+from .i18n import DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, header_label, join_sentences, label, message
+from .sections import Figure, Kind, Note, SectionResult, Skip, Table, section_metrics, skipped_details, skipped_sections
+
+
+# ------------------------------------------------------------------------ text items
+@dataclass(frozen=True)
+class Para:
+    """One paragraph made of several sentences (joined as the language joins sentences)."""
+
+    sentences: tuple[Msg, ...]
+
+    def __init__(self, *sentences: Msg | Iterable[Msg]) -> None:
+        flat: list[Msg] = []
+        for s in sentences:
+            flat.extend([s] if isinstance(s, Msg) else list(s))
+        object.__setattr__(self, "sentences", tuple(flat))
+
+
+@dataclass(frozen=True)
+class Cards:
+    """Headline figures shown as cards: ``(label key, value, kind)`` triples."""
+
+    items: tuple[tuple[str, Any, str], ...]
+
+    def __init__(self, *items: tuple[str, Any, str]) -> None:
+        object.__setattr__(self, "items", tuple(items))
+
+
+@dataclass(frozen=True)
+class Caution:
+    """A sentence shown as a visible note rather than as running text."""
+
+    msg: Msg
+
+
+TextItem = Union[Msg, Para, Cards, Caution]
+TextFn = Callable[[Any], Sequence[TextItem]]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One piece of a rendered section: ``kind`` in heading, paragraph, cards, note, table, figure."""
+
+    kind: str
+    payload: Any
+
+
+@dataclass(frozen=True)
+class ShownTable:
+    """A displayed table, kept for the workbook: its section, its title in the report's
+    language and the table itself (frame and column kinds)."""
+
+    section: str
+    title: str
+    table: Table
+
+
+# ------------------------------------------------------------------------- rendering
+def skip_text(skip: Skip, lang: str = DEFAULT_LANG) -> str:
+    """The reason of a skip in ``lang`` (message ``skip.<reason>`` with the details)."""
+    return message(skip.message_id, lang, **dict(skip.details))
+
+
+def note_text(note: Note, report: str, lang: str = DEFAULT_LANG) -> str:
+    """A note in ``lang`` (message ``<report>.note.<code>`` with its values)."""
+    return message(note.message_id(report), lang, **dict(note.values))
+
+
+def text_block(item: TextItem, lang: str) -> Block:
+    """A text item as a rendered block."""
+    if isinstance(item, Msg):
+        return Block("paragraph", item.render(lang))
+    if isinstance(item, Para):
+        return Block("paragraph", join_sentences((m.render(lang) for m in item.sentences), lang))
+    if isinstance(item, Cards):
+        return Block("cards", {label(k, lang): format_value(v, kind, lang) for k, v, kind in item.items})
+    if isinstance(item, Caution):
+        return Block("note", item.msg.render(lang))
+    raise TypeError(f"A text function must return Msg, Para, Cards or Caution items. Got {type(item).__name__} instead.")
+
+
+def cell_text(value: Any, column: Any, lang: str) -> str:
+    """One table cell in ``lang`` (the table form of the column's kind)."""
+    if column.kind is Kind.CODE:
+        return format_value(value, "text", lang) if _blank(value) else label(f"{column.codes}.{value}", lang)
+    return format_value(value, column.kind.value, lang, table=True)
+
+
+def _blank(v: Any) -> bool:
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def headers(table: Table, lang: str) -> list[str]:
+    """The column headers of ``table`` in ``lang`` (made unique by a counter if two coincide)."""
+    out: list[str] = []
+    for c in table.columns:
+        kind = "text" if c.kind is Kind.CODE else c.kind.value
+        h = header_label(c.label_key, kind, lang)
+        base, n = h, 2
+        while h in out:
+            h, n = f"{base} ({n})", n + 1
+        out.append(h)
+    return out
+
+
+def table_html(table: Table, lang: str = DEFAULT_LANG, caption: str | None = None) -> str:
+    """``table`` as escaped HTML in ``lang``: headers from the catalogue, cells by
+    :func:`format_value`, at most ``table.max_rows`` rows with a note on the rest."""
+    check_lang(lang, "table_html")
+    frame = table.shown()
+    if len(frame) == 0:
+        text = message("present.no_rows", lang)
+        return f'<p class="note">{display.esc(f"{caption}: {text}" if caption else text)}</p>'
+    heads = headers(table, lang)
+    data = frame.head(table.max_rows)
+    cells = pd.DataFrame({h: [cell_text(v, c, lang) for v in data[c.name]] for h, c in zip(heads, table.columns)})
+    # every cell is already text; the code only sets the alignment class (num / txt)
+    codes = {h: ("f2" if c.kind.value in NUMERIC_KINDS else "text") for h, c in zip(heads, table.columns)}
+    html = display.table_html(cells, codes, lang=lang, caption=caption, max_rows=len(cells))
+    if len(frame) > len(data):
+        html += f'<p class="note">{display.esc(message("present.more_rows", lang, rows=len(frame) - len(data)))}</p>'
+    return html
+
+
+def draw(figure: Figure, lang: str = DEFAULT_LANG) -> Any:
+    """Draw a :class:`~analysis.sections.Figure` with its chart function of :mod:`analysis.charts`."""
+    module, func = figure.chart.split(".")
+    try:
+        fn = getattr(importlib.import_module(f"analysis.charts.{module}"), func)
+    except (ImportError, AttributeError):
+        raise display_error(figure.chart) from None
+    return fn(**dict(figure.data), lang=lang)
+
+
+def display_error(chart: str) -> Exception:
+    from .errors import ParameterError
+
+    return ParameterError(f"The 'chart' parameter of Figure must name a function of analysis.charts. Got {chart!r} instead.")
+
+
+def table_title(result: SectionResult, table: Table, lang: str) -> str:
+    """The title of a table: its own label, else the section's title."""
+    return label(table.title, lang) if table.title else label(result.title_key, lang)
+
+
+def render(result: SectionResult, lang: str = DEFAULT_LANG, text: TextFn | None = None,
+           heading_level: int = 2) -> list[Block]:
+    """The blocks of a section in ``lang``: heading, then the skip note, or text, tables,
+    figures (drawn) and notes.
+
+    Parameters
+    ----------
+    result : SectionResult
+        What a section function returned.
+    lang : str
+        A language with a catalogue.
+    text : callable, optional
+        The report's text function for this section: ``text(result)`` returns Msg, Para,
+        Cards or Caution items. Not called when the section was skipped.
+    heading_level : int, default 2
+    """
+    check_lang(lang, "render")
+    if not isinstance(result, SectionResult):
+        raise TypeError(f"The 'result' parameter of render must be a SectionResult. Got {type(result).__name__} instead.")
+    title = label(result.title_key, lang)
+    blocks = [Block("heading", (heading_level, title))]
+    if result.skip is not None:
+        blocks.append(Block("note", message("present.skipped", lang, section=title, reason=skip_text(result.skip, lang))))
+        return blocks
+    for item in (text(result) if text is not None else ()):
+        blocks.append(text_block(item, lang))
+    for t in result.tables:
+        caption = label(t.title, lang) if t.title else None
+        blocks.append(Block("table", (t, table_html(t, lang, caption))))
+    for f in result.figures:
+        blocks.append(Block("figure", draw(f, lang)))
+    for n in result.notes:
+        blocks.append(Block("note", note_text(n, result.report, lang)))
+    return blocks
+
+
+def _figure_html(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return f'<img alt="" src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode("ascii")}"/>'
+
+
+def block_html(block: Block) -> str:
+    """One block as escaped HTML (figures as embedded PNG)."""
+    esc = display.esc
+    if block.kind == "heading":
+        level, text = block.payload
+        return f"<h{level}>{esc(text)}</h{level}>"
+    if block.kind == "paragraph":
+        return "".join(f"<p>{esc(p.strip())}</p>" for p in str(block.payload).split("\n\n") if p.strip())
+    if block.kind == "note":
+        return f'<p class="note">{esc(block.payload)}</p>'
+    if block.kind == "cards":
+        cards = "".join(f'<div class="kpi"><div class="kpi-v">{esc(v)}</div><div class="kpi-l">{esc(k)}</div></div>'
+                        for k, v in block.payload.items())
+        return f'<div class="kpis">{cards}</div>'
+    if block.kind == "table":
+        return block.payload[1]
+    if block.kind == "figure":
+        return _figure_html(block.payload)
+    raise ValueError(f"Unknown block kind {block.kind!r}.")
+
+
+def render_html(result: SectionResult, lang: str = DEFAULT_LANG, text: TextFn | None = None) -> str:
+    """A section as one HTML string (see :func:`render`)."""
+    return "".join(block_html(b) for b in render(result, lang, text))
+
+
+def _show_blocks(blocks: Sequence[Block]) -> None:
+    from IPython.display import HTML
+    from IPython.display import display as ipy_display
+
+    for b in blocks:
+        if b.kind == "heading":
+            display.heading(b.payload[1], b.payload[0])
+        elif b.kind == "paragraph":
+            display.paragraph(b.payload)
+        elif b.kind == "note":
+            display.note(b.payload)
+        elif b.kind == "cards":
+            display.kpis(b.payload)
+        elif b.kind == "figure":
+            display.figure(b.payload)
+        else:
+            ipy_display(HTML(block_html(b)))
+
+
+# ------------------------------------------------------------------------ a report run
+@dataclass
+class Presenter:
+    """Renders the sections of one report run and keeps what the run must write.
+
+    Parameters
+    ----------
+    report : str
+        The report's ASCII name (``"sales_trends"``); every section shown must belong to it.
+    texts : mapping, optional
+        ``{section code: text function}``, the report's written text.
+    lang : str
+        The report's language.
+
+    Attributes
+    ----------
+    sections : list of SectionResult
+        Every section shown, in order.
+    tables : list of ShownTable
+        Every table shown, with its title in ``lang`` (the workbook's sheets).
+
+    Examples
+    --------
+    >>> p = Presenter("sales_trends", lang="en")
+    >>> p.report, p.lang
+    ('sales_trends', 'en')
+    """
+
+    report: str
+    texts: Mapping[str, TextFn] = field(default_factory=dict)
+    lang: str = DEFAULT_LANG
+    sections: list[SectionResult] = field(default_factory=list)
+    tables: list[ShownTable] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        check_lang(self.lang, "Presenter")
+        label(f"report.{self.report}", self.lang)  # an unknown report is an error here
+
+    def blocks(self, result: SectionResult, text: TextFn | None = None) -> list[Block]:
+        """Render ``result`` and record it (its skip, its tables)."""
+        if result.report and result.report != self.report:
+            from .errors import ParameterError
+
+            raise ParameterError(f"The section {result.code!r} belongs to report {result.report!r}, not {self.report!r}.")
+        blocks = render(result, self.lang, text or self.texts.get(result.code))
+        self.sections.append(result)
+        if result.skip is None:
+            for t in result.tables:
+                self.tables.append(ShownTable(result.code, table_title(result, t, self.lang), t))
+        return blocks
+
+    def html(self, result: SectionResult, text: TextFn | None = None) -> str:
+        """Render and record ``result``; return its HTML."""
+        return "".join(block_html(b) for b in self.blocks(result, text))
+
+    def show(self, result: SectionResult, text: TextFn | None = None) -> SectionResult:
+        """Render, record and display ``result`` in the notebook; return it."""
+        _show_blocks(self.blocks(result, text))
+        return result
+
+    def skipped_sections(self) -> list[str]:
+        return skipped_sections(self.sections)
+
+    def skipped_details(self) -> list[dict[str, Any]]:
+        return skipped_details(self.sections)
+
+    def metrics(self) -> dict[str, Any]:
+        """The language-free metrics of the sections shown (see :func:`analysis.sections.section_metrics`)."""
+        return section_metrics(self.sections)
+
+    def write_workbook(self, path: Any, about: Mapping[str, Any]) -> Any:
+        """Write the run's Excel workbook: the about sheet, then one sheet per table shown."""
+        from .excel import write_workbook
+
+        return write_workbook(path, {"report": self.report, **dict(about)}, self.tables, self.lang)

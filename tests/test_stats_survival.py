@@ -314,3 +314,192 @@ def test_design_matrix_reference_and_bools():
     assert refs == {"r": "b"}
     assert list(X.columns) == ["r[a]", "r[c]", "flag"]  # constant k dropped
     assert X["flag"].tolist() == [1.0, 0.0, 1.0, 1.0, 0.0]
+
+
+# ------------------------------------------------------------------ events at time 0 (HR snapshots)
+
+def _snapshot_frame(seed: int, n: int = 120, censor_all: bool = False) -> pd.DataFrame:
+    """One row per person, all observed from tenure 0, whole-year tenures (many ties and
+    many tenure-0 people, as in an HR export's YearsAtCompany)."""
+    rng = np.random.default_rng(seed)
+    t = rng.integers(0, 8, n).astype(float)
+    t[: n // 6] = 0.0  # at least a sixth with tenure 0
+    e = np.zeros(n, bool) if censor_all else rng.random(n) < 0.5
+    x = rng.normal(size=n)
+    b = rng.binomial(1, 0.4, n).astype(float)
+    g = np.where(rng.random(n) < 0.5, "a", "b")
+    return pd.DataFrame({"tenure": t, "left": e, "x": x, "b": b, "g": g, "entry": 0.0})
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_km_with_tenure_zero_matches_lifelines(seed):
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    df = _snapshot_frame(seed)
+    assert (df.loc[df["tenure"] == 0, "left"]).any()  # events at time 0
+    for entry in (None, df["entry"]):
+        km = sv.kaplan_meier(df["tenure"], df["left"], entry=entry)
+        tab = km.table.set_index("time")
+        kmf = KaplanMeierFitter().fit(df["tenure"], df["left"], entry=entry)
+        ref = kmf.survival_function_.iloc[:, 0].loc[tab.index]
+        np.testing.assert_allclose(tab["survival"], ref.to_numpy(), atol=1e-9)
+        ci = kmf.confidence_interval_.loc[tab.index]
+        np.testing.assert_allclose(tab["lo"], ci.iloc[:, 0].to_numpy(), atol=1e-7)
+        np.testing.assert_allclose(tab["hi"], ci.iloc[:, 1].to_numpy(), atol=1e-7)
+        assert tab.loc[0.0, "n_at_risk"] == len(df)  # everyone is at risk at tenure 0
+        assert np.isfinite(tab["se"]).all() and (tab["hi"] - tab["lo"]).iloc[0] < 0.5
+        med = median_survival_times(kmf.confidence_interval_)
+        assert km.median == kmf.median_survival_time_
+        assert (km.median_lo, km.median_hi) == (med.iloc[0, 0], med.iloc[0, 1])
+
+
+def test_km_all_censored_and_everyone_leaving():
+    from lifelines import KaplanMeierFitter
+
+    df = _snapshot_frame(5, censor_all=True)
+    km = sv.kaplan_meier(df["tenure"], df["left"])
+    assert (km.table["survival"] == 1.0).all() and km.median == math.inf and km.n_events == 0
+    assert (km.table["lo"] == 1.0).all() and (km.table["hi"] == 1.0).all()
+    # the last people at risk all leave: S = 0 with a finite (zero) variance, as in lifelines
+    t, e = [0, 1, 1, 2, 2], [1, 0, 1, 1, 1]
+    km = sv.kaplan_meier(t, e)
+    kmf = KaplanMeierFitter().fit(t, e)
+    np.testing.assert_allclose(km.table["survival"], kmf.survival_function_.iloc[:, 0].loc[km.table["time"]], atol=1e-12)
+    np.testing.assert_allclose(km.table["lo"], kmf.confidence_interval_.iloc[:, 0].loc[km.table["time"]], atol=1e-9)
+    assert km.table["survival"].iloc[-1] == 0.0 and np.isfinite(km.table["se"]).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_logrank_with_tenure_zero_matches_lifelines(seed):
+    from lifelines.statistics import logrank_test, multivariate_logrank_test
+
+    df = _snapshot_frame(seed)
+    a, b = df[df["g"] == "a"], df[df["g"] == "b"]
+    ref = logrank_test(a["tenure"], b["tenure"], a["left"], b["left"])
+    for entry in (None, df["entry"]):
+        r = sv.logrank_test(df["tenure"], df["left"], df["g"], entry=entry)
+        assert r.statistic == pytest.approx(ref.test_statistic, rel=1e-9)
+        assert r.p_value == pytest.approx(ref.p_value, rel=1e-9)
+    g3 = np.where(df["x"] < -0.4, "lo", np.where(df["x"] < 0.4, "mid", "hi"))
+    ref3 = multivariate_logrank_test(df["tenure"], g3, df["left"])
+    r3 = sv.logrank_test(df["tenure"], df["left"], g3, entry=df["entry"])
+    assert r3.statistic == pytest.approx(ref3.test_statistic, rel=1e-9)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_cox_snapshot_with_tenure_zero_matches_lifelines_efron(seed):
+    from lifelines import CoxPHFitter
+
+    df = _snapshot_frame(seed)
+    ref = CoxPHFitter().fit(df[["tenure", "left", "x", "b"]], "tenure", "left").summary
+    # entry 0 for everyone (the snapshot path) and no entry at all give lifelines' answer
+    for entry_col in ("entry", None):
+        res = sv.cox_ph(df, ["x", "b"], duration_col="tenure", event_col="left", entry_col=entry_col, check_ph=False)
+        got = res.table.set_index("term")
+        assert res.n_obs == len(df)  # tenure-0 people are in the model
+        for term in ("x", "b"):
+            assert got.loc[term, "coef"] == pytest.approx(ref.loc[term, "coef"], abs=1e-6)
+            assert got.loc[term, "se"] == pytest.approx(ref.loc[term, "se(coef)"], abs=1e-6)
+            assert got.loc[term, "p"] == pytest.approx(ref.loc[term, "p"], abs=1e-6)
+
+
+def test_negative_times_are_rejected_in_one_line():
+    with pytest.raises(ParameterError, match="0 or more"):
+        sv.kaplan_meier([-1, 2], [1, 1])
+    df = pd.DataFrame({"stop": [-1.0, 2.0, 3.0, 4.0], "event": [1, 1, 1, 0], "start": 0.0, "x": [1.0, 2.0, 0.0, 1.0]})
+    with pytest.raises(ParameterError):
+        sv.cox_ph(df, ["x"], check_ph=False)
+
+
+# ------------------------------------------------------------------ time-varying grouping (Simon–Makuch, Mantel–Byar)
+
+def test_time_varying_grouping_curves_and_test():
+    """KM on interval rows by the group each person was in during the interval (Simon–Makuch)
+    equals lifelines' left-truncated KM on the same rows; the log-rank test on those rows
+    equals the score test of the time-varying Cox model with Breslow ties (Mantel–Byar)."""
+    from lifelines import KaplanMeierFitter
+    from statsmodels.duration.hazard_regression import PHReg
+    from statsmodels.duration.survfunc import survdiff
+
+    df = _tv_fixture(seed=8, n=250)
+    df["grp"] = np.where(df["x2"] > 0, "yes", "no")  # changes within a person
+    assert (df.groupby("id")["grp"].nunique() > 1).any()
+    for g in ("yes", "no"):
+        s = df[df["grp"] == g]
+        km = sv.kaplan_meier(s["stop"], s["event"], entry=s["start"], ids=s["id"])
+        ref = KaplanMeierFitter().fit(s["stop"], s["event"], entry=s["start"])
+        np.testing.assert_allclose(km.table["survival"], ref.survival_function_.iloc[:, 0].loc[km.table["time"]], atol=1e-12)
+        assert km.n == s["id"].nunique()
+        # each person counted once in the at-risk table, even on the day one interval ends and the next starts
+        for t in (1.0, 2.0, 3.0):
+            under = s[(s["start"] <= t) & (t <= s["stop"])]["id"].nunique()
+            assert km.at_risk_at([t])[0] == under
+    r = sv.logrank_test(df["stop"], df["event"], df["grp"], entry=df["start"], ids=df["id"])
+    stat, p = survdiff(df["stop"].to_numpy(float), df["event"].to_numpy(int), df["grp"].to_numpy(),
+                       entry=df["start"].to_numpy(float))
+    assert r.statistic == pytest.approx(stat, rel=1e-9) and r.p_value == pytest.approx(p, rel=1e-8)
+    assert sorted(r.table["n"]) == sorted(df.groupby("grp")["id"].nunique())  # people, not rows
+    # without tied times the log-rank statistic is the score test of the time-varying Cox model
+    jitter = np.random.default_rng(1).uniform(0, 0.5, len(df))
+    df = df.assign(stop=df["stop"] + jitter, start=np.where(df["start"] > 0, df["start"] + np.r_[0, jitter[:-1]], 0.0))
+    df = df[df["start"] < df["stop"]]
+    r = sv.logrank_test(df["stop"], df["event"], df["grp"], entry=df["start"])
+    x = (df["grp"] == "yes").to_numpy(float)[:, None]
+    m = PHReg(df["stop"].to_numpy(float), x, status=df["event"].to_numpy(float),
+              entry=np.where(df["start"] > 0, df["start"] + 1e-9, 0.0), ties="breslow")  # entry < t
+    g = m.score(np.zeros(1))
+    info = -m.hessian(np.zeros(1))
+    assert r.statistic == pytest.approx(float(g @ np.linalg.solve(info, g)), rel=1e-8)
+
+
+# ------------------------------------------------------------------ non-convergence
+
+def test_cox_refits_when_newton_diverges_to_nan(monkeypatch):
+    """statsmodels' Newton can end in NaN without a warning: the fit is detected and redone
+    by step-halving Newton, which gives lifelines' answer."""
+    from lifelines import CoxPHFitter
+    from statsmodels.duration import hazard_regression as hr
+
+    df = _snapshot_frame(9, n=200)
+    real_fit = hr.PHReg.fit
+
+    def diverged(self, *a, **k):
+        res = real_fit(self, *a, **k)
+        return hr.PHRegResults(self, np.full_like(res.params, np.nan), res.cov_params() * np.nan)
+
+    monkeypatch.setattr(hr.PHReg, "fit", diverged)
+    res = sv.cox_ph(df, ["x", "b"], duration_col="tenure", event_col="left", entry_col="entry", check_ph=True)
+    assert res.converged and res.method == "damped-newton"
+    ref = CoxPHFitter().fit(df[["tenure", "left", "x", "b"]], "tenure", "left").summary
+    got = res.table.set_index("term")
+    for term in ("x", "b"):
+        assert got.loc[term, "coef"] == pytest.approx(ref.loc[term, "coef"], abs=1e-6)
+        assert got.loc[term, "se"] == pytest.approx(ref.loc[term, "se(coef)"], abs=1e-6)
+    assert res.ph is not None and len(res.ph) == 2
+
+
+def test_cox_that_cannot_converge_says_so_and_reports_no_nan():
+    from analysis.errors import ConvergenceWarning
+
+    rng = np.random.default_rng(4)
+    n = 120
+    t = rng.exponential(5, n)
+    e = rng.random(n) < 0.6
+    df = pd.DataFrame({"t": t, "e": e, "sep": e.astype(float), "x": rng.normal(size=n)})  # monotone likelihood
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        res = sv.cox_ph(df, ["sep", "x"], duration_col="t", event_col="e", entry_col=None)
+    assert not res.converged
+    assert res.hazard_ratios() == {}
+    assert res.ph is None
+
+
+def test_cox_collinear_term_is_left_out_not_a_traceback():
+    from lifelines import CoxPHFitter
+
+    df = _snapshot_frame(2, n=200)
+    df["x2"] = 2 * df["x"] + 1  # a linear combination
+    res = sv.cox_ph(df, ["x", "b", "x2"], duration_col="tenure", event_col="left", entry_col="entry", check_ph=False)
+    assert res.aliased == ["x2"] and res.converged
+    ref = CoxPHFitter().fit(df[["tenure", "left", "x", "b"]], "tenure", "left").summary
+    assert res.table.set_index("term").loc["x", "coef"] == pytest.approx(ref.loc["x", "coef"], abs=1e-6)

@@ -3,7 +3,9 @@
 Everything takes pandas frames or arrays (never a store). Times may be left-truncated:
 ``entry`` is the time at which a person enters observation (for example the tenure a
 rep already had when the data start), so a person is at risk at time ``t`` only when
-``entry < t <= duration``.
+``entry < t <= duration``. Time 0 is the origin: a person observed from 0 (``entry == 0``)
+is at risk at every ``t`` from 0 to ``duration``, so events at time 0 (tenure 0 in an HR
+snapshot) count, with everyone observed from 0 in the risk set, as in lifelines.
 
 Examples
 --------
@@ -16,7 +18,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -42,20 +44,27 @@ def _arrays(durations, events, entry=None) -> tuple[np.ndarray, np.ndarray, np.n
             raise ParameterError(f"The 'entry' parameter must match 'durations' in length. Got {s.shape} instead.")
     if np.isnan(t).any() or np.isnan(e).any() or np.isnan(s).any():
         raise ParameterError("The 'durations', 'events' and 'entry' parameters must not hold missing values. Got NaN instead.")
+    if (t < 0).any() or (s < 0).any():
+        raise ParameterError("The 'durations' and 'entry' parameters must be 0 or more. Got a negative time instead.")
     if (s > t).any():
         raise ParameterError("The 'entry' parameter must not exceed 'durations'. Got entry > duration instead.")
     return t, (e > 0).astype(float), s
 
 
-def _risk_table(t: np.ndarray, e: np.ndarray, s: np.ndarray) -> pd.DataFrame:
-    """Counts at each distinct observed time: at risk (entry < t <= duration), events, censored."""
-    times = np.unique(t)
-    # at risk at time u: entered strictly before u and not yet out before u
-    t_sorted = np.sort(t)
-    s_sorted = np.sort(s)
+def _n_at_risk(t_sorted: np.ndarray, s_sorted: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Number at risk at each of ``times``: entry < u <= duration, or entry == 0 (observed
+    from the origin, so at risk at u = 0 too)."""
     out_before = np.searchsorted(t_sorted, times, side="left")
     entered = np.searchsorted(s_sorted, times, side="left")
-    n = entered - out_before
+    at_origin = np.searchsorted(s_sorted, 0.0, side="right")  # entries equal to 0
+    entered = entered + np.where(times <= 0, at_origin, 0)
+    return entered - out_before
+
+
+def _risk_table(t: np.ndarray, e: np.ndarray, s: np.ndarray) -> pd.DataFrame:
+    """Counts at each distinct observed time: at risk (see :func:`_n_at_risk`), events, censored."""
+    times = np.unique(t)
+    n = _n_at_risk(np.sort(t), np.sort(s), times)
     d = np.array([e[t == u].sum() for u in times])
     c = np.array([((t == u) & (e == 0)).sum() for u in times])
     return pd.DataFrame({"time": times, "n_at_risk": n.astype(int), "events": d.astype(int), "censored": c.astype(int)})
@@ -80,6 +89,7 @@ class KMResult:
     n_events: int
     entry: np.ndarray = field(repr=False, default=None)
     durations: np.ndarray = field(repr=False, default=None)
+    ids: np.ndarray | None = field(repr=False, default=None)
 
     def survival_at(self, times: Iterable[float]) -> np.ndarray:
         """S(t) (right-continuous step function) at ``times``."""
@@ -92,12 +102,18 @@ class KMResult:
         """Number under observation at each of ``times`` (entry <= t <= duration), as in the
         at-risk table under a Kaplan–Meier chart (at t = 0: everyone entering at 0)."""
         times = np.asarray(list(times), dtype=float)
+        if self.ids is not None:
+            # counting-process rows of the same person: count each person once
+            obs = (self.entry[None, :] <= times[:, None]) & (times[:, None] <= self.durations[None, :])
+            ids = pd.Series(self.ids)
+            return np.array([ids[row].nunique() for row in obs], dtype=int)
         t = np.sort(self.durations)
         s = np.sort(self.entry)
         return (np.searchsorted(s, times, side="right") - np.searchsorted(t, times, side="left")).astype(int)
 
 
-def kaplan_meier(durations, events, entry=None, alpha: float = 0.05, ci: str = "log-log") -> KMResult:
+def kaplan_meier(durations, events, entry=None, alpha: float = 0.05, ci: str = "log-log",
+                 ids=None) -> KMResult:
     """Kaplan–Meier survival curve with Greenwood standard errors and pointwise CIs.
 
     Parameters
@@ -112,6 +128,10 @@ def kaplan_meier(durations, events, entry=None, alpha: float = 0.05, ci: str = "
         1 − confidence level.
     ci : {"log-log", "plain"}
         CI on the log(−log S) scale (the default, kept in [0, 1]) or S ± z·se.
+    ids : array-like, optional
+        Person of each row when the rows are intervals (entry, duration] of people whose
+        group changes over time (the Simon–Makuch curve of a time-varying feature): the
+        estimate is the same, :meth:`KMResult.at_risk_at` counts each person once.
 
     Returns
     -------
@@ -135,7 +155,9 @@ def kaplan_meier(durations, events, entry=None, alpha: float = 0.05, ci: str = "
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(n > 0, 1.0 - d / n, 1.0)
         surv = np.cumprod(factor)
-        gw_terms = np.where((n > 0) & (n > d), d / (n * (n - d)), np.where(d > 0, np.inf, 0.0))
+        # when everyone at risk leaves (n == d) S drops to 0 and its variance is 0 from then on;
+        # that term is left out, as in lifelines and R's survfit
+        gw_terms = np.where((n > 0) & (n > d), d / (n * (n - d)), 0.0)
         gw = np.cumsum(gw_terms)
         se = surv * np.sqrt(gw)
         z = sps.norm.ppf(1 - alpha / 2)
@@ -161,7 +183,8 @@ def kaplan_meier(durations, events, entry=None, alpha: float = 0.05, ci: str = "
     return KMResult(
         table=tab, alpha=alpha, ci=ci,
         median=first_below(surv), median_lo=first_below(lo), median_hi=first_below(hi),
-        n=len(t), n_events=int(e.sum()), entry=s, durations=t,
+        n=len(t) if ids is None else int(pd.Series(np.asarray(ids)).nunique()), n_events=int(e.sum()),
+        entry=s, durations=t, ids=None if ids is None else np.asarray(ids),
     )
 
 
@@ -175,7 +198,7 @@ class LogRankResult:
     table: pd.DataFrame  # per group: n, observed, expected
 
 
-def logrank_test(durations, events, groups, entry=None) -> LogRankResult:
+def logrank_test(durations, events, groups, entry=None, ids=None) -> LogRankResult:
     """Log-rank test (Mantel–Haenszel) across two or more groups, allowing left truncation.
 
     Parameters
@@ -185,7 +208,11 @@ def logrank_test(durations, events, groups, entry=None) -> LogRankResult:
     groups : array-like
         Group label of each person (two or more distinct labels).
     entry : array-like, optional
-        Left-truncation times.
+        Left-truncation times. With one row per interval (entry, duration] and each
+        interval in the group its person was in then, this is the log-rank test of a
+        time-varying grouping (Mantel–Byar), the score test of a time-varying Cox model.
+    ids : array-like, optional
+        Person of each row: the table's ``n`` counts people rather than rows.
 
     Examples
     --------
@@ -211,7 +238,7 @@ def logrank_test(durations, events, groups, entry=None) -> LogRankResult:
     for j, lab in enumerate(labels):
         m = g == lab
         tj, sj, ej = np.sort(t[m]), np.sort(s[m]), e[m]
-        n_g[:, j] = np.searchsorted(sj, ev_times, side="left") - np.searchsorted(tj, ev_times, side="left")
+        n_g[:, j] = _n_at_risk(tj, sj, ev_times)
         tm = t[m]
         d_g[:, j] = [ej[tm == u].sum() for u in ev_times]
     n = n_g.sum(axis=1)
@@ -233,7 +260,9 @@ def logrank_test(durations, events, groups, entry=None) -> LogRankResult:
     stat = float(diff @ np.linalg.pinv(Vr) @ diff)
     df = k - 1
     p = float(sps.chi2.sf(stat, df))
-    tab = pd.DataFrame({"group": labels, "n": [int((g == lab).sum()) for lab in labels], "observed": O, "expected": E})
+    idv = None if ids is None else pd.Series(np.asarray(ids))
+    counts = [int((g == lab).sum()) if idv is None else int(idv[g == lab].nunique()) for lab in labels]
+    tab = pd.DataFrame({"group": labels, "n": counts, "observed": O, "expected": E})
     return LogRankResult(statistic=stat, df=df, p_value=p, table=tab)
 
 
@@ -255,6 +284,13 @@ class CoxResult:
     ph: pd.DataFrame | None = None
     dropped_rows: int = 0
     reference_levels: dict = field(default_factory=dict)
+    #: how the estimates were found: "newton" (statsmodels), or "damped-newton" (step-halving
+    #: Newton–Raphson from zero, tried when the first fit diverged or did not converge)
+    method: str = "newton"
+    #: False when no fit reached a finite maximum (estimates in ``table`` are NaN then)
+    converged: bool = True
+    #: terms left out because they are a linear combination of other terms
+    aliased: list = field(default_factory=list)
 
     @property
     def ph_violations(self) -> list[str]:
@@ -263,10 +299,15 @@ class CoxResult:
         return self.ph.loc[self.ph["violated"], "term"].tolist()
 
     def hazard_ratios(self) -> dict[str, dict[str, float]]:
-        """{term: {hr, lo, hi, p}} per one unit as stored (dummies: level vs reference)."""
+        """{term: {hr, lo, hi, p}} per one unit as stored (dummies: level vs reference).
+
+        Only finite estimates are listed: a model that did not converge gives ``{}``."""
+        if not self.converged:
+            return {}
         return {
             r.term: {"hr": float(r.hr), "lo": float(r.lo), "hi": float(r.hi), "p": float(r.p)}
             for r in self.table.itertuples()
+            if all(np.isfinite([r.hr, r.lo, r.hi, r.p]))
         }
 
 
@@ -360,49 +401,158 @@ def cox_ph(
     data = data.dropna()
     if X.shape[1] == 0:
         raise InsufficientDataError("The Cox model has no covariate with more than one value.")
+    terms, aliased = _independent_columns(data[list(X.columns)])
     n_events = int(data[event_col].astype(bool).sum())
-    if n_events < X.shape[1] + 2:
-        raise InsufficientDataError(f"The Cox model needs more events ({n_events}) than covariates ({X.shape[1]}).")
-    exog = data[X.columns].to_numpy(float)
+    if n_events < len(terms) + 2:
+        raise InsufficientDataError(f"The Cox model needs more events ({n_events}) than covariates ({len(terms)}).")
+    exog = data[terms].to_numpy(float)
+    endog = data[duration_col].to_numpy(float)
+    if (endog < 0).any():
+        raise ParameterError(f"The '{duration_col}' column of cox_ph must be 0 or more. Got a negative time instead.")
     entry = None
     if entry_col:
-        endog = data[duration_col].to_numpy(float)
+        start = data[entry_col].to_numpy(float)
+        if (start < 0).any() or (start > endog).any():
+            raise ParameterError(f"The '{entry_col}' column of cox_ph must be in [0, {duration_col}]. Got values outside it instead.")
         # statsmodels counts a row at risk at t when entry <= t (Stata's convention); the
         # counting-process convention (R, lifelines) is entry < t, so a person's next interval
-        # must not be at risk at the end of the previous one: nudge entries past ties.
-        eps = 1e-9 * max(1.0, float(np.nanmax(np.abs(endog))) if len(endog) else 1.0)
-        entry = np.minimum(data[entry_col].to_numpy(float) + eps, endog)
-    model = PHReg(
-        data[duration_col].to_numpy(float), exog, status=data[event_col].astype(float).to_numpy(),
-        entry=entry, ties=ties,
-    )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = model.fit(disp=False)
-    if any("converge" in str(w.message).lower() for w in caught):
-        warnings.warn(ConvergenceWarning("The Cox model did not converge; its estimates are unreliable."), stacklevel=2)
+        # must not be at risk at the end of the previous one: nudge positive entries past ties.
+        # Entry 0 is the origin: those rows are at risk from t = 0 on, tenure-0 events included.
+        if (start > 0).any():
+            eps = 1e-9 * max(1.0, float(np.abs(endog).max()))
+            entry = np.where(start > 0, np.minimum(start + eps, endog), 0.0)
+    model = PHReg(endog, exog, status=data[event_col].astype(float).to_numpy(), entry=entry, ties=ties)
+    fit, method, converged = _fit_phreg(model)
     z = sps.norm.ppf(1 - alpha / 2)
-    coef = np.asarray(fit.params)
-    se = np.asarray(fit.bse)
-    p = 2 * sps.norm.sf(np.abs(coef / se))
-    sd = data[X.columns].std(ddof=1).to_numpy()
-    is_dummy = np.array(["[" in c for c in X.columns])
+    coef = np.asarray(fit.params, dtype=float) if converged else np.full(len(terms), np.nan)
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(np.diag(np.asarray(fit.cov_params(), dtype=float))) if converged else np.full(len(terms), np.nan)
+        p = 2 * sps.norm.sf(np.abs(coef / se))
+    sd = data[terms].std(ddof=1).to_numpy()
+    is_dummy = np.array(["[" in c for c in terms])
     tab = pd.DataFrame({
-        "term": list(X.columns), "coef": coef, "se": se,
+        "term": list(terms), "coef": coef, "se": se,
         "hr": np.exp(coef), "lo": np.exp(coef - z * se), "hi": np.exp(coef + z * se), "p": p,
         "sd": np.where(is_dummy, np.nan, sd),
     })
     tab["hr_per_sd"] = np.exp(tab["coef"] * tab["sd"])
     tab["lo_per_sd"] = np.exp((tab["coef"] - z * tab["se"]) * tab["sd"])
     tab["hi_per_sd"] = np.exp((tab["coef"] + z * tab["se"]) * tab["sd"])
+    if not converged:
+        warnings.warn(ConvergenceWarning(
+            "The Cox model did not converge (Newton and step-halving Newton both failed): no hazard ratio is "
+            "reported. Try fewer covariates, or merge groups in which nobody left."), stacklevel=2)
     res = CoxResult(
-        table=tab, n_obs=len(data), n_events=n_events, loglik=float(fit.llf), ties=ties,
-        dropped_rows=n0 - len(data), reference_levels=refs,
+        table=tab, n_obs=len(data), n_events=n_events, loglik=float(fit.llf) if converged else math.nan, ties=ties,
+        dropped_rows=n0 - len(data), reference_levels=refs, method=method, converged=converged, aliased=aliased,
     )
-    if check_ph:
-        res.ph = ph_check(fit, data[duration_col].to_numpy(float), data[event_col].astype(bool).to_numpy(),
-                          list(X.columns), alpha=ph_alpha)
+    if check_ph and converged:
+        res.ph = ph_check(fit, endog, data[event_col].astype(bool).to_numpy(), list(terms), alpha=ph_alpha)
     return res
+
+
+def _independent_columns(X: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """Columns kept (in order, each adding rank) and columns left out as linear combinations
+    of earlier ones (with the implicit baseline: a column constant over the rows is aliased)."""
+    keep: list[str] = []
+    aliased: list[str] = []
+    M = X.to_numpy(float)
+    M = M - M.mean(axis=0) if len(M) else M
+    scale = np.abs(M).max(axis=0) if len(M) else np.ones(M.shape[1])
+    for j, c in enumerate(X.columns):
+        if scale[j] == 0:
+            aliased.append(c)
+            continue
+        cand = M[:, [X.columns.get_loc(k) for k in keep] + [j]] / np.r_[[scale[X.columns.get_loc(k)] for k in keep], scale[j]]
+        if np.linalg.matrix_rank(cand, tol=1e-8 * max(1, len(M))) == len(keep) + 1:
+            keep.append(c)
+        else:
+            aliased.append(c)
+    return keep, aliased
+
+
+def _fit_ok(model: Any, params: np.ndarray, cov: np.ndarray | None) -> bool:
+    """A fit is usable when the estimates, their covariance and the log-likelihood are finite
+    and the score is (close to) zero at the estimates."""
+    params = np.asarray(params, dtype=float)
+    if not np.all(np.isfinite(params)) or cov is None or not np.all(np.isfinite(cov)):
+        return False
+    if np.any(np.diag(cov) <= 0):
+        return False
+    with np.errstate(all="ignore"):
+        ll = model.loglike(params)
+        g = model.score(params)
+    if not np.isfinite(ll) or not np.all(np.isfinite(g)):
+        return False
+    # score per unit of each estimate's SE: ~0 at the maximum
+    return bool(np.max(np.abs(g) * np.sqrt(np.diag(cov))) < 1e-3)
+
+
+def _damped_newton(model: Any, k: int, maxiter: int = 100) -> tuple[np.ndarray, np.ndarray | None]:
+    """Newton–Raphson from zero with step halving (the log-likelihood must not fall), as in
+    R's coxph; returns (estimates, covariance) or (estimates, None) when it fails."""
+    b = np.zeros(k)
+    with np.errstate(all="ignore"):
+        ll = model.loglike(b)
+        for _ in range(maxiter):
+            g = model.score(b)
+            H = model.hessian(b)
+            try:
+                step = np.linalg.solve(-H, g)
+            except np.linalg.LinAlgError:
+                return b, None
+            if not np.all(np.isfinite(step)):
+                return b, None
+            t = 1.0
+            while True:
+                nb = b + t * step
+                nll = model.loglike(nb)
+                if np.isfinite(nll) and nll >= ll - 1e-12:
+                    break
+                t /= 2
+                if t < 1e-10:
+                    return b, None
+            done = abs(nll - ll) < 1e-10 * (1 + abs(ll)) and np.max(np.abs(nb - b)) < 1e-7
+            b, ll = nb, nll
+            if done:
+                break
+        else:
+            return b, None
+        try:
+            cov = np.linalg.inv(-model.hessian(b))
+        except np.linalg.LinAlgError:
+            return b, None
+    return b, cov
+
+
+def _fit_phreg(model: Any) -> tuple[Any, str, bool]:
+    """Fit a statsmodels PHReg: its Newton fit first; when that diverges (NaN or infinite
+    estimates, often without any warning), fails to converge or leaves a non-zero score, a
+    step-halving Newton from zero. Returns (results, method, converged)."""
+    from statsmodels.duration.hazard_regression import PHRegResults
+
+    k = model.exog.shape[1]
+    fit = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            fit = model.fit(disp=False)
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError, OverflowError):
+            fit = None
+    if any("converge" in str(w.message).lower() for w in caught):
+        fit = None
+    if fit is not None:
+        with np.errstate(all="ignore"):
+            try:
+                cov = np.asarray(fit.cov_params(), dtype=float)
+            except (np.linalg.LinAlgError, ValueError):
+                cov = None
+        if _fit_ok(model, fit.params, cov):
+            return fit, "newton", True
+    b, cov = _damped_newton(model, k)
+    if cov is not None and _fit_ok(model, b, cov):
+        return PHRegResults(model, b, cov), "damped-newton", True
+    return (fit if fit is not None else PHRegResults(model, b, np.full((k, k), np.nan))), "damped-newton", False
 
 
 def ph_check(fit, times, events, terms: Sequence[str], alpha: float = 0.05, warn: bool = True) -> pd.DataFrame:
@@ -492,7 +642,8 @@ def logistic(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = sm.Logit(y, exog).fit(disp=0, maxiter=200)
-    if any("converge" in str(w.message).lower() or "separation" in str(w.message).lower() for w in caught):
+    bad = not (np.all(np.isfinite(np.asarray(fit.params))) and np.all(np.isfinite(np.asarray(fit.bse))))
+    if bad or any("converge" in str(w.message).lower() or "separation" in str(w.message).lower() for w in caught):
         warnings.warn(ConvergenceWarning("The logistic model did not converge; its estimates are unreliable."), stacklevel=2)
     z = sps.norm.ppf(1 - alpha / 2)
     coef = np.asarray(fit.params)[1:]

@@ -80,8 +80,8 @@ def _allowed(items: Iterable[str], limit: int = 12) -> str:
 def _closest(given: str, allowed: Iterable[str]) -> str:
     import difflib
 
-    near = difflib.get_close_matches(given, list(allowed), n=3, cutoff=0.6)
-    return _allowed(near) if near else ""
+    near = difflib.get_close_matches(given, list(allowed), n=3, cutoff=0.6)  # best first
+    return ", ".join(repr(n) for n in near)
 
 
 # -------------------------------------------------------------------------- messages

@@ -1,0 +1,230 @@
+"""The present layer: one code path renders any section in any language.
+
+The proof on real text: the headline paragraph and the skip notes of the monthly sales
+trends report, ported from analysis.narrative.trends into catalogue ids, give the same
+sentences as today's zh/en code, from one language-free text function.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd
+import pytest
+
+from analysis import present
+from analysis.errors import MessageError, ParameterError
+from analysis.i18n import Msg, languages, msg
+from analysis.narrative import trends as old_text
+from analysis import trends as old_trends
+from analysis.present import Cards, Caution, Para, Presenter, render, render_html, skip_text
+from analysis.sections import Column, Figure, Reason, SectionResult, Skip, Table
+
+
+# ------------------------------------------------------------------ the ported section
+@dataclass(kw_only=True)
+class Headline(SectionResult):
+    """The trends headline in the new shape (what trends.headline will return)."""
+
+    report = "sales_trends"
+    default_code = "headline"
+    period: str = ""
+    kind: str = "month"
+    time_elapsed: float = float("nan")
+    ytd_time_elapsed: float = float("nan")
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def metrics(self) -> dict[str, Any]:
+        r = self.table.set_index("measure").loc["amount"]
+        return {"total_amount": r["current"], "attainment": r["attainment"], "time_elapsed": self.time_elapsed}
+
+
+def _ok(x: Any) -> bool:
+    return x is not None and not (isinstance(x, float) and not math.isfinite(x))
+
+
+def headline_text(res: Headline) -> list:
+    """The headline paragraph: chooses message ids and values only (no language, no text)."""
+    t = res.table.set_index("measure")
+    m = "amount" if "amount" in t.index else "qty"
+    r = t.loc[m]
+
+    def change(v: float) -> Msg:
+        return msg("sales_trends.headline.change", f"{m}_{'up' if v >= 0 else 'down'}", value=v)
+
+    clauses = [msg("sales_trends.headline.lead", m, period=res.period, value=r["current"])]
+    if _ok(r["yoy"]):
+        clauses.append(msg("sales_trends.headline.yoy", "up" if r["yoy"] >= 0 else "down", rate=r["yoy"],
+                           change=change(r["yoy_change"])))
+    if res.kind == "month" and _ok(r["mom"]):
+        clauses.append(msg("sales_trends.headline.mom", "up" if r["mom"] >= 0 else "down", rate=r["mom"],
+                           change=change(r["mom_change"])))
+    sentences = [msg("present.sentence", clauses=clauses)]
+    if _ok(r["attainment"]):
+        gap = (r["attainment"] - res.time_elapsed) * 100
+        sentences.append(msg("sales_trends.headline.attainment", "ahead" if gap >= 0 else "behind",
+                             attainment=r["attainment"], elapsed=res.time_elapsed, gap_pp=gap))
+    else:
+        sentences.append(msg("sales_trends.headline.no_target", elapsed=res.time_elapsed))
+    if res.kind == "month" and _ok(r["ytd"]):
+        ytd = [msg("sales_trends.headline.ytd", m, value=r["ytd"])]
+        if _ok(r["ytd_yoy"]):
+            ytd.append(msg("sales_trends.headline.ytd_yoy", rate=r["ytd_yoy"]))
+        if _ok(r["ytd_attainment"]):
+            ytd.append(msg("sales_trends.headline.ytd_attainment", attainment=r["ytd_attainment"],
+                           elapsed=res.ytd_time_elapsed))
+        sentences.append(msg("present.sentence", clauses=ytd))
+    return [Para(sentences)]
+
+
+def _table(**over: float) -> pd.DataFrame:
+    row = dict(measure="amount", current=35649026.0, last_year=31979593.0, yoy=0.11474, yoy_change=3669433.0,
+               previous=36250000.0, mom=-0.01658, mom_change=-600974.0, ytd=352000000.0, ytd_last_year=330000000.0,
+               ytd_yoy=0.0667, target=38000000.0, attainment=0.93813, ytd_target=360000000.0, ytd_attainment=0.97778)
+    row.update(over)
+    qty = dict(row, measure="qty", current=125000.0, yoy_change=5000.0, mom_change=-1200.0, ytd=1250000.0)
+    return pd.DataFrame([row, qty])
+
+
+CASES = {
+    "ahead": dict(),
+    "behind_and_down": dict(attainment=0.41, yoy=-0.052, yoy_change=-1850000.0),
+    "no_target": dict(attainment=float("nan"), target=float("nan"), ytd_attainment=float("nan")),
+    "no_last_year": dict(yoy=float("nan"), ytd_yoy=float("nan")),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_ported_headline_paragraph_equals_todays_text(case, lang):
+    table = _table(**CASES[case])
+    old = old_trends.Headline(period="2026-10", kind="month", time_elapsed=0.4839, ytd_time_elapsed=0.8301, table=table)
+    new = Headline(period="2026-10", kind="month", time_elapsed=0.4839, ytd_time_elapsed=0.8301, table=table)
+    html = render_html(new, lang, text=headline_text)
+    paragraph = present.render(new, lang, text=headline_text)[1].payload
+    assert paragraph == old_text.headline_summary(old, lang)
+    assert f"<p>{present.display.esc(paragraph)}</p>" in html
+
+
+def test_one_text_function_for_every_language():
+    calls = []
+
+    def text(res):
+        calls.append(res)
+        return headline_text(res)
+
+    new = Headline(period="2026-10", time_elapsed=0.5, ytd_time_elapsed=0.8, table=_table())
+    out = {lang: render_html(new, lang, text=text) for lang in languages()}
+    assert len(calls) == len(languages())  # the same function, called without a language
+    assert "2026年10月金额3,564.9万元" in out["zh"] and "October 2026: amount 35,649,026 yuan" in out["en"]
+
+
+TRENDS_SKIPS = [
+    ("missing_table", {"table": "visits"}),
+    ("missing_column", {"table": "orders", "column": "rep_id"}),
+    ("grain", {"grain": "yearly"}),
+    ("too_short", {"needed": 24, "got": 10}),
+    ("no_targets", {"level": "rep"}),
+    ("no_data", {}),
+    ("disabled", {"param": "forecast_months"}),
+]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("code, details", TRENDS_SKIPS)
+def test_ported_skip_reasons_equal_todays_text(code, details, lang):
+    assert skip_text(Skip(code, details), lang) == old_text.skip_text(old_trends.Skip(code, details), lang)
+
+
+def test_skipped_section_shows_heading_and_one_note_only():
+    res = Headline().skipped(Reason.GRAIN, grain="yearly")
+    blocks = render(res, "zh", text=lambda r: pytest.fail("text of a skipped section"))
+    assert [b.kind for b in blocks] == ["heading", "note"]
+    assert blocks[0].payload == (2, "总体情况")
+    assert blocks[1].payload == "本节略过 — 总体情况：数据为按年汇总，本节需要按月或更细的数据"
+    en = render(res, "en")
+    assert en[1].payload == "Section skipped — Headline: the data are at yearly grain"
+
+
+def test_tables_are_escaped_formatted_and_labelled_from_the_catalogue():
+    frame = pd.DataFrame({"region": ["<b>East</b>", "West"], "amount": [35649026.0, float("nan")],
+                          "attainment": [0.93, 0.5], "size_class": ["large", "small"], "shift": [1.25, -0.4]})
+    t = Table("by_region", frame, [Column("region"), Column("amount", "money_wan"), Column("attainment", "rate"),
+                                   Column("size_class", "code", codes="column"), Column("shift", "pp", "column.change_pp")])
+    res = Headline(tables=[t])
+    zh = render_html(res, "zh")
+    assert "&lt;b&gt;East&lt;/b&gt;" in zh and "<b>East" not in zh
+    for s in ("<th>区域</th>", "<th>金额（万元）</th>", "<th>变化（百分点）</th>", '<td class="num">3,564.9</td>',
+              '<td class="num">93.0%</td>', '<td class="txt">大户</td>', '<td class="num">—</td>',
+              '<td class="num">+1.2</td>'):
+        assert s in zh, s
+    en = render_html(res, "en")
+    for s in ("<th>Amount (10k yuan)</th>", "<th>Change (pp)</th>", '<td class="txt">Large</td>'):
+        assert s in en, s
+
+
+def test_long_table_note_and_empty_table_note_are_in_the_report_language():
+    t = Table.of("rows", pd.DataFrame({"region": [f"r{i}" for i in range(5)]}), region="text", max_rows=2)
+    zh = present.table_html(t, "zh")
+    assert zh.count("<tr>") == 3 and "另有 3 行未显示" in zh and "more rows" not in zh
+    assert "3 more rows not shown" in present.table_html(t, "en")
+    empty = Table.of("rows", pd.DataFrame({"region": []}), region="text")
+    assert present.table_html(empty, "zh") == '<p class="note">（无数据）</p>'
+
+
+def test_cards_cautions_and_notes():
+    res = Headline(period="2026-10", table=_table()).note("no_stl")
+    blocks = render(res, "en", text=lambda r: [Cards(("column.amount", 35649026.0, "money"), ("column.attainment", 0.938, "rate")),
+                                               Caution(msg("skip.no_data"))])
+    kinds = [b.kind for b in blocks]
+    assert kinds == ["heading", "cards", "note", "note"]
+    assert blocks[1].payload == {"Amount": "35,649,026 yuan", "Attainment": "93.8%"}
+    assert blocks[3].payload == "Less than 24 months of history: no seasonal decomposition."
+    with pytest.raises(TypeError, match="must return Msg, Para, Cards or Caution"):
+        render(res, "en", text=lambda r: ["a plain string"])
+
+
+def test_figures_are_drawn_by_chart_functions_in_the_language():
+    frame = pd.DataFrame({"key": ["East", "West"], "attainment": [0.9, 1.1]})
+    res = Headline(figures=[Figure("trends.attainment_bars", {"table": frame, "time_elapsed": 0.5})])
+    blocks = render(res, "en")
+    assert blocks[-1].kind == "figure"
+    html = present.block_html(blocks[-1])
+    assert html.startswith('<img alt="" src="data:image/png;base64,')
+    with pytest.raises(ParameterError, match="must name a function of analysis.charts"):
+        render(Headline(figures=[Figure("trends.no_such_chart")]), "en")
+
+
+def test_presenter_records_sections_tables_and_language_free_metrics():
+    t = Table.of("by_region", pd.DataFrame({"region": ["East"], "amount": [1.0]}), region="text", amount="money")
+    runs = {}
+    for lang in ("zh", "en"):
+        p = Presenter("sales_trends", {"headline": headline_text}, lang=lang)
+        p.html(Headline(period="2026-10", time_elapsed=0.5, ytd_time_elapsed=0.8, table=_table(), tables=[t]))
+        p.html(Headline(code="process_indicators").skipped("missing_table", table="visits"))
+        runs[lang] = p
+    assert runs["zh"].metrics() == runs["en"].metrics()
+    m = runs["zh"].metrics()
+    assert m["skipped_sections"] == ["process_indicators"]
+    assert m["skipped_details"] == [{"section": "process_indicators", "reason": "missing_table",
+                                     "details": {"table": "visits"}}]
+    assert m["total_amount"] == 35649026.0
+    assert [s.title for s in runs["zh"].tables] == ["总体情况"]
+    assert [s.title for s in runs["en"].tables] == ["Headline"]
+
+
+def test_presenter_refuses_another_reports_section_and_unknown_report():
+    @dataclass(kw_only=True)
+    class Other(SectionResult):
+        report = "launch_review"
+        default_code = "headline"
+
+    with pytest.raises(ParameterError, match="belongs to report 'launch_review'"):
+        Presenter("sales_trends").html(Other())
+    with pytest.raises(MessageError, match="report.no_such_report"):
+        Presenter("no_such_report")

@@ -36,7 +36,7 @@ KERNEL = "sales-analysis"
 def execute_in_place(path: Path, timeout: int = 900) -> list[str]:
     """Execute ``path`` and write it back if clean; return the problems found (empty if none)."""
     nb = nbformat.read(str(path), as_version=4)
-    from analysis.reports import _kernel_manager_class
+    from analysis.reports import kernel_manager_class
 
     with tempfile.TemporaryDirectory(prefix="nbexec-") as tmp:
         # metrics.json goes to a temporary folder, not into the repo; the kernel talks over
@@ -49,7 +49,7 @@ def execute_in_place(path: Path, timeout: int = 900) -> list[str]:
             record_timing=False,
             allow_errors=True,
             resources={"metadata": {"path": str(path.parent)}},
-            kernel_manager_class=_kernel_manager_class(env, tmp if os.name == "posix" else None),
+            kernel_manager_class=kernel_manager_class(env, tmp if os.name == "posix" else None),
         )
         client.execute()
     problems = []

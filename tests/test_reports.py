@@ -37,7 +37,7 @@ def no_kernel(monkeypatch):
         calls.append((a, k))
         raise AssertionError("a kernel was started")
 
-    monkeypatch.setattr(reports, "_execute", boom)
+    monkeypatch.setattr(reports.execute, "execute_notebook", boom)
     return calls
 
 
@@ -85,7 +85,7 @@ def test_only_declared_names_handed_to_papermill(fixture_report, monkeypatch, tm
         seen.update(parameters=parameters, env=dict(env), timeout=timeout)
         raise RuntimeError("stop here")
 
-    monkeypatch.setattr(reports, "_execute", fake)
+    monkeypatch.setattr(reports.execute, "execute_notebook", fake)
     with pytest.raises(RuntimeError):
         reports.run_report(fixture_report, ["code=01234", "n=7", "items=[a, b]"], out=tmp_path, timeout=9)
     from fixture_params import FixtureParams
@@ -100,7 +100,7 @@ def test_only_declared_names_handed_to_papermill(fixture_report, monkeypatch, tm
 
 def test_param_file_typed_by_model_and_overridden_by_p(fixture_report, monkeypatch, tmp_path):
     seen = {}
-    monkeypatch.setattr(reports, "_execute", lambda nb, o, parameters, *a: (seen.update(parameters), 1 / 0))
+    monkeypatch.setattr(reports.execute, "execute_notebook", lambda nb, o, parameters, *a: (seen.update(parameters), 1 / 0))
     pf = tmp_path / "p.yml"
     pf.write_text("code: 01234\nn: 5\nitems: [x, '7']\nmonth: 2026-09\nas_of: today\n", encoding="utf-8")
     import datetime as dt
@@ -322,20 +322,92 @@ def test_run_period_from_metrics_or_parameters():
     assert reports.run_period("x", {"month": "../../etc"}) == "etc"
 
 
-def test_index_lists_reports_newest_first_escaped(tmp_path):
-    for name, when, title in [("a", "2026-10-01T08:00:00", "A <b>x</b>"), ("b", "2026-11-02T08:00:00", "B"),
-                              ("c", "2026-09-01T08:00:00", "<script>alert(1)</script>")]:
-        d = tmp_path / name / "2026-10"
-        d.mkdir(parents=True)
-        (d / "metrics.json").write_text(json.dumps({"report": name, "generated_at": when, "title": title}))
-        (d / f"{name}.html").write_text("<p>x</p>")
+def _fake_run(out, name, period, metrics, lang="zh", extra=(), when="2026-11-02T08:00:00"):
+    d = out / name / period
+    d.mkdir(parents=True)
+    (d / "metrics.json").write_text(json.dumps({"generated_at": when, **metrics}), encoding="utf-8")
+    (d / "params.yml").write_text(yaml.safe_dump({"name": name, "report": metrics.get("report"),
+                                                  "parameters": {"lang": lang}}), encoding="utf-8")
+    (d / f"{name}.html").write_text("<p>x</p>")
+    for ext in extra:
+        (d / f"{name}.{ext}").write_bytes(b"x")
+    return d
+
+
+def test_index_groups_runs_by_report_newest_period_first_with_headlines(tmp_path):
+    from bs4 import BeautifulSoup
+
+    for i, (month, amount) in enumerate([("2026-08", 9.0e6), ("2026-10", 12345678.0), ("2026-09", 1.1e7)]):
+        _fake_run(tmp_path, "sales_trends", month, {
+            "report": "sales_trends", "period": month, "total_amount": amount, "attainment": 0.953,
+            "time_elapsed": 1.0, "yoy": 0.032}, when=f"2026-11-0{i + 1}T08:00:00")
+    _fake_run(tmp_path, "sales_trends_市区", "2026-10", {"report": "sales_trends", "period": "2026-10",
+                                                       "total_amount": 1.0e6, "attainment": None},
+              extra=("xlsx",))
+    _fake_run(tmp_path, "launch_review", "S044_2026-09-08", {
+        "report": "launch_review", "launch_date": "2026-09-08", "distribution_rate": 0.2, "repeat_rate": 0.3,
+        "rating_mean": 3.456})
+    _fake_run(tmp_path, "launch_review", "S043_2026-06-01", {
+        "report": "launch_review", "launch_date": "2026-06-01", "distribution_rate": 0.5, "repeat_rate": 0.6,
+        "rating_mean": 4.0}, when="2026-11-09T08:00:00")
+    _fake_run(tmp_path, "incentive_retention", "2026-10-31", {
+        "report": "incentive_retention", "attrition_rate": 0.25, "first_year_attrition": 0.4}, extra=("xlsx", "pdf"))
+    _fake_run(tmp_path, "x", "2026-10", {"report": "x", "title": "<script>alert(1)</script>"})
     (tmp_path / "broken" / "2026-10").mkdir(parents=True)  # no html: not listed
     (tmp_path / "broken" / "2026-10" / "metrics.json").write_text("{}")
+    (tmp_path / ".tmp" / "w").mkdir(parents=True)
+
     page = reports.write_index(tmp_path).read_text(encoding="utf-8")
-    hrefs = re.findall(r'<a href="([^"]+)"', page)
-    assert hrefs == ["b/2026-10/b.html", "a/2026-10/a.html", "c/2026-10/c.html"]
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page
-    assert "A &lt;b&gt;x&lt;/b&gt;" in page
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    soup = BeautifulSoup(page, "html.parser")
+    assert [h.get_text() for h in soup.select("section.report-group > h2")] == [
+        "月度销售趋势", "新品牌上市一个月分析", "激励与队伍稳定", "x"]
+    trends = soup.select("section#g-sales_trends article.series")
+    assert [a.select_one("h3 .period").get_text() for a in trends] == ["2026-10", "2026-10"]
+    main = trends[0]
+    assert main.select_one("h3 a")["href"] == "sales_trends/2026-10/sales_trends.html"
+    kpis = {k.select_one(".kpi-l").get_text(): k.select_one(".kpi-v").get_text() for k in main.select(".kpi")}
+    assert kpis == {"金额": "1,234.6 万元", "完成率": "95.3%", "时间进度": "100.0%", "同比": "+3.2%"}
+    assert [li.a.get_text() for li in main.select("details.earlier li")] == ["2026-09", "2026-08"]
+    assert len(main.select("figure.spark circle")) == 3  # the history of the headline figure
+    titles = [t.get_text() for t in main.select("figure.spark circle title")]
+    assert titles == ["2026-08: 900.0 万元", "2026-09: 1,100.0 万元", "2026-10: 1,234.6 万元"]
+    region = trends[1]
+    assert "市区" in region.select_one("h3").get_text() or "sales_trends_市区" in region.select_one("h3 a")["href"]
+    assert [a["href"] for a in region.select("p.links a")] == [
+        "sales_trends_市区/2026-10/sales_trends_市区.html", "sales_trends_市区/2026-10/sales_trends_市区.xlsx"]
+    assert region.select_one(".kpi .kpi-v").get_text() == "100.0 万元" and "—" in region.get_text()
+    assert not region.select("figure.spark")  # one period: no history chart
+    launch = soup.select_one("section#g-launch_review article.series")
+    assert launch.select_one("h3 .period").get_text() == "S044_2026-09-08"  # by launch date, not by name
+    assert [k.get_text() for k in launch.select(".kpi-v")] == ["20.0%", "30.0%", "3.46"]
+    ret = soup.select_one("section#g-incentive_retention")
+    assert [a.get_text() for a in ret.select("p.links a")] == ["报告", "Excel", "PDF"]
+    assert "broken" not in page and ".tmp" not in page
+
+
+def test_index_language_and_failed_latest_run(tmp_path):
+    d = _fake_run(tmp_path, "incentive_retention", "2026-10-31", {"report": "incentive_retention",
+                                                                  "attrition_rate": 0.25}, lang="en")
+    page = reports.write_index(tmp_path).read_text(encoding="utf-8")
+    assert "<h1>Reports</h1>" in page and "Attrition rate" in page and "failed" not in page
+    import time
+
+    time.sleep(0.05)
+    (d / "incentive_retention.FAILED.ipynb").write_text("{}")
+    page = reports.write_index(tmp_path, lang="zh").read_text(encoding="utf-8")
+    assert "<h1>报告目录</h1>" in page and "本期最近一次运行失败" in page
+
+
+def test_every_headline_figure_has_a_label_in_both_languages():
+    from analysis.reports import index
+
+    for report, spec in index.HEADLINES.items():
+        assert spec.history is None or spec.history in {f.key for f in spec.figures}, report
+        for f in spec.figures:
+            assert index.text(f.label, "zh") != index.text(f.label, "en")
+    with pytest.raises(KeyError):
+        index.text("no_such_text", "zh")
 
 
 # --------------------------------------------------------------------------- batch

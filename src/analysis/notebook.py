@@ -8,31 +8,51 @@ which validates the parameters with the report's model (unknown or wrong ones fa
 here, visibly), configures charts, opens the store read-only and creates the metrics
 recorder; cells then call the report's metric module with ``ctx.con`` and ``ctx.params``
 and display results with ``analysis.display``; the last cell calls ``ctx.finish()``,
-which writes metrics.json.
+which writes metrics.json (and the Excel workbook of the tables the report showed, when
+the run asks for one). ``finish()`` shows nothing: the last cell of a report has no output.
 """
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import charts, store
 from .params import REPORTS, validate_params
-from .recorder import Recorder
+from .recorder import WORKBOOK_ENV, Recorder
+
+
+@dataclass
+class Table:
+    """A table the report showed, for the workbook: its sheet name, frame and formats."""
+
+    name: str
+    frame: Any
+    formats: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Context:
+    """The state of one report notebook: parameters, store connection, recorder, skips, tables."""
+
     report: str
     params: Any
     con: Any
     rec: Recorder
     font: str | None = None
     skipped: list[dict] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
 
     @property
     def lang(self) -> str:
         return self.params.lang
+
+    @property
+    def metrics_path(self) -> Path:
+        """Where :meth:`finish` writes metrics.json."""
+        return self.rec.path
 
     def skip(self, section: str, reason: str) -> None:
         """Record and show a skipped section (visible note + metrics.json ``skipped_sections``)."""
@@ -41,13 +61,44 @@ class Context:
         self.skipped.append({"section": section, "reason": reason})
         display.skipped(section, reason, self.lang)
 
-    def finish(self, **extra: Any) -> str:
-        """Write metrics.json (parameters as resolved, skipped sections, extra figures)."""
+    def add_table(self, name: str, frame: Any, formats: dict[str, str] | None = None) -> None:
+        """Keep a displayed table for the Excel workbook (sheet ``name``)."""
+        self.tables.append(Table(name, frame, dict(formats or {})))
+
+    def about(self) -> dict[str, Any]:
+        """The workbook's first sheet (说明 / About): report, period, parameters, data window."""
+        data = self.rec.data
+        return {
+            "report": self.report,
+            "period": data.get("period"),
+            "parameters": data.get("parameters", {}),
+            "data_window": data.get("data_window"),
+            "generated_at": data.get("generated_at"),
+        }
+
+    def write_workbook(self) -> Path | None:
+        """Write the workbook to ``$SALES_ANALYSIS_WORKBOOK`` (set by a report run) with
+        ``analysis.excel.write_workbook``; None when no run asked for one or nothing to write."""
+        target = os.environ.get(WORKBOOK_ENV)
+        if not target or not self.tables:
+            return None
+        try:
+            from . import excel
+        except ImportError:  # the Excel writer is not part of this installation
+            return None
+        excel.write_workbook(Path(target), self.about(), self.tables, self.lang)
+        return Path(target)
+
+    def finish(self, **extra: Any) -> None:
+        """Write metrics.json (parameters as resolved, skipped sections, extra figures) and the
+        workbook. Returns nothing, so the report's last cell shows nothing (its path would
+        be a file of the server)."""
         self.rec.update(extra)
         self.rec.record("skipped_sections", [s["section"] for s in self.skipped])
         self.rec.record("skipped_details", self.skipped)
         self.rec.record("generated_at", dt.datetime.now().isoformat(timespec="seconds"))
-        return str(self.rec.save())
+        self.rec.save()
+        self.write_workbook()
 
 
 def start(report: str, namespace: dict[str, Any]) -> Context:
@@ -59,6 +110,11 @@ def start(report: str, namespace: dict[str, Any]) -> Context:
         Report name (a key of ``analysis.params.REPORTS``).
     namespace : dict
         The notebook's ``globals()``; the report's declared parameter names are read from it.
+
+    Returns
+    -------
+    Context
+        Parameters, connection (None for a snapshot source), recorder.
 
     Examples
     --------

@@ -1,7 +1,8 @@
 """metrics.json: the machine-readable record of a report run.
 
 A notebook calls ``record(name, value)`` for each key figure and ``save()`` at the end.
-The file goes to ``$SALES_ANALYSIS_METRICS`` (set by ``analysis.reports`` for a run),
+The file goes to ``$SALES_ANALYSIS_METRICS`` (set by ``analysis.reports`` for a run; a
+temporary folder of the run, which never shows in the report),
 else (an analyst running the notebook by hand) to
 ``reports/interactive/<report>/metrics.json`` under the project root. NaN and inf become null.
 """
@@ -18,6 +19,9 @@ import numpy as np
 import pandas as pd
 
 ENV_VAR = "SALES_ANALYSIS_METRICS"
+WORKBOOK_ENV = "SALES_ANALYSIS_WORKBOOK"
+"""Where a run wants the report's Excel workbook (set by ``analysis.reports`` for a run; unset
+when an analyst runs the notebook by hand, and then no workbook is written)."""
 
 
 def to_jsonable(value: Any) -> Any:

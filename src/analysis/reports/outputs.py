@@ -1,0 +1,92 @@
+"""The output folders of runs: ``<out>/<name>/<period>/`` and what goes in them.
+
+| file | written |
+|---|---|
+| ``<name>.html`` | every good run |
+| ``<name>.ipynb`` | every good run (the executed notebook) |
+| ``metrics.json`` | every good run |
+| ``params.yml`` | every good run (the run record) |
+| ``<name>.xlsx`` | when the notebook wrote a workbook (``$SALES_ANALYSIS_WORKBOOK``) |
+| ``<name>.pdf`` | when asked for (``--pdf``) and headless Chromium is installed |
+| ``<name>.FAILED.ipynb`` | a failed run (the files of the last good run stay untouched) |
+
+A good run replaces every file of the last one, and removes the optional ones it did not write
+(a workbook or PDF of an older run must never sit beside a newer HTML).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+TMP_DIRNAME = ".tmp"
+OPTIONAL_SUFFIXES = (".xlsx", ".pdf")
+
+_UNSAFE = re.compile(r"[^\w.\-+=@\u3400-\u9fff]+", re.UNICODE)
+
+
+def safe_component(text: Any) -> str:
+    """A file-name-safe folder component (keeps letters, digits, CJK, ``.-_+=@``).
+
+    Examples
+    --------
+    >>> safe_component("../a b/市区")
+    'a_b_市区'
+    """
+    s = _UNSAFE.sub("_", str(text)).strip("._")
+    s = re.sub(r"_+", "_", s)
+    return s[:80] or "run"
+
+
+def run_period(report: str, parameters: Mapping[str, Any], metrics: Mapping[str, Any] | None = None) -> str:
+    """The period folder of a run.
+
+    metrics.json ``period`` if the notebook recorded one, else from the parameters
+    (sales_trends: month; launch_review: sku/brand + launch date; incentive_retention: as_of).
+    """
+    metrics = metrics or {}
+    if metrics.get("period"):
+        return safe_component(metrics["period"])
+    if report == "launch_review":
+        what = parameters.get("sku") or parameters.get("brand") or "launch"
+        when = parameters.get("launch_date") or "auto"
+        return safe_component(f"{what}_{when}")
+    if report == "incentive_retention":
+        return safe_component(parameters.get("as_of") or "latest")
+    value = parameters.get("month") or parameters.get("as_of") or parameters.get("period") or "latest"
+    return safe_component(value)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object from ``path`` ({} when missing, unreadable or not an object)."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def plain(value: Any) -> Any:
+    """Only plain YAML types (for the run record)."""
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def move_into_place(moves: list[tuple[Path, Path]], final: Path, name: str) -> None:
+    """Move a good run's files into ``final`` (each replaced atomically), then remove what an
+    older run left there that this one did not write (optional outputs, a FAILED notebook)."""
+    final.mkdir(parents=True, exist_ok=True)
+    for src, dst in moves:
+        os.replace(src, dst)
+    written = {dst.name for _, dst in moves}
+    stale = [final / f"{name}{suffix}" for suffix in OPTIONAL_SUFFIXES] + [final / f"{name}.FAILED.ipynb"]
+    for p in stale:
+        if p.name not in written and p.exists():
+            p.unlink()

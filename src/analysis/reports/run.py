@@ -1,0 +1,285 @@
+"""One report run (:func:`run_report`)::
+
+    parameters (-p name=value, -f file.yml, a dict)
+      → validated with the report's model BEFORE any kernel starts (unknown names, wrong types)
+      → papermill executes the report's notebook in a kernel of this Python
+        (per-cell timeout, working directory = project folder, $SALES_ANALYSIS_METRICS and
+        $SALES_ANALYSIS_WORKBOOK pointing into a private work folder)
+      → every code cell checked: executed, no error output (papermill misses sys.exit(0),
+        cell timeouts and dead kernels) and metrics.json written
+      → HTML without code (self-contained, sanitised, no machine paths), a PDF on request
+      → moved into place: <out>/<name>/<period>/{<name>.html, .ipynb, metrics.json, params.yml,
+        <name>.xlsx when the notebook wrote one, <name>.pdf when asked}
+      → <out>/index.html rebuilt.
+
+On failure the executed notebook is kept as ``<name>.FAILED.ipynb`` beside the outputs of the
+last good run (which stay untouched), no HTML is written and :attr:`RunResult.ok` is False.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+from ..errors import ParameterError
+from ..recorder import ENV_VAR as METRICS_ENV
+from ..recorder import WORKBOOK_ENV
+from . import execute
+from .export import export_html, machine_paths
+from .index import write_index
+from .outputs import TMP_DIRNAME, move_into_place, plain, read_json, run_period, safe_component
+from .params import notebook_path, papermill_parameters, prepare_parameters, report_spec
+
+DEFAULT_TIMEOUT = 600
+
+
+@dataclass
+class RunResult:
+    """The outcome of one report run.
+
+    ``ok`` is True only when every code cell ran without error, metrics.json was written and
+    the HTML was exported. Paths point at the final files (None when not produced); ``notes``
+    are one-line remarks that did not fail the run (a PDF that could not be written).
+    """
+
+    report: str
+    name: str
+    ok: bool
+    parameters: dict[str, Any] = field(default_factory=dict)
+    period: str | None = None
+    out_dir: Path | None = None
+    html: Path | None = None
+    notebook: Path | None = None
+    metrics: Path | None = None
+    params_file: Path | None = None
+    workbook: Path | None = None
+    pdf: Path | None = None
+    failed_notebook: Path | None = None
+    cell: int | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    _PATHS = ("out_dir", "html", "notebook", "metrics", "params_file", "workbook", "pdf", "failed_notebook")
+
+    def summary(self) -> str:
+        """One line: where the HTML is, or which cell failed with which error.
+
+        Examples
+        --------
+        >>> RunResult("sales_trends", "sales_trends", False, cell=7, error="ValueError: boom").summary()
+        'sales_trends: FAILED at cell 7: ValueError: boom'
+        """
+        if self.ok:
+            extra = "".join(f"; {n}" for n in self.notes)
+            return f"{self.name}: ok in {self.seconds:.1f}s → {self.html}{extra}"
+        where = f" at cell {self.cell}" if self.cell is not None else ""
+        kept = f" (executed notebook kept: {self.failed_notebook})" if self.failed_notebook else ""
+        return f"{self.name}: FAILED{where}: {self.error}{kept}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (paths as text), for the batch worker's result file."""
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "RunResult":
+        """The inverse of :meth:`to_dict`."""
+        kw = {k: (Path(v) if k in cls._PATHS and v else v) for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**kw)
+
+
+def show_progress() -> bool:
+    """Progress bars only for a person watching: stdout and stderr are both a terminal
+    (a scheduler's log gets one line per report, not hundreds of bar updates)."""
+    try:
+        return sys.stdout.isatty() and sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _failed(result: RunResult, executed: Path, final: Path, name: str) -> RunResult:
+    final.mkdir(parents=True, exist_ok=True)
+    failed = final / f"{name}.FAILED.ipynb"
+    os.replace(executed, failed)
+    result.failed_notebook = failed
+    return result
+
+
+def run_report(
+    name: str,
+    params: Iterable[str] | Mapping[str, Any] | None = None,
+    param_file: str | os.PathLike | None = None,
+    store: str | os.PathLike | None = None,
+    out: str | os.PathLike = Path("reports"),
+    timeout: int = DEFAULT_TIMEOUT,
+    *,
+    output_name: str | None = None,
+    progress: bool | None = None,
+    update_index: bool = True,
+    pdf: bool = False,
+    today: dt.date | None = None,
+) -> RunResult:
+    """Run one report notebook and export it.
+
+    Parameters
+    ----------
+    name : str
+        Report name (``sales_trends``, ``launch_review``, ``incentive_retention``).
+    params : list of "name=value" strings, or a mapping
+        Parameter values; strings are typed by the model's annotations (str fields stay text).
+    param_file : path, optional
+        YAML mapping of parameters (lists and mappings go here); ``params`` override it.
+    store : str, optional
+        Store path or URL passed to the notebook as its ``store`` parameter.
+    out : path
+        Output root; results go to ``out/<output_name>/<period>/``.
+    timeout : int
+        Per-cell execution timeout in seconds.
+    output_name : str, optional
+        Name of the outputs (default: the report name); schedules use it for variants.
+    progress : bool, optional
+        Show papermill's cell progress bar (default: only when stdout and stderr are a terminal).
+    update_index : bool
+        Rebuild ``out/index.html`` after a good run.
+    pdf : bool
+        Also print the HTML to ``<name>.pdf`` with headless Chromium (a note, not a failure,
+        when Chromium is missing).
+    today : datetime.date, optional
+        The date relative values (``as_of: today``) resolve against (tests).
+
+    Returns
+    -------
+    RunResult
+        ``.ok``, ``.summary()`` and the paths. Parameter errors raise ParameterError before any
+        kernel starts.
+
+    Examples
+    --------
+    >>> r = run_report("sales_trends", ["month=2026-10", "lang=en"])  # doctest: +SKIP
+    >>> r.ok, r.html  # doctest: +SKIP
+    (True, PosixPath('reports/sales_trends/2026-10/sales_trends.html'))
+    """
+    t0 = time.monotonic()
+    spec = report_spec(name)
+    model = prepare_parameters(spec, params, param_file, store, today=today)
+    pm_params = papermill_parameters(model)
+    out_name = safe_component(output_name or spec.name)
+    if output_name is not None and out_name != output_name:
+        raise ParameterError(
+            f"The 'name' parameter of run must be a plain file name (letters, digits, -_.). Got {output_name!r} instead."
+        )
+    notebook = notebook_path(spec)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1:
+        raise ParameterError(f"The 'timeout' parameter of run_report must be a positive integer. Got {timeout!r} instead.")
+    progress = show_progress() if progress is None else progress
+    out = Path(out)
+    if not out.is_absolute():
+        out = Path.cwd() / out
+    tmp_root = out / TMP_DIRNAME
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{out_name}-", dir=tmp_root))
+    started = dt.datetime.now().astimezone()
+    executed = work / f"{out_name}.ipynb"
+    metrics_path = work / "metrics.json"
+    workbook_tmp = work / f"{out_name}.xlsx"
+    env = {METRICS_ENV: str(metrics_path), WORKBOOK_ENV: str(workbook_tmp)}
+    if os.environ.get("PYTHONWARNINGS"):
+        env["PYTHONWARNINGS"] = os.environ["PYTHONWARNINGS"]
+    result = RunResult(report=spec.name, name=out_name, ok=False, parameters=pm_params)
+    try:
+        exc = execute.execute_notebook(notebook, executed, pm_params, env, timeout, progress)
+        import nbformat
+
+        nb = nbformat.read(str(executed), as_version=4) if executed.exists() else None
+        cell, error = (None, None)
+        if nb is None:
+            error = f"{type(exc).__name__}: {execute.first_line(str(exc))}" if exc else "the notebook was not written"
+        else:
+            cell, error = execute.check_executed(nb, exc, timeout)
+            if error and cell is None and exc is not None:
+                culprit = execute.last_executed_cell(nb)
+                cell = execute.cell_label(nb, culprit) if culprit is not None else None
+        metrics = read_json(metrics_path) if metrics_path.exists() else None
+        if error is None and metrics is None:
+            error = "the notebook did not write metrics.json (no ctx.finish() / recorder.save() ran)"
+        period = run_period(spec.name, pm_params, metrics)
+        final = out / out_name / period
+        result.period = period
+        result.out_dir = final
+        if error is not None:
+            result.cell, result.error = cell, error
+            return _failed(result, executed, final, out_name) if nb is not None else result
+        try:
+            private = machine_paths(work, out, final, notebook.parent)
+            page = export_html(nb, spec.name, metrics or {}, pm_params, period, private_paths=private)
+        except Exception as exc2:  # noqa: BLE001 - an export failure is a failed run, not a crash
+            result.error = f"HTML export failed: {type(exc2).__name__}: {execute.first_line(str(exc2))}"
+            return _failed(result, executed, final, out_name)
+        html_tmp = work / f"{out_name}.html"
+        html_tmp.write_text(page, encoding="utf-8")
+        moves = [
+            (executed, final / f"{out_name}.ipynb"),
+            (metrics_path, final / "metrics.json"),
+        ]
+        # the Excel workbook is written by the notebook itself (ctx.finish(), which holds the
+        # report's frames) to $SALES_ANALYSIS_WORKBOOK; it is moved into place with the rest
+        if workbook_tmp.exists():
+            moves.append((workbook_tmp, final / f"{out_name}.xlsx"))
+            result.workbook = final / f"{out_name}.xlsx"
+        if pdf:
+            from .pdf import write_pdf
+
+            pdf_tmp = work / f"{out_name}.pdf"
+            why = write_pdf(html_tmp, pdf_tmp)
+            if why is None:
+                moves.append((pdf_tmp, final / f"{out_name}.pdf"))
+                result.pdf = final / f"{out_name}.pdf"
+            else:
+                result.notes.append(why)
+        finished = dt.datetime.now().astimezone()
+        record = {
+            "report": spec.name,
+            "name": out_name,
+            "notebook": str(spec.notebook),
+            "status": "ok",
+            "started_at": started.isoformat(timespec="seconds"),
+            "finished_at": finished.isoformat(timespec="seconds"),
+            "seconds": round(time.monotonic() - t0, 1),
+            "kernel": execute.KERNEL_NAME,
+            "timeout": timeout,
+            "inputs": {
+                "params": (dict(params) if isinstance(params, Mapping) else list(params or [])),
+                "param_file": str(param_file) if param_file else None,
+                "store": str(store) if store else None,
+            },
+            "parameters": pm_params,
+            "outputs": sorted([dst.name for _, dst in moves] + [f"{out_name}.html", "params.yml"]),
+        }
+        (work / "params.yml").write_text(
+            yaml.safe_dump(plain(record), allow_unicode=True, sort_keys=False), encoding="utf-8"
+        )
+        # files of the last good run are replaced only now that the new run has succeeded; the
+        # HTML goes last, so a page never sits beside the figures of another run
+        moves += [(work / "params.yml", final / "params.yml"), (html_tmp, final / f"{out_name}.html")]
+        move_into_place(moves, final, out_name)
+        result.ok = True
+        result.notebook, result.metrics = final / f"{out_name}.ipynb", final / "metrics.json"
+        result.params_file, result.html = final / "params.yml", final / f"{out_name}.html"
+        if update_index:
+            write_index(out)
+        return result
+    finally:
+        result.seconds = round(time.monotonic() - t0, 1)
+        shutil.rmtree(work, ignore_errors=True)
+        try:
+            tmp_root.rmdir()
+        except OSError:
+            pass

@@ -53,16 +53,21 @@ DEFAULT_BLEND = {"last_12": 0.5, "same_month": 0.5}
 
 
 # ----------------------------------------------------------------------------- helpers
+def _r(x: Any) -> str:
+    """repr of a value for a message, numpy scalars shown as plain Python values."""
+    return repr(x.item() if isinstance(x, np.generic) else x)
+
+
 def _exact(x: Any, name: str) -> Fraction:
     """A number as an exact fraction of its decimal text (0.01 is 1/100, not the binary float)."""
     if isinstance(x, bool) or not isinstance(x, (int, float, np.integer, np.floating, Decimal, Fraction)):
-        raise ParameterError(f"The '{name}' must be a number. Got {x!r} instead.")
+        raise ParameterError(f"The '{name}' must be a number. Got {_r(x)} instead.")
     if isinstance(x, Fraction):
         return x
     if isinstance(x, (int, np.integer)):
         return Fraction(int(x))
     if not math.isfinite(float(x)):
-        raise ParameterError(f"The '{name}' must be a finite number. Got {x!r} instead.")
+        raise ParameterError(f"The '{name}' must be a finite number. Got {_r(x)} instead.")
     return Fraction(Decimal(repr(float(x))) if not isinstance(x, Decimal) else x)
 
 
@@ -75,7 +80,7 @@ def _as_series(values: Any, name: str = "values") -> pd.Series:
         s = pd.Series(list(values), dtype=float)
     if s.index.has_duplicates:
         dup = s.index[s.index.duplicated()][0]
-        raise ParameterError(f"The '{name}' must have one value per key. Got key {dup!r} twice.")
+        raise ParameterError(f"The '{name}' must have one value per key. Got key {_r(dup)} twice.")
     return s.astype(float)
 
 
@@ -85,7 +90,7 @@ def _to_period(x: Any, name: str = "month") -> pd.Period:
             return x.asfreq("M")
         return pd.Period(pd.Timestamp(str(x)) if not isinstance(x, (pd.Timestamp,)) else x, "M")
     except (ValueError, TypeError) as exc:
-        raise ParameterError(f"The '{name}' must be a month such as '2026-05'. Got {x!r} instead.") from exc
+        raise ParameterError(f"The '{name}' must be a month such as '2026-05'. Got {_r(x)} instead.") from exc
 
 
 def _months(col: pd.Series) -> pd.Series:
@@ -139,12 +144,12 @@ def largest_remainder_units(weights: Sequence[float], n_units: int) -> np.ndarra
     [2, 1, 1]
     """
     if isinstance(n_units, bool) or int(n_units) != n_units or n_units < 0:
-        raise ParameterError(f"The 'n_units' must be a whole number >= 0. Got {n_units!r} instead.")
+        raise ParameterError(f"The 'n_units' must be a whole number >= 0. Got {_r(n_units)} instead.")
     n = int(n_units)
     w = [_exact(v, "weights") for v in weights]
     if any(v < 0 for v in w):
         bad = next(float(v) for v in w if v < 0)
-        raise ParameterError(f"The 'weights' must all be >= 0. Got {bad!r} instead.")
+        raise ParameterError(f"The 'weights' must all be >= 0. Got {_r(bad)} instead.")
     tot = sum(w, Fraction(0))
     if n == 0:
         return np.zeros(len(w), dtype=np.int64)
@@ -162,13 +167,13 @@ def largest_remainder_units(weights: Sequence[float], n_units: int) -> np.ndarra
 def _units(total: Any, unit: Any) -> tuple[int, Fraction]:
     u = _exact(unit, "unit")
     if u <= 0:
-        raise ParameterError(f"The 'unit' must be > 0. Got {unit!r} instead.")
+        raise ParameterError(f"The 'unit' must be > 0. Got {_r(unit)} instead.")
     t = _exact(total, "total")
     if t < 0:
-        raise ParameterError(f"The 'total' must be >= 0. Got {total!r} instead.")
+        raise ParameterError(f"The 'total' must be >= 0. Got {_r(total)} instead.")
     q = t / u
     if q.denominator != 1:
-        raise ParameterError(f"The 'total' must be a whole multiple of the unit {unit}. Got {total!r} instead.")
+        raise ParameterError(f"The 'total' must be a whole multiple of the unit {unit}. Got {_r(total)} instead.")
     return int(q), u
 
 
@@ -271,7 +276,7 @@ def shares_blend(history: pd.DataFrame, month: Any, weights: Mapping[str, float]
     unknown = sorted(set(w) - {"last_12", "same_month"})
     if unknown:
         raise ParameterError(
-            f"The 'blend_weights' keys must be 'last_12' and 'same_month'. Got {unknown[0]!r} instead.")
+            f"The 'blend_weights' keys must be 'last_12' and 'same_month'. Got {_r(unknown[0])} instead.")
     w1, w2 = float(w.get("last_12", 0.0)), float(w.get("same_month", 0.0))
     if w1 < 0 or w2 < 0 or not math.isclose(w1 + w2, 1.0, rel_tol=0, abs_tol=1e-12):
         raise ParameterError(
@@ -306,13 +311,13 @@ def shares_capacity(customers: pd.DataFrame, by: str = "grade", keys: Iterable[A
         Share per key, summing to 1.
     """
     if by not in ("grade", "size_class"):
-        raise ParameterError(f"The 'by' of the capacity method must be 'grade' or 'size_class'. Got {by!r} instead.")
+        raise ParameterError(f"The 'by' of the capacity method must be 'grade' or 'size_class'. Got {_r(by)} instead.")
     _check_columns(customers, (key, by), "customers")
     if by == "grade":
         g = pd.to_numeric(customers[by], errors="coerce")
         bad = customers[by][g.isna() | (g < 1) | (g > 30)]
         if len(bad):
-            raise ParameterError(f"The customers' 'grade' must be a number from 1 to 30. Got {bad.iloc[0]!r} instead.")
+            raise ParameterError(f"The customers' 'grade' must be a number from 1 to 30. Got {_r(bad.iloc[0])} instead.")
         w = g.astype(float)
     else:
         table = dict(SIZE_CLASS_WEIGHTS if weights is None else weights)
@@ -321,7 +326,7 @@ def shares_capacity(customers: pd.DataFrame, by: str = "grade", keys: Iterable[A
         if unknown:
             raise ParameterError(
                 f"The customers' 'size_class' must be one of {', '.join(map(repr, table))}. "
-                f"Got {unknown[0]!r} instead.")
+                f"Got {_r(unknown[0])} instead.")
         w = cls.map(table).astype(float)
     s = w.groupby(customers[key]).sum().sort_index()
     return _normalise(_restrict(s, keys), "customers' capacity weights")
@@ -342,7 +347,7 @@ def shares(method: str, history: pd.DataFrame | None, month: Any, keys: Iterable
         if customers is None:
             raise ParameterError("The 'customers' frame is required by the 'capacity' method. Got None instead.")
         return shares_capacity(customers, capacity_by, keys, key=key)
-    raise ParameterError(f"The 'method' must be one of {', '.join(map(repr, METHODS))}. Got {method!r} instead.")
+    raise ParameterError(f"The 'method' must be one of {', '.join(map(repr, METHODS))}. Got {_r(method)} instead.")
 
 
 # ----------------------------------------------------------------------------- rules
@@ -392,10 +397,10 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
     """
     p = _as_series(plan, "plan")
     if (p < 0).any() or p.isna().any():
-        raise ParameterError(f"The 'plan' values must be numbers >= 0. Got {p[(p < 0) | p.isna()].iloc[0]!r} instead.")
+        raise ParameterError(f"The 'plan' values must be numbers >= 0. Got {_r(p[(p < 0) | p.isna()].iloc[0])} instead.")
     cap = float(growth_cap)
     if not (cap >= 0 and math.isfinite(cap)):
-        raise ParameterError(f"The 'growth_cap' must be a number >= 0. Got {growth_cap!r} instead.")
+        raise ParameterError(f"The 'growth_cap' must be a number >= 0. Got {_r(growth_cap)} instead.")
     ly = _as_series(last_year, "last_year").reindex(p.index)
     has = (ly > 0).to_numpy()
     lyv = ly.fillna(0.0).to_numpy()
@@ -409,15 +414,19 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
         raise PlanError(
             f"The 'growth_cap' of {cap:g} cannot be met: the keys' lower bounds sum to {lo.sum():,.2f}, "
             f"above the total {total:,.2f}.")
-    if hi.sum() < total - tol:
+    # the most any scale reaches: capped keys up to hi (a zero plan stays at lo), uncapped keys
+    # without a plan stay at 0, an uncapped key with a plan can take any amount
+    pos = pv > 0
+    reach = np.where(pos, hi, lo)
+    if reach.sum() < total - tol:
         raise PlanError(
-            f"The 'growth_cap' of {cap:g} cannot be met: the keys' upper bounds sum to {hi.sum():,.2f}, "
+            f"The 'growth_cap' of {cap:g} cannot be met: the keys' upper bounds sum to {reach.sum():,.2f}, "
             f"below the total {total:,.2f}.")
 
     def f(lam: np.ndarray) -> np.ndarray:
-        return np.clip(np.multiply.outer(lam, pv), lo, hi).sum(axis=-1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.clip(np.multiply.outer(lam, pv), lo, hi).sum(axis=-1)
 
-    pos = pv > 0
     bps = np.unique(np.concatenate([[0.0], (lo[pos] / pv[pos]), (hi[pos] / pv[pos])]))
     bps = bps[np.isfinite(bps)]
     fv = f(bps)
@@ -433,7 +442,8 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
         fixed = np.where(vmid <= lo, lo, np.where(vmid >= hi, hi, 0.0))
         fixed_sum = fixed[~free].sum()
         lam = (total - fixed_sum) / pv[free].sum() if pv[free].sum() > 0 else a
-    out = np.clip(lam * pv, lo, hi)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.clip(lam * pv, lo, hi)
     # capped: held at a bound by the cap (clipped at the solution, or its own plan broke it)
     at_bound = has & ((np.abs(out - lam * pv) > tol) | (pv < lo - tol) | (pv > hi + tol))
     capped = [k for k, flag in zip(p.index, at_bound) if flag]
@@ -444,7 +454,7 @@ def _check_keys(overrides: Mapping[Any, Any], keys: pd.Index, what: str = "key")
     unknown = [k for k in overrides if k not in keys]
     if unknown:
         shown = ", ".join(map(str, list(keys)[:8])) + (" …" if len(keys) > 8 else "")
-        raise PlanError(f"The override {what} {unknown[0]!r} is not in the plan. Allowed keys: {shown}.")
+        raise PlanError(f"The override {what} {_r(unknown[0])} is not in the plan. Allowed keys: {shown}.")
 
 
 def apply_overrides(plan: Any, overrides: Mapping[Any, float] | None, total: float) -> pd.Series:
@@ -476,7 +486,7 @@ def apply_overrides(plan: Any, overrides: Mapping[Any, float] | None, total: flo
     _check_keys(ov, p.index)
     for k, v in ov.items():
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not v >= 0:
-            raise PlanError(f"The override of key {k!r} must be a number >= 0. Got {v!r} instead.")
+            raise PlanError(f"The override of key {_r(k)} must be a number >= 0. Got {_r(v)} instead.")
     locked = float(sum(float(v) for v in ov.values()))
     tol = 1e-9 * max(1.0, abs(float(total)))
     if locked > float(total) + tol:
@@ -548,10 +558,10 @@ def new_rep_ramp(shares_: Any, region_of: Any, new: Iterable[Any], ramp_share: f
     r = pd.Series(region_of) if not isinstance(region_of, pd.Series) else region_of
     rs = float(ramp_share)
     if not (0 < rs <= 1):
-        raise ParameterError(f"The 'ramp_share' must be in (0, 1]. Got {ramp_share!r} instead.")
+        raise ParameterError(f"The 'ramp_share' must be in (0, 1]. Got {_r(ramp_share)} instead.")
     missing = [k for k in s.index if k not in r.index]
     if missing:
-        raise ParameterError(f"The 'region_of' must give every rep's region. Got none for {missing[0]!r}.")
+        raise ParameterError(f"The 'region_of' must give every rep's region. Got none for {_r(missing[0])}.")
     new = set(new)
     out = s.copy()
     for reg, keys in s.groupby(r.reindex(s.index).to_numpy()).groups.items():
@@ -628,7 +638,7 @@ def plan_level(total: float, shares_: Any, unit: float = 1.0, *, last_year: Any 
     """
     t = float(total)
     if not t > 0:
-        raise ParameterError(f"The 'total' must be > 0. Got {total!r} instead.")
+        raise ParameterError(f"The 'total' must be > 0. Got {_r(total)} instead.")
     _units(total, unit)
     s = _as_series(shares_, "shares")
     ov = dict(overrides or {})
@@ -637,8 +647,8 @@ def plan_level(total: float, shares_: Any, unit: float = 1.0, *, last_year: Any 
         try:
             _units(v, unit)
         except ParameterError:
-            raise PlanError(f"The override of key {k!r} must be a whole multiple of the unit {unit}. "
-                            f"Got {v!r} instead.") from None
+            raise PlanError(f"The override of key {_r(k)} must be a whole multiple of the unit {unit}. "
+                            f"Got {_r(v)} instead.") from None
     free = [k for k in s.index if k not in ov]
     capped: list = []
     if growth_cap is not None and free and last_year is not None:
@@ -691,7 +701,7 @@ def split_down(parents: Any, children: pd.DataFrame, unit: float = 1.0, *, paren
         ch = children[children[parent] == pk]
         if ch.empty:
             if value > 0:
-                raise PlanError(f"The parent {pk!r} has the value {value:,.2f} but no children to split it over.")
+                raise PlanError(f"The parent {_r(pk)} has the value {value:,.2f} but no children to split it over.")
             continue
         s = pd.Series(ch[share].to_numpy(dtype=float), index=ch[key].to_numpy())
         if value == 0:

@@ -70,6 +70,11 @@ _POOL_KEYS = ("amount", "individual_share")
 SCHEMES_DIR = Path(__file__).with_name("schemes")
 
 
+def _r(x: Any) -> str:
+    """repr of a value for a message, numpy scalars shown as plain Python values."""
+    return repr(x.item() if hasattr(x, "item") and not isinstance(x, (str, bytes)) else x)
+
+
 def _allowed(xs) -> str:
     return ", ".join(f"'{x}'" for x in xs)
 
@@ -147,7 +152,7 @@ class Scheme:
         inds = data.get("indicators")
         if not isinstance(inds, Mapping) or not inds:
             raise SchemeError(f"The 'indicators' of scheme '{name}' must be a non-empty mapping of indicator "
-                              f"id to weight and rule. Got {inds!r} instead.")
+                              f"id to weight and rule. Got {_r(inds)} instead.")
         out = []
         for iid, spec in inds.items():
             out.append(_indicator(str(iid), spec, name))
@@ -157,7 +162,7 @@ class Scheme:
         vp = data.get("visit_plan")
         if vp is not None and not (_number(vp) and vp > 0):
             raise SchemeError(f"The 'visit_plan' of scheme '{name}' must be a number > 0 (visits per active "
-                              f"customer in a month). Got {vp!r} instead.")
+                              f"customer in a month). Got {_r(vp)} instead.")
         if "visit_attainment" in inds and vp is None:
             raise SchemeError(f"The 'visit_plan' of scheme '{name}' is required when 'visit_attainment' is "
                               f"scored. Got none.")
@@ -172,20 +177,20 @@ def _indicator(iid: str, spec: Any, scheme: str) -> Indicator:
                           f"Allowed indicators: {_allowed(INDICATORS)}.")
     where = f"indicator '{iid}' in scheme '{scheme}'"
     if not isinstance(spec, Mapping):
-        raise SchemeError(f"The {where} must be a mapping with 'weight' and 'rule'. Got {spec!r} instead.")
+        raise SchemeError(f"The {where} must be a mapping with 'weight' and 'rule'. Got {_r(spec)} instead.")
     for k in spec:
         if k not in _INDICATOR_KEYS:
             raise SchemeError(f"The {where} has an unknown key '{k}'. Allowed keys: {_allowed(_INDICATOR_KEYS)}.")
     w = spec.get("weight")
     if not (_number(w) and w > 0):
-        raise SchemeError(f"The 'weight' of {where} must be a number > 0. Got {w!r} instead.")
+        raise SchemeError(f"The 'weight' of {where} must be a number > 0. Got {_r(w)} instead.")
     rule = spec.get("rule")
     if not isinstance(rule, Mapping):
         raise SchemeError(f"The 'rule' of {where} must be a mapping with a 'kind' "
-                          f"({_allowed(RULE_KINDS)}). Got {rule!r} instead.")
+                          f"({_allowed(RULE_KINDS)}). Got {_r(rule)} instead.")
     kind = rule.get("kind")
     if kind not in RULE_KINDS:
-        raise SchemeError(f"The rule 'kind' of {where} must be one of {_allowed(RULE_KINDS)}. Got {kind!r} instead.")
+        raise SchemeError(f"The rule 'kind' of {where} must be one of {_allowed(RULE_KINDS)}. Got {_r(kind)} instead.")
     need, opt = _RULE_KEYS[kind]
     for k in rule:
         if k != "kind" and k not in need | opt:
@@ -198,7 +203,7 @@ def _indicator(iid: str, spec: Any, scheme: str) -> Indicator:
                               f"Required: {_allowed(sorted(need))}.")
     for k in sorted(need | opt):
         if k in rule and not _number(rule[k]):
-            raise SchemeError(f"The '{k}' of the '{kind}' rule of {where} must be a number. Got {rule[k]!r} instead.")
+            raise SchemeError(f"The '{k}' of the '{kind}' rule of {where} must be a number. Got {_r(rule[k])} instead.")
     if kind == "linear":
         floor, target = float(rule["floor"]), float(rule["target"])
         cap = float(rule.get("cap", target))
@@ -227,18 +232,18 @@ def _pool(spec: Any, scheme: str) -> BonusPool | None:
         return None
     where = f"'bonus_pool' of scheme '{scheme}'"
     if not isinstance(spec, Mapping):
-        raise SchemeError(f"The {where} must be a mapping of {_allowed(_POOL_KEYS)}. Got {spec!r} instead.")
+        raise SchemeError(f"The {where} must be a mapping of {_allowed(_POOL_KEYS)}. Got {_r(spec)} instead.")
     for k in spec:
         if k not in _POOL_KEYS:
             raise SchemeError(f"The {where} has an unknown key '{k}'. Allowed keys: {_allowed(_POOL_KEYS)}.")
     amt = spec.get("amount")
     if not (_number(amt) and amt > 0):
-        raise SchemeError(f"The 'amount' of the {where} must be a number of yuan > 0. Got {amt!r} instead.")
+        raise SchemeError(f"The 'amount' of the {where} must be a number of yuan > 0. Got {_r(amt)} instead.")
     if Decimal(repr(float(amt))).as_tuple().exponent < -2:
-        raise SchemeError(f"The 'amount' of the {where} must be whole fen (at most 2 decimals). Got {amt!r} instead.")
+        raise SchemeError(f"The 'amount' of the {where} must be whole fen (at most 2 decimals). Got {_r(amt)} instead.")
     share = spec.get("individual_share", 0.7)
     if not (_number(share) and 0 <= share <= 1):
-        raise SchemeError(f"The 'individual_share' of the {where} must be a number from 0 to 1. Got {share!r} instead.")
+        raise SchemeError(f"The 'individual_share' of the {where} must be a number from 0 to 1. Got {_r(share)} instead.")
     return BonusPool(float(amt), float(share))
 
 
@@ -363,10 +368,10 @@ def load_adjustments(source: str | Path | pd.DataFrame | None, known_reps: Any =
                 else float(row.points)
         except ValueError:
             raise SchemeError(f"The 'points' of the adjustments '{name}' line {line} must be a number. "
-                              f"Got {row.points!r} instead.") from None
+                              f"Got {_r(row.points)} instead.") from None
         if not math.isfinite(pts):
             raise SchemeError(f"The 'points' of the adjustments '{name}' line {line} must be a finite number. "
-                              f"Got {row.points!r} instead.")
+                              f"Got {_r(row.points)} instead.")
         reason = "" if pd.isna(row.reason) else str(row.reason).strip()
         if not reason:
             raise SchemeError(f"The 'reason' of the adjustments '{name}' line {line} must not be empty "
@@ -379,11 +384,11 @@ def load_adjustments(source: str | Path | pd.DataFrame | None, known_reps: Any =
         bad = out[~out["rep_id"].isin(known)]
         if len(bad):
             raise SchemeError(f"The 'rep_id' of the adjustments '{name}' must be a rep scored this month. "
-                              f"Got {bad['rep_id'].iloc[0]!r} instead.")
+                              f"Got {_r(bad['rep_id'].iloc[0])} instead.")
     if limit is not None:
         per = out.groupby("rep_id")["points"].sum()
         over = per[per.abs() > float(limit)]
         if len(over):
-            raise SchemeError(f"The 'points' of rep {over.index[0]!r} in the adjustments '{name}' must total "
+            raise SchemeError(f"The 'points' of rep {_r(over.index[0])} in the adjustments '{name}' must total "
                               f"within ±{float(limit):g}. Got {over.iloc[0]:g} instead.")
     return out

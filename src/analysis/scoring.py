@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .allocation import _exact, _units, largest_remainder_units
+from .allocation import _exact, _r, _units, largest_remainder_units
 from .errors import InsufficientDataError, ParameterError, SchemeError
 from .scheme import INDICATORS, Indicator, Rule, Scheme
 
@@ -122,7 +122,7 @@ def indicator_values(sums: pd.DataFrame, visit_plan: float | None = None) -> pd.
             if visit_plan is None:
                 continue
             if not (float(visit_plan) > 0):
-                raise ParameterError(f"The 'visit_plan' must be > 0. Got {visit_plan!r} instead.")
+                raise ParameterError(f"The 'visit_plan' must be > 0. Got {_r(visit_plan)} instead.")
             v = _ratio(sums["visits"], sums["active_customers"]) / float(visit_plan)
         else:
             v = _ratio(sums[cols[0]], sums[cols[1]])
@@ -231,7 +231,7 @@ def _adjustment_sums(adjustments: pd.DataFrame | None, reps: pd.Series) -> pd.Se
     a = adjustments.assign(rep_id=adjustments["rep_id"].astype(str))
     unknown = sorted(set(a["rep_id"]) - set(reps.astype(str)))
     if unknown:
-        raise SchemeError(f"The 'rep_id' of an adjustment must be a rep scored this month. Got {unknown[0]!r} instead.")
+        raise SchemeError(f"The 'rep_id' of an adjustment must be a rep scored this month. Got {_r(unknown[0])} instead.")
     per = a.groupby("rep_id")["points"].apply(lambda x: math.fsum(x.astype(float)))
     return reps.astype(str).map(per).fillna(0.0).astype(float)
 
@@ -299,13 +299,13 @@ def score(values: pd.DataFrame, scheme: Scheme, adjustments: pd.DataFrame | None
                                  f"{', '.join(map(str, values.columns))} instead.")
     if values["rep_id"].duplicated().any():
         dup = values["rep_id"][values["rep_id"].duplicated()].iloc[0]
-        raise ParameterError(f"The 'values' frame must have one row per rep. Got rep {dup!r} twice.")
+        raise ParameterError(f"The 'values' frame must have one row per rep. Got rep {_r(dup)} twice.")
     v = values.reset_index(drop=True)
     weights, skipped = effective_weights(scheme, v)
     share = v["employed_share"].astype(float) if "employed_share" in v.columns else pd.Series(1.0, index=v.index)
     if ((share < 0) | (share > 1) | share.isna()).any():
         bad = share[(share < 0) | (share > 1) | share.isna()].iloc[0]
-        raise ParameterError(f"The 'employed_share' must be from 0 to 1. Got {bad!r} instead.")
+        raise ParameterError(f"The 'employed_share' must be from 0 to 1. Got {_r(bad)} instead.")
     pts = _points_frame(v, scheme, weights, ["region"])
     out = v[["rep_id", "region"]].copy()
     out["part_month"] = (share < 1).to_numpy()
@@ -373,9 +373,9 @@ def rank_intervals(contributions: pd.DataFrame, fixed: pd.DataFrame, scheme: Sch
         the neighbour above or below), sorted by rank. Part-month reps have no intervals.
     """
     if int(n_boot) < 100:
-        raise ParameterError(f"The 'n_boot' must be at least 100. Got {n_boot!r} instead.")
+        raise ParameterError(f"The 'n_boot' must be at least 100. Got {_r(n_boot)} instead.")
     if not (0 < float(alpha) < 1):
-        raise ParameterError(f"The 'alpha' must be between 0 and 1. Got {alpha!r} instead.")
+        raise ParameterError(f"The 'alpha' must be between 0 and 1. Got {_r(alpha)} instead.")
     for c in ("rep_id", unit):
         if c not in contributions.columns:
             raise ParameterError(f"The 'contributions' frame must have a '{c}' column. Got columns "
@@ -595,14 +595,14 @@ def payout(scores: pd.DataFrame, pool: float, individual_share: float = 0.7,
             raise ParameterError(f"The 'scores' frame must have a '{c}' column. Got columns "
                                  f"{', '.join(map(str, scores.columns))} instead.")
     if not float(pool) > 0:
-        raise ParameterError(f"The 'pool' must be > 0 yuan. Got {pool!r} instead.")
+        raise ParameterError(f"The 'pool' must be > 0 yuan. Got {_r(pool)} instead.")
     try:
         pool_fen, _ = _units(pool, 0.01)
     except ParameterError:
-        raise ParameterError(f"The 'pool' must be whole fen (at most 2 decimals). Got {pool!r} instead.") from None
+        raise ParameterError(f"The 'pool' must be whole fen (at most 2 decimals). Got {_r(pool)} instead.") from None
     sh = _exact(individual_share, "individual_share")
     if not (0 <= sh <= 1):
-        raise ParameterError(f"The 'individual_share' must be from 0 to 1. Got {individual_share!r} instead.")
+        raise ParameterError(f"The 'individual_share' must be from 0 to 1. Got {_r(individual_share)} instead.")
     ind_fen = round(Fraction(pool_fen) * sh)
     team_fen = pool_fen - ind_fen
     s = scores.reset_index(drop=True)
@@ -614,12 +614,12 @@ def payout(scores: pd.DataFrame, pool: float, individual_share: float = 0.7,
     if team_fen > 0:
         if team_attainment_by_region is None:
             raise ParameterError(f"The 'team_attainment_by_region' is required when 'individual_share' is below 1. "
-                                 f"Got None with share {individual_share!r}.")
+                                 f"Got None with share {_r(individual_share)}.")
         att = dict(team_attainment_by_region)
         missing = sorted({str(r) for r in s["region"] if r not in att})
         if missing:
             raise ParameterError(f"The 'team_attainment_by_region' must give every region's attainment. "
-                                 f"Got none for {missing[0]!r}.")
+                                 f"Got none for {_r(missing[0])}.")
         w_team = s["region"].map(att).astype(float).clip(lower=0).fillna(0.0) * es
         if not w_team.sum() > 0:
             raise ParameterError("The team part of the pool needs at least one region with a positive attainment. "

@@ -1,0 +1,342 @@
+"""Target-plan arithmetic: every rule against a hand-computed split; exact sums under rounding."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from analysis.allocation import (
+    apply_overrides, assign_pool, cap_and_rebalance, largest_remainder, largest_remainder_units,
+    new_rep_ramp, new_reps, plan_level, pool_key, share_backtest, shares, shares_blend,
+    shares_capacity, shares_last_12, shares_same_month, split_down,
+)
+from analysis.errors import InsufficientDataError, ParameterError, PlanError
+
+
+# ----------------------------------------------------------------------------- rounding
+def test_largest_remainder_units_hand_cases():
+    # quotas 1.33 each: one unit left, all remainders tie, equal weights -> the first key
+    assert largest_remainder_units([1, 1, 1], 4).tolist() == [2, 1, 1]
+    assert largest_remainder_units([1, 1, 1], 100).tolist() == [34, 33, 33]
+    # quotas 3.5, 2.1, 1.4 -> floors 3, 2, 1; the one unit left goes to the largest remainder (0.5)
+    assert largest_remainder_units([0.5, 0.3, 0.2], 7).tolist() == [4, 2, 1]
+    # quotas 0.5, 1.5, 2.0: remainders tie at 0.5 -> the larger weight (3) wins over 1
+    assert largest_remainder_units([1, 3, 4], 4).tolist() == [0, 2, 2]
+    # a zero weight never gets a unit
+    assert largest_remainder_units([0, 1, 1], 3).tolist() == [0, 2, 1]
+    assert largest_remainder_units([0, 0], 0).tolist() == [0, 0]
+
+
+def test_largest_remainder_exact_decimals_not_binary_floats():
+    # 0.1 + 0.2 + 0.7 is not 1.0 in binary; the exact quotas are 1, 2, 7 with no remainder
+    assert largest_remainder_units([0.1, 0.2, 0.7], 10).tolist() == [1, 2, 7]
+
+
+def test_largest_remainder_units_and_index():
+    s = pd.Series([0.45, 0.35, 0.2], index=["a", "b", "c"])
+    # 10 units of 100: quotas 4.5, 3.5, 2.0; tie at 0.5 -> larger weight a
+    out = largest_remainder(s, total=1000, unit=100)
+    assert out.to_dict() == {"a": 500.0, "b": 300.0, "c": 200.0}
+    fen = largest_remainder([1, 1, 1], total=1.00, unit=0.01)
+    assert fen.tolist() == [0.34, 0.33, 0.33]
+
+
+def test_largest_remainder_bad_input_names_the_field():
+    with pytest.raises(ParameterError, match=r"'total' must be a whole multiple of the unit 100\. Got 1050"):
+        largest_remainder([1, 2], total=1050, unit=100)
+    with pytest.raises(ParameterError, match=r"'unit' must be > 0\. Got 0"):
+        largest_remainder([1, 2], total=10, unit=0)
+    with pytest.raises(ParameterError, match=r"'weights' must all be >= 0\. Got -1"):
+        largest_remainder_units([1, -1], 3)
+    with pytest.raises(PlanError, match="positive sum"):
+        largest_remainder_units([0, 0], 3)
+
+
+UNITS = st.sampled_from([1, 100, 0.01, 0.5, 50])
+
+
+@settings(max_examples=200, deadline=None)
+@given(weights=st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=30),
+       n=st.integers(0, 10**9), unit=UNITS)
+def test_largest_remainder_sums_exactly(weights, n, unit):
+    if n > 0 and sum(weights) == 0:
+        weights = weights[:-1] + [1.0]
+    k = largest_remainder_units(weights, n)
+    assert int(k.sum()) == n
+    assert (k >= 0).all()
+    assert all(ki == 0 for ki, w in zip(k, weights) if w == 0)
+    # each key within one unit of its exact quota
+    tot = sum(Fraction(w) for w in weights)
+    if tot > 0:
+        for ki, w in zip(k, weights):
+            q = Fraction(w) * n / tot
+            assert q - 1 < int(ki) < q + 1
+    total = n * Fraction(str(unit))
+    out = largest_remainder(weights, total=float(total), unit=unit)
+    units = [Fraction(str(v)) / Fraction(str(unit)) for v in out]
+    assert all(u.denominator == 1 for u in units)
+    assert sum(units) == n
+
+
+# ----------------------------------------------------------------------------- shares
+def _hist(rows):
+    return pd.DataFrame(rows, columns=["key", "month", "value"])
+
+
+HIST = _hist(
+    [("A", "2024-12", 1000.0)]                       # 13 months before: outside the window
+    + [("A", f"2025-{m:02d}", 10.0) for m in range(1, 13)]   # 120 in the window
+    + [("B", "2025-01", 30.0), ("B", "2025-06", 50.0)]      # 80 in the window
+    + [("C", "2026-01", 50.0)]                       # the plan month itself: not history
+)
+
+
+def test_shares_last_12_hand():
+    s = shares_last_12(HIST, "2026-01")
+    assert s.to_dict() == pytest.approx({"A": 0.6, "B": 0.4}, abs=1e-15)
+    s = shares_last_12(HIST, pd.Period("2026-01", "M"), keys=["B", "A", "D"])
+    assert list(s.index) == ["B", "A", "D"]
+    assert s.tolist() == pytest.approx([0.4, 0.6, 0.0], abs=1e-15)
+
+
+def test_shares_same_month_hand():
+    # 2025-01: A 10, B 30
+    s = shares_same_month(HIST, "2026-01-15")
+    assert s.to_dict() == pytest.approx({"A": 0.25, "B": 0.75}, abs=1e-15)
+
+
+def test_shares_blend_hand():
+    s = shares_blend(HIST, "2026-01", {"last_12": 0.8, "same_month": 0.2})
+    # A: 0.8*0.6 + 0.2*0.25 = 0.53; B: 0.8*0.4 + 0.2*0.75 = 0.47
+    assert s.to_dict() == pytest.approx({"A": 0.53, "B": 0.47}, abs=1e-15)
+    assert shares("blend", HIST, "2026-01").to_dict() == pytest.approx({"A": 0.425, "B": 0.575}, abs=1e-15)
+    with pytest.raises(ParameterError, match=r"'blend_weights' must be >= 0 and sum to 1\. Got 0.5 \+ 0.6"):
+        shares_blend(HIST, "2026-01", {"last_12": 0.5, "same_month": 0.6})
+    with pytest.raises(ParameterError, match=r"'blend_weights' keys .* Got 'yoy'"):
+        shares_blend(HIST, "2026-01", {"yoy": 1.0})
+
+
+def test_shares_capacity_hand():
+    cust = pd.DataFrame({"key": ["N", "N", "S"], "grade": [10, 20, 30], "size_class": ["large", "小", "medium"]})
+    assert shares_capacity(cust, "grade").to_dict() == pytest.approx({"N": 0.5, "S": 0.5}, abs=1e-15)
+    # N: large 3 + small 1 = 4, S: medium 2 -> 4/6, 2/6
+    assert shares_capacity(cust, "size_class").to_dict() == pytest.approx({"N": 4 / 6, "S": 2 / 6}, abs=1e-15)
+    with pytest.raises(ParameterError, match=r"'size_class' must be one of .* Got 'huge'"):
+        shares_capacity(cust.assign(size_class=["huge", "小", "中"]), "size_class")
+    with pytest.raises(ParameterError, match=r"'grade' must be a number from 1 to 30\. Got 31"):
+        shares_capacity(cust.assign(grade=[31, 1, 2]), "grade")
+
+
+def test_shares_no_history_is_a_clear_error():
+    with pytest.raises(InsufficientDataError, match="2023-01"):
+        shares_last_12(HIST, "2024-01")
+    with pytest.raises(ParameterError, match=r"'method' must be one of .* Got 'median'"):
+        shares("median", HIST, "2026-01")
+    with pytest.raises(ParameterError, match=r"'month' must be a month .* Got 'soon'"):
+        shares_last_12(HIST, "soon")
+
+
+# ----------------------------------------------------------------------------- cap
+def test_cap_and_rebalance_hand():
+    # lo 80, hi 120 for each. a (150) is held at 120, b (50) at 80, c takes the rest: 100
+    r = cap_and_rebalance({"a": 150.0, "b": 50.0, "c": 100.0}, {"a": 100, "b": 100, "c": 100}, 0.2)
+    assert r.plan.to_dict() == pytest.approx({"a": 120.0, "b": 80.0, "c": 100.0}, abs=1e-9)
+    assert r.capped == ["a", "b"]
+    # a key without last year (d) is uncapped and absorbs what a may not take
+    r = cap_and_rebalance({"a": 200.0, "d": 100.0}, {"a": 100.0}, 0.1)
+    assert r.plan.to_dict() == pytest.approx({"a": 110.0, "d": 190.0}, abs=1e-9)
+    assert r.capped == ["a"]
+    # nobody breaks the cap: unchanged
+    r = cap_and_rebalance({"a": 105.0, "b": 95.0}, {"a": 100.0, "b": 100.0}, 0.1)
+    assert r.plan.tolist() == pytest.approx([105.0, 95.0], abs=1e-9) and r.capped == []
+
+
+def test_cap_rebalance_cascades():
+    # a (150) is held at 110; its 40 spread over b and c as 105 : 45 would put b at 133 > 110,
+    # so b is held at 110 too and c (no last year, uncapped) takes the rest: 300 - 220 = 80
+    r = cap_and_rebalance({"a": 150.0, "b": 105.0, "c": 45.0}, {"a": 100.0, "b": 100.0}, 0.1)
+    assert r.plan.to_dict() == pytest.approx({"a": 110.0, "b": 110.0, "c": 80.0}, abs=1e-9)
+    assert r.capped == ["a", "b"]
+    # an uncapped key with no plan cannot absorb anything: infeasible, not a silent short total
+    with pytest.raises(PlanError, match="upper bounds"):
+        cap_and_rebalance({"a": 150.0, "c": 0.0}, {"a": 100.0}, 0.1)
+
+
+def test_cap_infeasible_is_a_clear_error():
+    with pytest.raises(PlanError, match=r"upper bounds sum to 30\.00, below the total 200\.00"):
+        cap_and_rebalance({"a": 100.0, "b": 100.0}, {"a": 10.0, "b": 10.0}, 0.5)
+    with pytest.raises(PlanError, match=r"lower bounds sum to 1,000\.00, above the total 200\.00"):
+        cap_and_rebalance({"a": 100.0, "b": 100.0}, {"a": 1000.0, "b": 1000.0}, 0.5)
+    with pytest.raises(ParameterError, match=r"'growth_cap' must be a number >= 0\. Got -0.1"):
+        cap_and_rebalance({"a": 1.0}, {"a": 1.0}, -0.1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plan=st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=12),
+       ly=st.lists(st.one_of(st.none(), st.floats(0.01, 1e6)), min_size=12, max_size=12),
+       cap=st.floats(0, 1))
+def test_cap_holds_after_rebalancing(plan, ly, cap):
+    keys = [f"k{i}" for i in range(len(plan))]
+    p = pd.Series(plan, index=keys)
+    last = pd.Series(ly[: len(plan)], index=keys, dtype=float)
+    total = p.sum()
+    has = last > 0
+    lo = (last * (1 - cap)).where(has, 0.0)
+    hi = (last * (1 + cap)).where(has, np.inf)
+    try:
+        r = cap_and_rebalance(p, last, cap)
+    except PlanError:
+        # independently: the total is outside what any scale can reach (at 0 and at a huge scale)
+        f0 = np.clip(0.0 * p, lo, hi).sum()
+        with np.errstate(over="ignore"):
+            fbig = np.clip(1e300 * p, lo, hi).where(~((p == 0) & ~has), 0.0).sum()
+        assert f0 > total * (1 + 1e-12) or fbig < total * (1 - 1e-12)
+        return
+    tol = 1e-9 * max(1.0, total)
+    assert abs(r.plan.sum() - total) <= 1e-7 * max(1.0, total)
+    assert (r.plan >= lo - tol).all() and (r.plan <= hi + tol).all()
+
+
+# ----------------------------------------------------------------------------- overrides
+def test_apply_overrides_hand():
+    out = apply_overrides({"a": 0.5, "b": 0.3, "c": 0.2}, {"a": 600}, 1000)
+    # the rest 400 over b, c by 0.3 : 0.2
+    assert out.to_dict() == pytest.approx({"a": 600.0, "b": 240.0, "c": 160.0}, abs=1e-9)
+    assert apply_overrides({"a": 1, "b": 1}, None, 10).tolist() == [5.0, 5.0]
+
+
+def test_apply_overrides_errors():
+    with pytest.raises(PlanError, match=r"override key 'z' is not in the plan\. Allowed keys: a, b"):
+        apply_overrides({"a": 1, "b": 1}, {"z": 5}, 10)
+    with pytest.raises(PlanError, match=r"overrides must sum to at most the total 10\.00\. Got 12\.00"):
+        apply_overrides({"a": 1, "b": 1}, {"a": 7, "b": 5}, 10)
+    with pytest.raises(PlanError, match="Every key is locked"):
+        apply_overrides({"a": 1, "b": 1}, {"a": 3, "b": 5}, 10)
+    with pytest.raises(PlanError, match=r"override of key 'a' must be a number >= 0\. Got -1"):
+        apply_overrides({"a": 1, "b": 1}, {"a": -1}, 10)
+
+
+def test_plan_level_overrides_cap_and_rounding():
+    # c locked at 300; the rest 700 over a, b by 0.45 : 0.35 = 393.75, 306.25; in hundreds
+    # quotas 3.9375, 3.0625 -> 3, 3 and the unit left to a (remainder .9375)
+    lp = plan_level(1000, {"a": 0.45, "b": 0.35, "c": 0.2}, 100, overrides={"c": 300})
+    assert lp.values.to_dict() == {"a": 400.0, "b": 300.0, "c": 300.0}
+    assert lp.locked == ["c"] and lp.capped == []
+    # cap on the unlocked keys only: a (525) held at 440 (ly 400 + 10 %), b takes the rest 360
+    lp = plan_level(1000, {"a": 0.75, "b": 0.25, "c": 0.0}, 10, overrides={"c": 200},
+                    last_year={"a": 400.0, "b": 400.0, "c": 10.0}, growth_cap=0.1)
+    assert lp.values.to_dict() == {"a": 440.0, "b": 360.0, "c": 200.0}
+    assert lp.capped == ["a", "b"]   # b's 200 was below its floor 360
+    with pytest.raises(PlanError, match=r"override of key 'c' must be a whole multiple of the unit 100\. Got 250"):
+        plan_level(1000, {"a": 1, "c": 1}, 100, overrides={"c": 250})
+    with pytest.raises(ParameterError, match=r"'total' must be > 0\. Got 0"):
+        plan_level(0, {"a": 1}, 1)
+    with pytest.raises(ParameterError, match=r"'total' must be > 0\. Got -5"):
+        plan_level(-5, {"a": 1}, 1)
+
+
+def test_split_down_hand_and_exact():
+    regions = plan_level(1000, {"N": 0.6, "S": 0.4}, 100).values
+    assert regions.to_dict() == {"N": 600.0, "S": 400.0}
+    children = pd.DataFrame({"parent": ["N", "N", "S", "S", "S"], "key": ["r1", "r2", "r3", "r4", "r5"],
+                             "share": [0.6, 0.4, 1, 1, 1]})
+    reps = split_down(regions, children, 100)
+    # N 600 in hundreds: 3.6, 2.4 -> 3, 2 and the unit to r1; S 400: 1.33 each -> r3 gets the extra unit
+    assert dict(zip(reps["key"], reps["value"])) == {"r1": 400.0, "r2": 200.0, "r3": 200.0, "r4": 100.0,
+                                                     "r5": 100.0}
+    assert reps.groupby("parent")["value"].sum().to_dict() == regions.to_dict()
+    with pytest.raises(PlanError, match="'E' has the value"):
+        split_down({"E": 100.0}, children, 100)
+    with pytest.raises(PlanError, match="override key 'r9'"):
+        split_down(regions, children, 100, overrides={"r9": 100})
+
+
+@settings(max_examples=150, deadline=None)
+@given(n_units=st.integers(1, 10**7), unit=UNITS,
+       region_w=st.lists(st.floats(0.001, 1e4), min_size=1, max_size=5),
+       rep_w=st.lists(st.floats(0, 1e4), min_size=5, max_size=25),
+       brand_w=st.lists(st.floats(0.001, 10), min_size=1, max_size=3))
+def test_every_level_sums_exactly(n_units, unit, region_w, rep_w, brand_w):
+    u = Fraction(str(unit))
+    total = n_units * u
+    total = int(total) if total.denominator == 1 else float(total)
+    regions = [f"R{i}" for i in range(len(region_w))]
+    reg = plan_level(total, dict(zip(regions, region_w)), unit).values
+    rows = []
+    for j, w in enumerate(rep_w):
+        rows.append({"parent": regions[j % len(regions)], "key": f"p{j}", "share": w})
+    for r in regions:          # every region has at least one rep with a positive share
+        rows.append({"parent": r, "key": f"lead-{r}", "share": 1.0})
+    reps = split_down(reg, pd.DataFrame(rows), unit)
+    brands = pd.DataFrame([{"parent": k, "key": f"{k}/b{b}", "share": w}
+                           for k in reps["key"] for b, w in enumerate(brand_w)])
+    br = split_down(reps.set_index("key")["value"], brands, unit)
+
+    def units(xs):
+        out = [Fraction(str(x)) / u for x in xs]
+        assert all(q.denominator == 1 for q in out)
+        return sum(out)
+
+    assert units(reg) == n_units
+    for parent, grp in reps.groupby("parent"):
+        assert units(grp["value"]) == units([reg[parent]])
+    parent_val = reps.set_index("key")["value"]
+    for parent, grp in br.groupby("parent"):
+        assert units(grp["value"]) == units([parent_val[parent]])
+    assert units(br["value"]) == n_units
+
+
+# ----------------------------------------------------------------------------- ramp, pool
+def test_new_reps_within_three_months():
+    hires = {"old": "2026-02-28", "edge": "2026-03-01", "mid": "2026-05-20", "now": "2026-06-10"}
+    assert new_reps(hires, "2026-06") == ["edge", "mid", "now"]
+
+
+def test_new_rep_ramp_hand():
+    sh = pd.Series({"r1": 0.4, "r2": 0.2, "r3": 0.0, pool_key("N"): 0.05, "s1": 0.35})
+    region = {"r1": "N", "r2": "N", "r3": "N", pool_key("N"): "N", "s1": "S"}
+    out = new_rep_ramp(sh, region, ["r3"], ramp_share=0.5)
+    # N reps: 0.6 over 3 reps -> average 0.2; r3 gets 0.5 * 0.2 = 0.1; r1, r2 share 0.5 as 0.4 : 0.2
+    assert out.to_dict() == pytest.approx({"r1": 0.5 * 2 / 3, "r2": 0.5 / 3, "r3": 0.1, pool_key("N"): 0.05,
+                                           "s1": 0.35}, abs=1e-15)
+    assert out.sum() == pytest.approx(sh.sum(), abs=1e-15)
+    # a region of new reps only: equal shares of the region
+    out = new_rep_ramp({"a": 0.3, "b": 0.1}, {"a": "X", "b": "X"}, ["a", "b"], 0.5)
+    assert out.tolist() == pytest.approx([0.2, 0.2], abs=1e-15)
+    with pytest.raises(ParameterError, match=r"'ramp_share' must be in \(0, 1\]\. Got 1.5"):
+        new_rep_ramp(sh, region, ["r3"], 1.5)
+
+
+def test_assign_pool():
+    df = pd.DataFrame({"rep_id": ["r1", None, ""], "region": ["N", "N", "S"], "value": [1, 2, 3]})
+    out = assign_pool(df)
+    assert out["rep_id"].tolist() == ["r1", "pool:N", "pool:S"]
+    assert df["rep_id"].tolist() == ["r1", None, ""]  # input unchanged
+    with pytest.raises(ParameterError, match="must have a 'region'"):
+        assign_pool(pd.DataFrame({"rep_id": [None], "region": [None]}))
+
+
+# ----------------------------------------------------------------------------- backtest
+def test_share_backtest_hand():
+    hist = _hist([
+        ("A", "2025-01", 70.0), ("B", "2025-01", 30.0),
+        ("A", "2025-02", 20.0), ("B", "2025-02", 80.0),
+        ("A", "2026-01", 60.0), ("B", "2026-01", 40.0),
+        ("A", "2026-02", 50.0), ("B", "2026-02", 50.0),
+    ])
+    bt = share_backtest(hist, "last_12", months=2).set_index("method")
+    # last_12 for 2026-01: 2025-01..12 -> A 90, B 110 = .45/.55 vs .6/.4 -> 0.15
+    #          for 2026-02: 2025-02..2026-01 -> A 80, B 120 = .4/.6 vs .5/.5 -> 0.10 ; mean 0.125
+    # equal: 0.1 and 0.0 -> 0.05; same_month: .7/.3 vs .6/.4 -> 0.1, .2/.8 vs .5/.5 -> 0.3 ; mean 0.2
+    assert bt.loc["last_12", "mae"] == pytest.approx(0.125, abs=1e-12)
+    assert bt.loc["equal", "mae"] == pytest.approx(0.05, abs=1e-12)
+    assert bt.loc["same_month", "mae"] == pytest.approx(0.2, abs=1e-12)
+    assert bt["n_months"].tolist() == [2, 2, 2]
+    assert list(bt.index) == ["last_12", "equal", "same_month"]
+    # the method is listed once when it is one of the baselines; months without history are not counted
+    bt = share_backtest(hist, "same_month", months=4)
+    assert bt["method"].tolist() == ["same_month", "equal"]
+    assert bt.set_index("method").loc["same_month", "n_months"] == 2

@@ -163,3 +163,119 @@ def test_spring_festival_peaks():
     out = ts.spring_festival_peaks(m)
     assert out["peak_month"].tolist() == ["2024-02", "2025-01"]
     assert out["season"].tolist() == [2024, 2025]
+
+
+# ------------------------------------------- seasonal Mann–Kendall with AR(1) correction
+def _ar1_seasonal(rng, n_series, n, phi, beta=0.0, sd=3.0, amp=10.0):
+    """Monthly series: level 100 + beta·t + a fixed seasonal shape + AR(1) noise (stationary start)."""
+    e = np.empty((n_series, n))
+    e[:, 0] = rng.normal(0, sd / math.sqrt(1 - phi ** 2), n_series)
+    for t in range(1, n):
+        e[:, t] = phi * e[:, t - 1] + rng.normal(0, sd, n_series)
+    t = np.arange(n)
+    season = amp * np.sin(t * np.pi / 6) + 0.5 * amp * np.cos(t * np.pi / 3)
+    return 100 + beta * t + season + e
+
+
+@pytest.mark.parametrize("n,decimals", [(24, 1), (36, 0), (41, 1), (60, 0)])
+def test_seasonal_mann_kendall_without_correction_is_pymannkendall_seasonal_test(n, decimals):
+    mk = pytest.importorskip("pymannkendall")
+    rng = np.random.default_rng(n)
+    x = np.round(_ar1_seasonal(rng, 1, n, 0.3, beta=0.2)[0], decimals)  # rounding to units makes ties
+    ours = ts.seasonal_mann_kendall(x, period=12, ar1=0.0)
+    ref = mk.seasonal_test(x, period=12)
+    assert ours.s == ref.s and ours.var_s == pytest.approx(ref.var_s, rel=1e-12)
+    assert ours.var_s == ours.var_s_independent
+    assert ours.z == pytest.approx(ref.z) and ours.p_value == pytest.approx(ref.p) and ours.trend == ref.trend
+    # pymannkendall's seasonal slope is per cycle (year); ours is per step (month)
+    assert ours.slope == pytest.approx(ref.slope / 12)
+
+
+def test_seasonal_mann_kendall_edge_cases():
+    flat = ts.seasonal_mann_kendall(np.full(24, 7.0))
+    assert (flat.s, flat.z, flat.p_value, flat.trend, flat.slope) == (0.0, 0.0, 1.0, "no trend", 0.0)
+    assert (flat.slope_low, flat.slope_high) == (0.0, 0.0)
+    assert ts.ar1_from_seasonal_differences(np.full(36, 7.0)) == 0.0
+    with pytest.raises(InsufficientDataError):
+        ts.seasonal_mann_kendall(np.arange(23.0))
+    with pytest.raises(InsufficientDataError):
+        ts.seasonal_mann_kendall(np.r_[np.arange(23.0), np.nan])
+    with pytest.raises(InsufficientDataError):
+        ts.ar1_from_seasonal_differences(np.arange(15.0))
+    with pytest.raises(ParameterError):
+        ts.seasonal_mann_kendall(np.arange(24.0), ar1=1.0)
+    # a pure trend with no noise: every within-season pair increases, the slope is exact
+    up = ts.seasonal_mann_kendall(np.arange(36.0) * 2 + np.tile(np.arange(12.0) * 5, 3), ar1=0.5)
+    assert up.s == 36 and up.slope == 2.0 and up.trend == "increasing"
+
+
+def test_sign_sum_variance_against_monte_carlo():
+    """Var(S) of the seasonal S under Gaussian AR(1) noise: the formula against 20,000 simulated series."""
+    rng = np.random.default_rng()
+    n, phi = 36, 0.6
+    pairs = ts._season_pairs(n, 12)
+    x = _ar1_seasonal(rng, 20_000, n, phi, amp=0.0)
+    s = np.sign(x[:, pairs[:, 1]] - x[:, pairs[:, 0]]).sum(axis=1)
+    v = ts.sign_sum_variance(pairs, phi)
+    # the variance of a sample variance of 20,000 draws: SE ≈ √(2/20,000) ≈ 1 %; allow 5 SE
+    assert np.var(s, ddof=1) == pytest.approx(v, rel=0.05)
+    # the independent-season variance understates it (by a factor of about 2.7 here)
+    assert v / ts.sign_sum_variance(pairs, 0.0) > 2
+
+
+def test_ar1_estimate_is_not_fooled_by_trend_or_season():
+    rng = np.random.default_rng()
+    for phi in (0.0, 0.3, 0.6):
+        est = [ts.ar1_from_seasonal_differences(y) for y in _ar1_seasonal(rng, 40, 240, phi, beta=1.0)]
+        # 228 differences: SE of one estimate ≈ 0.06; of the mean of 40 ≈ 0.01 (0 is a floor, so a bias up at φ = 0)
+        assert np.mean(est) == pytest.approx(phi, abs=0.06)
+
+
+def test_trend_test_holds_its_level_on_autocorrelated_seasonal_data():
+    """No trend, AR(1) 0.6 noise and a seasonal pattern: the plain Mann–Kendall test calls a
+    large share significant at 5 %; the corrected seasonal test stays near 5 %."""
+    mk = pytest.importorskip("pymannkendall")
+    rng = np.random.default_rng()
+    ys = _ar1_seasonal(rng, 500, 36, 0.6)
+    ours = np.mean([ts.seasonal_mann_kendall(y, ar1=ts.ar1_from_seasonal_differences(y)).p_value < 0.05 for y in ys])
+    plain = np.mean([ts.mann_kendall(y).p_value < 0.05 for y in ys])
+    hirsch = np.mean([mk.seasonal_test(y, period=12).p < 0.05 for y in ys[:200]])
+    # 500 series: SE of a 5 % share ≈ 1 pp; the bound is 5 % + 3.5 SE
+    assert ours <= 0.085, ours
+    assert plain > 0.15 and hirsch > 0.12, (plain, hirsch)
+
+
+def test_seasonal_sen_slope_interval_covers_true_slope():
+    rng = np.random.default_rng()
+    beta = 0.25
+    ys = _ar1_seasonal(rng, 300, 48, 0.6, beta=beta)
+    res = [ts.seasonal_mann_kendall(y, ar1=ts.ar1_from_seasonal_differences(y)) for y in ys]
+    cover = np.mean([r.slope_low <= beta <= r.slope_high for r in res])
+    # nominal 95 %; 300 series: SE ≈ 1.3 pp
+    assert 0.90 <= cover <= 1.0, cover
+    assert np.median([r.slope for r in res]) == pytest.approx(beta, abs=0.03)
+    assert all(r.slope_low <= r.slope <= r.slope_high for r in res)
+
+
+# ------------------------------------------------------------ anomalies, two cycles
+def test_seasonal_reference_worked_example():
+    # two cycles of 4: position 0 (0, 9): the centre of the medians is 0, so 0 is normal, 9 the odd one
+    d = [0.0, 5, 0, -5, 9, 5, 0, -5]
+    assert ts.seasonal_reference(d, 4).tolist() == [0.0, 5.0, 0.0, -5.0]
+    # three cycles: the median
+    assert ts.seasonal_reference([0.0, 1, 9, 1, 2, 1], 2).tolist() == [2.0, 1.0]
+
+
+@pytest.mark.parametrize("n", [24, 27, 30, 35])
+def test_one_spike_with_two_cycles_flags_one_month(n):
+    rng = np.random.default_rng()
+    t = np.arange(n)
+    base = 100 + 0.5 * t + 10 * np.sin(t * np.pi / 6)
+    for at in (3, n - 14, n - 2):  # with 24–35 months these positions have two cycles or more
+        y = base + rng.normal(0, 1, n)
+        y[at] += 30
+        flagged = set(np.flatnonzero(ts.flag_anomalies(ts.stl_decompose(pd.Series(y)), k=3)["anomaly"]))
+        same_month = set(range(at % 12, n, 12)) - {at}
+        # the spike is flagged and the same month of the other years is not (a 3σ band can
+        # still catch an unrelated month by chance, about 0.3 % of months)
+        assert at in flagged and not flagged & same_month, (n, at, sorted(flagged))

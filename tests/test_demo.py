@@ -37,7 +37,8 @@ def rep_attainment(db: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return db.execute("""
         WITH a AS (SELECT rep_id, date_trunc('month', order_date)::DATE AS period, sum(amount) AS actual
                    FROM orders GROUP BY ALL)
-        SELECT t.key AS rep_id, t.period, a.actual, t.value AS target, a.actual / t.value AS attainment
+        SELECT t.key AS rep_id, t.period, coalesce(a.actual, 0) AS actual, t.value AS target,
+               coalesce(a.actual, 0) / t.value AS attainment
         FROM targets t LEFT JOIN a ON a.rep_id = t.key AND a.period = t.period
         WHERE t.level = 'rep' AND t.measure = 'amount'
     """).df()
@@ -95,7 +96,11 @@ def hazard_panel(db: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         FROM compensation c JOIN reps r USING (rep_id)
     """).df()
     att = rep_attainment(db)[["rep_id", "period", "attainment"]]
-    p = comp.merge(att, on=["rep_id", "period"], how="left")
+    p = comp.merge(att, on=["rep_id", "period"], how="left").rename(columns={"attainment": "attainment_same_month"})
+    # the hazard of a month uses what is known at its start: the previous complete month's
+    # attainment (the rep's rows are consecutive months); none in a rep's first month in the data
+    p = p.sort_values(["rep_id", "period"]).reset_index(drop=True)
+    p["attainment"] = p.groupby("rep_id")["attainment_same_month"].shift(1)
     period = pd.to_datetime(p["period"])
     p["entry"] = (period - pd.to_datetime(p["hire_date"])).dt.days / 30.4375
     p["time"] = p["entry"] + 1.0
@@ -106,8 +111,11 @@ def hazard_panel(db: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def fit_hazard(panel: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """Cox PH (statsmodels PHReg, Efron ties, counting-process entry) on the rows where every
+    feature is known; hazard ratios with 95 % CIs."""
     import statsmodels.api as sm
 
+    panel = panel.dropna(subset=features)
     m = sm.PHReg(panel["time"].to_numpy(), panel[features].to_numpy(dtype=float),
                  status=panel["status"].to_numpy(), entry=panel["entry"].to_numpy(), ties="efron")
     r = m.fit()
@@ -206,8 +214,21 @@ def test_cli_demo(tmp_path):
     assert json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))["seed"] == 5
 
 
+def test_cli_demo_null(tmp_path):
+    from typer.testing import CliRunner
+
+    from analysis.cli import app
+
+    res = CliRunner().invoke(app, ["demo", "--null", "--seed", "5", "--scale", "0.05", "--store",
+                                   str(tmp_path / "w.duckdb"), "--truth", str(tmp_path / "t.json")])
+    assert res.exit_code == 0, res.output
+    truth = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
+    assert truth["null"] is True and set(truth["hazard_ratios"].values()) == {1.0}
+    assert truth["cannibalization"]["share_of_new_volume"] == 0.0
+
+
 @pytest.mark.parametrize("kw", [{"scale": 0}, {"scale": -1}, {"seed": -1}, {"seed": 1.5}, {"end": "2026-10-30"},
-                                {"end": "31/10/2026"}])
+                                {"end": "31/10/2026"}, {"null": "yes"}, {"null": 1}])
 def test_bad_parameters(tmp_path, kw):
     with pytest.raises(ParameterError):
         demo.build(store=str(tmp_path / "w.duckdb"), **kw)
@@ -219,7 +240,8 @@ def test_small_world_truth_agrees(small_worlds):
     con = duckdb.connect(str(store), read_only=True)
     under, w = underperformers(con, truth["end"])
     assert under == truth["underperformers"]
-    assert (w.drop(index=under).max(axis=1) >= 0.92).all()
+    others = w.drop(index=under)
+    assert (others[others.notna().sum(axis=1) == 3].max(axis=1) >= 0.92).all()
     for rec in [truth["launches"]["strong"], truth["launches"]["weak"], *truth["launches"]["earlier"]]:
         got = launch_metrics(con, rec["sku_id"], rec["launch_date"])
         assert got["distribution_rate"] == pytest.approx(rec["distribution_rate"], abs=1e-3)
@@ -292,10 +314,10 @@ def test_orders_are_coherent(db):
 # the truth record agrees with the tables
 # ---------------------------------------------------------------------------------------------
 def test_truth_keys(truth):
-    assert set(truth) == {"seed", "scale", "start", "end", "row_counts", "underperformers", "launches",
+    assert set(truth) == {"seed", "scale", "null", "start", "end", "row_counts", "underperformers", "launches",
                           "cannibalized_sku", "cannibalization", "mix_shift_pp", "spring_festival_peak",
                           "hazard_ratios", "confounded"}
-    assert truth["start"] == "2023-11-01" and truth["end"] == "2026-10-31"
+    assert truth["start"] == "2023-11-01" and truth["end"] == "2026-10-31" and truth["null"] is False
     assert set(truth["hazard_ratios"]) == {"payout_delay_days", "team_bonus_share", "promoted_last_12m", "attainment"}
     assert truth["confounded"] == {"feature": "bonus_per_month", "hazard_ratio": 1.0}
 
@@ -303,8 +325,10 @@ def test_truth_keys(truth):
 def test_underperformers(db, truth):
     under, w = underperformers(db, truth["end"])
     assert under == truth["underperformers"] and len(under) >= 5
-    # every other rep active then reaches 92 % in at least one of the three months (a clear margin)
+    # every other rep employed in all three months reaches 92 % in at least one of them (a clear
+    # margin); a rep who left in the window has a truncated exit month and fewer than three months
     others = w.drop(index=under)
+    others = others[others.notna().sum(axis=1) == 3]
     assert (others.max(axis=1) >= 0.92).all()
     # and every underperformer is still employed at the end
     ids = ",".join(f"'{r}'" for r in under)
@@ -445,7 +469,9 @@ def test_compensation(db):
 # ---------------------------------------------------------------------------------------------
 def test_hazard_ratios_recovered(db, truth):
     panel = hazard_panel(db)
-    assert panel["attainment"].notna().all()
+    assert panel["attainment_same_month"].notna().all()
+    first = ~panel["rep_id"].duplicated()
+    assert panel.loc[~first, "attainment"].notna().all() and panel.loc[first, "attainment"].isna().all()
     assert panel["status"].sum() >= 200
     fit = fit_hazard(panel, HAZARD_FEATURES)
     for f, hr in truth["hazard_ratios"].items():
@@ -455,9 +481,43 @@ def test_hazard_ratios_recovered(db, truth):
 
 
 def test_bonus_is_confounded(db):
+    """Naively, more bonus goes with fewer exits (bonus follows attainment). That the adjusted HRs
+    of bonus and training hold 1 is a 95 % statement: it is checked over seeds, with a binomial
+    allowance, in tests/test_worlds.py (one seed would fail it 1 time in 20 by design)."""
     panel = hazard_panel(db)
     naive = fit_hazard(panel, ["bonus_per_month"])
     assert naive.loc["bonus_per_month", "hi"] < 1.0  # naive: more bonus, fewer exits
     adjusted = fit_hazard(panel, HAZARD_FEATURES + ["bonus_per_month", "training_hours"])
-    assert adjusted.loc["bonus_per_month", "lo"] <= 1.0 <= adjusted.loc["bonus_per_month", "hi"]
-    assert adjusted.loc["training_hours", "lo"] <= 1.0 <= adjusted.loc["training_hours", "hi"]
+    # adjusted, the protective bonus effect is gone: far weaker than the naive one
+    assert adjusted.loc["bonus_per_month", "hi"] > naive.loc["bonus_per_month", "hi"]
+
+
+def test_exit_month_attainment_is_mechanically_low(db):
+    """Sales stop on the exit day while the target is for the whole month: attainment measured in
+    the exit month is far below the other months (the trap a retention model must not fall into);
+    every other month realises the planned attainment (about 1 on average)."""
+    panel = hazard_panel(db)
+    exit_month = panel.loc[panel["status"] == 1, "attainment_same_month"]
+    other = panel.loc[panel["status"] == 0, "attainment_same_month"]
+    assert len(exit_month) >= 200
+    assert exit_month.mean() < 0.75 and 0.95 < other.mean() < 1.05
+    # the share of the month worked explains it: leavers in the first week sell least
+    ex = panel[panel["status"] == 1]
+    day = pd.to_datetime(ex["exit_date"]).dt.day
+    assert ex.loc[day <= 7, "attainment_same_month"].mean() < ex.loc[day >= 24, "attainment_same_month"].mean() - 0.3
+
+
+def test_promotions_and_awards_grow_with_tenure(db):
+    """Promotions (none before 6 months of tenure) and awards are more frequent later in tenure."""
+    panel = hazard_panel(db)
+    promoted = db.execute("SELECT rep_id, period, CAST(promoted AS INT) AS promoted, CAST(award AS INT) AS award "
+                          "FROM compensation").df()
+    p = panel.merge(promoted, on=["rep_id", "period"]).sort_values(["rep_id", "period"])
+    assert p.loc[p["entry"] < 5.9, "promoted"].sum() == 0
+    # the chance per month among the eligible (no promotion in the 24 months before)
+    recent = p.groupby("rep_id")["promoted"].transform(lambda s: s.shift(1).rolling(23, min_periods=1).max()).fillna(0)
+    e = p[recent == 0]
+    early = e[(e["entry"] >= 6) & (e["entry"] < 12)]
+    late = e[e["entry"] >= 24]
+    assert late["promoted"].mean() > 1.5 * early["promoted"].mean()
+    assert p.loc[p["entry"] >= 24, "award"].mean() > 1.3 * p.loc[p["entry"] < 6, "award"].mean()

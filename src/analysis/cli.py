@@ -30,11 +30,12 @@ def demo(
     scale: float = typer.Option(1.0, help="Size: 1 ≈ 1M order lines."),
     store: Optional[str] = StoreOpt,
     truth: Optional[Path] = typer.Option(None, help="Where to write the truth record (default data/demo_truth.json)."),
+    null: bool = typer.Option(False, "--null", help="Null world: no incentive affects leaving, sales have no trend."),
 ) -> None:
-    """Build the demo world into the store and write its truth record."""
+    """Build the demo world into the store and write its truth record (``--null``: the null world)."""
     from . import demo as demo_mod
 
-    summary = demo_mod.build(store=store, seed=seed, scale=scale, truth_path=truth)
+    summary = demo_mod.build(store=store, seed=seed, scale=scale, truth_path=truth, null=null)
     for k, v in summary.items():
         typer.echo(f"{k}: {v}")
 

@@ -64,6 +64,9 @@ HAZARD_RATIOS = {
     "attainment": 0.25,
 }
 # baseline monthly hazard at the reference covariates (no delay, share 0.3, not promoted, 100 %)
+# a rep's monthly attainment: level (by rep) + a persistent deviation, AR(1) with this coefficient
+ATT_AR = 0.5
+ATT_SD = 0.13
 H_FIRST_YEAR = 0.07
 H_LATER = 0.022
 X_REF = {"payout_delay_days": 0.0, "team_bonus_share": 0.3, "promoted_last_12m": 0.0, "attainment": 1.0}
@@ -139,6 +142,10 @@ CLASS_QTY_FACTOR = np.array([0.5, 0.7, 1.0, 1.1, 1.2])
 CLASS_W0 = {"urban": np.array([0.12, 0.20, 0.30, 0.23, 0.15]), "rural": np.array([0.05, 0.12, 0.30, 0.30, 0.23])}
 CLASS_DRIFT = np.array([0.10, 0.08, 0.0, -0.05, -0.10])
 TREND_PER_YEAR = 0.05
+# month-to-month demand shocks: AR(1) on the log of the variable part of every line's quantity
+# (the whole market moves together: weather, stocking, local events)
+NOISE_AR = 0.6
+NOISE_SD = 0.04  # stationary standard deviation of the monthly log shock
 FESTIVAL_LIFT = 2.2  # volume factor in the 3 weeks before the Spring Festival
 FESTIVAL_DIP = 0.7  # ... in the festival week
 RETURN_SHARE = 0.001
@@ -161,7 +168,9 @@ class Calendar:
     weekday: np.ndarray  # 0 = Monday
     month_starts: list[date]
     festivals: list[date]
-    day_factor: np.ndarray  # festival lift × trend, by day
+    day_factor: np.ndarray  # festival lift × trend × monthly demand shock, by day
+    shock: np.ndarray = field(default=None)  # monthly log demand shock (AR(1))
+    class_drift: np.ndarray = field(default=None)  # per-year log drift of the class weights
 
     @property
     def n_days(self) -> int:
@@ -192,7 +201,23 @@ def _spring_festivals(first_year: int, last_year: int) -> list[date]:
     return [out[y] for y in sorted(out)]
 
 
-def _calendar(end: date, n_months: int = 36) -> Calendar:
+def ar1_shocks(n: int, rng: np.random.Generator, phi: float = NOISE_AR, sd: float = NOISE_SD) -> np.ndarray:
+    """A stationary AR(1) series of length ``n``: x[t] = phi·x[t-1] + e[t], sd(x) = ``sd``.
+
+    Examples
+    --------
+    >>> ar1_shocks(36, np.random.default_rng(0)).shape
+    (36,)
+    """
+    e = rng.normal(0.0, sd * np.sqrt(1.0 - phi ** 2), n)
+    x = np.empty(n)
+    x[0] = rng.normal(0.0, sd)
+    for t in range(1, n):
+        x[t] = phi * x[t - 1] + e[t]
+    return x
+
+
+def _calendar(end: date, n_months: int = 36, rng: np.random.Generator | None = None, null: bool = False) -> Calendar:
     start = _add_months(date(end.year, end.month, 1), -(n_months - 1))
     days = np.arange(np.datetime64(start), np.datetime64(end) + 1, dtype="datetime64[D]")
     ym = days.astype("datetime64[M]").astype(int)
@@ -200,12 +225,16 @@ def _calendar(end: date, n_months: int = 36) -> Calendar:
     weekday = (days.astype(int) + 3) % 7
     month_starts = [_add_months(start, k) for k in range(n_months)]
     festivals = [f for f in _spring_festivals(start.year, end.year + 1) if start <= f <= end + timedelta(days=21)]
-    factor = 1.0 + TREND_PER_YEAR * (np.arange(len(days)) / 365.25)
+    trend = 0.0 if null else TREND_PER_YEAR
+    factor = 1.0 + trend * (np.arange(len(days)) / 365.25)
     for f in festivals:
         i = (f - start).days
         factor[max(0, i - 21):max(0, i)] *= FESTIVAL_LIFT
         factor[max(0, i):max(0, i + 7)] *= FESTIVAL_DIP
-    return Calendar(start, end, days, day_month, weekday, month_starts, festivals, factor)
+    shock = ar1_shocks(n_months, rng if rng is not None else np.random.default_rng(0))
+    factor = factor * np.exp(shock[day_month])
+    drift = np.zeros_like(CLASS_DRIFT) if null else CLASS_DRIFT.copy()
+    return Calendar(start, end, days, day_month, weekday, month_starts, festivals, factor, shock, drift)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,7 +303,7 @@ def slot_regions() -> np.ndarray:
     return np.repeat(np.arange(len(REGIONS)), k)
 
 
-def _customers(cal: Calendar, n: int, rng: np.random.Generator) -> Customers:
+def _customers(cal: Calendar, n: int, rng: np.random.Generator, null: bool = False) -> Customers:
     # one customer per position first, the rest spread by region weight
     slot_region = slot_regions()
     region = np.concatenate([slot_region, rng.choice(len(REGIONS), n - N_SLOTS, p=REGION_WEIGHTS)])
@@ -290,6 +319,8 @@ def _customers(cal: Calendar, n: int, rng: np.random.Generator) -> Customers:
     weekday = rng.integers(0, 6, n)
     # most customers opened before the start; a few open during the first 30 months
     late = (~first_of_slot) & (rng.random(n) < 0.05)
+    if null:  # no new retailers: the market does not grow
+        late[:] = False
     opened_idx = -rng.integers(30, 15 * 365, n)
     opened_idx[late] = rng.integers(1, min(cal.n_days - 180, 30 * 30), late.sum())
     urban = np.array([REGIONS[r][1] == "urban" for r in region])
@@ -322,7 +353,7 @@ class Workforce:
     slot_region: np.ndarray
 
 
-def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator) -> Workforce:
+def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator, null: bool = False) -> Workforce:
     n_m = cal.n_months
     n_regions = len(REGIONS)
     # payout delay: 0-2 days everywhere; stretches of 6-30 days late (and a few spikes) in three
@@ -364,9 +395,11 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator)
         tenure_days = int(rng.uniform(10, 365)) if rng.random() < 0.25 else int(min(12 * 365, rng.exponential(4 * 365) + 365))
         occupant[s] = new_rep(s, cal.start - timedelta(days=tenure_days), True)
 
-    b = {k: np.log(v) for k, v in HAZARD_RATIOS.items()}
+    b = {k: (0.0 if null else float(np.log(v))) for k, v in HAZARD_RATIOS.items()}
     rows = []
+    row_at: dict[tuple[int, int], int] = {}
     under: set[int] = set()
+    null_candidates: list[int] = []
     window0 = n_m - 3
     first_window_month: dict[int, int] = {}
     for m in range(n_m):
@@ -378,11 +411,18 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator)
         active = [int(occupant[s]) for s in range(N_SLOTS) if occupant[s] >= 0]
         if m == window0:
             cand = [r for r in active if (ms - reps[r]["hire_date"]).days >= 180]
-            under = set(int(x) for x in rng.choice(cand, N_UNDERPERFORMERS, replace=False))
+            if null:
+                null_candidates = cand  # chosen among those who stay, after the loop
+            else:
+                under = set(int(x) for x in rng.choice(cand, N_UNDERPERFORMERS, replace=False))
         for r in active:
             rep = reps[r]
             tenure = (ms - rep["hire_date"]).days / 30.4375
-            att = float(np.clip(rep["level"] + rng.normal(0, 0.13), 0.45, 1.6))
+            # attainment: the rep's level plus a persistent monthly deviation (AR(1), 0.5; sd 0.13)
+            z = rep.get("z")
+            z = rng.normal(0, ATT_SD) if z is None else ATT_AR * z + rng.normal(0, ATT_SD * np.sqrt(1 - ATT_AR ** 2))
+            rep["z"] = z
+            att = float(np.clip(rep["level"] + z, 0.45, 1.6))
             if m >= window0:
                 if r in under:
                     att = float(rng.uniform(0.70, 0.88))
@@ -392,9 +432,13 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator)
                         att = float(rng.uniform(0.92, 1.10))
             d = int(delay[rep["region"], m] + rng.integers(0, 2))
             share = float(share_policy[rep["team"], m // 12])
+            # promotion: eligible from 6 months of tenure, not within 24 months of the last one; the
+            # monthly chance grows with tenure (1 % at 6 months to 6 % from 31 months) and is lower
+            # after a weak month
             eligible = tenure >= 6 and not any(m - p < 24 for p in rep["promos"])
             last_att = rep.get("last_att", 1.0)
-            promoted = bool(eligible and rng.random() < 0.055 * (1.0 if last_att >= 0.95 else 0.4))
+            p_promo = min(0.06, 0.01 + 0.002 * (tenure - 6)) * (1.0 if last_att >= 0.95 else 0.4)
+            promoted = bool(eligible and rng.random() < p_promo)
             if promoted:
                 rep["promos"].append(m)
                 rep["senior"] = True
@@ -404,26 +448,55 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator)
             ind = round(total * (1 - share), 2)
             team = round(total * share, 2)
             real_share = team / (ind + team) if ind + team > 0 else 0.0
+            # the hazard of month m uses what is known at its start: last month's attainment
+            # (the reference 1.0 in a rep's first month in the data)
+            prev_att = rep.get("prev_att")
             x = {"payout_delay_days": d, "team_bonus_share": real_share,
-                 "promoted_last_12m": float(promo12), "attainment": att}
+                 "promoted_last_12m": float(promo12), "attainment": 1.0 if prev_att is None else prev_att}
             eta = sum(b[k] * (x[k] - X_REF[k]) for k in b)
-            h0 = H_FIRST_YEAR if tenure < 12 else H_LATER
-            p_exit = 0.0 if (r in under and m >= window0) else 1.0 - np.exp(-h0 * np.exp(eta))
+            # exit day: continuous-time hazard h0(tenure) × exp(eta) over the days employed this month
+            first = max(ms, rep["hire_date"])
+            n_days = (me - first).days + 1
+            ten_days = ((first - rep["hire_date"]).days + np.arange(n_days)) / 30.4375
+            h_day = np.where(ten_days < 12, H_FIRST_YEAR, H_LATER) / 30.4375 * np.exp(eta)
+            if r in under and m >= window0:
+                h_day = np.zeros(n_days)
+            cdf = 1.0 - np.exp(-np.cumsum(h_day))
             u = rng.random()
-            exit_now = bool(u < p_exit)
-            rows.append(dict(rep_idx=r, month=m, tenure=tenure, attainment=att, payout_delay_days=d,
-                             team_bonus_share=real_share, share_policy=share, promoted=promoted,
+            exit_now = bool(u < cdf[-1])
+            award_p = 0.015 + 0.03 * min(tenure, 36.0) / 36.0 + 0.10 * (att > 1.15)
+            row_at[(r, m)] = len(rows)
+            rows.append(dict(rep_idx=r, month=m, tenure=tenure, attainment=att, prev_attainment=prev_att,
+                             payout_delay_days=d, team_bonus_share=real_share, share_policy=share, promoted=promoted,
                              promoted_last_12m=promo12, individual_bonus=ind, team_bonus=team, exit=exit_now,
                              training_hours=float(rng.choice([0, 4, 8, 12, 16])),
-                             award=bool(rng.random() < 0.03 + 0.12 * (att > 1.15)), senior=rep["senior"]))
+                             award=bool(rng.random() < award_p), senior=rep["senior"]))
             rep["last_att"] = att
+            rep["prev_att"] = att
             if exit_now:
-                exit_day = int(rng.integers(8, me.day + 1))
-                rep["exit_date"] = date(ms.year, ms.month, exit_day)
+                k = int(np.searchsorted(cdf, u, side="right"))
+                rep["exit_date"] = first + timedelta(days=k)
                 rep["exit_reason"] = "voluntary" if rng.random() < 0.8 else "involuntary"
                 s = rep["slot"]
                 occupant[s] = -1
                 next_hire_month[s] = m + 1 + int(rng.random() < 0.3)
+    if null:
+        # the underperformers are picked among the reps who stay to the end (in the null world their
+        # low attainment must not keep them employed), then given their low months
+        stay = [r for r in null_candidates if reps[r]["exit_date"] is None]
+        under = set(int(x) for x in rng.choice(stay, N_UNDERPERFORMERS, replace=False))
+        for r in sorted(under):
+            rep = reps[r]
+            for m in range(window0, n_m):
+                row = rows[row_at[(r, m)]]
+                att = float(rng.uniform(0.70, 0.88))
+                total = rep["pool"] * (0.5 + 0.5 * att) * (1.3 if row["senior"] else 1.0)
+                share = row["share_policy"]
+                ind, team = round(total * (1 - share), 2), round(total * share, 2)
+                row.update(attainment=att, individual_bonus=ind, team_bonus=team,
+                           team_bonus_share=team / (ind + team) if ind + team > 0 else 0.0)
+                if m + 1 < n_m:
+                    rows[row_at[(r, m + 1)]]["prev_attainment"] = att
 
     # daily occupancy and cover (a vacant slot's customers are served by the next occupied slot
     # of the same region)
@@ -578,7 +651,7 @@ def _append(con: Any, name: str, t: pa.Table) -> None:
 def _class_weights(cal: Calendar, month: int) -> dict[bool, np.ndarray]:
     out = {}
     for urban in (True, False):
-        w = CLASS_W0["urban" if urban else "rural"] * np.exp(CLASS_DRIFT * month / 12.0)
+        w = CLASS_W0["urban" if urban else "rural"] * np.exp(cal.class_drift * month / 12.0)
         out[urban] = w / w.sum()
     return out
 
@@ -590,6 +663,7 @@ class Accum:
     class_month_amount: np.ndarray
     exp_class_month_qty: np.ndarray
     exp_month_amount: np.ndarray
+    slot_day_amount: np.ndarray  # (n_days, N_SLOTS) amount of the customers of each position, by day
     lines: int = 0
     orders: int = 0
 
@@ -599,7 +673,8 @@ def _dict_take(values: np.ndarray, idx: np.ndarray) -> pa.Array:
 
 
 def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf: Workforce,
-            plans: list[LaunchPlan], scale: float, rng: np.random.Generator) -> tuple[Accum, dict[str, Any]]:
+            plans: list[LaunchPlan], scale: float, rng: np.random.Generator,
+            null: bool = False) -> tuple[Accum, dict[str, Any]]:
     n_c = len(cust.weekday)
     n_sku = len(products)
     n_reps = len(wf.reps)
@@ -640,9 +715,11 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
     new_vol = float(strong.win_qty.sum())
     loss = win_tot - before + CANNIBALIZED_SHARE * new_vol
     cann_r = float(np.clip(loss / win_var, 0.0, 0.9)) if win_var > 0 else 0.0
+    if null:  # no incumbent-specific loss: the launches take from every regular line alike
+        cann_r = 0.0
 
     acc = Accum(np.zeros((n_reps, cal.n_months)), np.zeros((5, cal.n_months)), np.zeros((5, cal.n_months)),
-                np.zeros((5, cal.n_months)), np.zeros(cal.n_months))
+                np.zeros((5, cal.n_months)), np.zeros(cal.n_months), np.zeros((cal.n_days, N_SLOTS)))
     cust_ids = cust.df["customer_id"].to_numpy().astype(str)
     cust_num = np.array([c[1:] for c in cust_ids])
     region_names = np.array([r[0] for r in REGIONS])
@@ -683,6 +760,29 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
         n_o = len(oc)
         month_o = cal.day_month[od]
         f_o = cal.day_factor[od]
+        # --- launch lines: window schedules and continuation
+        pos_of_cust = np.full(n_c, -1)
+        pos_of_cust[oc] = np.arange(n_o)
+        l_o, l_s, l_q = [], [], []
+        for p in plans:
+            a, bnd = np.searchsorted(p.win_day, [w0, w0 + 7])
+            if bnd > a:
+                c = p.win_cust[a:bnd]
+                l_o.append(pos_of_cust[c])
+                l_s.append(np.full(bnd - a, p.sku))
+                l_q.append(p.win_qty[a:bnd])
+            start_c = p.launch_idx + WINDOW_DAYS + GAP_DAYS
+            cont = od >= start_c
+            if cont.any():
+                ci = np.flatnonzero(cont)
+                st = p.state[oc[ci]]
+                prob = np.choose(st, [p.design.later_adopt, p.design.stay_single, p.design.stay_repeat])
+                hit = ci[rng.random(len(ci)) < prob]
+                newly = oc[hit][p.state[oc[hit]] == 0]
+                p.state[newly] = 1
+                l_o.append(hit)
+                l_s.append(np.full(len(hit), p.sku))
+                l_q.append(_launch_qty(cust, oc[hit], p.design.qty_factor, rng))
         # --- regular lines
         n_lines = 1 + rng.poisson(mu, n_o)
         li_o = np.repeat(np.arange(n_o), n_lines)
@@ -692,6 +792,12 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
         size_l = cust.size[oc][li_o]
         u = np.empty(len(li_o))
         sku = np.empty(len(li_o), dtype=np.int64)
+        # expected volume and amount of the week by class, fixed part and variable part (the variable
+        # part is scaled below in the null world)
+        e_fix_q = np.zeros((5, cal.n_months))
+        e_var_q = np.zeros((5, cal.n_months))
+        e_fix_a = np.zeros(cal.n_months)
+        e_var_a = np.zeros(cal.n_months)
         # class weights follow the month of the order day (weeks can straddle months)
         for mth in np.unique(month_o):
             wts = _class_weights(cal, int(mth))
@@ -716,35 +822,26 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
                         if d >= L:
                             lam = lam.copy()
                             lam[inc] *= 1.0 - cann_r
-                        e = cnt * (1 + mu) * p * (1.0 + lam)
-                        acc.exp_class_month_qty[:, mth] += np.bincount(cls, weights=e, minlength=5)
-                        acc.exp_month_amount[mth] += float((e * price).sum())
+                        ef = cnt * (1 + mu) * p
+                        ev = ef * lam
+                        e_fix_q[:, mth] += np.bincount(cls, weights=ef, minlength=5)
+                        e_var_q[:, mth] += np.bincount(cls, weights=ev, minlength=5)
+                        e_fix_a[mth] += float((ef * price).sum())
+                        e_var_a[mth] += float((ev * price).sum())
         lam = (base[cust.size[oc]] - 1.0)[li_o] * cqf[sku] * f_o[li_o]
         lam = np.where((sku == inc) & (od[li_o] >= L), lam * (1.0 - cann_r), lam)
+        k_sub = 1.0
+        if null and l_q:
+            # the launches take their amount from the regular lines (the market does not grow): the
+            # variable part of every regular line shrinks by the launch lines' share of it this week
+            launch_amount = float(sum((q * price[s_]).sum() for q, s_ in zip(l_q, l_s)))
+            var_amount = float((lam * price[sku]).sum())
+            k_sub = float(np.clip(1.0 - launch_amount / var_amount, 0.0, 1.0)) if var_amount > 0 else 1.0
+            lam = lam * k_sub
+        acc.exp_class_month_qty += e_fix_q + k_sub * e_var_q
+        acc.exp_month_amount += e_fix_a + k_sub * e_var_a
         qty = 1.0 + rng.poisson(lam)
-        # --- launch lines: window schedules and continuation
-        l_o, l_s, l_q = [li_o], [sku], [qty]
-        pos_of_cust = np.full(n_c, -1)
-        pos_of_cust[oc] = np.arange(n_o)
-        for p in plans:
-            a, bnd = np.searchsorted(p.win_day, [w0, w0 + 7])
-            if bnd > a:
-                c = p.win_cust[a:bnd]
-                l_o.append(pos_of_cust[c])
-                l_s.append(np.full(bnd - a, p.sku))
-                l_q.append(p.win_qty[a:bnd])
-            start_c = p.launch_idx + WINDOW_DAYS + GAP_DAYS
-            cont = od >= start_c
-            if cont.any():
-                ci = np.flatnonzero(cont)
-                st = p.state[oc[ci]]
-                prob = np.choose(st, [p.design.later_adopt, p.design.stay_single, p.design.stay_repeat])
-                hit = ci[rng.random(len(ci)) < prob]
-                newly = oc[hit][p.state[oc[hit]] == 0]
-                p.state[newly] = 1
-                l_o.append(hit)
-                l_s.append(np.full(len(hit), p.sku))
-                l_q.append(_launch_qty(cust, oc[hit], p.design.qty_factor, rng))
+        l_o, l_s, l_q = [li_o, *l_o], [sku, *l_s], [qty, *l_q]
         lo = np.concatenate(l_o)
         ls = np.concatenate(l_s)
         lq = np.concatenate(l_q)
@@ -777,6 +874,7 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
         amount = q * price[ls]
         m_line = cal.day_month[d_line]
         np.add.at(acc.rep_month_amount, (rep_line, m_line), amount)
+        np.add.at(acc.slot_day_amount, (d_line, cust.slot[c_line]), amount)
         np.add.at(acc.class_month_qty, (cls[ls], m_line), q)
         np.add.at(acc.class_month_amount, (cls[ls], m_line), amount)
         acc.lines += len(lo)
@@ -813,10 +911,25 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
 def _targets(cal: Calendar, wf: Workforce, acc: Accum, rng: np.random.Generator) -> pd.DataFrame:
     panel = wf.panel
     actual = acc.rep_month_amount[panel["rep_idx"].to_numpy(), panel["month"].to_numpy()]
-    if (actual <= 0).any():
-        bad = panel.loc[actual <= 0, ["rep_idx", "month"]].head(3).to_dict("records")
+    is_exit = panel["exit"].to_numpy(dtype=bool)
+    if (actual[~is_exit] <= 0).any():
+        bad = panel.loc[(actual <= 0) & ~is_exit, ["rep_idx", "month"]].head(3).to_dict("records")
         raise RuntimeError(f"demo: rep-months without sales (internal error): {bad}")
-    rep_target = actual / panel["attainment"].to_numpy()
+    # The target is set for the whole month. In the exit month sales stop on the exit day, so the
+    # target is what the position was planned to sell that month: the leaver's sales plus what the
+    # position's customers bought after the exit day (served by a colleague), ÷ planned attainment.
+    # The realised attainment of an exit month is therefore planned × the share of the month's sales
+    # made before leaving (mechanically low); every other month realises the planned attainment.
+    full = actual.copy()
+    reps_ = wf.reps
+    for i in np.flatnonzero(is_exit):
+        r, m = int(panel["rep_idx"].iat[i]), int(panel["month"].iat[i])
+        e = cal.idx(reps_["exit_date"].iat[r])
+        m_end = (cal.idx(cal.month_starts[m + 1]) if m + 1 < cal.n_months else cal.n_days) - 1
+        full[i] = actual[i] + acc.slot_day_amount[e + 1:m_end + 1, int(reps_["slot"].iat[r])].sum()
+    if (full <= 0).any():
+        raise RuntimeError("demo: a position without planned sales in an exit month (internal error)")
+    rep_target = full / panel["attainment"].to_numpy()
     periods = [np.datetime64(ms) for ms in cal.month_starts]
     reps = wf.reps
     rows = pd.DataFrame({
@@ -1007,7 +1120,8 @@ def festival_seasons(cal: Calendar) -> list[tuple[date, list[int]]]:
 
 
 def _truth(cal: Calendar, seed: int, scale: float, products: pd.DataFrame, wf: Workforce, plans: list[LaunchPlan],
-           rating_means: dict[int, float], acc: Accum, extra: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
+           rating_means: dict[int, float], acc: Accum, extra: dict[str, Any], counts: dict[str, int],
+           null: bool = False) -> dict[str, Any]:
     def ym(m: int) -> str:
         return cal.month_starts[m].strftime("%Y-%m")
 
@@ -1032,17 +1146,18 @@ def _truth(cal: Calendar, seed: int, scale: float, products: pd.DataFrame, wf: W
     for _f, months in festival_seasons(cal):
         peaks.append(ym(max(months, key=lambda m: acc.exp_month_amount[m])))
     return {
-        "seed": seed, "scale": scale, "start": cal.start.isoformat(), "end": cal.end.isoformat(),
+        "seed": seed, "scale": scale, "null": null, "start": cal.start.isoformat(), "end": cal.end.isoformat(),
         "row_counts": counts,
         "underperformers": sorted(wf.reps["rep_id"].to_numpy()[wf.underperformers].tolist()),
         "launches": {"strong": launch_rec(strong), "weak": launch_rec(weak),
                      "earlier": [launch_rec(p) for p in plans if p.design.role == "earlier"]},
         "cannibalized_sku": inc["sku_id"],
         "cannibalization": {"sku_id": inc["sku_id"], "price_class": inc["price_class"],
-                            "share_of_new_volume": CANNIBALIZED_SHARE, "untouched_class": UNTOUCHED_CLASS},
+                            "share_of_new_volume": 0.0 if null else CANNIBALIZED_SHARE,
+                            "untouched_class": UNTOUCHED_CLASS},
         "mix_shift_pp": mix,
         "spring_festival_peak": peaks,
-        "hazard_ratios": dict(HAZARD_RATIOS),
+        "hazard_ratios": {k: 1.0 for k in HAZARD_RATIOS} if null else dict(HAZARD_RATIOS),
         "confounded": {"feature": "bonus_per_month", "hazard_ratio": 1.0},
     }
 
@@ -1051,7 +1166,7 @@ def _truth(cal: Calendar, seed: int, scale: float, products: pd.DataFrame, wf: W
 # Entry point
 # ---------------------------------------------------------------------------------------------
 def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_path: str | Path | None = None,
-          end: str = "2026-10-31") -> dict[str, Any]:
+          end: str = "2026-10-31", null: bool = False) -> dict[str, Any]:
     """Build the demo world into ``store`` and write its truth record.
 
     Parameters
@@ -1067,6 +1182,12 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
         or ``data/demo_truth.json`` for a URL store).
     end : str
         Last day of the data (36 complete months end here).
+    null : bool
+        Build the null world: nothing has any effect on leaving (every hazard ratio is 1: bonus,
+        individual/team split, payout delay, promotion, training, awards, attainment) and sales
+        have no trend (no growth, no drift of the price-class mix, no new retailers, launches take
+        their amount from the existing range). The traps stay: sales stop on the exit day,
+        promotions and awards grow more likely with tenure, monthly demand carries AR(1) shocks.
 
     Returns
     -------
@@ -1088,6 +1209,9 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
         raise ParameterError(f"The 'end' parameter of build must be a date YYYY-MM-DD. Got {end!r} instead.") from None
     if (end_d + timedelta(days=1)).day != 1:
         raise ParameterError(f"The 'end' parameter of build must be the last day of a month. Got {end!r} instead.")
+    if not isinstance(null, (bool, np.bool_)):
+        raise ParameterError(f"The 'null' parameter of build must be True or False. Got {null!r} instead.")
+    null = bool(null)
     t0 = time.perf_counter()
     scale = float(scale)
     loc = store_mod.resolve_store(store)
@@ -1097,14 +1221,14 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     truth_path = Path(truth_path)
 
     ss = np.random.SeedSequence(int(seed))
-    names = ["products", "customers", "workforce", "launch", "orders", "targets", "visits", "feedback"]
+    names = ["products", "customers", "workforce", "launch", "orders", "targets", "visits", "feedback", "demand"]
     rngs = {k: np.random.default_rng(s) for k, s in zip(names, ss.spawn(len(names)))}
 
-    cal = _calendar(end_d)
+    cal = _calendar(end_d, rng=rngs["demand"], null=null)
     products = _products(cal, rngs["products"])
     n_cust = max(300, int(round(N_CUSTOMERS_SCALE1 * scale)))
-    cust = _customers(cal, n_cust, rngs["customers"])
-    wf = _workforce(cal, slot_regions(), rngs["workforce"])
+    cust = _customers(cal, n_cust, rngs["customers"], null=null)
+    wf = _workforce(cal, slot_regions(), rngs["workforce"], null=null)
     plans = _launch_plans(cal, products, cust, rngs["launch"])
 
     # A DuckDB file is built beside the store and then moved over it: readers that hold the old
@@ -1121,7 +1245,7 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
         limit = os.environ.get("SALES_ANALYSIS_DUCKDB_MEMORY_LIMIT", "1GB")
         con.raw_sql(f"SET memory_limit = '{limit}'")
     try:
-        acc, extra = _orders(con, cal, products, cust, wf, plans, scale, rngs["orders"])
+        acc, extra = _orders(con, cal, products, cust, wf, plans, scale, rngs["orders"], null=null)
         customers = cust.df.copy()
         customers["rep_id"] = wf.reps["rep_id"].to_numpy()[wf.serve[-1, cust.slot]]
         customers["opened_on"] = pd.to_datetime(customers["opened_on"]).dt.date
@@ -1155,13 +1279,13 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     if local:
         os.replace(target, loc)
         Path(loc + ".wal").unlink(missing_ok=True)
-    truth = _truth(cal, int(seed), scale, products, wf, plans, rating_means, acc, extra, counts)
+    truth = _truth(cal, int(seed), scale, products, wf, plans, rating_means, acc, extra, counts, null)
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = truth_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(truth, ensure_ascii=False, indent=2), encoding="utf-8")
     tmp.replace(truth_path)
     seconds = round(time.perf_counter() - t0, 1)
-    return {"store": loc, "truth": str(truth_path), "seed": int(seed), "scale": scale,
+    return {"store": loc, "truth": str(truth_path), "seed": int(seed), "scale": scale, "null": null,
             "rows": ", ".join(f"{k}={v:,}" for k, v in counts.items()), "seconds": seconds}
 
 

@@ -427,25 +427,30 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
         with np.errstate(over="ignore", invalid="ignore"):
             return np.clip(np.multiply.outer(lam, pv), lo, hi).sum(axis=-1)
 
-    bps = np.unique(np.concatenate([[0.0], (lo[pos] / pv[pos]), (hi[pos] / pv[pos])]))
-    bps = bps[np.isfinite(bps)]
-    fv = f(bps)
-    if fv[0] >= total:
-        lam = 0.0
-    else:
-        k = int(np.searchsorted(fv, total, side="left"))
-        a = bps[k - 1]
-        b = bps[k] if k < len(bps) else a + 1.0
-        mid = (a + b) / 2
-        vmid = mid * pv
-        free = (vmid > lo) & (vmid < hi)
-        fixed = np.where(vmid <= lo, lo, np.where(vmid >= hi, hi, 0.0))
-        fixed_sum = fixed[~free].sum()
-        lam = (total - fixed_sum) / pv[free].sum() if pv[free].sum() > 0 else a
-    with np.errstate(over="ignore", invalid="ignore"):
-        out = np.clip(lam * pv, lo, hi)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        bps = np.unique(np.concatenate([[0.0], (lo[pos] / pv[pos]), (hi[pos] / pv[pos])]))
+        bps = bps[np.isfinite(bps)]
+        fv = f(bps)
+        if fv[0] >= total:
+            lam = 0.0
+        else:
+            k = int(np.searchsorted(fv, total, side="left"))
+            a = bps[k - 1]
+            b = bps[k] if k < len(bps) else 2 * a + 1.0
+            # status of each key on the open segment (a, b), by comparing breakpoints only
+            blo = np.where(pos, lo / np.where(pos, pv, 1.0), np.inf)
+            bhi = np.where(pos, hi / np.where(pos, pv, 1.0), np.inf)
+            at_lo = ~pos | (blo >= b)
+            at_hi = pos & (bhi <= a)
+            free = ~(at_lo | at_hi)
+            fixed_sum = lo[at_lo].sum() + hi[at_hi].sum()
+            lam = (total - fixed_sum) / pv[free].sum() if pv[free].sum() > 0 else a
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.clip(lam * pv, lo, hi)
     # capped: held at a bound by the cap (clipped at the solution, or its own plan broke it)
-    at_bound = has & ((np.abs(out - lam * pv) > tol) | (pv < lo - tol) | (pv > hi + tol))
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = lam * pv
+    at_bound = has & ((np.abs(out - scaled) > tol) | (pv < lo - tol) | (pv > hi + tol))
     capped = [k for k, flag in zip(p.index, at_bound) if flag]
     return CapResult(pd.Series(out, index=p.index, dtype=float), capped)
 

@@ -40,8 +40,10 @@ class Headline(SectionResult):
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def metrics(self) -> dict[str, Any]:
-        r = self.table.set_index("measure").loc["amount"]
-        return {"total_amount": r["current"], "attainment": r["attainment"], "time_elapsed": self.time_elapsed}
+        # the same keys when skipped (empty table): undefined values become null in metrics.json
+        t = self.table.set_index("measure") if "measure" in self.table else pd.DataFrame()
+        r = t.loc["amount"] if "amount" in t.index else {}
+        return {"total_amount": r.get("current"), "attainment": r.get("attainment"), "time_elapsed": self.time_elapsed}
 
 
 def _ok(x: Any) -> bool:
@@ -200,13 +202,19 @@ def test_figures_are_drawn_by_chart_functions_in_the_language():
         render(Headline(figures=[Figure("trends.no_such_chart")]), "en")
 
 
+@dataclass(kw_only=True)
+class Process(SectionResult):
+    report = "sales_trends"
+    default_code = "process_indicators"
+
+
 def test_presenter_records_sections_tables_and_language_free_metrics():
     t = Table.of("by_region", pd.DataFrame({"region": ["East"], "amount": [1.0]}), region="text", amount="money")
     runs = {}
     for lang in ("zh", "en"):
         p = Presenter("sales_trends", {"headline": headline_text}, lang=lang)
         p.html(Headline(period="2026-10", time_elapsed=0.5, ytd_time_elapsed=0.8, table=_table(), tables=[t]))
-        p.html(Headline(code="process_indicators").skipped("missing_table", table="visits"))
+        p.html(Process().skipped("missing_table", table="visits"))
         runs[lang] = p
     assert runs["zh"].metrics() == runs["en"].metrics()
     m = runs["zh"].metrics()

@@ -76,9 +76,14 @@ def test_skipped_and_note_helpers_chain():
 
 
 def test_metrics_json_form_is_language_free_and_stable():
+    @dataclass(kw_only=True)
+    class Plain(SectionResult):
+        report = "sales_trends"
+        default_code = "forecast"
+
     results = [Coverage(coverage=0.62, reps=np.int64(12)),
-               Coverage(code="forecast").skipped("disabled", param="forecast_months"),
-               Coverage(code="underperformers").skipped(Reason.NO_TARGETS, level="rep")]
+               Plain().skipped("disabled", param="forecast_months"),
+               Plain(code="underperformers").skipped(Reason.NO_TARGETS, level="rep")]
     assert skipped_sections(results) == ["forecast", "underperformers"]
     assert skipped_details(results) == [
         {"section": "forecast", "reason": "disabled", "details": {"param": "forecast_months"}},
@@ -92,8 +97,10 @@ def test_metrics_json_form_is_language_free_and_stable():
         section_metrics([Coverage(), Coverage()])
 
 
-def test_undefined_metrics_become_null():
+def test_undefined_metrics_become_null_and_skipped_sections_keep_their_keys():
     assert section_metrics([Coverage(coverage=float("nan"))])["coverage"] is None
+    ran, skipped = section_metrics([Coverage(coverage=0.5, reps=3)]), section_metrics([Coverage().skipped("no_data")])
+    assert set(ran) == set(skipped) and skipped["coverage"] is None
 
 
 def test_table_columns_and_kinds():

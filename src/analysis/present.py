@@ -92,6 +92,12 @@ def skip_text(skip: Skip, lang: str = DEFAULT_LANG) -> str:
     return message(skip.message_id, lang, **dict(skip.details))
 
 
+def skip_msg(skip: Skip) -> Msg:
+    """A skip as a message, for a text function that reports a part of a section that did
+    not run (``Caution(skip_msg(res.association_skip))``)."""
+    return Msg(skip.message_id, dict(skip.details))
+
+
 def note_text(note: Note, report: str, lang: str = DEFAULT_LANG) -> str:
     """A note in ``lang`` (message ``<report>.note.<code>`` with its values)."""
     return message(note.message_id(report), lang, **dict(note.values))

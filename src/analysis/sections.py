@@ -29,7 +29,7 @@ Examples
 ...     def metrics(self):
 ...         return {"coverage": self.coverage}
 >>> r = Visits(skip=Skip(Reason.MISSING_TABLE, {"table": "visits"}))
->>> r.code, r.ok, r.skip.code
+>>> r.code, r.ok, r.skip.code.value
 ('process_indicators', False, 'missing_table')
 >>> skipped_sections([r]), skipped_details([r])
 (['process_indicators'], [{'section': 'process_indicators', 'reason': 'missing_table', 'details': {'table': 'visits'}}])
@@ -373,7 +373,11 @@ class SectionResult:
         return self
 
     def metrics(self) -> dict[str, Any]:
-        """The section's key figures for metrics.json, language-free (override)."""
+        """The section's key figures for metrics.json, language-free (override).
+
+        Must also work on a skipped result, giving the same keys (undefined values become
+        None in metrics.json).
+        """
         return {}
 
 
@@ -388,13 +392,16 @@ def skipped_details(results: Iterable[SectionResult]) -> list[dict[str, Any]]:
 
 
 def section_metrics(results: Iterable[SectionResult]) -> dict[str, Any]:
-    """The merged ``metrics()`` of the sections that ran, plus ``skipped_sections`` and
-    ``skipped_details``; a key given by two sections is an error."""
+    """The merged ``metrics()`` of every section, plus ``skipped_sections`` and
+    ``skipped_details``; a key given by two sections is an error.
+
+    ``metrics()`` is called on skipped sections too, so the keys of metrics.json do not
+    depend on what was skipped: a skipped section gives its keys with undefined values
+    (None), which its dataclass defaults (NaN, empty frames) produce naturally.
+    """
     out: dict[str, Any] = {}
     results = list(results)
     for r in results:
-        if r.skip is not None:
-            continue
         for k, v in r.metrics().items():
             if k in out:
                 raise ParameterError(f"The metric {k!r} of section {r.code!r} is already given by another section.")

@@ -145,10 +145,10 @@ class Scheme:
         if not isinstance(data, Mapping):
             raise SchemeError(f"The scheme '{name}' must be a mapping of keys {_allowed(_TOP_KEYS)}. "
                               f"Got {type(data).__name__} instead.")
+        name = str(data.get("name") or name)
         for k in data:
             if k not in _TOP_KEYS:
                 raise SchemeError(f"The scheme '{name}' has an unknown key '{k}'. Allowed keys: {_allowed(_TOP_KEYS)}.")
-        name = str(data.get("name") or name)
         inds = data.get("indicators")
         if not isinstance(inds, Mapping) or not inds:
             raise SchemeError(f"The 'indicators' of scheme '{name}' must be a non-empty mapping of indicator "

@@ -75,6 +75,7 @@ RULES = [
     ("sections_are_language_free", ("sections",), ENGINE + PRESENTATION + LANGUAGE),
     ("i18n_is_data_only", ("i18n",), ENGINE + PRESENTATION + ("analysis.glossary",)),
     ("present_renders_frames", ("present", "excel"), ENGINE),
+    ("narrative_reads_no_store", ("narrative",), ENGINE),
 ]
 
 # Known breaks of today's code, each fixed by the migration onto analysis.sections/present.

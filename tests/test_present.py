@@ -236,3 +236,20 @@ def test_presenter_refuses_another_reports_section_and_unknown_report():
         Presenter("sales_trends").html(Other())
     with pytest.raises(MessageError, match="report.no_such_report"):
         Presenter("no_such_report")
+
+
+def test_show_displays_the_same_blocks_in_the_notebook(monkeypatch):
+    shown = []
+    for name in ("heading", "paragraph", "note", "kpis", "figure"):
+        monkeypatch.setattr(present.display, name, lambda *a, _n=name: shown.append((_n, a)))
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(("html", obj.data)))
+    t = Table.of("rows", pd.DataFrame({"region": ["East"]}), region="text")
+    p = Presenter("sales_trends", {"headline": headline_text}, lang="zh")
+    res = Headline(period="2026-10", time_elapsed=0.5, ytd_time_elapsed=0.8, table=_table(), tables=[t]).note("no_stl")
+    assert p.show(res) is res
+    assert [k for k, _ in shown] == ["heading", "paragraph", "html", "note"]
+    assert shown[0][1] == ("总体情况", 2)
+    assert "<th>区域</th>" in shown[2][1]
+    assert p.sections == [res] and len(p.tables) == 1

@@ -253,3 +253,92 @@ def test_show_displays_the_same_blocks_in_the_notebook(monkeypatch):
     assert shown[0][1] == ("总体情况", 2)
     assert "<th>区域</th>" in shown[2][1]
     assert p.sections == [res] and len(p.tables) == 1
+
+
+# ------------------------------------------------------------ a whole section, ported
+@dataclass(kw_only=True)
+class Underperformers(SectionResult):
+    """Staff below target several months running, in the new shape: frames, a table spec and
+    a chart spec, no text (what trends.underperformers will return)."""
+
+    report = "sales_trends"
+    default_code = "underperformers"
+    threshold: float = 0.9
+    streak: int = 3
+    months: list = field(default_factory=list)
+    ids: list = field(default_factory=list)
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    series: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.skip is None and len(self.table):
+            cols = [Column("rep_id"), Column("name"), Column("region")]
+            cols += [Column(m, "rate", msg("present.month", month=m)) for m in self.months]  # headers from data
+            self.tables.append(Table("reps", self.table, cols))
+            self.figures.append(Figure("trends.underperformer_lines", {"series": self.series, "threshold": self.threshold}))
+
+    def metrics(self) -> dict[str, Any]:
+        return {"underperformers": list(self.ids) if self.skip is None else []}
+
+
+def underperformers_text(res: Underperformers) -> list:
+    return [msg("sales_trends.underperformers.summary", "some" if res.ids else "none", count=len(res.ids),
+                streak=res.streak, first=res.months[0], last=res.months[-1], threshold=res.threshold, ids=res.ids)]
+
+
+@dataclass(kw_only=True)
+class Mix(SectionResult):
+    report = "sales_trends"
+    default_code = "mix"
+    shift_pp: dict = field(default_factory=dict)
+    share_measure: str = "qty"
+
+
+def mix_text(res: Mix) -> list:
+    if not res.shift_pp:
+        return [msg("sales_trends.mix.no_last_year")]
+    up = max(res.shift_pp, key=lambda k: res.shift_pp[k])
+    dn = min(res.shift_pp, key=lambda k: res.shift_pp[k])
+    direction = "down" if res.shift_pp[dn] < 0 else "up"
+    return [msg("sales_trends.mix.summary", f"{res.share_measure}_{direction}", gainer=up, gain=res.shift_pp[up],
+                loser=dn, loss=res.shift_pp[dn])]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("ids", [[], ["R01", "R07"]])
+def test_ported_underperformers_text_equals_todays(ids, lang):
+    months = ["2026-08", "2026-09", "2026-10"]
+    old = old_trends.Underperformers(threshold=0.9, streak=3, months=months, ids=ids)
+    new = Underperformers(threshold=0.9, streak=3, months=months, ids=ids)
+    assert render(new, lang, text=underperformers_text)[1].payload == old_text.underperformers_summary(old, lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("shift, measure", [({}, "qty"), ({"一类": 1.25, "三类": -0.84, "五类": 0.1}, "qty"),
+                                            ({"一类": 0.4, "二类": 0.2}, "amount")])
+def test_ported_mix_text_equals_todays(shift, measure, lang):
+    old = old_trends.Mix(shift_pp=shift, share_measure=measure)
+    new = Mix(shift_pp=shift, share_measure=measure)
+    assert render(new, lang, text=mix_text)[1].payload == old_text.mix_summary(old, lang)
+
+
+def test_a_ported_section_renders_text_table_and_chart_and_feeds_the_workbook(tmp_path):
+    months = ["2026-08", "2026-09", "2026-10"]
+    table = pd.DataFrame({"rep_id": ["R01"], "name": ["张三"], "region": ["East"], "2026-08": [0.8], "2026-09": [0.7],
+                          "2026-10": [0.85]})
+    series = pd.DataFrame({"rep_id": ["R01"] * 3, "month": pd.PeriodIndex(months, freq="M").to_timestamp(),
+                           "actual": [8.0, 7.0, 8.5], "target": [10.0] * 3, "attainment": [0.8, 0.7, 0.85]})
+    res = Underperformers(months=months, ids=["R01"], table=table, series=series)
+    p = Presenter("sales_trends", {"underperformers": underperformers_text}, lang="en")
+    blocks = p.blocks(res)
+    assert [b.kind for b in blocks] == ["heading", "paragraph", "table", "figure"]
+    assert "<td class=\"num\">85.0%</td>" in blocks[2].payload[1]
+    assert "<th>October 2026</th>" in blocks[2].payload[1]
+    assert p.metrics()["underperformers"] == ["R01"]
+    import openpyxl
+
+    wb = openpyxl.load_workbook(p.write_workbook(tmp_path / "run.xlsx", {"period": "2026-10"}))
+    assert wb.sheetnames == ["About", "Staff below target"]
+    assert wb["Staff below target"]["F2"].value == pytest.approx(0.85)
+    assert wb["Staff below target"]["F1"].value == "October 2026"

@@ -71,6 +71,14 @@ def sheet_name(title: str, taken: Iterable[str] = ()) -> str:
     return name
 
 
+def column_header(column: Any, lang: str = DEFAULT_LANG) -> str:
+    """The header of a column in ``lang``: its label with the unit of its kind
+    (``金额（万元）``), or its message when the header is made from data."""
+    if column.label is not None and not isinstance(column.label, str) and hasattr(column.label, "render"):
+        return column.label.render(lang)
+    return header_label(column.label_key, column.value_kind, lang)
+
+
 def _width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
@@ -221,7 +229,7 @@ def write_workbook(path: str | os.PathLike, about: Mapping[str, Any], tables: It
         sh = wb.create_sheet(sheet_name(title, names))
         names.append(sh.title)
         cols = list(table.columns)
-        heads = [header_label(c.label_key, "text" if c.kind is Kind.CODE else c.kind.value, lang) for c in cols]
+        heads = [column_header(c, lang) for c in cols]
         sh.append([neutralise(h) for h in heads])
         for c in sh[1]:
             c.font = bold

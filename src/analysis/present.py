@@ -29,7 +29,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 import pandas as pd
 
 from . import display
-from .i18n import DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, header_label, join_sentences, label, message
+from .excel import column_header
+from .i18n import DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, join_sentences, label, message
 from .sections import Figure, Kind, Note, SectionResult, Skip, Table, section_metrics, skipped_details, skipped_sections
 
 
@@ -134,8 +135,7 @@ def headers(table: Table, lang: str) -> list[str]:
     """The column headers of ``table`` in ``lang`` (made unique by a counter if two coincide)."""
     out: list[str] = []
     for c in table.columns:
-        kind = "text" if c.kind is Kind.CODE else c.kind.value
-        h = header_label(c.label_key, kind, lang)
+        h = column_header(c, lang)
         base, n = h, 2
         while h in out:
             h, n = f"{base} ({n})", n + 1

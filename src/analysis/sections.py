@@ -230,8 +230,10 @@ class Column:
         The frame's column.
     kind : Kind or str
         How its values are written.
-    label : str, optional
-        The catalogue label of its header; default ``column.<name>``.
+    label : str or message, optional
+        The catalogue label of its header; default ``column.<name>``. For a header made
+        from data (a month, a year) give a message instead, any object with
+        ``render(lang)`` such as ``analysis.i18n.Msg("present.month", {"month": "2026-08"})``.
     codes : str, optional
         For ``kind="code"``: the label prefix of its values (``"column"`` shows the value
         ``"large"`` as ``label("column.large")``).
@@ -239,7 +241,7 @@ class Column:
 
     name: str
     kind: Kind = Kind.TEXT
-    label: str | None = None
+    label: Any = None
     codes: str | None = None
 
     def __post_init__(self) -> None:
@@ -250,7 +252,16 @@ class Column:
 
     @property
     def label_key(self) -> str:
-        return self.label or f"column.{self.name}"
+        """The catalogue label of the header (``column.<name>`` unless given); for a message
+        header, its id."""
+        if self.label is None:
+            return f"column.{self.name}"
+        return self.label if isinstance(self.label, str) else str(getattr(self.label, "id", self.label))
+
+    @property
+    def value_kind(self) -> str:
+        """The format kind of the values (``code`` columns are written as text)."""
+        return "text" if self.kind is Kind.CODE else self.kind.value
 
 
 @dataclass

@@ -84,9 +84,18 @@ def monthly_amount(db: duckdb.DuckDBPyConnection) -> pd.Series:
 
 
 def hazard_panel(db: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Person-month panel built from reps, compensation, orders and targets (DEMO_WORLD definitions)."""
+    """Person-month panel built from reps, compensation, orders and targets (DEMO_WORLD definitions).
+
+    One row per compensation row (the exit month included). The covariates of a month are those
+    known when it begins: attainment, team_bonus_share, promoted_last_12m, bonus_per_month and
+    training_hours of the rep's previous month (missing in a rep's first month in the data);
+    payout_delay_days = days late of the bonus of month m-2 (due on the 10th of m-1), counted up to
+    the start of m (0 when that bonus is before the rep's hire month, for reps hired in the data;
+    missing for reps hired before it). The month's own values are kept as ``<name>_same_month``.
+    entry / time = tenure (days ÷ 30.4375) at the start of the month / at its end or the exit day.
+    """
     comp = db.execute("""
-        SELECT c.rep_id, c.period, c.individual_bonus, c.team_bonus, c.training_hours,
+        SELECT c.rep_id, c.period, c.individual_bonus, c.team_bonus, c.training_hours, c.due_date, c.paid_date,
                greatest(0, date_diff('day', c.due_date, c.paid_date)) AS payout_delay_days,
                CASE WHEN c.individual_bonus + c.team_bonus > 0
                     THEN c.team_bonus / (c.individual_bonus + c.team_bonus) ELSE 0 END AS team_bonus_share,
@@ -96,17 +105,31 @@ def hazard_panel(db: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         FROM compensation c JOIN reps r USING (rep_id)
     """).df()
     att = rep_attainment(db)[["rep_id", "period", "attainment"]]
-    p = comp.merge(att, on=["rep_id", "period"], how="left").rename(columns={"attainment": "attainment_same_month"})
-    # the hazard of a month uses what is known at its start: the previous complete month's
-    # attainment (the rep's rows are consecutive months); none in a rep's first month in the data
-    p = p.sort_values(["rep_id", "period"]).reset_index(drop=True)
-    p["attainment"] = p.groupby("rep_id")["attainment_same_month"].shift(1)
-    period = pd.to_datetime(p["period"])
-    p["entry"] = (period - pd.to_datetime(p["hire_date"])).dt.days / 30.4375
-    p["time"] = p["entry"] + 1.0
-    ex = pd.to_datetime(p["exit_date"])
-    p["status"] = (ex.notna() & (ex.dt.to_period("M") == period.dt.to_period("M"))).astype(int)
+    p = comp.merge(att, on=["rep_id", "period"], how="left")
     p["bonus_per_month"] = (p["individual_bonus"] + p["team_bonus"]) / 1000.0
+    p = p.sort_values(["rep_id", "period"]).reset_index(drop=True)
+    period = pd.to_datetime(p["period"])
+    g = p.groupby("rep_id")
+    lagged = ["attainment", "team_bonus_share", "promoted_last_12m", "bonus_per_month", "training_hours"]
+    for c in lagged + ["payout_delay_days"]:
+        p[f"{c}_same_month"] = p[c]
+    has_prev = pd.to_datetime(g["period"].shift(1)) == period - pd.DateOffset(months=1)
+    for c in lagged:
+        p[c] = g[f"{c}_same_month"].shift(1).where(has_prev)
+    # bonus of m-2: due on the 10th of m-1, days late as known on the 1st of m
+    two = pd.to_datetime(g["period"].shift(2)) == period - pd.DateOffset(months=2)
+    due = pd.to_datetime(g["due_date"].shift(2))
+    paid = pd.to_datetime(g["paid_date"].shift(2))
+    late = (np.minimum(paid, period) - due).dt.days.clip(lower=0).astype(float)
+    hired_inside = pd.to_datetime(p["hire_date"]) >= period.min()
+    p["payout_delay_days"] = np.where(two, late, np.where(hired_inside & has_prev, 0.0, np.nan))
+    hire = pd.to_datetime(p["hire_date"])
+    p["entry"] = (period - hire).dt.days.clip(lower=0) / 30.4375
+    ex = pd.to_datetime(p["exit_date"])
+    month_end = period + pd.offsets.MonthEnd(0)
+    p["status"] = (ex.notna() & (ex.dt.to_period("M") == period.dt.to_period("M"))).astype(int)
+    last_day = month_end.where(p["status"] == 0, ex)
+    p["time"] = ((last_day - hire).dt.days + 1) / 30.4375
     return p
 
 
@@ -472,6 +495,7 @@ def test_hazard_ratios_recovered(db, truth):
     assert panel["attainment_same_month"].notna().all()
     first = ~panel["rep_id"].duplicated()
     assert panel.loc[~first, "attainment"].notna().all() and panel.loc[first, "attainment"].isna().all()
+    assert (panel["time"] > panel["entry"]).all()
     assert panel["status"].sum() >= 200
     fit = fit_hazard(panel, HAZARD_FEATURES)
     for f, hr in truth["hazard_ratios"].items():

@@ -386,7 +386,7 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator,
                          exit_date=None, exit_reason=None, senior=senior,
                          level=float(rng.normal(1.0 if initial else 0.97, 0.10)),
                          pool=float(rng.uniform(1500, 3500)), guide=float(rng.uniform(0.4, 0.98)),
-                         effective=float(rng.uniform(0.7, 0.92)), promos=[]))
+                         effective=float(rng.uniform(0.7, 0.92)), promos=[], delays={}))
         return len(reps) - 1
 
     occupant = np.full(N_SLOTS, -1)
@@ -448,11 +448,21 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator,
             ind = round(total * (1 - share), 2)
             team = round(total * share, 2)
             real_share = team / (ind + team) if ind + team > 0 else 0.0
-            # the hazard of month m uses what is known at its start: last month's attainment
-            # (the reference 1.0 in a rep's first month in the data)
-            prev_att = rep.get("prev_att")
-            x = {"payout_delay_days": d, "team_bonus_share": real_share,
-                 "promoted_last_12m": float(promo12), "attainment": 1.0 if prev_att is None else prev_att}
+            # the hazard of month m depends on what is known when m begins: last month's attainment,
+            # team share and promotions (months m-12 … m-1), and how late the latest bonus that fell
+            # due before m was (the bonus of m-2, due on the 10th of m-1; days late counted up to the
+            # start of m). In a rep's first month in the data every term is at its reference.
+            prev = rep.get("prev")
+            prev_att = None if prev is None else prev["attainment"]
+            if prev is None:
+                x = dict(X_REF)
+            else:
+                d2 = rep["delays"].get(m - 2)
+                due2 = date(cal.month_starts[m - 1].year, cal.month_starts[m - 1].month, 10)
+                x = {"payout_delay_days": 0.0 if d2 is None else float(max(0, min(d2, (ms - due2).days))),
+                     "team_bonus_share": prev["team_bonus_share"],
+                     "promoted_last_12m": float(any(1 <= m - p <= 12 for p in rep["promos"])),
+                     "attainment": prev_att}
             eta = sum(b[k] * (x[k] - X_REF[k]) for k in b)
             # exit day: continuous-time hazard h0(tenure) × exp(eta) over the days employed this month
             first = max(ms, rep["hire_date"])
@@ -472,7 +482,8 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator,
                              training_hours=float(rng.choice([0, 4, 8, 12, 16])),
                              award=bool(rng.random() < award_p), senior=rep["senior"]))
             rep["last_att"] = att
-            rep["prev_att"] = att
+            rep["prev"] = {"attainment": att, "team_bonus_share": real_share}
+            rep["delays"][m] = d
             if exit_now:
                 k = int(np.searchsorted(cdf, u, side="right"))
                 rep["exit_date"] = first + timedelta(days=k)

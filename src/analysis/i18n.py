@@ -19,9 +19,9 @@ catalogue has four parts:
 
 Placeholders are written ``{name}`` or ``{name:spec}``. ``spec`` is one of
 
-- a value kind, for instance ``{amount:money}``, ``{rate:pct}``, ``{shift:pp}``,
+- a value kind, for instance ``{amount:money}``, ``{share:rate}``, ``{shift:pp}``,
   optionally followed by ``.abs`` (the magnitude) or ``.signed`` (always a sign):
-  ``{yoy:pct.abs}``, ``{change:money.signed}``;
+  ``{yoy:change.abs}``, ``{change:money.signed}``;
 - ``code:<prefix>``: the value is a code translated by :func:`label` with the id
   ``<prefix>.<value>``, for instance ``{grain:code:grain}`` → ``label("grain.daily")``;
 - ``clauses``: the value is a list of clauses (strings or :class:`Msg`) joined with the

@@ -447,3 +447,189 @@ def test_snapshot_headline_invariants(rows):
     reg = rt.attrition_tables(data).by_region
     assert reg["people"].sum() == len(df) and reg["exits"].sum() == h["exits"]
     assert reg["attrition_rate"].between(0, 1).all()
+
+
+# ------------------------------------------------------------------ a world where nothing affects leaving
+
+def _null_world(path: Path, seed: int, n_slots: int = 220, n_months: int = 30) -> None:
+    """A store in which leaving is a constant monthly hazard, whatever a rep's attainment,
+    pay, promotions or training; promotions come with a tenure-dependent chance and do
+    nothing; sales stop on the exit day while the month's target is for the whole month."""
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2023-01-01", periods=n_months, freq="MS")
+    reps, comp, orders, targets = [], [], [], []
+    occupant = []
+
+    def hire(day):
+        rid = f"R{len(reps):04d}"
+        reps.append({"rep_id": rid, "hire_date": day, "exit_date": None, "exit_reason": None,
+                     "region": rng.choice(["甲区", "乙区", "丙区"]), "role": "am",
+                     "level": float(rng.normal(1.0, 0.12)), "share": float(rng.choice([0.1, 0.2, 0.3, 0.4, 0.5])),
+                     "pool": float(rng.uniform(1500, 3500)),
+                     "promos": []})
+        return len(reps) - 1
+
+    for _ in range(n_slots):
+        occupant.append(hire((months[0] - pd.Timedelta(days=int(rng.integers(20, 1500)))).date()))
+    for m, ms in enumerate(months):
+        me = (ms + pd.offsets.MonthEnd(0)).date()
+        for s in range(n_slots):
+            if occupant[s] is None:
+                occupant[s] = hire(ms.date())
+            r = occupant[s]
+            rep = reps[r]
+            tenure = (ms.date() - rep["hire_date"]).days / DPM
+            leaves = rng.random() < 0.035  # no covariate has any effect
+            exit_day = dt.date(ms.year, ms.month, int(rng.integers(1, me.day + 1))) if leaves else None
+            promoted = tenure >= 6 and not rep["promos"] and rng.random() < 0.06
+            if promoted:
+                rep["promos"].append(m)
+            att_plan = float(np.clip(rep["level"] + rng.normal(0, 0.1), 0.5, 1.6))
+            order_days = [d for d in (1, 8, 15, 22, 29) if d <= me.day]
+            per_order = 1000.0 * att_plan
+            sold = 0.0
+            for d in order_days:
+                day = dt.date(ms.year, ms.month, d)
+                if day < rep["hire_date"] or (exit_day and day > exit_day):
+                    continue  # sales stop on the exit day
+                amt = per_order * float(rng.uniform(0.9, 1.1))
+                orders.append({"order_id": f"O{len(orders)}", "line_no": 1, "order_date": day, "rep_id": rep["rep_id"],
+                               "amount": amt, "qty": 1.0})
+                sold += amt
+            targets.append({"period": ms.date(), "level": "rep", "key": rep["rep_id"], "measure": "amount",
+                            "value": 1000.0 * len(order_days)})
+            bonus = rep["pool"] * (0.5 + 0.5 * sold / (1000.0 * len(order_days)))  # paid on the month's attainment
+            due = (ms + pd.offsets.MonthBegin(1)).date().replace(day=10)
+            comp.append({"rep_id": rep["rep_id"], "period": ms.date(), "base_pay": 4000.0,
+                         "individual_bonus": round(bonus * (1 - rep["share"]), 2), "team_bonus": round(bonus * rep["share"], 2),
+                         "due_date": due, "paid_date": due + dt.timedelta(days=int(rng.integers(0, 12))),
+                         "training_hours": float(rng.choice([0, 4, 8])), "promoted": bool(promoted),
+                         "award": bool(rng.random() < 0.05)})
+            if leaves:
+                rep["exit_date"], rep["exit_reason"] = exit_day, "voluntary"
+                occupant[s] = None
+    con = ibis.duckdb.connect(str(path))
+    con.create_table("reps", pd.DataFrame(reps).drop(columns=["level", "share", "pool", "promos"]))
+    con.create_table("compensation", pd.DataFrame(comp))
+    con.create_table("orders", pd.DataFrame(orders))
+    con.create_table("targets", pd.DataFrame(targets))
+    con.disconnect()
+
+
+@pytest.fixture(scope="module", params=[3, 17])
+def null_con(request, tmp_path_factory):
+    path = tmp_path_factory.mktemp("null") / f"null{request.param}.duckdb"
+    _null_world(path, request.param)
+    con = ibis.duckdb.connect(str(path), read_only=True)
+    yield con
+    con.disconnect()
+
+
+NULL_FEATURES = ["team_bonus_share", "payout_delay_days", "promoted_last_12m", "training_hours", "bonus_per_month"]
+
+
+@pytest.fixture(scope="module")
+def null_data(null_con):
+    return rt.load_panel(null_con, features=NULL_FEATURES, controls=["attainment", "region"])
+
+
+def test_exit_month_attainment_does_not_leak_into_the_hazard(null_data):
+    p = null_data.panel
+    # the mechanics are there: the exit month's own attainment falls (sales stop, target does not)
+    assert p.loc[p["event"], "own_month_attainment"].mean() < 0.75 < p.loc[~p["event"], "own_month_attainment"].mean()
+    # the model uses the previous month's values, which know nothing of the exit
+    assert null_data.panel.attrs["covariate_timing"] == "previous_month"
+    eff = rt.adjusted_effects(null_data)
+    hrs = eff.hazard_ratios()
+    # per 0.1 of attainment and per 100 yuan of bonus: no effect (bounds are ±4.5 SE)
+    assert 0.80 < hrs["attainment"]["hr"] ** 0.1 < 1.25, hrs["attainment"]
+    assert 0.85 < hrs["bonus_per_month"]["hr"] ** 100 < 1.18, hrs["bonus_per_month"]
+    assert eff.covariate_timing == "previous_month" and eff.rows_without_previous_month > 0
+
+
+def test_promotion_curves_have_no_immortal_time(null_data):
+    # "ever promoted" people must stay long to be promoted; counted only from the promotion on
+    # (each month in the tier known at its start), the curves do not differ
+    c = rt.km_by_feature(null_data, "promoted_last_12m")
+    assert c.method == "time-dependent" and c.skipped_reason is None
+    assert c.logrank.statistic < 15.1  # chi-square(1) beyond 15.1: p < 1e-4
+    people = null_data.panel.groupby("rep_id")["promoted_last_12m"].max()
+    assert c.medians.set_index("tier").loc["是", "people"] == int((people > 0).sum())
+
+
+def test_known_at_start_by_hand():
+    P = pd.Timestamp
+    panel = pd.DataFrame({
+        "rep_id": ["A"] * 4 + ["B"] * 2,
+        "period": [P("2024-01-01"), P("2024-02-01"), P("2024-03-01"), P("2024-04-01"), P("2024-03-01"), P("2024-05-01")],
+        "hire_date": [P("2023-05-01")] * 4 + [P("2024-03-05")] * 2,
+        "attainment": [1.2, 0.5, 0.9, 0.3, 0.7, 0.8],
+        "payout_delay_days": [9.0, 0.0, 3.0, 0.0, 0.0, 0.0],
+        "due_date": [P("2024-02-10"), P("2024-03-10"), P("2024-04-10"), P("2024-05-10"), P("2024-04-10"), P("2024-06-10")],
+        "paid_date": [P("2024-02-19"), P("2024-03-10"), P("2024-04-13"), P("2024-05-10"), P("2024-04-10"), P("2024-06-10")],
+        "role": ["am", "am", "senior", "senior", "am", "am"],
+    })
+    panel.loc[2, "paid_date"] = P("2024-04-13")
+    k = rt.known_at_start(panel)
+    a = k[k["rep_id"] == "A"]
+    assert a["attainment"].tolist()[1:] == [1.2, 0.5, 0.9] and np.isnan(a["attainment"].iloc[0])
+    assert a["own_month_attainment"].tolist() == [1.2, 0.5, 0.9, 0.3]
+    # A was hired before the data: January's and February's last due bonus is not in the data;
+    # March: January's bonus (due 10 Feb, paid 19 Feb) was 9 days late; April: February's, on time
+    d = a["payout_delay_days"].tolist()
+    assert np.isnan(d[0]) and np.isnan(d[1]) and d[2:] == [9.0, 0.0]
+    assert a["role"].tolist() == ["am", "am", "am", "senior"]  # promoted during March: senior from April
+    b = k[k["rep_id"] == "B"]
+    # B hired in the data: nothing was due yet (0 known); May does not follow March: no previous month
+    assert b["payout_delay_days"].tolist() == [0.0, 0.0] and b["attainment"].isna().all()
+    assert b["has_previous_month"].tolist() == [False, False]
+    # a bonus still unpaid at the month start counts the days late so far
+    late = panel.iloc[:2].assign(paid_date=[P("2024-03-20"), P("2024-03-10")], hire_date=P("2023-12-01"))
+    late = pd.concat([late, late.iloc[[1]].assign(period=P("2024-03-01"))], ignore_index=True)
+    kk = rt.known_at_start(late)
+    d = kk["payout_delay_days"].tolist()  # hired before the data: nothing known in Jan and Feb
+    assert np.isnan(d[0]) and np.isnan(d[1]) and d[2] == 20.0  # due 10 Feb, unpaid on 1 Mar: 20 days
+
+
+def test_family_is_benjamini_hochberg_over_cox_and_logrank(null_data):
+    from statsmodels.stats.multitest import multipletests
+
+    eff = rt.adjusted_effects(null_data)
+    curves = [rt.km_by_feature(null_data, rt.curve_feature(null_data, i)) for i in range(3)]
+    fam = rt.testing_family(eff, curves, null_data.features)
+    t = fam.table
+    # every feature's Cox test (controls are not in the family) and every shown curve's log-rank
+    assert sorted(t.loc[t["test"] == "cox", "term"]) == sorted(null_data.features)
+    assert sorted(t.loc[t["test"] == "logrank", "feature"]) == sorted(c.feature for c in curves)
+    ref = multipletests(t["p"].to_numpy(), alpha=0.05, method="fdr_bh")
+    np.testing.assert_allclose(t["p_adj"].to_numpy(), ref[1], rtol=1e-12)
+    assert fam.significant_features == list(dict.fromkeys(t.loc[ref[0], "feature"]))
+    m = rt.metrics(null_data, rt.headline(null_data), rt.km_overall(null_data), rt.correlations(null_data, n_boot=50),
+                   eff, 0, curves=curves)
+    assert m["significant_features"] == fam.significant_features
+    assert m["multiple_testing"]["method"] == "benjamini-hochberg" and len(m["multiple_testing"]["tests"]) == len(t)
+    assert m["covariate_timing"] == "previous_month" and m["cox_fit"]["converged"] is True
+    assert all(c["method"] == "time-dependent" for c in m["curves"].values())
+    text = json.dumps(m, default=str, allow_nan=False)  # no NaN or inf anywhere
+    assert "NaN" not in text
+
+
+def test_hand_family_adjustment():
+    from types import SimpleNamespace as NS
+
+    sv_table = pd.DataFrame({"term": ["a", "b", "ctrl", "c[x]"], "p": [0.01, 0.04, 0.001, 0.03]})
+    adjusted = NS(converged=True, table=sv_table)
+    eff = NS(adjusted=adjusted)
+    curve = NS(feature="a", logrank=NS(p_value=0.2))
+    fam = rt.testing_family(eff, [curve], ["a", "b", "c"])
+    t = fam.table.set_index(["test", "term"])
+    # p sorted: 0.01, 0.03, 0.04, 0.2 (m = 4) → p·m/rank: 0.04, 0.06, 0.0533, 0.2; then the
+    # running minimum from the largest: 0.04, 0.0533, 0.0533, 0.2
+    assert t.loc[("cox", "a"), "p_adj"] == pytest.approx(0.04)
+    assert t.loc[("cox", "c[x]"), "p_adj"] == pytest.approx(0.04 * 4 / 3)
+    assert t.loc[("cox", "b"), "p_adj"] == pytest.approx(0.04 * 4 / 3)
+    assert t.loc[("logrank", "a"), "p_adj"] == pytest.approx(0.2)
+    assert ("cox", "ctrl") not in t.index  # controls are not in the family
+    assert fam.significant_features == ["a"]  # b (p = 0.04) is not, once adjusted
+    # a model that did not converge gives no test
+    assert rt.testing_family(NS(adjusted=NS(converged=False, table=sv_table)), [], ["a"]).table.empty

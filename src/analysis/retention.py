@@ -43,6 +43,7 @@ from typing import Any, Sequence
 import ibis
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_string_dtype
 
 from . import privacy, store
 from .glossary import label
@@ -336,6 +337,8 @@ def build_panel(con: Any, as_of: Any = "", cohort_start: Any = "") -> pd.DataFra
             bonus_per_month=(ind + team) if {"individual_bonus", "team_bonus"} <= set(ccols) else ibis.null("float64"),
             promoted_int=_bool_int(c.promoted) if "promoted" in ccols else ibis.null("int32"),
             award_int=_bool_int(c.award) if "award" in ccols else ibis.null("int32"),
+            due_date=c.due_date.cast("date") if "due_date" in ccols else ibis.null("date"),
+            paid_date=c.paid_date.cast("date") if "paid_date" in ccols else ibis.null("date"),
         )
         g = g.left_join(comp, ["rep_id", "period"]).drop("rep_id_right", "period_right")
         w = ibis.window(group_by="rep_id", order_by="period", preceding=11, following=0)
@@ -355,8 +358,9 @@ def build_panel(con: Any, as_of: Any = "", cohort_start: Any = "") -> pd.DataFra
         raise InsufficientDataError("No rep was employed between the data start and as_of.")
     df = df.drop(columns=[c for c in missing if c in df.columns])
     df["period"] = pd.to_datetime(df["period"])
-    for c in ("hire_date", "exit_date"):
-        df[c] = pd.to_datetime(df[c])
+    for c in ("hire_date", "exit_date", "due_date", "paid_date"):
+        if c in df.columns:
+            df[c] = pd.to_datetime(df[c])
     nxt = df["period"] + pd.offsets.MonthBegin(1)
     row_start = df[["period", "hire_date"]].max(axis=1)
     end = pd.concat([nxt - pd.Timedelta(days=1), df["exit_date"], pd.Series(pd.Timestamp(as_of_d), index=df.index)],
@@ -393,6 +397,74 @@ def _role_history(df: pd.DataFrame) -> pd.DataFrame:
     df = df.copy()
     df.loc[before, "role"] = entry_role.iloc[0]
     return df
+
+
+#: how the covariates of a risk interval are timed (metrics.json ``covariate_timing``)
+COVARIATE_TIMING = "previous_month"
+TIME_VARYING = PANEL_FEATURES + ("attainment",)
+
+
+def known_at_start(panel: pd.DataFrame) -> pd.DataFrame:
+    """The panel with every time-varying covariate of a month's row replaced by the value
+    known when that month begins, so no covariate describes the interval it is meant to
+    explain (sales stop on the exit day while the month's target does not, so the exit
+    month's own attainment falls with the exit itself).
+
+    - attainment, team_bonus_share, bonus_per_month, training_hours, award,
+      promoted_last_12m (promotions in months m-12 … m-1) and role: the rep's row of the
+      previous calendar month (m-1);
+    - payout_delay_days: days late of the most recent bonus that fell due before month m
+      began (for a bonus paid on the 10th of the next month: the bonus of m-2), counted up to
+      the start of m when it was still unpaid then (0 for a rep hired within the data
+      before any bonus fell due).
+
+    Rows without a previous month (the hire month, the first month of the data) keep a missing
+    value (models leave them out); role falls back to the month's own. The month's own values
+    are kept in ``own_month_<name>`` columns; ``has_previous_month`` marks the rows with a
+    previous month. ``attrs["covariate_timing"]`` = ``"previous_month"``.
+
+    Examples
+    --------
+    >>> p = known_at_start(build_panel(con))  # doctest: +SKIP
+    """
+    df = panel.sort_values(["rep_id", "period"]).copy()
+    prev_period = df.groupby("rep_id")["period"].shift(1)
+    has_prev = prev_period.notna() & (prev_period == df["period"] - pd.offsets.MonthBegin(1))
+    cols = [c for c in TIME_VARYING if c in df.columns and c != "payout_delay_days"]
+    for c in cols:
+        df[f"own_month_{c}"] = df[c]
+        df[c] = df.groupby("rep_id")[c].shift(1).where(has_prev)
+    if "role" in df.columns:
+        df["own_month_role"] = df["role"]
+        df["role"] = df.groupby("rep_id")["role"].shift(1).where(has_prev).fillna(df["own_month_role"])
+    if "payout_delay_days" in df.columns:
+        df["own_month_payout_delay_days"] = df["payout_delay_days"]
+        df["payout_delay_days"] = _delay_known_at(df)
+    df["has_previous_month"] = has_prev
+    df.attrs.update(panel.attrs)
+    df.attrs["covariate_timing"] = COVARIATE_TIMING
+    return df.reset_index(drop=True) if df.index.is_unique else df
+
+
+def _delay_known_at(df: pd.DataFrame) -> pd.Series:
+    """Days late, as known at each row's month start, of the rep's latest bonus due before it."""
+    out = pd.Series(np.nan, index=df.index)
+    if not {"due_date", "paid_date"} <= set(df.columns):
+        return out
+    bills = df.loc[df["due_date"].notna(), ["rep_id", "due_date", "paid_date"]].sort_values("due_date")
+    if bills.empty:
+        return out
+    left = df[["rep_id", "period"]].reset_index().sort_values("period")
+    m = pd.merge_asof(left, bills, left_on="period", right_on="due_date", by="rep_id",
+                      allow_exact_matches=False, direction="backward")
+    paid_by_start = m["paid_date"].where(m["paid_date"].notna() & (m["paid_date"] < m["period"]), m["period"])
+    days = (paid_by_start - m["due_date"]).dt.days.astype(float).clip(lower=0)
+    # no bonus due yet: for a rep hired within the data nothing has been late (0 is known);
+    # for a rep hired before the data the earlier bonuses are not in it (unknown)
+    hired_inside = (df.loc[m["index"], "hire_date"] >= df["period"].min()).to_numpy()
+    days = np.where(m["due_date"].isna() & hired_inside, 0.0, days)
+    out.loc[m["index"].to_numpy()] = days
+    return out
 
 
 def _person_level(panel: pd.DataFrame, features: Sequence[str], numeric_controls: Sequence[str]) -> pd.DataFrame:
@@ -494,12 +566,12 @@ def load_panel(con: Any, as_of: Any = "", cohort_start: Any = "", horizon_months
     """
     from .params.incentive_retention import DEFAULT_CONTROLS, DEFAULT_FEATURES
 
-    panel = build_panel(con, as_of, cohort_start)
+    panel = known_at_start(build_panel(con, as_of, cohort_start))
     notes: list[str] = []
-    avail = [c for c in panel.columns if panel[c].notna().any()]
+    avail = [c for c in panel.columns if panel[c].notna().any() and not c.startswith("own_month_")]
     feats = _resolve(features if features is not None else DEFAULT_FEATURES, avail, "feature", notes, lang)
     ctrls = _resolve(controls if controls is not None else DEFAULT_CONTROLS, avail, "control", notes, lang)
-    categorical = [c for c in ctrls if c in CATEGORICAL_CONTROLS or panel[c].dtype == object]
+    categorical = [c for c in ctrls if c in CATEGORICAL_CONTROLS or is_string_dtype(panel[c])]
     numeric_ctrls = [c for c in ctrls if c not in categorical]
     as_of_d = panel.attrs["as_of"]
     attrs = dict(panel.attrs)
@@ -879,6 +951,10 @@ class CurvesResult:
     min_group_size: int
     suppressed_cells: int = 0
     skipped_reason: str | None = None
+    #: "time-dependent" (panel: each person-month in the tier of the value known at its start;
+    #: Simon–Makuch curves and Mantel–Byar log-rank), "baseline" (snapshot: one value per
+    #: person) or "overall"
+    method: str = "overall"
 
 
 CURVE_FEATURES = ("team_bonus_share", "payout_delay_days", "promoted_last_12m")
@@ -919,13 +995,23 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
     --------
     >>> km_by_feature(data, "team_bonus_share").logrank.p_value  # doctest: +SKIP
     """
-    p = data.people
+    if data.panel is not None:
+        # time-dependent grouping: each person-month counts in the tier of the value known at
+        # its start (Simon–Makuch curves, Mantel–Byar log-rank): nobody is put in the
+        # "promoted" tier for the months before the promotion (no immortal time)
+        p = data.panel.rename(columns={"rep_id": "person_id"}).assign(entry=data.panel["start"],
+                                                                       tenure=data.panel["stop"],
+                                                                       left=data.panel["event"])
+        method = "time-dependent"
+    else:
+        p = data.people
+        method = "baseline"
     if not feature or feature not in data.features or feature not in p.columns:
         return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size,
                             skipped_reason=_msg("no_feature", data.lang, name=feature) if feature else _msg("no_more", data.lang))
     tiers = feature_tiers(p[feature], feature)
     sub = p.assign(tier=tiers).dropna(subset=["tier"])
-    sizes = sub.groupby("tier").size()
+    sizes = sub.groupby("tier")["person_id"].nunique()
     shown = sizes[sizes >= data.min_group_size].index.tolist()
     n_sup = int((sizes < data.min_group_size).sum())
     # complementary: with one tier hidden, the total would reveal it: hide the next smallest too
@@ -935,16 +1021,18 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
     sub = sub[sub["tier"].isin(shown)]
     if len(shown) < 2:
         return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size, n_sup,
-                            skipped_reason=_msg("few_tiers", data.lang, name=feature, k=data.min_group_size))
+                            skipped_reason=_msg("few_tiers", data.lang, name=feature, k=data.min_group_size),
+                            method=method)
+    ids = (lambda s: s["person_id"]) if method == "time-dependent" else (lambda s: None)  # noqa: E731
     curves, rows = {}, []
     for t in sorted(shown, key=_tier_key):
         s = sub[sub["tier"] == t]
-        km = sv.kaplan_meier(s["tenure"], s["left"], entry=s["entry"])
+        km = sv.kaplan_meier(s["tenure"], s["left"], entry=s["entry"], ids=ids(s))
         curves[t] = km
         rows.append({"tier": tier_text(t, data.lang), "people": km.n, "exits": km.n_events, "median_tenure": km.median,
                      "ci_low": km.median_lo, "ci_high": km.median_hi})
-    lr = sv.logrank_test(sub["tenure"], sub["left"], sub["tier"], entry=sub["entry"])
-    return CurvesResult(feature, curves, pd.DataFrame(rows), lr, data.min_group_size, n_sup)
+    lr = sv.logrank_test(sub["tenure"], sub["left"], sub["tier"], entry=sub["entry"], ids=ids(sub))
+    return CurvesResult(feature, curves, pd.DataFrame(rows), lr, data.min_group_size, n_sup, method=method)
 
 
 TIER_ZH = {"yes": "是", "no": "否", "low": "低", "mid": "中", "high": "高", "all": "全体",
@@ -1019,6 +1107,21 @@ class EffectsResult:
     ph_violations: list[str]
     notes: list[str] = field(default_factory=list)
     skipped_reason: str | None = None
+    #: "previous_month" (panel: covariates known at each month's start) or "baseline" (snapshot)
+    covariate_timing: str = COVARIATE_TIMING
+    #: person-months left out because the previous month is not in the data (hire month,
+    #: first month of the data), and rows left out for another missing covariate
+    rows_without_previous_month: int = 0
+    rows_missing_covariate: int = 0
+
+    @property
+    def converged(self) -> bool:
+        """False when the adjusted Cox model did not converge (no hazard ratio is reported)."""
+        return self.adjusted is None or self.adjusted.converged
+
+    @property
+    def fit_method(self) -> str | None:
+        return self.adjusted.method if self.adjusted is not None else None
 
     def hazard_ratios(self) -> dict[str, dict[str, float]]:
         return self.adjusted.hazard_ratios() if self.adjusted is not None else {}
@@ -1026,7 +1129,9 @@ class EffectsResult:
     def hazard_ratios_per_sd(self) -> dict[str, dict[str, float]]:
         if self.adjusted is None:
             return {}
-        t = self.adjusted.table.dropna(subset=["sd"])
+        if not self.adjusted.converged:
+            return {}
+        t = self.adjusted.table.dropna(subset=["sd", "hr_per_sd", "lo_per_sd", "hi_per_sd", "p"])
         return {r.term: {"hr": float(r.hr_per_sd), "lo": float(r.lo_per_sd), "hi": float(r.hi_per_sd), "p": float(r.p),
                          "sd": float(r.sd)} for r in t.itertuples()}
 
@@ -1034,8 +1139,8 @@ class EffectsResult:
 def _cox_frame(data: RetentionData) -> tuple[pd.DataFrame, str | None]:
     if data.panel is not None:
         return data.panel, "start"
+    # one row per person observed from tenure 0: tenure-0 people stay in (at risk at t = 0)
     p = data.people.assign(start=data.people["entry"], stop=data.people["tenure"], event=data.people["left"])
-    p = p[p["stop"] > p["start"]]
     return p, "start"
 
 
@@ -1069,9 +1174,11 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
         for f in data.features:
             try:
                 r = sv.cox_ph(df, [f], duration_col="stop", event_col="event", entry_col=entry, check_ph=False)
-                raw_rows.append(r.table.iloc[0][["term", "hr", "lo", "hi", "p", "hr_per_sd", "lo_per_sd", "hi_per_sd"]])
             except InsufficientDataError:
                 continue
+            if r.converged:
+                raw_rows.extend(r.table[["term", "hr", "lo", "hi", "p", "hr_per_sd", "lo_per_sd", "hi_per_sd"]]
+                                .to_dict("records"))
         logit = None
         h = data.horizon
         lcovs = [c for c in covs if c in h.columns]
@@ -1082,6 +1189,8 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
             notes.append(_msg("logit_skipped", data.lang, exc=exc))
     for w in caught:
         if issubclass(w.category, StatsWarning) and not issubclass(w.category, ProportionalHazardsWarning):
+            if "Cox model" in str(w.message):
+                continue  # carried by EffectsResult.converged and said by the narrative
             notes.append(str(w.message))
     raw = pd.DataFrame(raw_rows).reset_index(drop=True)
     t = adj.table
@@ -1093,9 +1202,13 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
         sbs = raw.rename(columns={"hr": "raw_hr", "lo": "raw_lo", "hi": "raw_hi", "p": "raw_p",
                                   **{k: f"raw_{v}" for k, v in sd_names.items()}}).merge(sbs, on="term", how="right")
     ph = adj.ph if adj.ph is not None else pd.DataFrame()
-    if adj.dropped_rows:
-        notes.append(_msg("dropped", data.lang, n=adj.dropped_rows))
-    return EffectsResult(adj, raw, sbs, logit, ph, adj.ph_violations, notes)
+    missing = df[[c for c in covs if c in df.columns] + ["stop", "event"]].isna().any(axis=1)
+    no_prev = ~df["has_previous_month"] if "has_previous_month" in df.columns else pd.Series(False, index=df.index)
+    n_first = int((missing & no_prev).sum())
+    n_other = int((missing & ~no_prev).sum())
+    return EffectsResult(adj, raw, sbs, logit, ph, adj.ph_violations, notes,
+                         covariate_timing=COVARIATE_TIMING if data.panel is not None else "baseline",
+                         rows_without_previous_month=n_first, rows_missing_covariate=n_other)
 
 
 # --------------------------------------------------------------------------------------
@@ -1173,19 +1286,131 @@ def _band_key(b: str) -> tuple:
 
 
 # --------------------------------------------------------------------------------------
+# the report's family of tests (Benjamini–Hochberg)
+# --------------------------------------------------------------------------------------
+
+SIGNIFICANCE = 0.05
+
+
+@dataclass
+class FamilyOfTests:
+    """Every p-value the report states about an incentive feature, adjusted together
+    (Benjamini–Hochberg, false discovery rate ``alpha``).
+
+    The family: the adjusted Cox model's Wald test of each feature term (controls are not
+    in it) and the log-rank test of each feature's retention curves that the report shows.
+    The correlation section is adjusted within itself (see :func:`correlations`).
+    ``table``: feature, test ("cox" | "logrank"), term, p, p_adj, significant.
+    """
+
+    table: pd.DataFrame
+    alpha: float = SIGNIFICANCE
+    method: str = "benjamini-hochberg"
+
+    @property
+    def significant_features(self) -> list[str]:
+        """Features with at least one test of the family below ``alpha`` after adjustment
+        (in the order of the table)."""
+        if self.table.empty:
+            return []
+        sig = self.table.loc[self.table["significant"], "feature"]
+        return list(dict.fromkeys(sig.tolist()))
+
+    def p_adj(self, test: str, key: str) -> float | None:
+        """Adjusted p of one test (``key``: the term of a Cox test, the feature of a log-rank
+        test); None when it is not in the family."""
+        if self.table.empty:
+            return None
+        col = "term" if test == "cox" else "feature"
+        r = self.table[(self.table["test"] == test) & (self.table[col] == key)]
+        return float(r["p_adj"].iloc[0]) if len(r) else None
+
+    def records(self) -> list[dict[str, Any]]:
+        return [{"feature": r.feature, "test": r.test, "term": r.term, "p": float(r.p), "p_adj": float(r.p_adj)}
+                for r in self.table.itertuples()]
+
+
+def testing_family(effects: "EffectsResult", curves: Sequence["CurvesResult"] = (), features: Sequence[str] = (),
+                   alpha: float = SIGNIFICANCE) -> FamilyOfTests:
+    """The report's family of tests about ``features``, Benjamini–Hochberg adjusted.
+
+    Parameters
+    ----------
+    effects : EffectsResult
+        Its adjusted Cox model gives one Wald test per feature term (none when the model did
+        not converge).
+    curves : sequence of CurvesResult
+        Each shown feature's curves give their log-rank test.
+    features : sequence of str
+        The incentive features (the report's ``data.features``).
+
+    Examples
+    --------
+    >>> fam = testing_family(eff, [curves_1, curves_2], data.features)  # doctest: +SKIP
+    >>> fam.significant_features  # doctest: +SKIP
+    ['payout_delay_days']
+    """
+    from .stats.correlation import bh_adjust
+
+    rows = []
+    feats = list(features)
+
+    def owner(term: str) -> str | None:
+        for f in feats:
+            if term == f or term.startswith(f + "["):
+                return f
+        return None
+
+    if effects is not None and effects.adjusted is not None and effects.adjusted.converged:
+        for r in effects.adjusted.table.itertuples():
+            f = owner(r.term)
+            if f is not None and np.isfinite(r.p):
+                rows.append({"feature": f, "test": "cox", "term": r.term, "p": float(r.p)})
+    for c in curves:
+        if c is not None and c.logrank is not None and c.feature in feats and np.isfinite(c.logrank.p_value):
+            rows.append({"feature": c.feature, "test": "logrank", "term": c.feature, "p": float(c.logrank.p_value)})
+    t = pd.DataFrame(rows, columns=["feature", "test", "term", "p"])
+    t["p_adj"] = bh_adjust(t["p"].to_numpy()) if len(t) else pd.Series(dtype=float)
+    t["significant"] = t["p_adj"] < alpha
+    return FamilyOfTests(t, alpha)
+
+
+def _finite(x: Any) -> Any:
+    """NaN and inf become None, recursively (metrics.json never carries NaN as a value)."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_finite(v) for v in x]
+    if isinstance(x, (float, np.floating)):
+        return float(x) if math.isfinite(float(x)) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.bool_):
+        return bool(x)
+    return x
+
+
+# --------------------------------------------------------------------------------------
 # metrics.json
 # --------------------------------------------------------------------------------------
 
 def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: CorrelationResult,
-            eff: EffectsResult, suppressed_cells: int) -> dict[str, Any]:
-    """The report's metrics.json figures.
+            eff: EffectsResult, suppressed_cells: int, curves: Sequence[CurvesResult] = (),
+            family: FamilyOfTests | None = None) -> dict[str, Any]:
+    """The report's metrics.json figures (NaN and inf written as None).
+
+    ``significant_features``: the features whose Benjamini–Hochberg-adjusted p-value is below
+    0.05 in the report's family of tests (:func:`testing_family` over ``eff`` and ``curves``;
+    pass the family when the caller already has it).
 
     Examples
     --------
     >>> m = metrics(data, headline(data), km_overall(data), correlations(data), adjusted_effects(data), 0)  # doctest: +SKIP
     """
     km = overall.medians.iloc[0] if not overall.medians.empty else None
-    return {
+    fam = family if family is not None else testing_family(eff, curves, data.features)
+    adj = eff.adjusted
+    out = {
         "period": data.as_of.isoformat(),
         "data_window": data.data_window,
         "source": data.source,
@@ -1197,6 +1422,20 @@ def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: Correl
         "km_median_tenure": None if km is None else {"median": km["median_tenure"], "lo": km["ci_low"], "hi": km["ci_high"]},
         "hazard_ratios": eff.hazard_ratios(),
         "hazard_ratios_per_sd": eff.hazard_ratios_per_sd(),
+        "covariate_timing": eff.covariate_timing if data.panel is not None else "baseline",
+        "cox_fit": None if adj is None else {
+            "method": adj.method, "converged": bool(adj.converged), "ties": adj.ties, "aliased": list(adj.aliased),
+            "rows": int(adj.n_obs), "events": int(adj.n_events),
+            "rows_without_previous_month": int(eff.rows_without_previous_month),
+            "rows_missing_covariate": int(eff.rows_missing_covariate),
+        },
+        "curves": {c.feature: {"method": c.method,
+                               "logrank": None if c.logrank is None else {
+                                   "statistic": c.logrank.statistic, "df": c.logrank.df, "p": c.logrank.p_value,
+                                   "p_adj": fam.p_adj("logrank", c.feature)}}
+                   for c in curves if c is not None and c.feature and not c.skipped_reason},
+        "multiple_testing": {"method": fam.method, "alpha": fam.alpha, "tests": fam.records()},
+        "significant_features": fam.significant_features,
         "correlations": corr.as_dict() if not corr.table.empty else {},
         "ph_violations": list(eff.ph_violations),
         "suppressed_cells": int(suppressed_cells),
@@ -1204,6 +1443,27 @@ def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: Correl
         "controls": list(data.controls),
         "notes": list(data.notes) + list(eff.notes),
     }
+    return _finite(out)
+
+
+def report_metrics(con: Any, params: Any = None, n_boot: int = 1000) -> dict[str, Any]:
+    """The report's metrics.json from a connection, without the notebook: load, the
+    headline, the overall curve, the shown features' curves, correlations, the adjusted
+    effects, the family of tests. ``significant_features`` is the key a check of a world
+    without effects looks at.
+
+    Examples
+    --------
+    >>> report_metrics(con, {"as_of": "2026-10-31"})["significant_features"]  # doctest: +SKIP
+    []
+    """
+    data = load(con, params)
+    head = headline(data)
+    overall = km_overall(data)
+    curves = [km_by_feature(data, curve_feature(data, i)) for i in range(len(CURVE_FEATURES))]
+    corr = correlations(data, n_boot=n_boot)
+    eff = adjusted_effects(data)
+    return metrics(data, head, overall, corr, eff, suppressed_total(*curves), curves=curves)
 
 
 # --------------------------------------------------------------------------------------

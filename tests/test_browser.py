@@ -1,5 +1,6 @@
 """Open the HTML reports in headless Chromium (no network): no console errors, a phone-width
-screenshot, and Chinese headings drawn with real glyphs (not empty boxes).
+screenshot, Chinese headings drawn with real glyphs (not empty boxes), charts sharp and legible
+and tables scrolling in their own box at phone width, the index page at phone width, and the PDF.
 
 Reports checked: the fixture report (always) and every report under reports/ (after `make demo`).
 Screenshots are kept in build/screenshots/ for a look.
@@ -60,7 +61,7 @@ def fixture_html(tmp_path_factory):
     mp = pytest.MonkeyPatch()
     register_fixture(mp)
     try:
-        res = reports.run_report("fixture_report", [], out=tmp_path_factory.mktemp("out"), progress=False)
+        res = reports.run_report("fixture_report", [], out=tmp_path_factory.mktemp("out"), progress=False, pdf=True)
     finally:
         mp.undo()
     assert res.ok, res.summary()
@@ -154,3 +155,155 @@ def test_glyph_check_fails_without_a_cjk_font(tmp_path):
 def test_cjk_font_installed():
     out = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout
     assert out.strip(), "no CJK font: install fonts-wqy-microhei (scripts/sysdeps.sh fonts)"
+
+
+# --------------------------------------------------------------------------- phone width
+
+MEASURE = """
+<script>
+window.addEventListener('load', function () {
+  var r = {vw: window.innerWidth, page: document.documentElement.scrollWidth, images: [], boxes: [], fonts: []};
+  document.querySelectorAll('main img').forEach(function (im) {
+    var b = im.getBoundingClientRect();
+    r.images.push({natural: im.naturalWidth, shown: b.width, right: b.right, src: im.src.slice(0, 40)});
+  });
+  document.querySelectorAll('table, pre, svg').forEach(function (el) {
+    var box = el.closest('.tbl') || el;
+    var cs = getComputedStyle(box);
+    r.boxes.push({tag: el.tagName, scroll: box.scrollWidth, client: box.clientWidth, overflow: cs.overflowX,
+                  right: box.getBoundingClientRect().right});
+  });
+  document.querySelectorAll('.kpi-v, .kpi-l, td, th, p, li, figcaption, .spark-axis').forEach(function (el) {
+    r.fonts.push(parseFloat(getComputedStyle(el).fontSize));
+  });
+  var pre = document.createElement('pre'); pre.id = 'measured'; pre.textContent = JSON.stringify(r);
+  document.body.appendChild(pre);
+});
+</script>
+"""
+
+
+def measure_at_phone_width(page: Path, folder: Path, width: int = 360) -> dict:
+    """Lay ``page`` out in Chromium at ``width`` CSS px and return what a script measured there
+    (a copy of the page with its Content-Security-Policy removed, so the measuring script runs)."""
+    import json
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
+    copy = folder / page.name
+    copy.write_text(text.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    cmd = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-extensions", "--hide-scrollbars", "--force-device-scale-factor=1",
+        "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--user-data-dir={folder / 'profile'}", f"--window-size={width},800", "--virtual-time-budget=5000",
+        "--dump-dom", copy.resolve().as_uri(),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    m = re.search(r'<pre id="measured">(.*?)</pre>', proc.stdout, re.S)
+    assert m, f"the measuring script did not run: {proc.stderr[-1500:]}"
+    import html
+
+    return json.loads(html.unescape(m.group(1)))
+
+
+def test_charts_are_sharp_and_legible_and_tables_scroll_in_their_box_at_phone_width(fixture_html, tmp_path):
+    """At 360 CSS px: the page never scrolls sideways, a wide table scrolls inside its own box,
+    every chart fits and has at least 2 image pixels per CSS pixel, and its smallest text
+    (MIN_FONT_PT, enforced by charts.fit_for_phone) comes out at 9.5 CSS px or more."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from analysis import charts
+
+    for j, page in enumerate(_pages(fixture_html)):
+        m = measure_at_phone_width(page, tmp_path / str(j))
+        assert m["vw"] == 360
+        assert m["page"] <= m["vw"], f"{page}: the page scrolls sideways ({m['page']} px wide)"
+        for box in m["boxes"]:
+            assert box["right"] <= m["vw"] + 0.5, f"{page}: a {box['tag']} sticks out of the page: {box}"
+            if box["scroll"] > box["client"] + 1:
+                assert box["overflow"] in ("auto", "scroll"), f"{page}: a wide {box['tag']} does not scroll: {box}"
+        soup_imgs = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page.read_text(encoding="utf-8"))
+        assert len(soup_imgs) == len(m["images"])
+        if page == fixture_html:
+            assert m["images"], "the fixture report has a chart"
+        for im, b64 in zip(m["images"], soup_imgs):
+            assert im["right"] <= m["vw"] + 0.5, f"{page}: a chart sticks out: {im}"
+            density = im["natural"] / im["shown"]
+            assert density >= 1.95, f"{page}: a chart has {density:.2f} image px per CSS px at phone width"
+            with Image.open(io.BytesIO(base64.b64decode(b64))) as png:
+                dpi = png.info["dpi"][0]
+            smallest = charts.MIN_FONT_PT * dpi / 72 / density
+            assert smallest >= 9.5, f"{page}: the smallest chart text is {smallest:.1f} CSS px at phone width"
+        assert min(m["fonts"]) >= 11, f"{page}: text of {min(m['fonts'])} px"
+
+
+def test_wide_table_scrolls_in_its_box_detector_can_fail(tmp_path):
+    """Negative control: a wide table outside a scrolling box makes the page scroll sideways."""
+    page = tmp_path / "wide.html"
+    cells = "".join(f"<td>column number {i}</td>" for i in range(30))
+    page.write_text(f"<!DOCTYPE html><meta charset='utf-8'><main><table><tr>{cells}</tr></table></main>",
+                    encoding="utf-8")
+    m = measure_at_phone_width(page, tmp_path / "m")
+    assert m["page"] > m["vw"]
+
+
+def test_index_reads_at_phone_width(fixture_html, tmp_path):
+    """The index of real runs (the fixture's) plus a trends history: headline cards, links and
+    the history chart fit a 360 px screen, without console errors."""
+    import json
+    import shutil as sh
+
+    from analysis import reports
+
+    out = tmp_path / "out"
+    sh.copytree(fixture_html.parents[2], out)
+    for i, (month, amount) in enumerate([("2026-08", 9.0e6), ("2026-09", 1.1e7), ("2026-10", 12345678.0)]):
+        d = out / "sales_trends" / month
+        d.mkdir(parents=True)
+        (d / "metrics.json").write_text(json.dumps({
+            "report": "sales_trends", "period": month, "total_amount": amount, "attainment": 0.953,
+            "time_elapsed": 1.0, "yoy": -0.032, "generated_at": f"2026-11-0{i + 1}T08:00:00"}), encoding="utf-8")
+        (d / "sales_trends.html").write_text("<p>x</p>", encoding="utf-8")
+        (d / "sales_trends.xlsx").write_bytes(b"x")
+    index = reports.write_index(out)
+    assert chromium(index, tmp_path / "index.png", tmp_path / "profile", size="360,800") == []
+    assert ink(tmp_path / "index.png") > 2000
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(tmp_path / "index.png", SHOTS / "index_phone.png")
+    m = measure_at_phone_width(index, tmp_path / "m")
+    assert m["page"] <= m["vw"]
+    svgs = [b for b in m["boxes"] if b["tag"].lower() == "svg"]
+    assert svgs and all(b["right"] <= m["vw"] and b["client"] >= 200 for b in svgs)
+    assert min(m["fonts"]) >= 11
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def test_pdf_has_its_pages_and_extractable_chinese(fixture_html):
+    from pypdf import PdfReader
+
+    pdf = fixture_html.with_suffix(".pdf")
+    assert pdf.exists()
+    reader = PdfReader(str(pdf))
+    assert len(reader.pages) == 1
+    text = "".join(p.extract_text() for p in reader.pages)
+    for words in ("销售概况", "区域明细", "趋势图", "1,234,567", "95.3%"):
+        assert words in text.replace("\n", ""), words
+    assert "<script" not in text and "&lt;script&gt;" not in text and "<script>alert(1)</script>" in text
+
+
+def test_pdf_without_chromium_is_one_line(tmp_path, monkeypatch):
+    from analysis.reports import pdf
+
+    monkeypatch.setenv(pdf.ENV_VAR, str(tmp_path / "no-such-chromium"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert pdf.find_chromium() is None
+    why = pdf.write_pdf(tmp_path / "a.html", tmp_path / "a.pdf")
+    assert why == pdf.NOT_FOUND and "\n" not in why and not (tmp_path / "a.pdf").exists()

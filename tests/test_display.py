@@ -57,9 +57,40 @@ def test_table_escapes_index_values():
     assert "<script" not in html and "&lt;script&gt;" in html
 
 
-def test_table_truncates_with_note():
-    html = display.table_html(pd.DataFrame({"x": range(5)}), max_rows=2)
-    assert html.count("<tr>") == 3 and "3 more rows" in html
+def test_table_truncates_with_note_in_the_report_language():
+    zh = display.table_html(pd.DataFrame({"x": range(5)}), max_rows=2)
+    assert zh.count("<tr>") == 3 and "另有 3 行未显示" in zh and "more rows" not in zh
+    en = display.table_html(pd.DataFrame({"x": range(1205)}), max_rows=2, lang="en")
+    assert "1,203 more rows" in en
+
+
+def test_figure_is_a_sharp_phone_sized_png(monkeypatch):
+    """A chart drawn 10 inches wide with 6 pt text is shown at most 5.5 in (≈ 400 CSS px) wide,
+    its text at least 11 pt, rendered at 2x its display size (the PNG's pixels ÷ the width)."""
+    import base64
+    import struct
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from analysis import charts
+
+    matplotlib.use("agg")
+    charts.setup()
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.plot([1, 2, 3], [3, 1, 2])
+    ax.set_title("销售趋势", fontsize=6)
+    ax.tick_params(labelsize=5)
+    data, meta = display.figure_output(fig)
+    assert data["text/plain"].startswith("<Figure size 720x288")
+    png = base64.b64decode(data["image/png"])
+    w_px, h_px = struct.unpack(">II", png[16:24])
+    width, height = meta["image/png"]["width"], meta["image/png"]["height"]
+    assert width <= charts.MAX_WIDTH_IN * charts.CSS_PX_PER_INCH
+    assert w_px == pytest.approx(2 * width, abs=1) and h_px == pytest.approx(2 * height, abs=1)
+    texts = [ax.title, *ax.get_xticklabels(), *ax.get_yticklabels()]
+    assert min(t.get_fontsize() for t in texts if t.get_text()) >= charts.MIN_FONT_PT
+    plt.close(fig)
 
 
 @pytest.mark.parametrize(

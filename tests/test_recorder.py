@@ -56,3 +56,19 @@ def test_output_is_strict_json(values):
     for k, v in values.items():
         if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
             assert back[str(k)] is None
+
+
+def test_finish_returns_nothing_so_the_last_cell_shows_no_path(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from analysis.notebook import Context
+
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "m" / "metrics.json"))
+    monkeypatch.delenv("SALES_ANALYSIS_WORKBOOK", raising=False)
+    ctx = Context("sales_trends", SimpleNamespace(lang="zh"), None, Recorder("sales_trends"))
+    ctx.skipped.append({"section": "forecast", "reason": "too_short"})
+    assert ctx.finish(total_amount=1.5) is None
+    data = json.loads((tmp_path / "m" / "metrics.json").read_text(encoding="utf-8"))
+    assert data["total_amount"] == 1.5 and data["skipped_sections"] == ["forecast"]
+    assert ctx.metrics_path == tmp_path / "m" / "metrics.json"
+    assert not list(tmp_path.rglob("*.xlsx"))  # no tables shown, no workbook

@@ -166,6 +166,20 @@ def test_html_has_no_code_no_parameters_and_escapes_data(good_run):
     assert 'src="data:image/png;base64,' in page  # images inline
 
 
+def test_html_shows_nothing_of_the_servers_file_system(good_run):
+    res, out = good_run
+    page = res.html.read_text(encoding="utf-8")
+    assert "metrics file: …" in page and "working folder: …" in page  # printed paths are redacted
+    for folder in (str(ROOT), str(out), "/tmp/", "/work/", "/root", ".tmp", "metrics.json'", "PosixPath"):
+        assert folder not in page, folder
+    assert not re.search(r"(?<![\w.])/(home|tmp|srv|var|usr|work|root)/", page)
+
+
+def test_redact_paths_keeps_ordinary_slashes():
+    text = "3/4 of 2026/10; /srv/x/a.json and /opt/sa, ratio 1/2 (see /data/w.duckdb)"
+    assert reports.redact_paths(text, ["/opt/sa"]) == "3/4 of 2026/10; … and …, ratio 1/2 (see …)"
+
+
 def test_html_is_self_contained(good_run):
     res, _ = good_run
     page = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:", res.html.read_text(encoding="utf-8"))
@@ -254,8 +268,21 @@ def test_failed_run_leaves_last_good_outputs_untouched(fixture_report, tmp_path)
     assert not bad.ok
     after = {p.name: p.read_bytes() for p in good.out_dir.iterdir() if "FAILED" not in p.name}
     assert after == before
-    again = reports.run_report(fixture_report, [], out=tmp_path, progress=False)
+    # a good run replaces everything, and removes optional outputs of an older run it did not write
+    # (here: a PDF asked for, but no Chromium: the run is ok and says so in its one line)
+    (good.out_dir / "fixture_report.pdf").write_bytes(b"old")
+    (good.out_dir / "fixture_report.xlsx").write_bytes(b"old")
+    from analysis.reports import pdf
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(pdf.ENV_VAR, str(tmp_path / "no-such-chromium"))
+        mp.setattr(pdf, "CANDIDATES", ())
+        again = reports.run_report(fixture_report, [], out=tmp_path, progress=False, pdf=True)
     assert again.ok and not (good.out_dir / "fixture_report.FAILED.ipynb").exists()
+    assert again.notes == [pdf.NOT_FOUND] and again.summary().endswith("; " + pdf.NOT_FOUND)
+    assert again.pdf is None and again.workbook is None
+    assert sorted(p.name for p in good.out_dir.iterdir()) == [
+        "fixture_report.html", "fixture_report.ipynb", "metrics.json", "params.yml"]
 
 
 def test_cli_run_exit_codes(tmp_path):
@@ -413,15 +440,56 @@ def test_every_headline_figure_has_a_label_in_both_languages():
 # --------------------------------------------------------------------------- batch
 
 
-def test_schedules_shipped_are_valid():
+@pytest.fixture
+def region_store(tmp_path):
+    """A tiny DuckDB store whose orders have four regions (one of them written to need a safe name)."""
+    import pandas as pd
+
+    from analysis import store
+
+    path = tmp_path / "regions.duckdb"
+    con = store.connect(str(path))
+    con.create_table("orders", pd.DataFrame({
+        "order_date": pd.to_datetime(["2026-10-01"] * 5),
+        "amount": [1.0, 2.0, 3.0, 4.0, 5.0],
+        "region": ["北区", "南区", "北区", "a/b", None],
+    }))
+    con.create_table("customers", pd.DataFrame({"customer_id": ["c1"], "region": ["西区"]}))
+    con.disconnect()
+    return path
+
+
+def test_schedules_shipped_are_valid(region_store):
     demo = reports.load_schedule(ROOT / "schedules" / "demo.yml")
     assert [j.report for j in demo] == ["sales_trends", "launch_review", "launch_review", "incentive_retention"]
     assert len({j.name for j in demo}) == len(demo)
-    monthly = reports.load_schedule(ROOT / "schedules" / "monthly.yml")
+    monthly = reports.load_schedule(ROOT / "schedules" / "monthly.yml", store=str(region_store))
     assert {j.report for j in monthly} == {"sales_trends", "launch_review", "incentive_retention"}
     per_region = [j for j in monthly if j.params.get("filters")]
-    assert len(per_region) == 6 and len({j.name for j in monthly}) == len(monthly)
-    assert all(j.params["month"] == "last" for j in per_region)
+    assert [j.params["filters"] for j in per_region] == [{"region": ["a/b"]}, {"region": ["北区"]}, {"region": ["南区"]}]
+    assert [j.name for j in per_region] == ["sales_trends_a_b", "sales_trends_北区", "sales_trends_南区"]
+    assert len({j.name for j in monthly}) == len(monthly)
+    assert all(j.params["month"] == "last" and j.params["level"] == "rep" for j in per_region)
+
+
+def test_for_each_expands_over_the_store(region_store, tmp_path):
+    p = tmp_path / "s.yml"
+    p.write_text(
+        "- report: sales_trends\n  name: trends_{value}\n  for_each: {column: region, table: customers}\n"
+        "  params: {month: '2026-10', filters: {channel: [线上]}}\n", encoding="utf-8")
+    jobs = reports.load_schedule(p, store=str(region_store))
+    assert [(j.name, j.params["filters"]) for j in jobs] == [("trends_西区", {"channel": ["线上"], "region": ["西区"]})]
+    p.write_text("- report: sales_trends\n  for_each: territory\n", encoding="utf-8")
+    from analysis.errors import AnalysisError
+
+    with pytest.raises(AnalysisError, match="territory"):
+        reports.load_schedule(p, store=str(region_store))
+    p.write_text("- report: launch_review\n  for_each: region\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="needs a report with a 'filters' parameter; launch_review has none"):
+        reports.load_schedule(p, store=str(region_store))
+    p.write_text("- report: sales_trends\n  for_each: [region]\n", encoding="utf-8")
+    with pytest.raises(ParameterError, match="must be a column name or"):
+        reports.load_schedule(p, store=str(region_store))
 
 
 def test_schedule_rejects_bad_entries(fixture_report, tmp_path):

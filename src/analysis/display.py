@@ -19,8 +19,10 @@ from typing import Any, Mapping
 import pandas as pd
 
 from .glossary import label
+from .i18n import message
 
 DASH = "—"
+
 
 
 def fmt(value: Any, code: str = "f2") -> str:
@@ -85,7 +87,7 @@ def table_html(
     formats = dict(formats or {})
     if df is None or len(df) == 0:
         # an empty table says so, instead of showing bare headers (e.g. per-year tables of a snapshot)
-        text = "（无数据）" if lang == "zh" else "(no rows)"
+        text = message("present.no_rows", lang)
         cap = f"{caption}: " if caption else ""
         return f'<p class="note">{esc(cap + text)}</p>'
     data = df.reset_index() if index else df
@@ -107,7 +109,7 @@ def table_html(
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     more = ""
     if len(df) > max_rows:
-        more = f'<p class="note">{esc(f"… {len(df) - max_rows} more rows")}</p>'
+        more = f'<p class="note">{esc(message("present.more_rows", lang, rows=len(df) - max_rows))}</p>'
     return (
         f'<div class="tbl"><table>{cap}<thead><tr>{heads}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table></div>{more}"
@@ -160,10 +162,32 @@ def kpis(items: Mapping[str, str]) -> None:
     _show(f'<div class="kpis">{cards}</div>')
 
 
+def figure_output(fig: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The display data of a chart: a PNG fitted for a phone (``analysis.charts.fit_for_phone``)
+    at twice its display size, with its display width and height as metadata (the exported
+    ``<img>`` gets them, so it is sharp on high-density screens and never wider than its box).
+
+    Returns
+    -------
+    (dict, dict)
+        The data (``image/png`` base64, ``text/plain``) and the metadata.
+    """
+    import base64
+
+    from . import charts
+
+    plain = repr(fig)  # as matplotlib's own display shows it, before fitting
+    charts.fit_for_phone(fig)
+    png, w, h = charts.render_png(fig)
+    data = {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": plain}
+    return data, {"image/png": {"width": w, "height": h}}
+
+
 def figure(fig: Any) -> None:
-    """Display a matplotlib figure inline (PNG) and close it."""
+    """Display a matplotlib figure inline (a 2× PNG fitted for a phone) and close it."""
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    display(fig)
+    data, metadata = figure_output(fig)
+    display(data, raw=True, metadata=metadata)
     plt.close(fig)

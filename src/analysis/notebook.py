@@ -25,17 +25,9 @@ from .recorder import WORKBOOK_ENV, Recorder
 
 
 @dataclass
-class Table:
-    """A table the report showed, for the workbook: its sheet name, frame and formats."""
-
-    name: str
-    frame: Any
-    formats: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
 class Context:
-    """The state of one report notebook: parameters, store connection, recorder, skips, tables."""
+    """The state of one report notebook: parameters, store connection, recorder, skips, and the
+    presenter that renders its sections (and keeps the tables shown, for the workbook)."""
 
     report: str
     params: Any
@@ -43,7 +35,8 @@ class Context:
     rec: Recorder
     font: str | None = None
     skipped: list[dict] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
+    tables: list[tuple[str, Any]] = field(default_factory=list)
+    _presenter: Any = None
 
     @property
     def lang(self) -> str:
@@ -61,9 +54,23 @@ class Context:
         self.skipped.append({"section": section, "reason": reason})
         display.skipped(section, reason, self.lang)
 
-    def add_table(self, name: str, frame: Any, formats: dict[str, str] | None = None) -> None:
-        """Keep a displayed table for the Excel workbook (sheet ``name``)."""
-        self.tables.append(Table(name, frame, dict(formats or {})))
+    @property
+    def present(self) -> Any:
+        """The report's :class:`analysis.present.Presenter` (made on first use): ``ctx.present.show(section)``."""
+        if self._presenter is None:
+            from .present import Presenter
+
+            self._presenter = Presenter(self.report, lang=self.lang)
+        return self._presenter
+
+    def add_table(self, title: str, table: Any) -> None:
+        """Keep a table shown outside the presenter (an ``analysis.sections.Table``) for the workbook."""
+        self.tables.append((title, table))
+
+    def workbook_tables(self) -> list[Any]:
+        """The workbook's sheets: the tables the presenter showed, then those added by hand."""
+        shown = list(self._presenter.tables) if self._presenter is not None else []
+        return shown + list(self.tables)
 
     def about(self) -> dict[str, Any]:
         """The workbook's first sheet (说明 / About): report, period, parameters, data window."""
@@ -80,22 +87,25 @@ class Context:
         """Write the workbook to ``$SALES_ANALYSIS_WORKBOOK`` (set by a report run) with
         ``analysis.excel.write_workbook``; None when no run asked for one or nothing to write."""
         target = os.environ.get(WORKBOOK_ENV)
-        if not target or not self.tables:
+        tables = self.workbook_tables()
+        if not target or not tables:
             return None
-        try:
-            from . import excel
-        except ImportError:  # the Excel writer is not part of this installation
-            return None
-        excel.write_workbook(Path(target), self.about(), self.tables, self.lang)
-        return Path(target)
+        from . import excel
+
+        return excel.write_workbook(Path(target), self.about(), tables, self.lang)
 
     def finish(self, **extra: Any) -> None:
         """Write metrics.json (parameters as resolved, skipped sections, extra figures) and the
         workbook. Returns nothing, so the report's last cell shows nothing (its path would
         be a file of the server)."""
         self.rec.update(extra)
-        self.rec.record("skipped_sections", [s["section"] for s in self.skipped])
-        self.rec.record("skipped_details", self.skipped)
+        sections = [s["section"] for s in self.skipped]
+        details = list(self.skipped)
+        if self._presenter is not None:
+            sections += self._presenter.skipped_sections()
+            details += self._presenter.skipped_details()
+        self.rec.record("skipped_sections", sections)
+        self.rec.record("skipped_details", details)
         self.rec.record("generated_at", dt.datetime.now().isoformat(timespec="seconds"))
         self.rec.save()
         self.write_workbook()

@@ -3,10 +3,33 @@
 ``setup()`` picks a CJK-capable font so Chinese labels draw as Chinese, fixes the
 style, and silences known third-party deprecation warnings so notebooks' stderr stays
 clean (nbval compares it).
+
+Charts are made for a phone first: managers read reports on a 360 px wide screen. A figure is
+:data:`PHONE_WIDTH_IN` inches wide and shown at :data:`CSS_PX_PER_INCH` CSS pixels per inch
+(so at most 360 CSS px), its smallest text is :data:`MIN_FONT_PT` points (about 10 CSS px on
+the phone), and it is rendered at :data:`DENSITY` times that resolution so it stays sharp on
+high-density screens. :func:`fit_for_phone` (called by ``analysis.display.figure``) brings a
+figure drawn larger into that frame.
 """
 from __future__ import annotations
 
 import warnings
+from typing import Any
+
+PHONE_WIDTH_IN = 5.0
+"""Default figure width, inches (= 360 CSS px at :data:`CSS_PX_PER_INCH`)."""
+MAX_WIDTH_IN = 5.5
+"""Widest figure shown; wider ones are scaled down to this by :func:`fit_for_phone`."""
+CSS_PX_PER_INCH = 72
+"""CSS pixels per figure inch (1 CSS px per point: a 11 pt label is 11 px at natural size)."""
+DENSITY = 2
+"""Image pixels per CSS pixel (2×: sharp on high-density phone screens)."""
+MIN_FONT_PT = 11.0
+"""Smallest text in a chart, points (≈ 10 CSS px when a 5-inch chart fills a 360 px phone)."""
+FONT_SIZES = {
+    "font.size": 12, "axes.titlesize": 13, "axes.labelsize": 12, "xtick.labelsize": 11,
+    "ytick.labelsize": 11, "legend.fontsize": 11, "legend.title_fontsize": 11, "figure.titlesize": 13,
+}
 
 CJK_FONTS = [
     "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
@@ -54,11 +77,67 @@ def setup() -> str | None:
         plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]
         plt.rcParams["font.family"] = "sans-serif"
     plt.rcParams["axes.unicode_minus"] = False
-    plt.rcParams["figure.dpi"] = 80
-    plt.rcParams["savefig.dpi"] = 80
-    plt.rcParams["figure.figsize"] = (8, 4)
+    plt.rcParams["figure.dpi"] = CSS_PX_PER_INCH
+    plt.rcParams["savefig.dpi"] = CSS_PX_PER_INCH * DENSITY
+    plt.rcParams["figure.figsize"] = (PHONE_WIDTH_IN, PHONE_WIDTH_IN * 0.62)
+    plt.rcParams.update(FONT_SIZES)
     plt.rcParams["svg.hashsalt"] = "sales-analysis"
     return font
+
+
+def fit_for_phone(fig: Any) -> Any:
+    """Bring ``fig`` into the phone frame, in place: at most :data:`MAX_WIDTH_IN` wide (scaled
+    down keeping its shape), no text smaller than :data:`MIN_FONT_PT`, layout redone.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(figsize=(10, 4)); _ = ax.set_title("t", fontsize=6)
+    >>> fit_for_phone(fig).get_size_inches().tolist(), ax.title.get_fontsize()
+    ([5.5, 2.2], 11.0)
+    >>> plt.close(fig)
+    """
+    from matplotlib.text import Text
+
+    w, h = fig.get_size_inches()
+    if w > MAX_WIDTH_IN:
+        fig.set_size_inches(MAX_WIDTH_IN, h * MAX_WIDTH_IN / w)
+    for ax in fig.axes:  # tick labels are re-made at each draw from the axis' tick parameters
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            labels = [t for t in axis.get_ticklabels(which="both") if t.get_text()] or axis.get_ticklabels()
+            if labels and min(t.get_fontsize() for t in labels) < MIN_FONT_PT:
+                ax.tick_params(axis=name, which="both", labelsize=MIN_FONT_PT)
+    for t in fig.findobj(Text):
+        if t.get_text() and t.get_fontsize() < MIN_FONT_PT:
+            t.set_fontsize(MIN_FONT_PT)
+    engine = fig.get_layout_engine()
+    if engine is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "tight_layout not applied": the figure stays as drawn
+            try:
+                fig.tight_layout()
+            except (ValueError, RuntimeError):
+                pass
+    return fig
+
+
+def render_png(fig: Any) -> tuple[bytes, int, int]:
+    """``fig`` as PNG bytes at :data:`DENSITY` × its display size.
+
+    Returns
+    -------
+    (bytes, int, int)
+        The PNG and its display width and height in CSS pixels (image pixels ÷ DENSITY).
+    """
+    import io
+    import struct
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=CSS_PX_PER_INCH * DENSITY, bbox_inches="tight", pad_inches=0.08,
+                metadata={"Software": None})
+    data = buf.getvalue()
+    w, h = struct.unpack(">II", data[16:24])  # the PNG's IHDR chunk
+    return data, round(w / DENSITY), round(h / DENSITY)
 
 
 def _in_notebook() -> bool:

@@ -1,6 +1,7 @@
 """Target-plan arithmetic: every rule against a hand-computed split; exact sums under rounding."""
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -11,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 from analysis.allocation import (
     apply_overrides, assign_pool, cap_and_rebalance, largest_remainder, largest_remainder_units,
     new_rep_ramp, new_reps, plan_level, pool_key, share_backtest, shares, shares_blend,
-    shares_capacity, shares_last_12, shares_same_month, split_down,
+    shares_capacity, shares_last_12, shares_same_month, split_down, targets_frame,
 )
 from analysis.errors import InsufficientDataError, ParameterError, PlanError
 
@@ -340,3 +341,60 @@ def test_share_backtest_hand():
     bt = share_backtest(hist, "same_month", months=4)
     assert bt["method"].tolist() == ["same_month", "equal"]
     assert bt.set_index("method").loc["same_month", "n_months"] == 2
+
+
+# ----------------------------------------------------------------------------- cap after rounding
+def test_rounding_keeps_the_cap():
+    # a is capped at 98.5 * 1.1 = 108.35; b and c share the rest 191.65 as 95.825 each. In tens the
+    # quotas are 10.835, 9.5825, 9.5825: plain rounding gives a 11 tens = 110 (above its cap) ...
+    plain = largest_remainder([108.35, 95.825, 95.825], 300, 10)
+    assert plain.tolist() == [110.0, 100.0, 90.0]
+    # ... the plan keeps a at 10 tens (its bound on the unit grid) and gives the unit to c
+    lp = plan_level(300, {"a": 0.9, "b": 0.05, "c": 0.05}, 10, last_year={"a": 98.5, "b": 100.0},
+                    growth_cap=0.1)
+    assert lp.values.to_dict() == {"a": 100.0, "b": 100.0, "c": 100.0}
+    assert lp.capped == ["a"]
+
+
+def test_bounded_units_hand():
+    # floors 3, 3, 3 -> a raised to its lower bound 5; two units taken back from the smallest remainders
+    k = largest_remainder_units([1, 1, 1], 10, lower=[5, None, None])
+    assert k.tolist() == [5, 3, 2]
+    assert largest_remainder_units([5, 1], 6, upper=[2, None]).tolist() == [2, 4]
+    with pytest.raises(PlanError, match="No whole split of 3 units meets the bounds"):
+        largest_remainder_units([1, 1], 3, lower=[2, 2])
+
+
+@settings(max_examples=150, deadline=None)
+@given(n_units=st.integers(1, 10**6), unit=UNITS, w=st.lists(st.floats(0.001, 1e4), min_size=2, max_size=10),
+       ly=st.lists(st.one_of(st.none(), st.floats(1, 1e6)), min_size=10, max_size=10), cap=st.floats(0, 0.5))
+def test_cap_holds_in_the_rounded_plan(n_units, unit, w, ly, cap):
+    u = Fraction(str(unit))
+    total = n_units * u
+    total = int(total) if total.denominator == 1 else float(total)
+    keys = [f"k{i}" for i in range(len(w))]
+    last = pd.Series(ly[: len(w)], index=keys, dtype=float)
+    try:
+        lp = plan_level(total, dict(zip(keys, w)), unit, last_year=last, growth_cap=cap)
+    except PlanError:
+        return
+    units = [Fraction(str(v)) / u for v in lp.values]
+    assert all(x.denominator == 1 for x in units) and sum(units) == n_units
+    c = Fraction(str(cap))
+    lo = [math.ceil(Fraction(str(x)) * (1 - c) / u) if pd.notna(x) else 0 for x in last]
+    hi = [math.floor(Fraction(str(x)) * (1 + c) / u) if pd.notna(x) else None for x in last]
+    feasible = sum(lo) <= n_units and (any(h is None for h in hi) or sum(hi) >= n_units) and all(
+        h is None or h >= l for l, h in zip(lo, hi))
+    if feasible:
+        for x, l, h in zip(units, lo, hi):
+            assert x >= l and (h is None or x <= h)
+
+
+def test_targets_frame():
+    t = targets_frame("2026-06", "amount", {"company": {"C": 1000.0}, "region": pd.Series({"N": 600.0, "S": 400.0})})
+    assert t.to_dict("list") == {"period": ["2026-06"] * 3, "level": ["company", "region", "region"],
+                                 "key": ["C", "N", "S"], "measure": ["amount"] * 3, "value": [1000.0, 600.0, 400.0]}
+    with pytest.raises(ParameterError, match=r"'measure' must be 'amount' or 'qty'\. Got 'cases'"):
+        targets_frame("2026-06", "cases", {})
+    with pytest.raises(ParameterError, match=r"target 'level' must be one of .* Got 'team'"):
+        targets_frame("2026-06", "qty", {"team": {"x": 1}})

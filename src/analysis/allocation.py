@@ -117,7 +117,8 @@ def _normalise(s: pd.Series, what: str) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- rounding
-def largest_remainder_units(weights: Sequence[float], n_units: int) -> np.ndarray:
+def largest_remainder_units(weights: Sequence[float], n_units: int, lower: Sequence[Any] | None = None,
+                            upper: Sequence[Any] | None = None) -> np.ndarray:
     """Split ``n_units`` whole units over ``weights`` by the largest-remainder method.
 
     Each key first gets the whole part of its exact quota ``n_units * w / sum(w)``; the
@@ -126,17 +127,31 @@ def largest_remainder_units(weights: Sequence[float], n_units: int) -> np.ndarra
     the larger weight, then by position (the earlier key first), so the result is
     deterministic.
 
+    With bounds (``lower``/``upper``, in units, None for none), each key's whole part is
+    first moved into ``[ceil(lower), floor(upper)]``; units still to give go to the
+    largest remainders among keys below their upper bound, units to take back come from
+    the smallest remainders among keys above their lower bound. Without bounds this is
+    the plain method.
+
     Parameters
     ----------
     weights : sequence of float
         Non-negative weights (shares or values); at least one positive when ``n_units > 0``.
     n_units : int
         Whole units to split (>= 0).
+    lower, upper : sequence, optional
+        Bounds per key in units (numbers or None).
 
     Returns
     -------
     numpy.ndarray of int
-        Units per key, summing exactly to ``n_units``; a key of weight 0 gets 0.
+        Units per key, summing exactly to ``n_units``; a key of weight 0 gets 0 (unless
+        its lower bound asks for more).
+
+    Raises
+    ------
+    PlanError
+        All weights 0 with units to split, or bounds no whole split can meet.
 
     Examples
     --------
@@ -151,16 +166,36 @@ def largest_remainder_units(weights: Sequence[float], n_units: int) -> np.ndarra
         bad = next(float(v) for v in w if v < 0)
         raise ParameterError(f"The 'weights' must all be >= 0. Got {_r(bad)} instead.")
     tot = sum(w, Fraction(0))
-    if n == 0:
-        return np.zeros(len(w), dtype=np.int64)
-    if tot == 0:
-        raise PlanError(f"The 'weights' must have a positive sum to split {n} units. Got all {len(w)} zero instead.")
-    quotas = [v * n / tot for v in w]
+    m = len(w)
+    lo = [0 if lower is None or lower[i] is None else max(0, math.ceil(_exact(lower[i], "lower"))) for i in range(m)]
+    hi = [None if upper is None or upper[i] is None or (isinstance(upper[i], float) and math.isinf(upper[i]))
+          else math.floor(_exact(upper[i], "upper")) for i in range(m)]
+    if n == 0 and not any(lo):
+        return np.zeros(m, dtype=np.int64)
+    if tot == 0 and not (lower is not None or upper is not None):
+        raise PlanError(f"The 'weights' must have a positive sum to split {n} units. Got all {m} zero instead.")
+    if sum(lo) > n or (all(h is not None for h in hi) and sum(hi) < n) or any(
+            h is not None and h < l for l, h in zip(lo, hi)):
+        raise PlanError(f"No whole split of {n} units meets the bounds: lower bounds sum to {sum(lo)}"
+                        + (f", upper bounds to {sum(hi)}." if all(h is not None for h in hi) else "."))
+    quotas = [v * n / tot for v in w] if tot > 0 else [Fraction(0)] * m
     whole = [math.floor(q) for q in quotas]
+    whole = [max(lo[i], whole[i] if hi[i] is None else min(hi[i], whole[i])) for i in range(m)]
     left = n - sum(whole)
-    order = sorted(range(len(w)), key=lambda i: (-(quotas[i] - whole[i]), -w[i], i))
-    for i in order[:left]:
-        whole[i] += 1
+    while left > 0:
+        room = [i for i in range(m) if hi[i] is None or whole[i] < hi[i]]
+        if tot > 0 and any(w[i] > 0 for i in room):
+            room = [i for i in room if w[i] > 0] if lower is None and upper is None else room
+        order = sorted(room, key=lambda i: (-(quotas[i] - whole[i]), -w[i], i))
+        for i in order[:left]:
+            whole[i] += 1
+        left = n - sum(whole)
+    while left < 0:
+        room = [i for i in range(m) if whole[i] > lo[i]]
+        order = sorted(room, key=lambda i: (quotas[i] - whole[i], w[i], -i))
+        for i in order[:-left]:
+            whole[i] -= 1
+        left = n - sum(whole)
     return np.asarray(whole, dtype=np.int64)
 
 
@@ -354,7 +389,7 @@ def shares(method: str, history: pd.DataFrame | None, month: Any, keys: Iterable
 @dataclass
 class CapResult:
     """A plan after the growth cap: ``plan`` (key → value, same total) and ``capped`` (the
-    keys sitting at their lower or upper bound)."""
+    keys held at their lower or upper bound by the cap)."""
 
     plan: pd.Series
     capped: list = field(default_factory=list)
@@ -447,10 +482,11 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
             lam = (total - fixed_sum) / pv[free].sum() if pv[free].sum() > 0 else a
         with np.errstate(over="ignore", invalid="ignore"):
             out = np.clip(lam * pv, lo, hi)
-    # capped: held at a bound by the cap (clipped at the solution, or its own plan broke it)
+    # capped: sitting at a bound because of the cap (clipped at the solution, or its own plan broke it)
     with np.errstate(over="ignore", invalid="ignore"):
         scaled = lam * pv
-    at_bound = has & ((np.abs(out - scaled) > tol) | (pv < lo - tol) | (pv > hi + tol))
+    at_bound = has & ((np.abs(out - lo) <= tol) | (np.abs(out - hi) <= tol)) & (
+        (np.abs(out - scaled) > tol) | (pv < lo - tol) | (pv > hi + tol))
     capped = [k for k, flag in zip(p.index, at_bound) if flag]
     return CapResult(pd.Series(out, index=p.index, dtype=float), capped)
 
@@ -656,19 +692,32 @@ def plan_level(total: float, shares_: Any, unit: float = 1.0, *, last_year: Any 
                             f"Got {_r(v)} instead.") from None
     free = [k for k in s.index if k not in ov]
     capped: list = []
+    bounds = None
     if growth_cap is not None and free and last_year is not None:
-        res = cap_and_rebalance(raw[free], pd.Series(last_year).reindex(free) if not isinstance(last_year, pd.Series)
-                                else last_year.reindex(free), growth_cap)
+        ly = (last_year if isinstance(last_year, pd.Series) else pd.Series(last_year, dtype=float)).reindex(free)
+        res = cap_and_rebalance(raw[free], ly, growth_cap)
         raw[free] = res.plan
         capped = res.capped
+        # the same bounds in exact units, so the rounded plan keeps the cap too
+        u, c = _exact(unit, "unit"), _exact(growth_cap, "growth_cap")
+        lyx = [(_exact(x, "last_year") if pd.notna(x) and x > 0 else None) for x in ly]
+        bounds = ([None if x is None else x * (1 - c) / u for x in lyx],
+                  [None if x is None else x * (1 + c) / u for x in lyx])
     out = pd.Series(0.0, index=s.index)
     for k, v in ov.items():
         out[k] = float(v)
     rest = _exact(total, "total") - sum((_exact(v, "override") for v in ov.values()), Fraction(0))
-    if free:
-        w = raw[free]
-        if rest > 0:
-            out[free] = largest_remainder(w, rest, unit).to_numpy()
+    if free and rest > 0:
+        n, u = _units(rest, unit)
+        w = raw[free].to_numpy()
+        try:
+            k = largest_remainder_units(w, n, *bounds) if bounds else largest_remainder_units(w, n)
+        except PlanError:
+            if not bounds:
+                raise
+            # the cap holds for the unrounded plan but no whole split meets it: round freely
+            k = largest_remainder_units(w, n)
+        out[free] = [float(int(x) * u) for x in k]
     return LevelPlan(out, capped, list(ov))
 
 
@@ -769,3 +818,36 @@ def share_backtest(history: pd.DataFrame, method: str, months: int = 6, *,
             errs.append(float((pred.reindex(keys).fillna(0.0) - actual).abs().mean()))
         rows.append({"method": name, "mae": float(np.mean(errs)) if errs else float("nan"), "n_months": len(errs)})
     return pd.DataFrame(rows, columns=["method", "mae", "n_months"])
+
+
+# ----------------------------------------------------------------------------- output
+def targets_frame(month: Any, measure: str, levels: Mapping[str, Any]) -> pd.DataFrame:
+    """The plan in the canonical targets format: ``period``, ``level``, ``key``, ``measure``, ``value``.
+
+    Parameters
+    ----------
+    month : month-like
+        The plan month (written as ``YYYY-MM``).
+    measure : {"amount", "qty"}
+    levels : mapping
+        Level name (``company``, ``region``, ``rep``, ``brand``, ``price_class``) → Series
+        or mapping of key → value. For a split below the rep level pass the keys as the
+        brand or price class within the rep's plan (the caller names them).
+
+    Returns
+    -------
+    DataFrame
+        One row per level and key, in the order given.
+    """
+    if measure not in ("amount", "qty"):
+        raise ParameterError(f"The 'measure' must be 'amount' or 'qty'. Got {_r(measure)} instead.")
+    allowed = ("company", "region", "rep", "brand", "price_class")
+    m = str(_to_period(month))
+    rows = []
+    for level, vals in levels.items():
+        if level not in allowed:
+            raise ParameterError(f"The target 'level' must be one of {', '.join(map(repr, allowed))}. "
+                                 f"Got {_r(level)} instead.")
+        for k, v in _as_series(vals, level).items():
+            rows.append({"period": m, "level": level, "key": str(k), "measure": measure, "value": float(v)})
+    return pd.DataFrame(rows, columns=["period", "level", "key", "measure", "value"])

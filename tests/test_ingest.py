@@ -281,8 +281,8 @@ def test_excel_serial_dates_in_csv_and_xlsx(tmp_path, store):
     ws = wb.active
     ws.append(ORDER_HEADER)
     ws.append(["O3", 1, 45297, "C1", "S1", 2, 100.5, "否"])                  # a number-formatted serial
-    ws.append(["O4", 1, dt.datetime(2024, 1, 8), "C1", "S1", 2, 100, False])  # a real date cell
     ws.append([None] * len(ORDER_HEADER))                                     # a blank row: not data
+    ws.append(["O4", 1, dt.datetime(2024, 1, 8), "C1", "S1", 2, 100, False])  # a real date cell
     x = tmp_path / "o.xlsx"
     wb.save(x)
     res = run("orders", x, store)
@@ -357,18 +357,25 @@ def test_negative_amounts_only_on_returns(tmp_path, store):
     assert (res.accepted, res.quarantined) == (1, 3)
     q = quarantine(store, "orders")
     assert q["row"].tolist() == ["3", "4", "5"]
-    assert q["column"].tolist() == ["amount", "qty", "amount; qty"]
+    assert q["column"].tolist() == ["amount; amount+qty", "qty; amount+qty", "amount+qty"]
+    assert q["code"].tolist() == ["return_sign; mixed_sign", "return_sign; mixed_sign", "return_sign"]
     assert set(res.reasons) == {"negative amount on a row not flagged as a return (is_return)",
                                 "negative qty on a row not flagged as a return (is_return)",
-                                "negative amount and qty on a row not flagged as a return (is_return)"}
+                                "negative amount and qty on a row not flagged as a return (is_return)",
+                                "qty and amount have opposite signs (a return has both negative)"}
     # the quarantine cell of a negative number is neutralised, like any formula start
-    assert q["value"].tolist() == ["'-100", "'-1", "'-100; -1"]
+    assert q["value"].tolist() == ["'-100; 2", "'-1; 100", "'-100; -1"]
 
 
-def test_negative_amount_without_return_column(tmp_path, store):
-    p = write_csv(tmp_path / "o.csv", [["订单日期", "金额"], ["2024-01-05", "-3"], ["2024-01-05", "3"]])
+def test_returns_inferred_without_a_return_column(tmp_path, store):
+    p = write_csv(tmp_path / "o.csv", [["订单日期", "数量", "金额"], ["2024-01-05", "-3", "-30"],
+                                       ["2024-01-05", "3", "30"], ["2024-01-05", "-1", "10"], ["2024-01-06", "", "-5"]])
     res = run("orders", p, store)
-    assert (res.accepted, res.quarantined) == (1, 1)
+    assert (res.accepted, res.quarantined, res.returns_inferred) == (3, 1, 2)
+    assert quarantine(store, "orders")["code"].tolist() == ["mixed_sign"]
+    df = stored(store, "orders").sort_values(["order_date", "amount"])
+    assert df["is_return"].tolist() == [True, False, True]
+    assert "returns inferred from negative qty and amount 2" in res.summary()
 
 
 def test_orphans_against_the_store(tmp_path, store):
@@ -421,18 +428,29 @@ def test_reingest_adds_nothing(tmp_path, store):
     assert (first.accepted, first.quarantined) == (2, 1)
     n, q = count(store, "orders"), len(quarantine(store, "orders"))
     again = run("orders", p, store)
-    assert (again.rows_read, again.accepted, again.quarantined, again.duplicates_in_store) == (3, 0, 1, 2)
-    assert again.already_quarantined == 1
+    assert again.already_ingested and (again.rows_read, again.accepted) == (0, 0)
+    assert "already ingested on " in again.summary()
     assert count(store, "orders") == n
     assert len(quarantine(store, "orders")) == q
+    # the same rows in another file: key-based duplicates (skipped), the bad row quarantined again
+    p2 = write_csv(tmp_path / "o2.csv", [ORDER_HEADER, order("O1"), order("O2", amount="-1"), order("O3", sku=""),
+                                         order("O4")])
+    res = run("orders", p2, store)
+    assert (res.rows_read, res.accepted, res.quarantined, res.duplicates_in_store) == (4, 1, 1, 2)
+    assert count(store, "orders") == n + 1
 
 
-def test_exact_duplicates_without_key_columns(tmp_path, store):
-    rows = [["反馈日期", "卷烟编码", "评分"], ["2024-01-05", "S1", "5"], ["2024-01-05", "S1", "5"]]
+def test_identical_rows_without_a_key_are_kept(tmp_path, store):
+    rows = [["反馈日期", "卷烟编码", "评分", "评价"]] + [["2024-03-01", "S1", "5", "好"]] * 3 + [["2024-03-01", "S1", "4", ""]]
     res = run("feedback", write_csv(tmp_path / "f.csv", rows), store)
-    assert (res.accepted, res.duplicates_in_file) == (1, 1)
+    assert (res.rows_read, res.accepted, res.duplicates, res.identical_kept) == (4, 4, 0, 2)
+    assert count(store, "feedback") == 4
+    assert "identical rows kept 2" in res.summary()
+    # the same file again adds nothing; a new file with the same answers adds them (new events)
+    assert run("feedback", tmp_path / "f.csv", store).already_ingested
     res = run("feedback", write_csv(tmp_path / "f2.csv", rows[:2]), store)
-    assert (res.accepted, res.duplicates_in_store) == (0, 1)
+    assert (res.accepted, res.duplicates_in_store) == (1, 0)
+    assert count(store, "feedback") == 5
 
 
 # ---- free text, extra columns, injection ---------------------------------------------------------
@@ -535,11 +553,10 @@ def test_products_sku_name_alias(tmp_path, store):
 
 
 # ---- chunks and the accounting invariant ---------------------------------------------------------
-def test_chunks_keep_row_numbers_and_find_duplicates_across_chunks(tmp_path, store, monkeypatch):
-    monkeypatch.setattr(ing, "CHUNK_ROWS", 3)
+def test_row_numbers_and_duplicates_across_the_file(tmp_path, store):
     rows = [ORDER_HEADER] + [order(f"O{i}") for i in range(7)] + [order("O1"), order("O9", amount="bad")]
     res = run("orders", write_csv(tmp_path / "o.csv", rows), store)
-    assert (res.rows_read, res.accepted, res.quarantined, res.duplicates_in_store) == (9, 7, 1, 1)
+    assert (res.rows_read, res.accepted, res.quarantined, res.duplicates_in_file) == (9, 7, 1, 1)
     assert quarantine(store, "orders")["row"].tolist() == ["10"]
 
 
@@ -559,9 +576,10 @@ def test_accounting_invariant(tmp_path_factory, rows):
     assert res.rows_read == len(rows) - blank
     assert count(store, "orders") == res.accepted
     assert len(quarantine(store, "orders")) == res.quarantined
+    # identical rows of a table without a key are kept (distinct events), a breakdown of accepted
+    assert 0 <= res.identical_kept <= res.accepted and 0 <= res.returns_inferred <= res.accepted
     again = run("orders", p, store)
-    assert again.accepted == 0 and count(store, "orders") == res.accepted
-    assert again.duplicates_in_store == res.accepted
+    assert again.already_ingested and count(store, "orders") == res.accepted
     assert len(quarantine(store, "orders")) == res.quarantined
 
 
@@ -612,7 +630,7 @@ def test_check_store_finds_every_kind_of_problem(tmp_path, store):
     lines = {ln.split()[0]: ln for ln in text.splitlines() if ln.split() and ln.split()[0] in ("orders", "customers", "targets")}
     assert "FAIL" in lines["orders"]
     for part in ["empty order_date: 1", "order_date before 1990-01-01: 1", "order_date after tomorrow: 1",
-                 "negative amount/qty not flagged as return: 1", "all of amount / qty empty: 1",
+                 "negative amount/qty not flagged as return: 1", "all of amount and qty empty: 1",
                  "duplicate keys (order_id, line_no): 1 rows", "customer_id not in customers: 1 rows"]:
         assert part in lines["orders"], part
     for part in ["empty customer_id: 1", "area_type not in allowed values: 1", "duplicate keys (customer_id): 1 rows"]:
@@ -683,26 +701,25 @@ def test_repeated_xlsx_headers(tmp_path, store):
     assert "columns: 订单日期 -> order_date, 金额 -> amount" in res.summary()
 
 
-def test_rows_that_do_not_fit_the_header(tmp_path, store, monkeypatch):
-    # pandas' chunked reader silently drops the surplus fields of a long record that starts a
-    # chunk; here every such record is quarantined, wherever the chunks fall
-    monkeypatch.setattr(ing, "CHUNK_ROWS", 2)
+def test_rows_that_do_not_fit_the_header(tmp_path, store):
     text = ("订单日期,金额,备注\n"
             "2024-01-05,1,a\n"
             "2024-01-06,2,b\n"
             "2024-01-07,3,口感好,价格高\n"      # an unquoted comma in free text: 4 fields
             "2024-01-08,4\n"                   # a short record: padded
             "2024-01-09,5,c,,\n"               # trailing empty fields: fine
-            "\n"                               # a blank line: not data
+            "\n"                               # an empty line: not data (and not counted)
             '2024-01-10,6,"多行\n备注"\n'       # one record over two lines
             "2024-01-11,7,d,x\n")
     p = tmp_path / "o.csv"
     p.write_text(text, encoding="utf-8")
     res = run("orders", p, store)
-    assert (res.rows_read, res.accepted, res.quarantined, res.blank_rows) == (7, 5, 2, 1)
+    assert (res.rows_read, res.accepted, res.quarantined) == (7, 5, 2)
     q = quarantine(store, "orders")
-    assert q["row"].tolist() == ["4", "9"]  # the blank line is row 7; the two-line record row 8
+    # rows count records (header = 1): the two-line record is one row, the empty line counts too
+    assert q["row"].tolist() == ["4", "9"]
     assert q["reason"].tolist() == ["row has 4 fields, the header has 3", "row has 4 fields, the header has 3"]
+    assert q["code"].tolist() == ["too_many_fields", "too_many_fields"]
     assert json.loads(q["values"][0]) == {"订单日期": "2024-01-07", "金额": "3", "备注": "口感好", "(field 4)": "价格高"}
     assert sorted(stored(store, "orders")["amount"]) == [1.0, 2.0, 4.0, 5.0, 6.0]
 
@@ -721,6 +738,7 @@ def test_xlsx_values_beyond_the_last_header(tmp_path, store):
     assert (res.rows_read, res.accepted, res.quarantined) == (2, 1, 1)
     q = quarantine(store, "orders")
     assert (q["row"].tolist(), q["reason"].tolist()) == (["3"], ["row has values beyond the last header"])
+    assert q["code"].tolist() == ["beyond_header"]
 
 
 def test_cli_check_exits_1_on_a_broken_store(tmp_path, store):

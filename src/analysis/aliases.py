@@ -41,7 +41,8 @@ COMMON: dict[str, tuple[str, ...]] = {
     "is_return": ("是否退货", "退货", "退货标志", "退货标识"),
     "name": ("名称", "姓名", "客户名称"),
     "area_type": ("城乡", "城乡类型", "市场类型", "城乡属性"),
-    "size_class": ("客户档位", "客户规模", "档位", "规模"),
+    "size_class": ("客户规模", "规模", "客户类型", "户型"),
+    "grade": ("客户档位", "档位", "零售户档位", "客户等级", "等级"),
     "opened_on": ("开户日期", "建档日期", "开业日期"),
     "sku_name": ("卷烟名称", "商品名称", "规格名称", "产品名称"),
     "unit_price": ("单价(元/条)", "单价", "批发价(元/条)", "批发价", "价格"),
@@ -106,6 +107,19 @@ VALUES: dict[str, dict[str, str]] = {
     "measure": {"金额": "amount", "销售额": "amount", "数量": "qty", "销量": "qty"},
 }
 
+# Headers that name a tobacco grade (1–30) or a size class (大户/中户/小户) depending on the
+# file: ingest looks at the values (numbers or "25档" → grade, else size_class).
+GRADE_OR_SIZE = ("客户档位", "档位", "零售户档位")
+
+# Units a header may carry, e.g. 金额(万元) or 销量(箱): unit -> factor to the contract's unit.
+# Money is in yuan; volume in cartons (条): a case (箱, also 件) is 250 cartons (50,000
+# cigarettes), a pack (盒, 包) 1/10 carton, a stick (支) 1/200 carton.
+MONEY_UNITS: dict[str, str] = {"元": "1", "千元": "1000", "万元": "10000", "百万元": "1000000", "亿元": "100000000",
+                               "yuan": "1", "cny": "1", "rmb": "1"}
+VOLUME_UNITS: dict[str, str] = {"条": "1", "箱": "250", "件": "250", "大箱": "250", "盒": "0.1", "包": "0.1",
+                                "支": "0.005", "万支": "50", "carton": "1", "cartons": "1", "case": "250",
+                                "cases": "250", "pack": "0.1", "packs": "0.1", "stick": "0.005", "sticks": "0.005"}
+
 TRUE_WORDS = frozenset({"true", "t", "yes", "y", "1", "1.0", "是", "真", "对", "有", "√", "退货"})
 FALSE_WORDS = frozenset({"false", "f", "no", "n", "0", "0.0", "否", "假", "错", "无", "×", "正常"})
 
@@ -154,6 +168,63 @@ def header_priority(table: str, canonical: str, header: object) -> int:
         return 0
     alist = [header_key(a) for a in aliases_for(table).get(canonical, ())]
     return alist.index(k) + 1 if k in alist else len(alist) + 1
+
+
+_UNIT_SUFFIX = None
+
+
+def split_unit(header: object) -> tuple[str, str | None]:
+    """Split a header into (base, unit) when it ends with a bracketed part: ``金额（万元）`` →
+    ``('金额', '万元')``; ``订单日期`` → ``('订单日期', None)``. Compared as :func:`header_key`.
+
+    Examples
+    --------
+    >>> split_unit("销量【箱】")
+    ('销量', '箱')
+    >>> split_unit("单价(元/条)")
+    ('单价', '元/条')
+    """
+    import re
+
+    global _UNIT_SUFFIX
+    if _UNIT_SUFFIX is None:
+        _UNIT_SUFFIX = re.compile(r"^(.+?)[(\[【〔]([^()\[\]【】〔〕]+)[)\]】〕]$")
+    k = header_key(header)
+    m = _UNIT_SUFFIX.match(k)
+    return (m.group(1), m.group(2)) if m else (k, None)
+
+
+def unit_factor(kind: str, unit: str) -> str | None:
+    """The factor (a decimal string) from ``unit`` to the contract's unit for a column of unit
+    ``kind`` (``money``, ``volume``, ``money/volume``, ``money|volume``); None when unknown.
+
+    Examples
+    --------
+    >>> unit_factor("money", "万元"), unit_factor("volume", "箱"), unit_factor("money/volume", "元/箱")
+    ('10000', '250', '0.004')
+    """
+    from decimal import Decimal
+
+    u = header_key(unit)
+    if kind == "money":
+        return MONEY_UNITS.get(u)
+    if kind == "volume":
+        return VOLUME_UNITS.get(u)
+    if kind == "money|volume":
+        return MONEY_UNITS.get(u) or VOLUME_UNITS.get(u)
+    if kind == "money/volume":
+        if u in MONEY_UNITS:
+            return MONEY_UNITS[u]
+        top, _, bottom = u.partition("/")
+        if top in MONEY_UNITS and bottom in VOLUME_UNITS:
+            return format(Decimal(MONEY_UNITS[top]) / Decimal(VOLUME_UNITS[bottom]), "f")
+    return None
+
+
+def unit_kind_of(unit: str) -> str | None:
+    """``money`` or ``volume`` for a known unit, else None."""
+    u = header_key(unit)
+    return "money" if u in MONEY_UNITS else "volume" if u in VOLUME_UNITS else None
 
 
 def canonical_value(column: str, value: str) -> str:

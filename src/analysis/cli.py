@@ -43,23 +43,45 @@ def demo(
 @app.command()
 def ingest(
     table: str = typer.Argument(..., help="Canonical table: orders, customers, products, reps, targets, ..."),
-    file: Path = typer.Argument(..., help="CSV, XLSX or Parquet file."),
+    file: Path = typer.Argument(..., help="CSV/text (UTF-8, GBK, UTF-16), XLSX, XLS, XLSB, ODS or Parquet file."),
     mapping: Optional[Path] = typer.Option(None, "--mapping", help="YAML: {source column: canonical name}."),
+    replace_period: Optional[str] = typer.Option(
+        None, "--replace-period", help="A month (2026-10): replace that month's rows with the file's, in one transaction."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="Sheet of a spreadsheet (default: the first)."),
+    date_min: Optional[str] = typer.Option(
+        None, "--date-min", help="Earliest plausible date (default 1990-01-01); earlier dates are quarantined."),
+    grade_bands: Optional[str] = typer.Option(
+        None, "--grade-bands", help="Grade bands for customers' size class (default 1-10:small,11-20:medium,21-30:large)."),
     store: Optional[str] = StoreOpt,
 ) -> None:
-    """Read, normalise and validate a file; append accepted rows, quarantine the rest."""
+    """Read, normalise and validate a file; append accepted rows in one transaction, quarantine the rest."""
     from . import ingest as ingest_mod
 
-    result = ingest_mod.ingest_file(table, file, store=store, mapping=mapping)
+    result = ingest_mod.ingest_file(table, file, store=store, mapping=mapping, replace_period=replace_period,
+                                    sheet=sheet, date_min=date_min, grade_bands=grade_bands)
     typer.echo(result.summary())
 
 
 @app.command()
-def check(store: Optional[str] = StoreOpt) -> None:
-    """Validate the whole store; print a per-table summary."""
-    from . import ingest as ingest_mod
+def check(
+    store: Optional[str] = StoreOpt,
+    date_min: Optional[str] = typer.Option(None, "--date-min", help="Earliest plausible date (default 1990-01-01)."),
+) -> None:
+    """Validate the whole store against the contracts (the rules ingest runs); print a per-table summary."""
+    import datetime as dt
 
-    ok, text = ingest_mod.check_store(store=store)
+    from . import ingest as ingest_mod
+    from .contracts import Settings
+    from .errors import ParameterError
+
+    settings = None
+    if date_min:
+        try:
+            settings = Settings(date_min=dt.date.fromisoformat(date_min))
+        except ValueError:
+            raise ParameterError(f"The 'date_min' parameter of check must be a date like 1990-01-01. "
+                                 f"Got {date_min!r} instead.") from None
+    ok, text = ingest_mod.check_store(store=store, settings=settings)
     typer.echo(text)
     if not ok:
         raise typer.Exit(1)
@@ -106,11 +128,14 @@ def run_batch(
 def bench(
     sizes: str = typer.Option("1M,20M,100M", help="Order-line counts, comma separated."),
     workdir: Path = typer.Option(Path("data/bench"), help="Where the benchmark worlds are written."),
+    variants: str = typer.Option(
+        "project,pandas,polars,floor,ingest,ingest_floor",
+        help="Variants: project, pandas, polars, floor (trends aggregates); ingest, ingest_floor (a GBK CSV)."),
 ) -> None:
-    """Benchmark the trends metrics against the pandas way and a hand-written DuckDB query."""
+    """Benchmark the trends metrics (vs pandas, Polars, a hand-written DuckDB query) and ingest (vs DuckDB read_csv)."""
     from . import bench as bench_mod
 
-    bench_mod.main(sizes=sizes, workdir=workdir)
+    bench_mod.main(sizes=sizes, workdir=workdir, variants=variants)
 
 
 def main() -> None:

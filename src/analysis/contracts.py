@@ -1,14 +1,23 @@
-"""Canonical tables: column names, types, required columns and keys.
+"""Canonical tables: column names, types, required columns, keys and the rules rows must meet.
 
-This module is the one place that says what each table of ../shared/DESIGN.md holds.
-``ingest`` validates against it, ``demo`` writes it, the metric modules read it.
+This module is the one place that says what each table holds and which rows are valid.
+``ingest`` compiles the rules to SQL and runs them in its DuckDB work database on every file;
+``check`` runs the same SQL (transpiled by Ibis/sqlglot to the store's dialect) on stored
+tables; ``demo`` writes the tables; the metric modules read them.
 
 Types are logical: ``str``, ``int``, ``float``, ``bool``, ``date`` (a calendar day),
 ``month`` (a date on the first day of its month).
+
+Settings a user may change (:class:`Settings`): the plausibility window for dates
+(``date_min``, default 1990-01-01; event dates after tomorrow are implausible) and the grade
+bands that derive a customer's size class from its tobacco grade (:class:`GradeBands`,
+default 1–10 small, 11–20 medium, 21–30 large).
 """
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,11 +29,17 @@ class Column:
     nullable: bool = True
     min_value: float | None = None
     max_value: float | None = None
-    # free text (comments, names): stored exactly as given, no NFKC, no trimming
+    # free text (comments, names): stored exactly as given, no normalisation, no trimming
     free_text: bool = False
     # a date that may lie in the future (plans, due dates, launch dates); other dates after
     # tomorrow are quarantined by ingest and flagged by check
     future_ok: bool = False
+    # the unit kind of a measure: "money" (yuan), "volume" (cartons 条), "money/volume"
+    # (a price: yuan per carton) or "money|volume" (either, by the row's measure); headers
+    # that carry another unit (万元, 箱 …) are converted by ingest
+    unit: str | None = None
+    # a tobacco customer grade: also accepts "25档"
+    grade: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,8 @@ class TableSpec:
     references: dict[str, str] = field(default_factory=dict)  # column -> table
     # keep columns outside the contract on ingest (hr_snapshot: any incentive/control variable)
     keep_extra: bool = False
+    # the date column a period (month) of the table is defined by (``--replace-period``)
+    period_column: str | None = None
 
     @property
     def names(self) -> list[str]:
@@ -60,6 +77,7 @@ TARGET_LEVELS = ("company", "region", "rep", "brand", "price_class", "sku")
 TARGET_MEASURES = ("amount", "qty")
 EXIT_REASONS = ("voluntary", "involuntary")
 VISIT_KINDS = ("visit", "guidance")
+GRADE_MIN, GRADE_MAX = 1, 30
 
 C = Column
 TABLES: dict[str, TableSpec] = {
@@ -70,12 +88,13 @@ TABLES: dict[str, TableSpec] = {
             C("order_date", "date", required=True, nullable=False),
             C("customer_id", "str"), C("sku_id", "str"), C("rep_id", "str"),
             C("region", "str"), C("brand", "str"), C("price_class", "str"), C("channel", "str"),
-            C("qty", "float"), C("amount", "float"),
+            C("qty", "float", unit="volume"), C("amount", "float", unit="money"),
             C("is_return", "bool"),
         ),
         key=("order_id", "line_no"),
         one_of=(("amount", "qty"),),
         references={"customer_id": "customers", "sku_id": "products", "rep_id": "reps"},
+        period_column="order_date",
     ),
     "customers": TableSpec(
         "customers",
@@ -83,6 +102,7 @@ TABLES: dict[str, TableSpec] = {
             C("customer_id", "str", required=True, nullable=False), C("name", "str", free_text=True), C("region", "str"),
             C("area_type", "str", allowed=AREA_TYPES), C("size_class", "str", allowed=SIZE_CLASSES),
             C("rep_id", "str"), C("opened_on", "date"),
+            C("grade", "int", min_value=GRADE_MIN, max_value=GRADE_MAX, grade=True),
         ),
         key=("customer_id",),
     ),
@@ -90,7 +110,8 @@ TABLES: dict[str, TableSpec] = {
         "products",
         (
             C("sku_id", "str", required=True, nullable=False), C("brand", "str", required=True, nullable=False),
-            C("sku_name", "str", free_text=True), C("price_class", "str"), C("unit_price", "float", min_value=0),
+            C("sku_name", "str", free_text=True), C("price_class", "str"),
+            C("unit_price", "float", min_value=0, unit="money/volume"),
             C("pack_unit", "str"), C("launch_date", "date", future_ok=True),
         ),
         key=("sku_id",),
@@ -111,9 +132,10 @@ TABLES: dict[str, TableSpec] = {
             C("level", "str", required=True, nullable=False, allowed=TARGET_LEVELS),
             C("key", "str", required=True, nullable=False),
             C("measure", "str", required=True, nullable=False, allowed=TARGET_MEASURES),
-            C("value", "float", required=True),
+            C("value", "float", required=True, unit="money|volume"),
         ),
         key=("period", "level", "key", "measure"),
+        period_column="period",
     ),
     "visits": TableSpec(
         "visits",
@@ -123,6 +145,7 @@ TABLES: dict[str, TableSpec] = {
             C("customer_id", "str", required=True, nullable=False),
             C("kind", "str", allowed=VISIT_KINDS), C("effective", "bool"),
         ),
+        period_column="visit_date",
     ),
     "feedback": TableSpec(
         "feedback",
@@ -133,17 +156,20 @@ TABLES: dict[str, TableSpec] = {
             C("customer_id", "str"), C("region", "str"), C("repurchase_intent", "bool"),
             C("comment", "str", free_text=True),
         ),
+        period_column="response_date",
     ),
     "compensation": TableSpec(
         "compensation",
         (
             C("period", "month", required=True, nullable=False),
             C("rep_id", "str", required=True, nullable=False),
-            C("base_pay", "float", min_value=0), C("individual_bonus", "float", min_value=0),
-            C("team_bonus", "float", min_value=0), C("due_date", "date", future_ok=True), C("paid_date", "date"),
+            C("base_pay", "float", min_value=0, unit="money"), C("individual_bonus", "float", min_value=0, unit="money"),
+            C("team_bonus", "float", min_value=0, unit="money"), C("due_date", "date", future_ok=True),
+            C("paid_date", "date"),
             C("training_hours", "float", min_value=0), C("promoted", "bool"), C("award", "bool"),
         ),
         key=("period", "rep_id"),
+        period_column="period",
     ),
     "hr_snapshot": TableSpec(
         "hr_snapshot",
@@ -178,29 +204,127 @@ def spec(table: str) -> TableSpec:
 
 
 # ---------------------------------------------------------------------------------------------
-# Validators generated from the TableSpecs above (the specs stay the one place for names/types)
+# settings: the plausibility window and the grade bands
 # ---------------------------------------------------------------------------------------------
+DATE_MIN = dt.date(1990, 1, 1)  # default start of the plausibility window for dates
 
-DATE_MIN = "1990-01-01"  # dates before this are impossible for these tables
 
-IBIS_TYPES = {"str": "string", "int": "int64", "float": "float64", "bool": "boolean",
-              "date": "date", "month": "date"}
-PANDAS_DTYPES = {"str": "object", "int": "Int64", "float": "float64", "bool": "boolean",
-                 "date": "datetime64[ns]", "month": "datetime64[ns]"}
+@dataclass(frozen=True)
+class GradeBands:
+    """Bands of tobacco customer grades (1–30) and the size class each stands for.
 
-# Rule names used by the generated schema (pandera check names) and their reasons.
-RULES = {
-    "not_nullable": "required value is empty",
-    "allowed": "value not allowed (allowed: {allowed})",
-    "min_value": "value below the minimum {min_value}",
-    "max_value": "value above the maximum {max_value}",
-    "first_of_month": "month must be given as a month (YYYY-MM) or its first day",
-    "date_min": "date before " + DATE_MIN,
-    "date_max": "date after tomorrow ({tomorrow})",
-    "unique_key": "duplicate key ({key}) in the file",
-    "return_sign": "negative {column} on a row not flagged as a return (is_return)",
-    "one_of": "all of {columns} are empty",
-}
+    ``bands`` is a tuple of ``(first grade, last grade, size class)`` covering 1–30 without
+    gaps or overlaps. The default is 1–10 small, 11–20 medium, 21–30 large.
+
+    Examples
+    --------
+    >>> GradeBands.parse("1-5:small,6-25:medium,26-30:large").size_class(26)
+    'large'
+    >>> GradeBands().label(12)
+    '11–20'
+    """
+
+    bands: tuple[tuple[int, int, str], ...] = ((1, 10, "small"), (11, 20, "medium"), (21, 30, "large"))
+
+    def __post_init__(self) -> None:
+        from .errors import ParameterError
+
+        got = ",".join(f"{a}-{b}:{c}" for a, b, c in self.bands)
+        expect = GRADE_MIN
+        for lo, hi, cls in sorted(self.bands):
+            if lo != expect or hi < lo or cls not in SIZE_CLASSES:
+                raise ParameterError(
+                    "The 'grade_bands' parameter must be bands like 1-10:small,11-20:medium,21-30:large covering "
+                    f"grades {GRADE_MIN}–{GRADE_MAX} without gaps or overlaps, each one of {', '.join(SIZE_CLASSES)}."
+                    f" Got {got!r} instead.")
+            expect = hi + 1
+        if expect != GRADE_MAX + 1:
+            raise ParameterError(
+                "The 'grade_bands' parameter must be bands like 1-10:small,11-20:medium,21-30:large covering "
+                f"grades {GRADE_MIN}–{GRADE_MAX} without gaps or overlaps. Got {got!r} instead.")
+        object.__setattr__(self, "bands", tuple(sorted(self.bands)))
+
+    @classmethod
+    def parse(cls, text: "str | GradeBands | None") -> "GradeBands":
+        """``"1-10:small,11-20:medium,21-30:large"`` → GradeBands (None: the default)."""
+        from .errors import ParameterError
+
+        if text is None or isinstance(text, GradeBands):
+            return text or cls()
+        out = []
+        for part in str(text).split(","):
+            try:
+                rng, cls_name = part.split(":")
+                lo, hi = rng.replace("–", "-").split("-")
+                out.append((int(lo), int(hi), cls_name.strip()))
+            except ValueError:
+                raise ParameterError(
+                    "The 'grade_bands' parameter must be bands like 1-10:small,11-20:medium,21-30:large. "
+                    f"Got {text!r} instead.") from None
+        return cls(tuple(out))
+
+    def size_class(self, grade: int) -> str | None:
+        for lo, hi, cls in self.bands:
+            if lo <= grade <= hi:
+                return cls
+        return None
+
+    def label(self, grade: int) -> str | None:
+        for lo, hi, _ in self.bands:
+            if lo <= grade <= hi:
+                return f"{lo}–{hi}"
+        return None
+
+    def size_class_sql(self, column: str) -> str:
+        """A SQL CASE expression: the size class of the grade in ``column`` (NULL outside 1–30)."""
+        whens = " ".join(f"WHEN {column} BETWEEN {lo} AND {hi} THEN '{cls}'" for lo, hi, cls in self.bands)
+        return f"(CASE {whens} END)"
+
+
+DEFAULT_GRADE_BANDS = GradeBands()
+
+
+def grade_band(grade: Any, bands: GradeBands | str | None = None) -> Any:
+    """The grade band of an Ibis integer column, as a label ``'1–10'``, ``'11–20'`` … (NULL when no grade).
+
+    Reports group customers by it, e.g.
+    ``c = con.table("customers"); c.group_by(grade_band(c.grade).name("grade_band"))``.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> t = ibis.memtable({"grade": [3, 25, None]})
+    >>> t.select(b=grade_band(t.grade)).to_pandas()["b"].tolist()
+    ['1–10', '21–30', None]
+    """
+    import ibis
+
+    b = GradeBands.parse(bands)
+    return ibis.cases(*[(grade.between(lo, hi), f"{lo}–{hi}") for lo, hi, _ in b.bands], else_=ibis.null("string"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What ingest and check count as plausible.
+
+    Parameters
+    ----------
+    date_min : datetime.date
+        Dates before it are quarantined by ingest and flagged by check (default 1990-01-01;
+        set it earlier to load an archive on purpose).
+    today : datetime.date, optional
+        Event dates after ``today`` + 1 day are implausible (default: the day it runs).
+    grade_bands : GradeBands
+        How a customer's grade derives its size class when the file gives none.
+    """
+
+    date_min: dt.date = DATE_MIN
+    today: dt.date | None = None
+    grade_bands: GradeBands = DEFAULT_GRADE_BANDS
+
+    @property
+    def date_max(self) -> dt.date:
+        return tomorrow(self.today)
 
 
 def tomorrow(today=None):
@@ -208,13 +332,18 @@ def tomorrow(today=None):
 
     Examples
     --------
-    >>> import datetime as dt
     >>> tomorrow(dt.date(2024, 2, 28))
     datetime.date(2024, 2, 29)
     """
-    import datetime as dt
-
     return (today or dt.date.today()) + dt.timedelta(days=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# schemas
+# ---------------------------------------------------------------------------------------------
+IBIS_TYPES = {"str": "string", "int": "int64", "float": "float64", "bool": "boolean",
+              "date": "date", "month": "date"}
+SQL_TYPES = {"str": "VARCHAR", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN", "date": "DATE", "month": "DATE"}
 
 
 def ibis_schema(table: str, extra: dict[str, str] | None = None):
@@ -246,84 +375,168 @@ def logical_type(ibis_dtype) -> str:
     return "str"
 
 
-def pandera_schema(table: str, columns: list[str] | None = None, today=None, extra: dict[str, str] | None = None):
-    """A pandera ``DataFrameSchema`` for ``table``, generated from its :class:`TableSpec`.
+# ---------------------------------------------------------------------------------------------
+# rules: one specification, compiled to SQL
+# ---------------------------------------------------------------------------------------------
+# Reason codes and their messages. Cell codes come from reading a value as its type (ingest
+# only); row codes are the rules below (ingest and check); file codes come from the file's
+# shape or the store.
+RULES = {
+    # cells
+    "not_a_number": "not a number",
+    "not_whole": "not a whole number",
+    "not_a_date": "not a date",
+    "impossible_date": "impossible date",
+    "not_a_bool": "not a yes/no value",
+    "not_a_grade": "not a grade (1–30, as 25 or 25档)",
+    # rows
+    "not_nullable": "required value is empty",
+    "allowed": "value not allowed (allowed: {allowed})",
+    "min_value": "value below the minimum {min_value}",
+    "max_value": "value above the maximum {max_value}",
+    "first_of_month": "month must be given as a month (YYYY-MM) or its first day",
+    "date_min": "date before {date_min}",
+    "date_max": "date after tomorrow ({tomorrow})",
+    "return_sign": "negative {column} on a row not flagged as a return (is_return)",
+    "mixed_sign": "qty and amount have opposite signs (a return has both negative)",
+    "one_of": "all of {columns} are empty",
+    "unit_measure": "value given in {unit} but the row's measure is {measure}",
+    # keys, references, the store, the file's shape
+    "unique_key": "duplicate key ({key}) in the file",
+    "key_in_store": "key ({key}) already in the store with other values",
+    "reference": "{column} not found in table '{table}'",
+    "outside_period": "date outside the replaced period {period}",
+    "too_many_fields": "row has {fields} fields, the header has {header}",
+    "beyond_header": "row has values beyond the last header",
+    "bad_text": "the row is not valid text in the file's encoding",
+}
 
-    The frame it validates is already typed (``PANDAS_DTYPES``: ingest normalises first,
-    because pandera would run value checks on raw strings once a conversion fails).
-    Column checks: dtype, nullable, allowed values, min/max, month = first day, dates
-    between 1990-01-01 and tomorrow (unless ``future_ok``). Frame checks (on rows):
-    key unique (first occurrence kept, rows with an empty key part not checked),
-    negative amount/qty only on returns, one of ``one_of`` filled. Check names are the keys
-    of :data:`RULES`.
+# What check prints per rule (a count follows).
+CHECK_LABELS = {
+    "not_nullable": "empty {column}",
+    "allowed": "{column} not in allowed values",
+    "min_value": "{column} below {min_value:g}",
+    "max_value": "{column} above {max_value:g}",
+    "date_min": "{column} before {date_min}",
+    "date_max": "{column} after tomorrow",
+    "first_of_month": "{column} not the first day of a month",
+    "return_sign": "negative amount/qty not flagged as return",
+    "mixed_sign": "qty and amount of opposite signs",
+    "one_of": "all of {columns} empty",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row rule of a table: its reason code, the columns it is about and a SQL predicate
+    (DuckDB dialect, on the table's typed columns) that is TRUE when a row breaks it."""
+
+    code: str
+    columns: tuple[str, ...]
+    sql: str
+    params: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def column(self) -> str:
+        return "+".join(self.columns)
+
+    def message(self) -> str:
+        """The reason as text (RULES[code] with its parameters)."""
+        return RULES[self.code].format(**self.params)
+
+    def check_label(self) -> str:
+        """The short label check prints."""
+        return CHECK_LABELS.get(self.code, self.code).format(**{**self.params, "column": self.column})
+
+
+def q(name: str) -> str:
+    """A quoted SQL identifier (column names such as ``left`` or ``key`` are keywords)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _lit(v: Any) -> str:
+    if isinstance(v, str):
+        return "'" + v.replace("'", "''") + "'"
+    if isinstance(v, dt.date):
+        return f"DATE '{v.isoformat()}'"
+    return repr(v)
+
+
+def row_rules(table: str, present: list[str] | set[str] | None = None, settings: Settings | None = None,
+              return_column: bool | None = None) -> list[Rule]:
+    """The row rules of ``table`` as SQL predicates (TRUE = the row breaks the rule).
 
     Parameters
     ----------
     table : str
-        Canonical table name.
-    columns : list of str, optional
-        Columns present in the frame (default: all contract columns). Only these get checks.
-    today : datetime.date, optional
-        The day "tomorrow" is counted from (default: today).
-    extra : dict, optional
-        Extra columns {name: logical type} kept in the frame (hr_snapshot), checked for type only.
+        Canonical table.
+    present : collection of str, optional
+        Columns present (default: all contract columns). Rules about absent columns are left out.
+    settings : Settings, optional
+        Plausibility window (default: :class:`Settings`).
+    return_column : bool, optional
+        Whether ``is_return`` carries the file's own flag (default: when present). Without it,
+        ingest infers returns from the signs and only mixed signs break a rule.
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"person_id": ["p1"], "tenure": [2.5], "left": pd.array([False], dtype="boolean")})
-    >>> len(pandera_schema("hr_snapshot").validate(df))
-    1
+    >>> [r.code for r in row_rules("targets", ["period", "level"])]
+    ['not_nullable', 'date_min', 'first_of_month', 'not_nullable', 'allowed']
+    >>> row_rules("feedback", ["rating"])[1].sql
+    '"rating" < 1'
     """
-    import pandas as pd
-    import pandera.pandas as pa
-
     ts = spec(table)
-    present = list(columns) if columns is not None else ts.names
-    last = pd.Timestamp(tomorrow(today))
-    first = pd.Timestamp(DATE_MIN)
-    cols: dict[str, object] = {}
+    s = settings or Settings()
+    have = set(present) if present is not None else set(ts.names)
+    out: list[Rule] = []
     for c in ts.columns:
-        if c.name not in present:
+        if c.name not in have:
             continue
-        checks = []
-        # custom checks (not Check.isin/ge/le) so that failures carry the rule names of RULES
+        col = q(c.name)
+        if not c.nullable:
+            out.append(Rule("not_nullable", (c.name,), f"{col} IS NULL"))
         if c.allowed is not None:
-            checks.append(pa.Check(lambda s, a=list(c.allowed): s.isin(a), name="allowed"))
+            out.append(Rule("allowed", (c.name,), f"{col} NOT IN ({', '.join(_lit(a) for a in c.allowed)})",
+                            {"allowed": ", ".join(c.allowed)}))
         if c.min_value is not None:
-            checks.append(pa.Check(lambda s, v=c.min_value: s >= v, name="min_value"))
+            out.append(Rule("min_value", (c.name,), f"{col} < {c.min_value:g}", {"min_value": c.min_value}))
         if c.max_value is not None:
-            checks.append(pa.Check(lambda s, v=c.max_value: s <= v, name="max_value"))
+            out.append(Rule("max_value", (c.name,), f"{col} > {c.max_value:g}", {"max_value": c.max_value}))
         if c.dtype in ("date", "month"):
-            checks.append(pa.Check(lambda s: s >= first, name="date_min"))
+            out.append(Rule("date_min", (c.name,), f"{col} < {_lit(s.date_min)}", {"date_min": s.date_min.isoformat()}))
             if not c.future_ok:
-                checks.append(pa.Check(lambda s: s <= last, name="date_max"))
+                out.append(Rule("date_max", (c.name,), f"{col} > {_lit(s.date_max)}",
+                                {"tomorrow": s.date_max.isoformat()}))
         if c.dtype == "month":
-            checks.append(pa.Check(lambda s: s.dt.day == 1, name="first_of_month"))
-        cols[c.name] = pa.Column(
-            None if c.dtype == "str" else PANDAS_DTYPES[c.dtype],
-            checks=checks, nullable=c.nullable, required=c.required,
-        )
-    for name, dtype in (extra or {}).items():
-        if name not in cols:
-            cols[name] = pa.Column(None if dtype == "str" else PANDAS_DTYPES.get(dtype), nullable=True, required=False)
-
-    frame_checks = []
-    key = [k for k in ts.key if k in present]
-    if key and len(key) == len(ts.key):
-        frame_checks.append(pa.Check(
-            lambda df, key=key: ~(df[key].notna().all(axis=1) & df.duplicated(key, keep="first")),
-            name="unique_key"))
-    if "is_return" in ts.names:
-        signed = [n for n in ("amount", "qty") if n in present]
-        if signed:
-            def _return_sign(df, signed=signed):
-                ret = df["is_return"].fillna(False).astype(bool) if "is_return" in df else False
-                neg = pd.concat([(df[n] < 0).fillna(False).astype(bool) for n in signed], axis=1).any(axis=1)
-                return ~(neg & ~ret)
-            frame_checks.append(pa.Check(_return_sign, name="return_sign"))
+            out.append(Rule("first_of_month", (c.name,), f"EXTRACT(day FROM {col}) <> 1"))
+    signed = [n for n in ("amount", "qty") if n in have and n in ts.names]
+    if "is_return" in ts.names and signed:
+        flagged = return_column if return_column is not None else "is_return" in have
+        if flagged:
+            # one rule per sign pattern, so the reason names the negative column(s)
+            ret = 'COALESCE("is_return", FALSE)'
+            neg = {n: f'COALESCE({q(n)} < 0, FALSE)' for n in signed}
+            if len(signed) == 2:
+                both = f"{neg['amount']} AND {neg['qty']}"
+                out.append(Rule("return_sign", ("amount", "qty"), f"NOT {ret} AND {both}", {"column": "amount and qty"}))
+                out.append(Rule("return_sign", ("amount",), f"NOT {ret} AND {neg['amount']} AND NOT {neg['qty']}",
+                                {"column": "amount"}))
+                out.append(Rule("return_sign", ("qty",), f"NOT {ret} AND {neg['qty']} AND NOT {neg['amount']}",
+                                {"column": "qty"}))
+            else:
+                n = signed[0]
+                out.append(Rule("return_sign", (n,), f"NOT {ret} AND {neg[n]}", {"column": n}))
+        if len(signed) == 2:
+            out.append(Rule("mixed_sign", ("amount", "qty"),
+                            '("amount" < 0 AND "qty" > 0) OR ("amount" > 0 AND "qty" < 0)'))
     for group in ts.one_of:
-        have = [n for n in group if n in present]
-        if have:
-            frame_checks.append(pa.Check(lambda df, have=have: df[have].notna().any(axis=1), name="one_of"))
-    return pa.DataFrameSchema(cols, checks=frame_checks, strict=False, coerce=False)
+        got = [g for g in group if g in have]
+        if got:
+            out.append(Rule("one_of", tuple(got), " AND ".join(f"{q(g)} IS NULL" for g in got),
+                            {"columns": " and ".join(got)}))
+    return out
+
+
+def key_sql(table: str) -> tuple[str, ...]:
+    """The key columns of ``table`` (empty: no key; rows are events and identical rows are kept)."""
+    return spec(table).key

@@ -10,6 +10,8 @@ execute aggregates.
 from __future__ import annotations
 
 import os
+import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ import ibis
 from .errors import MissingColumnError, MissingTableError, StoreError
 
 ENV_VAR = "SALES_ANALYSIS_STORE"
+LOCK_TIMEOUT_ENV = "SALES_ANALYSIS_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT_S = 30.0
 DEFAULT_STORE = Path("data") / "warehouse.duckdb"
 
 
@@ -93,7 +97,8 @@ def connect(store: str | os.PathLike | None = None, read_only: bool = False) -> 
                     "or load data with `sales-analysis ingest`."
                 )
             path.parent.mkdir(parents=True, exist_ok=True)
-            return ibis.duckdb.connect(str(path), read_only=read_only, **duckdb_config())
+            return with_lock_wait(lambda: ibis.duckdb.connect(str(path), read_only=read_only, **duckdb_config()),
+                                  path)
         scheme = loc.split("://", 1)[0].lower()
         if scheme in ("spark", "pyspark"):
             return _connect_spark(loc)
@@ -102,12 +107,68 @@ def connect(store: str | os.PathLike | None = None, read_only: bool = False) -> 
         if scheme == "duckdb":
             path = loc.split("://", 1)[1]
             if path.startswith("/") and not path.startswith("//"):
-                return ibis.duckdb.connect(path, read_only=read_only, **duckdb_config())
+                return with_lock_wait(lambda: ibis.duckdb.connect(path, read_only=read_only, **duckdb_config()), path)
         return ibis.connect(loc)
     except StoreError:
         raise
     except Exception as exc:  # noqa: BLE001 - the driver's own error, made one line
         raise StoreError(f"Cannot open store {loc!r}: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
+
+
+def lock_timeout(timeout: float | None = None) -> float:
+    """Seconds to wait for a DuckDB store held by another process (``$SALES_ANALYSIS_LOCK_TIMEOUT``, default 30)."""
+    if timeout is not None:
+        return float(timeout)
+    try:
+        return float(os.environ.get(LOCK_TIMEOUT_ENV) or DEFAULT_LOCK_TIMEOUT_S)
+    except ValueError:
+        return DEFAULT_LOCK_TIMEOUT_S
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def with_lock_wait(open_fn: Any, path: str | os.PathLike, timeout: float | None = None) -> Any:
+    """Call ``open_fn()``; while DuckDB says another process holds the file, retry for a bounded time.
+
+    DuckDB allows one writing process per file, and no other process may open it (even
+    read-only) meanwhile. Ingest holds the write lock only for its final transaction, so a
+    report or a second ingest waits a little and then proceeds; past ``timeout`` seconds
+    the error is one line (StoreError).
+    """
+    limit = lock_timeout(timeout)
+    deadline = time.monotonic() + limit
+    delay = 0.05
+    while True:
+        try:
+            return open_fn()
+        except Exception as exc:  # noqa: BLE001 - the driver's lock error, retried
+            if not _is_lock_conflict(exc):
+                raise
+            if time.monotonic() >= deadline:
+                m = re.search(r"PID (\d+)", str(exc))
+                who = f" (process {m.group(1)})" if m else ""
+                raise StoreError(f"The store file {path} is in use by another process{who}; waited {limit:g} s "
+                                 f"for it (set {LOCK_TIMEOUT_ENV} to wait longer).") from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
+
+
+def duckdb_connect(path: str | os.PathLike, read_only: bool = False, timeout: float | None = None,
+                   config: dict[str, Any] | None = None) -> Any:
+    """A raw ``duckdb`` connection to a store file, waiting (bounded) while another process holds it."""
+    import duckdb
+
+    cfg = {**duckdb_config(), **(config or {})}
+    p = str(path)
+    if not p.endswith(":memory:"):
+        if read_only and not Path(p).exists():
+            raise StoreError(f"The store file {p} does not exist. Build it with `sales-analysis demo` "
+                             "or load data with `sales-analysis ingest`.")
+        Path(p).parent.mkdir(parents=True, exist_ok=True)
+    return with_lock_wait(lambda: duckdb.connect(p, read_only=read_only, config=cfg), p, timeout)
 
 
 def duckdb_config() -> dict[str, str]:

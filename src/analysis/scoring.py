@@ -249,9 +249,13 @@ def _points_frame(values: pd.DataFrame, scheme: Scheme, weights: Mapping[str, fl
                   group_cols: list[str]) -> pd.DataFrame:
     """Points per indicator (scaled to the effective weights, NaN = missing) for each row."""
     scale = _scale(scheme, weights)
-    if group_cols:
-        groups = values[group_cols].astype(str).agg("\x1f".join, axis=1).to_numpy() if len(group_cols) > 1 \
-            else values[group_cols[0]].to_numpy()
+    if len(group_cols) > 1:
+        groups = np.zeros(len(values), dtype=np.int64)      # one integer code per combination
+        for c in group_cols:
+            codes, uniques = pd.factorize(values[c])
+            groups = groups * (len(uniques) + 1) + codes
+    elif group_cols:
+        groups = values[group_cols[0]].to_numpy()
     else:
         groups = None
     pts = {}
@@ -401,8 +405,9 @@ def rank_intervals(contributions: pd.DataFrame, fixed: pd.DataFrame, scheme: Sch
         if x is None or len(x) == 0:
             continue
         n = len(x)
-        counts = rng.multinomial(n, np.full(n, 1.0 / n), size=nb)
-        sums[:, j, :] = counts @ x
+        draws = rng.integers(0, n, size=(nb, n)) + (np.arange(nb) * n)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=nb * n).reshape(nb, n).astype(float)
+        sums[:, j, :] = np.einsum("bn,nc->bc", counts, x)   # einsum: no BLAS threads
     big = pd.DataFrame(sums.reshape(nb * n_reps, len(add_cols)), columns=add_cols)
     big["boot"] = np.repeat(np.arange(nb), n_reps)
     rep_fixed = pd.concat([fx] * nb, ignore_index=True)
@@ -420,8 +425,9 @@ def rank_intervals(contributions: pd.DataFrame, fixed: pd.DataFrame, scheme: Sch
     ranked = np.tile(share >= 1, nb)
     t = pd.Series(np.where(ranked, total, np.nan))
     rk = t.groupby(big["boot"].to_numpy()).rank(method="min", ascending=False).to_numpy().reshape(nb, n_reps)
-    region_key = big["boot"].astype(str) + "\x1f" + big["region"].astype(str)
-    rkr = t.groupby(region_key.to_numpy()).rank(method="min", ascending=False).to_numpy().reshape(nb, n_reps)
+    region_code = pd.factorize(big["region"].astype(str))[0]
+    region_key = big["boot"].to_numpy() * (region_code.max() + 1) + region_code
+    rkr = t.groupby(region_key).rank(method="min", ascending=False).to_numpy().reshape(nb, n_reps)
     lo_q, hi_q = 100 * alpha / 2, 100 * (1 - alpha / 2)
 
     def _q(a: np.ndarray, q: float, method: str) -> np.ndarray:

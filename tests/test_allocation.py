@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from analysis.allocation import (
-    apply_overrides, assign_pool, cap_and_rebalance, largest_remainder, largest_remainder_units,
+    apply_overrides, assign_pool, cap_and_rebalance, child_shares, largest_remainder, largest_remainder_units,
     new_rep_ramp, new_reps, plan_level, pool_key, share_backtest, shares, shares_blend,
     shares_capacity, shares_last_12, shares_same_month, split_down, targets_frame,
 )
@@ -398,3 +398,24 @@ def test_targets_frame():
         targets_frame("2026-06", "cases", {})
     with pytest.raises(ParameterError, match=r"target 'level' must be one of .* Got 'team'"):
         targets_frame("2026-06", "qty", {"team": {"x": 1}})
+
+
+def test_child_shares_blend_within_parent():
+    hist = pd.DataFrame({
+        "parent": ["N", "N", "N", "N", "S"],
+        "key": ["r1", "r2", "r1", "r2", "s1"],
+        "month": ["2025-06", "2025-06", "2025-09", "2025-09", "2025-06"],
+        "value": [30.0, 10.0, 10.0, 50.0, 500.0],
+    })
+    cs = child_shares(hist, "2026-06", "blend", roster=pd.DataFrame({"parent": ["N", "N", "N", "S"],
+                                                                     "key": ["r1", "r2", "r3", "s1"]}))
+    got = {(p, k): v for p, k, v in cs.itertuples(index=False)}
+    # N last 12: r1 40, r2 60 -> .4/.6; same month (2025-06): 30/10 -> .75/.25; blend .5/.5 -> .575/.425;
+    # r3 (new, no history) 0; S: s1 alone -> 1
+    assert got == pytest.approx({("N", "r1"): 0.575, ("N", "r2"): 0.425, ("N", "r3"): 0.0, ("S", "s1"): 1.0},
+                                abs=1e-15)
+    with pytest.raises(InsufficientDataError, match="The parent 'E'"):
+        child_shares(hist.assign(parent=["E"] * 4 + ["S"]).assign(month=["2020-01"] * 4 + ["2025-06"]),
+                     "2026-06", "last_12")
+    with pytest.raises(PlanError, match="more than one parent"):
+        child_shares(hist, "2026-06", "last_12", roster=pd.DataFrame({"parent": ["N", "S"], "key": ["r1", "r1"]}))

@@ -385,6 +385,64 @@ def shares(method: str, history: pd.DataFrame | None, month: Any, keys: Iterable
     raise ParameterError(f"The 'method' must be one of {', '.join(map(repr, METHODS))}. Got {_r(method)} instead.")
 
 
+def child_shares(history: pd.DataFrame | None, month: Any, method: str, *, roster: pd.DataFrame | None = None,
+                 parent: str = "parent", key: str = "key", value: str = "value", period: str = "month",
+                 blend_weights: Mapping[str, float] | None = None, customers: pd.DataFrame | None = None,
+                 capacity_by: str = "grade") -> pd.DataFrame:
+    """Shares of the keys *within each parent* (reps within their region, brands within a rep).
+
+    The method runs on each parent's own history, so a blend is a blend of the
+    within-parent shares (not of the company-wide shares re-normalised afterwards).
+
+    Parameters
+    ----------
+    history : DataFrame
+        Columns ``parent``, ``key``, ``period``, ``value`` (for ``capacity``: None, and
+        ``customers`` has ``parent``, ``key`` and the grade or size class).
+    roster : DataFrame, optional
+        Columns ``parent`` and ``key``: the keys to plan under each parent (today's reps
+        with their region). Keys without history get 0; keys not listed are dropped.
+        Without it, the (parent, key) pairs of the history (or customers) are planned.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``parent``, ``key``, ``share`` (summing to 1 within each parent), ready
+        for :func:`split_down`.
+
+    Raises
+    ------
+    InsufficientDataError
+        A parent with no positive history in the method's window (the message names it).
+    """
+    src = customers if method == "capacity" else history
+    if src is None:
+        raise ParameterError(f"The {'customers' if method == 'capacity' else 'history'} frame is required by "
+                             f"the '{method}' method. Got None instead.")
+    _check_columns(src, (parent, key), "customers" if method == "capacity" else "history")
+    if roster is not None:
+        _check_columns(roster, (parent, key), "roster")
+        pairs = roster[[parent, key]].drop_duplicates()
+    else:
+        pairs = src[[parent, key]].drop_duplicates()
+    dup = pairs[key][pairs[key].duplicated()]
+    if len(dup):
+        raise PlanError(f"The key {_r(dup.iloc[0])} is listed under more than one {parent}; each key must have "
+                        f"one parent.")
+    rows = []
+    for pk, grp in pairs.groupby(parent, sort=True):
+        keys = grp[key].tolist()
+        sub = src[src[parent] == pk]
+        try:
+            sh = shares(method, None if method == "capacity" else sub, month, keys, blend_weights=blend_weights,
+                        customers=sub if method == "capacity" else None, capacity_by=capacity_by, key=key,
+                        value=value, period=period)
+        except InsufficientDataError as exc:
+            raise InsufficientDataError(f"The {parent} {_r(pk)}: {exc}") from None
+        rows += [{parent: pk, key: k, "share": float(v)} for k, v in sh.items()]
+    return pd.DataFrame(rows, columns=[parent, key, "share"])
+
+
 # ----------------------------------------------------------------------------- rules
 @dataclass
 class CapResult:

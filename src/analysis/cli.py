@@ -17,6 +17,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Sales-team a
 STATE = {"debug": False}
 
 StoreOpt = typer.Option(None, "--store", envvar="SALES_ANALYSIS_STORE", help="DuckDB file or URL of the store.")
+ProgressOpt = typer.Option(None, "--progress/--no-progress",
+                           help="Progress bars (default: only when the output is a terminal).")
 
 
 @app.callback()
@@ -96,12 +98,15 @@ def run(
     out: Path = typer.Option(Path("reports"), "--out", help="Output folder."),
     timeout: int = typer.Option(600, "--timeout", help="Per-cell execution timeout in seconds."),
     name: Optional[str] = typer.Option(None, "--name", help="Output name (default: the report name)."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also write a PDF of the HTML (needs headless Chromium)."),
+    progress: Optional[bool] = ProgressOpt,
 ) -> None:
     """Run one report: validate parameters, execute the notebook, export HTML + metrics.json."""
     from . import reports
 
     result = reports.run_report(
-        report, params=param, param_file=param_file, store=store, out=out, timeout=timeout, output_name=name
+        report, params=param, param_file=param_file, store=store, out=out, timeout=timeout, output_name=name,
+        pdf=pdf, progress=progress,
     )
     typer.echo(result.summary())
     if not result.ok:
@@ -115,13 +120,80 @@ def run_batch(
     out: Path = typer.Option(Path("reports"), "--out", help="Output folder."),
     jobs: int = typer.Option(2, "--jobs", help="Reports run at once."),
     timeout: int = typer.Option(600, "--timeout", help="Per-cell execution timeout in seconds."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also write a PDF of each report (needs headless Chromium)."),
+    progress: Optional[bool] = ProgressOpt,
 ) -> None:
     """Run a schedule of reports; keep going past failures; exit non-zero if any failed."""
     from . import reports
 
-    ok = reports.run_batch(schedule, store=store, out=out, jobs=jobs, timeout=timeout)
+    ok = reports.run_batch(schedule, store=store, out=out, jobs=jobs, timeout=timeout, pdf=pdf, progress=progress)
     if not ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def index(
+    out: Path = typer.Option(Path("reports"), "--out", help="Output folder of the runs."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="zh or en (default: zh unless every run is English)."),
+) -> None:
+    """Rebuild <out>/index.html from the runs found there."""
+    from . import reports
+
+    if lang not in (None, "zh", "en"):
+        raise typer.BadParameter(f"--lang must be zh or en. Got {lang!r} instead.")
+    typer.echo(reports.write_index(out, lang=lang))
+
+
+@app.command()
+def notebooks(
+    copy: Optional[Path] = typer.Option(None, "--copy", help="Copy the report notebooks into this folder."),
+    force: bool = typer.Option(False, "--force", help="With --copy: replace notebooks already there."),
+) -> None:
+    """List the report notebooks a run uses, or copy them to a folder to open in JupyterLab.
+
+    A run uses DIR/notebooks/<report>.ipynb when it runs in DIR (the project folder), else the
+    copy shipped inside the package: `--copy notebooks` in a fresh folder gives analysts
+    notebooks to edit, and runs from that folder then use them.
+    """
+    import shutil
+
+    from .errors import ParameterError
+    from .params import REPORTS
+    from .reports import notebook_path
+
+    paths = {name: notebook_path(spec) for name, spec in sorted(REPORTS.items())}
+    if copy is None:
+        for name, p in paths.items():
+            typer.echo(f"{name}: {p}")
+        return
+    copy.mkdir(parents=True, exist_ok=True)
+    for name, p in paths.items():
+        target = copy / p.name
+        if target.exists() and not force and target.resolve() != p.resolve():
+            raise ParameterError(f"{target} exists; pass --force to replace it.")
+        if target.resolve() != p.resolve():
+            shutil.copyfile(p, target)
+        typer.echo(f"{name}: {target}")
+
+
+kernel_app = typer.Typer(no_args_is_help=True, help="The Jupyter kernel for opening the notebooks in JupyterLab.")
+app.add_typer(kernel_app, name="kernel")
+
+
+@kernel_app.command("install")
+def kernel_install(
+    user: bool = typer.Option(False, "--user", help="Install for the user instead of this environment."),
+) -> None:
+    """Register this Python as the 'sales-analysis' Jupyter kernel (runs do not need it)."""
+    import sys
+
+    from ipykernel.kernelspec import install
+
+    from .reports import KERNEL_NAME
+
+    where = install(user=user, prefix=None if user else sys.prefix, kernel_name=KERNEL_NAME,
+                    display_name="Python (sales-analysis)")
+    typer.echo(f"kernel {KERNEL_NAME}: {where}")
 
 
 @app.command()

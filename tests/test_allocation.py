@@ -419,3 +419,51 @@ def test_child_shares_blend_within_parent():
                      "2026-06", "last_12")
     with pytest.raises(PlanError, match="more than one parent"):
         child_shares(hist, "2026-06", "last_12", roster=pd.DataFrame({"parent": ["N", "S"], "key": ["r1", "r1"]}))
+
+
+@settings(max_examples=150, deadline=None)
+@given(w=st.lists(st.floats(0.001, 1e4), min_size=2, max_size=12), n_units=st.integers(1, 10**6),
+       locked=st.lists(st.integers(0, 10**5), min_size=0, max_size=3), unit=UNITS)
+def test_overrides_respected_rest_rebalanced_exactly(w, n_units, locked, unit):
+    u = Fraction(str(unit))
+    keys = [f"k{i}" for i in range(len(w))]
+    locked = locked[: len(w) - 1]
+    ov = {keys[i]: float(x * u) for i, x in enumerate(locked)}
+    total = n_units * u
+    total = int(total) if total.denominator == 1 else float(total)
+    if sum(locked) > n_units:
+        with pytest.raises(PlanError, match="overrides must sum to at most the total"):
+            plan_level(total, dict(zip(keys, w)), unit, overrides=ov)
+        return
+    lp = plan_level(total, dict(zip(keys, w)), unit, overrides=ov)
+    for k, v in ov.items():
+        assert lp.values[k] == v
+    free = [k for k in keys if k not in ov]
+    rest_units = n_units - sum(locked)
+    units = [Fraction(str(lp.values[k])) / u for k in free]
+    assert sum(units) == rest_units
+    # the rest follows the shares: each free key within one unit of its exact quota
+    wf = [Fraction(w[keys.index(k)]) for k in free]
+    for x, wk in zip(units, wf):
+        q = wk * rest_units / sum(wf)
+        assert q - 1 < x < q + 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(sh=st.lists(st.floats(0, 1), min_size=1, max_size=12), regions=st.lists(st.sampled_from("NSE"), min_size=12,
+       max_size=12), new=st.lists(st.booleans(), min_size=12, max_size=12), ramp=st.floats(0.01, 1))
+def test_ramp_keeps_region_totals(sh, regions, new, ramp):
+    keys = [f"r{i}" for i in range(len(sh))]
+    s = pd.Series(sh, index=keys)
+    reg = dict(zip(keys, regions))
+    nw = [k for k, f in zip(keys, new) if f]
+    out = new_rep_ramp(s, reg, nw, ramp)
+    for r in set(regions[: len(sh)]):
+        ks = [k for k in keys if reg[k] == r]
+        assert out[ks].sum() == pytest.approx(s[ks].sum(), rel=1e-12, abs=1e-15)
+        n_new = sum(k in nw for k in ks)
+        if 0 < n_new < len(ks):
+            for k in ks:
+                if k in nw:
+                    assert out[k] == pytest.approx(ramp * s[ks].sum() / len(ks), rel=1e-12, abs=1e-15)
+    assert (out >= -1e-15).all()

@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -41,7 +41,7 @@ from scipy import stats as sps
 
 from .allocation import _exact, _r, _units, largest_remainder_units
 from .errors import InsufficientDataError, ParameterError, SchemeError
-from .scheme import INDICATORS, Indicator, Rule, Scheme
+from .scheme import Indicator, Rule, Scheme
 
 # indicator id → (numerator, denominator[, extra]) columns of the per-rep sums
 INDICATOR_INPUTS: dict[str, tuple[str, ...]] = {

@@ -94,19 +94,25 @@ display.table(overall.medians, retention.TABLE_FORMATS, ctx.lang)
 curves_1 = retention.km_by_feature(data, retention.curve_feature(data, 0))
 
 # %%
-narrative.show_curves(ctx, curves_1)
-
-# %%
 curves_2 = retention.km_by_feature(data, retention.curve_feature(data, 1))
-
-# %%
-narrative.show_curves(ctx, curves_2)
 
 # %%
 curves_3 = retention.km_by_feature(data, retention.curve_feature(data, 2))
 
 # %%
-narrative.show_curves(ctx, curves_3)
+effects = retention.adjusted_effects(data)
+
+# %%
+family = retention.testing_family(effects, [curves_1, curves_2, curves_3], data.features)
+
+# %%
+narrative.show_curves(ctx, curves_1, family)
+
+# %%
+narrative.show_curves(ctx, curves_2, family)
+
+# %%
+narrative.show_curves(ctx, curves_3, family)
 
 # %% [markdown]
 # ## 3. Correlations
@@ -118,7 +124,7 @@ display.heading(label("correlations", ctx.lang))
 corr = retention.correlations(data)
 
 # %%
-narrative.show_correlations(ctx, corr)
+narrative.show_correlations(ctx, corr, data)
 
 # %% [markdown]
 # ## 4. Adjusted effects
@@ -127,10 +133,7 @@ narrative.show_correlations(ctx, corr)
 display.heading(label("adjusted_effects", ctx.lang))
 
 # %%
-effects = retention.adjusted_effects(data)
-
-# %%
-narrative.show_effects(ctx, effects, data)
+narrative.show_effects(ctx, effects, data, family)
 
 # %% [markdown]
 # ## 5. The 70/30 question and payout timing
@@ -157,10 +160,10 @@ narrative.show_dose_response(ctx, delay, "payout_delay_days")
 display.heading(label("written_summary", ctx.lang))
 
 # %%
-display.paragraph(narrative.summary(head, effects, corr, ctx.lang, features=data.features, controls=data.controls, source=data.source))
+display.paragraph(narrative.summary(head, effects, corr, ctx.lang, features=data.features, controls=data.controls, source=data.source, family=family))
 
 # %%
-ctx.rec.update(retention.metrics(data, head, overall, corr, effects, retention.suppressed_total(tables, curves_1, curves_2, curves_3, split, delay)))
+ctx.rec.update(retention.metrics(data, head, overall, corr, effects, retention.suppressed_total(tables, curves_1, curves_2, curves_3, split, delay), curves=[curves_1, curves_2, curves_3], family=family))
 
 # %%
 ctx.finish()

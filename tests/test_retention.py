@@ -633,3 +633,51 @@ def test_hand_family_adjustment():
     assert fam.significant_features == ["a"]  # b (p = 0.04) is not, once adjusted
     # a model that did not converge gives no test
     assert rt.testing_family(NS(adjusted=NS(converged=False, table=sv_table)), [], ["a"]).table.empty
+
+
+def test_snapshot_from_store_features_leave_the_exit_month_out(null_con):
+    snap = rt.snapshot_from_store(null_con)
+    # sales stop on the exit day: with the exit month in, leavers' mean attainment would drop;
+    # and a target month before the window must not count as a month with no sales
+    for left in (True, False):
+        assert 0.9 < snap.loc[snap["left"] == left, "attainment"].mean() < 1.1
+
+
+def test_snapshot_path_with_tenure_zero_matches_lifelines(tmp_path):
+    """An HR export in whole years (many people with tenure 0): the report's curves, log-rank
+    test and Cox model equal lifelines' on the same frame, tenure-0 people included."""
+    from lifelines import CoxPHFitter, KaplanMeierFitter
+    from lifelines.statistics import logrank_test
+
+    rng = np.random.default_rng(21)
+    n = 300
+    df = pd.DataFrame({
+        "EmployeeNumber": np.arange(n), "YearsAtCompany": rng.integers(0, 10, n),
+        "Attrition": np.where(rng.random(n) < 0.3, "Yes", "No"), "OverTime": rng.choice(["Yes", "No"], n),
+        "JobLevel": rng.integers(1, 4, n),
+    })
+    df.loc[:40, "YearsAtCompany"] = 0
+    df.to_csv(tmp_path / "hr.csv", index=False)
+    data = rt.load_snapshot(str(tmp_path / "hr.csv"), features=["OverTime"], controls=["JobLevel"], min_group_size=5)
+    months = df["YearsAtCompany"].to_numpy(float) * 12
+    left = (df["Attrition"] == "Yes").to_numpy()
+    ot = (df["OverTime"] == "Yes").to_numpy(float)
+    assert ((months == 0) & left).any()
+    km = rt.km_overall(data).curves["all"]
+    ref = KaplanMeierFitter().fit(months, left)
+    t = km.table["time"]
+    np.testing.assert_allclose(km.table["survival"], ref.survival_function_.iloc[:, 0].loc[t], atol=1e-6)
+    np.testing.assert_allclose(km.table["lo"], ref.confidence_interval_.iloc[:, 0].loc[t], atol=1e-6)
+    c = rt.km_by_feature(data, "OverTime")
+    assert c.method == "baseline"
+    lr = logrank_test(months[ot == 1], months[ot == 0], left[ot == 1], left[ot == 0])
+    assert c.logrank.statistic == pytest.approx(lr.test_statistic, abs=1e-6)
+    eff = rt.adjusted_effects(data)
+    assert eff.adjusted.n_obs == n  # tenure-0 people are in the model
+    frame = pd.DataFrame({"T": months, "E": left, "OverTime": ot, "JobLevel": df["JobLevel"].astype(float)})
+    cph = CoxPHFitter().fit(frame, "T", "E").summary
+    got = eff.adjusted.table.set_index("term")
+    for term in ("OverTime", "JobLevel"):
+        assert got.loc[term, "coef"] == pytest.approx(cph.loc[term, "coef"], abs=1e-6)
+        assert got.loc[term, "se"] == pytest.approx(cph.loc[term, "se(coef)"], abs=1e-6)
+    assert eff.covariate_timing == "baseline"

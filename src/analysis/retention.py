@@ -261,6 +261,8 @@ def _rep_attainment(con: Any, start: dt.date, end: dt.date) -> Any | None:
     t = t.filter(t.level == "rep", t.measure == "amount").select(
         rep_id=t.key, period=t.period.cast("date"), target=t.value
     )
+    # only the months of [start, end]: a target of an earlier month has no orders counted here
+    t = t.filter(t.period >= _month_start(start), t.period <= end)
     j = t.left_join(actual, ["rep_id", "period"]).select(
         rep_id=t.rep_id, period=t.period, target=t.target, actual=ibis.coalesce(actual.actual, 0.0)
     )
@@ -489,8 +491,12 @@ def _horizon_frame(panel: pd.DataFrame, horizon: int, features: Sequence[str], n
     """Person-level frame for "left within ``horizon`` months of the start of observation".
 
     Observation starts at a person's first panel month; people neither leaving within the
-    horizon nor observed through its end (recent hires) are left out. Features are the
-    person's averages over the months of the horizon window up to the exit.
+    horizon nor observed through its end (recent hires) are left out. Numeric features are
+    the person's averages of the months' own values over the horizon window, the exit month
+    excluded (its attainment and pay fall with the exit itself). Event features
+    (promoted_last_12m, award) are left out: a person-level "ever within the horizon" gives
+    those who stay longer more chances (immortal time); the curves and the Cox model measure
+    them month by month. ``role`` is the role at the start of the window.
     """
     p = panel.copy()
     first = p.groupby("rep_id")["period"].transform("min")
@@ -500,11 +506,16 @@ def _horizon_frame(panel: pd.DataFrame, horizon: int, features: Sequence[str], n
     full = (last_needed - pd.Timedelta(days=1)) <= pd.Timestamp(as_of)
     p = p.assign(_full=full.loc[p.index])
     agg: dict[str, Any] = {"left_within_horizon": ("event", "max"), "_full": ("_full", "first"),
-                           "region": ("region", "last"), "role": ("role", "last")}
+                           "region": ("region", "last"), "role": ("role", "first")}
+    before_exit = p[~p["event"].astype(bool)]
+    h = p.groupby("rep_id").agg(**agg)
     for f in list(features) + list(numeric_controls):
-        if f in p.columns:
-            agg[f] = (f, "max" if f in BOOL_FEATURES else "mean")
-    h = p.groupby("rep_id").agg(**agg).reset_index().rename(columns={"rep_id": "person_id"})
+        if f in BOOL_FEATURES:
+            continue
+        col = f"own_month_{f}" if f"own_month_{f}" in p.columns else f
+        if col in p.columns:
+            h[f] = before_exit.groupby("rep_id")[col].mean().reindex(h.index)
+    h = h.reset_index().rename(columns={"rep_id": "person_id"})
     h = h[h["left_within_horizon"].astype(bool) | h["_full"]].drop(columns="_full")
     h["left_within_horizon"] = h["left_within_horizon"].astype(float)
     return h.reset_index(drop=True)
@@ -606,7 +617,8 @@ def snapshot_from_store(con: Any, as_of: Any = "", window_months: int = HEADLINE
     Computed independently of the panel, from reps directly in the engine: the people
     employed at any time in the ``window_months`` to ``as_of``; ``tenure`` in months
     (hire day to exit day or as_of, both counted), ``left`` (exit in the window),
-    region, role, and the person's mean features over the window months.
+    region, role, and the person's mean features over the window months before the exit
+    month (the exit month's attainment and pay fall with the exit itself).
 
     Examples
     --------
@@ -622,6 +634,14 @@ def snapshot_from_store(con: Any, as_of: Any = "", window_months: int = HEADLINE
     r = reps.mutate(_exit=ibis.ifelse(ex > as_of_d, ibis.null("date"), ex), _hire=reps.hire_date.cast("date"))
     r = r.filter(r._hire <= as_of_d, r._exit.isnull() | (r._exit >= w_start))
     end = ibis.coalesce(r._exit, ibis.literal(as_of_d, type="date"))
+    # the exit month's attainment and pay fall with the exit itself: its months are left out
+    exit_month = r.select(person_id=r.rep_id, _exit_month=r._exit.truncate("M"))
+
+    def before_exit(t: Any, id_col: str) -> Any:
+        j = t.left_join(exit_month, t[id_col] == exit_month.person_id)
+        j = j.filter(j._exit_month.isnull() | (j.period < j._exit_month))
+        return j.select(*t.columns)
+
     r = r.select(
         person_id=r.rep_id,
         tenure=(end.delta(r._hire, unit="day") + 1).cast("float64") / DAYS_PER_MONTH,
@@ -633,6 +653,7 @@ def snapshot_from_store(con: Any, as_of: Any = "", window_months: int = HEADLINE
     if store.has_rows(con, "compensation"):
         c = con.table("compensation")
         c = c.filter(c.period >= _month_start(w_start), c.period <= as_of_d)
+        c = before_exit(c.mutate(period=c.period.cast("date")), "rep_id")
         ind, team = c.individual_bonus.cast("float64"), c.team_bonus.cast("float64")
         feats = c.group_by(person_id=c.rep_id).aggregate(
             team_bonus_share=ibis.ifelse((ind + team) > 0, team / (ind + team), 0.0).mean(),
@@ -644,6 +665,7 @@ def snapshot_from_store(con: Any, as_of: Any = "", window_months: int = HEADLINE
         r = r.left_join(feats, "person_id").drop("person_id_right")
     att = _rep_attainment(con, _month_start(w_start), as_of_d)
     if att is not None:
+        att = before_exit(att, "rep_id")
         a = att.group_by(person_id=att.rep_id).aggregate(attainment=att.attainment.mean())
         r = r.left_join(a, "person_id").drop("person_id_right")
     out = r.to_pandas().sort_values("person_id").reset_index(drop=True)
@@ -1497,8 +1519,9 @@ def _ci(lo: Any, hi: Any, code: str = "f2") -> str:
     return f"{fmt(lo, code)} – {fmt(hi, code)}"
 
 
-def effects_table(eff: EffectsResult, lang: str = "zh") -> pd.DataFrame:
-    """Raw vs adjusted hazard ratios for display (per unit as stored, and per SD).
+def effects_table(eff: EffectsResult, lang: str = "zh", family: FamilyOfTests | None = None) -> pd.DataFrame:
+    """Raw vs adjusted hazard ratios for display (per unit as stored, and per SD); with
+    ``family``, the Benjamini–Hochberg-adjusted p of each feature term (controls: —).
 
     Examples
     --------
@@ -1517,6 +1540,7 @@ def effects_table(eff: EffectsResult, lang: str = "zh") -> pd.DataFrame:
             ("调整后风险比" if zh else "Adjusted HR"): r.adj_hr,
             ("调整后95%区间" if zh else "Adjusted 95% CI"): _ci(r.adj_lo, r.adj_hi, "f3"),
             "p_value": r.adj_p,
+            **({} if family is None else {("校正p值(BH)" if zh else "Adjusted p (BH)"): family.p_adj("cox", r.term)}),
             ("每标准差风险比" if zh else "HR per SD"): r.adj_hr_sd,
         })
     return pd.DataFrame(rows)
@@ -1529,7 +1553,7 @@ def effects_formats(lang: str = "zh") -> dict[str, str]:
     """Formats for :func:`effects_table` columns."""
     zh = lang == "zh"
     return {("未调整风险比" if zh else "Raw HR"): "f3", ("调整后风险比" if zh else "Adjusted HR"): "f3",
-            "p_value": "f3", ("每标准差风险比" if zh else "HR per SD"): "f2"}
+            "p_value": "f3", ("校正p值(BH)" if zh else "Adjusted p (BH)"): "f3", ("每标准差风险比" if zh else "HR per SD"): "f2"}
 
 
 def correlation_table(corr: CorrelationResult, lang: str = "zh") -> pd.DataFrame:

@@ -76,7 +76,7 @@ def effect_sentence(term: str, est: Mapping[str, float], lang: str = "zh") -> st
 
 def summary(head: Mapping[str, Any], effects: Any, correlations: Any = None, lang: str = "zh",
             features: list[str] | None = None, max_items: int = 4, controls: list[str] | None = None,
-            source: str = "store") -> str:
+            source: str = "store", family: Any = None) -> str:
     """The written summary: headline, strongest adjusted associations, raw vs adjusted, caution.
 
     Parameters
@@ -91,6 +91,9 @@ def summary(head: Mapping[str, Any], effects: Any, correlations: Any = None, lan
         The controls of the adjusted model (named in the text).
     source : {"store", "snapshot"}
         A snapshot's people are "the people in the snapshot", not "the last 12 months".
+    family : analysis.retention.FamilyOfTests, optional
+        When given, a feature counts as clearly associated only when its Benjamini–Hochberg
+        adjusted p-value is below the family's alpha (otherwise: its 95 % CI excludes 1).
 
     Returns
     -------
@@ -120,8 +123,15 @@ def summary(head: Mapping[str, Any], effects: Any, correlations: Any = None, lan
     else:
         feats = list(features) if features else [t for t in hrs if "[" not in t]
         items = [(t, e) for t, e in hrs.items() if t in feats or t == "attainment"]
-        clear = sorted([(t, e) for t, e in items if e["lo"] > 1 or e["hi"] < 1], key=lambda x: x[1]["p"])
-        unclear = [t for t, e in items if not (e["lo"] > 1 or e["hi"] < 1)]
+
+        def is_clear(t: str, e: Mapping[str, float]) -> bool:
+            q = family.p_adj("cox", t) if family is not None else None
+            if q is not None:
+                return q < family.alpha
+            return e["lo"] > 1 or e["hi"] < 1
+
+        clear = sorted([(t, e) for t, e in items if is_clear(t, e)], key=lambda x: x[1]["p"])
+        unclear = [t for t, e in items if not is_clear(t, e)]
         ctrl = list(controls) if controls is not None else ["attainment", "region", "role"]
         ctrl_text = ("、".join(label(c, lang) for c in ctrl) if lang == "zh" else ", ".join(_name(c, lang) for c in ctrl))
         if clear:
@@ -131,8 +141,12 @@ def summary(head: Mapping[str, Any], effects: Any, correlations: Any = None, lan
                          " ".join(effect_sentence(t, e, lang) for t, e in clear[:max_items]))
         if unclear:
             names = "、".join(label(t, lang) for t in unclear) if lang == "zh" else ", ".join(_name(t, lang) for t in unclear)
-            paras.append(f"{names}与离职没有明确关联（置信区间包含无差异）。" if lang == "zh" else
-                         f"No clear association for {names} (the intervals include no difference).")
+            if family is not None:
+                paras.append(f"{names}与离职没有明确关联（多重比较校正后 p ≥ {family.alpha:g}）。" if lang == "zh" else
+                             f"No clear association for {names} (adjusted for multiple comparisons, p ≥ {family.alpha:g}).")
+            else:
+                paras.append(f"{names}与离职没有明确关联（置信区间包含无差异）。" if lang == "zh" else
+                             f"No clear association for {names} (the intervals include no difference).")
         # raw associations that disappear after adjustment (confounding)
         sbs = effects.side_by_side
         if sbs is not None and not sbs.empty and "raw_lo" in sbs.columns:
@@ -172,24 +186,116 @@ def caution(lang: str = "zh") -> str:
             "Caution: these hazard ratios are associations, not causes; below 1 means a lower risk of leaving, above 1 higher.")
 
 
-def logrank_sentence(curves: Any, lang: str = "zh") -> str:
-    """One sentence on the log-rank test of a feature's retention curves.
+def _p_text(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
+
+
+def logrank_sentence(curves: Any, lang: str = "zh", p_adj: float | None = None) -> str:
+    """One sentence on the log-rank test of a feature's retention curves: which test, the
+    p-value and, when given, its Benjamini–Hochberg-adjusted value (which decides "differ").
 
     Examples
     --------
     >>> from types import SimpleNamespace as NS
     >>> logrank_sentence(NS(logrank=NS(statistic=12.3, df=2, p_value=0.002)), "en")
     'Log-rank test: chi-square 12.3 (2 df), p = 0.002: the curves differ.'
+    >>> logrank_sentence(NS(logrank=NS(statistic=5.1, df=1, p_value=0.024), method="time-dependent"), "en", 0.07)
+    'Log-rank test, each month counted in the tier known at its start (Mantel–Byar): chi-square 5.1 (1 df), p = 0.024, adjusted p = 0.070 (Benjamini–Hochberg): no clear difference.'
     """
     check_lang(lang)
     lr = curves.logrank
     if lr is None:
         return ""
-    differ = lr.p_value < 0.05
-    p = "< 0.001" if lr.p_value < 0.001 else f"= {lr.p_value:.3f}"
+    tv = getattr(curves, "method", "") == "time-dependent"
+    decide = lr.p_value if p_adj is None else p_adj
+    differ = decide < 0.05
     if lang == "zh":
-        return f"对数秩检验：卡方 {lr.statistic:.1f}（自由度 {lr.df}），p {p}：" + ("各组留存曲线有差异。" if differ else "未见明确差异。")
-    return f"Log-rank test: chi-square {lr.statistic:.1f} ({lr.df} df), p {p}: " + ("the curves differ." if differ else "no clear difference.")
+        head = "对数秩检验（按每月月初已知的分组计入，Mantel–Byar 法）" if tv else "对数秩检验"
+        adj = "" if p_adj is None else f"，校正后 p {_p_text(p_adj)}（Benjamini–Hochberg）"
+        return (f"{head}：卡方 {lr.statistic:.1f}（自由度 {lr.df}），p {_p_text(lr.p_value)}{adj}："
+                + ("各组留存曲线有差异。" if differ else "未见明确差异。"))
+    head = "Log-rank test, each month counted in the tier known at its start (Mantel–Byar)" if tv else "Log-rank test"
+    adj = "" if p_adj is None else f", adjusted p {_p_text(p_adj)} (Benjamini–Hochberg)"
+    return (f"{head}: chi-square {lr.statistic:.1f} ({lr.df} df), p {_p_text(lr.p_value)}{adj}: "
+            + ("the curves differ." if differ else "no clear difference."))
+
+
+def curves_method_sentence(curves: Any, lang: str = "zh") -> str:
+    """How a feature's curves group people (time-dependent on the panel, one value per
+    person on a snapshot)."""
+    check_lang(lang)
+    method = getattr(curves, "method", "")
+    if method == "time-dependent":
+        return ("分组随时间变化：每个人的每个月按月初已知的取值计入相应分组（Simon–Makuch 曲线），"
+                "例如只有晋升之后的月份才计入“晋升”组，避免“活得久才有机会晋升”造成的偏差。"
+                if lang == "zh" else
+                "Tiers change over time: each person-month counts in the tier of the value known at its start "
+                "(Simon–Makuch curves), so a person counts as promoted only from the promotion on; staying longer "
+                "gives more chances of a promotion, and counting whole careers would make promotion look protective.")
+    if method == "baseline":
+        return ("快照数据：每人一个取值，分组按快照中的值。" if lang == "zh" else
+                "Snapshot: one value per person; tiers use the snapshot's values.")
+    return ""
+
+
+def methods_sentence(effects: Any, family: Any = None, lang: str = "zh") -> str:
+    """What the adjusted model did: covariate timing, the rows it left out, how it was fitted,
+    and the multiple-comparison adjustment."""
+    check_lang(lang)
+    zh = lang == "zh"
+    parts = []
+    timing = getattr(effects, "covariate_timing", "")
+    if timing == "previous_month":
+        parts.append("每个月的协变量都取该月月初已知的值：上月的完成率、奖金、培训与晋升，以及月初之前最近一笔到期奖金的延迟天数；"
+                     "离职当月的业绩不进入模型（离职日之后没有销售而当月任务不变，会使完成率机械性下降）。"
+                     if zh else
+                     "Each month's covariates are the values known when the month began: last month's attainment, pay, "
+                     "training and promotions, and the days late of the last bonus due before the month; the exit "
+                     "month's own figures are not used (sales stop on the exit day while the month's target does not, "
+                     "so attainment would fall mechanically).")
+        n1 = int(getattr(effects, "rows_without_previous_month", 0) or 0)
+        n2 = int(getattr(effects, "rows_missing_covariate", 0) or 0)
+        if n1:
+            parts.append(f"{fmt(n1, 'int')} 个人月（各人在数据中的第一个月，没有上月数据）未进入模型。" if zh else
+                         f"{fmt(n1, 'int')} person-months (each person's first month in the data, with no previous "
+                         "month) are not in the model.")
+        if n2:
+            parts.append(f"另有 {fmt(n2, 'int')} 个人月因缺少协变量未进入模型。" if zh else
+                         f"{fmt(n2, 'int')} more person-months with a missing covariate are not in the model.")
+    elif timing == "baseline":
+        parts.append("快照数据：每人一行，协变量为快照中的值。" if zh else
+                     "Snapshot: one row per person; the covariates are the snapshot's values.")
+    adj = getattr(effects, "adjusted", None)
+    if adj is not None and adj.converged:
+        how = ("Cox 比例风险模型（Efron 法处理同时离职）" if zh else "Cox proportional-hazards model (Efron ties)")
+        if adj.method == "damped-newton":
+            how += ("；标准牛顿法未收敛，改用步长减半的牛顿法重新拟合" if zh else
+                    "; the standard Newton fit diverged and was redone by step-halving Newton")
+        parts.append(how + ("。" if zh else "."))
+    if adj is not None and adj.aliased:
+        names = "、".join(label(t, lang) for t in adj.aliased) if zh else ", ".join(label(t, lang) for t in adj.aliased)
+        parts.append(f"{names}与其他变量完全共线，已从模型中去掉。" if zh else
+                     f"{names}: a linear combination of the other covariates, left out of the model.")
+    if family is not None and not family.table.empty:
+        n = len(family.table)
+        parts.append(f"p 值已按 Benjamini–Hochberg 法在本报告关于激励因素的 {n} 项检验（Cox 模型与对数秩检验）中做多重比较校正。"
+                     if zh else
+                     f"p-values are adjusted for multiple comparisons (Benjamini–Hochberg) over the report's {n} tests "
+                     "of the incentive features (Cox model and log-rank tests).")
+    return " ".join(parts) if not zh else "".join(parts)
+
+
+def convergence_warning(effects: Any, lang: str = "zh") -> str:
+    """The visible warning when the adjusted Cox model did not converge ("" otherwise)."""
+    check_lang(lang)
+    adj = getattr(effects, "adjusted", None)
+    if adj is None or adj.converged:
+        return ""
+    return ("警告：调整后的 Cox 模型未能收敛（标准牛顿法与步长减半的牛顿法均失败），因此不报告风险比。"
+            "可尝试减少协变量，或合并没有人离职的分组。"
+            if lang == "zh" else
+            "Warning: the adjusted Cox model did not converge (standard and step-halving Newton both failed), so no "
+            "hazard ratio is reported. Try fewer covariates, or merge groups in which nobody left.")
 
 
 def ph_sentence(effects: Any, lang: str = "zh") -> str:
@@ -211,8 +317,9 @@ def ph_sentence(effects: Any, lang: str = "zh") -> str:
 # --- section rendering: one call per notebook cell (the notebook holds no branches) ---------------
 
 
-def show_curves(ctx: Any, curves: Any) -> None:
-    """Show one feature's Kaplan–Meier curves, medians and log-rank sentence, or the skip note."""
+def show_curves(ctx: Any, curves: Any, family: Any = None) -> None:
+    """Show one feature's Kaplan–Meier curves, medians, how tiers are formed and the log-rank
+    sentence (with the family's adjusted p when given), or the skip note."""
     from .. import display
     from .. import retention
     from ..charts import retention as charts
@@ -222,11 +329,35 @@ def show_curves(ctx: Any, curves: Any) -> None:
         return
     display.figure(charts.km_curves(curves, ctx.lang, title=label(curves.feature, ctx.lang)))
     display.table(curves.medians, retention.TABLE_FORMATS, ctx.lang)
-    display.note(logrank_sentence(curves, ctx.lang))
+    method = curves_method_sentence(curves, ctx.lang)
+    if method:
+        display.note(method)
+    p_adj = family.p_adj("logrank", curves.feature) if family is not None else None
+    display.note(logrank_sentence(curves, ctx.lang, p_adj))
 
 
-def show_correlations(ctx: Any, corr: Any) -> None:
-    """Show the correlation table and heatmap, or the skip note."""
+def horizon_note(data: Any, lang: str = "zh") -> str:
+    """Which features the person-level "left within the horizon" sections leave out (event
+    features such as a promotion: staying longer gives more chances of one), "" if none."""
+    check_lang(lang)
+    if getattr(data, "panel", None) is None:
+        return ""
+    h = data.horizon
+    out = [f for f in data.features if f not in h.columns]
+    if not out:
+        return ""
+    names = "、".join(label(f, lang) for f in out) if lang == "zh" else ", ".join(_name(f, lang) for f in out)
+    return (f"相关分析与逻辑回归按人统计“期内是否离职”，不含{names}：在岗越久越有机会晋升或获奖，按人统计会虚增其作用；"
+            "这些因素请看上面按月计入的留存曲线与 Cox 模型。期内均值不含离职当月。"
+            if lang == "zh" else
+            f"The correlations and the logistic check count each person once (left within the horizon) and leave out "
+            f"{names}: staying longer gives more chances of a promotion or an award, so counting them per person "
+            "would flatter them; see the month-by-month curves and the Cox model for these. Averages over the "
+            "horizon exclude the exit month.")
+
+
+def show_correlations(ctx: Any, corr: Any, data: Any = None) -> None:
+    """Show the correlation table and heatmap (and which features they leave out), or the skip note."""
     from .. import display
     from .. import retention
     from ..charts import retention as charts
@@ -234,12 +365,17 @@ def show_correlations(ctx: Any, corr: Any) -> None:
     if corr.skipped_reason:
         ctx.skip(label("correlations", ctx.lang), corr.skipped_reason)
         return
+    note = horizon_note(data, ctx.lang) if data is not None else ""
+    if note:
+        display.note(note)
     display.table(retention.correlation_table(corr, ctx.lang), retention.correlation_formats(ctx.lang), ctx.lang)
     display.figure(charts.correlation_heatmap(corr.matrix, ctx.lang))
 
 
-def show_effects(ctx: Any, effects: Any, data: Any) -> None:
-    """Show raw vs adjusted estimates, the forest plot, the PH check and the logistic check."""
+def show_effects(ctx: Any, effects: Any, data: Any, family: Any = None) -> None:
+    """Show how the model was set up, raw vs adjusted estimates (with BH-adjusted p-values
+    when ``family`` is given), the forest plot, the PH check and the logistic check; a
+    visible warning instead of the estimates when the model did not converge."""
     from .. import display
     from .. import retention
     from ..charts import retention as charts
@@ -247,7 +383,12 @@ def show_effects(ctx: Any, effects: Any, data: Any) -> None:
     if effects.skipped_reason:
         ctx.skip(label("adjusted_effects", ctx.lang), effects.skipped_reason)
         return
-    display.table(retention.effects_table(effects, ctx.lang), retention.effects_formats(ctx.lang), ctx.lang)
+    display.note(methods_sentence(effects, family, ctx.lang))
+    warn = convergence_warning(effects, ctx.lang)
+    if warn:
+        display.note(warn)
+        return
+    display.table(retention.effects_table(effects, ctx.lang, family), retention.effects_formats(ctx.lang), ctx.lang)
     display.figure(charts.hazard_ratio_forest(effects.side_by_side, retention.forest_terms(data), ctx.lang))
     display.note(ph_sentence(effects, ctx.lang))
     display.table(retention.ph_table(effects, ctx.lang), {"p_value": "f3"}, ctx.lang)

@@ -12,7 +12,7 @@ from hypothesis import given, settings, strategies as st
 from analysis.allocation import (
     apply_overrides, assign_pool, cap_and_rebalance, child_shares, largest_remainder, largest_remainder_units,
     new_rep_ramp, new_reps, plan_level, pool_key, share_backtest, shares, shares_blend,
-    shares_capacity, shares_last_12, shares_same_month, split_down, targets_frame,
+    plan_changes, shares_capacity, shares_last_12, shares_same_month, split_down, targets_frame,
 )
 from analysis.errors import InsufficientDataError, ParameterError, PlanError
 
@@ -467,3 +467,12 @@ def test_ramp_keeps_region_totals(sh, regions, new, ramp):
                 if k in nw:
                     assert out[k] == pytest.approx(ramp * s[ks].sum() / len(ks), rel=1e-12, abs=1e-15)
     assert (out >= -1e-15).all()
+
+
+def test_plan_changes_hand():
+    t = plan_changes({"a": 120.0, "b": 90.0, "c": 50.0}, {"a": 100.0, "b": 100.0}, {"a": 110.0, "b": 90.0,
+                                                                                  "c": 40.0}).set_index("key")
+    # level change over keys with a last year: 210 / 200 - 1 = 5 %; a +20 % is above it, b -10 % not
+    assert t["change"].to_dict() == pytest.approx({"a": 0.2, "b": -0.1, "c": np.nan}, abs=1e-12, nan_ok=True)
+    assert t["change_3"].to_dict() == pytest.approx({"a": 120 / 110 - 1, "b": 0.0, "c": 0.25}, abs=1e-12)
+    assert t["above_average"].to_dict() == {"a": True, "b": False, "c": False}

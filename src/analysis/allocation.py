@@ -909,3 +909,37 @@ def targets_frame(month: Any, measure: str, levels: Mapping[str, Any]) -> pd.Dat
         for k, v in _as_series(vals, level).items():
             rows.append({"period": m, "level": level, "key": str(k), "measure": measure, "value": float(v)})
     return pd.DataFrame(rows, columns=["period", "level", "key", "measure", "value"])
+
+
+def plan_changes(plan: Any, last_year: Any = None, last_3_avg: Any = None) -> pd.DataFrame:
+    """The plan beside the same month last year and the last 3 months' average, with changes.
+
+    Parameters
+    ----------
+    plan : Series or mapping
+        Key → planned value.
+    last_year, last_3_avg : Series or mapping, optional
+        Key → same month last year / average of the last 3 complete months (missing: NaN).
+
+    Returns
+    -------
+    DataFrame
+        ``key``, ``plan``, ``last_year``, ``last_3_avg``, ``change`` (plan ÷ last_year − 1;
+        NaN when last_year <= 0), ``change_3`` (plan ÷ last_3_avg − 1) and
+        ``above_average`` (``change`` above the change of the whole level, Σplan ÷
+        Σlast_year − 1 over the keys with a last year; False where ``change`` is NaN). The
+        caller flags the reps on the several-months-below-target list that are
+        ``above_average``.
+    """
+    p = _as_series(plan, "plan")
+    ly = (pd.Series(dtype=float) if last_year is None else _as_series(last_year, "last_year")).reindex(p.index)
+    a3 = (pd.Series(dtype=float) if last_3_avg is None else _as_series(last_3_avg, "last_3_avg")).reindex(p.index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ch = (p / ly - 1).where(ly > 0)
+        ch3 = (p / a3 - 1).where(a3 > 0)
+    has = ly > 0
+    overall = float(p[has].sum() / ly[has].sum() - 1) if has.any() else float("nan")
+    above = (ch > overall + 1e-12).fillna(False) if has.any() else pd.Series(False, index=p.index)
+    return pd.DataFrame({"key": p.index, "plan": p.to_numpy(), "last_year": ly.to_numpy(),
+                         "last_3_avg": a3.to_numpy(), "change": ch.to_numpy(), "change_3": ch3.to_numpy(),
+                         "above_average": above.astype(bool).to_numpy()})

@@ -193,3 +193,11 @@ def test_adjustment_errors_name_field_and_line(tmp_path, body, needle):
         load_adjustments(p, known_reps=["R01", "R02"], limit=5)
     assert needle in str(ei.value)
     assert "\n" not in str(ei.value)
+
+
+def test_a_key_repeated_in_the_file_is_refused(tmp_path):
+    p = tmp_path / "twice.yml"
+    p.write_text("name: twice\nindicators:\n  ordering_rate: {weight: 50, rule: {kind: rank}}\n"
+                 "  ordering_rate: {weight: 50, rule: {kind: rank}}\n", encoding="utf-8")
+    assert _error(p) == ("The scheme file 'twice.yml' has the key 'ordering_rate' twice (line 4); "
+                         "each key may appear once.")

@@ -363,3 +363,10 @@ def test_payout_sums_to_the_pool_exactly(pool_fen, share, totals, att):
     assert (p["amount_fen"] >= 0).all()
     assert round(float((p["individual"] * 100).round().sum())) + round(float((p["team"] * 100).round().sum())) \
         == pool_fen
+
+
+def test_score_needs_every_region():
+    v = VALUES.copy()
+    v.loc[2, "region"] = None
+    with pytest.raises(ParameterError, match=r"'region' of rep 'c' must not be empty"):
+        score(v, SMALL)

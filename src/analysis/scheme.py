@@ -247,6 +247,27 @@ def _pool(spec: Any, scheme: str) -> BonusPool | None:
     return BonusPool(float(amt), float(share))
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key repeated in one mapping (YAML keeps the last silently)."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen = set()
+    for k, _ in node.value:
+        key = loader.construct_object(k, deep=deep)
+        if key in seen:
+            raise _DuplicateKey(key, k.start_mark.line + 1)
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def load_scheme(source: str | Path | Mapping[str, Any] = "default") -> Scheme:
     """Load and validate a scheme.
 
@@ -279,7 +300,10 @@ def load_scheme(source: str | Path | Mapping[str, Any] = "default") -> Scheme:
     if not p.is_file():
         raise SchemeError(f"The scheme file '{p}' does not exist.")
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except _DuplicateKey as exc:
+        raise SchemeError(f"The scheme file '{p.name}' has the key '{exc.args[0]}' twice (line {exc.args[1]}); "
+                          f"each key may appear once.") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise SchemeError(f"The scheme file '{p.name}' is not valid UTF-8 YAML: {first}.") from None

@@ -305,6 +305,9 @@ def score(values: pd.DataFrame, scheme: Scheme, adjustments: pd.DataFrame | None
         dup = values["rep_id"][values["rep_id"].duplicated()].iloc[0]
         raise ParameterError(f"The 'values' frame must have one row per rep. Got rep {_r(dup)} twice.")
     v = values.reset_index(drop=True)
+    if v["region"].isna().any():
+        raise ParameterError(f"The 'region' of rep {_r(v.loc[v['region'].isna(), 'rep_id'].iloc[0])} must not be "
+                             f"empty (ranks and the rank rule are within the region). Got None instead.")
     weights, skipped = effective_weights(scheme, v)
     share = v["employed_share"].astype(float) if "employed_share" in v.columns else pd.Series(1.0, index=v.index)
     if ((share < 0) | (share > 1) | share.isna()).any():

@@ -158,3 +158,56 @@ def test_a_run_needs_no_registered_kernel():
 
     km = kernel_manager_class({})(kernel_name="no-such-kernel")
     assert km.kernel_spec.argv[:3] == [sys.executable, "-m", "ipykernel_launcher"]
+
+
+# --------------------------------------------------------------------------- docs that stand alone
+
+USER_DOCS = ["README.md", *sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").glob("*.md")),
+             "schedules/demo.yml", "schedules/monthly.yml", "params/launch.yml", "my_columns.yml"]
+GENERATED = ("data/", "reports/", "build/", "exports/", ".venv/", "logs/reports.log", "notebooks/X.")
+
+
+def test_docs_point_only_inside_the_repository():
+    for name in USER_DOCS:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert "../" not in text, f"{name} points outside the repository"
+        assert not re.search(r"\bissues?\s+#?\d+|(?<![\w&#])#\d+\b", text, re.I), f"{name} names an issue number"
+
+
+def test_files_the_readme_and_docs_name_exist():
+    named = set()
+    for name in USER_DOCS:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        for token in re.findall(r"`([^`\s]+)`", text):
+            token = token.rstrip(".,:")
+            if re.fullmatch(r"[\w.\-]+/[\w.\-/]*\.(yml|yaml|md|py|ipynb|sh|toml|cfg|lock)|[\w.\-]+/|my_columns\.yml",
+                            token):
+                named.add(token)
+    assert {"params/launch.yml", "my_columns.yml", "docs/CONTRACTS.md", "schedules/monthly.yml"} <= named
+    for token in sorted(named):
+        if token.startswith(GENERATED) or token.startswith("/") or "<" in token:
+            continue
+        assert (ROOT / token).exists() or (ROOT / "src" / token).exists(), f"{token} is named but does not exist"
+    assert (ROOT / "logs").is_dir()  # the cron example appends to logs/reports.log
+
+
+def test_the_example_files_are_valid():
+    from analysis.reports import prepare_parameters, report_spec
+
+    model = prepare_parameters(report_spec("launch_review"), None, ROOT / "params" / "launch.yml")
+    assert model.sku == "S044" and model.window_days == 30
+    model = prepare_parameters(report_spec("sales_trends"), None, ROOT / "params" / "sales_trends.yml")
+    assert model.filters == {"region": ["市区"]}
+    from analysis.contracts import TABLES
+
+    mapping = yaml.safe_load((ROOT / "my_columns.yml").read_text(encoding="utf-8"))
+    assert set(mapping.values()) <= set(TABLES["customers"].names)
+
+
+def test_contracts_doc_is_current():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "contracts_doc.py"), "--check"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr

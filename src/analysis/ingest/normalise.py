@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import aliases
-from ..contracts import TABLES, TableSpec, spec
+from ..contracts import SIZE_CLASSES, TABLES, TableSpec, spec
 from ..errors import IngestError
 
 # NFKC of the full-width ASCII block, the ideographic space, NBSP and the full-width yen sign
@@ -127,7 +127,9 @@ def plan_columns(table: str, headers: list[str], mapping: dict[str, str] | None 
     for h, canon in list(chosen.items()):
         if canon == "grade" and aliases.header_key(h) in aliases.GRADE_OR_SIZE and "size_class" not in chosen.values():
             vals = sample(headers.index(h)) if sample else []
-            if vals and not all(_GRADE_RE.fullmatch(aliases.header_key(v)) for v in vals):
+            sizes = set(aliases.VALUES["size_class"]) | set(SIZE_CLASSES)
+            if vals and sum(aliases.header_key(v) in sizes for v in vals) > sum(
+                    bool(_GRADE_RE.fullmatch(aliases.header_key(v))) for v in vals):
                 chosen[h] = "size_class"
     plans: list[ColumnPlan] = []
     for i, h in enumerate(headers):

@@ -148,7 +148,7 @@ def ingest_file(
     res = IngestResult(table=table, source=str(path), store=loc, replace_period=period[2] if period else None)
     qpath = Path(quarantine_path) if quarantine_path else ap.quarantine_path_for(loc or None, table)
     res.quarantine_path = str(qpath)
-    res.content_hash = content_hash(path)
+    res.content_hash = content_hash(path) + _sheet_key(path, sheet)
     file_store = owned and not loc.endswith(":memory:")
 
     def open_store(read_only: bool):
@@ -221,6 +221,23 @@ def ingest_file(
     if res.rows_read == 0:
         res.notes.append("the file has a header but no data rows: nothing to ingest")
     return res
+
+
+def _sheet_key(path: Path, sheet: str | None) -> str:
+    """``#<sheet>`` for a spreadsheet (each sheet of a workbook is its own file for the log), else ''."""
+    from .read import SPREADSHEETS, file_kind, sheet_names
+
+    kind = file_kind(path)
+    if kind not in SPREADSHEETS:
+        if sheet is not None:
+            raise IngestError(f"The 'sheet' parameter of ingest applies to spreadsheets. Got {sheet!r} for "
+                              f"{path.name}, a {kind} file, instead.")
+        return ""
+    names = sheet_names(path)
+    if sheet is not None and sheet not in names:
+        raise IngestError(f"The 'sheet' parameter of ingest must be a sheet of {path.name} "
+                          f"({', '.join(names)}). Got {sheet!r} instead.")
+    return "#" + (sheet if sheet is not None else (names[0] if names else ""))
 
 
 def _type_extras(w: Any, plans: list[ColumnPlan], stored: dict[str, str] | None, res: IngestResult) -> list[ColumnPlan]:

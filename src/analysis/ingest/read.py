@@ -291,6 +291,16 @@ def cell_text(v: Any) -> str | None:
     return str(v)
 
 
+def sheet_names(path: Path) -> list[str]:
+    """The sheets of a spreadsheet, in order (IngestError when it cannot be opened)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception as exc:  # noqa: BLE001 - zip/xml/ole errors of a broken file
+        raise IngestError(f"{path.name} cannot be read as a table: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+
+
 def _load_spreadsheet(con: Any, src: Source, sheet: str | None) -> None:
     import pyarrow as pa
     from python_calamine import CalamineWorkbook

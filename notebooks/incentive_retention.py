@@ -103,7 +103,7 @@ curves_3 = retention.km_by_feature(data, retention.curve_feature(data, 2))
 effects = retention.adjusted_effects(data)
 
 # %%
-family = retention.testing_family(effects, [curves_1, curves_2, curves_3], data.features)
+family = retention.family_of_tests(effects, [curves_1, curves_2, curves_3], data.features)
 
 # %%
 narrative.show_curves(ctx, curves_1, family)

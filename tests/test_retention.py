@@ -596,7 +596,7 @@ def test_family_is_benjamini_hochberg_over_cox_and_logrank(null_data):
 
     eff = rt.adjusted_effects(null_data)
     curves = [rt.km_by_feature(null_data, rt.curve_feature(null_data, i)) for i in range(3)]
-    fam = rt.testing_family(eff, curves, null_data.features)
+    fam = rt.family_of_tests(eff, curves, null_data.features)
     t = fam.table
     # every feature's Cox test (controls are not in the family) and every shown curve's log-rank
     assert sorted(t.loc[t["test"] == "cox", "term"]) == sorted(null_data.features)
@@ -621,7 +621,7 @@ def test_hand_family_adjustment():
     adjusted = NS(converged=True, table=sv_table)
     eff = NS(adjusted=adjusted)
     curve = NS(feature="a", logrank=NS(p_value=0.2))
-    fam = rt.testing_family(eff, [curve], ["a", "b", "c"])
+    fam = rt.family_of_tests(eff, [curve], ["a", "b", "c"])
     t = fam.table.set_index(["test", "term"])
     # p sorted: 0.01, 0.03, 0.04, 0.2 (m = 4) → p·m/rank: 0.04, 0.06, 0.0533, 0.2; then the
     # running minimum from the largest: 0.04, 0.0533, 0.0533, 0.2
@@ -632,7 +632,7 @@ def test_hand_family_adjustment():
     assert ("cox", "ctrl") not in t.index  # controls are not in the family
     assert fam.significant_features == ["a"]  # b (p = 0.04) is not, once adjusted
     # a model that did not converge gives no test
-    assert rt.testing_family(NS(adjusted=NS(converged=False, table=sv_table)), [], ["a"]).table.empty
+    assert rt.family_of_tests(NS(adjusted=NS(converged=False, table=sv_table)), [], ["a"]).table.empty
 
 
 def test_snapshot_from_store_features_leave_the_exit_month_out(null_con):
@@ -681,3 +681,53 @@ def test_snapshot_path_with_tenure_zero_matches_lifelines(tmp_path):
         assert got.loc[term, "coef"] == pytest.approx(cph.loc[term, "coef"], abs=1e-6)
         assert got.loc[term, "se"] == pytest.approx(cph.loc[term, "se(coef)"], abs=1e-6)
     assert eff.covariate_timing == "baseline"
+
+
+def test_non_convergence_is_visible_and_metrics_carry_no_nan(tmp_path):
+    from analysis.narrative import retention as nr
+
+    rng = np.random.default_rng(2)
+    n = 80
+    left = rng.random(n) < 0.4
+    df = pd.DataFrame({"person_id": range(n), "tenure": rng.integers(1, 60, n), "left": left,
+                       "sep": left.astype(float)})  # leaving is perfectly predicted: no finite maximum
+    df.to_csv(tmp_path / "hr.csv", index=False)
+    data = rt.load_snapshot(str(tmp_path / "hr.csv"), tenure_unit="months", features=["sep"], controls=[])
+    eff = rt.adjusted_effects(data)
+    assert not eff.converged and eff.hazard_ratios() == {} and eff.hazard_ratios_per_sd() == {}
+    m = rt.metrics(data, rt.headline(data), rt.km_overall(data), rt.correlations(data, n_boot=50), eff, 0)
+    json.dumps(m, allow_nan=False)
+    assert m["cox_fit"]["converged"] is False and m["hazard_ratios"] == {} and m["significant_features"] == []
+    for lang in ("zh", "en"):
+        assert nr.convergence_warning(eff, lang)
+    assert "did not converge" in nr.convergence_warning(eff, "en") and "未能收敛" in nr.convergence_warning(eff, "zh")
+
+
+def test_report_text_names_its_methods(null_data):
+    from analysis.narrative import retention as nr
+
+    eff = rt.adjusted_effects(null_data)
+    curves = [rt.km_by_feature(null_data, rt.curve_feature(null_data, i)) for i in range(3)]
+    fam = rt.family_of_tests(eff, curves, null_data.features)
+    en = nr.methods_sentence(eff, fam, "en")
+    assert "known when the month began" in en and "Benjamini–Hochberg" in en and "Efron" in en
+    assert f"{len(fam.table)} tests" in en
+    zh = nr.methods_sentence(eff, fam, "zh")
+    assert "月初已知" in zh and "Benjamini–Hochberg" in zh
+    c = curves[0]
+    s = nr.logrank_sentence(c, "en", fam.p_adj("logrank", c.feature))
+    assert "Mantel–Byar" in s and "adjusted p" in s
+    assert "Simon–Makuch" in nr.curves_method_sentence(c, "en") and "Simon–Makuch" in nr.curves_method_sentence(c, "zh")
+    assert "promoted_last_12m" not in null_data.horizon.columns
+    assert "leave out" in nr.horizon_note(null_data, "en") and "不含" in nr.horizon_note(null_data, "zh")
+
+
+def test_logrank_sentence_decides_on_the_adjusted_p():
+    from types import SimpleNamespace as NS
+
+    from analysis.narrative import retention as nr
+
+    c = NS(logrank=NS(statistic=5.0, df=1, p_value=0.03), method="time-dependent")
+    assert nr.logrank_sentence(c, "en").endswith("the curves differ.")
+    assert nr.logrank_sentence(c, "en", p_adj=0.09).endswith("no clear difference.")
+    assert nr.logrank_sentence(c, "zh", p_adj=0.09).endswith("未见明确差异。")

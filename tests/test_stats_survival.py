@@ -488,10 +488,18 @@ def test_cox_that_cannot_converge_says_so_and_reports_no_nan():
     e = rng.random(n) < 0.6
     df = pd.DataFrame({"t": t, "e": e, "sep": e.astype(float), "x": rng.normal(size=n)})  # monotone likelihood
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        res = sv.cox_ph(df, ["sep", "x"], duration_col="t", event_col="e", entry_col=None)
+        res = sv.cox_ph(df, ["sep"], duration_col="t", event_col="e", entry_col=None)
     assert not res.converged
-    assert res.hazard_ratios() == {}
+    assert res.hazard_ratios() == {} and res.table["hr"].isna().all()
     assert res.ph is None
+    # with other terms: the term that runs off to infinity is named and the rest refitted
+    from lifelines import CoxPHFitter
+
+    with pytest.warns(ConvergenceWarning, match="sep"):
+        res = sv.cox_ph(df, ["sep", "x"], duration_col="t", event_col="e", entry_col=None)
+    assert res.converged and res.diverging == ["sep"] and list(res.hazard_ratios()) == ["x"]
+    ref = CoxPHFitter().fit(df[["t", "e", "x"]], "t", "e").summary
+    assert res.table.set_index("term").loc["x", "coef"] == pytest.approx(ref.loc["x", "coef"], abs=1e-6)
 
 
 def test_cox_collinear_term_is_left_out_not_a_traceback():

@@ -1352,7 +1352,7 @@ class FamilyOfTests:
                 for r in self.table.itertuples()]
 
 
-def testing_family(effects: "EffectsResult", curves: Sequence["CurvesResult"] = (), features: Sequence[str] = (),
+def family_of_tests(effects: "EffectsResult", curves: Sequence["CurvesResult"] = (), features: Sequence[str] = (),
                    alpha: float = SIGNIFICANCE) -> FamilyOfTests:
     """The report's family of tests about ``features``, Benjamini–Hochberg adjusted.
 
@@ -1368,7 +1368,7 @@ def testing_family(effects: "EffectsResult", curves: Sequence["CurvesResult"] = 
 
     Examples
     --------
-    >>> fam = testing_family(eff, [curves_1, curves_2], data.features)  # doctest: +SKIP
+    >>> fam = family_of_tests(eff, [curves_1, curves_2], data.features)  # doctest: +SKIP
     >>> fam.significant_features  # doctest: +SKIP
     ['payout_delay_days']
     """
@@ -1422,7 +1422,7 @@ def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: Correl
     """The report's metrics.json figures (NaN and inf written as None).
 
     ``significant_features``: the features whose Benjamini–Hochberg-adjusted p-value is below
-    0.05 in the report's family of tests (:func:`testing_family` over ``eff`` and ``curves``;
+    0.05 in the report's family of tests (:func:`family_of_tests` over ``eff`` and ``curves``;
     pass the family when the caller already has it).
 
     Examples
@@ -1430,7 +1430,7 @@ def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: Correl
     >>> m = metrics(data, headline(data), km_overall(data), correlations(data), adjusted_effects(data), 0)  # doctest: +SKIP
     """
     km = overall.medians.iloc[0] if not overall.medians.empty else None
-    fam = family if family is not None else testing_family(eff, curves, data.features)
+    fam = family if family is not None else family_of_tests(eff, curves, data.features)
     adj = eff.adjusted
     out = {
         "period": data.as_of.isoformat(),
@@ -1447,6 +1447,7 @@ def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: Correl
         "covariate_timing": eff.covariate_timing if data.panel is not None else "baseline",
         "cox_fit": None if adj is None else {
             "method": adj.method, "converged": bool(adj.converged), "ties": adj.ties, "aliased": list(adj.aliased),
+            "diverging": list(adj.diverging),
             "rows": int(adj.n_obs), "events": int(adj.n_events),
             "rows_without_previous_month": int(eff.rows_without_previous_month),
             "rows_missing_covariate": int(eff.rows_missing_covariate),

@@ -273,9 +273,14 @@ def methods_sentence(effects: Any, family: Any = None, lang: str = "zh") -> str:
                     "; the standard Newton fit diverged and was redone by step-halving Newton")
         parts.append(how + ("。" if zh else "."))
     if adj is not None and adj.aliased:
-        names = "、".join(label(t, lang) for t in adj.aliased) if zh else ", ".join(label(t, lang) for t in adj.aliased)
+        names = "、".join(term_label(t, lang) for t in adj.aliased) if zh else ", ".join(term_label(t, lang) for t in adj.aliased)
         parts.append(f"{names}与其他变量完全共线，已从模型中去掉。" if zh else
                      f"{names}: a linear combination of the other covariates, left out of the model.")
+    if adj is not None and getattr(adj, "diverging", None):
+        names = "、".join(term_label(t, lang) for t in adj.diverging) if zh else ", ".join(term_label(t, lang) for t in adj.diverging)
+        parts.append(f"{names}的估计趋于无穷（该组无人离职或全部离职），模型已去掉这些项后重新拟合；合并这类小组可保留它们。" if zh else
+                     f"{names}: the estimate runs off to infinity (nobody, or everybody, in that group left); the model "
+                     "was refitted without it. Merge such groups to keep them in.")
     if family is not None and not family.table.empty:
         n = len(family.table)
         parts.append(f"p 值已按 Benjamini–Hochberg 法在本报告关于激励因素的 {n} 项检验（Cox 模型与对数秩检验）中做多重比较校正。"
@@ -283,6 +288,13 @@ def methods_sentence(effects: Any, family: Any = None, lang: str = "zh") -> str:
                      f"p-values are adjusted for multiple comparisons (Benjamini–Hochberg) over the report's {n} tests "
                      "of the incentive features (Cox model and log-rank tests).")
     return " ".join(parts) if not zh else "".join(parts)
+
+
+def term_label(term: str, lang: str) -> str:
+    """Display text of a model term ("region[城东]" → "区域: 城东")."""
+    from ..retention import term_text
+
+    return term_text(term, lang)
 
 
 def convergence_warning(effects: Any, lang: str = "zh") -> str:

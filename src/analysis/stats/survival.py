@@ -291,6 +291,9 @@ class CoxResult:
     converged: bool = True
     #: terms left out because they are a linear combination of other terms
     aliased: list = field(default_factory=list)
+    #: terms left out because their estimates ran off to infinity (monotone likelihood: a group
+    #: in which nobody, or everybody, left); the model was refitted without them
+    diverging: list = field(default_factory=list)
 
     @property
     def ph_violations(self) -> list[str]:
@@ -421,8 +424,22 @@ def cox_ph(
         if (start > 0).any():
             eps = 1e-9 * max(1.0, float(np.abs(endog).max()))
             entry = np.where(start > 0, np.minimum(start + eps, endog), 0.0)
-    model = PHReg(endog, exog, status=data[event_col].astype(float).to_numpy(), entry=entry, ties=ties)
+    status = data[event_col].astype(float).to_numpy()
+    model = PHReg(endog, exog, status=status, entry=entry, ties=ties)
     fit, method, converged = _fit_phreg(model)
+    diverging: list[str] = []
+    if not converged and len(terms) > 1:
+        # monotone likelihood (a group in which nobody, or everybody, left): the estimates of
+        # some terms run off to infinity; refit without them and say which
+        b = np.asarray(fit.params, dtype=float)
+        sd_b = np.abs(np.nan_to_num(b, nan=np.inf)) * data[terms].std(ddof=1).to_numpy()
+        off = [t for t, v in zip(terms, sd_b) if v > 5]
+        if off and len(off) < len(terms):
+            diverging = off
+            terms = [t for t in terms if t not in off]
+            exog = data[terms].to_numpy(float)
+            model = PHReg(endog, exog, status=status, entry=entry, ties=ties)
+            fit, method, converged = _fit_phreg(model)
     z = sps.norm.ppf(1 - alpha / 2)
     coef = np.asarray(fit.params, dtype=float) if converged else np.full(len(terms), np.nan)
     with np.errstate(invalid="ignore"):
@@ -438,6 +455,10 @@ def cox_ph(
     tab["hr_per_sd"] = np.exp(tab["coef"] * tab["sd"])
     tab["lo_per_sd"] = np.exp((tab["coef"] - z * tab["se"]) * tab["sd"])
     tab["hi_per_sd"] = np.exp((tab["coef"] + z * tab["se"]) * tab["sd"])
+    if diverging and converged:
+        warnings.warn(ConvergenceWarning(
+            "The Cox model did not converge with " + ", ".join(diverging) + " (nobody, or everybody, in a group "
+            "left): refitted without them. Merge such groups to keep them in the model."), stacklevel=2)
     if not converged:
         warnings.warn(ConvergenceWarning(
             "The Cox model did not converge (Newton and step-halving Newton both failed): no hazard ratio is "
@@ -445,6 +466,7 @@ def cox_ph(
     res = CoxResult(
         table=tab, n_obs=len(data), n_events=n_events, loglik=float(fit.llf) if converged else math.nan, ties=ties,
         dropped_rows=n0 - len(data), reference_levels=refs, method=method, converged=converged, aliased=aliased,
+        diverging=diverging,
     )
     if check_ph and converged:
         res.ph = ph_check(fit, endog, data[event_col].astype(bool).to_numpy(), list(terms), alpha=ph_alpha)

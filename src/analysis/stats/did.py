@@ -10,12 +10,23 @@ Two ways to the confidence interval (:func:`did`):
 
 - :func:`panel_did` (≥ 2 treated and ≥ 2 control units): WLS of each unit's relative volume
   on unit and week fixed effects and ``treated × post``, weights = the unit's pre-period
-  volume, standard errors clustered by unit (statsmodels, t with G − 1 df). Its point
-  estimate equals the 2×2 difference above on a balanced panel.
+  volume, standard errors clustered by unit (CR1). Its point estimate equals the 2×2
+  difference above on a balanced panel. The p-value and the interval come from the wild
+  cluster bootstrap of that t statistic with the null imposed (WCR, Webb six-point weights,
+  999 draws from a fixed seed; the interval by inverting the test), because the t(G − 1)
+  reference distribution of a cluster-robust t rejects far too often when few units are
+  treated: in a simulated world with parallel trends it rejected a true null in about 25 %
+  of panels with 3 treated SKUs of 33 and 7–8 % with 11 of 42 (Cameron, Gelbach & Miller
+  2008; MacKinnon & Webb 2017).
 - :func:`aggregate_did` (a single treated or control unit, where cluster-robust errors are
   not valid): the weekly difference ``d_t = treated_t − control_t`` of the two groups'
   relative series, and a Welch t-interval of ``mean(d_post) − mean(d_pre)`` (statsmodels
   ``CompareMeans``), as in Donald & Lang (2007).
+
+The pre-trend check (:func:`placebo_did`) runs the same estimator on the weeks before the
+launch only, with a pretend launch in their middle: treated and control units that trended
+in parallel before the launch give a placebo estimate near 0, and ``p < alpha`` says that
+they did not (the DiD's assumption fails, its estimate may be the trend, not the launch).
 """
 from __future__ import annotations
 
@@ -35,7 +46,11 @@ class DidResult:
     Attributes
     ----------
     estimate, lo, hi, se, df : float
-        Estimate, 95 % CI (level ``1 - alpha``), standard error and Welch degrees of freedom.
+        Estimate, 95 % CI (level ``1 - alpha``), standard error and degrees of freedom (Welch
+        for the aggregate DiD, G − 1 for the panel).
+    p : float
+        Two-sided p-value of "no effect" (Welch t for the aggregate DiD, the wild cluster
+        bootstrap for the panel); NaN when not defined.
     baseline_treated, baseline_control : float
         Pre-period mean outcome per time step, summed over the group's units.
     series : DataFrame
@@ -55,6 +70,7 @@ class DidResult:
     baseline_control: float
     series: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
     method: str = "aggregate"
+    p: float = float("nan")
 
     @property
     def excludes_zero(self) -> bool:
@@ -131,11 +147,18 @@ def aggregate_did(
         series[name] = total / b
     d = series["treated"] - series["control"]
     est = float(d[is_post].mean() - d[~is_post].mean())
+    pval = float("nan")
     if n_pre >= 2 and n_post >= 2:
         cm = CompareMeans(DescrStatsW(d[is_post]), DescrStatsW(d[~is_post]))
-        lo, hi = cm.tconfint_diff(alpha=alpha, usevar="unequal")
-        _, _, dof = cm.ttest_ind(usevar="unequal")
         se = float(cm.std_meandiff_separatevar)
+        if se > 1e-12 * max(1.0, abs(est)):
+            lo, hi = cm.tconfint_diff(alpha=alpha, usevar="unequal")
+            _, pval, dof = cm.ttest_ind(usevar="unequal")
+        else:
+            # no week-to-week variation at all (constant series): the difference is exact
+            lo = hi = est
+            se, dof = 0.0, float(n_pre + n_post - 2)
+            pval = 1.0 if abs(est) <= 1e-12 else 0.0
     else:
         lo = hi = dof = se = float("nan")
     frame = pd.DataFrame({"time": wide.index.to_numpy(), "post": is_post, "treated": series["treated"],
@@ -143,7 +166,7 @@ def aggregate_did(
     return DidResult(
         estimate=est, lo=float(lo), hi=float(hi), se=se, df=float(dof), n_pre=n_pre, n_post=n_post,
         n_treated=counts["treated"], n_control=counts["control"], baseline_treated=base["treated"],
-        baseline_control=base["control"], series=frame,
+        baseline_control=base["control"], series=frame, p=float(pval),
     )
 
 
@@ -167,6 +190,98 @@ def share_of_new_volume(res: DidResult, periods: float, new_volume: float | None
     return {"estimate": -res.estimate * scale, "lo": -res.hi * scale, "hi": -res.lo * scale}
 
 
+WEBB_WEIGHTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+
+
+def _twoway_demean(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Residual of ``x`` (units × times, balanced) on unit and time dummies, WLS with unit weights ``w``.
+
+    With weights constant within a unit the weighted two-way projection is exact in one
+    pass: ``x_it − mean_t(x_i·) − Σ_i w_i x_it / Σ w + Σ_i w_i mean_t(x_i·) / Σ w``.
+    """
+    xi = x - x.mean(axis=1, keepdims=True)
+    return xi - (w[:, None] * xi).sum(axis=0, keepdims=True) / w.sum()
+
+
+def _wcr(y: np.ndarray, x: np.ndarray, w: np.ndarray, v: np.ndarray):
+    """The WCR p-value as a function of ``beta0`` for fixed bootstrap weights ``v`` (reps × G)."""
+    G, T = y.shape
+    yt, xt = _twoway_demean(y, w), _twoway_demean(x, w)
+    wx = w[:, None] * xt
+    D = float((wx * xt).sum())
+    bhat = float((wx * yt).sum()) / D if D > 0 else float("nan")
+    n, k = G * T, G + T
+    c = G / (G - 1) * (n - 1) / (n - k)
+    se = float(np.sqrt(c * ((wx * (yt - bhat * xt)).sum(axis=1) ** 2).sum()) / D) if D > 0 else float("nan")
+    C = (wx * xt).sum(axis=1)                                          # per unit Σ_t w x̃²
+    vw = v * w / w.sum()
+    mx = (vw @ yt) @ xt.T, (vw @ xt) @ xt.T                            # time means of ỹ·v and x̃·v, times x̃
+    Ay, Ax = (wx * yt).sum(axis=1), C
+
+    def p(b: float) -> float:
+        if not D > 0:
+            return float("nan")
+        A = Ay - b * Ax                                                # per unit Σ_t w x̃ ũ, ũ = ỹ − b x̃
+        db = v @ A / D                                                 # bootstrap beta* − beta0
+        # per-unit bootstrap scores: residuals of ũ·v on the fixed effects, minus (beta* − beta0) x̃
+        s = v * A - (mx[0] - b * mx[1]) * w - db[:, None] * C
+        se_b = np.sqrt(c * (s ** 2).sum(axis=1)) / D
+        if se <= 1e-12 * max(1.0, abs(bhat)):
+            return 1.0 if abs(bhat - b) <= 1e-12 else 0.0
+        t_obs = abs(bhat - b) / se
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t_b = np.nan_to_num(np.abs(db / se_b), nan=0.0)
+        return float(np.mean(t_b >= t_obs * (1 - 1e-12)))
+
+    return p, bhat, se
+
+
+def wild_cluster_test(
+    y: np.ndarray, x: np.ndarray, w: np.ndarray, beta0: float | np.ndarray, reps: int = 999, seed: int = 20240607,
+) -> np.ndarray:
+    """Wild cluster restricted bootstrap p-value(s) of ``beta = beta0`` in a two-way FE WLS.
+
+    ``y`` and ``x`` are units × times (balanced), ``w`` the unit weights; the regression is
+    ``y_it = a_i + b_t + beta x_it + e_it`` with errors clustered by unit. For each ``beta0``
+    the model is refitted with ``beta0`` imposed, its residuals are multiplied by one Webb
+    weight per unit (the same ``reps`` draws for every ``beta0``), and the p-value is the share
+    of bootstrap |t| (CR1 standard errors) at least as large as the observed |t|.
+
+    Examples
+    --------
+    >>> y = np.array([[1.0, 1.1, 0.9, 0.8], [1.0, 0.9, 1.0, 0.7], [1.0, 1.0, 1.1, 1.0], [1.0, 0.9, 0.9, 1.0]])
+    >>> x = np.array([[0, 0, 1, 1], [0, 0, 1, 1], [0, 0, 0, 0], [0, 0, 0, 0]], dtype=float)
+    >>> float(wild_cluster_test(y, x, np.ones(4), 0.0)[0]) <= 1.0
+    True
+    """
+    v = np.random.default_rng(seed).choice(WEBB_WEIGHTS, size=(reps, y.shape[0]))
+    pfun, _, _ = _wcr(np.asarray(y, float), np.asarray(x, float), np.asarray(w, float), v)
+    return np.array([pfun(float(b)) for b in np.atleast_1d(beta0)])
+
+
+def _invert(pfun, bhat: float, se: float, alpha: float, side: int, max_se: float = 200.0) -> float:
+    """The end of ``{b : p(b) > alpha}`` on one side of ``bhat`` (bisection; NaN when unbounded)."""
+    step = se if se > 0 else 1.0
+    inside, out = bhat, None
+    for mult in (1, 2, 4, 8, 16, 32, 64, 128, max_se):
+        b = bhat + side * mult * step
+        if pfun(b) <= alpha:
+            out = b
+            break
+        inside = b
+    if out is None:
+        return float("nan")
+    for _ in range(40):
+        mid = (inside + out) / 2
+        if pfun(mid) > alpha:
+            inside = mid
+        else:
+            out = mid
+        if abs(out - inside) <= 1e-6 * step:
+            break
+    return float((inside + out) / 2)
+
+
 def panel_did(
     panel: pd.DataFrame,
     unit: str = "unit",
@@ -175,11 +290,17 @@ def panel_did(
     treated: str = "treated",
     post: str = "post",
     alpha: float = 0.05,
+    reps: int = 999,
+    seed: int = 20240607,
 ) -> DidResult:
     """DiD by WLS with unit and time fixed effects, errors clustered by unit (module docstring).
 
     Each unit's outcome is divided by its own pre-period mean and weighted by that mean;
-    units with no pre-period volume are dropped. Missing unit-times count as 0.
+    units with no pre-period volume are dropped. Missing unit-times count as 0. ``se`` is the
+    CR1 cluster-robust standard error; ``p``, ``lo`` and ``hi`` come from the wild cluster
+    restricted bootstrap (:func:`wild_cluster_test`, ``reps`` draws from ``seed``, so the same
+    panel always gives the same interval). When the bootstrap test cannot reject at any
+    value within 200 standard errors (very few treated units), that end of the interval is NaN.
 
     Examples
     --------
@@ -189,11 +310,10 @@ def panel_did(
     >>> round(panel_did(p).estimate, 4)   # (23/30 - 1) - (16/15 - 1)
     -0.3
     """
-    import statsmodels.api as sm
-
     base = aggregate_did(panel, unit, time, outcome, treated, post, alpha=alpha, min_periods=1)
     p = panel[[unit, time, outcome, treated, post]].copy()
     wide = p.pivot_table(index=unit, columns=time, values=outcome, aggfunc="sum").fillna(0.0)
+    wide = wide.reindex(columns=sorted(wide.columns))
     times = p[[time, post]].drop_duplicates().set_index(time)[post].astype(bool).reindex(wide.columns)
     tr = p[[unit, treated]].drop_duplicates().set_index(unit)[treated].astype(bool).reindex(wide.index)
     w = wide.loc[:, ~times.to_numpy()].mean(axis=1)
@@ -202,27 +322,21 @@ def panel_did(
     g_t, g_c = int(tr.sum()), int((~tr).sum())
     if g_t < 2 or g_c < 2:
         raise InsufficientDataError("A clustered DiD needs at least 2 treated and 2 control units.")
-    rel = wide.div(w, axis=0)
-    long = rel.stack().rename("y").reset_index()
-    long.columns = ["unit", "time", "y"]
-    long["w"] = long["unit"].map(w)
-    long["did"] = (long["unit"].map(tr) & long["time"].map(times)).astype(float)
-    X = pd.concat([
-        pd.get_dummies(long["unit"], prefix="u", dtype=float),
-        pd.get_dummies(long["time"], prefix="t", drop_first=True, dtype=float),
-        long[["did"]],
-    ], axis=1)
-    groups = pd.factorize(long["unit"])[0]
-    fit = sm.WLS(long["y"].to_numpy(), X.to_numpy(), weights=long["w"].to_numpy()).fit(
-        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
-    )
-    k = X.shape[1] - 1
-    lo, hi = fit.conf_int(alpha=alpha)[k]
+    y = wide.div(w, axis=0).to_numpy(dtype=float)
+    x = np.outer(tr.to_numpy(dtype=float), times.to_numpy(dtype=float))
+    wv = w.to_numpy(dtype=float)
+    v = np.random.default_rng(seed).choice(WEBB_WEIGHTS, size=(reps, y.shape[0]))
+    pfun, est, se = _wcr(y, x, wv, v)
+    pval = pfun(0.0)
+    if se <= 1e-12 * max(1.0, abs(est)):
+        lo = hi = est
+    else:
+        lo, hi = _invert(pfun, est, se, alpha, -1), _invert(pfun, est, se, alpha, +1)
     return DidResult(
-        estimate=float(fit.params[k]), lo=float(lo), hi=float(hi), se=float(fit.bse[k]),
+        estimate=est, lo=lo, hi=hi, se=se,
         df=float(g_t + g_c - 1), n_pre=base.n_pre, n_post=base.n_post, n_treated=g_t, n_control=g_c,
         baseline_treated=base.baseline_treated, baseline_control=base.baseline_control,
-        series=base.series, method="panel",
+        series=base.series, method="panel", p=pval,
     )
 
 
@@ -247,3 +361,98 @@ def did(panel: pd.DataFrame, unit: str = "unit", time: str = "time", outcome: st
         except InsufficientDataError:
             pass
     return aggregate_did(panel, unit, time, outcome, treated, post, alpha=alpha)
+
+
+@dataclass
+class PretrendResult:
+    """The pre-period placebo DiD: a pretend launch ``n_post`` periods before the real one.
+
+    Attributes
+    ----------
+    estimate, lo, hi, p : float
+        The placebo estimate on the relative scale, its CI (level ``1 - alpha``) and p-value.
+    n_pre, n_post : int
+        Periods before and after the pretend launch (all before the real launch).
+    method : str
+        "panel" or "aggregate", as :func:`did` chose.
+    """
+
+    estimate: float
+    lo: float
+    hi: float
+    p: float
+    n_pre: int
+    n_post: int
+    n_treated: int
+    n_control: int
+    method: str
+    alpha: float = 0.05
+    start: object = None
+    split: object = None
+
+    @property
+    def differs(self) -> bool:
+        """True when the pre-trends of treated and control differ (``p < alpha``)."""
+        return bool(np.isfinite(self.p) and self.p < self.alpha)
+
+
+def placebo_did(
+    panel: pd.DataFrame,
+    unit: str = "unit",
+    time: str = "time",
+    outcome: str = "y",
+    treated: str = "treated",
+    post: str = "post",
+    alpha: float = 0.05,
+    periods: int | None = None,
+) -> PretrendResult:
+    """Pre-trend check: the DiD of :func:`did` on the pre-launch periods with a pretend launch.
+
+    Only rows with ``post`` false are used. Of the ``m`` pre periods, the last ``2h`` are kept,
+    ``h = min(periods, m // 2)`` (``periods`` defaults to the number of post periods of
+    ``panel``, so the placebo has the shape of the real comparison when there is enough
+    history): the last ``h`` play "after", the ``h`` before them "before". With parallel
+    trends the placebo estimate is 0 up to noise; ``differs`` (``p < alpha``) warns that the
+    treated and control units were already drifting apart before the launch.
+
+    Raises
+    ------
+    InsufficientDataError
+        Fewer than 2 pre periods, or too few for the chosen method's interval (the aggregate
+        Welch DiD needs 2 periods on each side, so 4 pre periods).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": np.repeat(list("ab"), 4), "time": [-4, -3, -2, -1] * 2,
+    ...                   "y": [10, 11, 12, 13, 10, 10, 10, 10], "treated": [True] * 4 + [False] * 4,
+    ...                   "post": False})
+    >>> r = placebo_did(p, periods=2)
+    >>> round(r.estimate, 3), r.n_pre, r.n_post
+    (0.19, 2, 2)
+    """
+    need = [unit, time, outcome, treated, post]
+    miss = [c for c in need if c not in panel.columns]
+    if miss:
+        raise ParameterError(f"The 'panel' parameter of placebo_did must have columns {need}. Missing {miss}.")
+    is_post = panel[post].astype(bool)
+    pre = panel[~is_post]
+    pre_times = np.sort(pre[time].unique())
+    m = len(pre_times)
+    if periods is None:
+        periods = int(panel.loc[is_post, time].nunique()) or m // 2
+    if periods < 1:
+        raise ParameterError(f"The 'periods' parameter of placebo_did must be ≥ 1. Got {periods!r} instead.")
+    h = min(int(periods), m // 2)
+    if h < 1:
+        raise InsufficientDataError(f"A pre-trend check needs at least 2 periods before the launch; got {m}.")
+    keep = pre_times[m - 2 * h:]
+    sub = pre[pre[time].isin(keep)].copy()
+    sub[post] = sub[time].isin(keep[h:])
+    r = did(sub, unit, time, outcome, treated, post, alpha=alpha)
+    if not np.isfinite(r.p):
+        raise InsufficientDataError(
+            f"A pre-trend check with {r.method} inference needs more periods before the launch; got {m}."
+        )
+    return PretrendResult(estimate=r.estimate, lo=r.lo, hi=r.hi, p=r.p, n_pre=r.n_pre, n_post=r.n_post,
+                          n_treated=r.n_treated, n_control=r.n_control, method=r.method, alpha=alpha,
+                          start=keep[0], split=keep[h])

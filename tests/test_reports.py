@@ -170,7 +170,8 @@ def test_html_shows_nothing_of_the_servers_file_system(good_run):
     res, out = good_run
     page = res.html.read_text(encoding="utf-8")
     assert "metrics file: …" in page and "working folder: …" in page  # printed paths are redacted
-    for folder in (str(ROOT), str(out), "/tmp/", "/work/", "/root", ".tmp", "metrics.json'", "PosixPath"):
+    assert "PosixPath('…')" in page  # a path shown as a cell's value, too
+    for folder in (str(ROOT), str(out), "/tmp/", "/work/", "/root", ".tmp", "metrics.json"):
         assert folder not in page, folder
     assert not re.search(r"(?<![\w.])/(home|tmp|srv|var|usr|work|root)/", page)
 
@@ -543,7 +544,11 @@ def test_cli_run_batch_exit_code(tmp_path):
     r = subprocess.run([sys.executable, "-c", code, "run-batch", str(sched), "--out", str(tmp_path / "o")],
                        capture_output=True, text=True, env=env, cwd=ROOT)
     assert r.returncode == 1, r.stderr
-    assert "0 ok, 1 failed" in r.stdout
+    # a scheduler's log (stdout and stderr not a terminal): one line per report, no progress bars
+    lines = r.stdout.splitlines()
+    assert len(lines) == 4 and lines[0].startswith("report") and "FAILED" in lines[2], r.stdout
+    assert "0 ok, 1 failed" in lines[3]
+    assert r.stderr == ""
 
 
 # --------------------------------------------------------------------------- nbval regression

@@ -78,7 +78,7 @@ under = trends.underperformers(scope)
 narrative.show_underperformers(ctx, under)
 
 # %% [markdown]
-# ## 4. Trend: STL, Mann–Kendall, Sen's slope, anomalies
+# ## 4. Trend: STL, seasonal Mann–Kendall (corrected for autocorrelation), seasonal Sen slope, anomalies
 
 # %%
 trend = trends.trend(scope)
@@ -141,4 +141,4 @@ forecast = trends.forecast(scope)
 narrative.show_forecast(ctx, forecast)
 
 # %%
-ctx.finish(**trends.collect_metrics(scope, head, under, mix, forecast))
+ctx.finish(**trends.collect_metrics(scope, head, under, mix, forecast, trend))

@@ -124,15 +124,59 @@ def test_show_headline(shown):
     assert "总体情况" in html and "77.5%" in html and "时间进度" in html and "3,100" in html
 
 
-def test_trend_summary_points_at_spring_festival():
-    from analysis.stats.timeseries import mann_kendall, sens_slope
+def _trend(anomalies, measure="qty", cycles=3):
+    from analysis.stats.timeseries import seasonal_mann_kendall
     from analysis.trends import Trend
 
-    x = [1.0, 2, 3, 4, 5, 6, 7, 9, 8, 10]
+    x = 100 + 2.0 * np.arange(36) + np.tile([0.0, 5, 3, 1, 4, 2, 6, 3, 1, 0, 2, 5], 3)
+    return Trend(test=seasonal_mann_kendall(x, ar1=0.4), test_start="2023-11", anomalies=anomalies, measure=measure,
+                 anomaly_cycles=cycles)
+
+
+def test_trend_summary_points_at_spring_festival():
     an = pd.DataFrame({"month": [pd.Period("2025-01", "M"), pd.Period("2026-02", "M")]})
-    r = Trend(mk=mann_kendall(x), sen=sens_slope(x), anomalies=an, measure="qty")
-    zh = nt.trend_summary(r, "zh")
+    zh = nt.trend_summary(_trend(an), "zh")
     assert "显著上升" in zh and "2025-01、2026-02" in zh and "春节" in zh
-    r2 = Trend(mk=mann_kendall(x), sen=sens_slope(x), anomalies=pd.DataFrame({"month": [pd.Period("2025-06", "M")]}),
-               measure="qty")
+    r2 = _trend(pd.DataFrame({"month": [pd.Period("2025-06", "M")]}))
     assert "Spring Festival" not in nt.trend_summary(r2, "en") and "2025-06" in nt.trend_summary(r2, "en")
+
+
+def test_trend_summary_names_the_test_and_its_correction():
+    r = _trend(pd.DataFrame({"month": []}))
+    en, zh = nt.trend_summary(r, "en"), nt.trend_summary(r, "zh")
+    assert "seasonal Mann–Kendall" in en and "lag-1 autocorrelation" in en and "φ = 0.40" in en
+    assert "季节性 Mann–Kendall" in zh and "一阶自相关" in zh and "季节性 Sen 斜率" in zh
+    assert "Over the last 36 months (from 2023-11)" in en and "近 36 个月（2023-11 起）" in zh
+    assert "per month (95% CI 2 to 2)" in en  # a noiseless slope of 2 per month
+    # the two-year rule is stated only when a month has two years and something was flagged
+    two = _trend(pd.DataFrame({"month": [pd.Period("2025-06", "M")]}), cycles=2)
+    assert "only two years" in nt.trend_summary(two, "en") and "只有两年" in nt.trend_summary(two, "zh")
+    assert "only two years" not in en
+
+
+def test_trend_summary_without_test():
+    from analysis.trends import Skip, Trend
+
+    r = Trend(test_skip=Skip("too_short", {"needed": 24, "got": 20}), anomalies=pd.DataFrame({"month": []}),
+              notes=["no_stl"])
+    assert nt.trend_summary(r, "en").startswith("Less than 24 months of history: no trend test")
+    assert "未做趋势检验" in nt.trend_summary(r, "zh")
+
+
+def _forecast(scaled=True):
+    from analysis.stats.forecast import ForecastResult
+
+    f = pd.DataFrame({"period": [pd.Period("2026-11", "M")], "mean": [1.0e7], "lo80": [9.0e6], "hi80": [1.1e7],
+                      "lo95": [8.5e6], "hi95": [1.15e7]})
+    return ForecastResult(model="sarima", forecast=f, backtest=pd.DataFrame(), backtest_mape=0.05, baseline_mape=0.08,
+                          interval_method="backtest_scaled" if scaled else "model", interval_scale=1.43,
+                          coverage={"80": 0.8, "95": 0.9333}, coverage_model={"80": 0.5667, "95": 0.7667},
+                          coverage_n=30)
+
+
+def test_forecast_summary_states_calibration_and_coverage():
+    en, zh = nt.forecast_summary(_forecast(), "en"), nt.forecast_summary(_forecast(), "zh")
+    assert "calibrated on the backtest's errors" in en and "× 1.43" in en
+    assert "80% intervals covered 80.0%" in en and "95% intervals 93.3%" in en and "56.7% and 76.7%" in en
+    assert "按回测误差校准" in zh and "乘以 1.43" in zh and "覆盖了 80.0%" in zh and "93.3%" in zh
+    assert "model's own" in nt.forecast_summary(_forecast(scaled=False), "en")

@@ -139,3 +139,94 @@ def test_association_drops_missing_and_needs_enough_pairs():
         linear_association([1, 1, 1, 1, 1], [1, 2, 3, 4, 5])
     with pytest.raises(ParameterError):
         linear_association([1, 2], [1, 2, 3])
+
+
+# ------------------------------------------------------------- calibrated intervals
+def test_backtest_records_each_origins_model_intervals():
+    y = _series(40).to_numpy()
+    bt = fc.rolling_origin_backtest(y, h=2, models=("sarima",), n_origins=2)
+    s = bt[bt["model"] == "sarima"]
+    for o in s["origin"].unique():
+        ref = fc.fit_forecast(y[:o], "sarima", 2)
+        got = s[s["origin"] == o].sort_values("step")
+        assert np.allclose(got[["lo80", "hi80", "lo95", "hi95"]].to_numpy(), ref[["lo80", "hi80", "lo95", "hi95"]].to_numpy())
+        assert np.allclose(got["sd"], (ref["hi95"] - ref["lo95"]) / (2 * sps.norm.ppf(0.975)))
+    assert bt.loc[bt["model"] == "seasonal_naive", "sd"].isna().all()
+
+
+def test_interval_scale_and_calibration_worked_example():
+    bt = pd.DataFrame({"origin": [1, 2, 3], "step": 1, "actual": [12.0, 7.0, 10.0], "predicted": 10.0,
+                       "sd": [1.0, 1.5, 2.0]})
+    # u = 2, −2, 0 → √(8/3)
+    assert fc.interval_scale(bt) == pytest.approx(math.sqrt(8 / 3))
+    f = pd.DataFrame({"mean": [100.0, 100.0], "lo80": 0.0, "hi80": 0.0,
+                      "lo95": [100 - 1.959964 * 4, 100 - 1.959964 * 8], "hi95": [100 + 1.959964 * 4, 100 + 1.959964 * 8]})
+    c = fc.calibrate_intervals(f, 1.5, df=7)
+    q80, q95 = sps.t.ppf(0.9, 7), sps.t.ppf(0.975, 7)
+    assert c["hi80"].tolist() == pytest.approx([100 + q80 * 1.5 * 4, 100 + q80 * 1.5 * 8], rel=1e-6)
+    assert c["lo95"].tolist() == pytest.approx([100 - q95 * 1.5 * 4, 100 - q95 * 1.5 * 8], rel=1e-6)
+    # no usable scale: the model's own intervals stay
+    assert fc.calibrate_intervals(f, float("nan")).equals(f)
+    assert math.isnan(fc.interval_scale(bt.assign(sd=0.0)))
+
+
+def test_interval_coverage_leaves_out_overlapping_origins():
+    # h = 2: origin 1's scale may use origins 3 and 4 only (2 overlaps it)
+    bt = pd.DataFrame({"origin": [1, 1, 2, 2, 3, 3, 4, 4], "step": [1, 2] * 4,
+                       "actual": [10.5, 11.0, 14.0, 6.0, 10.2, 9.8, 10.4, 9.4], "predicted": 10.0, "sd": 1.0,
+                       "lo80": 9.0, "hi80": 11.0, "lo95": 8.5, "hi95": 11.5})
+    cov = fc.interval_coverage(bt, h=2)
+    u = (bt["actual"] - 10.0).to_numpy()
+    covered = []
+    for o in (1, 2, 3, 4):
+        keep = np.abs(bt["origin"].to_numpy() - o) >= 2
+        sc = math.sqrt(np.mean(u[keep] ** 2))
+        q = sps.t.ppf(0.9, len(set(bt["origin"][keep])))
+        covered += list(np.abs(u[bt["origin"].to_numpy() == o]) <= q * sc)
+    assert cov["calibrated"]["80"] == pytest.approx(np.mean(covered))
+    assert cov["model"]["80"] == pytest.approx(np.mean((bt["actual"] >= 9) & (bt["actual"] <= 11)))
+    assert cov["n"] == 8
+
+
+def test_calibration_recovers_nominal_coverage_when_the_model_understates_its_errors():
+    """Monte Carlo of the calibration alone: a model whose errors are 2× its stated standard
+    error, backtested at 10 origins × 3 steps with errors correlated across steps; the
+    calibrated interval for a new outcome covers at the nominal rate, the model's own does not."""
+    rng = np.random.default_rng()
+    reps, n_orig, h, true_scale = 4000, 10, 3, 2.0
+    sd = np.array([1.0, 1.5, 2.0])
+    hit = {"80": 0, "95": 0}
+    own = {"80": 0, "95": 0}
+    for _ in range(reps):
+        z = rng.normal(size=(n_orig + 1, h))
+        z[:, 1:] = 0.6 * z[:, :1] + 0.8 * z[:, 1:]  # steps of one origin move together
+        err = true_scale * sd * z
+        bt = pd.DataFrame({"origin": np.repeat(np.arange(n_orig), h), "step": np.tile(np.arange(1, h + 1), n_orig),
+                           "actual": err[:n_orig].ravel(), "predicted": 0.0, "sd": np.tile(sd, n_orig)})
+        scale = fc.interval_scale(bt)
+        f = pd.DataFrame({"mean": 0.0, "lo80": 0.0, "hi80": 0.0, "lo95": -1.959964 * sd, "hi95": 1.959964 * sd})
+        c = fc.calibrate_intervals(f, scale, df=n_orig)
+        new = err[n_orig]
+        for k in ("80", "95"):
+            hit[k] += np.mean((new >= c[f"lo{k}"]) & (new <= c[f"hi{k}"]))
+            q = sps.norm.ppf(0.5 + int(k) / 200)
+            own[k] += np.mean(np.abs(new) <= q * sd)
+    # 4,000 repetitions: SE of a coverage ≈ 0.6 pp at 80 %, 0.35 pp at 95 %
+    assert hit["80"] / reps == pytest.approx(0.80, abs=0.025)
+    assert hit["95"] / reps == pytest.approx(0.95, abs=0.015)
+    assert own["80"] / reps < 0.55 and own["95"] / reps < 0.70
+
+
+def test_forecast_best_shows_calibrated_intervals_and_their_coverage():
+    s = _series(40, noise=4.0)
+    res = fc.forecast_best(s, 3, models=("sarima",))
+    own = fc.fit_forecast(s.to_numpy(), "sarima", 3)
+    assert res.interval_method == "backtest_scaled" and res.interval_df == 12  # origins 26 … 37
+    expect = fc.calibrate_intervals(own, res.interval_scale, df=res.interval_df)
+    assert np.allclose(res.forecast[["mean", "lo80", "hi80", "lo95", "hi95"]].to_numpy(),
+                       expect[["mean", "lo80", "hi80", "lo95", "hi95"]].to_numpy())
+    assert np.allclose(res.model_forecast[["lo95", "hi95"]].to_numpy(), own[["lo95", "hi95"]].to_numpy())
+    bt = fc.rolling_origin_backtest(s.to_numpy(), 3, models=("sarima",), n_origins=12)
+    cov = fc.interval_coverage(bt[bt["model"] == "sarima"], 3)
+    assert res.coverage == cov["calibrated"] and res.coverage_model == cov["model"] and res.coverage_n == 36
+    assert set(res.coverage) == {"80", "95"} and all(0 <= v <= 1 for v in res.coverage.values())

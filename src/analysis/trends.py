@@ -716,28 +716,77 @@ def underperformers(scope: Scope, threshold: float | None = None, streak: int | 
 
 
 # =============================================================================== 4 trend
+TREND_TEST_MIN_MONTHS = 24  # the seasonal test compares each month with the same month of another year
+TREND_TEST_MONTHS = 36  # the test uses at least this many months when the history has them
+
+
 @dataclass
 class Trend(Section):
     series: pd.DataFrame = field(default_factory=pd.DataFrame)  # month, observed, trend, seasonal, remainder, expected_*, anomaly
-    mk: Any = None
-    sen: Any = None
+    test: Any = None  # analysis.stats.timeseries.SeasonalMannKendallResult
+    test_skip: Skip | None = None  # why the trend test did not run (too little history)
+    test_start: str = ""  # first month ("YYYY-MM") of the span the test ran on
     anomalies: pd.DataFrame = field(default_factory=pd.DataFrame)
     measure: str = "amount"
+    anomaly_cycles: int = 0  # fewest cycles behind a month's seasonal reference (2: the two-year rule applied)
+
+    @property
+    def p_value(self) -> float:
+        """The trend test's p-value (NaN when it did not run)."""
+        return float("nan") if self.test is None else float(self.test.p_value)
+
+    def metrics(self) -> dict | None:
+        """{"method", "slope", "lo", "hi", "p"} for metrics.json (slope per month in the
+        measure's unit, its 95 % interval, two-sided p); None when the test did not run."""
+        t = self.test
+        if t is None:
+            return None
+        vals = {"slope": t.slope, "lo": t.slope_low, "hi": t.slope_high, "p": t.p_value}
+        if not all(math.isfinite(v) for v in vals.values()):
+            return None
+        return {"method": t.method, **{k: float(v) for k, v in vals.items()}}
+
+
+def trend_test(values, history=None, period: int = 12):
+    """The report's trend test on monthly ``values``: seasonal Mann–Kendall with its variance
+    corrected for AR(1) serial correlation, φ estimated from the seasonal differences of
+    ``history`` (default: ``values``), which may be longer than the span tested.
+
+    Returns
+    -------
+    analysis.stats.timeseries.SeasonalMannKendallResult
+
+    Examples
+    --------
+    >>> t = np.arange(36.0)
+    >>> trend_test(100 + t + 10 * np.sin(t * np.pi / 6)).trend
+    'increasing'
+    """
+    from .stats import timeseries as ts
+
+    v = np.asarray(values, dtype=float)
+    hist = v if history is None else np.asarray(history, dtype=float)
+    return ts.seasonal_mann_kendall(v, period=period, ar1=ts.ar1_from_seasonal_differences(hist, period=period))
 
 
 def trend(scope: Scope, k: float = 3.0) -> Trend:
     """Section 4: STL decomposition of the monthly series over the lookback window
-    (complete months up to the report month), Mann–Kendall test with Sen's slope, and
-    months outside the expected range (trend + seasonal ± k robust σ) flagged.
+    (complete months up to the report month), a trend test with the seasonal Sen slope,
+    and months outside the expected range (trend + seasonal ± k robust σ) flagged.
 
-    STL needs 24 months; with 8–23 months only the Mann–Kendall test is shown. The
-    decomposition and expected range use up to 60 months of history (more cycles make the
-    range robust); the lookback window is what is tested and shown.
+    The trend test is :func:`trend_test` (seasonal Mann–Kendall, variance corrected for
+    autocorrelation): a plain Mann–Kendall test on a seasonal, autocorrelated monthly series
+    calls far more than 5 % of trendless series significant. It runs on the last
+    max(lookback, 36) complete months of the history (up to max(lookback, 60)), because with two
+    years a seasonal test compares only twelve pairs; it needs 24 months, and with fewer the
+    section shows the series without a test (``test_skip``). The decomposition and expected
+    range use up to 60 months (more cycles make the range robust); the lookback window is
+    what is shown.
 
     Examples
     --------
-    >>> trend(prepare(con)).mk.trend  # doctest: +SKIP
-    'increasing'
+    >>> trend(prepare(con)).p_value  # doctest: +SKIP
+    0.031
     """
     from .stats import timeseries as ts
 
@@ -750,13 +799,18 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
         res.skip = Skip("too_short", {"needed": 8, "got": len(s)})
         return res
     series = s.set_index("month")[scope.value]
-    res.mk = ts.mann_kendall(series.to_numpy())
-    res.sen = ts.sens_slope(series.to_numpy())
-    # the decomposition uses up to 60 months (more cycles make the expected range robust);
-    # the lookback window is what is tested and shown
-    longer = _complete_monthly(scope, _add_months(scope.period.start, -59)).set_index("month")[scope.value]
+    back = max(60, int(getattr(scope.params, "lookback_months", 24)))
+    longer = _complete_monthly(scope, _add_months(scope.period.start, -(back - 1))).set_index("month")[scope.value]
+    span = min(len(longer), max(len(series), TREND_TEST_MONTHS))
+    if len(longer) >= TREND_TEST_MIN_MONTHS:
+        tested = longer.iloc[-span:]
+        res.test = trend_test(tested.to_numpy(), longer.to_numpy())
+        res.test_start = str(tested.index[0])
+    else:
+        res.test_skip = Skip("too_short", {"needed": TREND_TEST_MIN_MONTHS, "got": len(longer)})
     if len(longer) >= 24:
         parts = ts.flag_anomalies(ts.stl_decompose(longer, period=12), k=k, period=12)
+        res.anomaly_cycles = int(min(np.bincount(np.arange(len(longer)) % 12, minlength=12)))
         res.series = parts.loc[parts.index.isin(series.index)].rename_axis("month").reset_index()
         res.anomalies = res.series.loc[res.series["anomaly"], ["month", "observed", "expected", "expected_low",
                                                                 "expected_high"]].reset_index(drop=True)
@@ -1170,10 +1224,12 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
 
 
 # ============================================================================= 10 forecast
-def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 6):
+def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 12):
     """Section 10: forecast the monthly series ``horizon`` months past the report month
     (complete months up to it, at most the last 60) with ETS or SARIMA, chosen by a
-    rolling-origin backtest; MAPE beside the seasonal-naive baseline's.
+    rolling-origin backtest; MAPE beside the seasonal-naive baseline's. The intervals are
+    calibrated on the backtest's errors and their backtest coverage is measured
+    (:func:`analysis.stats.forecast.forecast_best`).
 
     Returns
     -------
@@ -1211,8 +1267,12 @@ def data_window(scope: Scope) -> dict:
 
 
 def collect_metrics(scope: Scope, head: Headline | None = None, under: Underperformers | None = None,
-                    mx: Mix | None = None, fc: Any = None, **extra: Any) -> dict:
+                    mx: Mix | None = None, fc: Any = None, tr: Trend | None = None, **extra: Any) -> dict:
     """The key figures for metrics.json (undefined rates → None).
+
+    ``trend`` is {"method", "slope", "lo", "hi", "p"} of the trend test (None when it did not
+    run); ``backtest_coverage`` is {"80", "95"}: the backtest coverage of the forecast
+    intervals shown (None without a forecast).
 
     Examples
     --------
@@ -1246,7 +1306,12 @@ def collect_metrics(scope: Scope, head: Headline | None = None, under: Underperf
         out["forecast_model"] = fc.model
         out["backtest_mape"] = clean(fc.backtest_mape)
         out["baseline_mape"] = clean(fc.baseline_mape)
+        cov = getattr(fc, "coverage", {}) or {}
+        out["backtest_coverage"] = {lv: clean(cov.get(lv)) for lv in ("80", "95")} if cov else None
+        out["forecast_interval_method"] = getattr(fc, "interval_method", None)
     else:
         out["forecast"], out["backtest_mape"], out["baseline_mape"] = [], None, None
+        out["backtest_coverage"], out["forecast_interval_method"] = None, None
+    out["trend"] = tr.metrics() if tr is not None and tr.skip is None else None
     out.update(extra)
     return out

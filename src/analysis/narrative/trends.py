@@ -228,33 +228,60 @@ def underperformers_summary(res: Any, lang: str = "zh") -> str:
 
 
 def trend_summary(res: Any, lang: str = "zh") -> str:
+    """The trend test (named, with its correction), the seasonal Sen slope with its interval,
+    and the months outside the expected range.
+
+    Examples
+    --------
+    >>> trend_summary(trend(scope), "en")  # doctest: +SKIP
+    'Over the last 36 months (from 2023-11) the series shows no significant monotonic trend (seasonal Mann–Kendall ...'
+    """
     check_lang(lang)
-    mk, sen = res.mk, res.sen
+    t = res.test
     n_an = int(len(res.anomalies))
     months = [str(m) for m in res.anomalies["month"]] if n_an else []
     festival = bool(months) and all(m[-2:] in ("01", "02") for m in months)
+    two_year = n_an > 0 and getattr(res, "anomaly_cycles", 0) == 2
     unit = (lambda v: money(v, lang)) if res.measure == "amount" else (lambda v: fmt(v, "int"))
     if lang == "zh":
-        word = {"increasing": "显著上升", "decreasing": "显著下降", "no trend": "没有显著的单调趋势"}[mk.trend]
-        s = (f"近 {mk.n} 个月的月度序列{word}（Mann–Kendall 检验 z = {mk.z:.2f}，p {'' if p_text(mk.p_value).startswith('<') else '= '}{p_text(mk.p_value)}）；"
-             f"Sen 斜率为每月 {unit(sen.slope)}（95% 置信区间 {unit(sen.low)} 至 {unit(sen.high)}）。")
+        s = ""
+        if t is not None:
+            word = {"increasing": "显著上升", "decreasing": "显著下降", "no trend": "没有显著的单调趋势"}[t.trend]
+            p = p_text(t.p_value)
+            s = (f"近 {t.n} 个月（{res.test_start} 起）的月度序列{word}（季节性 Mann–Kendall 检验，逐月与往年同月比较，"
+                 f"方差按一阶自相关修正，φ = {t.ar1:.2f}；z = {t.z:.2f}，p {'' if p.startswith('<') else '= '}{p}）；"
+                 f"季节性 Sen 斜率为每月 {unit(t.slope)}（95% 置信区间 {unit(t.slope_low)} 至 {unit(t.slope_high)}）。")
+        elif res.test_skip is not None:
+            s = "历史不足 24 个月，未做趋势检验（季节性检验需要至少两年的数据）。"
         if "no_stl" in res.notes:
             s += "历史不足 24 个月，未做季节分解。"
         else:
             s += (f"按 STL 分解后，有 {n_an} 个月超出预期范围：{'、'.join(months)}" + ("（都在 1-2 月，多半是春节日期移动所致，见“春节因素”一节）。" if festival else "。")) \
                 if n_an else "按 STL 分解后，没有月份超出预期范围。"
+            if two_year:
+                s += "只有两年数据的月份无法从数据判断两年中哪一年异常，取偏离常态较远的一年。"
         return s
-    word = {"increasing": "a significant upward trend", "decreasing": "a significant downward trend",
-            "no trend": "no significant monotonic trend"}[mk.trend]
-    s = (f"Over the last {mk.n} months the series shows {word} (Mann–Kendall z = {mk.z:.2f}, p {'' if p_text(mk.p_value).startswith('<') else '= '}{p_text(mk.p_value)}); "
-         f"Sen's slope is {unit(sen.slope)} per month (95% CI {unit(sen.low)} to {unit(sen.high)}).")
+    s = ""
+    if t is not None:
+        word = {"increasing": "a significant upward trend", "decreasing": "a significant downward trend",
+                "no trend": "no significant monotonic trend"}[t.trend]
+        p = p_text(t.p_value)
+        s = (f"Over the last {t.n} months (from {res.test_start}) the series shows {word} (seasonal Mann–Kendall test, "
+             f"each month against the same month of other years, variance corrected for lag-1 autocorrelation, "
+             f"φ = {t.ar1:.2f}; z = {t.z:.2f}, p {'' if p.startswith('<') else '= '}{p}); "
+             f"the seasonal Sen slope is {unit(t.slope)} per month (95% CI {unit(t.slope_low)} to {unit(t.slope_high)}).")
+    elif res.test_skip is not None:
+        s = "Less than 24 months of history: no trend test (a seasonal test needs at least two years)."
     if "no_stl" in res.notes:
         s += " Less than 24 months of history: no seasonal decomposition."
     else:
         s += (f" After STL decomposition {n_an} month(s) fall outside the expected range: {', '.join(months)}"
               + (" (all in January–February, most likely the moving Spring Festival: see that section)." if festival else ".")) \
             if n_an else " After STL decomposition no month falls outside the expected range."
-    return s
+        if two_year:
+            s += (" Where a month has only two years of data, the data cannot tell which year is unusual; "
+                  "the year further from the usual level is flagged.")
+    return s.strip()
 
 
 def spring_festival_summary(res: Any, lang: str = "zh") -> str:
@@ -380,16 +407,32 @@ def forecast_summary(res: Any, lang: str = "zh") -> str:
     f = res.forecast
     model = label(res.model, lang)
     better = res.beats_baseline
+    cov, own = getattr(res, "coverage", {}) or {}, getattr(res, "coverage_model", {}) or {}
+    scaled = getattr(res, "interval_method", "model") == "backtest_scaled"
     if lang == "zh":
         s = (f"按滚动起点回测选用{model}：回测平均绝对百分比误差 {pct(res.backtest_mape)}，"
              f"季节朴素法基准为 {pct(res.baseline_mape)}，{'优于' if better else '未优于'}基准。")
         s += "；".join(f"{p} 预测{money(m, 'zh')}（80% 区间 {money(lo, 'zh')} 至 {money(hi, 'zh')}）"
                       for p, m, lo, hi in zip(f["period"].astype(str), f["mean"], f["lo80"], f["hi80"])) + "。"
+        if scaled:
+            s += (f"预测区间按回测误差校准（模型自带区间的标准误乘以 {res.interval_scale:.2f}）："
+                  f"回测中 80% 区间覆盖了 {pct(cov.get('80'))} 的实际值，95% 区间覆盖了 {pct(cov.get('95'))}"
+                  f"（模型自带区间分别为 {pct(own.get('80'))} 和 {pct(own.get('95'))}）。")
+        elif cov:
+            s += (f"回测不足以校准区间，显示的是模型自带区间：回测中 80% 区间覆盖 {pct(cov.get('80'))}，"
+                  f"95% 区间覆盖 {pct(cov.get('95'))}。")
         return s
     s = (f"Chosen by a rolling-origin backtest: {model}, backtest MAPE {pct(res.backtest_mape)} against "
          f"{pct(res.baseline_mape)} for the seasonal-naive baseline ({'better' if better else 'not better'} than the baseline). ")
     s += "; ".join(f"{p}: {money(m, 'en')} (80% interval {money(lo, 'en')} to {money(hi, 'en')})"
                    for p, m, lo, hi in zip(f["period"].astype(str), f["mean"], f["lo80"], f["hi80"])) + "."
+    if scaled:
+        s += (f" The intervals are calibrated on the backtest's errors (the model's standard errors × {res.interval_scale:.2f}): "
+              f"in the backtest the 80% intervals covered {pct(cov.get('80'))} of actual values and the 95% intervals "
+              f"{pct(cov.get('95'))} (the model's own intervals: {pct(own.get('80'))} and {pct(own.get('95'))}).")
+    elif cov:
+        s += (f" The backtest is too short to calibrate the intervals; these are the model's own, which covered "
+              f"{pct(cov.get('80'))} (80%) and {pct(cov.get('95'))} (95%) of actual values in the backtest.")
     return s
 
 

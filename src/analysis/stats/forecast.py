@@ -5,10 +5,21 @@ series, forecasts ``h`` steps, and scores the mean absolute percentage error (MA
 over all origins and steps. A seasonal-naive forecast (the value 12 months earlier) is
 scored on the same origins and shown beside it, so a reader sees whether the model
 beats the simplest honest baseline.
+
+The models' own prediction intervals assume the model is right and its parameters known;
+on short sales series they cover far less often than they claim. So the backtest also
+records each forecast's interval and standard error, and the intervals shown are
+*calibrated* on the backtest's own errors (:func:`calibrate_intervals`): the model's
+standard error is scaled by the root mean square of the standardised backtest errors, and
+the quantile is Student t with as many degrees of freedom as backtest origins (the scale
+is itself an estimate from a dozen origins). The
+coverage of the calibrated intervals is itself measured on the backtest, each origin's
+scale estimated without the origins whose forecasts overlap it (:func:`interval_coverage`).
 """
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +31,8 @@ from ..errors import ConvergenceWarning, InsufficientDataError, ParameterError
 
 MODELS = ("ets", "sarima")
 LEVELS = (0.80, 0.95)
+INTERVAL_METHOD = "backtest_scaled"  # the model's standard errors × the backtest's RMS standardised error, t quantiles
+_Z95 = float(__import__("scipy.stats", fromlist=["norm"]).norm.ppf(0.975))
 
 
 def mape(actual, predicted) -> float:
@@ -125,7 +138,8 @@ def fit_forecast(y, model: str, h: int, period: int = 12) -> pd.DataFrame:
     Returns
     -------
     pd.DataFrame
-        ``mean, lo80, hi80, lo95, hi95`` for steps 1…h.
+        ``mean, lo80, hi80, lo95, hi95`` for steps 1…h: the model's own intervals (not
+        calibrated; :func:`forecast_best` calibrates them).
 
     Examples
     --------
@@ -153,8 +167,10 @@ def rolling_origin_backtest(y, h: int, models=MODELS, n_origins: int = 6, period
     Returns
     -------
     pd.DataFrame
-        One row per (model, origin, step): ``model, origin, step, actual, predicted, ape``;
-        the baseline is model ``"seasonal_naive"``.
+        One row per (model, origin, step): ``model, origin, step, actual, predicted, ape``,
+        the model's own intervals ``lo80, hi80, lo95, hi95`` and its standard error ``sd``
+        (the 95 % half-width ÷ z₀.₉₇₅); the baseline is model ``"seasonal_naive"``, without
+        intervals (NaN).
 
     Examples
     --------
@@ -173,16 +189,131 @@ def rolling_origin_backtest(y, h: int, models=MODELS, n_origins: int = 6, period
             f"A backtest with horizon {h} needs at least {min_train + h} periods; got {n}."
         )
     rows = []
+    nan = np.full(h, np.nan)
     for origin in range(first, last + 1):
         train, test = a[:origin], a[origin:origin + h]
-        preds = {"seasonal_naive": seasonal_naive(train, h, period)}
+        preds = {"seasonal_naive": (seasonal_naive(train, h, period), nan, nan, nan, nan)}
         for m in models:
-            preds[m] = fit_forecast(train, m, h, period)["mean"].to_numpy()
-        for m, p in preds.items():
+            f = fit_forecast(train, m, h, period)
+            preds[m] = tuple(f[c].to_numpy() for c in ("mean", "lo80", "hi80", "lo95", "hi95"))
+        for m, (p, lo80, hi80, lo95, hi95) in preds.items():
             for k in range(h):
                 ape = abs(test[k] - p[k]) / test[k] if test[k] > 0 else np.nan
-                rows.append((m, origin, k + 1, test[k], p[k], ape))
-    return pd.DataFrame(rows, columns=["model", "origin", "step", "actual", "predicted", "ape"])
+                sd = (hi95[k] - lo95[k]) / (2 * _Z95)
+                rows.append((m, origin, k + 1, test[k], p[k], ape, lo80[k], hi80[k], lo95[k], hi95[k], sd))
+    return pd.DataFrame(rows, columns=["model", "origin", "step", "actual", "predicted", "ape",
+                                       "lo80", "hi80", "lo95", "hi95", "sd"])
+
+
+def _standardised_errors(bt: pd.DataFrame) -> pd.DataFrame:
+    """origin, step and u = (actual − predicted) ÷ sd of the backtest rows that have a usable sd."""
+    ok = np.isfinite(bt["sd"]) & (bt["sd"] > 0) & np.isfinite(bt["actual"]) & np.isfinite(bt["predicted"])
+    b = bt.loc[ok]
+    return pd.DataFrame({"origin": b["origin"].to_numpy(), "step": b["step"].to_numpy(),
+                         "u": ((b["actual"] - b["predicted"]) / b["sd"]).to_numpy(dtype=float)})
+
+
+def interval_scale(bt: pd.DataFrame) -> float:
+    """The factor that calibrates a model's intervals on its backtest: √mean(u²), with
+    u = (actual − predicted) ÷ the model's standard error, over every origin and step.
+
+    1 means the model's intervals were as wide as its errors; 2 means its errors were twice
+    what it claimed. NaN when no backtest row has a usable standard error.
+
+    Examples
+    --------
+    >>> bt = pd.DataFrame({"origin": [1, 2], "step": [1, 1], "actual": [13.0, 6.0], "predicted": [10.0, 10.0],
+    ...                    "sd": [1.0, 2.0]})
+    >>> round(interval_scale(bt), 6)  # u = 3 and −2
+    2.54951
+    """
+    u = _standardised_errors(bt)["u"].to_numpy()
+    return float(np.sqrt(np.mean(u ** 2))) if len(u) else float("nan")
+
+
+def _quantile(level: float, df: float | None) -> float:
+    """Two-sided quantile of a central ``level`` interval: Student t with ``df`` degrees of
+    freedom (the scale is estimated from a few origins), the normal one without ``df``."""
+    from scipy import stats as sps
+
+    q = 0.5 + level / 2
+    return float(sps.t.ppf(q, df)) if df is not None and np.isfinite(df) and df > 0 else float(sps.norm.ppf(q))
+
+
+def calibrate_intervals(forecast: pd.DataFrame, scale: float, levels=LEVELS, df: float | None = None) -> pd.DataFrame:
+    """Intervals mean ± q·scale·sd, where sd is the model's standard error (from its 95 %
+    interval), ``scale`` comes from :func:`interval_scale` and q is the Student-t quantile
+    with ``df`` degrees of freedom (the number of backtest origins the scale came from;
+    normal when ``df`` is None). A scale that is not finite leaves the model's own intervals.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"mean": [10.0], "lo80": [8.0], "hi80": [12.0], "lo95": [10 - 1.959964], "hi95": [10 + 1.959964]})
+    >>> calibrate_intervals(f, 2.0).round(3).to_dict("records")
+    [{'mean': 10.0, 'lo80': 7.437, 'hi80': 12.563, 'lo95': 6.08, 'hi95': 13.92}]
+    >>> calibrate_intervals(f, 2.0, df=10).round(3)["hi95"].item()  # t with 10 df: 2.228
+    14.456
+    """
+    out = forecast.copy()
+    if not (np.isfinite(scale) and scale > 0):
+        return out
+    sd = (forecast["hi95"] - forecast["lo95"]).to_numpy(dtype=float) / (2 * _Z95)
+    for lv in levels:
+        half = _quantile(lv, df) * scale * sd
+        out[f"lo{int(lv * 100)}"] = forecast["mean"].to_numpy(dtype=float) - half
+        out[f"hi{int(lv * 100)}"] = forecast["mean"].to_numpy(dtype=float) + half
+    return out
+
+
+def interval_coverage(bt: pd.DataFrame, h: int, levels=LEVELS) -> dict:
+    """Backtest coverage of the model's own intervals and of the calibrated ones.
+
+    Own: the share of backtest actuals inside the model's intervals. Calibrated: for each
+    origin the scale is estimated from the other origins, leaving out those whose forecast
+    windows overlap it (|origin − o| < h), and the share of its actuals inside
+    mean ± q·scale·sd is counted (q: Student t with as many degrees of freedom as origins
+    behind the scale, as in :func:`forecast_best`); so no actual is judged by a scale that
+    saw it.
+
+    Returns
+    -------
+    dict
+        ``{"model": {"80": share, "95": share}, "calibrated": {...}, "n": outcomes}``;
+        shares are NaN when not defined.
+
+    Examples
+    --------
+    >>> bt = pd.DataFrame({"origin": [1, 2, 3, 4], "step": 1, "actual": [11.0, 9.0, 13.0, 7.0],
+    ...                    "predicted": 10.0, "sd": 1.0, "lo80": 8.7, "hi80": 11.3, "lo95": 8.04, "hi95": 11.96})
+    >>> c = interval_coverage(bt, 1)
+    >>> c["model"]["80"], c["calibrated"]["80"]  # u = 1, −1, 3, −3; the scale of the other three × t(3 df)
+    (0.5, 1.0)
+    """
+    from scipy import stats as sps
+
+    out = {"model": {}, "calibrated": {}, "n": 0}
+    ok = np.isfinite(bt["sd"]) & (bt["sd"] > 0)
+    b = bt.loc[ok]
+    u = _standardised_errors(bt)
+    out["n"] = int(len(u))
+    orig = u["origin"].to_numpy()
+    uu = u["u"].to_numpy()
+    scales = np.full(len(u), np.nan)
+    dfs = np.full(len(u), np.nan)
+    for o in np.unique(orig):
+        keep = np.abs(orig - o) >= h
+        if keep.any():
+            scales[orig == o] = math.sqrt(float(np.mean(uu[keep] ** 2)))
+            dfs[orig == o] = len(np.unique(orig[keep]))
+    for lv in levels:
+        key = str(int(lv * 100))
+        lo, hi = b[f"lo{key}"].to_numpy(dtype=float), b[f"hi{key}"].to_numpy(dtype=float)
+        act = b["actual"].to_numpy(dtype=float)
+        out["model"][key] = float(np.mean((act >= lo) & (act <= hi))) if len(b) else float("nan")
+        has = np.isfinite(scales)
+        q = np.array([_quantile(lv, d) for d in dfs[has]])
+        out["calibrated"][key] = float(np.mean(np.abs(uu[has]) <= q * scales[has])) if has.any() else float("nan")
+    return out
 
 
 @dataclass
@@ -196,6 +327,13 @@ class ForecastResult:
     baseline_mape: float
     history: pd.DataFrame = field(default_factory=pd.DataFrame)  # period, value
     skip: Any = None  # set by the caller when the forecast could not run (an object with .text)
+    interval_method: str = INTERVAL_METHOD  # "backtest_scaled", or "model" when no scale could be estimated
+    interval_scale: float = float("nan")  # factor on the model's standard errors
+    interval_df: int = 0  # backtest origins behind the scale (degrees of freedom of the t quantile)
+    coverage: dict = field(default_factory=dict)  # {"80": share, "95": share}: backtest coverage of the intervals shown
+    coverage_model: dict = field(default_factory=dict)  # the same for the model's own intervals
+    coverage_n: int = 0  # backtest outcomes behind the coverage figures
+    model_forecast: pd.DataFrame = field(default_factory=pd.DataFrame)  # the model's own intervals
 
     @property
     def skipped_reason(self) -> str | None:
@@ -212,9 +350,11 @@ class ForecastResult:
         return f[["period", "mean", "lo80", "hi80", "lo95", "hi95"]].to_dict(orient="records")
 
 
-def forecast_best(series: pd.Series, h: int, n_origins: int = 6, period: int = 12,
+def forecast_best(series: pd.Series, h: int, n_origins: int = 12, period: int = 12,
                   models=MODELS) -> ForecastResult:
-    """Choose ETS or SARIMA by backtest MAPE and forecast ``h`` periods with it.
+    """Choose ETS or SARIMA by backtest MAPE and forecast ``h`` periods with it, with
+    intervals calibrated on the chosen model's backtest errors (:func:`calibrate_intervals`)
+    and their backtest coverage (:func:`interval_coverage`).
 
     Parameters
     ----------
@@ -241,13 +381,28 @@ def forecast_best(series: pd.Series, h: int, n_origins: int = 6, period: int = 1
     table = pd.DataFrame({"model": scores.index, "mape": scores.to_numpy(), "origins": origins.loc[scores.index].to_numpy()})
     cand = table[table["model"].isin(models)].sort_values(["mape", "model"])
     best = str(cand["model"].iloc[0])
-    fc = fit_forecast(s.to_numpy(), best, h, period)
+    own = fit_forecast(s.to_numpy(), best, h, period)
+    bt_best = bt[bt["model"] == best]
+    scale = interval_scale(bt_best)
+    n_orig = int(_standardised_errors(bt_best)["origin"].nunique())
+    cov = interval_coverage(bt_best, h)
+    fc = calibrate_intervals(own, scale, df=n_orig)
     last = s.index[-1]
-    fc.insert(0, "period", [last + k for k in range(1, h + 1)])
+    periods = [last + k for k in range(1, h + 1)]
+    fc.insert(0, "period", periods)
+    own.insert(0, "period", periods)
     hist = pd.DataFrame({"period": s.index, "value": s.to_numpy()})
+    calibrated = bool(np.isfinite(scale) and scale > 0)
     return ForecastResult(
         model=best, forecast=fc, backtest=table.reset_index(drop=True),
         backtest_mape=float(cand["mape"].iloc[0]),
         baseline_mape=float(table.loc[table["model"] == "seasonal_naive", "mape"].iloc[0]),
         history=hist,
+        interval_method=INTERVAL_METHOD if calibrated else "model",
+        interval_scale=scale,
+        interval_df=n_orig,
+        coverage=cov["calibrated"] if calibrated else cov["model"],
+        coverage_model=cov["model"],
+        coverage_n=cov["n"],
+        model_forecast=own,
     )

@@ -137,8 +137,14 @@ def test_run_writes_outputs(good_run):
     d = out / "fixture_report" / "2026-10"
     assert res.out_dir == d
     assert sorted(p.name for p in d.iterdir()) == [
-        "fixture_report.html", "fixture_report.ipynb", "metrics.json", "params.yml"
+        "fixture_report.html", "fixture_report.ipynb", "fixture_report.xlsx", "metrics.json", "params.yml"
     ]
+    assert res.workbook == d / "fixture_report.xlsx"  # written by the notebook's ctx.finish()
+    import openpyxl
+
+    wb = openpyxl.load_workbook(res.workbook)
+    assert len(wb.sheetnames) == 2 and wb.sheetnames[1] == "区域明细"
+    assert "fixture_report/2026-10/fixture_report.xlsx" in (out / "index.html").read_text(encoding="utf-8")
     assert not (out / ".tmp").exists()
     metrics = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["total_amount"] == 8888888.0
@@ -281,9 +287,10 @@ def test_failed_run_leaves_last_good_outputs_untouched(fixture_report, tmp_path)
         again = reports.run_report(fixture_report, [], out=tmp_path, progress=False, pdf=True)
     assert again.ok and not (good.out_dir / "fixture_report.FAILED.ipynb").exists()
     assert again.notes == [pdf.NOT_FOUND] and again.summary().endswith("; " + pdf.NOT_FOUND)
-    assert again.pdf is None and again.workbook is None
+    assert again.pdf is None and again.workbook == good.out_dir / "fixture_report.xlsx"
     assert sorted(p.name for p in good.out_dir.iterdir()) == [
-        "fixture_report.html", "fixture_report.ipynb", "metrics.json", "params.yml"]
+        "fixture_report.html", "fixture_report.ipynb", "fixture_report.xlsx", "metrics.json", "params.yml"]
+    assert (good.out_dir / "fixture_report.xlsx").read_bytes() != b"old"
 
 
 def test_cli_run_exit_codes(tmp_path):

@@ -15,7 +15,7 @@ $(BIN)/python:
 $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (sales-analysis)" > /dev/null
+	$(SA) kernel install > /dev/null   # for JupyterLab and nbval; report runs do not need it
 	touch $@
 
 $(VENV)/.installed-test: requirements-test.lock $(VENV)/.installed

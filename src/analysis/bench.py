@@ -1,4 +1,5 @@
-"""Benchmark: the trends metrics against the pandas way and a hand-written DuckDB query.
+"""Benchmark: the trends metrics against pandas, Polars and a hand-written DuckDB query; ingest
+against DuckDB's plain ``read_csv``.
 
 ``sales-analysis bench --sizes 1M,20M,100M --workdir data/bench`` builds (or reuses) the demo
 world at each size in ``<workdir>/<size>/`` (``warehouse.duckdb`` + ``orders.parquet``), then
@@ -14,8 +15,19 @@ runs three variants, each in its own subprocess so that its wall time and peak m
     lines (the columns needed), then ``groupby``; run under an address-space cap
     (``resource.RLIMIT_AS``, default 16 GB) and a timeout, so that it fails rather than
     take the machine down;
+``polars``
+    the modern analyst's way: Polars ``scan_parquet`` (lazy) + ``group_by`` for the same
+    aggregates (the bench extra, ``pip install sales-analysis[bench]``; skipped when absent);
 ``floor``
-    the same aggregates as one hand-written DuckDB SQL query on the same store.
+    the same aggregates as one hand-written DuckDB SQL query on the same store;
+``ingest``
+    :func:`analysis.ingest.ingest_file` of the world's order lines written as a GBK CSV with
+    Chinese headers, returns as negative lines and no is_return column (``orders_gbk.csv``,
+    built once per world), into a fresh store; its accounting is checked against the file;
+``ingest_floor``
+    DuckDB's plain ``read_csv`` of the same file into a table of a fresh database file (read as
+    latin-1: DuckDB cannot decode GBK without its ``encodings`` extension, so the floor
+    parses the bytes without decoding them, which flatters it).
 
 ``pandas`` and ``floor`` compute the order-line aggregates the report needs (:data:`AGGREGATES`);
 the pandas results and the project's monthly series are compared with the floor's (floats to
@@ -159,6 +171,11 @@ def _build_child(d: Path, scale: float) -> None:
 # small results): monthly totals, overall and by region, price class, rep and customer size
 # class; daily totals (Spring Festival); the report month by customer (Pareto / big customers).
 # ``pandas`` and ``floor`` compute exactly these; ``project`` runs the report's sections.
+INGEST_HEADERS = {  # the export's Chinese headers for the ingest benchmark
+    "order_id": "订单编号", "line_no": "行号", "order_date": "订单日期", "customer_id": "客户编码",
+    "sku_id": "卷烟编码", "rep_id": "客户经理编码", "region": "区域", "brand": "品牌", "price_class": "价类",
+    "channel": "渠道", "qty": "数量(条)", "amount": "金额(元)",
+}
 AGGREGATES = ("monthly", "by_region", "by_price_class", "by_rep", "by_size_class", "daily", "month_by_customer")
 TRENDS_SECTIONS = ("headline", "attainment_by_level", "underperformers", "trend", "spring_festival", "mix",
                    "contribution", "customers", "process_indicators")
@@ -255,6 +272,90 @@ def _pandas(d: Path) -> dict[str, Any]:
     return out
 
 
+def _polars(d: Path) -> dict[str, Any]:
+    import polars as pl
+
+    month_start, month_end = _report_month(d)
+    start, end = (pl.lit(x).str.to_date() for x in (month_start, month_end))
+    o = pl.scan_parquet(d / "orders.parquet").select(
+        "order_date", "customer_id", "region", "price_class", "rep_id", "qty", "amount")
+    c = pl.scan_parquet(d / "customers.parquet").select("customer_id", "size_class")
+    o = o.join(c, on="customer_id", how="left").with_columns(
+        pl.col("order_date").cast(pl.Date), pl.col("order_date").cast(pl.Date).dt.truncate("1mo").alias("month"))
+    aggs = [pl.col("amount").sum().alias("amount"), pl.col("qty").sum().alias("qty"), pl.len().alias("lines")]
+    plans = {}
+    for name, keys in _KEYS.items():
+        src = o.filter((pl.col("order_date") >= start) & (pl.col("order_date") < end)) if name == "month_by_customer" else o
+        plans[name] = src.group_by(keys).agg(aggs)
+    frames = pl.collect_all(list(plans.values()))
+    out = {}
+    for name, f in zip(plans, frames):
+        df = f.to_pandas()
+        for k in ("month", "order_date"):
+            if k in df:
+                df[k] = df[k].astype("datetime64[ns]")
+        out[name] = df
+    return out
+
+
+def _gbk_file(d: Path) -> tuple[Path, dict]:
+    """``orders_gbk.csv`` of a world (built once) and its expected counts (lines, returns)."""
+    import duckdb
+
+    path, info_path = d / "orders_gbk.csv", d / "orders_gbk.json"
+    if path.exists() and info_path.exists():
+        return path, json.loads(info_path.read_text())
+    con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
+    cols = ", ".join(f'{c} AS "{h}"' for c, h in INGEST_HEADERS.items())
+    utf8 = d / "orders_utf8.csv.tmp"
+    con.execute(f"COPY (SELECT {cols} FROM orders) TO '{utf8}' (HEADER, DELIMITER ',')")
+    lines, returns = con.execute("SELECT count(*), count(*) FILTER (WHERE qty < 0 OR amount < 0) FROM orders").fetchone()
+    con.close()
+    tmp = d / "orders_gbk.csv.tmp"
+    with open(tmp, "wb") as f:
+        subprocess.run(["iconv", "-f", "UTF-8", "-t", "GB18030", str(utf8)], stdout=f, check=True)
+    utf8.unlink()
+    tmp.replace(path)
+    info = {"lines": int(lines), "returns": int(returns), "bytes": path.stat().st_size}
+    info_path.write_text(json.dumps(info))
+    return path, info
+
+
+def _ingest(d: Path) -> dict[str, Any]:
+    from .ingest import ingest_file
+
+    path, info = _gbk_file(d)
+    store = d / "ingest_store.duckdb"
+    for f in (store, d / "ingest_quarantine.csv"):
+        f.unlink(missing_ok=True)
+    res = ingest_file("orders", path, store=str(store), quarantine_path=d / "ingest_quarantine.csv")
+    _RESULT.update(rows_read=res.rows_read, accepted=res.accepted, quarantined=res.quarantined,
+                   duplicates=res.duplicates, returns_inferred=res.returns_inferred, expected=info,
+                   accounted=res.rows_read == info["lines"] == res.accepted + res.quarantined + res.duplicates
+                   and res.returns_inferred == info["returns"])
+    store.unlink(missing_ok=True)
+    return {}
+
+
+def _ingest_floor(d: Path) -> dict[str, Any]:
+    import duckdb
+
+    path, info = _gbk_file(d)
+    db = d / "floor_store.duckdb"
+    db.unlink(missing_ok=True)
+    con = duckdb.connect(str(db))
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"CREATE TABLE orders AS SELECT * FROM read_csv('{path}', encoding = 'latin-1')")
+    n = con.execute("SELECT count(*) FROM orders").fetchone()[0]
+    con.close()
+    db.unlink(missing_ok=True)
+    _RESULT.update(rows_read=int(n), expected=info, accounted=int(n) == info["lines"])
+    return {}
+
+
+_RESULT: dict[str, Any] = {}  # extra fields a variant reports to the parent
+
+
 FLOOR_SQL = """
 WITH o AS (
   SELECT o.order_date, date_trunc('month', o.order_date) AS month, o.region, o.price_class, o.rep_id,
@@ -296,7 +397,10 @@ def _floor(d: Path) -> dict[str, Any]:
     return out
 
 
-VARIANTS: dict[str, Callable[[Path], dict[str, Any]]] = {"project": _project, "pandas": _pandas, "floor": _floor}
+VARIANTS: dict[str, Callable[[Path], dict[str, Any]]] = {
+    "project": _project, "pandas": _pandas, "polars": _polars, "floor": _floor,
+    "ingest": _ingest, "ingest_floor": _ingest_floor}
+INGEST_VARIANTS = ("ingest", "ingest_floor")
 
 
 # --------------------------------------------------------------------------- subprocesses
@@ -362,6 +466,16 @@ def _child(argv: list[str]) -> None:
                 from .stats import association, forecast, timeseries  # noqa: F401
 
                 ENGINE_CLOCK.install()
+            elif variant == "polars":
+                import polars  # noqa: F401
+            elif variant in INGEST_VARIANTS:
+                import duckdb  # noqa: F401
+
+                from . import ingest  # noqa: F401
+                from .ingest import pipeline  # noqa: F401
+                from python_calamine import CalamineWorkbook  # noqa: F401
+
+                _gbk_file(Path(d))  # the file is the input, built before the clock starts
             else:
                 import duckdb  # noqa: F401
                 import pandas  # noqa: F401
@@ -369,6 +483,7 @@ def _child(argv: list[str]) -> None:
             t0 = time.perf_counter()
             frames = VARIANTS[variant](Path(d))
             result["work_s"] = time.perf_counter() - t0
+            result.update(_RESULT)
             if variant == "project":
                 result["engine_s"] = ENGINE_CLOCK.seconds
                 result["queries"] = ENGINE_CLOCK.calls
@@ -451,7 +566,8 @@ def _fmt_res(r: dict) -> tuple[str, str]:
     return f"{r['work_s']:.2f}", f"{r['peak_gb']:.2f}"
 
 
-def main(sizes: str = "1M,20M,100M", workdir: Path = Path("data/bench"), variants: str = "project,pandas,floor",
+def main(sizes: str = "1M,20M,100M", workdir: Path = Path("data/bench"),
+         variants: str = "project,pandas,polars,floor,ingest,ingest_floor",
          pandas_cap_gb: float = PANDAS_CAP_GB, repeat: int = 0, timeout: float = TIMEOUT_S) -> list[dict]:
     """Build or reuse the worlds, run the variants, print the table; return the rows.
 
@@ -461,6 +577,18 @@ def main(sizes: str = "1M,20M,100M", workdir: Path = Path("data/bench"), variant
     """
     workdir = Path(workdir).resolve()
     names = [v.strip() for v in variants.split(",") if v.strip()]
+    from .errors import ParameterError
+
+    unknown = [v for v in names if v not in VARIANTS]
+    if unknown or not names:
+        raise ParameterError(f"The 'variants' parameter of bench must be some of {', '.join(VARIANTS)}. "
+                             f"Got {variants!r} instead.")
+    if "polars" in names:
+        try:
+            import polars  # noqa: F401
+        except ImportError:
+            print("[bench] polars is not installed (pip install 'sales-analysis[bench]'): variant skipped", flush=True)
+            names.remove("polars")
     rows = []
     print(f"machine: {machine()}", flush=True)
     for n in parse_sizes(sizes):
@@ -487,8 +615,12 @@ def main(sizes: str = "1M,20M,100M", workdir: Path = Path("data/bench"), variant
             row["project_vs_floor_agree"] = _agree(d, "project", "floor")
         if "pandas" in res and "floor" in res:
             row["pandas_vs_floor_agree"] = _agree(d, "pandas", "floor")
+        if "polars" in res and "floor" in res:
+            row["polars_vs_floor_agree"] = _agree(d, "polars", "floor")
         rows.append(row)
     _print_table(rows)
+    if any(v in INGEST_VARIANTS for r in rows for v in r["results"]):
+        _print_ingest_table(rows)
     (workdir / "results.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1, default=str))
     return rows
 
@@ -502,13 +634,14 @@ def _ratio(a: dict | None, b: dict | None, key: str, key_b: str | None = None) -
 
 def table_rows(rows: list[dict]) -> list[tuple]:
     """The printed table, as rows of cells (first row: the header)."""
-    head = ("order lines", "project s (engine s)", "project GB", "pandas s", "pandas GB", "floor s", "floor GB",
-            "pandas/project time", "pandas/project memory", "project/floor time (engine)", "same results")
+    head = ("order lines", "project s (engine s)", "project GB", "pandas s", "pandas GB", "polars s", "polars GB",
+            "floor s", "floor GB", "pandas/project time", "polars/project time", "project/floor time (engine)",
+            "same results")
     table = [head]
     for r in rows:
         res = r["results"]
         cells = [f"{r['lines']:,}"]
-        for v in ("project", "pandas", "floor"):
+        for v in ("project", "pandas", "polars", "floor"):
             if v not in res:
                 cells += ["—", "—"]
                 continue
@@ -518,9 +651,10 @@ def table_rows(rows: list[dict]) -> list[tuple]:
             cells += [t, m]
         pr, fl = res.get("project"), res.get("floor")
         cells += [_ratio(res.get("pandas"), pr, "work_s"),
-                  _ratio(res.get("pandas"), pr, "peak_gb"),
+                  _ratio(res.get("polars"), pr, "work_s"),
                   f"{_ratio(pr, fl, 'work_s')} ({_ratio(pr, fl, 'engine_s', 'work_s')})",
-                  "/".join(x for x in (r.get("project_vs_floor_agree"), r.get("pandas_vs_floor_agree")) if x) or "—"]
+                  "/".join(x for x in (r.get("project_vs_floor_agree"), r.get("pandas_vs_floor_agree"),
+                                       r.get("polars_vs_floor_agree")) if x) or "—"]
         table.append(tuple(cells))
     return table
 
@@ -536,7 +670,44 @@ def _print_table(rows: list[dict]) -> None:
     print("project: the trends report's sections (prepare + " + ", ".join(TRENDS_SECTIONS) + ") through Ibis on")
     print("DuckDB; engine s = time inside Ibis execute (compile, run, fetch). pandas: read_parquet + groupby.")
     print("floor: one hand-written DuckDB query. Times exclude imports; memory is each process's peak RSS.")
-    print("same results: project vs floor (monthly series) / pandas vs floor (every aggregate).")
+    print("polars: scan_parquet (lazy) + group_by. same results: project vs floor (monthly series) / pandas vs")
+    print("floor / polars vs floor (every aggregate).")
+    print()
+
+
+def ingest_table_rows(rows: list[dict]) -> list[tuple]:
+    """The ingest table, as rows of cells (first row: the header)."""
+    head = ("order lines", "GBK file GB", "ingest s", "ingest GB", "read_csv floor s", "floor GB", "ingest/floor time",
+            "rows read = accepted + quarantined + duplicates", "returns inferred", "all rows accounted for")
+    table = [head]
+    for r in rows:
+        res = r["results"]
+        ig, fl = res.get("ingest"), res.get("ingest_floor")
+        if not ig and not fl:
+            continue
+        exp = (ig or fl).get("expected", {})
+        cells = [f"{exp.get('lines', r['lines']):,}", f"{exp.get('bytes', 0) / GB:.2f}"]
+        for v in (ig, fl):
+            cells += list(_fmt_res(v)) if v else ["—", "—"]
+        cells.append(_ratio(ig, fl, "work_s"))
+        if ig and ig["status"] == "ok":
+            cells += [f"{ig['rows_read']:,} = {ig['accepted']:,} + {ig['quarantined']:,} + {ig['duplicates']:,}",
+                      f"{ig['returns_inferred']:,} of {exp.get('returns', 0):,}", "yes" if ig.get("accounted") else "NO"]
+        else:
+            cells += ["—", "—", "—"]
+        table.append(tuple(cells))
+    return table
+
+
+def _print_ingest_table(rows: list[dict]) -> None:
+    table = ingest_table_rows(rows)
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
+    for i, row in enumerate(table):
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    print("ingest: analysis.ingest.ingest_file of the GBK CSV (Chinese headers, returns as negative lines, no")
+    print("is_return column) into a fresh store. floor: DuckDB read_csv of the same file into a table (as latin-1).")
     print()
 
 

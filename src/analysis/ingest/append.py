@@ -110,8 +110,8 @@ def write_quarantine(path: Path, rows: Iterable[list[Any]]) -> int:
 def stored_columns(con: Any, table: str, schema: str = "main") -> dict[str, str] | None:
     """{column: SQL type} of a stored table (None when absent). ``con`` is a raw DuckDB connection."""
     rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? AND table_schema = ? "
-        "AND table_catalog = current_database() ORDER BY ordinal_position", [table, schema]).fetchall()
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = ? "
+        "AND database_name = current_database() ORDER BY column_index", [table, schema]).fetchall()
     return {r[0]: r[1] for r in rows} if rows else None
 
 

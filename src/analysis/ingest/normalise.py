@@ -32,6 +32,8 @@ from ..errors import IngestError
 _FW = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000\u00a0\uffe5"
 _HW = "".join(chr(c) for c in range(0x21, 0x7F)) + "  ¥"
 _WS = " \t\r\n"
+_FW_CLASS = "[\uff01-\uff5e\u3000\u00a0\uffe5]"
+_CLEAN_CLASS = _FW_CLASS + r"|^\s|\s$"  # cells that need NFKC or trimming
 
 
 @dataclass
@@ -223,8 +225,10 @@ def _s(text: str) -> str:
 
 
 MACROS = [
-    # text: NFKC of full-width forms, trimmed, '' → NULL
-    f"CREATE OR REPLACE MACRO sa_clean(s) AS nullif(trim(translate(s, {_s(_FW)}, {_s(_HW)}), {_s(_WS)}), '')",
+    # text: NFKC of full-width forms, trimmed, '' → NULL (translate and trim only where needed:
+    # both are slow per call, and most cells are plain)
+    f"CREATE OR REPLACE MACRO sa_clean(s) AS CASE WHEN regexp_matches(s, {_s(_CLEAN_CLASS)}) "
+    f"THEN nullif(trim(translate(s, {_s(_FW)}, {_s(_HW)}), {_s(_WS)}), '') ELSE nullif(s, '') END",
     # numbers: the slow path for cells that are not plain numbers
     r"""CREATE OR REPLACE MACRO sa_n1(v) AS replace(regexp_replace(v, '^[¥$]\s*|\s*元$', '', 'g'), ' ', '')""",
     r"""CREATE OR REPLACE MACRO sa_n2(w) AS CASE WHEN regexp_full_match(w, '\([^()]+\)')
@@ -273,53 +277,64 @@ def _in_list(words) -> str:
     return ", ".join(_s(w) for w in sorted(words))
 
 
-def clean_sql(plan: ColumnPlan, raw: str) -> str:
-    """The cleaned text of a raw column (free text: as given, only '' → NULL)."""
-    return f"nullif({raw}, '')" if plan.free_text else f"sa_clean({raw})"
+def parse_sql(plan: ColumnPlan, raw: str) -> str:
+    """First pass over a raw text column: the parsed value (numbers may still be inf/NaN), or for
+    text the cleaned text (categories: their comparable key). Plain cells take a fast path
+    (one cast); only the others are cleaned (NFKC, trimming) and parsed the slow way."""
+    t = plan.dtype
+    if t == "str":
+        if plan.free_text:
+            return f"nullif({raw}, '')"
+        v = f"sa_clean({raw})"
+        return f"lower(replace({v}, ' ', ''))" if plan.category else v
+    if t in ("int", "float"):
+        v = f"sa_clean({raw})"
+        slow = f"sa_n4(sa_n3(sa_n2(sa_n1({'sa_grade(' + v + ')' if plan.grade else v}))))"
+        return (f"CASE WHEN {raw} IS NULL THEN NULL ELSE coalesce(TRY_CAST(CASE WHEN NOT contains({raw}, '_') "
+                f"THEN {raw} END AS DOUBLE), {slow}) END")
+    if t in ("date", "month"):
+        fn = "sa_month" if t == "month" else "sa_date"
+        return f"CASE WHEN {raw} IS NULL THEN NULL ELSE coalesce(sa_dfast({raw}), {fn}(sa_clean({raw}))) END"
+    if t == "bool":
+        k = f"lower(sa_clean({raw}))"
+        return (f"(CASE WHEN {k} IN ({_in_list(aliases.TRUE_WORDS)}) THEN TRUE "
+                f"WHEN {k} IN ({_in_list(aliases.FALSE_WORDS)}) THEN FALSE END)")
+    raise ValueError(f"unknown logical type {t!r}")
 
 
-def typed_sql(plan: ColumnPlan, v: str) -> tuple[str, str]:
-    """(value, reason code) SQL of a column from its cleaned text ``v``; the code is NULL when the cell reads.
+def typed_sql(plan: ColumnPlan, p: str, raw: str) -> tuple[str, str]:
+    """(value, reason code) SQL of a column from its first-pass result ``p`` and raw text ``raw``;
+    the code is NULL when the cell reads (an empty or blank cell reads as NULL).
 
     Examples
     --------
-    >>> val, why = typed_sql(ColumnPlan("金额", 0, "amount", "float"), "v0")
-    >>> val
-    'sa_num(v0)'
+    >>> typed_sql(ColumnPlan("金额", 0, "amount", "float"), "p0", "c0")[0]
+    'CASE WHEN isfinite(p0) THEN p0 END'
     """
     t = plan.dtype
+    given = f"sa_clean({raw}) IS NOT NULL"
     if t == "str":
         if plan.category:
-            k = f"lower(replace({v}, ' ', ''))"
             pairs = aliases.VALUES.get(plan.name, {})
             if pairs:
-                whens = " ".join(f"WHEN {_s(aliases.header_key(a))} THEN {_s(c)}" for a, c in pairs.items())
-                return f"(CASE {k} {whens} ELSE {k} END)", "NULL"
-            return k, "NULL"
-        return v, "NULL"
+                whens = " ".join(f"WHEN {p} = {_s(aliases.header_key(a))} THEN {_s(c)}" for a, c in pairs.items())
+                return f"(CASE {whens} ELSE {p} END)", "NULL"
+        return p, "NULL"
     if t in ("int", "float"):
-        src = f"sa_grade({v})" if plan.grade else v
-        x = f"sa_num({src})"
         bad = "'not_a_grade'" if plan.grade else "'not_a_number'"
         if t == "int":
             whole = "'not_a_grade'" if plan.grade else "'not_whole'"
-            val = f"(CASE WHEN {x} = trunc({x}) THEN TRY_CAST({x} AS BIGINT) END)"
-            why = (f"(CASE WHEN {v} IS NOT NULL AND {x} IS NULL THEN {bad} "
-                   f"WHEN {v} IS NOT NULL AND {val} IS NULL THEN {whole} END)")
-            return val, why
-        val = f"round({x} * {plan.factor}, 6)" if plan.factor else x
-        return val, f"(CASE WHEN {v} IS NOT NULL AND {x} IS NULL THEN {bad} END)"
+            ok = f"isfinite({p}) AND {p} = trunc({p}) AND abs({p}) < 9e18"
+            return (f"CASE WHEN {ok} THEN CAST({p} AS BIGINT) END",
+                    f"CASE WHEN {ok} THEN NULL WHEN isfinite({p}) THEN {whole} WHEN {given} THEN {bad} END")
+        val = f"round({p} * {plan.factor}, 6)" if plan.factor else p
+        return f"CASE WHEN isfinite({p}) THEN {val} END", f"CASE WHEN isfinite({p}) THEN NULL WHEN {given} THEN {bad} END"
     if t in ("date", "month"):
-        fn, shape = ("sa_month", "sa_mshape") if t == "month" else ("sa_date", "sa_dshape")
-        val = f"{fn}({v})"
-        why = (f"(CASE WHEN {v} IS NOT NULL AND {val} IS NULL THEN "
-               f"(CASE WHEN {shape}({v}) THEN 'impossible_date' ELSE 'not_a_date' END) END)")
-        return val, why
+        shape = "sa_mshape" if t == "month" else "sa_dshape"
+        return p, (f"CASE WHEN {p} IS NOT NULL THEN NULL WHEN NOT {given} THEN NULL "
+                   f"WHEN {shape}(sa_clean({raw})) THEN 'impossible_date' ELSE 'not_a_date' END")
     if t == "bool":
-        k = f"lower({v})"
-        val = (f"(CASE WHEN {k} IN ({_in_list(aliases.TRUE_WORDS)}) THEN TRUE "
-               f"WHEN {k} IN ({_in_list(aliases.FALSE_WORDS)}) THEN FALSE END)")
-        return val, f"(CASE WHEN {v} IS NOT NULL AND {val} IS NULL THEN 'not_a_bool' END)"
+        return p, f"CASE WHEN {p} IS NOT NULL THEN NULL WHEN {given} THEN 'not_a_bool' END"
     raise ValueError(f"unknown logical type {t!r}")
 
 

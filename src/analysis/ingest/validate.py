@@ -20,7 +20,7 @@ from typing import Any
 from .. import contracts
 from ..contracts import RULES, Settings, TableSpec, q, row_rules, spec
 from ..errors import StoreError
-from .normalise import ColumnPlan, clean_sql, typed_sql
+from .normalise import ColumnPlan, parse_sql, typed_sql
 from .read import Source
 
 
@@ -79,17 +79,19 @@ def stage(con: Any, src: Source, plans: list[ColumnPlan], ts: TableSpec, setting
     else:
         row_sql = f"coalesce(s.__row, s.rowid + {src.row_base})"
         from_sql = "src s"
-    blank = " AND ".join(f"coalesce(trim(s.c{i}, ' \t\r\n'), '') = ''" for i in range(n)) or "FALSE"
+    # A: row number, blank rows (coalesce stops at the first non-empty cell)
+    blank = f"coalesce({', '.join(f'sa_clean(s.c{i})' for i in range(n))}) IS NULL" if n else "TRUE"
     a_cols = [f"s.rowid AS __rid", f"{row_sql} AS __row", f"({blank}) AS __blank"]
     a_cols += [f"s.{c}" for c in raw_cols]
-    a_cols += [f"{clean_sql(p, f's.c{p.index}')} AS v{j}" for j, p in enumerate(plans)]
-    # B: typed values and cell reason codes
-    b_cols = ["__rid", "__row", "__blank"] + raw_cols
+    # B: first pass (fast path for plain cells); C: typed values and cell reason codes
+    b_cols = ["__rid", "__row", "__blank"] + raw_cols + [f"{parse_sql(p, f'c{p.index}')} AS p{j}"
+                                                         for j, p in enumerate(plans)]
+    c0_cols = ["__rid", "__row", "__blank"] + raw_cols
     cell_items: list[str] = []
     for j, p in enumerate(plans):
-        val, why = typed_sql(p, f"v{j}")
-        b_cols.append(f"{val} AS {q(p.name)}")
-        b_cols.append(f"{why} AS e{j}")
+        val, why = typed_sql(p, f"p{j}", f"c{p.index}")
+        c0_cols.append(f"{val} AS {q(p.name)}")
+        c0_cols.append(f"{why} AS e{j}")
         codes = {"int": ["not_a_number", "not_whole"], "float": ["not_a_number"], "date": ["impossible_date", "not_a_date"],
                  "month": ["impossible_date", "not_a_date"], "bool": ["not_a_bool"]}.get(p.dtype, [])
         if p.grade:
@@ -98,7 +100,7 @@ def stage(con: Any, src: Source, plans: list[ColumnPlan], ts: TableSpec, setting
             whens = " ".join(f"WHEN {contracts._lit(c)} THEN {st.reason_id(p.name, c)}" for c in codes)
             cell_items.append(f"(CASE e{j} {whens} END)")
     for i in src.surplus:
-        cell_items.append(f"(CASE WHEN coalesce(trim(c{i}, ' \t\r\n'), '') <> '' THEN "
+        cell_items.append(f"(CASE WHEN sa_clean(c{i}) IS NOT NULL THEN "
                           f"{st.reason_id('(row)', 'beyond_header')} END)")
     # C: derived columns (size class from grade, returns from signs)
     c_cols = ["*"]
@@ -149,8 +151,10 @@ def stage(con: Any, src: Source, plans: list[ColumnPlan], ts: TableSpec, setting
         CREATE OR REPLACE TABLE staged AS
         SELECT {', '.join(d_cols)} FROM (
           SELECT {', '.join(c_cols)} FROM (
-            SELECT {', '.join(b_cols)} FROM (
-              SELECT {', '.join(a_cols)} FROM {from_sql}
+            SELECT {', '.join(c0_cols)} FROM (
+              SELECT {', '.join(b_cols)} FROM (
+                SELECT {', '.join(a_cols)} FROM {from_sql}
+              )
             )
           )
         )"""

@@ -16,8 +16,20 @@ package and documents every key). It names indicators from the fixed list
     times the weight; no bounds.
 
 Optional top-level keys: ``name``, ``description``, ``visit_plan`` (visits per active
-customer in a month, required when ``visit_attainment`` is scored) and ``bonus_pool``
-(``amount`` in yuan, ``individual_share`` default 0.7: the 70/30 individual/team split).
+customer in a month, required when ``visit_attainment`` is scored), ``bonus_pool``
+(``amount`` in yuan, ``individual_share`` default 0.7: the 70/30 individual/team split),
+and what the result indicators count:
+
+``top_price_classes``
+    the price classes whose share ``price_class_mix`` follows (default ``[一类, 二类]``);
+``mix_measure``
+    ``qty`` (default: volume share, as the trends report) or ``amount``;
+``key_brands``
+    a list of brand names, or ``auto`` (default): the :data:`AUTO_KEY_BRANDS` brands with
+    the largest amount in the 12 months before the scored month;
+``new_brand_months``
+    a product is a new brand in month M when its ``launch_date`` falls in M or the
+    ``new_brand_months − 1`` months before (default 12).
 
 Every problem is one line naming the field, what was given and what is allowed, raised as
 :class:`~analysis.errors.SchemeError` before any computation starts.
@@ -64,7 +76,12 @@ _RULE_KEYS = {
     "threshold": ({"level"}, set()),
     "rank": (set(), set()),
 }
-_TOP_KEYS = ("name", "description", "visit_plan", "indicators", "bonus_pool")
+_TOP_KEYS = ("name", "description", "visit_plan", "indicators", "bonus_pool", "top_price_classes", "mix_measure",
+             "key_brands", "new_brand_months")
+DEFAULT_TOP_PRICE_CLASSES = ("一类", "二类")
+MIX_MEASURES = ("qty", "amount")
+AUTO_KEY_BRANDS = 3
+"""How many brands ``key_brands: auto`` takes (largest amount over the 12 months before)."""
 _INDICATOR_KEYS = ("weight", "rule", "description")
 _POOL_KEYS = ("amount", "individual_share")
 SCHEMES_DIR = Path(__file__).with_name("schemes")
@@ -127,6 +144,10 @@ class Scheme:
     description: str = ""
     visit_plan: float | None = None
     bonus_pool: BonusPool | None = None
+    top_price_classes: tuple[str, ...] = DEFAULT_TOP_PRICE_CLASSES
+    mix_measure: str = "qty"
+    key_brands: tuple[str, ...] | None = None  # None: auto (the largest brands before the month)
+    new_brand_months: int = 12
 
     @property
     def weights(self) -> dict[str, float]:
@@ -168,7 +189,46 @@ class Scheme:
                               f"scored. Got none.")
         return cls(name=name, indicators=tuple(out), description=str(data.get("description") or ""),
                    visit_plan=None if vp is None else float(vp),
-                   bonus_pool=_pool(data.get("bonus_pool"), name))
+                   bonus_pool=_pool(data.get("bonus_pool"), name),
+                   top_price_classes=_names(data.get("top_price_classes", list(DEFAULT_TOP_PRICE_CLASSES)),
+                                            "top_price_classes", name),
+                   mix_measure=_choice(data.get("mix_measure", "qty"), "mix_measure", MIX_MEASURES, name),
+                   key_brands=_key_brands(data.get("key_brands", "auto"), name),
+                   new_brand_months=_months(data.get("new_brand_months", 12), name))
+
+
+def _names(v: Any, key: str, scheme: str) -> tuple[str, ...]:
+    """A non-empty list of distinct, non-empty names."""
+    if isinstance(v, str) or not isinstance(v, (list, tuple)) or not v \
+            or not all(isinstance(x, (str, int)) and not isinstance(x, bool) and str(x).strip() for x in v):
+        raise SchemeError(f"The '{key}' of scheme '{scheme}' must be a non-empty list of names. Got {_r(v)} instead.")
+    out = tuple(str(x).strip() for x in v)
+    if len(set(out)) != len(out):
+        dup = next(x for x in out if out.count(x) > 1)
+        raise SchemeError(f"The '{key}' of scheme '{scheme}' must name each entry once. Got {dup!r} twice.")
+    return out
+
+
+def _choice(v: Any, key: str, allowed: tuple[str, ...], scheme: str) -> str:
+    if v not in allowed:
+        raise SchemeError(f"The '{key}' of scheme '{scheme}' must be one of {_allowed(allowed)}. Got {_r(v)} instead.")
+    return str(v)
+
+
+def _key_brands(v: Any, scheme: str) -> tuple[str, ...] | None:
+    if v == "auto":
+        return None
+    if isinstance(v, str):
+        raise SchemeError(f"The 'key_brands' of scheme '{scheme}' must be 'auto' or a non-empty list of brand names. "
+                          f"Got {_r(v)} instead.")
+    return _names(v, "key_brands", scheme)
+
+
+def _months(v: Any, scheme: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 36:
+        raise SchemeError(f"The 'new_brand_months' of scheme '{scheme}' must be a whole number of months from 1 to 36. "
+                          f"Got {_r(v)} instead.")
+    return int(v)
 
 
 def _indicator(iid: str, spec: Any, scheme: str) -> Indicator:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .base import ReportParams, ReportSpec, validate_params
 from .incentive_retention import IncentiveRetentionParams
 from .launch_review import LaunchReviewParams
+from .rep_scorecard import RepScorecardParams
 from .sales_trends import SalesTrendsParams
 
 REPORTS: dict[str, ReportSpec] = {
@@ -17,9 +18,10 @@ REPORTS: dict[str, ReportSpec] = {
     "incentive_retention": ReportSpec(
         "incentive_retention", "notebooks/incentive_retention.ipynb", IncentiveRetentionParams
     ),
+    "rep_scorecard": ReportSpec("rep_scorecard", "notebooks/rep_scorecard.ipynb", RepScorecardParams),
 }
 
 __all__ = [
     "REPORTS", "ReportParams", "ReportSpec", "validate_params",
-    "SalesTrendsParams", "LaunchReviewParams", "IncentiveRetentionParams",
+    "SalesTrendsParams", "LaunchReviewParams", "IncentiveRetentionParams", "RepScorecardParams",
 ]

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import ParameterError
+from ..errors import AnalysisError, ParameterError
 
 
 class ReportParams(BaseModel):
@@ -60,7 +60,10 @@ def validate_params(model: type[ReportParams], values: dict[str, Any], where: st
         for err in exc.errors():
             name = ".".join(str(p) for p in err.get("loc", ())) or "?"
             given = err.get("input")
-            if err.get("type") == "extra_forbidden":
+            raised = (err.get("ctx") or {}).get("error")
+            if isinstance(raised, AnalysisError):  # a validator's own one-line message (a scheme error)
+                msgs.append(str(raised))
+            elif err.get("type") == "extra_forbidden":
                 allowed = ", ".join(sorted(model.model_fields))
                 shown = f"'{name}'" if name.isidentifier() else repr(name)  # a crafted name stays one line
                 msgs.append(f"{shown} is not a parameter of {where}; allowed: {allowed}.")

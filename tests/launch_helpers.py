@@ -103,3 +103,30 @@ def build_cannib(path):
     con.create_table("products", products, overwrite=True)
     con.create_table("orders", orders, overwrite=True)
     return con, launch_day
+
+
+def build_pretrend(path, slope: float = 1.0):
+    """N (class X) launches 2026-05-04 with 8 weeks of history; incumbent I (X) moves by ``slope``
+    cartons a week all along (before and after the launch); controls K1, K2 (class Y) flat up to
+    ±0.5. Orders fall on the first day of each launch-aligned week."""
+    con = ibis.duckdb.connect(str(path))
+    launch_day = D(2026, 5, 4)
+    products = pd.DataFrame({"sku_id": ["N", "I", "K1", "K2"], "brand": ["n", "i", "k", "k"],
+                             "price_class": ["X", "X", "Y", "Y"], "launch_date": [launch_day, pd.NaT, pd.NaT, pd.NaT]})
+    weeks = range(-8, 4)
+    weekly = {"I": [15 + slope * (w + 4) for w in weeks],
+              "K1": [20 + (0.5 if w % 2 else -0.5) for w in weeks],
+              "K2": [10 + (-0.3 if w % 2 else 0.3) for w in weeks],
+              "N": [0] * 8 + [5] * 4}
+    rows = []
+    for sku, qs in weekly.items():
+        for w, q in zip(weeks, qs):
+            if q:
+                rows.append({"order_date": launch_day + dt.timedelta(days=7 * w), "customer_id": f"c{sku}",
+                             "sku_id": sku, "qty": float(q), "amount": float(q)})
+    # an empty line on day 28 so the data cover the 4 weeks after launch
+    rows.append({"order_date": launch_day + dt.timedelta(days=27), "customer_id": "cN", "sku_id": "N",
+                 "qty": 0.0, "amount": 0.0})
+    con.create_table("products", products, overwrite=True)
+    con.create_table("orders", pd.DataFrame(rows), overwrite=True)
+    return con, launch_day

@@ -415,3 +415,69 @@ def test_minimal_orders_without_customers_or_qty(tmp_path):
     assert rv.retailers_skipped and rv.benchmarks.skipped_reason and rv.opinions.skipped_reason
     assert rv.cannibalization.skipped_reason
     con.disconnect()
+
+
+# ------------------------------------------------------------------ pre-trend (placebo) check
+
+
+def test_cannibalization_pretrend_parallel_by_hand(cannib):
+    from analysis.stats import did as dd
+
+    con, day = cannib
+    s = launch.resolve_launch(con, sku="N", window_days=28)
+    c = launch.cannibalization(con, s)
+    # 4 weeks of history: the placebo is weeks -2, -1 against -4, -3; I, K1, K2 are flat there: exactly 0
+    pt = c.pretrend
+    assert isinstance(pt, dd.PretrendResult) and pt.method == "aggregate"
+    assert (pt.n_pre, pt.n_post, pt.start, pt.split) == (2, 2, -4, -2)
+    assert pt.estimate == pytest.approx(0.0, abs=1e-12) and pt.p == 1.0 and not pt.differs
+    assert c.by_sku.loc[0, "pretrend_p"] == 1.0 and not c.by_sku.loc[0, "pretrend_differs"]
+    # the chart series covers every week used, relative to the 4 pre weeks
+    assert c.series["time"].tolist() == list(range(-4, 4))
+    assert c.series.loc[c.series["time"] >= 0, "treated"].tolist() == pytest.approx([0.6, 0.7, 0.6, 0.7])
+
+
+@pytest.mark.parametrize("slope", [1.0, -1.0])
+def test_cannibalization_pretrend_fires_when_the_incumbent_was_already_drifting(tmp_path, slope):
+    from launch_helpers import build_pretrend
+    from scipy import stats
+
+    con, day = build_pretrend(tmp_path / "p.duckdb", slope)
+    s = launch.resolve_launch(con, sku="N", window_days=28)
+    c = launch.cannibalization(con, s)
+    pt = c.pretrend
+    # the placebo: weeks -4..-1 against -8..-5, by hand (I moves by `slope` a week, K1 + K2 alternate ±0.2)
+    i = {w: 15 + slope * (w + 4) for w in range(-8, 0)}
+    k = {w: 30 + (0.2 if w % 2 else -0.2) for w in range(-8, 0)}
+    i0, k0 = sum(i[w] for w in range(-8, -4)) / 4, sum(k[w] for w in range(-8, -4)) / 4
+    d = [i[w] / i0 - k[w] / k0 for w in range(-8, 0)]
+    assert pt.estimate == pytest.approx(sum(d[4:]) / 4 - sum(d[:4]) / 4)
+    assert pt.p == pytest.approx(stats.ttest_ind(d[4:], d[:4], equal_var=False).pvalue)
+    assert pt.differs and pt.p < 0.01 and np.sign(pt.estimate) == np.sign(slope)
+    assert bool(c.by_sku.loc[0, "pretrend_differs"])
+
+
+def test_cannibalization_pretrend_skipped_with_too_little_history(cannib):
+    con, day = cannib
+    s = launch.make_spec(con, ["N"], day, 14)
+    short = launch.make_spec(con, ["N"], day, 14, data_range=(day - dt.timedelta(days=14), s.data_end))
+    c = launch.cannibalization(con, short)
+    assert c.skipped_reason is None and c.did is not None
+    # 2 weeks of history, 1 treated SKU: a Welch placebo needs 2 weeks on each side
+    assert c.pretrend is None and c.pretrend_skipped == "too_few_pre_weeks"
+
+
+def test_metrics_carry_the_pretrend(tmp_path):
+    import json
+
+    from launch_helpers import build_pretrend
+
+    con, day = build_pretrend(tmp_path / "p.duckdb", 1.0)
+    rv = launch.review(con, LaunchReviewParams(sku="N", window_days=28))
+    m = launch.metrics(rv)
+    pt = m["cannibalization_pretrend"]
+    assert set(pt) >= {"p", "estimate", "lo", "hi", "differs", "method", "weeks_before", "weeks_after"}
+    assert pt["differs"] is True and pt["p"] == pytest.approx(rv.cannibalization.pretrend.p)
+    assert pt["weeks_before"] == pt["weeks_after"] == 4 and pt["skus_differing"] == ["I"]
+    assert m["cannibalization_did"]["p"] == pytest.approx(rv.cannibalization.did.p)
+    json.dumps(m, allow_nan=False)

@@ -111,3 +111,84 @@ def test_show_functions_on_orders_without_customers(tmp_path):
     assert [s for s, _ in ctx.skipped] == [nl.t(k, "en") for k in ("s3", "s4", "s5", "s6")]
     assert "What went well" in nl.summary(rv, "en")
     c.disconnect()
+
+
+# ------------------------------------------------------------------ pre-trend (placebo) check
+
+
+def _shown(monkeypatch, f, ctx, rv):
+    from analysis import display
+
+    shown = []
+    monkeypatch.setattr(display, "_show", shown.append)
+    f(ctx, rv)
+    return "".join(shown)
+
+
+@pytest.fixture
+def drifting(tmp_path):
+    from launch_helpers import build_pretrend
+
+    out = {}
+    for slope in (1.0, -1.0):
+        c, _ = build_pretrend(tmp_path / f"p{slope}.duckdb", slope)
+        out[slope] = launch.review(c, LaunchReviewParams(sku="N", window_days=28))
+        c.disconnect()
+    return out
+
+
+def test_pretrend_warning_is_shown_beside_the_did(drifting, monkeypatch):
+    rv = drifting[1.0]
+    assert nl.pretrend_differs(rv)
+    html = _shown(monkeypatch, nl.show_cannibalization, FakeCtx(), rv)
+    assert "上市前走势检验（安慰剂检验）" in html and "注意：上市前同价类在销品牌与对照组的走势已经不同" in html
+    assert nl.t("pretrend_p") in html
+    html_en = _shown(monkeypatch, nl.show_cannibalization, FakeCtx("en"), rv)
+    assert "Pre-trend (placebo) check" in html_en and "Warning: before the launch" in html_en
+    txt, warn = nl.pretrend_text(rv, "en")
+    assert f"p = {rv.cannibalization.pretrend.p:.3f}" in txt and warn
+
+
+def test_summary_does_not_trust_a_did_with_differing_pretrends(drifting):
+    up, down = drifting[1.0], drifting[-1.0]
+    # no loss found, but the trends differed before: not "no clear loss", a warning instead
+    parts = nl.summary(up).split("\n\n")
+    assert "未发现对同价类在销品牌的明显挤占" not in parts[1]
+    assert "上市前同价类在销品牌与对照组的走势已经不同，挤占分析的结论不可靠" in parts[2]
+    assert "cannot be trusted" in nl.summary(up, "en")
+    # a loss found on a SKU that was already falling: said, with the caveat
+    assert len(nl.hit_incumbents(down)) == 1
+    assert "存在内部替代（但上市前走势已与对照组不同" in nl.summary(down)
+    assert "already drifting from the control before the launch" in nl.summary(down, "en")
+
+
+def test_parallel_pretrends_say_so_and_no_warning(tmp_path, monkeypatch):
+    from launch_helpers import build_cannib
+
+    c, _ = build_cannib(tmp_path / "c.duckdb")
+    rv = launch.review(c, LaunchReviewParams(sku="N", window_days=28))
+    c.disconnect()
+    assert not nl.pretrend_differs(rv)
+    txt, warn = nl.pretrend_text(rv)
+    assert warn is None and "平行趋势假设未被否定" in txt
+    assert "parallel-trends assumption is not rejected" in nl.pretrend_text(rv, "en")[0]
+    html = _shown(monkeypatch, nl.show_cannibalization, FakeCtx(), rv)
+    assert "注意：" not in html
+
+
+def test_pretrend_not_run_is_said(tmp_path, monkeypatch):
+    from launch_helpers import build_cannib
+
+    c, day = build_cannib(tmp_path / "c.duckdb")
+    rv = launch.review(c, LaunchReviewParams(sku="N", window_days=28))
+    rv.cannibalization.pretrend, rv.cannibalization.pretrend_skipped = None, "too_few_pre_weeks"
+    c.disconnect()
+    txt, warn = nl.pretrend_text(rv)
+    assert "未做上市前走势检验" in txt and warn is None
+    assert "untested" in nl.pretrend_text(rv, "en")[0]
+    assert "未做上市前走势检验" in _shown(monkeypatch, nl.show_cannibalization, FakeCtx(), rv)
+
+
+def test_method_text_names_the_methods(rv):
+    assert "野聚类自助法" in nl.method_text(rv) and "安慰剂检验" in nl.method_text(rv)
+    assert "wild cluster bootstrap" in nl.method_text(rv, "en") and "placebo" in nl.method_text(rv, "en")

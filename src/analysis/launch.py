@@ -758,23 +758,24 @@ def comment_themes(op: Opinions, n_terms: int = 10, n_examples: int = 3) -> Any:
 # --------------------------------------------------------------------------- section 5: cannibalisation
 
 
-def weekly_panel(con: Any, spec: LaunchSpec) -> pd.DataFrame:
+def weekly_panel(con: Any, spec: LaunchSpec, pre_weeks: int | None = None) -> pd.DataFrame:
     """Daily-rate volume of every other SKU by launch-aligned week, before and after launch.
 
     The post period is the full weeks of the covered window (K = days_covered // 7 weeks of
-    7 days from launch day), the pre period the K weeks just before launch, so both cover
-    the same weekdays (customers order on fixed weekdays). Week 0 = days 1–7, week −1 = the
-    7 days before launch.
+    7 days from launch day), the pre period the K weeks just before launch (``pre_weeks``
+    weeks when given, for the pre-trend check), so both cover the same weekdays (customers
+    order on fixed weekdays). Week 0 = days 1–7, week −1 = the 7 days before launch.
 
     Columns ``sku_id``, ``price_class``, ``week``, ``post``, ``qty`` (net volume of the week),
-    ``rate`` (qty per day). SKUs launched less than 4 weeks before the pre period are left out
-    (still ramping up).
+    ``rate`` (qty per day). SKUs launched less than 4 weeks before the K pre weeks are left out
+    (still ramping up), whatever ``pre_weeks``.
     """
     k = spec.days_covered // 7
     cols = ["sku_id", "price_class", "week", "post", "qty", "rate"]
     if k == 0:
         return pd.DataFrame(columns=cols)
-    pre_start = spec.launch_date - dt.timedelta(days=7 * k)
+    n_pre = k if pre_weeks is None else max(int(pre_weeks), 1)
+    pre_start = spec.launch_date - dt.timedelta(days=7 * n_pre)
     post_end = spec.launch_date + dt.timedelta(days=7 * k - 1)
     t = _orders(con)
     measure = "qty" if "qty" in t.columns else "amount"
@@ -787,13 +788,13 @@ def weekly_panel(con: Any, spec: LaunchSpec) -> pd.DataFrame:
     g["week"] = np.floor_divide(offs, 7)
     w = g.groupby(["sku_id", "week"], as_index=False)["qty"].sum()
     skus = sorted(w["sku_id"].unique())
-    grid = pd.MultiIndex.from_product([skus, range(-k, k)], names=["sku_id", "week"]).to_frame(index=False)
+    grid = pd.MultiIndex.from_product([skus, range(-n_pre, k)], names=["sku_id", "week"]).to_frame(index=False)
     w = grid.merge(w, on=["sku_id", "week"], how="left").fillna({"qty": 0.0})
     w["post"] = w["week"] >= 0
     w["rate"] = w["qty"].astype(float) / 7.0
     prods = _products(con)[["sku_id", "price_class", "launch_date"]]
     w = w.merge(prods, on="sku_id", how="left")
-    settle = pre_start - dt.timedelta(days=28)
+    settle = spec.launch_date - dt.timedelta(days=7 * k + 28)
     young = w["launch_date"].map(lambda d: d is not None and not pd.isna(d) and d >= settle)
     return w[~young.astype(bool)][cols].reset_index(drop=True)
 
@@ -809,6 +810,10 @@ class Cannibalization:
     treated_class: str | None = None
     new_volume: float | None = None
     skipped_reason: str | None = None
+    #: the pre-period placebo DiD (``analysis.stats.did.PretrendResult``), None when not run
+    pretrend: Any = None
+    #: why the placebo did not run: "too_few_pre_weeks"
+    pretrend_skipped: str | None = None
 
 
 def cannibalization(
@@ -828,6 +833,15 @@ def cannibalization(
     ``share`` is the incumbents' estimated lost volume in the window ÷ the new product's
     window volume (positive = volume taken from incumbents), with the DiD's 95 % CI.
 
+    Pre-trend check (``pretrend``): the same DiD on the weeks before the launch only, with a
+    pretend launch K weeks before the real one (``analysis.stats.did.placebo_did``): the K
+    pre weeks of the real comparison against the K weeks before them, or half of the history
+    there is when it is shorter. SKUs launched less than 4 weeks before the placebo's first
+    week are left out of it. ``pretrend.differs`` (p < 0.05) means the two groups were already
+    drifting apart before the launch. ``by_sku`` carries each incumbent's own placebo
+    (``pretrend_estimate``, ``pretrend_p``, ``pretrend_differs``). ``series`` shows both
+    groups over every week used, relative to the K pre weeks of the real comparison.
+
     Examples
     --------
     >>> c = cannibalization(con, spec)  # doctest: +SKIP
@@ -842,16 +856,23 @@ def cannibalization(
     # the first pre week must hold data (orders may fall on any of its days)
     if spec.launch_date - dt.timedelta(days=7 * (spec.days_covered // 7) - 6) < spec.data_start:
         return Cannibalization(skipped_reason="not enough data before the launch for the comparison", treated_class=cls)
-    panel = weekly_panel(con, spec)
-    if panel.empty or panel["price_class"].isna().all():
+    k = spec.days_covered // 7
+    history = (spec.launch_date - spec.data_start).days // 7        # full weeks of data before launch
+    panel_all = weekly_panel(con, spec, pre_weeks=max(k, min(2 * k, history)))
+    if panel_all.empty or panel_all["price_class"].isna().all():
         return Cannibalization(skipped_reason="no price classes for the other products", treated_class=cls)
     if treated_skus:
-        treated = panel["sku_id"].isin(list(treated_skus))
+        treated = panel_all["sku_id"].isin(list(treated_skus))
     else:
-        treated = panel["price_class"] == cls
-    control = ~panel["price_class"].isin([c for c in (cls, spec.price_class) if c]) & ~treated
-    panel = panel.assign(treated=treated)[treated | control]
-    if not treated.any() or not control.any() or panel["treated"].nunique() < 2:
+        treated = panel_all["price_class"] == cls
+    control = ~panel_all["price_class"].isin([c for c in (cls, spec.price_class) if c]) & ~treated
+    panel_all = panel_all.assign(treated=treated)[treated | control]
+    # the real comparison: the K weeks before and after launch, SKUs selling in them
+    in_window = panel_all["week"] >= -k
+    selling = set(panel_all.loc[in_window & (panel_all["qty"] != 0), "sku_id"])
+    panel_all = panel_all[panel_all["sku_id"].isin(selling)]
+    panel = panel_all[panel_all["week"] >= -k]
+    if panel.empty or not panel["treated"].any() or panel["treated"].all():
         return Cannibalization(skipped_reason="no incumbent or no control products to compare", treated_class=cls)
     if new_volume is None:
         new_volume = headline(con, spec)["volume"]
@@ -860,10 +881,28 @@ def cannibalization(
     except InsufficientDataError as exc:
         return Cannibalization(skipped_reason=str(exc), treated_class=cls)
     share = did_mod.share_of_new_volume(res, spec.days_covered, new_volume)
+    # the pre-trend check on the weeks before launch
+    pre = panel_all[~panel_all["post"]]
+    first_week = int(pre["week"].min())
+    settle = spec.launch_date + dt.timedelta(days=7 * first_week - 28)
+    launched = _products(con).set_index("sku_id")["launch_date"]
+    young = {u for u in pre["sku_id"].unique()
+             if _to_date(launched.get(u)) is not None and _to_date(launched.get(u)) >= settle}
+    pre = pre[~pre["sku_id"].isin(young)]
+
+    def _placebo(frame: pd.DataFrame) -> Any:
+        try:
+            return did_mod.placebo_did(frame, unit="sku_id", time="week", outcome="rate", treated="treated",
+                                       post="post", periods=k)
+        except InsufficientDataError:
+            return None
+
+    pretrend = _placebo(pre) if pre["treated"].any() and not pre["treated"].all() else None
     table = pd.DataFrame()
     if by_sku:
         rows = []
         ctrl = panel[~panel["treated"]]
+        ctrl_pre = pre[~pre["treated"]]
         for sku, g in panel[panel["treated"]].groupby("sku_id"):
             try:
                 # one treated SKU: cluster-robust errors are not valid, the aggregate DiD is
@@ -872,13 +911,21 @@ def cannibalization(
             except InsufficientDataError:
                 continue
             s = did_mod.share_of_new_volume(r, spec.days_covered, new_volume)
+            g_pre = pre[pre["sku_id"] == sku]
+            pl = _placebo(pd.concat([g_pre, ctrl_pre])) if len(g_pre) else None
             rows.append({"sku": sku, "estimate": r.estimate, "ci_low": r.lo, "ci_high": r.hi,
-                         "share": s["estimate"], "share_lo": s["lo"], "share_hi": s["hi"]})
+                         "share": s["estimate"], "share_lo": s["lo"], "share_hi": s["hi"],
+                         "pretrend_estimate": pl.estimate if pl else float("nan"),
+                         "pretrend_p": pl.p if pl else float("nan"),
+                         "pretrend_differs": bool(pl.differs) if pl else False})
         table = pd.DataFrame(rows)
         if len(table):
             table = table.sort_values("share", ascending=False).reset_index(drop=True)
-    return Cannibalization(did=res, share=share, series=res.series, by_sku=table, treated_class=cls,
-                           new_volume=new_volume)
+    series = did_mod.relative_series(panel_all[panel_all["sku_id"].isin(set(panel["sku_id"]))], unit="sku_id",
+                                     time="week", outcome="rate", treated="treated", base=range(-k, 0))
+    return Cannibalization(did=res, share=share, series=series, by_sku=table, treated_class=cls,
+                           new_volume=new_volume, pretrend=pretrend,
+                           pretrend_skipped=None if pretrend is not None else "too_few_pre_weeks")
 
 
 # --------------------------------------------------------------------------- section 6: benchmarks
@@ -1041,6 +1088,37 @@ def review(con: Any, params: Any) -> LaunchReview:
     )
 
 
+def _num(v: Any) -> float | None:
+    """A finite float, else None (metrics.json never carries NaN as if it were a figure)."""
+    if v is None:
+        return None
+    v = float(v)
+    return v if np.isfinite(v) else None
+
+
+def _did_metrics(d: Any) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {"method": d.method, "estimate": _num(d.estimate), "lo": _num(d.lo), "hi": _num(d.hi), "p": _num(d.p),
+            "weeks_before": d.n_pre, "weeks_after": d.n_post, "treated_skus": d.n_treated,
+            "control_skus": d.n_control}
+
+
+def _pretrend_metrics(c: Cannibalization) -> dict[str, Any] | None:
+    """The placebo DiD of the pre-launch weeks: {"p", "estimate", "lo", "hi", "differs", ...}."""
+    if c.did is None:
+        return None
+    pt = c.pretrend
+    if pt is None:
+        return {"method": None, "p": None, "estimate": None, "lo": None, "hi": None, "differs": None,
+                "weeks_before": None, "weeks_after": None, "skipped": c.pretrend_skipped}
+    hits = c.by_sku if not c.by_sku.empty and "pretrend_differs" in c.by_sku else None
+    return {"method": pt.method, "p": _num(pt.p), "estimate": _num(pt.estimate), "lo": _num(pt.lo),
+            "hi": _num(pt.hi), "differs": bool(pt.differs), "weeks_before": pt.n_pre, "weeks_after": pt.n_post,
+            "skipped": None,
+            "skus_differing": [] if hits is None else sorted(hits.loc[hits["pretrend_differs"], "sku"].astype(str))}
+
+
 def metrics(rv: LaunchReview) -> dict[str, Any]:
     """The key figures of a review for metrics.json.
 
@@ -1070,6 +1148,8 @@ def metrics(rv: LaunchReview) -> dict[str, Any]:
         "rating_responses": rv.opinions.n,
         "cannibalization_pct": dict(rv.cannibalization.share),
         "cannibalization_class": rv.cannibalization.treated_class,
+        "cannibalization_did": _did_metrics(rv.cannibalization.did),
+        "cannibalization_pretrend": _pretrend_metrics(rv.cannibalization),
         "benchmark_rank": rv.benchmarks.rank,
         "benchmark_ranks": dict(rv.benchmarks.ranks),
         "benchmark_count": rv.benchmarks.count,

@@ -96,12 +96,16 @@ def rating_distribution(dist: pd.DataFrame, lang: str = "zh") -> Figure:
     return fig
 
 
-def cannibalization(series: pd.DataFrame, lang: str = "zh") -> Figure:
+def cannibalization(series: pd.DataFrame, lang: str = "zh", placebo_split: float | None = None) -> Figure:
     """Weekly volume of same-class incumbents and of the control, relative to their pre-launch level.
+
+    ``placebo_split``: the first week "after" the pretend launch of the pre-trend check, marked
+    with a dotted line (the weeks before the launch are where the two lines should run parallel).
 
     Examples
     --------
-    >>> fig = cannibalization(pd.DataFrame({"time": [-1, 0], "treated": [1.0, 0.8], "control": [1.0, 1.0]}))
+    >>> fig = cannibalization(pd.DataFrame({"time": [-2, -1, 0], "treated": [1.0, 1.0, 0.8],
+    ...                                     "control": [1.0, 1.0, 1.0]}), placebo_split=-1)
     """
     fig, ax = plt.subplots(figsize=(8, 3.4))
     ax.plot(series["time"], series["treated"], "o-", lw=2, color=PALETTE[3], label=_t("treated", lang))
@@ -109,6 +113,10 @@ def cannibalization(series: pd.DataFrame, lang: str = "zh") -> Figure:
     ax.axvline(-0.5, color="grey", lw=1)
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
     ax.text(-0.45, ax.get_ylim()[1], _t("launch", lang), va="top", fontsize=9, color="grey")
+    if placebo_split is not None:
+        ax.axvline(float(placebo_split) - 0.5, color="grey", lw=1, ls=":")
+        ax.text(float(placebo_split) - 0.45, ax.get_ylim()[1], _t("placebo", lang), va="top", fontsize=9,
+                color="grey")
     ax.set_xlabel(_t("week", lang))
     ax.set_ylabel(_t("relative", lang))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))

@@ -117,6 +117,49 @@ def hit_incumbents(rv: Any) -> pd.DataFrame:
     return c.by_sku[c.by_sku["ci_high"] < 0].sort_values("share", ascending=False).reset_index(drop=True)
 
 
+def pretrend_differs(rv: Any) -> bool:
+    """True when the pre-launch placebo DiD of the class says treated and control trends differ."""
+    c = rv.cannibalization
+    pt = getattr(c, "pretrend", None)
+    return bool(c.skipped_reason is None and pt is not None and pt.differs)
+
+
+def pretrend_text(rv: Any, lang: str = "zh") -> tuple[str, str | None]:
+    """The pre-trend (placebo) check beside the DiD: (paragraph, warning or None).
+
+    Examples
+    --------
+    >>> text, warning = pretrend_text(rv, "en")  # doctest: +SKIP
+    """
+    check_lang(lang)
+    c = rv.cannibalization
+    pt = c.pretrend
+    zh = lang == "zh"
+    if pt is None:
+        return ("上市前数据不足（至少需要上市前4个整周），未做上市前走势检验（安慰剂检验），双重差分所依赖的“平行趋势”假设未经检验。"
+                if zh else "Too little history before the launch (at least 4 full weeks are needed) for the pre-trend "
+                "(placebo) check: the parallel-trends assumption of the difference-in-differences is untested."), None
+    weeks = pt.n_pre + pt.n_post
+    if zh:
+        txt = (f"上市前走势检验（安慰剂检验）：只用上市前{weeks}周，假设新品提前{pt.n_post}周上市，做同样的双重差分："
+               f"处理组相对变化{fmt(pt.estimate * 100, 'pp')}%（95%区间{fmt(pt.lo * 100, 'pp')}%至{fmt(pt.hi * 100, 'pp')}%，"
+               f"p={fmt(pt.p, 'f3')}）。")
+        txt += ("两组在上市前的走势已有显著差异。" if pt.differs else "上市前两组走势未见显著差异，平行趋势假设未被否定。")
+        warn = ("注意：上市前同价类在销品牌与对照组的走势已经不同（安慰剂检验p<0.05），上面的挤占估计可能反映的是原有的趋势差异，"
+                "而不是新品上市的影响，请谨慎使用。") if pt.differs else None
+    else:
+        txt = (f"Pre-trend (placebo) check: the same difference-in-differences on the {weeks} weeks before the launch "
+               f"only, with a pretend launch {pt.n_post} weeks early: the incumbents changed by "
+               f"{fmt(pt.estimate * 100, 'pp')}% (95% CI {fmt(pt.lo * 100, 'pp')}% to {fmt(pt.hi * 100, 'pp')}%, "
+               f"p = {fmt(pt.p, 'f3')}). ")
+        txt += ("The two groups were already moving apart before the launch." if pt.differs else
+                "No clear difference in the pre-launch trends: the parallel-trends assumption is not rejected.")
+        warn = ("Warning: before the launch the incumbents were already drifting from the control (placebo p < 0.05); "
+                "the cannibalisation estimate above may be that earlier trend rather than the launch's effect. "
+                "Use it with care.") if pt.differs else None
+    return txt, warn
+
+
 def top_complaint(rv: Any) -> str | None:
     """The theme most mentioned in ratings of 1–2 (None when fewer than 3 such comments)."""
     from ..stats import text
@@ -230,18 +273,27 @@ def summary(rv: Any, lang: str = "zh") -> str:
         todo.append(f"对{_group_label(g_lo, lang)}客户逐户推介，补齐铺货短板" if zh else
                     f"visit {_group_label(g_lo, lang)} customers one by one to close the distribution gap")
     hits = hit_incumbents(rv)
+    class_drift = pretrend_differs(rv)
     if len(hits):
         r0 = hits.iloc[0]
+        drift = class_drift or bool(r0.get("pretrend_differs", False))
         bad.append(f"同价类在销规格{r0['sku']}销量较上市前相对下降{pct(-r0['estimate'])}，约相当于新品销量的"
-                   f"{pct(r0['share'])}（95%区间{_ci(r0['share_lo'], r0['share_hi'])}），存在内部替代" if zh else
+                   f"{pct(r0['share'])}（95%区间{_ci(r0['share_lo'], r0['share_hi'])}），存在内部替代"
+                   + ("（但上市前走势已与对照组不同，这一估计可能反映原有趋势，需谨慎看待）" if drift else "") if zh else
                    f"incumbent {r0['sku']} in the same class fell {pct(-r0['estimate'])} against the control, about "
                    f"{pct(r0['share'])} of the new volume (95% CI {_ci(r0['share_lo'], r0['share_hi'])}): the launch "
-                   "partly replaces it")
+                   "partly replaces it"
+                   + (" (but it was already drifting from the control before the launch, so the figure may be that "
+                      "trend rather than the launch)" if drift else ""))
         todo.append(f"统筹同价类品牌投放节奏，把新品推向{r0['sku']}以外的客户" if zh else
                     f"coordinate supply within the class and place the launch with customers beyond {r0['sku']}'s buyers")
     elif rv.cannibalization.skipped_reason is None and rv.cannibalization.did is not None:
         c = rv.cannibalization.share
-        if _ok(c["lo"]) and c["lo"] <= 0 <= c["hi"]:
+        if class_drift:
+            bad.append("上市前同价类在销品牌与对照组的走势已经不同，挤占分析的结论不可靠" if zh else
+                       "before the launch the incumbents were already drifting from the control, so the "
+                       "cannibalisation estimate cannot be trusted")
+        elif _ok(c["lo"]) and c["lo"] <= 0 <= c["hi"]:
             good.append("未发现对同价类在销品牌的明显挤占" if zh else
                         "no clear loss for the incumbent brands of the same class")
     if not todo:
@@ -477,9 +529,10 @@ def show_cannibalization(ctx: Any, rv: Any) -> None:
         ctx.skip(t("s5", lang), reason_text(c.skipped_reason, lang))
         return
     d, sh = c.did, c.share
-    method = ("各规格周销量（相对上市前水平）对规格与周固定效应回归，按规格聚类稳健标准误" if d.method == "panel" else
+    method = ("各规格周销量（相对上市前水平）对规格与周固定效应回归，按规格聚类，区间为野聚类自助法(WCR)区间" if d.method == "panel" else
               "同价类与对照组周销量之差，上市前后Welch t区间") if lang == "zh" else (
-              "weekly volume per SKU relative to its pre-launch level, SKU and week fixed effects, errors clustered by SKU"
+              "weekly volume per SKU relative to its pre-launch level, SKU and week fixed effects, clustered by SKU, "
+              "wild cluster bootstrap (WCR) interval"
               if d.method == "panel" else "weekly difference of the two groups, Welch t-interval before vs after")
     if lang == "zh":
         txt = (f"以{c.treated_class}其他在销规格（{d.n_treated}个）为处理组、其他价类（不含新品价类，{d.n_control}个规格）为对照组，"
@@ -493,13 +546,21 @@ def show_cannibalization(ctx: Any, rv: Any) -> None:
                f"(95% CI {fmt(d.lo * 100, 'pp')}% to {fmt(d.hi * 100, 'pp')}%), i.e. {pct(sh['estimate'])} of the new "
                f"volume (95% CI {_ci(sh['lo'], sh['hi'])}) came from them.")
     display.paragraph(txt)
-    display.figure(charts.cannibalization(c.series, lang))
+    ptxt, warn = pretrend_text(rv, lang)
+    display.paragraph(ptxt)
+    if warn:
+        display.note(warn)
+    split = c.pretrend.split if c.pretrend is not None else None
+    display.figure(charts.cannibalization(c.series, lang, placebo_split=split))
     if not c.by_sku.empty:
-        tab = c.by_sku.rename(columns={"share": "share_of_new"})
+        tab = c.by_sku.rename(columns={"share": "share_of_new"}).drop(columns=["pretrend_differs"], errors="ignore")
         display.table(_rename(tab, lang), _formats({"sku": "text", "estimate": "pct", "ci_low": "pct", "ci_high": "pct",
-                                                    "share_of_new": "pct", "share_lo": "pct", "share_hi": "pct"}, lang),
-                      lang, caption="按在销规格（单规格对照，Welch区间）" if lang == "zh" else
-                      "By incumbent SKU (one SKU vs the control, Welch interval)")
+                                                    "share_of_new": "pct", "share_lo": "pct", "share_hi": "pct",
+                                                    "pretrend_estimate": "pct", "pretrend_p": "f3"}, lang),
+                      lang, caption="按在销规格（单规格对照，Welch区间；走势检验为该规格上市前的安慰剂检验，各规格分别检验，未做多重比较校正）"
+                      if lang == "zh" else
+                      "By incumbent SKU (one SKU vs the control, Welch interval; pre-trend: that SKU's own placebo "
+                      "check before the launch, each SKU tested separately, not adjusted for multiple comparisons)")
 
 
 def show_benchmarks(ctx: Any, rv: Any) -> None:
@@ -551,7 +612,9 @@ METHOD_ZH = (
     "比率的区间为95% Wilson区间，平均评分为95% t区间。未指定新品时，取最近一个已满{w}天的上市规格。"
     "对比新品默认取同价类更早上市且满{w}天的规格，不足3个时取全部更早上市的规格，按上市天数对齐。"
     "挤占分析以同价类其他在销规格为处理组、其他价类为对照组，比较上市后各整周与上市前同样周数的销量（双重差分）；"
-    "多规格时按规格聚类稳健标准误，单规格时用两组周销量差的Welch区间；新品销量来自在销品牌的份额=处理组减少量÷新品销量。"
+    "多规格时按规格聚类，区间与p值用野聚类自助法（WCR，Webb权重，999次，检验反演求区间），单规格时用两组周销量差的Welch区间；"
+    "新品销量来自在销品牌的份额=处理组减少量÷新品销量。双重差分假定两组在没有新品时走势平行：上市前走势检验（安慰剂检验）"
+    "只用上市前的周，把上市日假设提前同样周数（历史不足时取上市前周数的一半），做同样的双重差分，p<0.05即提示上市前走势已不同。"
 )
 METHOD_EN = (
     "Definitions: the window runs from launch day (day 1) to day {w}; an order is a non-return line with positive "
@@ -563,8 +626,12 @@ METHOD_EN = (
     "95% t-interval. Without a sku, the review takes the most recent launch with a full {w}-day window. Benchmarks: "
     "earlier launches of the same price class with a full window (all earlier launches when fewer than 3), aligned "
     "on days since launch. Cannibalisation: the other SKUs of the class (treated) against the other classes (control), "
-    "full weeks after launch vs as many weeks before (difference-in-differences; errors clustered by SKU, or a Welch "
-    "interval of the weekly group difference for a single SKU); share of new volume = the treated loss ÷ new volume."
+    "full weeks after launch vs as many weeks before (difference-in-differences; clustered by SKU with a wild cluster "
+    "bootstrap interval and p-value (WCR, Webb weights, 999 draws, interval by test inversion), or a Welch interval "
+    "of the weekly group difference for a single SKU); share of new volume = the treated loss ÷ new volume. The "
+    "difference-in-differences assumes both groups would have trended in parallel without the launch: the pre-trend "
+    "(placebo) check runs the same comparison on the weeks before the launch only, with a pretend launch as many "
+    "weeks early (half of the pre-launch history when it is shorter); p < 0.05 warns that the trends already differed."
 )
 
 

@@ -31,6 +31,7 @@ they did not (the DiD's assumption fails, its estimate may be the trend, not the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 import pandas as pd
@@ -456,3 +457,30 @@ def placebo_did(
     return PretrendResult(estimate=r.estimate, lo=r.lo, hi=r.hi, p=r.p, n_pre=r.n_pre, n_post=r.n_post,
                           n_treated=r.n_treated, n_control=r.n_control, method=r.method, alpha=alpha,
                           start=keep[0], split=keep[h])
+
+
+def relative_series(panel: pd.DataFrame, unit: str = "unit", time: str = "time", outcome: str = "y",
+                    treated: str = "treated", base: Iterable | None = None) -> pd.DataFrame:
+    """Each group's total ``outcome`` per time, divided by its mean over the ``base`` times.
+
+    Columns ``time``, ``treated``, ``control`` and ``diff`` (treated − control); missing
+    unit-times count as 0. With ``base`` the pre times of a DiD, the values over those times
+    are those of :attr:`DidResult.series`.
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"unit": list("aabb"), "time": [0, 1] * 2, "y": [10, 8, 5, 5],
+    ...                   "treated": [True, True, False, False]})
+    >>> relative_series(p, base=[0])["treated"].tolist()
+    [1.0, 0.8]
+    """
+    wide = panel.pivot_table(index=time, columns=unit, values=outcome, aggfunc="sum").sort_index().fillna(0.0)
+    tr = panel[[unit, treated]].drop_duplicates().set_index(unit)[treated].astype(bool).reindex(wide.columns)
+    mask = wide.index.isin(list(base)) if base is not None else np.ones(len(wide), bool)
+    out = pd.DataFrame({"time": wide.index.to_numpy()})
+    for name, cols in (("treated", tr.to_numpy()), ("control", ~tr.to_numpy())):
+        total = wide.loc[:, cols].sum(axis=1).to_numpy()
+        b = float(total[mask].mean()) if mask.any() else float("nan")
+        out[name] = total / b if b > 0 else np.nan
+    out["diff"] = out["treated"] - out["control"]
+    return out

@@ -303,6 +303,8 @@ def test_pdf_has_its_pages_and_extractable_chinese(fixture_html):
     assert pdf.exists()
     reader = PdfReader(str(pdf))
     assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4, in points
     text = "".join(p.extract_text() for p in reader.pages)
     for words in ("销售概况", "区域明细", "趋势图", "1,234,567", "95.3%"):
         assert words in text.replace("\n", ""), words

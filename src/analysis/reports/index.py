@@ -279,8 +279,7 @@ def build_groups(runs: list[Run], out: Path, lang: str) -> list[dict[str, Any]]:
                 points = [(r.period, number(lookup(r.metrics, spec.history))) for r in reversed(rs)]
                 geom = sparkline(points)
                 if geom is not None:
-                    fig = next(f for f in spec.figures if f.key == spec.history) if any(
-                        f.key == spec.history for f in spec.figures) else Figure(spec.history, spec.history, "f2")
+                    fig = next((f for f in spec.figures if f.key == spec.history), Figure(spec.history, spec.history, "f2"))
                     vals = [v for _, v in points if v is not None]
                     history = {
                         **geom,

@@ -182,6 +182,14 @@ def test_html_shows_nothing_of_the_servers_file_system(good_run):
     assert not re.search(r"(?<![\w.])/(home|tmp|srv|var|usr|work|root)/", page)
 
 
+def test_redaction_leaves_image_data_alone():
+    png = "data:image/png;base64,AAAA+/tmp/abc/work/main+/srv/x=="
+    nb = _nb(new_code_cell("x", execution_count=1, outputs=[
+        new_output("display_data", data={"text/html": f'<p title="/srv/a/b">at /srv/a/b.json</p><img src="{png}"/>'})]))
+    page = reports.export_html(nb, "sales_trends", {}, {"lang": "zh"}, "2026-10", private_paths=["/work/main"])
+    assert png in page and "/srv/a" not in page and 'title="…"' in page and "at …" in page
+
+
 def test_redact_paths_keeps_ordinary_slashes():
     text = "3/4 of 2026/10; /srv/x/a.json and /opt/sa, ratio 1/2 (see /data/w.duckdb)"
     assert reports.redact_paths(text, ["/opt/sa"]) == "3/4 of 2026/10; … and …, ratio 1/2 (see …)"

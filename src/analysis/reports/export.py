@@ -72,6 +72,23 @@ def redact_paths(text: str, paths: Iterable[str] = ()) -> str:
     return _SYSTEM_PATH.sub(REDACTED, text)
 
 
+def redact_soup(soup: Any, paths: Iterable[str] = ()) -> None:
+    """:func:`redact_paths` on every text and attribute of ``soup`` (in place), except image
+    data (a base64 PNG may hold "/tmp/" by chance and must stay intact)."""
+    from bs4 import NavigableString
+
+    paths = list(paths)
+    for node in list(soup.find_all(string=True)):
+        new = redact_paths(str(node), paths)
+        if new != str(node):
+            node.replace_with(NavigableString(new))
+    for tag in soup.find_all(True):
+        for k, v in list(tag.attrs.items()):
+            if k == "src" or not isinstance(v, str):
+                continue
+            tag[k] = redact_paths(v, paths)
+
+
 def strip_for_export(nb: Any) -> Any:
     """A copy of the executed notebook as managers see it: outputs only.
 
@@ -183,9 +200,8 @@ def export_html(
     exporter.anchor_link_text = ""
     body, _ = exporter.from_notebook_node(strip_for_export(nb))
     body = sanitize_html(body)
-    body = redact_paths(body, machine_paths() if private_paths is None else private_paths)
-
     soup = BeautifulSoup(body, "html.parser")
+    redact_soup(soup, machine_paths() if private_paths is None else list(private_paths))
     toc: list[dict[str, Any]] = []
     n = 0
     for h in soup.find_all(["h2", "h3"]):

@@ -555,6 +555,12 @@ def test_promotion_curves_have_no_immortal_time(null_data):
     assert c.logrank.statistic < 15.1  # chi-square(1) beyond 15.1: p < 1e-4
     people = null_data.panel.groupby("rep_id")["promoted_last_12m"].max()
     assert c.medians.set_index("tier").loc["是", "people"] == int((people > 0).sum())
+    # nobody is promoted before 6 months of tenure: both curves start where the promoted tier
+    # has enough people at risk, and stop where a tier thins out below the minimum
+    assert c.start > 6
+    for km in c.curves.values():
+        assert km.table["time"].min() > c.start
+        assert (km.table["n_at_risk"] >= null_data.min_group_size).all()
 
 
 def test_known_at_start_by_hand():

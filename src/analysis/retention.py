@@ -20,6 +20,15 @@ Definitions (docs/DEMO_WORLD.md):
   a person-month row runs from the tenure at the start of the month (or the hire day) to
   the tenure at its end (or the exit day / as_of); ``event`` = exit in that month.
 
+Covariate timing (metrics.json ``covariate_timing`` = "previous_month"): the models, curves
+and bands use, for each month, the values known when it began (:func:`known_at_start`): the
+previous month's attainment, pay, training and promotions, and the delay of the last bonus
+that fell due before it. The exit month's own figures never explain the exit (sales stop on
+the exit day while the month's target does not). Curves of a time-varying feature put each
+person-month in the tier of that value (Simon–Makuch), so nobody counts as "promoted" before
+the promotion. The p-values about the features (Cox and log-rank) form one family, adjusted by
+Benjamini–Hochberg (:func:`family_of_tests`, metrics.json ``significant_features``).
+
 Headline figures (the same on both paths, on the people employed at any time in the 12
 months to ``as_of``, not before the data start): ``people``, ``exits`` (left in those months), ``headcount``
 (employed at ``as_of`` = people − exits), ``attrition_rate`` = exits ÷ people, and
@@ -977,6 +986,10 @@ class CurvesResult:
     #: Simon–Makuch curves and Mantel–Byar log-rank), "baseline" (snapshot: one value per
     #: person) or "overall"
     method: str = "overall"
+    #: tenure (months) the curves start from: 0, or for time-dependent tiers the first tenure
+    #: at which every shown tier has min_group_size people at risk (curves are conditional on
+    #: being employed then)
+    start: float = 0.0
 
 
 CURVE_FEATURES = ("team_bonus_share", "payout_delay_days", "promoted_last_12m")
@@ -1010,8 +1023,14 @@ def km_overall(data: RetentionData) -> CurvesResult:
 
 
 def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
-    """Kaplan–Meier curves by tiers of ``feature`` (person-level mean), medians with CIs
-    and a log-rank test across the shown tiers.
+    """Kaplan–Meier curves by tiers of ``feature``, medians with CIs and a log-rank test
+    across the shown tiers.
+
+    On the panel the grouping is time-dependent: each person-month counts in the tier of the
+    value known at its start (Simon–Makuch curves; the log-rank test on those intervals is the
+    Mantel–Byar test), so a person who is promoted after two years is "not promoted" for those
+    two years; ``people`` per tier counts everyone who spent a month in it. On a snapshot each
+    person has one value (``method`` = "baseline").
 
     Examples
     --------
@@ -1046,15 +1065,67 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
                             skipped_reason=_msg("few_tiers", data.lang, name=feature, k=data.min_group_size),
                             method=method)
     ids = (lambda s: s["person_id"]) if method == "time-dependent" else (lambda s: None)  # noqa: E731
+    start = 0.0
+    if method == "time-dependent":
+        # a tier such as "promoted" has nobody at short tenures; compared from tenure 0 its curve
+        # would skip the early months everyone else lives through. Curves and test start at the
+        # first tenure at which every shown tier has min_group_size people at risk: they show
+        # the share still employed among those employed then.
+        start = _common_start(sub, shown, data.min_group_size)
+        if not math.isfinite(start):
+            return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size, n_sup,
+                                skipped_reason=_msg("few_tiers", data.lang, name=feature, k=data.min_group_size),
+                                method=method)
+        sub = sub[sub["tenure"] > start].assign(entry=lambda d: d["entry"].clip(lower=start))
     curves, rows = {}, []
     for t in sorted(shown, key=_tier_key):
         s = sub[sub["tier"] == t]
         km = sv.kaplan_meier(s["tenure"], s["left"], entry=s["entry"], ids=ids(s))
+        if method == "time-dependent":
+            km = _while_enough_at_risk(km, data.min_group_size)
         curves[t] = km
         rows.append({"tier": tier_text(t, data.lang), "people": km.n, "exits": km.n_events, "median_tenure": km.median,
                      "ci_low": km.median_lo, "ci_high": km.median_hi})
     lr = sv.logrank_test(sub["tenure"], sub["left"], sub["tier"], entry=sub["entry"], ids=ids(sub))
-    return CurvesResult(feature, curves, pd.DataFrame(rows), lr, data.min_group_size, n_sup, method=method)
+    return CurvesResult(feature, curves, pd.DataFrame(rows), lr, data.min_group_size, n_sup, method=method,
+                        start=start)
+
+
+def _while_enough_at_risk(km: sv.KMResult, k: int) -> sv.KMResult:
+    """The curve up to the first time fewer than ``k`` people are at risk in its tier (people
+    move between tiers, so a tier can thin out and fill again; steps on a handful of people
+    say little), with the medians read on that part only (inf: not reached there)."""
+    import dataclasses
+
+    tab = km.table
+    low = np.nonzero(tab["n_at_risk"].to_numpy() < k)[0]
+    if not len(low):
+        return km
+    tab = tab.iloc[: low[0]].reset_index(drop=True)
+
+    def first_below(col: str) -> float:
+        idx = np.nonzero(tab[col].to_numpy() <= 0.5)[0]
+        return float(tab["time"].iloc[idx[0]]) if len(idx) else math.inf
+
+    return dataclasses.replace(km, table=tab, median=first_below("survival"), median_lo=first_below("lo"),
+                               median_hi=first_below("hi"))
+
+
+def _common_start(sub: pd.DataFrame, tiers: Sequence[str], k: int) -> float:
+    """First tenure at which every tier has at least ``k`` people at risk (intervals
+    (entry, tenure] of one person do not overlap, so rows at risk = people at risk); inf when
+    some tier never has ``k``."""
+    out = 0.0
+    for t in tiers:
+        s = sub[sub["tier"] == t]
+        grid = np.unique(s["entry"].to_numpy(float))
+        n = (np.searchsorted(np.sort(s["entry"].to_numpy(float)), grid, side="right")
+             - np.searchsorted(np.sort(s["tenure"].to_numpy(float)), grid, side="right"))
+        ok = np.nonzero(n >= k)[0]
+        if not len(ok):
+            return math.inf
+        out = max(out, float(grid[ok[0]]))
+    return out
 
 
 TIER_ZH = {"yes": "是", "no": "否", "low": "低", "mid": "中", "high": "高", "all": "全体",
@@ -1262,6 +1333,8 @@ def dose_response(data: RetentionData, feature: str, bands: Sequence[float] | No
                   labels: Sequence[str] | None = None) -> DoseResult:
     """Monthly exit rate (exits ÷ person-months) by bands of ``feature``, on the panel
     (snapshot: share who left by band). Bands below min_group_size people are suppressed.
+    On the panel a month's band is that of the value known at its start (previous month;
+    for payout delay, the last bonus that fell due before it).
 
     Defaults: payout_delay_days bands 0 | 1–7 | 8–14 | 15–30 | > 30 days;
     team_bonus_share rounded to 10 % steps.

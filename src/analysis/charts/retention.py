@@ -54,16 +54,22 @@ def km_curves(result: Any, lang: str = "zh", title: str | None = None, max_time:
     # by default up to the last time a curve still has enough people, at most 10 years
     tmax = max_time or min(120.0, max(ends.values()) if ends else 12.0)
     ticks = np.arange(0, tmax + 1e-9, tick_step)
+    start = float(getattr(result, "start", 0.0) or 0.0)
+    if start > 0:  # the at-risk table starts where the curves start
+        ticks = np.concatenate([[start], ticks[ticks > start + tick_step / 4]])
     fig, (ax, axt) = plt.subplots(2, 1, figsize=(8, 4.8 + 0.25 * len(curves)),
                                   gridspec_kw={"height_ratios": [4, 0.6 + 0.3 * len(curves)]})
     for i, (name, km) in enumerate(curves.items()):
-        tab = km.table[km.table["time"] <= ends[name]]
-        x = np.concatenate([[0.0], tab["time"].to_numpy()])
+        tab = km.table[(km.table["time"] <= ends[name]) & (km.table["time"] > start)]
+        x = np.concatenate([[start], tab["time"].to_numpy()])
         y = np.concatenate([[1.0], tab["survival"].to_numpy()])
         lo = np.concatenate([[1.0], tab["lo"].to_numpy()])
         hi = np.concatenate([[1.0], tab["hi"].to_numpy()])
         line, = ax.step(x, y, where="post", label=_tier_label(str(name), lang), lw=1.8)
         ax.fill_between(x, lo, hi, step="post", alpha=0.15, color=line.get_color())
+    if start > 0:
+        # curves conditional on being employed at ``start`` (every tier has enough people from there)
+        ax.axvline(start, color="grey", lw=0.8, ls=":")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(0, tmax)
     ax.set_xticks(ticks)
@@ -81,7 +87,7 @@ def km_curves(result: Any, lang: str = "zh", title: str | None = None, max_time:
         n = curves[name].at_risk_at(ticks)
         cells.append([str(int(v)) if v >= k else f"<{k}" for v in n])
     tbl = axt.table(cellText=cells, rowLabels=[_tier_label(str(n), lang) for n in names],
-                    colLabels=[f"{t:g}" for t in ticks], loc="center", cellLoc="center")
+                    colLabels=[f"{t:.3g}" for t in ticks], loc="center", cellLoc="center")
     tbl.auto_set_font_size(False)
     tbl.set_fontsize(8)
     axt.set_title(label("at_risk", lang), fontsize=9, loc="left")

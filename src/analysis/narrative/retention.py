@@ -226,12 +226,20 @@ def curves_method_sentence(curves: Any, lang: str = "zh") -> str:
     check_lang(lang)
     method = getattr(curves, "method", "")
     if method == "time-dependent":
+        start = float(getattr(curves, "start", 0.0) or 0.0)
+        since = ""
+        if start > 0:
+            since = (f"曲线从司龄 {start:.1f} 个月起（此时每组都有足够人数），表示当时仍在岗者中继续留任的比例。"
+                     if lang == "zh" else
+                     f" The curves start at {start:.1f} months of tenure, when every tier has enough people, and show "
+                     "the share still employed among those employed then.")
         return ("分组随时间变化：每个人的每个月按月初已知的取值计入相应分组（Simon–Makuch 曲线），"
-                "例如只有晋升之后的月份才计入“晋升”组，避免“活得久才有机会晋升”造成的偏差。"
+                "例如只有晋升之后的月份才计入“晋升”组，避免“活得久才有机会晋升”造成的偏差。" + since
                 if lang == "zh" else
                 "Tiers change over time: each person-month counts in the tier of the value known at its start "
                 "(Simon–Makuch curves), so a person counts as promoted only from the promotion on; staying longer "
-                "gives more chances of a promotion, and counting whole careers would make promotion look protective.")
+                "gives more chances of a promotion, and counting whole careers would make promotion look protective."
+                + since)
     if method == "baseline":
         return ("快照数据：每人一个取值，分组按快照中的值。" if lang == "zh" else
                 "Snapshot: one value per person; tiers use the snapshot's values.")

@@ -157,11 +157,16 @@ def notebooks(
     """
     import shutil
 
-    from .errors import ParameterError
+    from .errors import ParameterError, ReportRunError
     from .params import REPORTS
     from .reports import notebook_path
 
-    paths = {name: notebook_path(spec) for name, spec in sorted(REPORTS.items())}
+    paths = {}
+    for name, spec in sorted(REPORTS.items()):
+        try:
+            paths[name] = notebook_path(spec)
+        except ReportRunError:
+            typer.echo(f"{name}: (no notebook in this installation)")
     if copy is None:
         for name, p in paths.items():
             typer.echo(f"{name}: {p}")

@@ -36,6 +36,7 @@ class Context:
     font: str | None = None
     skipped: list[dict] = field(default_factory=list)
     tables: list[tuple[str, Any]] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
     _presenter: Any = None
 
     @property
@@ -46,6 +47,18 @@ class Context:
     def metrics_path(self) -> Path:
         """Where :meth:`finish` writes metrics.json."""
         return self.rec.path
+
+    def output_path(self, name: str) -> Path:
+        """Where the report writes a file of its own (``name``, a plain file name) beside
+        metrics.json; the run moves it into the report's folder with the rest (metrics.json
+        ``outputs`` lists it)."""
+        if not name or Path(name).name != name or name in ("metrics.json", "params.yml"):
+            from .errors import ParameterError
+
+            raise ParameterError(f"The 'name' parameter of output_path must be a plain file name. Got {name!r} instead.")
+        if name not in self.outputs:
+            self.outputs.append(name)
+        return self.rec.path.parent / name
 
     def skip(self, section: str, reason: str) -> None:
         """Record and show a skipped section (visible note + metrics.json ``skipped_sections``)."""
@@ -106,6 +119,8 @@ class Context:
             details += self._presenter.skipped_details()
         self.rec.record("skipped_sections", sections)
         self.rec.record("skipped_details", details)
+        if self.outputs:
+            self.rec.record("outputs", list(self.outputs))
         self.rec.record("generated_at", dt.datetime.now().isoformat(timespec="seconds"))
         self.rec.save()
         self.write_workbook()

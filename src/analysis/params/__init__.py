@@ -11,6 +11,7 @@ from .incentive_retention import IncentiveRetentionParams
 from .launch_review import LaunchReviewParams
 from .rep_scorecard import RepScorecardParams
 from .sales_trends import SalesTrendsParams
+from .target_plan import TargetPlanParams
 
 REPORTS: dict[str, ReportSpec] = {
     "sales_trends": ReportSpec("sales_trends", "notebooks/sales_trends.ipynb", SalesTrendsParams),
@@ -18,6 +19,7 @@ REPORTS: dict[str, ReportSpec] = {
     "incentive_retention": ReportSpec(
         "incentive_retention", "notebooks/incentive_retention.ipynb", IncentiveRetentionParams
     ),
+    "target_plan": ReportSpec("target_plan", "notebooks/target_plan.ipynb", TargetPlanParams),
     "rep_scorecard": ReportSpec("rep_scorecard", "notebooks/rep_scorecard.ipynb", RepScorecardParams),
 }
 

@@ -234,6 +234,12 @@ def run_report(
         if workbook_tmp.exists():
             moves.append((workbook_tmp, final / f"{out_name}.xlsx"))
             result.workbook = final / f"{out_name}.xlsx"
+        # files of the report's own (a target plan's targets CSV), listed in metrics.json outputs
+        for extra in (metrics or {}).get("outputs") or []:
+            src = work / str(extra)
+            if Path(str(extra)).name == str(extra) and src.is_file() and str(extra) not in (
+                    "metrics.json", "params.yml", f"{out_name}.html", f"{out_name}.ipynb", f"{out_name}.xlsx"):
+                moves.append((src, final / str(extra)))
         if pdf:
             from .pdf import write_pdf
 

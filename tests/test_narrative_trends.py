@@ -180,3 +180,12 @@ def test_forecast_summary_states_calibration_and_coverage():
     assert "80% intervals covered 80.0%" in en and "95% intervals 93.3%" in en and "56.7% and 76.7%" in en
     assert "按回测误差校准" in zh and "乘以 1.43" in zh and "覆盖了 80.0%" in zh and "93.3%" in zh
     assert "model's own" in nt.forecast_summary(_forecast(scaled=False), "en")
+
+
+def test_forecast_summary_names_festival_regressor_and_warns_when_coverage_is_off():
+    r = _forecast()
+    r.regressors, r.coverage_ok = True, False
+    en, zh = nt.forecast_summary(r, "en"), nt.forecast_summary(r, "zh")
+    assert "three weeks before Spring Festival" in en and "春节前三周" in zh
+    assert "Caution" in en and "仅供参考" in zh
+    assert "Caution" not in nt.forecast_summary(_forecast(), "en")

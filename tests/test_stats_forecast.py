@@ -230,3 +230,80 @@ def test_forecast_best_shows_calibrated_intervals_and_their_coverage():
     cov = fc.interval_coverage(bt[bt["model"] == "sarima"], 3)
     assert res.coverage == cov["calibrated"] and res.coverage_model == cov["model"] and res.coverage_n == 36
     assert set(res.coverage) == {"80", "95"} and all(0 <= v <= 1 for v in res.coverage.values())
+
+
+# ------------------------------------------------------------- calendar regressors
+def _festival_series(n=40, seed=0, effect=3.0, noise=2.0):
+    """Monthly series whose level rises with the pre-festival days in the month (春节 dates)."""
+    from analysis.stats.timeseries import festival_days_by_month
+
+    idx = pd.period_range("2022-11", periods=n + 3, freq="M")
+    x = festival_days_by_month(idx).astype(float)
+    rng = np.random.default_rng(seed)
+    t = np.arange(n + 3)
+    y = 200 + 1.0 * t + 10 * np.sin(t * np.pi / 6) + effect * x + rng.normal(0, noise, n + 3)
+    return pd.Series(y[:n], index=idx[:n]), x, y[n:]
+
+
+def test_regressor_effects_is_ols_on_seasonal_differences():
+    import statsmodels.api as sm
+
+    s, x, _ = _festival_series(40)
+    y, X = s.to_numpy(), x[:40].reshape(-1, 1)
+    ref = sm.OLS(y[12:] - y[:-12], sm.add_constant(X[12:] - X[:-12])).fit().params[1]
+    assert fc.regressor_effects(y, X)[0] == pytest.approx(ref)
+    assert fc.regressor_effects(y, X)[0] == pytest.approx(3.0, abs=0.5)
+    # a regressor that never changes between years has no estimable effect
+    assert fc.regressor_effects(y, np.tile(np.arange(12.0), 4)[:40].reshape(-1, 1)).tolist() == [0.0]
+
+
+def test_backtest_with_regressors_estimates_them_on_training_data_only():
+    s, x, _ = _festival_series(40)
+    y, X = s.to_numpy(), x[:40].reshape(-1, 1)
+    bt = fc.rolling_origin_backtest(y, 3, models=("sarima",), n_origins=2, exog=X)
+    o = int(bt["origin"].max())
+    beta = fc.regressor_effects(y[:o], X[:o])
+    ref = fc.fit_forecast(y[:o] - X[:o, 0] * beta[0], "sarima", 3)
+    got = bt[(bt["model"] == "sarima") & (bt["origin"] == o)].sort_values("step")
+    assert np.allclose(got["predicted"], ref["mean"] + X[o:o + 3, 0] * beta[0])
+    assert np.allclose(got["hi95"], ref["hi95"] + X[o:o + 3, 0] * beta[0])
+
+
+def test_festival_regressor_improves_the_forecast_of_a_festival_series():
+    s, x, future = _festival_series(40, effect=4.0)
+    plain = fc.forecast_best(s, 3, models=("sarima",))
+    adj = fc.forecast_best(s, 3, models=("sarima",), exog=x.reshape(-1, 1))
+    assert adj.regressors and not plain.regressors
+    assert adj.backtest_mape < plain.backtest_mape
+    assert len(adj.forecast) == 3 and (adj.forecast["lo95"] < adj.forecast["hi95"]).all()
+
+
+def test_model_choice_prefers_intervals_that_cover(monkeypatch):
+    """The lower-MAPE model loses when its calibrated intervals missed nominal by > 10 points."""
+    s = _series(40)
+    real = fc.interval_coverage
+    bt = fc.rolling_origin_backtest(s.to_numpy(), 2, models=("ets", "sarima"), n_origins=4)
+    mapes = {m: fc.mape(g["actual"], g["predicted"]) for m, g in bt.groupby("model")}
+    better = min(("ets", "sarima"), key=lambda m: mapes[m])
+    worse = "sarima" if better == "ets" else "ets"
+
+    def fake(b, h, levels=fc.LEVELS):
+        out = real(b, h, levels)
+        if b["model"].iloc[0] == better:
+            out["calibrated"] = {"80": 0.6, "95": 0.8}
+        else:
+            out["calibrated"] = {"80": 0.8, "95": 0.95}
+        return out
+
+    monkeypatch.setattr(fc, "interval_coverage", fake)
+    res = fc.forecast_best(s, 2, n_origins=4)
+    assert res.model == worse and res.coverage_ok and res.coverage == {"80": 0.8, "95": 0.95}
+
+    def bad(b, h, levels=fc.LEVELS):
+        out = real(b, h, levels)
+        out["calibrated"] = {"80": 0.5, "95": 0.7}
+        return out
+
+    monkeypatch.setattr(fc, "interval_coverage", bad)
+    res = fc.forecast_best(s, 2, n_origins=4)
+    assert res.model == better and not res.coverage_ok

@@ -279,3 +279,14 @@ def test_one_spike_with_two_cycles_flags_one_month(n):
         # the spike is flagged and the same month of the other years is not (a 3σ band can
         # still catch an unrelated month by chance, about 0.3 % of months)
         assert at in flagged and not flagged & same_month, (n, at, sorted(flagged))
+
+
+def test_festival_days_by_month():
+    # 春节 2025-01-29: its 21 days before are 2025-01-08 … 01-28; 2026-02-17: 01-27 … 02-16 (5 in January)
+    months = pd.period_range("2024-12", "2026-03", freq="M")
+    x = dict(zip(months.astype(str), ts.festival_days_by_month(months)))
+    assert x["2025-01"] == 21 and x["2025-02"] == 0 and x["2026-01"] == 5 and x["2026-02"] == 16
+    assert sum(x.values()) == 42 and x["2024-12"] == 0
+    assert ts.festival_days_by_month(["2024-01", "2024-02"], before=30).tolist() == [21, 9]
+    with pytest.raises(ParameterError):
+        ts.festival_days_by_month(months, before=0)

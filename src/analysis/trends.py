@@ -1224,11 +1224,14 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
 
 
 # ============================================================================= 10 forecast
+FESTIVAL_REGRESSOR_DAYS = 21  # the pre-festival buying weeks counted in each month's regressor
 def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 12):
     """Section 10: forecast the monthly series ``horizon`` months past the report month
     (complete months up to it, at most the last 60) with ETS or SARIMA, chosen by a
-    rolling-origin backtest; MAPE beside the seasonal-naive baseline's. The intervals are
-    calibrated on the backtest's errors and their backtest coverage is measured
+    rolling-origin backtest; MAPE beside the seasonal-naive baseline's. The days of the 21
+    days before Spring Festival in each month enter as a calendar regressor (the festival
+    moves between January and February). The intervals are calibrated on the backtest's
+    errors and their backtest coverage is measured
     (:func:`analysis.stats.forecast.forecast_best`).
 
     Returns
@@ -1240,6 +1243,7 @@ def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 12):
     --------
     >>> forecast(prepare(con)).records()  # doctest: +SKIP
     """
+    from .stats import timeseries as ts
     from .stats.forecast import ForecastResult, forecast_best
 
     h = int(horizon if horizon is not None else scope.params.forecast_months)
@@ -1257,7 +1261,11 @@ def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 12):
         empty.skip = Skip("too_short", {"needed": need, "got": len(s)})
         return empty
     series = s.set_index("month")[scope.value]
-    return forecast_best(series, h, n_origins=n_origins)
+    # Spring Festival moves between January and February: the pre-festival days of each
+    # month (history and forecast months) enter as a calendar regressor
+    months = list(series.index) + [series.index[-1] + k for k in range(1, h + 1)]
+    exog = ts.festival_days_by_month(months, before=FESTIVAL_REGRESSOR_DAYS).reshape(-1, 1)
+    return forecast_best(series, h, n_origins=n_origins, exog=exog)
 
 
 # ============================================================================== metrics

@@ -19,6 +19,8 @@ from ..display import fmt
 from ..glossary import check_lang, label
 
 GRAIN_ZH = {"daily": "日", "weekly": "周", "monthly": "月", "yearly": "年"}
+COVERAGE_COLUMN = {"coverage_80": ("80%区间回测覆盖率", "80% interval: backtest coverage"),
+                   "coverage_95": ("95%区间回测覆盖率", "95% interval: backtest coverage")}
 LEVEL_LABEL = {"region": "region", "rep": "rep", "brand": "brand", "price_class": "price_class", "customer": "customer"}
 
 
@@ -414,6 +416,8 @@ def forecast_summary(res: Any, lang: str = "zh") -> str:
              f"季节朴素法基准为 {pct(res.baseline_mape)}，{'优于' if better else '未优于'}基准。")
         s += "；".join(f"{p} 预测{money(m, 'zh')}（80% 区间 {money(lo, 'zh')} 至 {money(hi, 'zh')}）"
                       for p, m, lo, hi in zip(f["period"].astype(str), f["mean"], f["lo80"], f["hi80"])) + "。"
+        if getattr(res, "regressors", False):
+            s += "模型考虑了各月包含的春节前三周天数（春节在 1 月和 2 月之间移动）。"
         if scaled:
             s += (f"预测区间按回测误差校准（模型自带区间的标准误乘以 {res.interval_scale:.2f}）："
                   f"回测中 80% 区间覆盖了 {pct(cov.get('80'))} 的实际值，95% 区间覆盖了 {pct(cov.get('95'))}"
@@ -421,11 +425,16 @@ def forecast_summary(res: Any, lang: str = "zh") -> str:
         elif cov:
             s += (f"回测不足以校准区间，显示的是模型自带区间：回测中 80% 区间覆盖 {pct(cov.get('80'))}，"
                   f"95% 区间覆盖 {pct(cov.get('95'))}。")
+        if not getattr(res, "coverage_ok", True):
+            s += "注意：两种模型的区间在回测中的覆盖率都与名义水平相差 10 个百分点以上，区间仅供参考。"
         return s
     s = (f"Chosen by a rolling-origin backtest: {model}, backtest MAPE {pct(res.backtest_mape)} against "
          f"{pct(res.baseline_mape)} for the seasonal-naive baseline ({'better' if better else 'not better'} than the baseline). ")
     s += "; ".join(f"{p}: {money(m, 'en')} (80% interval {money(lo, 'en')} to {money(hi, 'en')})"
                    for p, m, lo, hi in zip(f["period"].astype(str), f["mean"], f["lo80"], f["hi80"])) + "."
+    if getattr(res, "regressors", False):
+        s += (" The models adjust for the days of the three weeks before Spring Festival that fall in each month "
+              "(the festival moves between January and February).")
     if scaled:
         s += (f" The intervals are calibrated on the backtest's errors (the model's standard errors × {res.interval_scale:.2f}): "
               f"in the backtest the 80% intervals covered {pct(cov.get('80'))} of actual values and the 95% intervals "
@@ -433,6 +442,9 @@ def forecast_summary(res: Any, lang: str = "zh") -> str:
     elif cov:
         s += (f" The backtest is too short to calibrate the intervals; these are the model's own, which covered "
               f"{pct(cov.get('80'))} (80%) and {pct(cov.get('95'))} (95%) of actual values in the backtest.")
+    if not getattr(res, "coverage_ok", True):
+        s += (" Caution: for neither model did the intervals' backtest coverage come within 10 points of nominal; "
+              "read them as indicative only.")
     return s
 
 
@@ -663,7 +675,9 @@ def show_forecast(ctx: Any, res: Any) -> None:
     display.paragraph(forecast_summary(res, lang))
     bt = res.backtest.copy()
     bt["model"] = [label(m, lang) for m in bt["model"]]
-    display.table(bt, {"mape": "pct", "origins": "int"}, lang=lang)
+    cov_cols = {c: COVERAGE_COLUMN[c][0 if lang == "zh" else 1] for c in COVERAGE_COLUMN if c in bt}
+    bt = bt.rename(columns=cov_cols)
+    display.table(bt, {"mape": "pct", "origins": "int", **{v: "pct" for v in cov_cols.values()}}, lang=lang)
     f = res.forecast.copy()
     f["period"] = f["period"].astype(str)
     display.table(f, {c: "money" for c in ("mean", "lo80", "hi80", "lo95", "hi95")}, lang=lang)

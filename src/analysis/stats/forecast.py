@@ -156,13 +156,62 @@ def fit_forecast(y, model: str, h: int, period: int = 12) -> pd.DataFrame:
     return _fit_predict(a, model, h, period, seasonal)[["mean", "lo80", "hi80", "lo95", "hi95"]]
 
 
+def regressor_effects(y, x, period: int = 12) -> np.ndarray:
+    """Effects of calendar regressors (e.g. pre-festival days in each month) on ``y``,
+    estimated on seasonal differences: Δy_t = drift + Δx_t·β + error, Δ = t − period.
+
+    Seasonal differencing removes the seasonal pattern and turns a linear trend into the
+    drift, so β is what moves when the regressor moves between years (the Spring Festival
+    falling in January one year and February the next). A regressor that never changes
+    between years has no estimable effect (0).
+
+    Examples
+    --------
+    >>> x = np.zeros((36, 1)); x[[1, 13, 24], 0] = 10  # the event in month 1, 13, then 24
+    >>> y = 100 + np.arange(36.0) + 5 * x[:, 0]
+    >>> regressor_effects(y, x).round(6).tolist()
+    [5.0]
+    """
+    a = np.asarray(y, dtype=float)
+    X = np.asarray(x, dtype=float).reshape(len(a), -1)
+    if len(a) <= period + X.shape[1] + 1:
+        return np.zeros(X.shape[1])
+    d = a[period:] - a[:-period]
+    dx = X[period:] - X[:-period]
+    beta = np.zeros(X.shape[1])
+    live = np.flatnonzero(np.abs(dx).sum(axis=0) > 0)
+    if len(live) == 0:
+        return beta
+    A = np.column_stack([np.ones(len(d)), dx[:, live]])
+    coef = np.linalg.lstsq(A, d, rcond=None)[0]
+    beta[live] = coef[1:]
+    return beta
+
+
+def _forecast_adjusted(y: np.ndarray, model: str, h: int, period: int, x_hist, x_future) -> pd.DataFrame:
+    """fit_forecast on y − x·β, with x_future·β added back to the mean and the bounds."""
+    if x_hist is None:
+        return fit_forecast(y, model, h, period)
+    beta = regressor_effects(y, x_hist, period)
+    xh = np.asarray(x_hist, dtype=float).reshape(len(y), -1)
+    xf = np.asarray(x_future, dtype=float).reshape(h, -1)
+    f = fit_forecast(y - xh @ beta, model, h, period)
+    add = xf @ beta
+    for c in ("mean", "lo80", "hi80", "lo95", "hi95"):
+        f[c] = f[c].to_numpy(dtype=float) + add
+    return f
+
+
 def rolling_origin_backtest(y, h: int, models=MODELS, n_origins: int = 6, period: int = 12,
-                            min_train: int | None = None) -> pd.DataFrame:
+                            min_train: int | None = None, exog=None) -> pd.DataFrame:
     """Rolling-origin evaluation: refit at each origin, forecast h steps, compare.
 
     Origins are the last ``n_origins`` positions that leave h actual values after them
     (and at least ``min_train`` values before; default two seasons). Every model and the
-    seasonal-naive baseline are scored on the same origins.
+    seasonal-naive baseline are scored on the same origins. With ``exog`` (one row per
+    value of ``y``, one column per calendar regressor) the models forecast y − x·β and add
+    the regressors' effect back, β estimated at each origin from its training data only
+    (:func:`regressor_effects`); the baseline ignores them.
 
     Returns
     -------
@@ -194,7 +243,11 @@ def rolling_origin_backtest(y, h: int, models=MODELS, n_origins: int = 6, period
         train, test = a[:origin], a[origin:origin + h]
         preds = {"seasonal_naive": (seasonal_naive(train, h, period), nan, nan, nan, nan)}
         for m in models:
-            f = fit_forecast(train, m, h, period)
+            if exog is None:
+                f = fit_forecast(train, m, h, period)
+            else:
+                X = np.asarray(exog, dtype=float).reshape(n, -1)
+                f = _forecast_adjusted(train, m, h, period, X[:origin], X[origin:origin + h])
             preds[m] = tuple(f[c].to_numpy() for c in ("mean", "lo80", "hi80", "lo95", "hi95"))
         for m, (p, lo80, hi80, lo95, hi95) in preds.items():
             for k in range(h):
@@ -334,6 +387,8 @@ class ForecastResult:
     coverage_model: dict = field(default_factory=dict)  # the same for the model's own intervals
     coverage_n: int = 0  # backtest outcomes behind the coverage figures
     model_forecast: pd.DataFrame = field(default_factory=pd.DataFrame)  # the model's own intervals
+    coverage_ok: bool = True  # the shown intervals' backtest coverage is within the tolerance of nominal
+    regressors: bool = False  # calendar regressors (Spring Festival days) were adjusted for
 
     @property
     def skipped_reason(self) -> str | None:
@@ -351,10 +406,16 @@ class ForecastResult:
 
 
 def forecast_best(series: pd.Series, h: int, n_origins: int = 12, period: int = 12,
-                  models=MODELS) -> ForecastResult:
+                  models=MODELS, exog=None, coverage_tolerance: float = 0.10) -> ForecastResult:
     """Choose ETS or SARIMA by backtest MAPE and forecast ``h`` periods with it, with
     intervals calibrated on the chosen model's backtest errors (:func:`calibrate_intervals`)
     and their backtest coverage (:func:`interval_coverage`).
+
+    The choice is the lowest MAPE among the models whose calibrated intervals covered
+    within ``coverage_tolerance`` of nominal at both levels in the backtest; when neither
+    did, the lowest MAPE (``coverage_ok`` is then False and the report says so).
+    ``exog``: calendar regressors, one row per month of ``series`` followed by one per
+    forecast month (see :func:`rolling_origin_backtest`).
 
     Parameters
     ----------
@@ -375,17 +436,33 @@ def forecast_best(series: pd.Series, h: int, n_origins: int = 12, period: int = 
     if h < 1:
         raise ParameterError(f"The 'h' parameter of forecast_best must be ≥ 1. Got {h!r} instead.")
     s = pd.Series(series, dtype=float)
-    bt = rolling_origin_backtest(s.to_numpy(), h, models=models, n_origins=n_origins, period=period)
+    n = len(s)
+    X = None
+    if exog is not None:
+        X = np.asarray(exog, dtype=float).reshape(n + h, -1) if np.ndim(exog) == 2 else \
+            np.asarray(exog, dtype=float).reshape(n + h, 1)
+    bt = rolling_origin_backtest(s.to_numpy(), h, models=models, n_origins=n_origins, period=period,
+                                 exog=None if X is None else X[:n])
     scores = bt.groupby("model").apply(lambda g: mape(g["actual"], g["predicted"]), include_groups=False)
     origins = bt.groupby("model")["origin"].nunique()
     table = pd.DataFrame({"model": scores.index, "mape": scores.to_numpy(), "origins": origins.loc[scores.index].to_numpy()})
-    cand = table[table["model"].isin(models)].sort_values(["mape", "model"])
+    covs = {m: interval_coverage(bt[bt["model"] == m], h) for m in models}
+
+    def honest(m: str) -> bool:
+        c = covs[m]["calibrated"]
+        return all(np.isfinite(c.get(str(int(lv * 100)), np.nan))
+                   and abs(c[str(int(lv * 100))] - lv) <= coverage_tolerance + 1e-12 for lv in LEVELS)
+
+    ok = [m for m in models if honest(m)]
+    table["coverage_80"] = [covs[m]["calibrated"].get("80", np.nan) if m in covs else np.nan for m in table["model"]]
+    table["coverage_95"] = [covs[m]["calibrated"].get("95", np.nan) if m in covs else np.nan for m in table["model"]]
+    cand = table[table["model"].isin(ok or list(models))].sort_values(["mape", "model"])
     best = str(cand["model"].iloc[0])
-    own = fit_forecast(s.to_numpy(), best, h, period)
+    own = _forecast_adjusted(s.to_numpy(), best, h, period, None if X is None else X[:n], None if X is None else X[n:])
     bt_best = bt[bt["model"] == best]
     scale = interval_scale(bt_best)
     n_orig = int(_standardised_errors(bt_best)["origin"].nunique())
-    cov = interval_coverage(bt_best, h)
+    cov = covs[best]
     fc = calibrate_intervals(own, scale, df=n_orig)
     last = s.index[-1]
     periods = [last + k for k in range(1, h + 1)]
@@ -405,4 +482,6 @@ def forecast_best(series: pd.Series, h: int, n_origins: int = 12, period: int = 
         coverage_model=cov["model"],
         coverage_n=cov["n"],
         model_forecast=own,
+        coverage_ok=best in ok,
+        regressors=X is not None,
     )

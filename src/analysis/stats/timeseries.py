@@ -567,6 +567,36 @@ def align_on_spring_festival(daily: pd.DataFrame, before: int = 42, after: int =
     return pd.DataFrame(rows, columns=["season", "festival", "offset", "value", "cumulative", "complete"])
 
 
+def festival_days_by_month(months, before: int = 21) -> np.ndarray:
+    """Days of the ``before`` days ahead of Spring Festival (the pre-festival buying weeks,
+    festival day excluded) that fall in each month: a calendar regressor for monthly sales,
+    known in advance for months still to come.
+
+    Parameters
+    ----------
+    months : iterable of pd.Period (freq "M") or "YYYY-MM"
+    before : int
+        Length of the pre-festival window in days.
+
+    Examples
+    --------
+    >>> festival_days_by_month(pd.period_range("2024-01", "2024-03", freq="M")).tolist()  # 春节 2024-02-10
+    [12, 9, 0]
+    """
+    if before < 1:
+        raise ParameterError(f"The 'before' parameter of festival_days_by_month must be ≥ 1. Got {before!r} instead.")
+    ps = [pd.Period(m, "M") for m in months]
+    if not ps:
+        return np.zeros(0, dtype=int)
+    years = range(min(p.year for p in ps), max(p.year for p in ps) + 2)
+    days: dict[pd.Period, int] = {}
+    for f in spring_festival_dates(years).values():
+        for k in range(1, before + 1):
+            p = pd.Period(f - dt.timedelta(days=k), "M")
+            days[p] = days.get(p, 0) + 1
+    return np.array([days.get(p, 0) for p in ps], dtype=int)
+
+
 def _to_timestamp(s: pd.Series) -> pd.Series:
     """Dates, timestamps or monthly periods as timestamps."""
     if isinstance(s.dtype, pd.PeriodDtype):

@@ -106,10 +106,16 @@ def build_world(tmp: Path, seed: int, null: bool) -> tuple[Path, dict]:
 
 
 def retention_metrics(con: Any) -> tuple[dict, dict[str, float]]:
-    """The retention report's metrics.json figures, computed as its notebook does (default
-    parameters), and the log-rank p of each curve section."""
+    """The retention report's metrics.json figures with its default parameters (as its notebook
+    computes them: ``retention.report_metrics``), and the log-rank p of each curve section."""
     from analysis import retention as rt
 
+    if hasattr(rt, "report_metrics"):
+        m = rt.report_metrics(con, {}, n_boot=100)  # the bootstrap only sets correlation CIs
+        lr = {f: c["logrank"]["p"] for f, c in (m.get("curves") or {}).items()
+              if c.get("logrank") and c["logrank"].get("p") is not None}
+        return m, lr
+    # reports without report_metrics (older code): the notebook's calls
     data = rt.load(con, {})
     head = rt.headline(data)
     overall = rt.km_overall(data)

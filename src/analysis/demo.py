@@ -353,6 +353,12 @@ class Workforce:
     slot_region: np.ndarray
 
 
+def _bonus_total(pool: float, att: float, senior: bool) -> float:
+    """Monthly bonus (individual + team) before the split: steep in attainment (a commission on
+    completion: the pool at 100 %, twice the pool at 150 %, at least a tenth of it)."""
+    return pool * max(0.1, 2.0 * att - 1.0) * (1.3 if senior else 1.0)
+
+
 def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator, null: bool = False) -> Workforce:
     n_m = cal.n_months
     n_regions = len(REGIONS)
@@ -385,7 +391,7 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator,
         reps.append(dict(slot=slot, region=int(slot_region[slot]), team=int(team_of_slot[slot]), hire_date=hire,
                          exit_date=None, exit_reason=None, senior=senior,
                          level=float(rng.normal(1.0 if initial else 0.97, 0.10)),
-                         pool=float(rng.uniform(1500, 3500)), guide=float(rng.uniform(0.4, 0.98)),
+                         pool=float(rng.uniform(2000, 3000)), guide=float(rng.uniform(0.4, 0.98)),
                          effective=float(rng.uniform(0.7, 0.92)), promos=[], delays={}))
         return len(reps) - 1
 
@@ -444,7 +450,7 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator,
                 rep["senior"] = True
             promo12 = any(m - p < 12 for p in rep["promos"])
             # bonus driven by attainment; split individual/team by the team's policy
-            total = rep["pool"] * (0.5 + 0.5 * att) * (1.3 if rep["senior"] else 1.0)
+            total = _bonus_total(rep["pool"], att, rep["senior"])
             ind = round(total * (1 - share), 2)
             team = round(total * share, 2)
             real_share = team / (ind + team) if ind + team > 0 else 0.0
@@ -501,7 +507,7 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator,
             for m in range(window0, n_m):
                 row = rows[row_at[(r, m)]]
                 att = float(rng.uniform(0.70, 0.88))
-                total = rep["pool"] * (0.5 + 0.5 * att) * (1.3 if row["senior"] else 1.0)
+                total = _bonus_total(rep["pool"], att, row["senior"])
                 share = row["share_policy"]
                 ind, team = round(total * (1 - share), 2), round(total * share, 2)
                 row.update(attainment=att, individual_bonus=ind, team_bonus=team,

@@ -29,7 +29,11 @@ and what the result indicators count:
     the largest amount in the 12 months before the scored month;
 ``new_brand_months``
     a product is a new brand in month M when its ``launch_date`` falls in M or the
-    ``new_brand_months − 1`` months before (default 12).
+    ``new_brand_months − 1`` months before (default 12);
+``streak_penalty``
+    optional points off (连续未完成扣分) for a rep whose amount attainment is below
+    ``threshold`` (default 0.9) in each of the last ``months`` months (default 3) ending
+    with the scored month: ``{points: 10, months: 3, threshold: 0.9}``.
 
 Every problem is one line naming the field, what was given and what is allowed, raised as
 :class:`~analysis.errors.SchemeError` before any computation starts.
@@ -77,7 +81,8 @@ _RULE_KEYS = {
     "rank": (set(), set()),
 }
 _TOP_KEYS = ("name", "description", "visit_plan", "indicators", "bonus_pool", "top_price_classes", "mix_measure",
-             "key_brands", "new_brand_months")
+             "key_brands", "new_brand_months", "streak_penalty")
+_PENALTY_KEYS = ("points", "months", "threshold")
 DEFAULT_TOP_PRICE_CLASSES = ("一类", "二类")
 MIX_MEASURES = ("qty", "amount")
 AUTO_KEY_BRANDS = 3
@@ -136,6 +141,15 @@ class BonusPool:
 
 
 @dataclass(frozen=True)
+class StreakPenalty:
+    """Points off for amount attainment below ``threshold`` in each of the last ``months`` months."""
+
+    points: float
+    months: int = 3
+    threshold: float = 0.9
+
+
+@dataclass(frozen=True)
 class Scheme:
     """A validated assessment scheme (build with :func:`load_scheme` or :meth:`from_dict`)."""
 
@@ -148,6 +162,7 @@ class Scheme:
     mix_measure: str = "qty"
     key_brands: tuple[str, ...] | None = None  # None: auto (the largest brands before the month)
     new_brand_months: int = 12
+    streak_penalty: StreakPenalty | None = None
 
     @property
     def weights(self) -> dict[str, float]:
@@ -194,7 +209,31 @@ class Scheme:
                                             "top_price_classes", name),
                    mix_measure=_choice(data.get("mix_measure", "qty"), "mix_measure", MIX_MEASURES, name),
                    key_brands=_key_brands(data.get("key_brands", "auto"), name),
-                   new_brand_months=_months(data.get("new_brand_months", 12), name))
+                   new_brand_months=_months(data.get("new_brand_months", 12), name),
+                   streak_penalty=_penalty(data.get("streak_penalty"), name))
+
+
+def _penalty(spec: Any, scheme: str) -> StreakPenalty | None:
+    if spec is None:
+        return None
+    where = f"'streak_penalty' of scheme '{scheme}'"
+    if not isinstance(spec, Mapping):
+        raise SchemeError(f"The {where} must be a mapping of {_allowed(_PENALTY_KEYS)}. Got {_r(spec)} instead.")
+    for k in spec:
+        if k not in _PENALTY_KEYS:
+            raise SchemeError(f"The {where} has an unknown key '{k}'. Allowed keys: {_allowed(_PENALTY_KEYS)}.")
+    pts = spec.get("points")
+    if not (_number(pts) and pts > 0):
+        raise SchemeError(f"The 'points' of the {where} must be a number > 0 (the points taken off). "
+                          f"Got {_r(pts)} instead.")
+    months = spec.get("months", 3)
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
+        raise SchemeError(f"The 'months' of the {where} must be a whole number from 1 to 24. Got {_r(months)} instead.")
+    thr = spec.get("threshold", 0.9)
+    if not (_number(thr) and 0 < thr <= 2):
+        raise SchemeError(f"The 'threshold' of the {where} must be a number above 0 and at most 2 (1.0 = 100 %). "
+                          f"Got {_r(thr)} instead.")
+    return StreakPenalty(float(pts), int(months), float(thr))
 
 
 def _names(v: Any, key: str, scheme: str) -> tuple[str, ...]:

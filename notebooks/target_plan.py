@@ -52,19 +52,19 @@ display.heading(label("report.target_plan", ctx.lang), 1)
 scope = target_plan.prepare(ctx.con, ctx.params)
 
 # %%
-ctx.present.show(target_plan.overview(scope))
+basis = ctx.present.show(target_plan.overview(scope))
 
 # %%
-ctx.present.show(target_plan.regions(scope))
+by_region = ctx.present.show(target_plan.regions(scope))
 
 # %%
-ctx.present.show(target_plan.reps(scope))
+by_rep = ctx.present.show(target_plan.reps(scope))
 
 # %%
-ctx.present.show(target_plan.products(scope))
+by_product = ctx.present.show(target_plan.products(scope))
 
 # %%
-ctx.present.show(target_plan.backtest(scope))
+fit = ctx.present.show(target_plan.backtest(scope))
 
 # %%
 files = target_plan.write_targets(scope, ctx.output_path)

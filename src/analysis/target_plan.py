@@ -213,7 +213,10 @@ def _capacity_customers(con: Any) -> tuple[pd.DataFrame | None, str | None]:
     sel = [c.region.cast("string").name("region"),
            (c.rep_id.cast("string") if "rep_id" in cols else ibis.null().cast("string")).name("rep_id"),
            c[by].name(by)]
-    grp = c.filter(c[by].notnull()).group_by(sel).aggregate(n=c.count()).execute()
+    f = c.filter(c[by].notnull())
+    sel = [f.region.cast("string").name("region"),
+           (f.rep_id.cast("string") if "rep_id" in cols else ibis.null().cast("string")).name("rep_id"), f[by].name(by)]
+    grp = f.group_by(sel).aggregate(n=f.count()).execute()
     return grp, by
 
 
@@ -271,7 +274,13 @@ def _complete_last(con: Any) -> tuple[dt.date, dt.date, pd.Period]:
     w = o.aggregate(first=d.min(), last=d.max()).execute()
     first, last = pd.Timestamp(w["first"].iloc[0]).date(), pd.Timestamp(w["last"].iloc[0]).date()
     lp = pd.Period(last, "M")
-    complete = lp if last == lp.end_time.date() else lp - 1
+    # the last month is complete when the data reach its last day, or when the data are monthly
+    # (one date per month, as monthly exports carry)
+    from .trends import detect_grain
+
+    dates = o.select(d=d).distinct().execute()["d"]
+    monthly = detect_grain(dates) in ("monthly", "yearly")
+    complete = lp if (last == lp.end_time.date() or monthly) else lp - 1
     return first, last, complete
 
 

@@ -146,9 +146,14 @@ def report_lang(parameters: Mapping[str, Any], metrics: Mapping[str, Any] | None
 def report_title(report: str, lang: str, metrics: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
     """The title of a report page: metrics.json ``title``, else the report's name in ``lang``
     followed by the filter values (``月度销售趋势 · 市区``)."""
+    from .. import i18n
     from ..glossary import label
 
-    title = metrics.get("title") or label(report, lang if lang in ("zh", "en") else "zh")
+    lang_ = lang if lang in ("zh", "en") else "zh"
+    name = label(report, lang_)
+    if name == report and i18n.has_label(f"report.{report}", lang_):  # a report named only in the catalogues
+        name = i18n.label(f"report.{report}", lang_)
+    title = metrics.get("title") or name
     filters = parameters.get("filters") or {}
     if isinstance(filters, Mapping) and filters and not metrics.get("title"):
         parts = [", ".join(str(x) for x in (v if isinstance(v, list) else [v])) for v in filters.values()]

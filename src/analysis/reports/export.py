@@ -143,9 +143,9 @@ def report_lang(parameters: Mapping[str, Any], metrics: Mapping[str, Any] | None
     return lang if lang in ("zh", "en") else "zh"
 
 
-def report_title(report: str, lang: str, metrics: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
-    """The title of a report page: metrics.json ``title``, else the report's name in ``lang``
-    followed by the filter values (``月度销售趋势 · 市区``)."""
+def report_name(report: str, lang: str) -> str:
+    """The name of a report in ``lang`` (glossary, else the catalogues' ``report.<name>``, else
+    the report's own id)."""
     from .. import i18n
     from ..glossary import label
 
@@ -153,7 +153,13 @@ def report_title(report: str, lang: str, metrics: Mapping[str, Any], parameters:
     name = label(report, lang_)
     if name == report and i18n.has_label(f"report.{report}", lang_):  # a report named only in the catalogues
         name = i18n.label(f"report.{report}", lang_)
-    title = metrics.get("title") or name
+    return name
+
+
+def report_title(report: str, lang: str, metrics: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
+    """The title of a report page: metrics.json ``title``, else the report's name in ``lang``
+    followed by the filter values (``月度销售趋势 · 市区``)."""
+    title = metrics.get("title") or report_name(report, lang)
     filters = parameters.get("filters") or {}
     if isinstance(filters, Mapping) and filters and not metrics.get("title"):
         parts = [", ".join(str(x) for x in (v if isinstance(v, list) else [v])) for v in filters.values()]

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from .export import jinja_env, report_css, report_lang, report_title
+from .export import jinja_env, report_css, report_lang, report_name, report_title
 from .outputs import read_json
 
 
@@ -295,9 +295,7 @@ def build_groups(runs: list[Run], out: Path, lang: str) -> list[dict[str, Any]]:
             })
         series.sort(key=lambda s: s["newest"], reverse=True)
         series.sort(key=lambda s: s["name"] != report)  # the report's own series first (stable)
-        from ..glossary import LABELS
-
-        title = LABELS[report][0 if lang == "zh" else 1] if report in LABELS else report
+        title = report_name(report, lang)
         groups.append({"report": report, "id": f"g-{report}", "title": title, "series": series,
                        "newest": max(s["newest"] for s in series)})
     groups.sort(key=lambda g: g["newest"], reverse=True)

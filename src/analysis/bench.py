@@ -306,6 +306,7 @@ def _gbk_file(d: Path) -> tuple[Path, dict]:
     if path.exists() and info_path.exists():
         return path, json.loads(info_path.read_text())
     con = duckdb.connect(str(d / "warehouse.duckdb"), read_only=True)
+    con.execute("SET enable_progress_bar = false")
     cols = ", ".join(f'{c} AS "{h}"' for c, h in INGEST_HEADERS.items())
     utf8 = d / "orders_utf8.csv.tmp"
     con.execute(f"COPY (SELECT {cols} FROM orders) TO '{utf8}' (HEADER, DELIMITER ',')")

@@ -109,10 +109,39 @@ def write_quarantine(path: Path, rows: Iterable[list[Any]]) -> int:
 # ---------------------------------------------------------------------------------------------
 def stored_columns(con: Any, table: str, schema: str = "main") -> dict[str, str] | None:
     """{column: SQL type} of a stored table (None when absent). ``con`` is a raw DuckDB connection."""
-    rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = ? "
-        "AND database_name = current_database() ORDER BY column_index", [table, schema]).fetchall()
+    # (no exception inside the ingest's transaction: an error would abort it)
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                         "AND schema_name = ? AND table_name = ?", [schema, table]).fetchone()[0]
+    if not exists:
+        return None
+    rows = con.execute(f"DESCRIBE {q(schema)}.{q(table)}").fetchall()
     return {r[0]: r[1] for r in rows} if rows else None
+
+
+class Catalog:
+    """The store's tables and their columns, read once (the store's write lock keeps them still)."""
+
+    def __init__(self, con: Any) -> None:
+        self._cols: dict[str, dict[str, str]] = {}
+        for t, c, typ in con.execute(
+                "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND schema_name = 'main' ORDER BY table_name, column_index").fetchall():
+            self._cols.setdefault(t, {})[c] = typ
+        self._rows: dict[str, int] = {}
+
+    def columns(self, table: str) -> dict[str, str] | None:
+        return self._cols.get(table)
+
+    def set_columns(self, table: str, cols: dict[str, str]) -> None:
+        self._cols[table] = dict(cols)
+
+    def rows(self, con: Any, table: str, fresh: bool = False) -> int:
+        """0 or 1: whether the table holds a row."""
+        if table not in self._cols:
+            return 0
+        if fresh or table not in self._rows:
+            self._rows[table] = int(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(table)} LIMIT 1)").fetchone()[0])
+        return self._rows[table]
 
 
 def table_rows(con: Any, table: str) -> int:
@@ -121,14 +150,18 @@ def table_rows(con: Any, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(table)} LIMIT 1)").fetchone()[0])
 
 
-def ensure_table(con: Any, ts: TableSpec, extras: dict[str, str], notes: list[str]) -> dict[str, str]:
+def ensure_table(con: Any, ts: TableSpec, extras: dict[str, str], notes: list[str],
+                 catalog: "Catalog | None" = None) -> dict[str, str]:
     """Create the table (contract + extra columns) or add contract columns it lacks; its columns."""
-    have = stored_columns(con, ts.name)
+    have = catalog.columns(ts.name) if catalog is not None else stored_columns(con, ts.name)
+    have = dict(have) if have is not None else None
     if have is None:
         cols = {c.name: SQL_TYPES[c.dtype] for c in ts.columns}
         for name, t in extras.items():
             cols.setdefault(name, SQL_TYPES[t])
         con.execute(f"CREATE TABLE {q(ts.name)} ({', '.join(f'{q(n)} {t}' for n, t in cols.items())})")
+        if catalog is not None:
+            catalog.set_columns(ts.name, cols)
         return cols
     added = []
     for c in ts.columns:
@@ -138,6 +171,8 @@ def ensure_table(con: Any, ts: TableSpec, extras: dict[str, str], notes: list[st
             added.append(c.name)
     if added:
         notes.append(f"the stored table '{ts.name}' gained the contract column(s) {', '.join(added)}")
+    if catalog is not None:
+        catalog.set_columns(ts.name, have)
     return have
 
 
@@ -146,9 +181,9 @@ def ensure_log(con: Any) -> None:
                 + ", ".join(f"{n} {t}" for n, t in LOG_COLUMNS.items()) + ")")
 
 
-def already_ingested(con: Any, content_hash: str, table: str) -> str | None:
+def already_ingested(con: Any, content_hash: str, table: str, catalog: "Catalog | None" = None) -> str | None:
     """The time this file's content was ingested into ``table`` before (None: never)."""
-    if stored_columns(con, LOG_TABLE) is None:
+    if (catalog.columns(LOG_TABLE) if catalog is not None else stored_columns(con, LOG_TABLE)) is None:
         return None
     row = con.execute(f"SELECT min(ingested_at) FROM {LOG_TABLE} WHERE content_hash = ? AND table_name = ? "
                       "AND replace_period IS NULL", [content_hash, table]).fetchone()

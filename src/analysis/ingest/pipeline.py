@@ -180,11 +180,13 @@ def ingest_file(
         try:
             w.execute(f"SET temp_directory = '{work / 'spill'}'")
             install_macros(w)
-            src = load_source(w, path, work, sheet)
+            src = load_source(w, path, work, sheet, materialise=ts.keep_extra or ts.name == "customers")
             res.file_format, res.encoding, res.sheet = src.format, src.encoding, src.sheet
             res.notes += src.notes
 
             def sample(i: int) -> list[str]:
+                if src.relation != "src":
+                    return []
                 return [r[0] for r in w.execute(f"SELECT c{i} FROM src WHERE trim(c{i}) <> '' LIMIT 200").fetchall()]
 
             plans, unused = plan_columns(table, src.headers, user_map, source=path.name, sample=sample)
@@ -205,7 +207,7 @@ def ingest_file(
                 res.notes.append(f"extra columns kept: {', '.join(res.extra_columns)}")
             bands = settings.grade_bands.size_class_sql('"grade"')
             st = stage(w, src, plans, ts, settings, bands_sql=bands, period=period)
-            typed = [r[0] for r in w.execute("DESCRIBE staged").fetchall() if not r[0].startswith("__")]
+            typed = st.typed
             in_file_duplicates(w, st, typed)
             n_all, n_blank = w.execute("SELECT count(*), count(*) FILTER (WHERE __blank) FROM staged").fetchone()
             res.blank_rows = int(n_blank)
@@ -274,13 +276,16 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
     attached = False
     began = False
     try:
+        # the store's tables, read before the work database is attached (listing the catalog
+        # with it attached is slow) and while this connection holds the store's write lock
+        catalog = ap.Catalog(con)
         wpath = str(work / "work.duckdb").replace("'", "''")
         con.execute(f"ATTACH '{wpath}' AS sa_work (READ_ONLY)")
         attached = True
         con.execute("BEGIN TRANSACTION")
         began = True
         if period is None:
-            when = ap.already_ingested(con, res.content_hash, table)
+            when = ap.already_ingested(con, res.content_hash, table, catalog)
             if when:  # another ingest of the same file committed while this one was reading
                 con.execute("ROLLBACK")
                 began = False
@@ -288,8 +293,8 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
                 res.already_ingested = when
                 return
         extras = {p.name: p.dtype for p in plans if p.extra}
-        stored = ap.ensure_table(con, ts, extras, res.notes)
-        has_rows = ap.table_rows(con, table) > 0
+        stored = ap.ensure_table(con, ts, extras, res.notes, catalog)
+        has_rows = catalog.rows(con, table) > 0
         if period is not None:
             start, end, _ = period
             pc = q(ts.period_column)
@@ -297,12 +302,12 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
                                           f"AND {pc} < DATE '{end}'").fetchone()[0])
             if res.removed:
                 con.execute(f"DELETE FROM {q(table)} WHERE {pc} >= DATE '{start}' AND {pc} < DATE '{end}'")
-            has_rows = ap.table_rows(con, table) > 0
+            has_rows = catalog.rows(con, table, fresh=True) > 0
         cols = [c for c in typed if c in stored]
         lost = [c for c in typed if c not in stored]
         if lost:
             res.notes.append(f"the stored table '{table}' has no column {', '.join(lost)}: not stored")
-        base = ("SELECT * FROM sa_work.staged s WHERE NOT s.__blank AND s.__why IS NULL "
+        base = (f"SELECT * FROM {st.rel('sa_work')} s WHERE NOT s.__blank AND s.__why IS NULL "
                 "AND s.__rid NOT IN (SELECT __rid FROM sa_work.dup)")
         con.execute("CREATE OR REPLACE TEMP TABLE sa_fail (__rid BIGINT, __row BIGINT, kind VARCHAR)")
         if st.keyed and has_rows:
@@ -316,8 +321,8 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
         for col, ref in ts.references.items():
             if col not in cols:
                 continue
-            ref_cols = ap.stored_columns(con, ref)
-            if not ref_cols or col not in ref_cols or ap.table_rows(con, ref) == 0:
+            ref_cols = catalog.columns(ref)
+            if not ref_cols or col not in ref_cols or catalog.rows(con, ref) == 0:
                 continue
             con.execute(f"""INSERT INTO sa_fail SELECT c.__rid, c.__row, 'ref:{col}' FROM ({base}) c
                             WHERE c.{q(col)} IS NOT NULL
@@ -331,7 +336,7 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
         ref_case = " ".join(f"WHEN 'ref:{c}' THEN {i}" for c, i in ref_ids.items())
         con.execute(f"""CREATE OR REPLACE TEMP TABLE sa_q AS
             SELECT __rid, any_value(__row) AS __row, flatten(list(ids)) AS ids FROM (
-              SELECT __rid, __row, __why AS ids FROM sa_work.staged
+              SELECT __rid, __row, __why AS ids FROM {st.rel('sa_work')}
                 WHERE NOT __blank AND __why IS NOT NULL
                   AND __rid NOT IN (SELECT __rid FROM sa_work.dup WHERE kind = 'dup')
               UNION ALL SELECT __rid, __row, [{key_id}] FROM sa_work.dup WHERE kind = 'key'
@@ -361,8 +366,8 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
             res.identical_kept = int(stats[i] or 0)
         if res.accepted:
             sel = ", ".join(f"CAST({q(c)} AS {stored[c]})" for c in cols)
-            con.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}) SELECT {sel} FROM ({acc}) "
-                        "ORDER BY __row")
+            # in the file's order: the scan keeps it (preserve_insertion_order), no sort needed
+            con.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}) SELECT {sel} FROM ({acc})")
         res.duplicates_in_file = int(con.execute(
             "SELECT count(*) FROM sa_work.dup WHERE kind = 'dup'").fetchone()[0])
         res.duplicates_in_store = int(con.execute("SELECT count(*) FROM sa_fail WHERE kind = 'dup'").fetchone()[0])
@@ -425,7 +430,7 @@ def _write_quarantine_rows(con: Any, src: Source, st: Staging, plans: list[Colum
         add(rj.row, rj.values, [Reason("(row)", rj.code, RULES[rj.code].format(**rj.params))])
     raw = ", ".join(f"s.c{i}" for i in range(n))
     cur = con.execute(f"SELECT qq.__row, qq.ids{', ' + raw if raw else ''} FROM sa_q qq "
-                      "JOIN sa_work.src s ON s.rowid = qq.__rid ORDER BY qq.__row")
+                      "JOIN sa_work.staged s ON s.rowid = qq.__rid ORDER BY qq.__row")
     while True:
         batch = cur.fetchmany(10_000)
         if not batch:

@@ -75,6 +75,7 @@ class Source:
     shifts: list[tuple[int, int]] = field(default_factory=list)
     padded: list[tuple[int, list[str | None]]] = field(default_factory=list)  # short records, padded
     surplus: list[int] = field(default_factory=list)  # columns c{i} beyond the last header (must be empty)
+    csv: dict = field(default_factory=dict)  # CSV reading settings, for the rejects of the scan
 
 
 def content_hash(path: Path) -> str:
@@ -206,7 +207,7 @@ def _csv_header(text_path: Path, name: str) -> tuple[list[str], list[str], str, 
     return unique_headers([h.strip() for h in header]), raw, sep, skip
 
 
-def _load_csv(con: Any, src: Source, work: Path) -> None:
+def _load_csv(con: Any, src: Source, work: Path, materialise: bool = False) -> None:
     path = src.path
     enc = detect_encoding(path)
     src.encoding = enc
@@ -220,16 +221,31 @@ def _load_csv(con: Any, src: Source, work: Path) -> None:
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(n))
     fq = str(text_path).replace("'", "''")
     sepq = sep.replace("'", "''")
-    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
-    con.execute(f"""
-        CREATE TABLE src AS SELECT *, NULL::BIGINT AS __row FROM read_csv('{fq}', header = false, skip = {skip},
-            auto_detect = false, delim = '{sepq}', quote = '"', escape = '"', columns = {{{cols}}},
-            store_rejects = true, max_line_size = 8388608, encoding = 'utf-8')""")
     src.row_base = skip + 1
-    # rejected records: too many fields (quarantined), too few (padded), invalid text
-    rej = con.execute("""
-        SELECT line, min(error_type) AS err, any_value(csv_line) AS text FROM reject_errors GROUP BY line ORDER BY line
-    """).fetchall()
+    src.csv = {"sep": sep, "fields": n}
+    src.surplus = list(range(len(headers), n))
+    src.relation = (f"(SELECT *, NULL::BIGINT AS __row FROM read_csv('{fq}', header = false, skip = {skip}, "
+                    f"auto_detect = false, delim = '{sepq}', quote = '\"', escape = '\"', columns = {{{cols}}}, "
+                    f"store_rejects = true, max_line_size = 8388608, encoding = 'utf-8'))")
+    if materialise:  # small tables whose values are looked at before staging (grades, extra columns)
+        con.execute(f"CREATE TABLE src AS SELECT * FROM {src.relation}")
+        src.relation = "src"
+        collect_rejects(con, src)
+
+
+def collect_rejects(con: Any, src: Source) -> None:
+    """After DuckDB scanned a CSV: rejected records become quarantined rejects (too many fields,
+    invalid text) or padded rows (too few fields); every one moves the later rows down by one."""
+    if not src.csv or src.csv.get("done"):
+        return
+    src.csv["done"] = True
+    sep, n, headers = src.csv["sep"], src.csv["fields"], src.headers
+    try:
+        rej = con.execute("""
+            SELECT line, min(error_type) AS err, any_value(csv_line) AS text FROM reject_errors
+            GROUP BY line ORDER BY line""").fetchall()
+    except Exception:  # noqa: BLE001 - no rejects table: the scan rejected nothing
+        rej = []
     for j, (line, err, text) in enumerate(rej):
         line = int(line)
         src.shifts.append((line - src.row_base - j, j + 1))
@@ -245,17 +261,22 @@ def _load_csv(con: Any, src: Source, work: Path) -> None:
         else:
             fields = (fields + [""] * n)[:n]
             src.padded.append((line, [v if v != "" else None for v in fields]))
-    if src.padded:
-        import pyarrow as pa
 
-        cols = list(zip(*[vals + [line] for line, vals in src.padded]))
-        batch = pa.table({**{f"c{i}": pa.array(cols[i], pa.string()) for i in range(n)},
-                          "__row": pa.array(cols[n], pa.int64())})
-        con.register("padded", batch)
-        con.execute("INSERT INTO src SELECT * FROM padded")
-        con.unregister("padded")
-    src.surplus = list(range(len(headers), n))
-    src.relation = "src"
+
+def padded_table(con: Any, src: Source) -> str | None:
+    """Register the padded short records as table ``padded`` (c0…, __row); its name, or None."""
+    if not src.padded:
+        return None
+    import pyarrow as pa
+
+    n = src.csv["fields"]
+    cols = list(zip(*[vals + [line] for line, vals in src.padded]))
+    batch = pa.table({**{f"c{i}": pa.array(cols[i], pa.string()) for i in range(n)},
+                      "__row": pa.array(cols[n], pa.int64())})
+    con.register("padded_view", batch)
+    con.execute("CREATE OR REPLACE TABLE padded AS SELECT * FROM padded_view")
+    con.unregister("padded_view")
+    return "padded"
 
 
 def _parse_record(text: str, sep: str) -> list[str] | None:
@@ -399,8 +420,12 @@ def _load_parquet(con: Any, src: Source) -> None:
     src.relation = "src"
 
 
-def load_source(con: Any, path: str | os.PathLike, work: Path, sheet: str | None = None) -> Source:
-    """Load a CSV/text, spreadsheet or Parquet file into table ``src`` of the work database.
+def load_source(con: Any, path: str | os.PathLike, work: Path, sheet: str | None = None,
+                materialise: bool = False) -> Source:
+    """Open a CSV/text, spreadsheet or Parquet file as ``Source.relation`` in the work database.
+
+    Spreadsheets and Parquet are loaded into table ``src``; a CSV stays a ``read_csv`` scan
+    (staging reads it once) unless ``materialise``.
 
     Raises IngestError (one line) when the file cannot be read as a table.
     """
@@ -415,7 +440,7 @@ def load_source(con: Any, path: str | os.PathLike, work: Path, sheet: str | None
         raise IngestError(f"The 'sheet' parameter of ingest applies to spreadsheets. Got {sheet!r} for "
                           f"{path.name}, a {kind} file, instead.")
     if kind == "csv":
-        _load_csv(con, src, work)
+        _load_csv(con, src, work, materialise)
     elif kind == "parquet":
         _load_parquet(con, src)
     else:

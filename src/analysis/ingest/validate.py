@@ -21,7 +21,7 @@ from .. import contracts
 from ..contracts import RULES, Settings, TableSpec, q, row_rules, spec
 from ..errors import StoreError
 from .normalise import ColumnPlan, parse_sql, typed_sql
-from .read import Source
+from .read import Source, collect_rejects, padded_table
 
 
 @dataclass
@@ -43,8 +43,19 @@ class Staging:
     reasons: list[Reason] = field(default_factory=list)
     keyed: bool = False
     key: tuple[str, ...] = ()
+    row_base: int = 2
+    shifts: bool = False
+    typed: list[str] = field(default_factory=list)  # the table's columns in staged
     returns_inferred_col: bool = False
     size_derived_col: bool = False
+
+    def rel(self, db: str = "") -> str:
+        """The staged rows with ``__rid`` (their rowid) and ``__row`` (the file's row number)."""
+        p = f"{db}." if db else ""
+        if self.shifts:
+            return (f"(SELECT st.*, st.rowid AS __rid, coalesce(st.__rowx, st.rowid + {self.row_base} + "
+                    f"coalesce(sh.cum, 0)) AS __row FROM {p}staged st ASOF LEFT JOIN {p}shifts sh ON st.rowid >= sh.a)")
+        return f"(SELECT st.*, st.rowid AS __rid, coalesce(st.__rowx, st.rowid + {self.row_base}) AS __row FROM {p}staged st)"
 
     def reason_id(self, column: str, code: str, /, **params: Any) -> int:
         msg = RULES[code].format(**params) if params else RULES[code]
@@ -70,23 +81,15 @@ def stage(con: Any, src: Source, plans: list[ColumnPlan], ts: TableSpec, setting
     raw_cols = [f"c{i}" for i in range(n)]
     names = [p.name for p in plans]
     present = set(names)
-    # row numbers: __row when the reader knows it, else the scan position (+ rejects before it)
-    if src.shifts:
-        con.execute("CREATE OR REPLACE TABLE shifts (a BIGINT, cum BIGINT)")
-        con.executemany("INSERT INTO shifts VALUES (?, ?)", src.shifts)
-        row_sql = f"coalesce(s.__row, s.rowid + {src.row_base} + coalesce(sh.cum, 0))"
-        from_sql = "src s ASOF LEFT JOIN shifts sh ON s.rowid >= sh.a"
-    else:
-        row_sql = f"coalesce(s.__row, s.rowid + {src.row_base})"
-        from_sql = "src s"
-    # A: row number, blank rows (coalesce stops at the first non-empty cell)
+    st.row_base = src.row_base
+    # A: row number (when the reader knows it), blank rows (coalesce stops at the first non-empty cell)
     blank = f"coalesce({', '.join(f'sa_clean(s.c{i})' for i in range(n))}) IS NULL" if n else "TRUE"
-    a_cols = [f"s.rowid AS __rid", f"{row_sql} AS __row", f"({blank}) AS __blank"]
+    a_cols = ["s.__row AS __rowx", f"({blank}) AS __blank"]
     a_cols += [f"s.{c}" for c in raw_cols]
     # B: first pass (fast path for plain cells); C: typed values and cell reason codes
-    b_cols = ["__rid", "__row", "__blank"] + raw_cols + [f"{parse_sql(p, f'c{p.index}')} AS p{j}"
+    b_cols = ["__rowx", "__blank"] + raw_cols + [f"{parse_sql(p, f'c{p.index}')} AS p{j}"
                                                          for j, p in enumerate(plans)]
-    c0_cols = ["__rid", "__row", "__blank"] + raw_cols
+    c0_cols = ["__rowx", "__blank"] + raw_cols
     cell_items: list[str] = []
     for j, p in enumerate(plans):
         val, why = typed_sql(p, f"p{j}", f"c{p.index}")
@@ -139,26 +142,36 @@ def stage(con: Any, src: Source, plans: list[ColumnPlan], ts: TableSpec, setting
         rule_items.append(f"(CASE WHEN {q(pc)} < DATE '{start}' OR {q(pc)} >= DATE '{end}' THEN {rid} END)")
     cell_bad = " OR ".join(f"{x} IS NOT NULL" for x in cell_items) or "FALSE"
     rule_bad = " OR ".join(f"{x} IS NOT NULL" for x in rule_items) or "FALSE"
-    typed_names = [q(c) for c in _typed_columns(present, ts, plans)]
+    st.typed = _typed_columns(present, ts, plans)
+    typed_names = [q(c) for c in st.typed]
     extra_flags = (["__size_derived"] if st.size_derived_col else []) + (["__ret_inferred"] if infer_returns else [])
     raw_hash = f"hash({', '.join(raw_cols)})" if raw_cols else "0"
-    d_cols = ["__rid", "__row", "__blank", *typed_names, *extra_flags,
+    d_cols = ["__rowx", "__blank", *raw_cols, *typed_names, *extra_flags,
               f"({cell_bad}) AS __cellbad",
               f"CASE WHEN {cell_bad} THEN {_ids_list(cell_items)} WHEN {rule_bad} THEN {_ids_list(rule_items)} END "
               "AS __why",
               f"CASE WHEN {cell_bad} THEN {raw_hash} END AS __rawhash"]
-    sql = f"""
-        CREATE OR REPLACE TABLE staged AS
+    def select(from_sql: str) -> str:
+        return f"""
         SELECT {', '.join(d_cols)} FROM (
           SELECT {', '.join(c_cols)} FROM (
             SELECT {', '.join(c0_cols)} FROM (
               SELECT {', '.join(b_cols)} FROM (
-                SELECT {', '.join(a_cols)} FROM {from_sql}
+                SELECT {', '.join(a_cols)} FROM {from_sql} s
               )
             )
           )
         )"""
-    con.execute(sql)
+
+    con.execute(f"CREATE OR REPLACE TABLE staged AS {select(src.relation)}")
+    collect_rejects(con, src)  # a CSV's rejected records are known once DuckDB has scanned it
+    padded = padded_table(con, src)
+    if padded:
+        con.execute(f"INSERT INTO staged {select(padded)}")
+    if src.shifts:
+        con.execute("CREATE OR REPLACE TABLE shifts (a BIGINT, cum BIGINT)")
+        con.executemany("INSERT INTO shifts VALUES (?, ?)", src.shifts)
+        st.shifts = True
     st.key = ts.key
     st.keyed = bool(ts.key) and all(k in present for k in ts.key)
     return st
@@ -180,9 +193,10 @@ def in_file_duplicates(con: Any, st: Staging, typed: list[str]) -> None:
     key_nonnull = " AND ".join(f"{q(k)} IS NOT NULL" for k in st.key)
     key_null = " OR ".join(f"{q(k)} IS NULL" for k in st.key)
     cols = ", ".join(q(c) for c in typed)
+    rel = st.rel()
     con.execute(f"""
         INSERT INTO dup
-        WITH p AS (SELECT * FROM staged WHERE NOT __blank AND NOT __cellbad),
+        WITH p AS (SELECT * FROM {rel} WHERE NOT __blank AND NOT __cellbad),
              grp AS (SELECT {key} FROM p WHERE {key_nonnull} GROUP BY {key} HAVING count(*) > 1),
              cand AS (SELECT p.* FROM p SEMI JOIN grp USING ({key})
                       UNION ALL SELECT * FROM p WHERE {key_null}),
@@ -191,15 +205,15 @@ def in_file_duplicates(con: Any, st: Staging, typed: list[str]) -> None:
         UNION ALL
         SELECT __rid, __row, 'dup' FROM (
             SELECT __rid, __row, row_number() OVER (PARTITION BY __rawhash ORDER BY __row) AS k
-            FROM staged WHERE NOT __blank AND __cellbad) WHERE k > 1
+            FROM {rel} WHERE NOT __blank AND __cellbad) WHERE k > 1
     """)
     con.execute(f"""
         INSERT INTO dup
-        WITH grp AS (SELECT {key} FROM staged WHERE NOT __blank AND __why IS NULL AND {key_nonnull}
+        WITH grp AS (SELECT {key} FROM {rel} WHERE NOT __blank AND __why IS NULL AND {key_nonnull}
                      AND __rid NOT IN (SELECT __rid FROM dup) GROUP BY {key} HAVING count(*) > 1),
              x AS (SELECT s.__rid, s.__row, row_number() OVER (PARTITION BY {', '.join('s.' + q(k) for k in st.key)}
                                                                ORDER BY s.__row) AS k
-                   FROM staged s SEMI JOIN grp USING ({key})
+                   FROM {rel} s SEMI JOIN grp USING ({key})
                    WHERE NOT s.__blank AND s.__why IS NULL AND s.__rid NOT IN (SELECT __rid FROM dup))
         SELECT __rid, __row, 'key' FROM x WHERE k > 1
     """)

@@ -396,6 +396,9 @@ def test_index_groups_runs_by_report_newest_period_first_with_headlines(tmp_path
     _fake_run(tmp_path, "incentive_retention", "2026-10-31", {
         "report": "incentive_retention", "attrition_rate": 0.25, "first_year_attrition": 0.4}, extra=("xlsx", "pdf"))
     _fake_run(tmp_path, "x", "2026-10", {"report": "x", "title": "<script>alert(1)</script>"})
+    _fake_run(tmp_path, "target_plan", "2026-11", {"report": "target_plan", "total": 5000.0, "measure": "qty"})
+    _fake_run(tmp_path, "rep_scorecard", "2026-10", {"report": "rep_scorecard", "leader": "R0007 <王五>",
+                                                     "below_target": 3})
     (tmp_path / "broken" / "2026-10").mkdir(parents=True)  # no html: not listed
     (tmp_path / "broken" / "2026-10" / "metrics.json").write_text("{}")
     (tmp_path / ".tmp" / "w").mkdir(parents=True)
@@ -404,7 +407,9 @@ def test_index_groups_runs_by_report_newest_period_first_with_headlines(tmp_path
     assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     soup = BeautifulSoup(page, "html.parser")
     assert [h.get_text() for h in soup.select("section.report-group > h2")] == [
-        "月度销售趋势", "新品牌上市一个月分析", "激励与队伍稳定", "x"]
+        "月度销售趋势", "新品牌上市一个月分析", "激励与队伍稳定", "月度综合考核", "任务分解", "x"]
+    kpi = {g["id"]: [k.get_text() for k in g.select(".kpi-v")] for g in soup.select("section.report-group")}
+    assert kpi["g-target_plan"] == ["5,000"] and kpi["g-rep_scorecard"] == ["R0007 <王五>", "3"]
     trends = soup.select("section#g-sales_trends article.series")
     assert [a.select_one("h3 .period").get_text() for a in trends] == ["2026-10", "2026-10"]
     main = trends[0]

@@ -29,7 +29,8 @@ from .outputs import read_json
 class Figure:
     """One headline figure: a metrics.json key (dots reach into mappings), its label id and
     its format (a :func:`analysis.display.fmt` code, ``"spct"`` for a signed percentage,
-    ``"yuan"`` for money shown in 万元 / yuan, ``"text"``)."""
+    ``"yuan"`` for money shown in 万元 / yuan, ``"measure"`` for money or volume as the run's
+    metrics.json ``measure`` says, ``"text"``)."""
 
     key: str
     label: str
@@ -67,7 +68,7 @@ HEADLINES: dict[str, Headline] = {
         (Figure("leader", "leader", "text"), Figure("below_target", "below_target", "int")),
         history="below_target",
     ),
-    "target_plan": Headline((Figure("total", "plan_total", "yuan"),), history="total"),
+    "target_plan": Headline((Figure("total", "plan_total", "measure"),), history="total"),
 }
 REPORT_ORDER = list(HEADLINES)
 
@@ -156,6 +157,11 @@ def format_figure(value: Any, code: str, lang: str) -> str:
     if code == "spct":
         return f"{v * 100:+.1f}%"
     return fmt(v, code)
+
+
+def measure_code(metrics: Mapping[str, Any]) -> str:
+    """The format of a figure in the run's measure: money (``measure: amount``) or a count of units."""
+    return "yuan" if metrics.get("measure", "amount") == "amount" else "int"
 
 
 def sparkline(points: list[tuple[str, float | None]], width: int = 320, height: int = 64, pad: int = 6) -> dict[str, Any] | None:
@@ -248,7 +254,8 @@ def _run_view(run: Run, out: Path, lang: str) -> dict[str, Any]:
     spec = HEADLINES.get(run.report)
     figures = []
     for f in (spec.figures if spec else ()):
-        figures.append({"label": text(f.label, lang), "value": format_figure(lookup(run.metrics, f.key), f.fmt, lang)})
+        code = measure_code(run.metrics) if f.fmt == "measure" else f.fmt
+        figures.append({"label": text(f.label, lang), "value": format_figure(lookup(run.metrics, f.key), code, lang)})
     links = [{"href": run.page.relative_to(out).as_posix(), "text": text("open", lang), "kind": "html"}]
     for kind, path in run.files.items():
         links.append({"href": path.relative_to(out).as_posix(), "text": text(kind, lang), "kind": kind})
@@ -281,6 +288,8 @@ def build_groups(runs: list[Run], out: Path, lang: str) -> list[dict[str, Any]]:
                 if geom is not None:
                     fig = next((f for f in spec.figures if f.key == spec.history), Figure(spec.history, spec.history, "f2"))
                     vals = [v for _, v in points if v is not None]
+                    code = measure_code(rs[0].metrics) if fig.fmt == "measure" else fig.fmt
+                    fig = Figure(fig.key, fig.label, code)
                     history = {
                         **geom,
                         "label": text(fig.label, lang),

@@ -634,3 +634,27 @@ def test_check_executed_blames_the_cell_running_when_the_kernel_died():
     after = new_code_cell("b = 2", metadata={"papermill": {"start_time": None, "status": "completed"}})
     cell, why = reports.check_executed(_nb(ran, dying, after), DeadKernelError("Kernel died"))
     assert (cell, why) == (2, "the kernel died while the cell ran (killed, os._exit or out of memory)")
+
+
+def test_a_reports_own_files_are_linked_and_replaced_with_the_run(tmp_path):
+    from analysis.reports.outputs import move_into_place
+
+    final = tmp_path / "target_plan" / "2026-11"
+    final.mkdir(parents=True)
+    old = {"params.yml": yaml.safe_dump({"outputs": ["targets_2026-11.csv", "target_plan.html"]}),
+           "targets_2026-11.csv": "old", "target_plan.pdf": "old", "target_plan.html": "old", "metrics.json": "{}"}
+    for name, text in old.items():
+        (final / name).write_text(text, encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    new = {"target_plan.html": "<p>new</p>", "metrics.json": json.dumps({"report": "target_plan", "total": 5.0}),
+           "targets_2026-12.csv": "new", "params.yml": yaml.safe_dump({
+               "name": "target_plan", "report": "target_plan",
+               "outputs": ["metrics.json", "params.yml", "target_plan.html", "targets_2026-12.csv"]})}
+    for name, text in new.items():
+        (work / name).write_text(text, encoding="utf-8")
+    move_into_place([(work / n, final / n) for n in new], final, "target_plan")
+    assert sorted(p.name for p in final.iterdir()) == ["metrics.json", "params.yml", "target_plan.html",
+                                                       "targets_2026-12.csv"]
+    page = reports.write_index(tmp_path).read_text(encoding="utf-8")
+    assert '<a class="file" href="target_plan/2026-11/targets_2026-12.csv">targets_2026-12.csv</a>' in page

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import yaml
 
 from .export import jinja_env, report_css, report_lang, report_name, report_title
-from .outputs import read_json
+from .outputs import read_json, recorded_outputs
 
 
 @dataclass(frozen=True)
@@ -242,6 +242,10 @@ def find_runs(out: Path) -> list[Run]:
         failed = folder / f"{name}.FAILED.ipynb"
         files = {kind: folder / f"{name}.{ext}" for kind, ext in (("excel", "xlsx"), ("pdf", "pdf"))
                  if (folder / f"{name}.{ext}").exists()}
+        standard = {f"{name}.{ext}" for ext in ("html", "ipynb", "xlsx", "pdf")} | {"metrics.json", "params.yml"}
+        for extra in recorded_outputs(folder):  # files of the report's own (a target plan's CSV)
+            if extra not in standard and (folder / extra).is_file():
+                files[f"file:{extra}"] = folder / extra
         runs.append(Run(
             report=str(metrics.get("report") or record.get("report") or name), name=name, period=folder.name,
             folder=folder, page=page, metrics=metrics, parameters=params, generated=generated,
@@ -258,7 +262,9 @@ def _run_view(run: Run, out: Path, lang: str) -> dict[str, Any]:
         figures.append({"label": text(f.label, lang), "value": format_figure(lookup(run.metrics, f.key), code, lang)})
     links = [{"href": run.page.relative_to(out).as_posix(), "text": text("open", lang), "kind": "html"}]
     for kind, path in run.files.items():
-        links.append({"href": path.relative_to(out).as_posix(), "text": text(kind, lang), "kind": kind})
+        own = kind.startswith("file:")
+        links.append({"href": path.relative_to(out).as_posix(), "text": path.name if own else text(kind, lang),
+                      "kind": "file" if own else kind})
     return {
         "href": links[0]["href"],
         "title": report_title(run.report, run.lang, run.metrics, run.parameters),

@@ -79,14 +79,29 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+def recorded_outputs(folder: Path) -> list[str]:
+    """The file names the run record (``params.yml``) of ``folder`` lists as written."""
+    import yaml
+
+    try:
+        record = yaml.safe_load((folder / "params.yml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return []
+    outputs = record.get("outputs") if isinstance(record, dict) else None
+    return [str(o) for o in outputs if isinstance(o, str) and Path(o).name == o] if isinstance(outputs, list) else []
+
+
 def move_into_place(moves: list[tuple[Path, Path]], final: Path, name: str) -> None:
     """Move a good run's files into ``final`` (each replaced atomically), then remove what an
-    older run left there that this one did not write (optional outputs, a FAILED notebook)."""
+    older run left there that this one did not write (optional outputs, files the older run
+    recorded as its own, a FAILED notebook)."""
     final.mkdir(parents=True, exist_ok=True)
+    older = recorded_outputs(final)
     for src, dst in moves:
         os.replace(src, dst)
     written = {dst.name for _, dst in moves}
-    stale = [final / f"{name}{suffix}" for suffix in OPTIONAL_SUFFIXES] + [final / f"{name}.FAILED.ipynb"]
-    for p in stale:
-        if p.name not in written and p.exists():
+    stale = [f"{name}{suffix}" for suffix in OPTIONAL_SUFFIXES] + [f"{name}.FAILED.ipynb"] + older
+    for file in stale:
+        p = final / file
+        if file not in written and p.is_file():
             p.unlink()

@@ -8,10 +8,12 @@
 | ``params.yml`` | every good run (the run record) |
 | ``<name>.xlsx`` | when the notebook wrote a workbook (``$SALES_ANALYSIS_WORKBOOK``) |
 | ``<name>.pdf`` | when asked for (``--pdf``) and headless Chromium is installed |
+| files of the report's own | listed in metrics.json ``outputs`` (``ctx.output_path``), e.g. a target plan's CSV |
 | ``<name>.FAILED.ipynb`` | a failed run (the files of the last good run stay untouched) |
 
-A good run replaces every file of the last one, and removes the optional ones it did not write
-(a workbook or PDF of an older run must never sit beside a newer HTML).
+A good run replaces every file of the last one, and removes the optional ones and the files the
+last run recorded (``params.yml`` ``outputs``) that it did not write: a workbook, PDF or CSV of an
+older run must never sit beside a newer HTML.
 """
 from __future__ import annotations
 

@@ -189,3 +189,12 @@ def test_forecast_summary_names_festival_regressor_and_warns_when_coverage_is_of
     assert "three weeks before Spring Festival" in en and "春节前三周" in zh
     assert "Caution" in en and "仅供参考" in zh
     assert "Caution" not in nt.forecast_summary(_forecast(), "en")
+
+
+def test_forecast_summary_says_why_a_lower_error_model_was_passed_over():
+    r = _forecast()
+    r.model = "ets"
+    r.backtest = pd.DataFrame({"model": ["ets", "sarima", "seasonal_naive"], "mape": [0.032, 0.031, 0.147]})
+    assert "not chosen" in nt.forecast_summary(r, "en") and "故未选用" in nt.forecast_summary(r, "zh")
+    r.model = "sarima"
+    assert "not chosen" not in nt.forecast_summary(r, "en")

@@ -472,6 +472,25 @@ def test_demo_forecast_beats_seasonal_naive(demo_scope):
 
 
 @pytest.mark.slow
+def test_demo_forecast_intervals_cover_in_backtest(demo_scope):
+    """The intervals shown cover within 10 points of nominal in the backtest (each origin judged
+    by a scale estimated without it), and the festival regressor is in the model."""
+    f = trends.forecast(demo_scope)
+    assert f.regressors and f.interval_method == "backtest_scaled" and f.coverage_ok
+    assert abs(f.coverage["80"] - 0.80) <= 0.10 and abs(f.coverage["95"] - 0.95) <= 0.10, f.coverage
+    m = trends.collect_metrics(demo_scope, fc=f)
+    assert m["backtest_coverage"] == {"80": f.coverage["80"], "95": f.coverage["95"]}
+
+
+@pytest.mark.slow
+def test_demo_trend_metrics(demo_scope):
+    t = trends.trend(demo_scope)
+    m = trends.collect_metrics(demo_scope, tr=t)["trend"]
+    assert set(m) == {"method", "slope", "lo", "hi", "p"} and m["method"] == "seasonal_mann_kendall_ar1"
+    assert m["lo"] <= m["slope"] <= m["hi"] and 0 <= m["p"] <= 1 and t.test.n == 36
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("level", ["region", "rep", "brand", "price_class", "customer"])
 def test_demo_contribution_parts_sum_to_total(demo_con, level):
     s = trends.prepare(demo_con, level=level)
@@ -517,7 +536,7 @@ def test_demo_filters_and_levels(demo_con):
 # ============================================================ the notebook (slow)
 METRIC_KEYS = {"total_amount", "total_qty", "attainment", "time_elapsed", "yoy", "mom", "underperformers",
                "mix_shift_pp", "forecast", "backtest_mape", "baseline_mape", "skipped_sections", "period",
-               "data_window", "row_counts"}
+               "data_window", "row_counts", "trend", "backtest_coverage"}
 
 
 def _run_notebook(tmp_path, monkeypatch, **params):
@@ -551,6 +570,8 @@ def test_notebook_on_demo_in_english(tmp_path, monkeypatch, demo_world):
     assert len(m["forecast"]) == 3 and set(m["forecast"][0]) == {"period", "mean", "lo80", "hi80", "lo95", "hi95"}
     assert m["backtest_mape"] < m["baseline_mape"]
     assert "Attainment by level" in html and "Forecast" in html and "完成率" not in html
+    assert "seasonal Mann–Kendall" in html and "calibrated on the backtest" in html
+    assert m["trend"]["method"] == "seasonal_mann_kendall_ar1" and set(m["backtest_coverage"]) == {"80", "95"}
 
 
 @pytest.mark.slow

@@ -411,9 +411,17 @@ def forecast_summary(res: Any, lang: str = "zh") -> str:
     better = res.beats_baseline
     cov, own = getattr(res, "coverage", {}) or {}, getattr(res, "coverage_model", {}) or {}
     scaled = getattr(res, "interval_method", "model") == "backtest_scaled"
+    bt = res.backtest
+    passed_over = ""  # a model with a lower MAPE whose intervals did not cover within 10 points
+    if len(bt) and {"model", "mape"} <= set(bt.columns):
+        c = bt[bt["model"] != "seasonal_naive"].sort_values(["mape", "model"])
+        if len(c) and str(c["model"].iloc[0]) != res.model:
+            passed_over = label(str(c["model"].iloc[0]), lang)
     if lang == "zh":
         s = (f"按滚动起点回测选用{model}：回测平均绝对百分比误差 {pct(res.backtest_mape)}，"
              f"季节朴素法基准为 {pct(res.baseline_mape)}，{'优于' if better else '未优于'}基准。")
+        if passed_over:
+            s += f"{passed_over}的误差略低，但其区间在回测中的覆盖率与名义水平相差 10 个百分点以上，故未选用。"
         s += "；".join(f"{p} 预测{money(m, 'zh')}（80% 区间 {money(lo, 'zh')} 至 {money(hi, 'zh')}）"
                       for p, m, lo, hi in zip(f["period"].astype(str), f["mean"], f["lo80"], f["hi80"])) + "。"
         if getattr(res, "regressors", False):
@@ -430,6 +438,9 @@ def forecast_summary(res: Any, lang: str = "zh") -> str:
         return s
     s = (f"Chosen by a rolling-origin backtest: {model}, backtest MAPE {pct(res.backtest_mape)} against "
          f"{pct(res.baseline_mape)} for the seasonal-naive baseline ({'better' if better else 'not better'} than the baseline). ")
+    if passed_over:
+        s += (f"{passed_over} had a lower error, but its intervals' backtest coverage was more than 10 points off "
+              f"nominal, so it was not chosen. ")
     s += "; ".join(f"{p}: {money(m, 'en')} (80% interval {money(lo, 'en')} to {money(hi, 'en')})"
                    for p, m, lo, hi in zip(f["period"].astype(str), f["mean"], f["lo80"], f["hi80"])) + "."
     if getattr(res, "regressors", False):

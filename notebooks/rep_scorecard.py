@@ -35,6 +35,7 @@ audience = "team"
 underperform_threshold = 0.9
 underperform_streak = 3
 n_boot = 1000
+interval_unit = "customer"
 
 # %%
 from analysis import display, notebook, scorecard

@@ -201,3 +201,40 @@ def test_a_key_repeated_in_the_file_is_refused(tmp_path):
                  "  ordering_rate: {weight: 50, rule: {kind: rank}}\n", encoding="utf-8")
     assert _error(p) == ("The scheme file 'twice.yml' has the key 'ordering_rate' twice (line 4); "
                          "each key may appear once.")
+
+
+# ------------------------------------------------------------------ what the result indicators count
+def test_structure_keys_default_and_given():
+    s = load_scheme("default")
+    assert s.top_price_classes == ("一类", "二类") and s.mix_measure == "qty"
+    assert s.key_brands is None and s.new_brand_months == 12  # key_brands: auto
+    assert s.streak_penalty is not None and (s.streak_penalty.points, s.streak_penalty.months,
+                                             s.streak_penalty.threshold) == (10.0, 3, 0.9)
+    data = yaml.safe_load((SCHEMES_DIR / "default.yml").read_text(encoding="utf-8"))
+    data.update(top_price_classes=["一类"], mix_measure="amount", key_brands=["中华", "芙蓉王"], new_brand_months=6)
+    del data["streak_penalty"]
+    t = load_scheme(data)
+    assert (t.top_price_classes, t.mix_measure, t.key_brands, t.new_brand_months, t.streak_penalty) == (
+        ("一类",), "amount", ("中华", "芙蓉王"), 6, None)
+
+
+@pytest.mark.parametrize("key, value, needle", [
+    ("top_price_classes", "一类", "The 'top_price_classes' of scheme 'default' must be a non-empty list of names. "
+                                 "Got '一类' instead."),
+    ("top_price_classes", ["一类", "一类"], "must name each entry once. Got '一类' twice."),
+    ("mix_measure", "cases", "The 'mix_measure' of scheme 'default' must be one of 'qty', 'amount'. Got 'cases'"),
+    ("key_brands", "all", "The 'key_brands' of scheme 'default' must be 'auto' or a non-empty list of brand names"),
+    ("key_brands", [], "must be a non-empty list of names. Got [] instead."),
+    ("new_brand_months", 0, "The 'new_brand_months' of scheme 'default' must be a whole number of months from 1 "
+                            "to 36. Got 0 instead."),
+    ("streak_penalty", {"points": -3}, "The 'points' of the 'streak_penalty' of scheme 'default' must be a number > 0"),
+    ("streak_penalty", {"points": 5, "months": 0}, "The 'months' of the 'streak_penalty'"),
+    ("streak_penalty", {"points": 5, "level": 0.9}, "has an unknown key 'level'. Allowed keys: 'points', 'months', "
+                                                    "'threshold'."),
+])
+def test_structure_key_errors_name_the_field(key, value, needle):
+    data = yaml.safe_load((SCHEMES_DIR / "default.yml").read_text(encoding="utf-8"))
+    data[key] = value
+    with pytest.raises(SchemeError) as e:
+        load_scheme(data)
+    assert needle in str(e.value) and "\n" not in str(e.value)

@@ -31,7 +31,9 @@ Definitions (month M, a rep r)
   **visit_attainment**: r's visits in M ÷ active customers ÷ the scheme's ``visit_plan``.
 * **Below target several months running**: amount attainment below ``underperform_threshold``
   in each of the ``underperform_streak`` months ending with M (the trends report's definition).
-* **Rank intervals**: bootstrap over each rep's customers (rows of the per-customer inputs),
+* **Rank intervals**: bootstrap over each rep's customers (rows of the per-customer inputs;
+  ``interval_unit="customer"``, the default) or over the days of the month (the rep's daily
+  amount, qty and visits resampled, the customer counts fixed; ``interval_unit="day"``),
   1,000 resamples by default, 95 %.
 * **Territory potential**: the amount bought in M − 12 by r's active customers.
 """
@@ -544,10 +546,19 @@ def _intervals(scope: Scope) -> None:
     if ranked < 3:
         scope.intervals_skip = Skip(Reason.TOO_FEW_PEOPLE, {})
         return
-    cols = ["rep_id", "customer_id", *[c for c in ADDITIVE if c in scope.contributions.columns]]
+    add = [c for c in ADDITIVE if c in scope.contributions.columns]
     fixed = _group_values(scope, scope.fixed.drop(columns=[c for c in ("name",) if c in scope.fixed.columns]))
+    if getattr(scope.params, "interval_unit", "customer") == "day":
+        units, unit = day_inputs(scope), "day"
+        resampled = [c for c in DAY_INPUTS if c in add]
+        per_rep = scope.contributions.groupby("rep_id")[[c for c in add if c not in resampled]].sum()
+        fixed = fixed.merge(per_rep, left_on="rep_id", right_index=True, how="left")
+        fixed[per_rep.columns] = fixed[per_rep.columns].fillna(0.0)
+        units = units[["rep_id", "day", *resampled]]
+    else:
+        units, unit = scope.contributions[["rep_id", "customer_id", *add]], "customer_id"
     try:
-        iv = scoring.rank_intervals(scope.contributions[cols], fixed, scope.scheme, unit="customer_id",
+        iv = scoring.rank_intervals(units, fixed, scope.scheme, unit=unit,
                                     adjustments=scope.adjustments, n_boot=int(scope.params.n_boot), seed=0)
     except InsufficientDataError as exc:
         scope.intervals_skip = Skip(Reason.FAILED, {"error": str(exc)})
@@ -560,6 +571,34 @@ def _intervals(scope: Scope) -> None:
     attrs = dict(s.attrs)
     scope.scores = s.merge(iv, on="rep_id", how="left")
     scope.scores.attrs.update(attrs)
+
+
+DAY_INPUTS = ("amount", "qty", "visits")
+"""The inputs resampled by day (``interval_unit="day"``); the customer counts stay fixed."""
+
+
+def day_inputs(scope: Scope) -> pd.DataFrame:
+    """Per scored rep and day of the month: ``amount``, ``qty`` (the rep's own orders) and
+    ``visits``, every day of the month present (0 on days without any)."""
+    month, end = scope.month, scope.end
+    o = _between(_orders(scope), "order_date", month, end).filter(lambda x: x.rep_id.notnull())
+    measures = [m for m in ("amount", "qty") if m in o.columns]
+    od = o.group_by(rep_id=o.rep_id, day=o.order_date).aggregate(**{m: o[m].sum() for m in measures}).execute()
+    days = pd.date_range(month, end - dt.timedelta(days=1), freq="D").date
+    reps = scope.fixed["rep_id"].tolist()
+    grid = pd.DataFrame({"rep_id": np.repeat(reps, len(days)), "day": np.tile(days, len(reps))})
+    od["day"] = pd.to_datetime(od["day"]).dt.date
+    out = grid.merge(od, on=["rep_id", "day"], how="left")
+    if scope.missing("visits", "visit_date", "rep_id") is None:
+        v = _between(scope.con.table("visits"), "visit_date", month, end)
+        v = v.filter(v.rep_id.notnull())
+        vd = v.group_by(rep_id=v.rep_id.cast("string"), day=v.visit_date.cast("date")).aggregate(
+            visits=v.rep_id.count()).execute()
+        vd["day"] = pd.to_datetime(vd["day"]).dt.date
+        out = out.merge(vd, on=["rep_id", "day"], how="left")
+    num = [c for c in out.columns if c not in ("rep_id", "day")]
+    out[num] = out[num].astype(float).fillna(0.0)
+    return out
 
 
 def _rep_monthly_attainment(scope: Scope, start: dt.date, end: dt.date) -> pd.DataFrame | None:
@@ -896,6 +935,7 @@ class HonestRanks(SectionResult):
     default_code = "rank_intervals"
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     n_boot: int = 0
+    unit: str = "customer"
     within_noise: int = 0
     ranked: int = 0
     top_within_noise: bool = False
@@ -908,7 +948,7 @@ class HonestRanks(SectionResult):
 def rank_intervals(scope: Scope) -> HonestRanks:
     """Section 4: each ranked rep's 95 % rank interval from a bootstrap over its customers, and a
     flag where the intervals of neighbouring ranks overlap (the order between them is noise)."""
-    res = HonestRanks(n_boot=int(scope.params.n_boot))
+    res = HonestRanks(n_boot=int(scope.params.n_boot), unit=str(getattr(scope.params, "interval_unit", "customer")))
     if scope.intervals_skip is not None:
         res.skip = scope.intervals_skip
         return res

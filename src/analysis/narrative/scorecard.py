@@ -100,7 +100,7 @@ def indicators(res: Any) -> list:
 
 def rank_intervals(res: Any) -> list:
     """The plain-language reading of the rank intervals."""
-    out: list = [msg(f"{R}.rank_intervals.how", n_boot=res.n_boot)]
+    out: list = [msg(f"{R}.rank_intervals.how", res.unit, n_boot=res.n_boot)]
     if res.ranked:
         variant = "all" if res.within_noise == res.ranked else ("some" if res.within_noise else "none")
         out.append(msg(f"{R}.rank_intervals.noise", variant, within=res.within_noise, ranked=res.ranked,

@@ -26,6 +26,9 @@ class RepScorecardParams(ReportParams):
     definition as the monthly sales trends report (attainment below the threshold in each of the
     last ``streak`` months).
     n_boot: bootstrap resamples of the rank intervals.
+    interval_unit: what the rank intervals resample: "customer" (each rep's customers: how much the
+    rank depends on which customers the rep has) or "day" (the days of the month: how much it
+    depends on when the orders and visits fell).
 
     Examples
     --------
@@ -41,6 +44,7 @@ class RepScorecardParams(ReportParams):
     underperform_threshold: float = Field(0.9, gt=0, le=2)
     underperform_streak: int = Field(3, ge=1, le=24)
     n_boot: int = Field(1000, ge=100, le=20000)
+    interval_unit: Literal["customer", "day"] = "customer"
 
     @field_validator("month")
     @classmethod

@@ -33,14 +33,14 @@ def _amount(cid: str, month: pd.Period) -> float:
 
 
 def make_store(path: Path, *, months: tuple[str, str] = ("2024-01", "2025-12"), reps: list | None = None,
-               targets: list | None = None) -> Path:
+               targets: list | None = None, day: int = 15) -> Path:
     rows, oid = [], 0
     for m in pd.period_range(months[0], months[1], freq="M"):
         for cid, region, rep, _, _ in CUSTOMERS:
             v = _amount(cid, m)
             for line, (brand, part) in enumerate((("X", 0.7), ("Y", 0.3)), start=1):
                 oid += 1
-                rows.append((f"o{oid}", line, dt.date(m.year, m.month, 15), cid, f"s{brand}", rep or "rx", region,
+                rows.append((f"o{oid}", line, dt.date(m.year, m.month, day), cid, f"s{brand}", rep or "rx", region,
                              brand, round(v * part, 6), round(v * part / 10, 6)))
     con = duckdb.connect(str(path))
     con.execute("create table orders (order_id varchar, line_no integer, order_date date, customer_id varchar, "
@@ -300,3 +300,16 @@ def test_the_xlsx_has_chinese_headers(world, tmp_path):
     assert [c.value for c in ws[1]] == ["月份", "层级", "对象", "指标", "目标值"]
     assert [c.value for c in ws[2]] == ["2026-01", "公司", "company", "金额", 38200]
     assert ws.freeze_panes == "A2"
+
+
+def test_short_history_plans_but_skips_the_backtest(tmp_path):
+    # one month of monthly data (2024-01, dated the 1st): a plan for 2024-02 from it; Jan: A 260, B 150
+    path = make_store(tmp_path / "w.duckdb", months=("2024-01", "2024-01"), day=1)
+    con = store.connect(str(path), read_only=True)
+    s = plan(con, total=4100, method="last_12")
+    assert s.month == pd.Period("2024-02", "M")
+    assert by(s.plan.regions, "region") == {"A": 2600.0, "B": 1500.0}
+    res = tp.backtest(s)  # the only month has nothing before it
+    assert res.skip is not None and res.skip.as_dict() == {"reason": "too_short", "details": {"needed": 13, "got": 1}}
+    assert set(res.metrics()) == {"backtest_share_mae", "backtest_level"}
+    con.disconnect()

@@ -482,7 +482,7 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     bh = bh[bh["month"] <= hist_end]
     bcust = None
     if p.method == "capacity":
-        bcust = (cc.rename(columns={"key": "key"}) if bt_level == "rep" else ccap.rename(columns={"region": "key"}))
+        bcust = cc if bt_level == "rep" else ccap.rename(columns={"region": "key"})
     bt = al.share_backtest(bh, p.method, BACKTEST_MONTHS, blend_weights=p.blend_weights, customers=bcust,
                            capacity_by=capacity_by or "grade")
     plan = Plan(regions=reg, reps=rep_tab, products=prod_tab, rep_products=rep_prod, targets=targets,
@@ -720,8 +720,10 @@ def backtest(scope: Scope) -> Backtest:
     """Section 5: the backtest of the shares (skipped when no month could be made)."""
     bt = scope.plan.backtest.copy()
     res = Backtest(level=scope.plan.backtest_level, method=scope.params.method, table=bt)
-    if bt["n_months"].max() == 0:
-        return res.skipped("too_short", needed=13, got=int(len(scope.plan.backtest)))
+    made = bt.set_index("method")["n_months"]
+    if int(made.get(scope.params.method, 0)) == 0:  # the method itself could not be made for any month
+        got = (scope.history_end - scope.history_start).n + 1 if scope.history_end >= scope.history_start else 0
+        return res.skipped("too_short", needed=13, got=min(got, int((scope.history_end - pd.Period(scope.data_first, "M")).n + 1)))
     bt["mae_pp"] = bt["mae"] * 100
     bt["method_code"] = bt["method"]
     res.tables.append(Table("backtest", bt, [

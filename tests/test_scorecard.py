@@ -401,3 +401,22 @@ def test_metrics_doc_lists_every_key(fixture_store):
             pres.html(r)
     keys = set(pres.metrics()) | {"report", "parameters", "data_window", "generated_at"}
     assert keys == documented
+
+
+def test_level_company_ranks_everyone_as_one_group(fixture_store):
+    s = _prepare(fixture_store, level="company").scores.set_index("rep_id")
+    assert (s["rank_region"].dropna() == s["rank"].dropna()).all()
+    # the rank rule over all five reps: new-brand values A .5, D .5, B C E 0
+    assert s.loc["A", "new_brand_distribution_points"] == pytest.approx(5 * 3.5 / 4)
+    assert s.loc["B", "new_brand_distribution_points"] == pytest.approx(5 * 1 / 4)
+    assert s.loc["C", "region"] == "S"
+
+
+def test_day_bootstrap_of_the_rank_intervals(fixture_store):
+    s = _prepare(fixture_store, interval_unit="day")
+    r = s.scores[s.scores["rank"].notna()]
+    assert (r["rank_lo"] <= r["rank"]).all() and (r["rank"] <= r["rank_hi"]).all()
+    days = sc.day_inputs(s)
+    assert len(days) == 5 * 31 and days.groupby("rep_id")["amount"].sum()["A"] == 1500
+    assert days.groupby("rep_id")["visits"].sum()["A"] == 5
+    assert sc.rank_intervals(s).unit == "day"

@@ -31,7 +31,6 @@ Decisions where practice leaves a choice (docs/metrics/target_plan.md lists the 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping

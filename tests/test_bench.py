@@ -30,19 +30,43 @@ def test_small_run_agrees_with_the_floor(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| order lines" in out
     (row,) = rows
-    for v in ("project", "pandas", "floor"):
+    for v in ("project", "pandas", "polars", "floor", "ingest", "ingest_floor"):
         r = row["results"][v]
         assert r["status"] == "ok", r
         assert r["work_s"] > 0 and r["peak_gb"] > 0
     assert row["results"]["project"]["queries"] > 10  # the engine clock saw the report's queries
     assert row["project_vs_floor_agree"] == "yes"
     assert row["pandas_vs_floor_agree"] == "yes"
+    assert row["polars_vs_floor_agree"] == "yes"
+    # ingest: every line of the GBK file accounted for, the returns inferred from the signs
+    ing = row["results"]["ingest"]
+    assert ing["accounted"] is True
+    assert ing["rows_read"] == ing["expected"]["lines"] == row["results"]["ingest_floor"]["rows_read"]
+    assert ing["returns_inferred"] == ing["expected"]["returns"] > 0
+    assert "| order lines | GBK file GB | ingest s" in out
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved["rows"][0]["lines"] == row["lines"] > 30_000
     # a second run reuses the world
     info = json.loads((tmp_path / "60k" / "world.json").read_text())
     bench.world(60_000, tmp_path)
     assert json.loads((tmp_path / "60k" / "world.json").read_text()) == info
+
+
+def test_unknown_variant_is_a_parameter_error(tmp_path):
+    with pytest.raises(ParameterError, match=r"^The 'variants' parameter of bench must be some of project, pandas"):
+        bench.main(sizes="1k", workdir=tmp_path, variants="project,spark")
+
+
+def test_ingest_table_formats_the_accounting():
+    rows = [{"size": "1M", "lines": 10, "results": {
+        "ingest": {"status": "ok", "work_s": 3.0, "peak_gb": 0.5, "rows_read": 10, "accepted": 9, "quarantined": 1,
+                   "duplicates": 0, "returns_inferred": 2, "accounted": True,
+                   "expected": {"lines": 10, "returns": 2, "bytes": 1024**3}},
+        "ingest_floor": {"status": "ok", "work_s": 1.5, "peak_gb": 0.2, "rows_read": 10}}}]
+    head, row = bench.ingest_table_rows(rows)
+    assert head[0] == "order lines" and row[0] == "10" and row[1] == "1.00"
+    assert row[2:7] == ("3.00", "0.50", "1.50", "0.20", "2.00×")
+    assert row[7:] == ("10 = 9 + 1 + 0", "2 of 2", "yes")
 
 
 def test_agree_detects_a_wrong_aggregate(tmp_path):

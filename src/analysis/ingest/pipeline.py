@@ -428,7 +428,7 @@ def _write_quarantine_rows(con: Any, src: Source, st: Staging, plans: list[Colum
         from ..contracts import RULES
 
         add(rj.row, rj.values, [Reason("(row)", rj.code, RULES[rj.code].format(**rj.params))])
-    raw = ", ".join(f"s.c{i}" for i in range(n))
+    raw = ", ".join(st.raw_sql(i) for i in range(n))
     cur = con.execute(f"SELECT qq.__row, qq.ids{', ' + raw if raw else ''} FROM sa_q qq "
                       "JOIN sa_work.staged s ON s.rowid = qq.__rid ORDER BY qq.__row")
     while True:

@@ -46,6 +46,13 @@ class Staging:
     row_base: int = 2
     shifts: bool = False
     typed: list[str] = field(default_factory=list)  # the table's columns in staged
+    raw_from: dict[int, str] = field(default_factory=dict)  # raw column index -> typed column it equals when NULL
+
+    def raw_sql(self, i: int, alias: str = "s") -> str:
+        """The raw text of column ``c{i}`` as read from the file (see :func:`stage`)."""
+        if i in self.raw_from:
+            return f"coalesce({alias}.c{i}, CAST({alias}.{q(self.raw_from[i])} AS VARCHAR))"
+        return f"{alias}.c{i}"
     returns_inferred_col: bool = False
     size_derived_col: bool = False
 
@@ -146,7 +153,18 @@ def stage(con: Any, src: Source, plans: list[ColumnPlan], ts: TableSpec, setting
     typed_names = [q(c) for c in st.typed]
     extra_flags = (["__size_derived"] if st.size_derived_col else []) + (["__ret_inferred"] if infer_returns else [])
     raw_hash = f"hash({', '.join(raw_cols)})" if raw_cols else "0"
-    d_cols = ["__rowx", "__blank", *raw_cols, *typed_names, *extra_flags,
+    # raw text is kept for the quarantine file, but only where it differs from the typed value's
+    # text (most cells): the rest is NULL and costs nothing to store; see Staging.raw_sql
+    by_index = {p.index: p for p in plans}
+    kept_raw = []
+    for i, c in enumerate(raw_cols):
+        p = by_index.get(i)
+        if p is None:
+            kept_raw.append(c)
+        else:
+            kept_raw.append(f"CASE WHEN CAST({q(p.name)} AS VARCHAR) IS NOT DISTINCT FROM {c} THEN NULL ELSE {c} END AS {c}")
+            st.raw_from[i] = p.name
+    d_cols = ["__rowx", "__blank", *kept_raw, *typed_names, *extra_flags,
               f"({cell_bad}) AS __cellbad",
               f"CASE WHEN {cell_bad} THEN {_ids_list(cell_items)} WHEN {rule_bad} THEN {_ids_list(rule_items)} END "
               "AS __why",
@@ -194,11 +212,14 @@ def in_file_duplicates(con: Any, st: Staging, typed: list[str]) -> None:
     key_null = " OR ".join(f"{q(k)} IS NULL" for k in st.key)
     cols = ", ".join(q(c) for c in typed)
     rel = st.rel()
+    # keys seen more than once among rows whose cells read (one pass over the file's rows);
+    # every later step looks only at these few rows
+    con.execute(f"""CREATE OR REPLACE TABLE dupgrp AS SELECT {key} FROM {rel}
+                    WHERE NOT __blank AND NOT __cellbad AND {key_nonnull} GROUP BY {key} HAVING count(*) > 1""")
     con.execute(f"""
         INSERT INTO dup
         WITH p AS (SELECT * FROM {rel} WHERE NOT __blank AND NOT __cellbad),
-             grp AS (SELECT {key} FROM p WHERE {key_nonnull} GROUP BY {key} HAVING count(*) > 1),
-             cand AS (SELECT p.* FROM p SEMI JOIN grp USING ({key})
+             cand AS (SELECT p.* FROM p SEMI JOIN dupgrp USING ({key})
                       UNION ALL SELECT * FROM p WHERE {key_null}),
              x AS (SELECT __rid, __row, row_number() OVER (PARTITION BY {cols} ORDER BY __row) AS k FROM cand)
         SELECT __rid, __row, 'dup' FROM x WHERE k > 1
@@ -207,14 +228,13 @@ def in_file_duplicates(con: Any, st: Staging, typed: list[str]) -> None:
             SELECT __rid, __row, row_number() OVER (PARTITION BY __rawhash ORDER BY __row) AS k
             FROM {rel} WHERE NOT __blank AND __cellbad) WHERE k > 1
     """)
+    # a later row with the key of an earlier row that is accepted so far: quarantined
     con.execute(f"""
         INSERT INTO dup
-        WITH grp AS (SELECT {key} FROM {rel} WHERE NOT __blank AND __why IS NULL AND {key_nonnull}
-                     AND __rid NOT IN (SELECT __rid FROM dup) GROUP BY {key} HAVING count(*) > 1),
-             x AS (SELECT s.__rid, s.__row, row_number() OVER (PARTITION BY {', '.join('s.' + q(k) for k in st.key)}
-                                                               ORDER BY s.__row) AS k
-                   FROM {rel} s SEMI JOIN grp USING ({key})
-                   WHERE NOT s.__blank AND s.__why IS NULL AND s.__rid NOT IN (SELECT __rid FROM dup))
+        WITH c AS (SELECT s.* FROM {rel} s SEMI JOIN dupgrp USING ({key})
+                   WHERE NOT s.__blank AND s.__why IS NULL AND s.__rid NOT IN (SELECT __rid FROM dup)),
+             x AS (SELECT __rid, __row, row_number() OVER (PARTITION BY {', '.join(q(k) for k in st.key)}
+                                                           ORDER BY __row) AS k FROM c)
         SELECT __rid, __row, 'key' FROM x WHERE k > 1
     """)
 

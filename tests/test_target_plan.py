@@ -313,3 +313,28 @@ def test_short_history_plans_but_skips_the_backtest(tmp_path):
     assert res.skip is not None and res.skip.as_dict() == {"reason": "too_short", "details": {"needed": 13, "got": 1}}
     assert set(res.metrics()) == {"backtest_share_mae", "backtest_level"}
     con.disconnect()
+
+
+def test_without_serving_reps_or_order_brands_the_orders_and_products_are_used(tmp_path):
+    # customers without rep_id: the orders' rep_id (c4's rep 'rx' is not on the roster -> A's pool);
+    # orders without brand: the brand through products.sku_id. The same plan as test_last_12_by_hand.
+    path = make_store(tmp_path / "w.duckdb")
+    raw = duckdb.connect(str(path))
+    raw.execute("alter table customers drop column rep_id")
+    raw.execute("alter table orders drop column brand")
+    raw.close()
+    con = store.connect(str(path), read_only=True)
+    s = plan(con, total=38200, method="last_12", levels=["region", "rep", "brand"])
+    assert by(s.plan.reps, "rep_id") == {"r1": 13000.0, "r2": 6000.0, "pool:A": 1200.0, "r3": 18000.0}
+    assert by(s.plan.products, "product") == {"X": 26740.0, "Y": 11460.0}
+    con.disconnect()
+
+
+def test_overrides_from_a_yaml_file_and_for_a_pool(world, tmp_path):
+    f = tmp_path / "ov.yml"
+    f.write_text("rep:\n  'pool:A': 2200\n", encoding="utf-8")
+    s = plan(world, total=38200, method="last_12", overrides=str(f))
+    reps = by(s.plan.reps, "rep_id")
+    # A = 20,200; the pool locked at 2,200, r1 : r2 = 1300 : 600 share 18,000
+    assert reps["pool:A"] == 2200.0 and reps["r1"] == pytest.approx(18000 * 1300 / 1900, abs=1)
+    assert reps["r1"] + reps["r2"] == 18000.0

@@ -138,36 +138,35 @@ def history(con: Any, measure: str, start: pd.Period, end: pd.Period, product: s
     o = o.filter((o.order_date >= ibis.literal(_month_start(start)))
                  & (o.order_date < ibis.literal(_month_start(end + 1))))
     ccols = _columns(con, "customers")
-    region = o.region.cast("string") if "region" in o.columns else None
-    rep = o.rep_id.cast("string") if "rep_id" in o.columns else None
-    if "customer_id" in o.columns and "customer_id" in ccols and ({"region", "rep_id"} & set(ccols)):
+    ocols = set(o.columns)
+    use_c = "customer_id" in ocols and "customer_id" in ccols and bool({"region", "rep_id"} & set(ccols))
+    if use_c:
         c = con.table("customers")
         sel = [c.customer_id.cast("string").name("_cid")]
-        if "region" in ccols:
-            sel.append(c.region.cast("string").name("_cregion"))
-        if "rep_id" in ccols:
-            sel.append(c.rep_id.cast("string").name("_crep"))
+        sel += [c.region.cast("string").name("_cregion")] if "region" in ccols else []
+        sel += [c.rep_id.cast("string").name("_crep")] if "rep_id" in ccols else []
         c = c.select(*sel)
-        j = o.left_join(c, o.customer_id.cast("string") == c._cid)
-        o = j
-        if "region" in ccols:
-            region = o._cregion.coalesce(o.region.cast("string")) if region is not None else o._cregion
-        if "rep_id" in ccols:
-            rep = o._crep  # the serving rep; a customer without one goes to the pool
+        o = o.left_join(c, o.customer_id.cast("string") == c._cid)
+    if product and product not in ocols:
+        pcols = _columns(con, "products")
+        if product not in pcols or "sku_id" not in ocols:
+            raise MissingColumnError("orders", product, sorted(ocols))
+        pr = con.table("products")
+        pr = pr.select(pr.sku_id.cast("string").name("_sku"), pr[product].cast("string").name("_prod"))
+        o = o.left_join(pr, o.sku_id.cast("string") == pr._sku)
+    # every key from the joined table (the customer's region and serving rep first)
+    region = o.region.cast("string") if "region" in ocols else None
+    if use_c and "region" in ccols:
+        region = o._cregion.coalesce(region) if region is not None else o._cregion
+    rep = o.rep_id.cast("string") if "rep_id" in ocols else None
+    if use_c and "rep_id" in ccols:
+        rep = o._crep  # the serving rep; a customer without one goes to the pool
     if region is None:
-        raise MissingColumnError("orders", "region", list(con.table("orders").columns))
+        raise MissingColumnError("orders", "region", sorted(ocols))
     keys = [o.order_date.truncate("M").name("month"), region.name("region"),
             (rep if rep is not None else ibis.null().cast("string")).name("rep_id")]
     if product:
-        if product in o.columns:
-            keys.append(o[product].cast("string").name("product"))
-        else:
-            pcols = _columns(con, "products")
-            if product not in pcols or "sku_id" not in o.columns:
-                raise MissingColumnError("orders", product, list(con.table("orders").columns))
-            p = con.table("products").select(_sku=lambda t: t.sku_id.cast("string"), _prod=lambda t: t[product].cast("string"))
-            o = o.left_join(p, o.sku_id.cast("string") == p._sku)
-            keys.append(o._prod.name("product"))
+        keys.append((o[product].cast("string") if product in ocols else o._prod).name("product"))
     out = o.group_by(keys).aggregate(value=o._v.sum()).execute()
     out["month"] = pd.to_datetime(out["month"]).dt.to_period("M")
     out["value"] = out["value"].astype(float).fillna(0.0)

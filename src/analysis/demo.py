@@ -405,7 +405,6 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator,
     rows = []
     row_at: dict[tuple[int, int], int] = {}
     under: set[int] = set()
-    null_candidates: list[int] = []
     window0 = n_m - 3
     first_window_month: dict[int, int] = {}
     for m in range(n_m):
@@ -417,10 +416,7 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator,
         active = [int(occupant[s]) for s in range(N_SLOTS) if occupant[s] >= 0]
         if m == window0:
             cand = [r for r in active if (ms - reps[r]["hire_date"]).days >= 180]
-            if null:
-                null_candidates = cand  # chosen among those who stay, after the loop
-            else:
-                under = set(int(x) for x in rng.choice(cand, N_UNDERPERFORMERS, replace=False))
+            under = set(int(x) for x in rng.choice(cand, N_UNDERPERFORMERS, replace=False))
         for r in active:
             rep = reps[r]
             tenure = (ms - rep["hire_date"]).days / 30.4375
@@ -475,7 +471,7 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator,
             n_days = (me - first).days + 1
             ten_days = ((first - rep["hire_date"]).days + np.arange(n_days)) / 30.4375
             h_day = np.where(ten_days < 12, H_FIRST_YEAR, H_LATER) / 30.4375 * np.exp(eta)
-            if r in under and m >= window0:
+            if r in under and m >= window0 and not null:  # planted: they stay to the end
                 h_day = np.zeros(n_days)
             cdf = 1.0 - np.exp(-np.cumsum(h_day))
             u = rng.random()
@@ -498,22 +494,10 @@ def _workforce(cal: Calendar, slot_region: np.ndarray, rng: np.random.Generator,
                 occupant[s] = -1
                 next_hire_month[s] = m + 1 + int(rng.random() < 0.3)
     if null:
-        # the underperformers are picked among the reps who stay to the end (in the null world their
-        # low attainment must not keep them employed), then given their low months
-        stay = [r for r in null_candidates if reps[r]["exit_date"] is None]
-        under = set(int(x) for x in rng.choice(stay, N_UNDERPERFORMERS, replace=False))
-        for r in sorted(under):
-            rep = reps[r]
-            for m in range(window0, n_m):
-                row = rows[row_at[(r, m)]]
-                att = float(rng.uniform(0.70, 0.88))
-                total = _bonus_total(rep["pool"], att, row["senior"])
-                share = row["share_policy"]
-                ind, team = round(total * (1 - share), 2), round(total * share, 2)
-                row.update(attainment=att, individual_bonus=ind, team_bonus=team,
-                           team_bonus_share=team / (ind + team) if ind + team > 0 else 0.0)
-                if m + 1 < n_m:
-                    rows[row_at[(r, m + 1)]]["prev_attainment"] = att
+        # in the null world the underperformers may leave like anyone else (choosing them among the
+        # stayers would tie low attainment to staying): the truth lists those still there in all
+        # three months
+        under = {r for r in under if all((r, m) in row_at for m in range(window0, n_m))}
 
     # daily occupancy and cover (a vacant slot's customers are served by the next occupied slot
     # of the same region)

@@ -88,3 +88,20 @@ def test_a_bad_override_leaves_no_report(tmp_path):
     assert "PlanError: The override key 'Z' is neither a region" in r.error
     written = [p.name for p in out.rglob("*") if p.is_file()]
     assert not [n for n in written if n.endswith((".html", ".csv", ".xlsx")) or n == "metrics.json"], written
+
+
+def test_output_path_is_beside_metrics_and_listed(tmp_path, monkeypatch):
+    from analysis import notebook
+    from analysis.recorder import ENV_VAR
+
+    path = make_store(tmp_path / "w.duckdb")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path / "run" / "metrics.json"))
+    ctx = notebook.start("target_plan", {"store": str(path), "total": 38200, "rounding": 1})
+    assert ctx.output_path("targets_2026-01.csv") == tmp_path / "run" / "targets_2026-01.csv"
+    for bad in ("../x.csv", "a/b.csv", "metrics.json", ""):
+        with pytest.raises(ParameterError, match="plain file name"):
+            ctx.output_path(bad)
+    ctx.finish()
+    m = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert m["outputs"] == ["targets_2026-01.csv"]
+    ctx.con.disconnect()

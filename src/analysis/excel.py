@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from .errors import ParameterError
-from .i18n import DEFAULT_LANG, check_lang, excel_format, format_value, header_label, label
+from .i18n import DEFAULT_LANG, check_lang, excel_format, format_value, header_label, label, name_label
 from .sections import Kind, Table
 
 ABOUT_KEYS = ("report", "period", "parameters", "data_window", "definitions", "generated_at", "language")
@@ -112,6 +112,8 @@ def cell_value(value: Any, column: Any, lang: str) -> Any:
         return None
     if kind is Kind.CODE:
         return neutralise(label(f"{column.codes}.{value}", lang))
+    if kind is Kind.NAME:
+        return neutralise(name_label(column.codes, value, lang))
     if kind is Kind.FLAG:
         return format_value(value, "flag", lang) or None
     if kind in (Kind.DATE, Kind.MONTH):
@@ -236,7 +238,7 @@ def write_workbook(path: str | os.PathLike, about: Mapping[str, Any], tables: It
             c.alignment = Alignment(wrap_text=False)
         widths = [_width(h) for h in heads]
         frame = table.frame
-        formats = [excel_format("text" if c.kind is Kind.CODE else c.kind.value, lang)[0] for c in cols]
+        formats = [excel_format(c.value_kind, lang)[0] for c in cols]
         for row in frame[[c.name for c in cols]].itertuples(index=False, name=None):
             sh.append([cell_value(v, c, lang) for v, c in zip(row, cols)])
             r = sh.max_row
@@ -244,8 +246,8 @@ def write_workbook(path: str | os.PathLike, about: Mapping[str, Any], tables: It
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula
                 cell.number_format = formats[j]
-                shown = format_value(row[j], "text" if c.kind is Kind.CODE else c.kind.value, lang, table=True) \
-                    if c.kind is not Kind.CODE else str(cell.value or "")
+                shown = format_value(row[j], c.value_kind, lang, table=True) \
+                    if c.kind not in (Kind.CODE, Kind.NAME) else str(cell.value or "")
                 widths[j] = max(widths[j], _width(shown))
         sh.freeze_panes = "A2"
         _fit(sh, widths)

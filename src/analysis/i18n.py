@@ -302,6 +302,20 @@ def label(key: str, lang: str = DEFAULT_LANG) -> str:
                            + (f"; close ids: {near}." if near else ".")) from None
 
 
+def name_label(prefix: str, name: Any, lang: str = DEFAULT_LANG) -> str:
+    """A name from the data (a column of an HR export, a region): the label
+    ``<prefix>.<name>`` when the catalogues have one, else the name as it is. For data only:
+    a key written in code goes through the strict :func:`label`.
+
+    Examples
+    --------
+    >>> name_label("column", "team_bonus_share", "en"), name_label("column", "OverTime", "en")
+    ('Team bonus share', 'OverTime')
+    """
+    key = f"{prefix}.{name}"
+    return label(key, lang) if has_label(key, lang) else str(name)
+
+
 def join_list(items: Iterable[Any], lang: str = DEFAULT_LANG) -> str:
     """Items (strings or :class:`Msg`) joined with the language's list separator ("、" / ", ")."""
     sep = catalogue(lang).format.get("list_separator", ", ")

@@ -30,7 +30,7 @@ import pandas as pd
 
 from . import display
 from .excel import column_header
-from .i18n import DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, join_sentences, label, message
+from .i18n import DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, join_sentences, label, message, name_label
 from .sections import Figure, Kind, Note, SectionResult, Skip, Table, section_metrics, skipped_details, skipped_sections
 
 
@@ -121,6 +121,8 @@ def cell_text(value: Any, column: Any, lang: str) -> str:
     """One table cell in ``lang`` (the table form of the column's kind)."""
     if column.kind is Kind.CODE:
         return format_value(value, "text", lang) if _blank(value) else label(f"{column.codes}.{value}", lang)
+    if column.kind is Kind.NAME:
+        return format_value(value, "text", lang) if _blank(value) else name_label(column.codes, value, lang)
     return format_value(value, column.kind.value, lang, table=True)
 
 

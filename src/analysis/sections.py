@@ -205,6 +205,8 @@ class Kind(str, enum.Enum):
     MONTH = "month"
     FLAG = "flag"
     CODE = "code"  # a category code shown through a label: Column(codes="<label prefix>")
+    NAME = "name"  # a name from the data (a column of an HR export, a region): its label
+    #              # "<codes>.<value>" when the catalogues have one, else the name as it is
 
     def __str__(self) -> str:
         return self.value
@@ -246,9 +248,9 @@ class Column:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", _kind(self.kind, self.name))
-        if self.kind is Kind.CODE and not self.codes:
+        if self.kind in (Kind.CODE, Kind.NAME) and not self.codes:
             raise ParameterError(f"The 'codes' parameter of Column {self.name!r} must name a label prefix when "
-                                 f"kind is 'code'. Got {self.codes!r} instead.")
+                                 f"kind is {self.kind.value!r}. Got {self.codes!r} instead.")
 
     @property
     def label_key(self) -> str:
@@ -260,8 +262,8 @@ class Column:
 
     @property
     def value_kind(self) -> str:
-        """The format kind of the values (``code`` columns are written as text)."""
-        return "text" if self.kind is Kind.CODE else self.kind.value
+        """The format kind of the values (``code`` and ``name`` columns are written as text)."""
+        return "text" if self.kind in (Kind.CODE, Kind.NAME) else self.kind.value
 
 
 @dataclass

@@ -208,11 +208,12 @@ def bench(
     variants: str = typer.Option(
         "project,pandas,polars,floor,ingest,ingest_floor",
         help="Variants: project, pandas, polars, floor (trends aggregates); ingest, ingest_floor (a GBK CSV)."),
+    repeat: int = typer.Option(0, "--repeat", help="Runs per variant, best time kept (0: 2, pandas once above 20M)."),
 ) -> None:
     """Benchmark the trends metrics (vs pandas, Polars, a hand-written DuckDB query) and ingest (vs DuckDB read_csv)."""
     from . import bench as bench_mod
 
-    bench_mod.main(sizes=sizes, workdir=workdir, variants=variants)
+    bench_mod.main(sizes=sizes, workdir=workdir, variants=variants, repeat=repeat)
 
 
 def main() -> None:

@@ -152,6 +152,9 @@ def test_trend_summary_names_the_test_and_its_correction():
     two = _trend(pd.DataFrame({"month": [pd.Period("2025-06", "M")]}), cycles=2)
     assert "only two years" in nt.trend_summary(two, "en") and "只有两年" in nt.trend_summary(two, "zh")
     assert "only two years" not in en
+    r.festival_adjusted = True
+    assert "adjusted for the Spring Festival weeks" in nt.trend_summary(r, "en")
+    assert "已扣除春节前三周" in nt.trend_summary(r, "zh")
 
 
 def test_trend_summary_without_test():

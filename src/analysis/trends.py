@@ -718,6 +718,7 @@ def underperformers(scope: Scope, threshold: float | None = None, streak: int | 
 # =============================================================================== 4 trend
 TREND_TEST_MIN_MONTHS = 24  # the seasonal test compares each month with the same month of another year
 TREND_TEST_MONTHS = 36  # the test uses at least this many months when the history has them
+FESTIVAL_REGRESSOR_DAYS = 21  # the pre-festival buying weeks counted in each month's regressor (trend and forecast)
 
 
 @dataclass
@@ -729,6 +730,7 @@ class Trend(Section):
     anomalies: pd.DataFrame = field(default_factory=pd.DataFrame)
     measure: str = "amount"
     anomaly_cycles: int = 0  # fewest cycles behind a month's seasonal reference (2: the two-year rule applied)
+    festival_adjusted: bool = False  # the trend test took the Spring Festival days of each month out first
 
     @property
     def p_value(self) -> float:
@@ -747,10 +749,16 @@ class Trend(Section):
         return {"method": t.method, **{k: float(v) for k, v in vals.items()}}
 
 
-def trend_test(values, history=None, period: int = 12):
-    """The report's trend test on monthly ``values``: seasonal Mann–Kendall with its variance
-    corrected for AR(1) serial correlation, φ estimated from the seasonal differences of
-    ``history`` (default: ``values``), which may be longer than the span tested.
+def trend_test(history, span: int | None = None, festival=None, period: int = 12):
+    """The report's trend test: seasonal Mann–Kendall on the last ``span`` values of the
+    monthly ``history`` (default all), its variance corrected for AR(1) serial correlation
+    with φ estimated from the seasonal differences of the whole history.
+
+    ``festival``: a calendar regressor aligned with ``history`` (the pre-festival days of each
+    month). Its effect is estimated on seasonal differences and taken out of the series
+    before the test, and it is regressed out of the differences φ is estimated from: a
+    festival moving between January and February otherwise looks like negative
+    autocorrelation and hides the real one.
 
     Returns
     -------
@@ -763,10 +771,16 @@ def trend_test(values, history=None, period: int = 12):
     'increasing'
     """
     from .stats import timeseries as ts
+    from .stats.forecast import regressor_effects
 
-    v = np.asarray(values, dtype=float)
-    hist = v if history is None else np.asarray(history, dtype=float)
-    return ts.seasonal_mann_kendall(v, period=period, ar1=ts.ar1_from_seasonal_differences(hist, period=period))
+    y = np.asarray(history, dtype=float)
+    X = None
+    if festival is not None:
+        X = np.asarray(festival, dtype=float).reshape(len(y), -1)
+        y = y - X @ regressor_effects(y, X, period)
+    phi = ts.ar1_from_seasonal_differences(y, period=period, exog=X)
+    tested = y if span is None else y[-int(span):]
+    return ts.seasonal_mann_kendall(tested, period=period, ar1=phi)
 
 
 def trend(scope: Scope, k: float = 3.0) -> Trend:
@@ -775,8 +789,9 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
     and months outside the expected range (trend + seasonal ± k robust σ) flagged.
 
     The trend test is :func:`trend_test` (seasonal Mann–Kendall, variance corrected for
-    autocorrelation): a plain Mann–Kendall test on a seasonal, autocorrelated monthly series
-    calls far more than 5 % of trendless series significant. It runs on the last
+    autocorrelation, the Spring Festival days of each month adjusted for): a plain
+    Mann–Kendall test on a seasonal, autocorrelated monthly series calls far more than 5 %
+    of trendless series significant. It runs on the last
     max(lookback, 36) complete months of the history (up to max(lookback, 60)), because with two
     years a seasonal test compares only twelve pairs; it needs 24 months, and with fewer the
     section shows the series without a test (``test_skip``). The decomposition and expected
@@ -803,9 +818,10 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
     longer = _complete_monthly(scope, _add_months(scope.period.start, -(back - 1))).set_index("month")[scope.value]
     span = min(len(longer), max(len(series), TREND_TEST_MONTHS))
     if len(longer) >= TREND_TEST_MIN_MONTHS:
-        tested = longer.iloc[-span:]
-        res.test = trend_test(tested.to_numpy(), longer.to_numpy())
-        res.test_start = str(tested.index[0])
+        fest = ts.festival_days_by_month(longer.index, before=FESTIVAL_REGRESSOR_DAYS)
+        res.test = trend_test(longer.to_numpy(), span=span, festival=fest)
+        res.festival_adjusted = True
+        res.test_start = str(longer.index[-span])
     else:
         res.test_skip = Skip("too_short", {"needed": TREND_TEST_MIN_MONTHS, "got": len(longer)})
     if len(longer) >= 24:
@@ -1224,7 +1240,6 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
 
 
 # ============================================================================= 10 forecast
-FESTIVAL_REGRESSOR_DAYS = 21  # the pre-festival buying weeks counted in each month's regressor
 def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 12):
     """Section 10: forecast the monthly series ``horizon`` months past the report month
     (complete months up to it, at most the last 60) with ETS or SARIMA, chosen by a

@@ -250,8 +250,9 @@ def trend_summary(res: Any, lang: str = "zh") -> str:
         if t is not None:
             word = {"increasing": "显著上升", "decreasing": "显著下降", "no trend": "没有显著的单调趋势"}[t.trend]
             p = p_text(t.p_value)
+            adj = "已扣除春节前三周所在月份的影响，" if getattr(res, "festival_adjusted", False) else ""
             s = (f"近 {t.n} 个月（{res.test_start} 起）的月度序列{word}（季节性 Mann–Kendall 检验，逐月与往年同月比较，"
-                 f"方差按一阶自相关修正，φ = {t.ar1:.2f}；z = {t.z:.2f}，p {'' if p.startswith('<') else '= '}{p}）；"
+                 f"{adj}方差按一阶自相关修正，φ = {t.ar1:.2f}；z = {t.z:.2f}，p {'' if p.startswith('<') else '= '}{p}）；"
                  f"季节性 Sen 斜率为每月 {unit(t.slope)}（95% 置信区间 {unit(t.slope_low)} 至 {unit(t.slope_high)}）。")
         elif res.test_skip is not None:
             s = "历史不足 24 个月，未做趋势检验（季节性检验需要至少两年的数据）。"
@@ -268,8 +269,9 @@ def trend_summary(res: Any, lang: str = "zh") -> str:
         word = {"increasing": "a significant upward trend", "decreasing": "a significant downward trend",
                 "no trend": "no significant monotonic trend"}[t.trend]
         p = p_text(t.p_value)
+        adj = "adjusted for the Spring Festival weeks in each month, " if getattr(res, "festival_adjusted", False) else ""
         s = (f"Over the last {t.n} months (from {res.test_start}) the series shows {word} (seasonal Mann–Kendall test, "
-             f"each month against the same month of other years, variance corrected for lag-1 autocorrelation, "
+             f"each month against the same month of other years, {adj}variance corrected for lag-1 autocorrelation, "
              f"φ = {t.ar1:.2f}; z = {t.z:.2f}, p {'' if p.startswith('<') else '= '}{p}); "
              f"the seasonal Sen slope is {unit(t.slope)} per month (95% CI {unit(t.slope_low)} to {unit(t.slope_high)}).")
     elif res.test_skip is not None:

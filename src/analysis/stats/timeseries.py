@@ -293,7 +293,7 @@ def sign_sum_variance(pairs: np.ndarray, ar1: float) -> float:
     return total
 
 
-def ar1_from_seasonal_differences(y: Iterable[float], period: int = 12) -> float:
+def ar1_from_seasonal_differences(y: Iterable[float], period: int = 12, exog=None) -> float:
     """AR(1) coefficient φ of a seasonal series, estimated from its seasonal differences.
 
     d_t = y_t − y_{t−period} removes the seasonal pattern, and a linear trend becomes a
@@ -303,12 +303,20 @@ def ar1_from_seasonal_differences(y: Iterable[float], period: int = 12) -> float
     back through g. Negative estimates are set to 0 (no correction: the conservative side)
     and the estimate is capped at 0.98.
 
+    A calendar effect that moves between years (Spring Festival in January one year and in
+    February the next) makes the differences of neighbouring months swing in opposite
+    directions and drags r below zero; with ``exog`` (the calendar regressors, one row per
+    value) the differences are first regressed on the regressors' differences (with a
+    constant) and r is taken on the residuals.
+
     Parameters
     ----------
     y : array-like
         Values in time order without gaps; at least ``period + 4``.
     period : int
         Season length.
+    exog : array-like, optional
+        Calendar regressors, one row per value of ``y``.
 
     Returns
     -------
@@ -330,6 +338,12 @@ def ar1_from_seasonal_differences(y: Iterable[float], period: int = 12) -> float
             f"The AR(1) estimate needs at least {period + 4} values (period {period}); got {len(a)}.")
     d = a[period:] - a[:-period]
     m = len(d)
+    if exog is not None:
+        X = np.asarray(exog, dtype=float).reshape(len(a), -1)
+        dx = X[period:] - X[:-period]
+        dx = dx[:, np.abs(dx).sum(axis=0) > 0]
+        A = np.column_stack([np.ones(m), dx])
+        d = d - A @ np.linalg.lstsq(A, d, rcond=None)[0]
     d = d - d.mean()
     den = float(np.dot(d, d))
     if den <= 0:

@@ -52,25 +52,25 @@ display.heading(label("report.rep_scorecard", ctx.lang), 1)
 scope = scorecard.prepare(ctx.con, ctx.params)
 
 # %%
-ctx.present.show(scorecard.headline(scope))
+headline = ctx.present.show(scorecard.headline(scope))
 
 # %%
-ctx.present.show(scorecard.scores(scope))
+scores = ctx.present.show(scorecard.scores(scope))
 
 # %%
-ctx.present.show(scorecard.indicators(scope))
+indicators = ctx.present.show(scorecard.indicators(scope))
 
 # %%
-ctx.present.show(scorecard.rank_intervals(scope))
+rank_intervals = ctx.present.show(scorecard.rank_intervals(scope))
 
 # %%
-ctx.present.show(scorecard.territory(scope))
+territory = ctx.present.show(scorecard.territory(scope))
 
 # %%
-ctx.present.show(scorecard.underperformers(scope))
+underperformers = ctx.present.show(scorecard.underperformers(scope))
 
 # %%
-ctx.present.show(scorecard.adjustments(scope))
+adjustments = ctx.present.show(scorecard.adjustments(scope))
 
 # %%
 narrative.show_payout(ctx.present, scorecard.payout(scope))

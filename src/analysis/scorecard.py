@@ -380,7 +380,7 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
     kb: tuple[str, ...] = ()
     if "brand" in o.columns:
         kb = _key_brands(scope, o, month)
-        cust_aggs["key"] = ibis.ifelse(om.brand.isin(list(kb) or ["\x00"]), 1, 0).max()
+        cust_aggs["key"] = (ibis.ifelse(om.brand.isin(list(kb)), 1, 0) if kb else ibis.literal(0)).max()
     else:
         sk["key_brand_distribution"] = Skip(Reason.MISSING_COLUMN, {"table": "products", "column": "brand"})
     new_skus: tuple[str, ...] = ()
@@ -912,10 +912,11 @@ def indicators(scope: Scope) -> Indicators:
                                        "rule": "rep_scorecard.column.rule",
                                        "target": "rep_scorecard.column.rule_target",
                                        "team_value": "rep_scorecard.column.team_value",
-                                       "reps_meeting": "rep_scorecard.column.reps_meeting"},
+                                       "reps_meeting": "rep_scorecard.column.reps_meeting",
+                                       "meets": "rep_scorecard.column.meets"},
                                codes={"indicator_code": "rep_scorecard.indicator", "rule": "rep_scorecard.rule"},
                                indicator_code="code", weight="f1", weight_used="f1", rule="code", target="f2",
-                               team_value="f3", reps_meeting="rate"))
+                               team_value="f3", meets="flag", reps_meeting="rate"))
     s = scope.scores
     weights = s.attrs.get("weights", {})
     cols = dict(rep_id="text", name="text", region="text")

@@ -30,6 +30,7 @@ from analysis import scorecard as sc
 from analysis.errors import ParameterError, SchemeError
 from analysis.narrative import scorecard as text
 from analysis.params import RepScorecardParams, validate_params
+from analysis.i18n import label
 from analysis.present import Presenter
 from analysis.scheme import load_scheme
 
@@ -420,3 +421,30 @@ def test_day_bootstrap_of_the_rank_intervals(fixture_store):
     assert len(days) == 5 * 31 and days.groupby("rep_id")["amount"].sum()["A"] == 1500
     assert days.groupby("rep_id")["visits"].sum()["A"] == 5
     assert sc.rank_intervals(s).unit == "day"
+
+
+@pytest.mark.parametrize("drop, skipped, sections", [
+    (["reps"], set(), set()),
+    (["customers"], set(), set()),
+    (["targets"], {"amount_attainment", "qty_attainment"}, {"underperformers"}),
+    (["products"], {"key_brand_distribution", "new_brand_distribution", "price_class_mix"}, set()),
+    (["visits"], {"guidance_coverage", "effective_guidance", "visit_attainment"}, set()),
+])
+def test_a_missing_table_skips_its_indicators_with_a_visible_note(tmp_path, drop, skipped, sections):
+    path = _write_store(tmp_path / "m.duckdb")
+    con = duckdb.connect(str(path))
+    for t in drop:
+        con.execute(f"DROP TABLE {t}")
+    con.close()
+    (tmp_path / "s.yml").write_text(json.dumps(SCHEME, ensure_ascii=False), encoding="utf-8")
+    s = _prepare((path, tmp_path / "s.yml"))
+    assert set(s.indicator_skips) == skipped
+    pres = Presenter("rep_scorecard", text.TEXTS, "en")
+    html = "".join(pres.html(f(s)) for f in (sc.headline, sc.scores, sc.indicators, sc.underperformers))
+    assert set(pres.skipped_sections()) == sections
+    for iid in skipped:
+        assert f"{label('rep_scorecard.indicator.' + iid, 'en')} not scored:" in html
+    if drop == ["reps"]:
+        assert "No rep roster" in html
+    if drop == ["customers"]:
+        assert "The customers table has no rep_id" in html

@@ -343,6 +343,8 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
     om = _between(o, "order_date", month, end)
     fixed = roster(scope, month)
     reps = set(fixed["rep_id"])
+    if not scope.has("reps", "rep_id", "hire_date"):
+        notes.append(("no_roster", {}))
     measures = [m for m in ("amount", "qty") if m in o.columns]
     # targets
     for m in ("amount", "qty"):

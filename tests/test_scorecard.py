@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import scoring, store
+from analysis import charts, scoring, store
 from analysis import scorecard as sc
 from analysis.errors import ParameterError, SchemeError
 from analysis.narrative import scorecard as text
@@ -35,6 +35,7 @@ from analysis.present import Presenter
 from analysis.scheme import load_scheme
 
 ROOT = Path(__file__).resolve().parents[1]
+charts.setup()  # the CJK font, as a report run sets it
 
 SCHEME = {
     "name": "fixture",

@@ -52,7 +52,7 @@ import pandas as pd
 from . import scoring, store
 from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError
 from .scheme import AUTO_KEY_BRANDS, INDICATORS, Scheme, load_adjustments, load_scheme
-from .sections import Reason, SectionResult, Skip, Table
+from .sections import Figure, Reason, SectionResult, Skip, Table
 
 REPORT = "rep_scorecard"
 UNKNOWN = "(unknown)"
@@ -967,6 +967,9 @@ def rank_intervals(scope: Scope) -> HonestRanks:
         cols.pop("name")
     labels = {k: f"rep_scorecard.column.{k}" for k in cols if k not in ("rep_id", "name", "region")}
     res.tables.append(Table.of("intervals", s, labels=labels, max_rows=300, **cols))
+    chart = s[["rep_id", "name", "rank", "rank_lo", "rank_hi"]].assign(
+        flag=s["rep_id"].isin(set(scope.streaks["rep_id"]) if len(scope.streaks) else set()))
+    res.figures.append(Figure("scorecard.rank_intervals", {"table": chart}))
     return res
 
 

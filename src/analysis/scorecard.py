@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from . import scoring, store
+from .periods import add_months
 from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError
 from .scheme import AUTO_KEY_BRANDS, INDICATORS, Scheme, load_adjustments, load_scheme
 from .sections import Figure, Reason, SectionResult, Skip, Table
@@ -64,18 +65,6 @@ ADDITIVE = ("amount", "qty", "mix_top", "mix_total", "mix_top_ly", "mix_total_ly
 
 
 # ----------------------------------------------------------------------------- months
-def add_months(d: dt.date, n: int) -> dt.date:
-    """The first of the month ``n`` months after the month of ``d``.
-
-    Examples
-    --------
-    >>> add_months(dt.date(2026, 1, 15), -2)
-    datetime.date(2025, 11, 1)
-    """
-    m = d.year * 12 + d.month - 1 + n
-    return dt.date(m // 12, m % 12 + 1, 1)
-
-
 def resolve_month(month: str, first: dt.date, last: dt.date) -> dt.date:
     """The first day of the scored month: ``"last"`` = the last complete month of the data
     (the month of ``last`` when ``last`` is its final day, else the month before).

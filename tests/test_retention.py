@@ -16,6 +16,14 @@ from hypothesis import strategies as st
 
 from analysis import retention as rt
 from analysis.errors import MissingTableError, ParameterError
+from analysis.present import render, text_block
+from analysis.sections import section_metrics
+
+
+def _text(items, lang):
+    """The text items of a text function as one string in ``lang``."""
+    return " ".join(text_block(i, lang).payload if not isinstance(text_block(i, lang).payload, dict)
+                    else str(text_block(i, lang).payload) for i in items)
 
 D = dt.date
 DPM = 365.25 / 12  # days per month
@@ -176,9 +184,12 @@ def test_snapshot_features_skipped_with_note_and_store_table(tmp_path):
     })
     con.create_table("hr_snapshot", df)
     data = rt.load_snapshot(con, tenure_unit="months", features=["OverTime", "team_bonus_share"],
-                            controls=["JobLevel", "Department", "region"], min_group_size=5, lang="en")
+                            controls=["JobLevel", "Department", "region"], min_group_size=5)
     assert data.features == ["OverTime"] and data.controls == ["JobLevel", "Department"]
-    assert any("team_bonus_share" in n for n in data.notes) and any("'region'" in n for n in data.notes)
+    notes = [n.as_dict() for n in data.notes]
+    assert {"code": "missing_feature", "values": {"name": "team_bonus_share"}} in notes
+    assert {"code": "missing_control", "values": {"name": "region"}} in notes
+    assert {"code": "snapshot", "values": {}} in notes
     assert set(data.people["OverTime"].unique()) <= {0.0, 1.0}
     h = rt.headline(data)
     assert h["people"] == n and h["exits"] == int(df["left"].sum())
@@ -199,12 +210,18 @@ def test_sections_run_on_tiny_world(tiny):
     # one voluntary and one involuntary leaver: groups of 1 person are below 2, hidden
     assert tabs.by_reason["exits"].isna().all() and tabs.by_reason["share"].isna().all()
     shown = rt.attrition_tables(rt.load_panel(tiny, min_group_size=1)).by_reason
-    assert shown.set_index("exit_reason")["exits"].to_dict() == {"主动离职": 1, "被动离职": 1}
+    assert shown.set_index("exit_reason")["exits"].to_dict() == {"voluntary": 1, "involuntary": 1}
     # min_group_size 3: B (2 people) is merged into "other" for the models, still too small,
     # so it is hidden, and A with it (the total row would give it away)
-    d3 = rt.load_panel(tiny, min_group_size=3, lang="en")
-    assert any("merged" in n for n in d3.notes)
-    assert any("合并" in n for n in rt.load_panel(tiny, min_group_size=3).notes)
+    d3 = rt.load_panel(tiny, min_group_size=3)
+    merged = [n for n in d3.notes if n.code == "merged"]
+    # region B (2 people) and role senior (R1, R7: 2 people) are below 3
+    assert [n.values for n in merged] == [{"control": "region", "levels": 1, "min_group_size": 3},
+                                          {"control": "role", "levels": 1, "min_group_size": 3}]
+    from analysis.present import note_text
+
+    assert "合并" in note_text(merged[0], "incentive_retention", "zh")
+    assert "'Region'" in note_text(merged[0], "incentive_retention", "en")
     big = rt.attrition_tables(d3)
     body = big.by_region.iloc[:-1].set_index("region")
     assert sorted(body.index) == ["A", "other"]
@@ -217,9 +234,12 @@ def test_sections_run_on_tiny_world(tiny):
 def test_feature_tiers():
     assert rt.feature_tiers(pd.Series([0.0, 1.0, 1.0]), "promoted_last_12m").tolist() == ["no", "yes", "yes"]
     assert rt.feature_tiers(pd.Series([0.04, 0.149, 0.15, 0.31, 0.45, 0.6]), "team_bonus_share").tolist() == [
-        "0-10%", "0-10%", "20-40%", "20-40%", "50%+", "50%+"]
+        "share_0_10", "share_0_10", "share_20_40", "share_20_40", "share_50_plus", "share_50_plus"]
     assert rt.feature_tiers(pd.Series([0.0, 3.0, 5.0, 12.0]), "payout_delay_days").tolist() == [
-        "0-3 days", "0-3 days", "4-7 days", "> 7 days"]
+        "delay_0_3", "delay_0_3", "delay_4_7", "delay_over_7"]
+    # thirds, and the values themselves when there are at most four
+    assert rt.feature_tiers(pd.Series(np.arange(9.0)), "training_hours").tolist() == ["low"] * 3 + ["mid"] * 3 + ["high"] * 3
+    assert rt.feature_tiers(pd.Series([1.0, 2.0, 3.0]), "JobLevel").tolist() == ["1", "2", "3"]
 
 
 def test_load_rejects_unknown_source(tiny):
@@ -282,8 +302,7 @@ def test_demo_snapshot_path_agrees_with_panel(demo_con, demo_data, tmp_path):
 
 @pytest.mark.slow
 def test_demo_metrics_keys(demo_data, demo_effects):
-    head = rt.headline(demo_data)
-    m = rt.metrics(demo_data, head, rt.km_overall(demo_data), rt.correlations(demo_data, n_boot=200), demo_effects, 0)
+    m = section_metrics(rt.sections(rt.Scope(demo_data, n_boot=200)))
     for k in ("headcount", "exits", "attrition_rate", "first_year_attrition", "km_median_tenure", "hazard_ratios",
               "correlations", "ph_violations", "suppressed_cells", "period", "data_window"):
         assert k in m
@@ -393,7 +412,7 @@ def test_charts_hide_small_at_risk_counts(tiny):
     charts.setup()
     data = rt.load_panel(tiny, min_group_size=3)
     overall = rt.km_overall(data)
-    fig = ch.km_curves(overall, "en", tick_step=0.5)
+    fig = ch.km_curves(overall.curves, overall.min_group_size, overall.start, None, "en", tick_step=0.5)
     assert isinstance(fig, Figure)
     table = next(o for o in fig.findobj() if isinstance(o, matplotlib.table.Table))
     texts = [c.get_text().get_text() for (r, k), c in table.get_celld().items() if r > 0 and k >= 0]
@@ -404,9 +423,14 @@ def test_charts_hide_small_at_risk_counts(tiny):
     eff_like = pd.DataFrame({"term": ["x"], "adj_hr_sd": [0.8], "adj_lo_sd": [0.6], "adj_hi_sd": [1.1]})
     plt.close(ch.hazard_ratio_forest(eff_like, ["x"], "zh"))
     plt.close(ch.correlation_heatmap(pd.DataFrame([[1, 0.2], [0.2, 1.0]], index=["a", "b"], columns=["a", "b"]), "zh"))
-    dose = rt.DoseResult("payout_delay_days", pd.DataFrame({"band": ["0", "1-7"], "exit_rate": [0.02, 0.05],
-                                                            "ci_low": [0.01, 0.03], "ci_high": [0.04, 0.08]}), 0)
-    plt.close(ch.dose_response(dose, "en"))
+    bands = pd.DataFrame({"band": ["0", "1-7"], "exit_rate": [0.02, 0.05], "ci_low": [0.01, 0.03],
+                          "ci_high": [0.04, 0.08]})
+    plt.close(ch.dose_response(bands, "payout_delay_days", "en"))
+    # the tiers and names on a chart come from the catalogues; a snapshot's own column as it is
+    fig = ch.km_curves({"yes": overall.curves["all"], "no": overall.curves["all"]}, 1, 0.0, "OverTime", "zh")
+    assert fig.axes[0].get_title() == "OverTime"
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["是", "否"]
+    plt.close(fig)
 
 
 def test_narrative_sentences():
@@ -420,14 +444,19 @@ def test_narrative_sentences():
            "payout_delay_days": {"hr": 1.04, "lo": 1.02, "hi": 1.06, "p": 0.001}}
     eff = NS(hazard_ratios=lambda: hrs, side_by_side=sbs, ph_violations=["region[东县]"])
     head = {"people": 300, "exits": 90, "attrition_rate": 0.3, "first_year_attrition": 0.5}
-    en = nr.summary(head, eff, lang="en", features=["bonus_per_month", "payout_delay_days"])
-    assert "300 people" in en and "30.0%" in en and "+4% (95% CI +2% to +6%)" in en
-    assert "Bonus per month goes with staying when looked at alone" in en
-    assert "Region: 东县" in en and "not proof of cause" in en
-    zh = nr.summary(head, eff, lang="zh", features=["bonus_per_month", "payout_delay_days"])
-    assert "奖金兑现每晚 1 天" in zh and "不是因果" in zh and "区域: 东县" in zh
+    res = rt.Summary(head=head, effects=eff, features=["bonus_per_month", "payout_delay_days"],
+                     controls=["attainment", "region", "role"])
+    items = nr.written_summary(res)
+    en = _text(items, "en")
+    assert "300 people" in en and "30.0%" in en and "+4.0% (95% CI +2.0% to +6.0%)" in en
+    assert "Looked at alone, bonus per month goes with staying" in en
+    assert "region 东县" in en and "not proof of cause" in en and "(attainment, region, role)" in en
+    zh = _text(items, "zh")
+    assert "奖金兑现每晚 1 天" in zh and "不是因果" in zh and "区域“东县”" in zh and "（完成率、区域、岗位）" in zh
+    # one call path for every language: the same items, no language in them
+    assert "lang" not in repr(items)
     with pytest.raises(ParameterError):
-        nr.summary(head, eff, lang="fr")
+        render(res, "fr", nr.written_summary)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -551,10 +580,10 @@ def test_promotion_curves_have_no_immortal_time(null_data):
     # "ever promoted" people must stay long to be promoted; counted only from the promotion on
     # (each month in the tier known at its start), the curves do not differ
     c = rt.km_by_feature(null_data, "promoted_last_12m")
-    assert c.method == "time-dependent" and c.skipped_reason is None
+    assert c.method == "time-dependent" and c.skip is None and c.code == "curves_promoted_last_12m"
     assert c.logrank.statistic < 15.1  # chi-square(1) beyond 15.1: p < 1e-4
     people = null_data.panel.groupby("rep_id")["promoted_last_12m"].max()
-    assert c.medians.set_index("tier").loc["是", "people"] == int((people > 0).sum())
+    assert c.medians.set_index("tier").loc["yes", "people"] == int((people > 0).sum())
     # nobody is promoted before 6 months of tenure: both curves start where the promoted tier
     # has enough people at risk, and stop where a tier thins out below the minimum
     assert c.start > 6
@@ -610,8 +639,7 @@ def test_family_is_benjamini_hochberg_over_cox_and_logrank(null_data):
     ref = multipletests(t["p"].to_numpy(), alpha=0.05, method="fdr_bh")
     np.testing.assert_allclose(t["p_adj"].to_numpy(), ref[1], rtol=1e-12)
     assert fam.significant_features == list(dict.fromkeys(t.loc[ref[0], "feature"]))
-    m = rt.metrics(null_data, rt.headline(null_data), rt.km_overall(null_data), rt.correlations(null_data, n_boot=50),
-                   eff, 0, curves=curves)
+    m = section_metrics(rt.sections(rt.Scope(null_data, n_boot=50)))
     assert m["significant_features"] == fam.significant_features
     assert m["multiple_testing"]["method"] == "benjamini-hochberg" and len(m["multiple_testing"]["tests"]) == len(t)
     assert m["covariate_timing"] == "previous_month" and m["cox_fit"]["converged"] is True
@@ -701,12 +729,19 @@ def test_non_convergence_is_visible_and_metrics_carry_no_nan(tmp_path):
     data = rt.load_snapshot(str(tmp_path / "hr.csv"), tenure_unit="months", features=["sep"], controls=[])
     eff = rt.adjusted_effects(data)
     assert not eff.converged and eff.hazard_ratios() == {} and eff.hazard_ratios_per_sd() == {}
-    m = rt.metrics(data, rt.headline(data), rt.km_overall(data), rt.correlations(data, n_boot=50), eff, 0)
+    scope = rt.Scope(data, n_boot=50)
+    m = section_metrics(rt.sections(scope))
     json.dumps(m, allow_nan=False)
-    assert m["cox_fit"]["converged"] is False and m["hazard_ratios"] == {} and m["significant_features"] == []
-    for lang in ("zh", "en"):
-        assert nr.convergence_warning(eff, lang)
-    assert "did not converge" in nr.convergence_warning(eff, "en") and "未能收敛" in nr.convergence_warning(eff, "zh")
+    assert m["cox_fit"]["converged"] is False and m["hazard_ratios"] == {}
+    # no Cox test enters the family (the log-rank test of the curves still does)
+    assert [t["test"] for t in m["multiple_testing"]["tests"]] == ["logrank"]
+    # the section shows the warning and no estimate; the checks say why they are missing
+    sec = rt.effects_section(scope)
+    assert sec.ok and sec.tables == [] and sec.figures == []
+    assert "did not converge" in _text(nr.adjusted_effects(sec), "en")
+    assert "未能收敛" in _text(nr.adjusted_effects(sec), "zh")
+    checks = rt.model_checks(scope)
+    assert checks.tables == [] and "did not converge" in _text(nr.model_checks(checks), "en")
 
 
 def test_report_text_names_its_methods(null_data):
@@ -715,17 +750,23 @@ def test_report_text_names_its_methods(null_data):
     eff = rt.adjusted_effects(null_data)
     curves = [rt.km_by_feature(null_data, rt.curve_feature(null_data, i)) for i in range(3)]
     fam = rt.family_of_tests(eff, curves, null_data.features)
-    en = nr.methods_sentence(eff, fam, "en")
+    scope = rt.Scope(null_data, n_boot=50)
+    sec = rt.effects_section(scope)
+    assert sec.family is not None and len(sec.family.table) == len(fam.table)
+    en = _text(nr.adjusted_effects(sec), "en")
     assert "known when the month began" in en and "Benjamini–Hochberg" in en and "Efron" in en
     assert f"{len(fam.table)} tests" in en
-    zh = nr.methods_sentence(eff, fam, "zh")
+    zh = _text(nr.adjusted_effects(sec), "zh")
     assert "月初已知" in zh and "Benjamini–Hochberg" in zh
-    c = curves[0]
-    s = nr.logrank_sentence(c, "en", fam.p_adj("logrank", c.feature))
-    assert "Mantel–Byar" in s and "adjusted p" in s
-    assert "Simon–Makuch" in nr.curves_method_sentence(c, "en") and "Simon–Makuch" in nr.curves_method_sentence(c, "zh")
+    c = rt.feature_curves(scope, 0)
+    assert c.p_adj == fam.p_adj("logrank", c.feature)
+    s = _text(nr.feature_curves(c), "en")
+    assert "Mantel–Byar" in s and "adjusted p" in s and "Simon–Makuch" in s
+    assert "Simon–Makuch" in _text(nr.feature_curves(c), "zh")
     assert "promoted_last_12m" not in null_data.horizon.columns
-    assert "leave out" in nr.horizon_note(null_data, "en") and "不含" in nr.horizon_note(null_data, "zh")
+    corr = rt.correlation_section(scope)
+    assert corr.left_out == ["promoted_last_12m"]
+    assert "leave out" in _text(nr.correlations(corr), "en") and "不含" in _text(nr.correlations(corr), "zh")
 
 
 def test_logrank_sentence_decides_on_the_adjusted_p():
@@ -733,7 +774,10 @@ def test_logrank_sentence_decides_on_the_adjusted_p():
 
     from analysis.narrative import retention as nr
 
-    c = NS(logrank=NS(statistic=5.0, df=1, p_value=0.03), method="time-dependent")
-    assert nr.logrank_sentence(c, "en").endswith("the curves differ.")
-    assert nr.logrank_sentence(c, "en", p_adj=0.09).endswith("no clear difference.")
-    assert nr.logrank_sentence(c, "zh", p_adj=0.09).endswith("未见明确差异。")
+    c = NS(logrank=NS(statistic=5.0, df=1, p_value=0.03), method="time-dependent", start=0.0,
+           code="curves_promoted_last_12m", feature="promoted_last_12m", p_adj=None)
+    assert _text(nr.feature_curves(c), "en").endswith("the curves differ.")
+    c.p_adj = 0.09
+    assert _text(nr.feature_curves(c), "en").endswith("no clear difference.")
+    assert _text(nr.feature_curves(c), "zh").endswith("未见明确差异。")
+    assert "adjusted p = 0.090" in _text(nr.feature_curves(c), "en")

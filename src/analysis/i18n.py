@@ -24,6 +24,8 @@ Placeholders are written ``{name}`` or ``{name:spec}``. ``spec`` is one of
   ``{yoy:change.abs}``, ``{change:money.signed}``;
 - ``code:<prefix>``: the value is a code translated by :func:`label` with the id
   ``<prefix>.<value>``, for instance ``{grain:code:grain}`` → ``label("grain.daily")``;
+- ``name:<prefix>``: the value is a name from the data (a column of an HR export): its
+  label ``<prefix>.<value>`` when the catalogues have one, else the name as it is;
 - ``clauses``: the value is a list of clauses (strings or :class:`Msg`) joined with the
   language's clause separator ("，" / ", ");
 - a Python format specification, for instance ``{z:.2f}``.
@@ -352,6 +354,8 @@ class _Formatter(string.Formatter):
             return _render_value(value, self.lang)
         if format_spec.startswith("code:"):
             return label(f"{format_spec[5:]}.{value}", self.lang)
+        if format_spec.startswith("name:"):
+            return name_label(format_spec[5:], value, self.lang)
         kind, _, mod = format_spec.partition(".")
         if kind in KINDS:
             if mod not in ("", "abs", "signed"):

@@ -43,6 +43,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import warnings
 from dataclasses import dataclass, field
@@ -55,7 +56,6 @@ import pandas as pd
 from pandas.api.types import is_string_dtype
 
 from . import privacy, store
-from .glossary import label
 from .errors import (
     InsufficientDataError,
     MissingTableError,
@@ -63,8 +63,15 @@ from .errors import (
     ProportionalHazardsWarning,
     StatsWarning,
 )
+from .periods import add_months as _add_months
+from .periods import month_start as _month_start
+from .periods import to_date
+from .sections import Column, Figure, Note, Reason, SectionResult, Skip, Table, section_metrics
 from .stats import correlation as corr_mod
 from .stats import survival as sv
+from .stats.proportions import wilson_ci
+
+REPORT = "incentive_retention"
 
 DAYS_PER_MONTH = 365.25 / 12
 HEADLINE_MONTHS = 12
@@ -89,53 +96,11 @@ def _table(con: Any, name: str, required: tuple[str, ...] = ()) -> Any:
 
 
 # --------------------------------------------------------------------------------------
-# notes and skip reasons (zh/en)
-# --------------------------------------------------------------------------------------
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    "merged": ("控制变量“{c}”中人数少于 {k} 人的 {n} 个类别已合并为“other”。",
-               "control '{c}': {n} level(s) with fewer than {k} people merged into 'other'."),
-    "missing_feature": ("因素“{name}”不在数据中，已略过。", "feature '{name}' is not in the data: skipped."),
-    "missing_control": ("控制变量“{name}”不在数据中，已略过。", "control '{name}' is not in the data: skipped."),
-    "snapshot": ("快照数据：“期内离职”即快照中的离职标记；没有随时间变化的协变量。",
-                 "snapshot: 'left within the horizon' is the snapshot's own left flag; no time-varying covariates."),
-    "no_feature": ("数据中没有因素“{name}”", "feature '{name}' is not in the data"),
-    "no_more": ("没有更多可分析的因素", "no further feature"),
-    "few_tiers": ("“{name}”中达到 {k} 人的分组少于两个", "fewer than two tiers of '{name}' with at least {k} people"),
-    "few_people": ("观察期满的人数太少", "too few people observed over the horizon"),
-    "no_features": ("数据中没有任何激励因素", "no feature in the data"),
-    "logit_skipped": ("逻辑回归略过：{exc}", "logistic model skipped: {exc}"),
-    "dropped": ("{n} 行因缺少协变量未进入 Cox 模型。", "{n} rows with a missing covariate left out of the Cox model."),
-}
-
-
-def _msg(key: str, lang: str = "zh", **kw: Any) -> str:
-    zh, en = MESSAGES[key]
-    return (zh if lang == "zh" else en).format(**kw)
-
-
-# --------------------------------------------------------------------------------------
 # dates
 # --------------------------------------------------------------------------------------
 
 def _to_date(value: Any, name: str) -> dt.date | None:
-    if value is None or (isinstance(value, str) and value.strip() == ""):
-        return None
-    if isinstance(value, str) and value.strip().lower() == "today":
-        return dt.date.today()
-    try:
-        return pd.Timestamp(value).date()
-    except (ValueError, TypeError):
-        raise ParameterError(f"The '{name}' parameter must be a date 'YYYY-MM-DD', 'today' or ''. Got {value!r} instead.") from None
-
-
-def _month_start(d: dt.date) -> dt.date:
-    return d.replace(day=1)
-
-
-def _add_months(d: dt.date, n: int) -> dt.date:
-    y, m = divmod(d.month - 1 + n, 12)
-    return dt.date(d.year + y, m + 1, 1)
+    return to_date(value, name, "incentive_retention")
 
 
 def _tenure_months(start, end) -> np.ndarray:
@@ -173,8 +138,8 @@ class RetentionData:
     categorical: list[str]
     horizon_months: int
     min_group_size: int
-    lang: str = "zh"
-    notes: list[str] = field(default_factory=list)
+    #: remarks on the data (skipped features or controls, merged levels, the snapshot's outcome)
+    notes: list[Note] = field(default_factory=list)
     monthly: pd.DataFrame | None = None
 
     @property
@@ -200,7 +165,7 @@ def load(con: Any, params: Any = None) -> RetentionData:
         table is asked for without a connection).
     params : IncentiveRetentionParams or dict
         source, snapshot, as_of, cohort_start, horizon_months, tenure_unit, features,
-        controls, min_group_size, lang.
+        controls, min_group_size (``lang`` plays no part: the data carry no language).
 
     Examples
     --------
@@ -216,7 +181,6 @@ def load(con: Any, params: Any = None) -> RetentionData:
         features=list(_params_get(params, "features", DEFAULT_FEATURES)),
         controls=list(_params_get(params, "controls", DEFAULT_CONTROLS)),
         min_group_size=int(_params_get(params, "min_group_size", 5)),
-        lang=_params_get(params, "lang", "zh"),
     )
     if source == "store":
         if con is None:
@@ -548,8 +512,7 @@ def _window_from_panel(panel: pd.DataFrame, as_of: dt.date, data_start: dt.date)
     return w
 
 
-def _lump_small_levels(df: pd.DataFrame, cols: Sequence[str], id_col: str, k: int, notes: list[str],
-                       lang: str = "zh") -> pd.DataFrame:
+def _lump_small_levels(df: pd.DataFrame, cols: Sequence[str], id_col: str, k: int, notes: list[Note]) -> pd.DataFrame:
     """Merge levels of categorical controls held by fewer than ``k`` distinct people into
     "other", so no model term describes a group below the minimum size."""
     df = df.copy()
@@ -560,24 +523,23 @@ def _lump_small_levels(df: pd.DataFrame, cols: Sequence[str], id_col: str, k: in
         small = n[n < k].index.tolist()
         if small:
             df[c] = df[c].where(~df[c].isin(small), "other")
-            notes.append(_msg("merged", lang, c=c, n=len(small), k=k))
+            notes.append(Note("merged", {"control": c, "levels": len(small), "min_group_size": k}))
     return df
 
 
-def _resolve(requested: Sequence[str], available: Sequence[str], kind: str, notes: list[str],
-             lang: str = "zh") -> list[str]:
+def _resolve(requested: Sequence[str], available: Sequence[str], kind: str, notes: list[Note]) -> list[str]:
     out = []
     for name in requested:
         if name in available:
             out.append(name)
         else:
-            notes.append(_msg(f"missing_{kind}", lang, name=name))
+            notes.append(Note(f"missing_{kind}", {"name": name}))
     return out
 
 
 def load_panel(con: Any, as_of: Any = "", cohort_start: Any = "", horizon_months: int = 12,
                features: Sequence[str] | None = None, controls: Sequence[str] | None = None,
-               min_group_size: int = 5, lang: str = "zh") -> RetentionData:
+               min_group_size: int = 5) -> RetentionData:
     """Report data from the store: panel, people, horizon frame and headline window.
 
     Examples
@@ -587,15 +549,15 @@ def load_panel(con: Any, as_of: Any = "", cohort_start: Any = "", horizon_months
     from .params.incentive_retention import DEFAULT_CONTROLS, DEFAULT_FEATURES
 
     panel = known_at_start(build_panel(con, as_of, cohort_start))
-    notes: list[str] = []
+    notes: list[Note] = []
     avail = [c for c in panel.columns if panel[c].notna().any() and not c.startswith("own_month_")]
-    feats = _resolve(features if features is not None else DEFAULT_FEATURES, avail, "feature", notes, lang)
-    ctrls = _resolve(controls if controls is not None else DEFAULT_CONTROLS, avail, "control", notes, lang)
+    feats = _resolve(features if features is not None else DEFAULT_FEATURES, avail, "feature", notes)
+    ctrls = _resolve(controls if controls is not None else DEFAULT_CONTROLS, avail, "control", notes)
     categorical = [c for c in ctrls if c in CATEGORICAL_CONTROLS or is_string_dtype(panel[c])]
     numeric_ctrls = [c for c in ctrls if c not in categorical]
     as_of_d = panel.attrs["as_of"]
     attrs = dict(panel.attrs)
-    panel = _lump_small_levels(panel, categorical, "rep_id", min_group_size, notes, lang)
+    panel = _lump_small_levels(panel, categorical, "rep_id", min_group_size, notes)
     panel.attrs.update(attrs)
     people = _person_level(panel, feats, numeric_ctrls)
     horizon = _horizon_frame(panel, horizon_months, feats, numeric_ctrls, as_of_d)
@@ -604,7 +566,7 @@ def load_panel(con: Any, as_of: Any = "", cohort_start: Any = "", horizon_months
     return RetentionData(
         source="store", as_of=as_of_d, data_start=panel.attrs["data_start"], people=people, window=window,
         horizon=horizon, panel=panel, features=feats, controls=ctrls, categorical=categorical,
-        horizon_months=horizon_months, min_group_size=min_group_size, lang=lang, notes=notes, monthly=monthly,
+        horizon_months=horizon_months, min_group_size=min_group_size, notes=notes, monthly=monthly,
     )
 
 
@@ -757,7 +719,7 @@ def read_snapshot(source: Any, tenure_unit: str = "years") -> pd.DataFrame:
 
 def load_snapshot(source: Any, as_of: Any = "", cohort_start: Any = "", horizon_months: int = 12,
                   features: Sequence[str] | None = None, controls: Sequence[str] | None = None,
-                  min_group_size: int = 5, lang: str = "zh", tenure_unit: str = "years") -> RetentionData:
+                  min_group_size: int = 5, tenure_unit: str = "years") -> RetentionData:
     """Report data from an hr_snapshot (file path, or a store connection with table hr_snapshot).
 
     Features and controls are whatever requested columns exist (missing ones are skipped
@@ -770,7 +732,7 @@ def load_snapshot(source: Any, as_of: Any = "", cohort_start: Any = "", horizon_
     from .params.incentive_retention import DEFAULT_CONTROLS, DEFAULT_FEATURES
 
     df = read_snapshot(source, tenure_unit)
-    notes: list[str] = []
+    notes: list[Note] = []
     df = df.dropna(subset=["tenure"])
     if cohort_start and "hire_date" in df.columns:
         df = df[pd.to_datetime(df["hire_date"]) >= pd.Timestamp(_to_date(cohort_start, "cohort_start"))]
@@ -779,14 +741,14 @@ def load_snapshot(source: Any, as_of: Any = "", cohort_start: Any = "", horizon_
     feats_req = [lower.get(f.lower(), f) for f in (features if features is not None else DEFAULT_FEATURES)]
     ctrls_req = [lower.get(c.lower(), c) for c in (controls if controls is not None else DEFAULT_CONTROLS)]
     avail = [c for c in df.columns if c not in ("person_id", "tenure", "left") and df[c].notna().any()]
-    feats = _resolve(feats_req, avail, "feature", notes, lang)
-    ctrls = _resolve(ctrls_req, avail, "control", notes, lang)
+    feats = _resolve(feats_req, avail, "feature", notes)
+    ctrls = _resolve(ctrls_req, avail, "control", notes)
     for c in feats:
         if df[c].dtype == object:
             df[c] = pd.to_numeric(df[c], errors="coerce")
     feats = [f for f in feats if df[f].notna().any()]
     categorical = [c for c in ctrls if df[c].dtype == object or c in CATEGORICAL_CONTROLS]
-    df = _lump_small_levels(df, categorical, "person_id", min_group_size, notes, lang)
+    df = _lump_small_levels(df, categorical, "person_id", min_group_size, notes)
     as_of_d = _to_date(as_of, "as_of") or dt.date.today()
     people = df.copy()
     people["entry"] = 0.0
@@ -800,12 +762,12 @@ def load_snapshot(source: Any, as_of: Any = "", cohort_start: Any = "", horizon_
         people["hire_cohort"] = None
     horizon = people[["person_id", "region", "role"] + [c for c in feats + ctrls if c not in ("region", "role")]].copy()
     horizon["left_within_horizon"] = people["left"].astype(float)
-    notes.append(_msg("snapshot", lang))
+    notes.append(Note("snapshot"))
     window = people[["person_id", "tenure", "left"]].copy()
     return RetentionData(
         source="snapshot", as_of=as_of_d, data_start=None, people=people.reset_index(drop=True), window=window,
         horizon=horizon.reset_index(drop=True), panel=None, features=feats, controls=ctrls, categorical=categorical,
-        horizon_months=horizon_months, min_group_size=min_group_size, lang=lang, notes=notes,
+        horizon_months=horizon_months, min_group_size=min_group_size, notes=notes,
     )
 
 
@@ -842,16 +804,20 @@ def headline(data: RetentionData) -> dict[str, Any]:
     }
 
 
+#: the region of the total row of the attrition table (shown as the label ``incentive_retention.value.total``)
+TOTAL = "total"
+
+
 @dataclass
 class AttritionTables:
-    """Section 1 tables, each already suppressed for small groups."""
+    """Section 1 tables, each already suppressed for small groups. Categories stay codes:
+    ``exit_reason`` as stored (voluntary, involuntary), the total row's region ``"total"``."""
 
     by_region: pd.DataFrame
     by_cohort: pd.DataFrame
     by_reason: pd.DataFrame
     by_year: pd.DataFrame
     suppressed_cells: int
-    skipped_reason: str | None = None
 
 
 def attrition_tables(data: RetentionData) -> AttritionTables:
@@ -880,7 +846,7 @@ def attrition_tables(data: RetentionData) -> AttritionTables:
         by_region["attrition_rate"] = by_region["exits"] / by_region["avg_headcount"] * 12 / n_months
         by_region = by_region[["region", "people", "hires", "exits", "avg_headcount", "attrition_rate"]]
         total = pd.DataFrame([{
-            "region": label("total", data.lang), "people": panel["rep_id"].nunique(), "hires": int(by_region["hires"].sum()),
+            "region": TOTAL, "people": panel["rep_id"].nunique(), "hires": int(by_region["hires"].sum()),
             "exits": int(panel["event"].sum()), "avg_headcount": len(panel) / n_months,
             "attrition_rate": panel["event"].sum() / (len(panel) / n_months) * 12 / n_months,
         }])
@@ -913,7 +879,6 @@ def attrition_tables(data: RetentionData) -> AttritionTables:
     if leavers["exit_reason"].notna().any():
         by_reason = leavers.groupby("exit_reason").agg(exits=("person_id", "size")).reset_index()
         by_reason["share"] = by_reason["exits"] / by_reason["exits"].sum()
-        by_reason["exit_reason"] = [label(str(x), data.lang) for x in by_reason["exit_reason"]]
         s = privacy.suppress_small(by_reason, "exits", k, dims=["exit_reason"])
         n_sup += s.n_suppressed
         by_reason = s.frame
@@ -942,27 +907,34 @@ def attrition_tables(data: RetentionData) -> AttritionTables:
 # section 2: retention curves
 # --------------------------------------------------------------------------------------
 
+SHARE_TIERS = ("share_0_10", "share_20_40", "share_50_plus")
+DELAY_TIERS = ("delay_0_3", "delay_4_7", "delay_over_7")
+#: every tier code with a label (``incentive_retention.tier.<code>``), in the order shown
+TIER_ORDER = ("all", "no", "yes", *SHARE_TIERS, *DELAY_TIERS, "low", "mid", "high")
+
+
 def feature_tiers(values: pd.Series, feature: str) -> pd.Series:
     """Tier labels of a person-level feature for Kaplan–Meier curves.
 
-    0/1 features: "yes"/"no"; team_bonus_share (a person's mean share): "0-10%" (< 15 %),
-    "20-40%" (15–45 %), "50%+";
-    payout_delay_days (a person's mean delay): "0-3 days" / "4-7 days" / "> 7 days"; other numerics:
-    thirds ("low"/"mid"/"high").
+    The tiers are codes (shown through the labels ``incentive_retention.tier.<code>``):
+    0/1 features: "yes"/"no"; team_bonus_share: "share_0_10" (< 15 %), "share_20_40"
+    (15–45 %), "share_50_plus"; payout_delay_days: "delay_0_3" / "delay_4_7" / "delay_over_7"
+    (days); other numerics: thirds ("low"/"mid"/"high"), or the values themselves when there
+    are at most four.
 
     Examples
     --------
     >>> feature_tiers(pd.Series([0.0, 0.31, 0.5]), "team_bonus_share").tolist()
-    ['0-10%', '20-40%', '50%+']
+    ['share_0_10', 'share_20_40', 'share_50_plus']
     """
     v = pd.to_numeric(values, errors="coerce")
     u = v.dropna().unique()
     if feature in BOOL_FEATURES or (len(u) <= 2 and set(np.round(u, 6)) <= {0.0, 1.0}):
         return v.map(lambda x: None if pd.isna(x) else ("yes" if x > 0.5 else "no"))
     if feature == "team_bonus_share":
-        return pd.cut(v, [-np.inf, 0.15, 0.45, np.inf], labels=["0-10%", "20-40%", "50%+"], right=False).astype(object)
+        return pd.cut(v, [-np.inf, 0.15, 0.45, np.inf], labels=list(SHARE_TIERS), right=False).astype(object)
     if feature == "payout_delay_days":
-        return pd.cut(v, [-np.inf, 3, 7, np.inf], labels=["0-3 days", "4-7 days", "> 7 days"]).astype(object)
+        return pd.cut(v, [-np.inf, 3, 7, np.inf], labels=list(DELAY_TIERS)).astype(object)
     if len(u) <= 4:
         return v.map(lambda x: None if pd.isna(x) else f"{x:g}")
     q = v.quantile([1 / 3, 2 / 3]).to_numpy()
@@ -971,17 +943,28 @@ def feature_tiers(values: pd.Series, feature: str) -> pd.Series:
     return pd.cut(v, [-np.inf, q[0], q[1], np.inf], labels=["low", "mid", "high"]).astype(object)
 
 
-@dataclass
-class CurvesResult:
-    """Kaplan–Meier curves of one feature's tiers (groups below the minimum left out)."""
+@dataclass(kw_only=True)
+class CurvesResult(SectionResult):
+    """Kaplan–Meier curves of one feature's tiers (groups below the minimum left out), or of
+    everyone (``feature`` = "all", section ``retention_curves``).
 
-    feature: str
-    curves: dict[str, sv.KMResult]
-    medians: pd.DataFrame  # tier, people, exits, median_tenure, ci_low, ci_high (months; inf: not reached)
-    logrank: sv.LogRankResult | None
-    min_group_size: int
+    The section of a feature's curves is ``curves_<feature>`` for the store's features
+    (``curves_team_bonus_share``) and ``curves_by_feature`` for any other (a snapshot's column).
+    """
+
+    report = REPORT
+    default_code = "retention_curves"
+
+    feature: str = ""
+    curves: dict[str, sv.KMResult] = field(default_factory=dict)
+    #: tier (code), people, exits, median_tenure, ci_low, ci_high (months; inf: not reached)
+    medians: pd.DataFrame = field(default_factory=pd.DataFrame)
+    logrank: sv.LogRankResult | None = None
+    min_group_size: int = 5
     suppressed_cells: int = 0
-    skipped_reason: str | None = None
+    #: the Benjamini–Hochberg-adjusted p of the log-rank test in the report's family (set by
+    #: the section function; None outside it)
+    p_adj: float | None = None
     #: "time-dependent" (panel: each person-month in the tier of the value known at its start;
     #: Simon–Makuch curves and Mantel–Byar log-rank), "baseline" (snapshot: one value per
     #: person) or "overall"
@@ -993,6 +976,12 @@ class CurvesResult:
 
 
 CURVE_FEATURES = ("team_bonus_share", "payout_delay_days", "promoted_last_12m")
+
+
+def curves_code(feature: str) -> str:
+    """The section code of a feature's curves: ``curves_<feature>`` for the store's features,
+    ``curves_by_feature`` for any other name (or none)."""
+    return f"curves_{feature}" if feature in TIME_VARYING else "curves_by_feature"
 
 
 def curve_feature(data: RetentionData, i: int) -> str:
@@ -1017,9 +1006,9 @@ def km_overall(data: RetentionData) -> CurvesResult:
     """
     p = data.people
     km = sv.kaplan_meier(p["tenure"], p["left"], entry=p["entry"])
-    med = pd.DataFrame([{"tier": tier_text("all", data.lang), "people": km.n, "exits": km.n_events, "median_tenure": km.median,
+    med = pd.DataFrame([{"tier": "all", "people": km.n, "exits": km.n_events, "median_tenure": km.median,
                          "ci_low": km.median_lo, "ci_high": km.median_hi}])
-    return CurvesResult("all", {"all": km}, med, None, data.min_group_size)
+    return CurvesResult(feature="all", curves={"all": km}, medians=med, min_group_size=data.min_group_size)
 
 
 def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
@@ -1047,9 +1036,12 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
     else:
         p = data.people
         method = "baseline"
-    if not feature or feature not in data.features or feature not in p.columns:
-        return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size,
-                            skipped_reason=_msg("no_feature", data.lang, name=feature) if feature else _msg("no_more", data.lang))
+    code = curves_code(feature)
+    if not feature:
+        return CurvesResult(code=code, min_group_size=data.min_group_size).skipped(Reason.NO_MORE_FEATURES)
+    if feature not in data.features or feature not in p.columns:
+        return CurvesResult(code=code, feature=feature, min_group_size=data.min_group_size).skipped(
+            Reason.NO_FEATURE, name=feature)
     tiers = feature_tiers(p[feature], feature)
     sub = p.assign(tier=tiers).dropna(subset=["tier"])
     sizes = sub.groupby("tier")["person_id"].nunique()
@@ -1060,10 +1052,13 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
         shown.remove(sizes[shown].idxmin())
         n_sup += 1
     sub = sub[sub["tier"].isin(shown)]
+    def too_few() -> CurvesResult:
+        return CurvesResult(code=code, feature=feature, min_group_size=data.min_group_size, suppressed_cells=n_sup,
+                            method=method).skipped(Reason.BELOW_MIN_GROUP, name=feature,
+                                                   min_group_size=data.min_group_size)
+
     if len(shown) < 2:
-        return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size, n_sup,
-                            skipped_reason=_msg("few_tiers", data.lang, name=feature, k=data.min_group_size),
-                            method=method)
+        return too_few()
     ids = (lambda s: s["person_id"]) if method == "time-dependent" else (lambda s: None)  # noqa: E731
     start = 0.0
     if method == "time-dependent":
@@ -1073,9 +1068,7 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
         # the share still employed among those employed then.
         start = _common_start(sub, shown, data.min_group_size)
         if not math.isfinite(start):
-            return CurvesResult(feature, {}, pd.DataFrame(), None, data.min_group_size, n_sup,
-                                skipped_reason=_msg("few_tiers", data.lang, name=feature, k=data.min_group_size),
-                                method=method)
+            return too_few()
         sub = sub[sub["tenure"] > start].assign(entry=lambda d: d["entry"].clip(lower=start))
     curves, rows = {}, []
     for t in sorted(shown, key=_tier_key):
@@ -1084,11 +1077,11 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
         if method == "time-dependent":
             km = _while_enough_at_risk(km, data.min_group_size)
         curves[t] = km
-        rows.append({"tier": tier_text(t, data.lang), "people": km.n, "exits": km.n_events, "median_tenure": km.median,
+        rows.append({"tier": t, "people": km.n, "exits": km.n_events, "median_tenure": km.median,
                      "ci_low": km.median_lo, "ci_high": km.median_hi})
     lr = sv.logrank_test(sub["tenure"], sub["left"], sub["tier"], entry=sub["entry"], ids=ids(sub))
-    return CurvesResult(feature, curves, pd.DataFrame(rows), lr, data.min_group_size, n_sup, method=method,
-                        start=start)
+    return CurvesResult(code=code, feature=feature, curves=curves, medians=pd.DataFrame(rows), logrank=lr,
+                        min_group_size=data.min_group_size, suppressed_cells=n_sup, method=method, start=start)
 
 
 def _while_enough_at_risk(km: sv.KMResult, k: int) -> sv.KMResult:
@@ -1128,19 +1121,9 @@ def _common_start(sub: pd.DataFrame, tiers: Sequence[str], k: int) -> float:
     return out
 
 
-TIER_ZH = {"yes": "是", "no": "否", "low": "低", "mid": "中", "high": "高", "all": "全体",
-           "0-3 days": "0–3天", "4-7 days": "4–7天", "> 7 days": ">7天"}
-
-
-def tier_text(t: str, lang: str = "zh") -> str:
-    """Display text of a tier label."""
-    return TIER_ZH.get(str(t), str(t)) if lang == "zh" else str(t)
-
-
 def _tier_key(t: str) -> tuple:
-    order = {"no": 0, "yes": 1, "0-10%": 0, "20-40%": 1, "50%+": 2, "0-3 days": 0, "4-7 days": 1, "> 7 days": 2, "low": 0, "mid": 1, "high": 2}
-    if t in order:
-        return (0, order[t], t)
+    if t in TIER_ORDER:
+        return (0, TIER_ORDER.index(t), t)
     try:
         return (1, float(str(t).rstrip("%")), t)
     except ValueError:
@@ -1151,14 +1134,21 @@ def _tier_key(t: str) -> tuple:
 # section 3: correlations
 # --------------------------------------------------------------------------------------
 
-@dataclass
-class CorrelationResult:
-    """Correlations of each feature with leaving within the horizon."""
+@dataclass(kw_only=True)
+class CorrelationResult(SectionResult):
+    """Correlations of each feature with leaving within the horizon (section ``correlations``)."""
 
-    table: pd.DataFrame  # feature, method, n, rho, lo, hi, p, p_adj
-    matrix: pd.DataFrame
-    n_people: int
-    skipped_reason: str | None = None
+    report = REPORT
+    default_code = "correlations"
+
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)  # feature, method, n, rho, lo, hi, p, p_adj
+    matrix: pd.DataFrame = field(default_factory=pd.DataFrame)
+    n_people: int = 0
+    #: features the person-level frame leaves out (event features: see :func:`_horizon_frame`)
+    left_out: list[str] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, Any]:
+        return {"correlations": self.as_dict() if not self.table.empty else {}}
 
     def as_dict(self) -> dict[str, dict[str, float]]:
         return {r.feature: {"rho": r.rho, "lo": r.lo, "hi": r.hi, "p_adj": r.p_adj} for r in self.table.itertuples()}
@@ -1174,38 +1164,60 @@ def correlations(data: RetentionData, n_boot: int = 1000, seed: int = 0) -> Corr
     """
     h = data.horizon
     feats = [f for f in data.features if f in h.columns]
+    left_out = [f for f in data.features if f not in h.columns] if data.panel is not None else []
     if len(h) < max(10, data.min_group_size) or not feats:
-        return CorrelationResult(pd.DataFrame(), pd.DataFrame(), len(h),
-                                 skipped_reason=_msg("few_people", data.lang))
+        return CorrelationResult(n_people=len(h), left_out=left_out).skipped(Reason.TOO_FEW_PEOPLE)
     tab = corr_mod.correlate(h, feats, "left_within_horizon", n_boot=n_boot, seed=seed)
     cols = feats + [c for c in data.controls if c not in data.categorical and c in h.columns] + ["left_within_horizon"]
     mat = corr_mod.correlation_matrix(h, cols)
-    return CorrelationResult(tab, mat, len(h))
+    return CorrelationResult(table=tab, matrix=mat, n_people=len(h), left_out=left_out)
 
 
 # --------------------------------------------------------------------------------------
 # section 4: adjusted effects
 # --------------------------------------------------------------------------------------
 
-@dataclass
-class EffectsResult:
+@dataclass(kw_only=True)
+class EffectsResult(SectionResult):
     """Raw (one feature at a time) and adjusted (all features + controls) Cox models,
-    the proportional-hazards check and the logistic robustness check."""
+    the proportional-hazards check and the logistic robustness check (section
+    ``adjusted_effects``; the checks are shown as section ``model_checks``)."""
 
-    adjusted: sv.CoxResult | None
-    raw: pd.DataFrame  # term, hr, lo, hi, p (univariable Cox)
-    side_by_side: pd.DataFrame  # term, raw_/adj_ hr, lo, hi, p, hr_sd, lo_sd, hi_sd
-    logistic: sv.LogitResult | None
-    ph: pd.DataFrame
-    ph_violations: list[str]
-    notes: list[str] = field(default_factory=list)
-    skipped_reason: str | None = None
+    report = REPORT
+    default_code = "adjusted_effects"
+
+    adjusted: sv.CoxResult | None = None
+    raw: pd.DataFrame = field(default_factory=pd.DataFrame)  # term, hr, lo, hi, p (univariable Cox)
+    side_by_side: pd.DataFrame = field(default_factory=pd.DataFrame)  # term, raw_/adj_ hr, lo, hi, p, hr_sd, …
+    logistic: sv.LogitResult | None = None
+    ph: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ph_violations: list[str] = field(default_factory=list)
     #: "previous_month" (panel: covariates known at each month's start) or "baseline" (snapshot)
     covariate_timing: str = COVARIATE_TIMING
     #: person-months left out because the previous month is not in the data (hire month,
     #: first month of the data), and rows left out for another missing covariate
     rows_without_previous_month: int = 0
     rows_missing_covariate: int = 0
+    #: the report's family of tests (set by the section function: the Cox terms' adjusted p)
+    family: FamilyOfTests | None = None
+
+    def metrics(self) -> dict[str, Any]:
+        adj, fam = self.adjusted, self.family
+        return {
+            "hazard_ratios": self.hazard_ratios(),
+            "hazard_ratios_per_sd": self.hazard_ratios_per_sd(),
+            "covariate_timing": self.covariate_timing,
+            "cox_fit": None if adj is None else {
+                "method": adj.method, "converged": bool(adj.converged), "ties": adj.ties, "aliased": list(adj.aliased),
+                "diverging": list(adj.diverging), "rows": int(adj.n_obs), "events": int(adj.n_events),
+                "rows_without_previous_month": int(self.rows_without_previous_month),
+                "rows_missing_covariate": int(self.rows_missing_covariate),
+            },
+            "multiple_testing": None if fam is None else {"method": fam.method, "alpha": fam.alpha,
+                                                          "tests": fam.records()},
+            "significant_features": [] if fam is None else fam.significant_features,
+            "ph_violations": list(self.ph_violations),
+        }
 
     @property
     def converged(self) -> bool:
@@ -1251,18 +1263,17 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
     """
     df, entry = _cox_frame(data)
     covs = list(data.features) + [c for c in data.controls if c not in data.features]
-    notes: list[str] = []
+    notes: list[Note] = []
+    timing = COVARIATE_TIMING if data.panel is not None else "baseline"
     if not data.features:
-        return EffectsResult(None, pd.DataFrame(), pd.DataFrame(), None, pd.DataFrame(), [], notes,
-                             skipped_reason=_msg("no_features", data.lang))
+        return EffectsResult(covariate_timing=timing).skipped(Reason.NO_FEATURES)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StatsWarning)
         try:
             adj = sv.cox_ph(df, covs, duration_col="stop", event_col="event", entry_col=entry,
                             categorical=data.categorical)
         except InsufficientDataError as exc:
-            return EffectsResult(None, pd.DataFrame(), pd.DataFrame(), None, pd.DataFrame(), [], notes,
-                                 skipped_reason=str(exc))
+            return EffectsResult(covariate_timing=timing).skipped(Reason.FAILED, error=str(exc))
         raw_rows = []
         for f in data.features:
             try:
@@ -1279,12 +1290,12 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
             logit = sv.logistic(h, "left_within_horizon", lcovs, categorical=[c for c in data.categorical if c in lcovs],
                                 reference=adj.reference_levels)
         except InsufficientDataError as exc:
-            notes.append(_msg("logit_skipped", data.lang, exc=exc))
+            notes.append(Note("model_skipped", {"error": str(exc)}))
     for w in caught:
         if issubclass(w.category, StatsWarning) and not issubclass(w.category, ProportionalHazardsWarning):
             if "Cox model" in str(w.message):
                 continue  # carried by EffectsResult.converged and said by the narrative
-            notes.append(str(w.message))
+            notes.append(Note("stats_warning", {"warning": str(w.message)}))
     raw = pd.DataFrame(raw_rows).reset_index(drop=True)
     t = adj.table
     sd_names = {"hr_per_sd": "hr_sd", "lo_per_sd": "lo_sd", "hi_per_sd": "hi_sd"}
@@ -1299,8 +1310,8 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
     no_prev = ~df["has_previous_month"] if "has_previous_month" in df.columns else pd.Series(False, index=df.index)
     n_first = int((missing & no_prev).sum())
     n_other = int((missing & ~no_prev).sum())
-    return EffectsResult(adj, raw, sbs, logit, ph, adj.ph_violations, notes,
-                         covariate_timing=COVARIATE_TIMING if data.panel is not None else "baseline",
+    return EffectsResult(adjusted=adj, raw=raw, side_by_side=sbs, logistic=logit, ph=ph,
+                         ph_violations=list(adj.ph_violations), notes=notes, covariate_timing=timing,
                          rows_without_previous_month=n_first, rows_missing_covariate=n_other)
 
 
@@ -1308,25 +1319,27 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
 # section 5: the 70/30 question and payout delay
 # --------------------------------------------------------------------------------------
 
-@dataclass
-class DoseResult:
-    """Monthly exit rate by bands of a feature (person-months), with Wilson 95 % CIs."""
+@dataclass(kw_only=True)
+class DoseResult(SectionResult):
+    """Monthly exit rate by bands of a feature (person-months), with Wilson 95 % CIs
+    (sections ``dose_team_bonus_share``, ``dose_payout_delay_days``; ``dose_by_feature`` for
+    another feature)."""
 
-    feature: str
-    table: pd.DataFrame  # band, people, exits, exit_rate, ci_low, ci_high, annualised_attrition
-    suppressed_cells: int
-    skipped_reason: str | None = None
+    report = REPORT
+    default_code = "dose_by_feature"
+
+    feature: str = ""
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)  # band, people, exits, exit_rate, ci_low, ci_high, …
+    suppressed_cells: int = 0
+    #: what a band's rate counts: "person_months" (panel: monthly exit rate) or "people"
+    #: (snapshot: share who left)
+    unit: str = "person_months"
 
 
-def _wilson(k: np.ndarray, n: np.ndarray, z: float = 1.959963984540054) -> tuple[np.ndarray, np.ndarray]:
-    k = np.asarray(k, float)
-    n = np.asarray(n, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        den = 1 + z * z / n
-        c = (p + z * z / (2 * n)) / den
-        h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return c - h, c + h
+def dose_code(feature: str) -> str:
+    """The section code of a feature's dose–response (``dose_team_bonus_share``,
+    ``dose_payout_delay_days``; ``dose_by_feature`` for any other)."""
+    return f"dose_{feature}" if feature in DOSE_FEATURES else "dose_by_feature"
 
 
 def dose_response(data: RetentionData, feature: str, bands: Sequence[float] | None = None,
@@ -1343,8 +1356,9 @@ def dose_response(data: RetentionData, feature: str, bands: Sequence[float] | No
     --------
     >>> dose_response(data, "payout_delay_days").table  # doctest: +SKIP
     """
+    code = dose_code(feature)
     if feature not in data.features:
-        return DoseResult(feature, pd.DataFrame(), 0, skipped_reason=_msg("no_feature", data.lang, name=feature))
+        return DoseResult(code=code, feature=feature).skipped(Reason.NO_FEATURE, name=feature)
     if data.panel is not None:
         d = data.panel[["rep_id", feature, "event"]].dropna().rename(columns={"rep_id": "person_id"})
     else:
@@ -1363,13 +1377,14 @@ def dose_response(data: RetentionData, feature: str, bands: Sequence[float] | No
                               exits=("event", "sum")).reset_index()
     t["exits"] = t["exits"].astype(int)
     t["exit_rate"] = t["exits"] / t["person_months"]
-    t["ci_low"], t["ci_high"] = _wilson(t["exits"].to_numpy(), t["person_months"].to_numpy())
+    t["ci_low"], t["ci_high"] = wilson_ci(t["exits"].to_numpy(), t["person_months"].to_numpy())
     if data.panel is not None:
         t["annualised_attrition"] = 1 - (1 - t["exit_rate"]) ** 12
     t = t.iloc[sorted(range(len(t)), key=lambda i: _band_key(t["band"].iloc[i]))].reset_index(drop=True)
     s = privacy.suppress_small(t, "people", data.min_group_size, dims=["band"])
     # person-months stay out of the shown table: exit_rate = exits ÷ person-months already says it
-    return DoseResult(feature, s.frame.drop(columns="person_months"), s.n_suppressed)
+    return DoseResult(code=code, feature=feature, table=s.frame.drop(columns="person_months"),
+                      suppressed_cells=s.n_suppressed, unit="person_months" if data.panel is not None else "people")
 
 
 def _band_key(b: str) -> tuple:
@@ -1470,238 +1485,396 @@ def family_of_tests(effects: "EffectsResult", curves: Sequence["CurvesResult"] =
     return FamilyOfTests(t, alpha)
 
 
-def _finite(x: Any) -> Any:
-    """NaN and inf become None, recursively (metrics.json never carries NaN as a value)."""
-    if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_finite(v) for v in x]
-    if isinstance(x, (float, np.floating)):
-        return float(x) if math.isfinite(float(x)) else None
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.bool_):
-        return bool(x)
-    return x
-
-
 # --------------------------------------------------------------------------------------
-# metrics.json
+# the report's sections: prepare(con, params) -> Scope; section(scope) -> SectionResult
 # --------------------------------------------------------------------------------------
 
-def metrics(data: RetentionData, head: dict, overall: CurvesResult, corr: CorrelationResult,
-            eff: EffectsResult, suppressed_cells: int, curves: Sequence[CurvesResult] = (),
-            family: FamilyOfTests | None = None) -> dict[str, Any]:
-    """The report's metrics.json figures (NaN and inf written as None).
+#: label prefix of the categories the tables show (total row, merged levels, exit reasons, roles)
+VALUES = "incentive_retention.value"
+#: label prefix of the tiers of the curves and bands
+TIERS = "incentive_retention.tier"
+#: label prefix of covariate names (a snapshot's own columns have none and are shown as they are)
+NAMES = "column"
+#: the features of the dose–response sections, in order
+DOSE_FEATURES = ("team_bonus_share", "payout_delay_days")
 
-    ``significant_features``: the features whose Benjamini–Hochberg-adjusted p-value is below
-    0.05 in the report's family of tests (:func:`family_of_tests` over ``eff`` and ``curves``;
-    pass the family when the caller already has it).
+
+@dataclass
+class Scope:
+    """What every section of a run needs: the data, and the figures more than one section uses
+    (each computed once, on first use).
 
     Examples
     --------
-    >>> m = metrics(data, headline(data), km_overall(data), correlations(data), adjusted_effects(data), 0)  # doctest: +SKIP
+    >>> scope = prepare(con, {"as_of": "2026-10-31"})  # doctest: +SKIP
+    >>> scope.family.significant_features  # doctest: +SKIP
     """
-    km = overall.medians.iloc[0] if not overall.medians.empty else None
-    fam = family if family is not None else family_of_tests(eff, curves, data.features)
-    adj = eff.adjusted
-    out = {
-        "period": data.as_of.isoformat(),
-        "data_window": data.data_window,
-        "source": data.source,
-        "people": head["people"],
-        "headcount": head["headcount"],
-        "exits": head["exits"],
-        "attrition_rate": head["attrition_rate"],
-        "first_year_attrition": head["first_year_attrition"],
-        "km_median_tenure": None if km is None else {"median": km["median_tenure"], "lo": km["ci_low"], "hi": km["ci_high"]},
-        "hazard_ratios": eff.hazard_ratios(),
-        "hazard_ratios_per_sd": eff.hazard_ratios_per_sd(),
-        "covariate_timing": eff.covariate_timing if data.panel is not None else "baseline",
-        "cox_fit": None if adj is None else {
-            "method": adj.method, "converged": bool(adj.converged), "ties": adj.ties, "aliased": list(adj.aliased),
-            "diverging": list(adj.diverging),
-            "rows": int(adj.n_obs), "events": int(adj.n_events),
-            "rows_without_previous_month": int(eff.rows_without_previous_month),
-            "rows_missing_covariate": int(eff.rows_missing_covariate),
-        },
-        "curves": {c.feature: {"method": c.method,
-                               "logrank": None if c.logrank is None else {
-                                   "statistic": c.logrank.statistic, "df": c.logrank.df, "p": c.logrank.p_value,
-                                   "p_adj": fam.p_adj("logrank", c.feature)}}
-                   for c in curves if c is not None and c.feature and not c.skipped_reason},
-        "multiple_testing": {"method": fam.method, "alpha": fam.alpha, "tests": fam.records()},
-        "significant_features": fam.significant_features,
-        "correlations": corr.as_dict() if not corr.table.empty else {},
-        "ph_violations": list(eff.ph_violations),
-        "suppressed_cells": int(suppressed_cells),
-        "features": list(data.features),
-        "controls": list(data.controls),
-        "notes": list(data.notes) + list(eff.notes),
-    }
-    return _finite(out)
+
+    data: RetentionData
+    n_boot: int = 1000
+    seed: int = 0
+
+    @functools.cached_property
+    def head(self) -> dict[str, Any]:
+        return headline(self.data)
+
+    @functools.cached_property
+    def attrition(self) -> AttritionTables:
+        return attrition_tables(self.data)
+
+    @functools.cached_property
+    def overall(self) -> CurvesResult:
+        return km_overall(self.data)
+
+    @functools.cached_property
+    def feature_curves(self) -> list[CurvesResult]:
+        return [km_by_feature(self.data, curve_feature(self.data, i)) for i in range(len(CURVE_FEATURES))]
+
+    @functools.cached_property
+    def corr(self) -> CorrelationResult:
+        return correlations(self.data, n_boot=self.n_boot, seed=self.seed)
+
+    @functools.cached_property
+    def effects(self) -> EffectsResult:
+        return adjusted_effects(self.data)
+
+    @functools.cached_property
+    def family(self) -> FamilyOfTests:
+        return family_of_tests(self.effects, self.feature_curves, self.data.features)
+
+    @functools.cached_property
+    def doses(self) -> dict[str, DoseResult]:
+        return {f: dose_response(self.data, f) for f in DOSE_FEATURES}
+
+    @property
+    def suppressed_cells(self) -> int:
+        """Cells hidden for small groups over the attrition tables, the curves and the bands."""
+        return suppressed_total(self.attrition, *self.feature_curves, *self.doses.values())
+
+    @property
+    def notes(self) -> list[Note]:
+        """The run's remarks: on the data, then on the models (metrics.json ``notes``)."""
+        return list(self.data.notes) + list(self.effects.notes)
+
+
+def prepare(con: Any, params: Any = None, n_boot: int = 1000, seed: int = 0) -> Scope:
+    """Load the report's data (:func:`load`) for the section functions.
+
+    Parameters
+    ----------
+    con : Ibis backend or None
+    params : IncentiveRetentionParams or dict, optional
+    n_boot : int, default 1000
+        Bootstrap resamples of the correlation intervals.
+    seed : int, default 0
+
+    Examples
+    --------
+    >>> scope = prepare(ctx.con, ctx.params)  # doctest: +SKIP
+    >>> ctx.present.show(headcount_attrition(scope))  # doctest: +SKIP
+    """
+    return Scope(load(con, params), n_boot=n_boot, seed=seed)
+
+
+def data_window(scope: Scope) -> dict[str, str | None]:
+    """The first month of the data and as_of (a snapshot: as_of only)."""
+    return scope.data.data_window
+
+
+def split_term(term: str) -> tuple[str, str | None]:
+    """A model term as (covariate, level): ``"region[城东]"`` → ``("region", "城东")``,
+    ``"team_bonus_share"`` → ``("team_bonus_share", None)``.
+
+    Examples
+    --------
+    >>> split_term("role[senior_account_manager]")
+    ('role', 'senior_account_manager')
+    """
+    if "[" in term and term.endswith("]"):
+        col, lev = term.split("[", 1)
+        return col, lev[:-1]
+    return term, None
+
+
+def _with_terms(frame: pd.DataFrame, col: str = "term") -> pd.DataFrame:
+    parts = [split_term(str(t)) for t in frame[col]]
+    return frame.assign(variable=[p[0] for p in parts], level=[p[1] for p in parts])
+
+
+def _shown(code: str, frame: pd.DataFrame, columns: Sequence[Column], title: str | None = None) -> list[Table]:
+    """A table of the columns ``frame`` has ([] for an empty frame)."""
+    if frame is None or frame.empty:
+        return []
+    return [Table(code, frame, [c for c in columns if c.name in frame.columns], title=title)]
+
+
+def _copy(res: SectionResult, cls: type | None = None, **changes: Any) -> Any:
+    """A copy of a section result (the scope's results stay as computed), as ``cls`` if given."""
+    import dataclasses
+
+    values = {f.name: getattr(res, f.name) for f in dataclasses.fields(res) if f.init}
+    values.update(notes=list(res.notes), tables=list(res.tables), figures=list(res.figures))
+    values.update(changes)
+    return (cls or type(res))(**values)
+
+
+# --------------------------------------------------------------------- headcount and attrition
+@dataclass(kw_only=True)
+class Headcount(SectionResult):
+    """Headline figures and the attrition tables (section ``headcount_attrition``).
+
+    The notes are the remarks on the data (skipped features or controls, merged levels, a
+    snapshot's outcome)."""
+
+    report = REPORT
+    default_code = "headcount_attrition"
+
+    period: str = ""
+    data_window: dict[str, Any] = field(default_factory=dict)
+    source: str = "store"
+    people: int = 0
+    headcount: int = 0
+    exits: int = 0
+    attrition_rate: float = math.nan
+    first_year_people: int = 0
+    first_year_exits: int = 0
+    first_year_attrition: float = math.nan
+    median_tenure: float = math.nan
+
+    def metrics(self) -> dict[str, Any]:
+        return {"period": self.period, "data_window": dict(self.data_window), "source": self.source,
+                "people": self.people, "headcount": self.headcount, "exits": self.exits,
+                "attrition_rate": self.attrition_rate, "first_year_attrition": self.first_year_attrition}
+
+
+def headcount_attrition(scope: Scope) -> Headcount:
+    """Headcount, exits and attrition on the people of the 12 months to as_of; attrition by
+    region, year, exit reason and hiring cohort (groups below min_group_size hidden)."""
+    h, t, data = scope.head, scope.attrition, scope.data
+    med = scope.overall.medians
+    res = Headcount(period=data.as_of.isoformat(), data_window=data.data_window, source=data.source,
+                    median_tenure=float(med["median_tenure"].iloc[0]) if not med.empty else math.nan,
+                    notes=list(data.notes), **h)
+    count = ("people", "hires", "exits", "months", "exits_first_year")
+    cols = [Column("region", "name", codes=VALUES), Column("year", "text"), Column("exit_reason", "name", codes=VALUES),
+            Column("hire_cohort", "text"), *(Column(c, "count") for c in count),
+            Column("avg_headcount", "f1"), Column("attrition_rate", "rate"), Column("share", "rate"),
+            Column("first_year_attrition", "rate")]
+    for code, frame, title in (("by_region", t.by_region, None), ("by_year", t.by_year, None),
+                               ("by_reason", t.by_reason, None),
+                               ("by_cohort", t.by_cohort, f"{REPORT}.table.first_year_by_cohort")):
+        order = {"by_region": ["region", "people", "hires", "exits", "avg_headcount", "attrition_rate"],
+                 "by_year": ["year", "months", "people", "exits", "avg_headcount", "attrition_rate"],
+                 "by_reason": ["exit_reason", "exits", "share"],
+                 "by_cohort": ["hire_cohort", "people", "exits_first_year", "first_year_attrition"]}[code]
+        by_name = {c.name: c for c in cols}
+        res.tables += _shown(code, frame, [by_name[n] for n in order], title)
+    return res
+
+
+# ------------------------------------------------------------------------ retention curves
+def _median_columns() -> list[Column]:
+    return [Column("tier", "name", codes=TIERS), Column("people", "count"), Column("exits", "count"),
+            Column("median_tenure", "f1"), Column("ci_low", "f1"), Column("ci_high", "f1")]
+
+
+def _curves_figure(c: CurvesResult) -> Figure:
+    return Figure("retention.km_curves", {"curves": c.curves, "min_group_size": c.min_group_size, "start": c.start,
+                                          "feature": None if c.feature == "all" else c.feature})
+
+
+@dataclass(kw_only=True)
+class OverallCurves(CurvesResult):
+    """The curve of everyone (section ``retention_curves``); its metrics also carry each shown
+    feature's curves (method, log-rank test and its adjusted p)."""
+
+    by_feature: dict[str, Any] = field(default_factory=dict)
+
+    def metrics(self) -> dict[str, Any]:
+        km = self.medians.iloc[0] if not self.medians.empty else None
+        return {"km_median_tenure": None if km is None else {"median": km["median_tenure"], "lo": km["ci_low"],
+                                                              "hi": km["ci_high"]},
+                "curves": self.by_feature}
+
+
+def retention_curves(scope: Scope) -> OverallCurves:
+    """The Kaplan–Meier curve of everyone (left truncation on the panel), its median tenure."""
+    fam = scope.family
+    by_feature = {c.feature: {"method": c.method,
+                              "logrank": None if c.logrank is None else {
+                                  "statistic": c.logrank.statistic, "df": c.logrank.df, "p": c.logrank.p_value,
+                                  "p_adj": fam.p_adj("logrank", c.feature)}}
+                  for c in scope.feature_curves if c.feature and c.ok}
+    o = scope.overall
+    return _copy(o, OverallCurves, code="retention_curves", by_feature=by_feature,
+                 tables=_shown("medians", o.medians, _median_columns()), figures=[_curves_figure(o)])
+
+
+def feature_curves(scope: Scope, i: int) -> CurvesResult:
+    """The i-th feature's curves (:func:`curve_feature`): tiers, medians, the log-rank test
+    with its Benjamini–Hochberg-adjusted p in the report's family (section
+    ``curves_<feature>``)."""
+    c = scope.feature_curves[i]
+    if not c.ok:
+        return _copy(c)
+    return _copy(c, p_adj=scope.family.p_adj("logrank", c.feature),
+                 tables=_shown("medians", c.medians, _median_columns()), figures=[_curves_figure(c)])
+
+
+# --------------------------------------------------------------------------- correlations
+def correlation_section(scope: Scope) -> CorrelationResult:
+    """Correlations with leaving within the horizon: the table (bootstrap CIs, BH-adjusted
+    p within the section) and the heatmap (section ``correlations``)."""
+    c = scope.corr
+    if not c.ok:
+        return _copy(c)
+    t = c.table.rename(columns={"n": "people", "lo": "ci_low", "hi": "ci_high"})
+    cols = [Column("feature", "name", codes=NAMES), Column("method", "code", codes=f"{REPORT}.method", label=f"{REPORT}.column.method"),
+            Column("people", "count"), Column("rho", "f3", label=f"{REPORT}.column.rho"),
+            Column("ci_low", "f2", label=f"{REPORT}.column.boot_low"),
+            Column("ci_high", "f2", label=f"{REPORT}.column.boot_high"),
+            Column("p_adj", "p_value", label=f"{REPORT}.column.p_adj")]
+    return _copy(c, tables=_shown("correlations", t, cols),
+                 figures=[Figure("retention.correlation_heatmap", {"matrix": c.matrix})])
+
+
+# ------------------------------------------------------------------------ adjusted effects
+def _term_columns() -> list[Column]:
+    return [Column("variable", "name", codes=NAMES, label="column.term"),
+            Column("level", "name", codes=VALUES, label=f"{REPORT}.column.level")]
+
+
+def effects_section(scope: Scope) -> EffectsResult:
+    """Raw vs adjusted hazard ratios (per unit as stored and per SD, the BH-adjusted p of each
+    feature term) and the forest plot (section ``adjusted_effects``). When the model did not
+    converge, no estimate is shown (the text says so)."""
+    e, fam = scope.effects, scope.family
+    if not e.ok or not e.converged:
+        return _copy(e, family=fam)
+    sbs = _with_terms(e.side_by_side)
+    if not fam.table.empty:
+        sbs = sbs.assign(p_adj=[fam.p_adj("cox", t) for t in sbs["term"]])
+    c = f"{REPORT}.column"
+    cols = _term_columns() + [
+        Column("raw_hr", "f3", label=f"{c}.raw_hr"), Column("raw_lo", "f3", label=f"{c}.raw_lo"),
+        Column("raw_hi", "f3", label=f"{c}.raw_hi"), Column("adj_hr", "f3", label=f"{c}.adj_hr"),
+        Column("adj_lo", "f3", label=f"{c}.adj_lo"), Column("adj_hi", "f3", label=f"{c}.adj_hi"),
+        Column("adj_p", "p_value", label="column.p_value"), Column("p_adj", "p_value", label=f"{c}.p_adj"),
+        Column("adj_hr_sd", "f2", label=f"{c}.hr_per_sd")]
+    fig = Figure("retention.hazard_ratio_forest", {"side_by_side": e.side_by_side, "terms": forest_terms(scope.data)})
+    res = _copy(e, family=fam, tables=_shown("effects", sbs, cols), figures=[fig])
+    res.note("associations")
+    return res
+
+
+@dataclass(kw_only=True)
+class ModelChecks(SectionResult):
+    """The proportional-hazards check of the adjusted Cox model and the logistic robustness
+    check (section ``model_checks``)."""
+
+    report = REPORT
+    default_code = "model_checks"
+
+    ph_violations: list[str] = field(default_factory=list)
+    converged: bool = True
+    logistic: bool = False
+
+
+def model_checks(scope: Scope) -> ModelChecks:
+    """Schoenfeld-residual rank correlations with time (PH check), and odds ratios of leaving
+    within the horizon (logistic model, a person-level check of the Cox model)."""
+    e = scope.effects
+    res = ModelChecks(ph_violations=list(e.ph_violations), converged=e.converged, logistic=e.logistic is not None)
+    if not e.ok:
+        res.skip = e.skip
+        return res
+    if not e.converged:
+        return res
+    c = f"{REPORT}.column"
+    if e.ph is not None and not e.ph.empty:
+        res.tables += _shown("ph", _with_terms(e.ph), _term_columns() + [
+            Column("rho", "f3", label=f"{c}.rho_time"), Column("p", "p_value", label="column.p_value"),
+            Column("violated", "flag", label=f"{c}.violated")], title=f"{REPORT}.table.ph")
+    if e.logistic is not None:
+        res.tables += _shown("logistic", _with_terms(e.logistic.table), _term_columns() + [
+            Column("or", "f3", label="column.odds_ratio"), Column("lo", "f3", label="column.ci_low"),
+            Column("hi", "f3", label="column.ci_high"), Column("p", "p_value", label="column.p_value")],
+            title=f"{REPORT}.table.logistic")
+    return res
+
+
+# ------------------------------------------------------------------------- dose–response
+def dose_section(scope: Scope, feature: str) -> DoseResult:
+    """Monthly exit rate by bands of ``feature`` (team bonus share in 10 % steps, payout delay
+    0 | 1–7 | 8–14 | 15–30 | > 30 days), Wilson 95 % intervals, and its chart (section
+    ``dose_<feature>``)."""
+    d = scope.doses[feature] if feature in scope.doses else dose_response(scope.data, feature)
+    if not d.ok:
+        return _copy(d)
+    band_label = f"column.{feature}" if feature in TIME_VARYING else "column.band"
+    cols = [Column("band", "name", codes=TIERS, label=band_label), Column("people", "count"),
+            Column("exits", "count"), Column("exit_rate", "rate"), Column("ci_low", "rate"),
+            Column("ci_high", "rate"), Column("annualised_attrition", "rate")]
+    return _copy(d, tables=_shown("bands", d.table, cols),
+                 figures=[Figure("retention.dose_response", {"table": d.table, "feature": feature})])
+
+
+# -------------------------------------------------------------------------- written summary
+@dataclass(kw_only=True)
+class Summary(SectionResult):
+    """What the written summary says (section ``written_summary``): the headline, the adjusted
+    associations judged on the family of tests, raw vs adjusted, the PH check. Its metrics
+    are the run's own: features, controls, notes (codes and values), cells suppressed."""
+
+    report = REPORT
+    default_code = "written_summary"
+
+    head: dict[str, Any] = field(default_factory=dict)
+    effects: EffectsResult | None = None
+    family: FamilyOfTests | None = None
+    features: list[str] = field(default_factory=list)
+    controls: list[str] = field(default_factory=list)
+    source: str = "store"
+    run_notes: list[Note] = field(default_factory=list)
+    suppressed_cells: int = 0
+
+    def metrics(self) -> dict[str, Any]:
+        return {"suppressed_cells": int(self.suppressed_cells), "features": list(self.features),
+                "controls": list(self.controls), "notes": [n.as_dict() for n in self.run_notes]}
+
+
+def written_summary(scope: Scope) -> Summary:
+    """The figures of the written summary."""
+    d = scope.data
+    return Summary(head=dict(scope.head), effects=scope.effects, family=scope.family, features=list(d.features),
+                   controls=list(d.controls), source=d.source, run_notes=scope.notes,
+                   suppressed_cells=scope.suppressed_cells)
+
+
+def sections(scope: Scope) -> list[SectionResult]:
+    """Every section of the report, in the order of the notebook."""
+    return [headcount_attrition(scope), retention_curves(scope),
+            *(feature_curves(scope, i) for i in range(len(CURVE_FEATURES))),
+            correlation_section(scope), effects_section(scope), model_checks(scope),
+            *(dose_section(scope, f) for f in DOSE_FEATURES), written_summary(scope)]
 
 
 def report_metrics(con: Any, params: Any = None, n_boot: int = 1000) -> dict[str, Any]:
-    """The report's metrics.json from a connection, without the notebook: load, the
-    headline, the overall curve, the shown features' curves, correlations, the adjusted
-    effects, the family of tests. ``significant_features`` is the key a check of a world
-    without effects looks at.
+    """The report's metrics.json figures from a connection, without the notebook: every
+    section's metrics (:func:`sections`), ``skipped_sections`` and ``skipped_details``.
+    ``significant_features`` is the key a check of a world without effects looks at.
 
     Examples
     --------
     >>> report_metrics(con, {"as_of": "2026-10-31"})["significant_features"]  # doctest: +SKIP
     []
     """
-    data = load(con, params)
-    head = headline(data)
-    overall = km_overall(data)
-    curves = [km_by_feature(data, curve_feature(data, i)) for i in range(len(CURVE_FEATURES))]
-    corr = correlations(data, n_boot=n_boot)
-    eff = adjusted_effects(data)
-    return metrics(data, head, overall, corr, eff, suppressed_total(*curves), curves=curves)
+    return section_metrics(sections(prepare(con, params, n_boot=n_boot)))
 
-
-# --------------------------------------------------------------------------------------
-# display frames (translated, CIs as text; no person-level values)
-# --------------------------------------------------------------------------------------
 
 def forest_terms(data: RetentionData) -> list[str]:
     """Model terms shown in the hazard-ratio chart: the features and numeric controls."""
     return list(data.features) + [c for c in data.controls if c not in data.categorical and c not in data.features]
-
-
-def term_text(term: str, lang: str = "zh") -> str:
-    """Display text of a model term: "region[城东]" → "区域: 城东".
-
-    Examples
-    --------
-    >>> term_text("region[城东]", "en")
-    'Region: 城东'
-    """
-    if "[" in term:
-        col, lev = term.split("[", 1)
-        return f"{label(col, lang)}: {label(lev.rstrip(']'), lang)}"
-    return label(term, lang)
-
-
-def _ci(lo: Any, hi: Any, code: str = "f2") -> str:
-    from .display import fmt
-
-    if lo is None or hi is None or (isinstance(lo, float) and math.isnan(lo)):
-        return "—"
-    return f"{fmt(lo, code)} – {fmt(hi, code)}"
-
-
-def effects_table(eff: EffectsResult, lang: str = "zh", family: FamilyOfTests | None = None) -> pd.DataFrame:
-    """Raw vs adjusted hazard ratios for display (per unit as stored, and per SD); with
-    ``family``, the Benjamini–Hochberg-adjusted p of each feature term (controls: —).
-
-    Examples
-    --------
-    >>> effects_table(adjusted_effects(data), "en").columns[0]  # doctest: +SKIP
-    'term'
-    """
-    t = eff.side_by_side
-    zh = lang == "zh"
-    rows = []
-    for r in t.itertuples():
-        raw_hr = getattr(r, "raw_hr", math.nan)
-        rows.append({
-            "term": term_text(r.term, lang),
-            ("未调整风险比" if zh else "Raw HR"): raw_hr,
-            ("未调整95%区间" if zh else "Raw 95% CI"): _ci(getattr(r, "raw_lo", None), getattr(r, "raw_hi", None), "f3"),
-            ("调整后风险比" if zh else "Adjusted HR"): r.adj_hr,
-            ("调整后95%区间" if zh else "Adjusted 95% CI"): _ci(r.adj_lo, r.adj_hi, "f3"),
-            "p_value": r.adj_p,
-            **({} if family is None else {("校正p值(BH)" if zh else "Adjusted p (BH)"): family.p_adj("cox", r.term)}),
-            ("每标准差风险比" if zh else "HR per SD"): r.adj_hr_sd,
-        })
-    return pd.DataFrame(rows)
-
-
-EFFECT_FORMATS = {"p_value": "f3"}
-
-
-def effects_formats(lang: str = "zh") -> dict[str, str]:
-    """Formats for :func:`effects_table` columns."""
-    zh = lang == "zh"
-    return {("未调整风险比" if zh else "Raw HR"): "f3", ("调整后风险比" if zh else "Adjusted HR"): "f3",
-            "p_value": "f3", ("校正p值(BH)" if zh else "Adjusted p (BH)"): "f3", ("每标准差风险比" if zh else "HR per SD"): "f2"}
-
-
-def correlation_table(corr: CorrelationResult, lang: str = "zh") -> pd.DataFrame:
-    """Correlations with leaving within the horizon, for display."""
-    zh = lang == "zh"
-    t = corr.table
-    return pd.DataFrame({
-        "feature": [label(f, lang) for f in t["feature"]],
-        ("方法" if zh else "Method"): [("Spearman" if m == "spearman" else ("点二列" if zh else "point-biserial")) for m in t["method"]],
-        "people": t["n"].astype(int),
-        ("相关系数" if zh else "Correlation"): t["rho"],
-        ("95%区间(自助法)" if zh else "95% CI (bootstrap)"): [_ci(a, b) for a, b in zip(t["lo"], t["hi"])],
-        ("校正p值(BH)" if zh else "Adjusted p (BH)"): t["p_adj"],
-    })
-
-
-def correlation_formats(lang: str = "zh") -> dict[str, str]:
-    zh = lang == "zh"
-    return {"people": "int", ("相关系数" if zh else "Correlation"): "f3", ("校正p值(BH)" if zh else "Adjusted p (BH)"): "f3"}
-
-
-def ph_table(eff: EffectsResult, lang: str = "zh") -> pd.DataFrame:
-    """Proportional-hazards check for display."""
-    zh = lang == "zh"
-    t = eff.ph
-    if t is None or t.empty:
-        return pd.DataFrame()
-    return pd.DataFrame({
-        "term": [term_text(x, lang) for x in t["term"]],
-        ("与时间的秩相关" if zh else "Rank correlation with time"): t["rho"],
-        "p_value": t["p"],
-        ("可能违反" if zh else "Possible violation"): [("是" if v else "否") if zh else ("yes" if v else "no") for v in t["violated"]],
-    })
-
-
-def logistic_table(eff: EffectsResult, lang: str = "zh") -> pd.DataFrame:
-    """Logistic robustness check (odds ratios of leaving within the horizon) for display."""
-    if eff.logistic is None:
-        return pd.DataFrame()
-    t = eff.logistic.table
-    return pd.DataFrame({
-        "term": [term_text(x, lang) for x in t["term"]],
-        "odds_ratio": t["or"],
-        ("95%区间" if lang == "zh" else "95% CI"): [_ci(a, b, "f3") for a, b in zip(t["lo"], t["hi"])],
-        "p_value": t["p"],
-    })
-
-
-def kpis(head: dict, overall: CurvesResult, lang: str = "zh") -> dict[str, str]:
-    """Headline cards {label: formatted value}."""
-    from .display import fmt
-
-    med = overall.medians.iloc[0] if not overall.medians.empty else None
-    return {
-        label("headcount", lang): fmt(head["headcount"], "int"),
-        label("exits", lang): fmt(head["exits"], "int"),
-        label("attrition_rate", lang): fmt(head["attrition_rate"], "pct"),
-        label("first_year_attrition", lang): fmt(head["first_year_attrition"], "pct"),
-        label("median_tenure", lang): fmt(None if med is None else med["median_tenure"], "f1"),
-    }
-
-
-def notes_text(data: RetentionData, eff: EffectsResult | None = None, lang: str = "zh") -> str:
-    """Notes on the data (skipped features, merged levels, the snapshot's outcome) as one paragraph."""
-    notes = list(data.notes) + (list(eff.notes) if eff is not None else [])
-    head = "数据说明：" if lang == "zh" else "Notes on the data: "
-    return head + (" ".join(notes) if notes else ("无。" if lang == "zh" else "none."))
-
-
-TABLE_FORMATS = {"people": "int", "hires": "int", "exits": "int", "avg_headcount": "f1", "attrition_rate": "pct",
-                 "months": "int", "exits_first_year": "int", "first_year_attrition": "pct", "share": "pct",
-                 "person_months": "int", "exit_rate": "pct", "annualised_attrition": "pct",
-                 "median_tenure": "f1", "ci_low": "f1", "ci_high": "f1"}
-DOSE_FORMATS = {**TABLE_FORMATS, "ci_low": "pct", "ci_high": "pct"}
 
 
 def suppressed_total(*results: Any) -> int:

@@ -1,38 +1,56 @@
 """Charts of the incentive_retention report: KM curves with an at-risk table, a
 correlation heatmap, dose–response of an incentive, and a hazard-ratio forest plot.
 
-Charts take small result frames/objects and return a matplotlib Figure; they never query.
+Charts take small result frames and curves (the ``Figure`` data of the report's sections)
+and return a matplotlib Figure; they never query. Every word on them comes from the
+catalogues in the report's language: tiers as ``incentive_retention.tier.<code>``, names as
+``column.<name>`` (a snapshot's own column as it is).
 Privacy: a curve stops where fewer than ``min_group_size`` people remain at risk, and
 at-risk counts below it are shown as "<k".
 
 Examples
 --------
->>> fig = km_curves(retention.km_by_feature(data, "team_bonus_share"))  # doctest: +SKIP
+>>> c = retention.km_by_feature(data, "team_bonus_share")  # doctest: +SKIP
+>>> fig = km_curves(c.curves, c.min_group_size, c.start, "team_bonus_share", lang="en")  # doctest: +SKIP
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..glossary import label
+from ..i18n import label, name_label
+
+C = "incentive_retention.chart"
 
 
-def _tier_label(t: str, lang: str) -> str:
-    zh = {"yes": "是", "no": "否", "low": "低", "mid": "中", "high": "高", "all": "全体",
-          "0-3 days": "0–3天", "4-7 days": "4–7天", "> 7 days": ">7天"}
-    return zh.get(t, t) if lang == "zh" else t
+def _tier_label(t: Any, lang: str) -> str:
+    return name_label("incentive_retention.tier", t, lang)
 
 
-def km_curves(result: Any, lang: str = "zh", title: str | None = None, max_time: float | None = None,
-              tick_step: float = 12.0) -> Any:
+def _feature_label(name: str, lang: str) -> str:
+    if name == "left_within_horizon":
+        return label(f"{C}.left_within_horizon", lang)
+    return name_label("column", name, lang)
+
+
+def km_curves(curves: Mapping[str, Any], min_group_size: int = 5, start: float = 0.0, feature: str | None = None,
+              lang: str = "zh", max_time: float | None = None, tick_step: float = 12.0) -> Any:
     """Kaplan–Meier curves (one per tier) with CI bands and an at-risk table below.
 
     Parameters
     ----------
-    result : analysis.retention.CurvesResult
-    lang : {"zh", "en"}
+    curves : mapping
+        Tier code → :class:`analysis.stats.survival.KMResult`.
+    min_group_size : int
+        At-risk counts below it are shown as "<k"; a curve stops where its tier has fewer.
+    start : float
+        Tenure (months) the curves start from (time-dependent tiers: when every tier has
+        enough people).
+    feature : str, optional
+        The feature the tiers are of (the chart's title); None for everyone.
+    lang : str
     max_time : float, optional
         Last tenure (months) shown; default the last time any curve still has enough people.
     tick_step : float
@@ -44,8 +62,7 @@ def km_curves(result: Any, lang: str = "zh", title: str | None = None, max_time:
     """
     import matplotlib.pyplot as plt
 
-    k = int(result.min_group_size)
-    curves = result.curves
+    k = int(min_group_size)
     ends = {}
     for name, km in curves.items():
         tab = km.table
@@ -54,7 +71,7 @@ def km_curves(result: Any, lang: str = "zh", title: str | None = None, max_time:
     # by default up to the last time a curve still has enough people, at most 10 years
     tmax = max_time or min(120.0, max(ends.values()) if ends else 12.0)
     ticks = np.arange(0, tmax + 1e-9, tick_step)
-    start = float(getattr(result, "start", 0.0) or 0.0)
+    start = float(start or 0.0)
     if start > 0:  # the at-risk table starts where the curves start
         ticks = np.concatenate([[start], ticks[ticks > start + tick_step / 4]])
     fig, (ax, axt) = plt.subplots(2, 1, figsize=(8, 4.8 + 0.25 * len(curves)),
@@ -73,10 +90,10 @@ def km_curves(result: Any, lang: str = "zh", title: str | None = None, max_time:
     ax.set_ylim(0, 1.02)
     ax.set_xlim(0, tmax)
     ax.set_xticks(ticks)
-    ax.set_ylabel(label("retention", lang))
-    ax.set_xlabel(f"{label('tenure', lang)} ({'月' if lang == 'zh' else 'months'})")
-    if title:
-        ax.set_title(title)
+    ax.set_ylabel(label("column.retention", lang))
+    ax.set_xlabel(label(f"{C}.tenure_months", lang))
+    if feature:
+        ax.set_title(_feature_label(feature, lang))
     if len(curves) > 1:
         ax.legend(loc="lower left", fontsize=9)
     # at-risk table
@@ -90,7 +107,7 @@ def km_curves(result: Any, lang: str = "zh", title: str | None = None, max_time:
                     colLabels=[f"{t:.3g}" for t in ticks], loc="center", cellLoc="center")
     tbl.auto_set_font_size(False)
     tbl.set_fontsize(8)
-    axt.set_title(label("at_risk", lang), fontsize=9, loc="left")
+    axt.set_title(label("column.at_risk", lang), fontsize=9, loc="left")
     fig.tight_layout()
     return fig
 
@@ -125,22 +142,19 @@ def correlation_heatmap(matrix: pd.DataFrame, lang: str = "zh", title: str | Non
     return fig
 
 
-def _feature_label(name: str, lang: str) -> str:
-    if name == "left_within_horizon":
-        return "期内离职" if lang == "zh" else "Left within horizon"
-    return label(name, lang)
-
-
-def dose_response(result: Any, lang: str = "zh", title: str | None = None) -> Any:
+def dose_response(table: pd.DataFrame, feature: str, lang: str = "zh", title: str | None = None) -> Any:
     """Monthly exit rate by band with 95 % CIs (suppressed bands are left out).
 
     Parameters
     ----------
-    result : analysis.retention.DoseResult
+    table : DataFrame
+        ``band``, ``exit_rate``, ``ci_low``, ``ci_high`` (the table of a dose section).
+    feature : str
+        The feature the bands are of (the x axis).
     """
     import matplotlib.pyplot as plt
 
-    t = result.table.dropna(subset=["exit_rate"])
+    t = table.dropna(subset=["exit_rate"])
     fig, ax = plt.subplots(figsize=(7, 3.8))
     x = np.arange(len(t))
     y = t["exit_rate"].astype(float).to_numpy()
@@ -148,9 +162,9 @@ def dose_response(result: Any, lang: str = "zh", title: str | None = None) -> An
     hi = t["ci_high"].astype(float).to_numpy()
     ax.errorbar(x, y * 100, yerr=[(y - lo) * 100, (hi - y) * 100], fmt="o-", capsize=4, lw=1.5)
     ax.set_xticks(x)
-    ax.set_xticklabels([str(b) for b in t["band"]])
-    ax.set_xlabel(_feature_label(result.feature, lang))
-    ax.set_ylabel(f"{label('exit_rate', lang)} (%)")
+    ax.set_xticklabels([_tier_label(b, lang) for b in t["band"]])
+    ax.set_xlabel(_feature_label(feature, lang))
+    ax.set_ylabel(label(f"{C}.exit_rate_pct", lang))
     ax.set_ylim(bottom=0)
     if title:
         ax.set_title(title)
@@ -177,7 +191,7 @@ def hazard_ratio_forest(side_by_side: pd.DataFrame, terms: Sequence[str], lang: 
         hr = t[col].astype(float).to_numpy()
         lo = t[f"{kind}_lo_sd"].astype(float).to_numpy()
         hi = t[f"{kind}_hi_sd"].astype(float).to_numpy()
-        name = ("未调整" if kind == "raw" else "调整后") if lang == "zh" else ("raw" if kind == "raw" else "adjusted")
+        name = label(f"{C}.{'raw' if kind == 'raw' else 'adjusted'}", lang)
         ax.errorbar(hr, ys + off, xerr=[hr - lo, hi - hr], fmt=marker, capsize=3, label=name)
     ax.axvline(1.0, color="grey", lw=1, ls="--")
     ax.set_xscale("log")
@@ -189,7 +203,7 @@ def hazard_ratio_forest(side_by_side: pd.DataFrame, terms: Sequence[str], lang: 
     ax.minorticks_off()
     ax.set_yticks(ys)
     ax.set_yticklabels([_feature_label(str(x), lang) for x in t["term"]])
-    ax.set_xlabel(f"{label('hazard_ratio', lang)} ({'每标准差' if lang == 'zh' else 'per SD'})")
+    ax.set_xlabel(label(f"{C}.hr_per_sd", lang))
     ax.legend(fontsize=8, loc="best")
     if title:
         ax.set_title(title)

@@ -21,7 +21,7 @@
 # The written analysis after a new brand has sold for one month: sales trend, retailers'
 # ordering, consumers' opinions, cannibalisation of the same price class and a comparison with
 # earlier launches. Every figure comes from `analysis.launch`; this notebook only calls and
-# displays (`analysis.narrative.launch` renders each section, escaping every data string).
+# displays (`analysis.narrative.launch` chooses the sentences, `ctx.present` renders each section).
 
 # %% tags=["parameters"]
 store = None
@@ -35,55 +35,42 @@ compare_class = ""
 min_group_size = 5
 
 # %%
-from analysis import launch, notebook
+from analysis import display, launch, notebook
+from analysis.i18n import label
 from analysis.narrative import launch as narrative
 
 ctx = notebook.start("launch_review", globals())
+ctx.present.texts = narrative.TEXTS
 
 # %%
-review = launch.review(ctx.con, ctx.params)
+display.heading(label("report.launch_review", ctx.lang), 1)
 
 # %%
-narrative.show_title(ctx, review)
-
-# %% [markdown]
-# ## 1. Headline: volume, ordering customers, distribution, repeat, and the written analysis
+scope = launch.prepare(ctx.con, ctx.params)
 
 # %%
-narrative.show_headline(ctx, review)
-
-# %% [markdown]
-# ## 2. Sales trend
+head = ctx.present.show(launch.headline(scope))
 
 # %%
-narrative.show_trend(ctx, review)
-
-# %% [markdown]
-# ## 3. Retailers' ordering: trial and repeat, sell-through, segments
+trend = ctx.present.show(launch.sales_trend(scope))
 
 # %%
-narrative.show_retailers(ctx, review)
-
-# %% [markdown]
-# ## 4. Consumers' opinions
+ordering = ctx.present.show(launch.retailers(scope))
 
 # %%
-narrative.show_opinions(ctx, review)
-
-# %% [markdown]
-# ## 5. Cannibalisation of the same price class (difference-in-differences)
+segments = ctx.present.show(launch.retailer_segments(scope))
 
 # %%
-narrative.show_cannibalization(ctx, review)
-
-# %% [markdown]
-# ## 6. Benchmarks: earlier launches aligned on days since launch
+opinions = ctx.present.show(launch.opinions(scope))
 
 # %%
-narrative.show_benchmarks(ctx, review)
+cannibalization = ctx.present.show(launch.cannibalization(scope))
 
 # %%
-narrative.show_method(ctx, review)
+compared = ctx.present.show(launch.benchmarks(scope))
 
 # %%
-ctx.finish(**launch.metrics(review))
+display.note(narrative.method_text(scope.spec.window_days, ctx.lang))
+
+# %%
+ctx.finish(**ctx.present.metrics())

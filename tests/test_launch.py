@@ -45,7 +45,7 @@ def test_window_and_default(small, spec):
 
 
 def test_headline_by_hand(small, spec):
-    h = launch.headline(small, spec)
+    h = launch.headline_figures(small, spec)
     # S1 lines in days 1..30: A 2+1+1, D 2+1, E 1-1, B 3 (B's day-0 and C's day-31 lines excluded)
     assert h["volume"] == pytest.approx(10.0)
     assert h["amount"] == pytest.approx(1500.0)
@@ -66,13 +66,13 @@ def test_headline_by_hand(small, spec):
 def test_window_edges_move_with_launch_date(small):
     # launching a day later drops A's day-1 order; day 31 (C, 04-09) becomes day 30
     s = launch.resolve_launch(small, sku="S1", launch_date="2026-03-11")
-    h = launch.headline(small, s)
+    h = launch.headline_figures(small, s)
     assert s.end == D(2026, 4, 9)
     assert h["volume"] == pytest.approx(10 - 2 + 5)
     assert h["ordering_customers"] == 5              # A (later dates), B, C, D, E
     # a day earlier (window 03-09 … 04-07): B's 03-09 line (4) is day 1, the 04-08 lines (A 1, B 3) day 31
     s0 = launch.resolve_launch(small, sku="S1", launch_date="2026-03-09")
-    h0 = launch.headline(small, s0)
+    h0 = launch.headline_figures(small, s0)
     assert s0.end == D(2026, 4, 7)
     assert h0["volume"] == pytest.approx(10 + 4 - 1 - 3)
     assert h0["ordering_customers"] == 4 and h0["repeat_customers"] == 1   # A: 03-10, 03-20
@@ -131,8 +131,8 @@ def test_segments_merge_and_suppress(small, spec):
 
 
 def test_opinions_by_hand(small, spec):
-    op = launch.opinions(small, spec)
-    assert op.skipped_reason is None and op.n == 4            # 04-09 response is day 31
+    op = launch.consumer_opinions(small, spec)
+    assert op.skip is None and op.n == 4            # 04-09 response is day 31
     assert op.summary["rating_mean"] == pytest.approx(3.75)
     sd = np.std([5, 4, 4, 2], ddof=1)
     from scipy import stats
@@ -148,28 +148,44 @@ def test_opinions_by_hand(small, spec):
 def test_young_launch_is_partial(small):
     s = launch.resolve_launch(small, sku="Y1")
     assert s.days_covered == 10 and s.partial and s.end == D(2026, 4, 10)
-    h = launch.headline(small, s)
+    h = launch.headline_figures(small, s)
     assert h["volume"] == pytest.approx(3) and h["ordering_customers"] == 2
     assert h["sell_through_rate"] is None                      # < 14 days
-    assert launch.opinions(small, s).skipped_reason            # no feedback for Y1
-    assert launch.cannibalization(small, s).skipped_reason
-    rv = launch.review(small, LaunchReviewParams(sku="Y1"))
+    assert launch.consumer_opinions(small, s).skip            # no feedback for Y1
+    assert launch.cannibalization_effect(small, s).skip
+    rv = launch.prepare(small, LaunchReviewParams(sku="Y1"))
     m = launch.metrics(rv)
     assert m["days_covered"] == 10 and m["partial"] and m["rating_mean"] is None
     assert m["window"] == {"start": "2026-04-01", "end": "2026-04-30"}
 
 
 def test_launch_after_data_end_does_not_crash(small):
-    rv = launch.review(small, LaunchReviewParams(sku="Y1", launch_date="2026-05-01"))
+    rv = launch.prepare(small, LaunchReviewParams(sku="Y1", launch_date="2026-05-01"))
     m = launch.metrics(rv)
     assert m["days_covered"] == 0 and m["ordering_customers"] == 0 and m["distribution_rate"] is None
+    # every section skipped for want of data, with the same keys as a full review
+    assert set(m["skipped_sections"]) == {"headline", "sales_trend", "retailers", "retailer_segments", "opinions",
+                                         "cannibalization", "benchmarks"}
+    assert {d["reason"] for d in m["skipped_details"]} == {"no_data_in_window", "too_few_days"}
+    full = launch.metrics(launch.prepare(small, LaunchReviewParams(sku="S1")))
+    assert set(m) == set(full)
+
+
+def test_segment_skips_are_codes(tmp_path):
+    con = build_small(tmp_path / "s.duckdb")
+    con.drop_table("customers")
+    rv = launch.prepare(con, LaunchReviewParams(sku="S1"))
+    seg = launch.retailer_segments(rv)
+    assert seg.skip.as_dict() == {"reason": "missing_table", "details": {"table": "customers"}}
+    assert launch.retailers(rv).skip is None
+    con.disconnect()
 
 
 def test_benchmarks_auto_and_rank(small, spec):
     others = launch.earlier_launches(small, spec)
     # only 2 earlier launches in 三类 (< 3): all earlier launches with a full window
     assert [o.label for o in others] == ["E1", "E2", "E3"]
-    b = launch.benchmarks(small, spec)
+    b = launch.benchmark_comparison(small, spec)
     last = b.curves[b.curves["day"] == 30].set_index("launch")
     assert last.loc["E1", "distribution"] == pytest.approx(3 / 4)   # A, B, C of A, B, C, D
     assert last.loc["E2", "distribution"] == pytest.approx(1 / 4)
@@ -196,7 +212,7 @@ def test_parameters_errors(small):
 
 
 def test_metrics_keys(small):
-    rv = launch.review(small, LaunchReviewParams(sku="S1"))
+    rv = launch.prepare(small, LaunchReviewParams(sku="S1"))
     m = launch.metrics(rv)
     for k in ["sku", "window", "days_covered", "volume", "amount", "ordering_customers", "active_customers",
               "distribution_rate", "weighted_distribution_rate", "repeat_rate", "sell_through_rate",
@@ -220,7 +236,7 @@ def cannib(tmp_path_factory):
 def test_cannibalization_by_hand(cannib):
     con, day = cannib
     s = launch.resolve_launch(con, sku="N", window_days=28)
-    c = launch.cannibalization(con, s)
+    c = launch.cannibalization_effect(con, s)
     # treated I: post mean 6.5 of pre 10 -> -0.35; control K1+K2: 32 of 30 -> +1/15
     assert c.did.estimate == pytest.approx(-0.35 - 1 / 15)
     # lost = 0.41667 × 10 per week × 4 weeks = 16.667 of N's 20
@@ -271,8 +287,24 @@ def test_notebook_partial_launch_without_feedback(tmp_path, monkeypatch):
     assert not stderr
     assert m["days_covered"] == 10 and m["partial"] is True and m["rating_mean"] is None
     assert "Partial review" in html_out and "10 of 30 days" in html_out
-    assert "4. Consumers' opinions" in m["skipped_sections"]
-    assert any("Cannibalisation" in s for s in m["skipped_sections"])
+    assert "opinions" in m["skipped_sections"] and "cannibalization" in m["skipped_sections"]
+    details = {d["section"]: (d["reason"], d["details"]) for d in m["skipped_details"]}
+    assert details["opinions"] == ("missing_table", {"table": "feedback"})
+    assert details["cannibalization"] == ("too_few_days", {"needed": 14})
+
+
+@pytest.mark.slow
+def test_notebook_metrics_are_language_free(tmp_path, monkeypatch):
+    build_small(tmp_path / "s.duckdb").disconnect()
+    runs = {}
+    for lang in ("zh", "en"):
+        d = tmp_path / lang
+        d.mkdir()
+        runs[lang] = _run_notebook(d, monkeypatch, store=str(tmp_path / "s.duckdb"), sku="S1", lang=lang)[2]
+    for m in runs.values():
+        m.pop("parameters", None), m.pop("generated_at", None), m.pop("outputs", None)
+    assert runs["zh"] == runs["en"]
+    assert all(s.isascii() for s in runs["zh"]["skipped_sections"])
 
 
 # ------------------------------------------------------------------ the demo world
@@ -280,7 +312,7 @@ def test_notebook_partial_launch_without_feedback(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def demo_reviews(demo_con, demo_world):
     truth = demo_world[1]["launches"]
-    return {k: launch.review(demo_con, LaunchReviewParams(sku=truth[k]["sku_id"])) for k in ("strong", "weak")}
+    return {k: launch.prepare(demo_con, LaunchReviewParams(sku=truth[k]["sku_id"])) for k in ("strong", "weak")}
 
 
 @pytest.mark.slow
@@ -303,7 +335,7 @@ def test_demo_launches_near_planted_values(demo_reviews, demo_world):
 def test_demo_earlier_launches_near_planted(demo_con, demo_world):
     for e in demo_world[1]["launches"]["earlier"]:
         spec = launch.resolve_launch(demo_con, sku=e["sku_id"])
-        h = launch.headline(demo_con, spec)
+        h = launch.headline_figures(demo_con, spec)
         assert h["distribution_rate"] == pytest.approx(e["distribution_rate"], abs=0.005)
         assert h["repeat_rate"] == pytest.approx(e["repeat_rate"], abs=0.005)
 
@@ -312,7 +344,7 @@ def test_demo_earlier_launches_near_planted(demo_con, demo_world):
 def test_demo_cannibalization_detected_and_untouched_class_clean(demo_con, demo_world, demo_reviews):
     truth = demo_world[1]["cannibalization"]
     c = demo_reviews["strong"].cannibalization
-    assert c.skipped_reason is None and c.treated_class == truth["price_class"]
+    assert c.skip is None and c.treated_class == truth["price_class"]
     row = c.by_sku.set_index("sku").loc[truth["sku_id"]]
     assert row["ci_high"] < 0                                   # the incumbent lost volume
     assert row["share_lo"] > 0                                  # share of new volume: CI excludes 0
@@ -321,7 +353,7 @@ def test_demo_cannibalization_detected_and_untouched_class_clean(demo_con, demo_
     # the incumbent is the SKU that lost the most
     assert c.by_sku["sku"].iloc[0] == truth["sku_id"]
     spec = demo_reviews["strong"].spec
-    u = launch.cannibalization(demo_con, spec, compare_class=truth["untouched_class"], by_sku=False)
+    u = launch.cannibalization_effect(demo_con, spec, compare_class=truth["untouched_class"], by_sku=False)
     assert u.did.lo <= 0 <= u.did.hi
     assert u.share["lo"] <= 0 <= u.share["hi"]
 
@@ -338,7 +370,7 @@ def test_brand_review_uses_first_order_when_no_launch_date(small):
     s = launch.resolve_launch(small, brand="老牌", window_days=10)
     # I1/I2 have no launch_date: the first I1 order (2025-12-10, customer D) starts the window
     assert s.sku_ids == ("I1", "I2") and s.label == "老牌" and s.launch_date == D(2025, 12, 10)
-    h = launch.headline(small, s)
+    h = launch.headline_figures(small, s)
     assert h["volume"] == pytest.approx(1) and h["ordering_customers"] == 1
 
 
@@ -375,7 +407,7 @@ def test_headline_matches_pandas_reference(lines):
                                                "price_class": ["三类", "三类"],
                                                "launch_date": [_LAUNCH, pd.NaT]}))
     spec = launch.resolve_launch(con, sku="S1")
-    h = launch.headline(con, spec)
+    h = launch.headline_figures(con, spec)
     # independent reference in pandas
     win = df[(df["order_date"] >= _LAUNCH) & (df["order_date"] <= _LAUNCH + dt.timedelta(days=29))]
     buy = win[(~win["is_return"]) & (win["qty"] > 0)]
@@ -408,12 +440,16 @@ def test_minimal_orders_without_customers_or_qty(tmp_path):
         "sku_id": ["I1", "S1", "S1", "I1"], "amount": [10.0, 30.0, 20.0, 5.0]}))
     con.create_table("products", pd.DataFrame({"sku_id": ["S1", "I1"], "brand": ["n", "o"],
                                                "launch_date": [D(2026, 3, 10), pd.NaT]}))
-    rv = launch.review(con, LaunchReviewParams())
+    rv = launch.prepare(con, LaunchReviewParams())
     m = launch.metrics(rv)
     assert m["sku"] == "S1" and m["amount"] == pytest.approx(50.0) and m["volume"] is None
     assert m["ordering_customers"] == 0 and m["distribution_rate"] is None
-    assert rv.retailers_skipped and rv.benchmarks.skipped_reason and rv.opinions.skipped_reason
-    assert rv.cannibalization.skipped_reason
+    assert rv.retailers_skip and rv.benchmarks.skip and rv.opinions.skip
+    assert rv.cannibalization.skip
+    assert rv.retailers_skip.as_dict() == {"reason": "missing_column",
+                                           "details": {"table": "orders", "column": "customer_id"}}
+    assert rv.opinions.skip.as_dict() == {"reason": "missing_table", "details": {"table": "feedback"}}
+    assert m["skipped_sections"] == ["retailers", "retailer_segments", "opinions", "cannibalization", "benchmarks"]
     con.disconnect()
 
 
@@ -425,7 +461,7 @@ def test_cannibalization_pretrend_parallel_by_hand(cannib):
 
     con, day = cannib
     s = launch.resolve_launch(con, sku="N", window_days=28)
-    c = launch.cannibalization(con, s)
+    c = launch.cannibalization_effect(con, s)
     # 4 weeks of history: the placebo is weeks -2, -1 against -4, -3; I, K1, K2 are flat there: exactly 0
     pt = c.pretrend
     assert isinstance(pt, dd.PretrendResult) and pt.method == "aggregate"
@@ -444,7 +480,7 @@ def test_cannibalization_pretrend_fires_when_the_incumbent_was_already_drifting(
 
     con, day = build_pretrend(tmp_path / "p.duckdb", slope)
     s = launch.resolve_launch(con, sku="N", window_days=28)
-    c = launch.cannibalization(con, s)
+    c = launch.cannibalization_effect(con, s)
     pt = c.pretrend
     # the placebo: weeks -4..-1 against -8..-5, by hand (I moves by `slope` a week, K1 + K2 alternate ±0.2)
     i = {w: 15 + slope * (w + 4) for w in range(-8, 0)}
@@ -461,8 +497,8 @@ def test_cannibalization_pretrend_skipped_with_too_little_history(cannib):
     con, day = cannib
     s = launch.make_spec(con, ["N"], day, 14)
     short = launch.make_spec(con, ["N"], day, 14, data_range=(day - dt.timedelta(days=14), s.data_end))
-    c = launch.cannibalization(con, short)
-    assert c.skipped_reason is None and c.did is not None
+    c = launch.cannibalization_effect(con, short)
+    assert c.skip is None and c.did is not None
     # 2 weeks of history, 1 treated SKU: a Welch placebo needs 2 weeks on each side
     assert c.pretrend is None and c.pretrend_skipped == "too_few_pre_weeks"
 
@@ -473,7 +509,7 @@ def test_metrics_carry_the_pretrend(tmp_path):
     from launch_helpers import build_pretrend
 
     con, day = build_pretrend(tmp_path / "p.duckdb", 1.0)
-    rv = launch.review(con, LaunchReviewParams(sku="N", window_days=28))
+    rv = launch.prepare(con, LaunchReviewParams(sku="N", window_days=28))
     m = launch.metrics(rv)
     pt = m["cannibalization_pretrend"]
     assert set(pt) >= {"p", "estimate", "lo", "hi", "differs", "method", "weeks_before", "weeks_after"}

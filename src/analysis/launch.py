@@ -3,7 +3,7 @@
 Every function takes an Ibis backend ``con`` (``analysis.store.connect``) and a
 :class:`LaunchSpec` (from :func:`resolve_launch`); only aggregates come back to pandas.
 
-Definitions (../shared/DESIGN.md glossary), all within the window
+Definitions (the project's glossary), all within the window
 ``[launch_date, launch_date + window_days - 1]`` (day 1 = launch day), cut at the last
 order date of the store when the launch is younger than ``window_days`` (a partial review):
 
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import ibis
 import numpy as np
@@ -41,8 +41,9 @@ import pandas as pd
 
 from . import store
 from .errors import InsufficientDataError, ParameterError
+from .sections import Figure, Reason, SectionResult, Skip, Table, section_metrics
 
-NEEDED_BY = "launch_review"
+REPORT = NEEDED_BY = "launch_review"
 SEGMENT_DIMENSIONS = ("area_type", "size_class", "region")
 BENCHMARK_DAYS = (7, 14, 30)
 MIN_BENCHMARKS_SAME_CLASS = 3
@@ -411,12 +412,12 @@ def sell_through(con: Any, spec: LaunchSpec) -> dict[str, Any]:
     return out
 
 
-def headline(con: Any, spec: LaunchSpec) -> dict[str, Any]:
+def headline_figures(con: Any, spec: LaunchSpec) -> dict[str, Any]:
     """Section 1 figures of the window: volume, amount, 订购户数, 铺货率, 复购率, 动销率, plan.
 
     Examples
     --------
-    >>> h = headline(con, spec)  # doctest: +SKIP
+    >>> h = headline_figures(con, spec)  # doctest: +SKIP
     >>> h["distribution_rate"]  # doctest: +SKIP
     0.42
     """
@@ -665,16 +666,24 @@ def segment_rates(con: Any, spec: LaunchSpec, by: str, min_group_size: int = 5) 
 # --------------------------------------------------------------------------- section 4: opinions
 
 
-@dataclass
-class Opinions:
-    """Consumers' opinions of one launch (section 4)."""
+@dataclass(kw_only=True)
+class Opinions(SectionResult):
+    """Consumers' opinions of one launch (section ``opinions``); ``skip`` when there is no feedback."""
+
+    report: ClassVar[str] = REPORT
+    default_code: ClassVar[str] = "opinions"
 
     n: int = 0
     distribution: pd.DataFrame = field(default_factory=pd.DataFrame)
     summary: dict[str, Any] = field(default_factory=dict)
     comments: list[str] = field(default_factory=list)
     low_comments: list[str] = field(default_factory=list)  # comments of ratings 1–2
-    skipped_reason: str | None = None
+    themes: Any = None  # analysis.stats.text.Themes of the comments
+    ratings: pd.DataFrame = field(default_factory=pd.DataFrame)  # benchmark launches' ratings
+
+    def metrics(self) -> dict[str, Any]:
+        ci = self.summary.get("rating_ci", [None, None]) if self.skip is None else [None, None]
+        return {"rating_mean": self.summary.get("rating_mean"), "rating_ci": list(ci), "rating_responses": self.n}
 
 
 def feedback_frame(con: Any, spec: LaunchSpec, max_comments: int = 20000) -> pd.DataFrame | None:
@@ -697,27 +706,30 @@ def feedback_frame(con: Any, spec: LaunchSpec, max_comments: int = 20000) -> pd.
     return df.sort_values(cols, na_position="last", kind="mergesort").reset_index(drop=True)
 
 
-def opinions(con: Any, spec: LaunchSpec) -> Opinions:
+def consumer_opinions(con: Any, spec: LaunchSpec) -> Opinions:
     """Rating distribution, mean with 95 % t-interval, shares of 4–5 and 1–2, repurchase intent.
 
-    ``skipped_reason`` is set when the store has no feedback for the product in the window.
+    ``skip`` is set when the store has no feedback for the product in the window.
 
     Examples
     --------
-    >>> op = opinions(con, spec)  # doctest: +SKIP
+    >>> op = consumer_opinions(con, spec)  # doctest: +SKIP
     >>> op.summary["rating_mean"]  # doctest: +SKIP
     4.1
     """
     from .stats import proportions
 
     if spec.days_covered == 0:
-        return Opinions(skipped_reason="no days of data in the window")
+        return Opinions(skip=Skip(Reason.NO_DATA_IN_WINDOW))
     df = feedback_frame(con, spec)
     if df is None:
-        return Opinions(skipped_reason="the store has no feedback table")
+        if not store.has_table(con, "feedback"):
+            return Opinions(skip=Skip(Reason.MISSING_TABLE, {"table": "feedback"}))
+        return Opinions(skip=Skip(Reason.MISSING_COLUMNS, {"table": "feedback",
+                                                           "columns": ["response_date", "sku_id", "rating"]}))
     df = df.dropna(subset=["rating"])
     if df.empty:
-        return Opinions(skipped_reason=f"no feedback rows for {spec.label} in the window")
+        return Opinions(skip=Skip(Reason.NO_FEEDBACK))
     r = df["rating"].astype(int)
     n = len(r)
     dist = pd.DataFrame({"rating": [1, 2, 3, 4, 5]})
@@ -799,9 +811,12 @@ def weekly_panel(con: Any, spec: LaunchSpec, pre_weeks: int | None = None) -> pd
     return w[~young.astype(bool)][cols].reset_index(drop=True)
 
 
-@dataclass
-class Cannibalization:
-    """Section 5 result: the DiD of incumbents vs the control and the share of new volume."""
+@dataclass(kw_only=True)
+class Cannibalization(SectionResult):
+    """Section ``cannibalization``: the DiD of incumbents vs the control and the share of new volume."""
+
+    report: ClassVar[str] = REPORT
+    default_code: ClassVar[str] = "cannibalization"
 
     did: Any = None
     share: dict[str, float | None] = field(default_factory=lambda: {"estimate": None, "lo": None, "hi": None})
@@ -809,14 +824,17 @@ class Cannibalization:
     by_sku: pd.DataFrame = field(default_factory=pd.DataFrame)
     treated_class: str | None = None
     new_volume: float | None = None
-    skipped_reason: str | None = None
     #: the pre-period placebo DiD (``analysis.stats.did.PretrendResult``), None when not run
     pretrend: Any = None
     #: why the placebo did not run: "too_few_pre_weeks"
     pretrend_skipped: str | None = None
 
+    def metrics(self) -> dict[str, Any]:
+        return {"cannibalization_pct": dict(self.share), "cannibalization_class": self.treated_class,
+                "cannibalization_did": _did_metrics(self.did), "cannibalization_pretrend": _pretrend_metrics(self)}
 
-def cannibalization(
+
+def cannibalization_effect(
     con: Any,
     spec: LaunchSpec,
     compare_class: str = "",
@@ -844,7 +862,7 @@ def cannibalization(
 
     Examples
     --------
-    >>> c = cannibalization(con, spec)  # doctest: +SKIP
+    >>> c = cannibalization_effect(con, spec)  # doctest: +SKIP
     >>> c.share["estimate"]  # doctest: +SKIP
     0.31
     """
@@ -852,15 +870,15 @@ def cannibalization(
 
     cls = compare_class or spec.price_class
     if spec.days_covered < 14:
-        return Cannibalization(skipped_reason="fewer than 14 days of data since launch", treated_class=cls)
+        return Cannibalization(skip=Skip(Reason.TOO_FEW_DAYS, {"needed": 14}), treated_class=cls)
     # the first pre week must hold data (orders may fall on any of its days)
     if spec.launch_date - dt.timedelta(days=7 * (spec.days_covered // 7) - 6) < spec.data_start:
-        return Cannibalization(skipped_reason="not enough data before the launch for the comparison", treated_class=cls)
+        return Cannibalization(skip=Skip(Reason.NO_BASELINE), treated_class=cls)
     k = spec.days_covered // 7
     history = (spec.launch_date - spec.data_start).days // 7        # full weeks of data before launch
     panel_all = weekly_panel(con, spec, pre_weeks=max(k, min(2 * k, history)))
     if panel_all.empty or panel_all["price_class"].isna().all():
-        return Cannibalization(skipped_reason="no price classes for the other products", treated_class=cls)
+        return Cannibalization(skip=Skip(Reason.NO_PRICE_CLASS), treated_class=cls)
     if treated_skus:
         treated = panel_all["sku_id"].isin(list(treated_skus))
     else:
@@ -873,13 +891,13 @@ def cannibalization(
     panel_all = panel_all[panel_all["sku_id"].isin(selling)]
     panel = panel_all[panel_all["week"] >= -k]
     if panel.empty or not panel["treated"].any() or panel["treated"].all():
-        return Cannibalization(skipped_reason="no incumbent or no control products to compare", treated_class=cls)
+        return Cannibalization(skip=Skip(Reason.NO_COMPARISON), treated_class=cls)
     if new_volume is None:
-        new_volume = headline(con, spec)["volume"]
+        new_volume = headline_figures(con, spec)["volume"]
     try:
         res = did_mod.did(panel, unit="sku_id", time="week", outcome="rate", treated="treated", post="post")
     except InsufficientDataError as exc:
-        return Cannibalization(skipped_reason=str(exc), treated_class=cls)
+        return Cannibalization(skip=Skip(Reason.FAILED, {"error": str(exc)}), treated_class=cls)
     share = did_mod.share_of_new_volume(res, spec.days_covered, new_volume)
     # the pre-trend check on the weeks before launch
     pre = panel_all[~panel_all["post"]]
@@ -955,9 +973,12 @@ def launch_curves(con: Any, spec: LaunchSpec, daily: pd.DataFrame | None = None,
     return out
 
 
-@dataclass
-class Benchmarks:
-    """Section 6 result."""
+@dataclass(kw_only=True)
+class Benchmarks(SectionResult):
+    """Section ``benchmarks``: earlier launches aligned on days since launch, this launch's ranks."""
+
+    report: ClassVar[str] = REPORT
+    default_code: ClassVar[str] = "benchmarks"
 
     launches: list[LaunchSpec] = field(default_factory=list)
     curves: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -967,10 +988,14 @@ class Benchmarks:
     count: int = 0
     day: int | None = None
     ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
-    skipped_reason: str | None = None
+    this: str = ""  # the reviewed launch's label in ``curves``
+
+    def metrics(self) -> dict[str, Any]:
+        return {"benchmark_rank": self.rank, "benchmark_ranks": dict(self.ranks), "benchmark_count": self.count,
+                "benchmark_skus": [b.label for b in self.launches]}
 
 
-def benchmarks(con: Any, spec: LaunchSpec, which: str | Sequence[str] = "auto", daily: pd.DataFrame | None = None,
+def benchmark_comparison(con: Any, spec: LaunchSpec, which: str | Sequence[str] = "auto", daily: pd.DataFrame | None = None,
                curves: pd.DataFrame | None = None, opinions_: Opinions | None = None) -> Benchmarks:
     """Earlier launches aligned on days since launch, and this launch's rank among them.
 
@@ -981,15 +1006,15 @@ def benchmarks(con: Any, spec: LaunchSpec, which: str | Sequence[str] = "auto", 
 
     Examples
     --------
-    >>> b = benchmarks(con, spec)  # doctest: +SKIP
+    >>> b = benchmark_comparison(con, spec)  # doctest: +SKIP
     >>> b.rank, b.count  # doctest: +SKIP
     (1, 4)
     """
     if spec.days_covered == 0:
-        return Benchmarks(skipped_reason="no days of data in the window")
+        return Benchmarks(skip=Skip(Reason.NO_DATA_IN_WINDOW))
     others = earlier_launches(con, spec, which)
     if not others:
-        return Benchmarks(skipped_reason="no earlier launch with a full window to compare with")
+        return Benchmarks(skip=Skip(Reason.NO_BENCHMARK))
     curves = pd.concat([launch_curves(con, spec, daily, curves)] + [launch_curves(con, s) for s in others],
                        ignore_index=True)
     day = spec.days_covered
@@ -1003,8 +1028,8 @@ def benchmarks(con: Any, spec: LaunchSpec, which: str | Sequence[str] = "auto", 
     rat = pd.DataFrame()
     rows = []
     for s in [spec, *others]:
-        op = opinions_ if (s is spec and opinions_ is not None) else opinions(con, s)
-        if op.skipped_reason is None:
+        op = opinions_ if (s is spec and opinions_ is not None) else consumer_opinions(con, s)
+        if op.skip is None:
             rows.append({"launch": s.label, "responses": op.n, "rating_mean": op.summary["rating_mean"],
                          "ci_low": op.summary["rating_ci"][0], "ci_high": op.summary["rating_ci"][1]})
     if rows:
@@ -1013,15 +1038,17 @@ def benchmarks(con: Any, spec: LaunchSpec, which: str | Sequence[str] = "auto", 
             mine = float(rat.loc[rat["launch"] == spec.label, "rating_mean"].iloc[0])
             ranks["rating"] = int((rat["rating_mean"] > mine).sum() + 1)
     return Benchmarks(launches=others, curves=curves, at_days=at, ranks=ranks, rank=ranks.get("distribution"),
-                      count=len(others), day=day, ratings=rat)
+                      count=len(others), day=day, ratings=rat, this=spec.label)
 
 
 # --------------------------------------------------------------------------- the whole review
 
+SEGMENT_GAP = 0.10  # a segment this far (10 points) below the best one is called out in the headline
+
 
 @dataclass
-class LaunchReview:
-    """Everything the notebook shows, computed once."""
+class LaunchScope:
+    """Everything the sections show, computed once by :func:`prepare` (numbers and codes only)."""
 
     spec: LaunchSpec
     headline: dict[str, Any]
@@ -1031,61 +1058,375 @@ class LaunchReview:
     depth: pd.DataFrame
     sell_through: dict[str, Any]
     segments: dict[str, pd.DataFrame]
-    segments_skipped: str | None
+    segments_skip: Skip | None
     opinions: Opinions
-    themes: Any
     cannibalization: Cannibalization
     benchmarks: Benchmarks
-    lang: str = "zh"
-    retailers_skipped: str | None = None
+    retailers_skip: Skip | None = None
+    min_group_size: int = 5
+
+    @property
+    def themes(self) -> Any:
+        return self.opinions.themes
 
 
-def review(con: Any, params: Any) -> LaunchReview:
+def prepare(con: Any, params: Any) -> LaunchScope:
     """Compute every section of the review for validated ``LaunchReviewParams``.
 
     Examples
     --------
-    >>> rv = review(ctx.con, ctx.params)  # doctest: +SKIP
+    >>> scope = prepare(ctx.con, ctx.params)  # doctest: +SKIP
+    >>> headline(scope).ordering_customers  # doctest: +SKIP
+    324
     """
     spec = resolve_launch(con, params.sku, params.brand, params.launch_date, params.window_days)
-    head = headline(con, spec)
+    head = headline_figures(con, spec)
     daily = daily_trend(con, spec)
+    weekly = weekly_totals(daily) if len(daily) else pd.DataFrame()
+    op = consumer_opinions(con, spec)
+    if op.skip is None:
+        op.themes = comment_themes(op)
+    can = cannibalization_effect(con, spec, params.compare_class, new_volume=head["volume"])
     if "customer_id" not in _orders(con).columns:
         # orders without customers: volume, trend, opinions and cannibalisation only
-        reason = "the orders have no customer_id"
-        op = opinions(con, spec)
-        return LaunchReview(
-            spec=spec, headline=head, daily=daily, weekly=weekly_totals(daily) if len(daily) else pd.DataFrame(),
-            curves=pd.DataFrame(), depth=pd.DataFrame(), sell_through={"rate": None}, segments={},
-            segments_skipped=reason, opinions=op, themes=comment_themes(op) if op.skipped_reason is None else None,
-            cannibalization=cannibalization(con, spec, params.compare_class, new_volume=head["volume"]),
-            benchmarks=Benchmarks(skipped_reason=reason), lang=params.lang, retailers_skipped=reason,
+        no_customers = Skip(Reason.MISSING_COLUMN, {"table": "orders", "column": "customer_id"})
+        return LaunchScope(
+            spec=spec, headline=head, daily=daily, weekly=weekly, curves=pd.DataFrame(), depth=pd.DataFrame(),
+            sell_through={"rate": None}, segments={}, segments_skip=no_customers, opinions=op,
+            cannibalization=can, benchmarks=Benchmarks(skip=no_customers), retailers_skip=no_customers,
+            min_group_size=params.min_group_size,
         )
     segs: dict[str, pd.DataFrame] = {}
     seg_skip = None
     if spec.days_covered == 0:
-        seg_skip = "no days of data in the window"
+        seg_skip = Skip(Reason.NO_DATA_IN_WINDOW)
     elif not store.has_table(con, "customers"):
-        seg_skip = "the store has no customers table"
+        seg_skip = Skip(Reason.MISSING_TABLE, {"table": "customers"})
     else:
         cols = list(con.table("customers").columns)
         for by in SEGMENT_DIMENSIONS:
             if by in cols:
                 segs[by] = segment_rates(con, spec, by, params.min_group_size)
         if not segs:
-            seg_skip = "the customers table has no area_type, size_class or region"
-    op = opinions(con, spec)
-    th = comment_themes(op) if op.skipped_reason is None else None
-    can = cannibalization(con, spec, params.compare_class, new_volume=head["volume"])
+            seg_skip = Skip(Reason.MISSING_COLUMNS, {"table": "customers", "columns": list(SEGMENT_DIMENSIONS)})
     curves = ordering_curves(con, spec)
-    bm = benchmarks(con, spec, params.benchmarks, daily=daily, curves=curves, opinions_=op)
+    bm = benchmark_comparison(con, spec, params.benchmarks, daily=daily, curves=curves, opinions_=op)
     st = head.get("sell_through") or sell_through(con, spec)
-    return LaunchReview(
-        spec=spec, headline=head, daily=daily, weekly=weekly_totals(daily) if len(daily) else pd.DataFrame(),
-        curves=curves, depth=repeat_depth(con, spec) if spec.days_covered else pd.DataFrame(),
-        sell_through=st, segments=segs, segments_skipped=seg_skip, opinions=op,
-        themes=th, cannibalization=can, benchmarks=bm, lang=params.lang,
+    return LaunchScope(
+        spec=spec, headline=head, daily=daily, weekly=weekly, curves=curves,
+        depth=repeat_depth(con, spec) if spec.days_covered else pd.DataFrame(),
+        sell_through=st, segments=segs, segments_skip=seg_skip, opinions=op, cannibalization=can, benchmarks=bm,
+        retailers_skip=Skip(Reason.NO_DATA_IN_WINDOW) if spec.days_covered == 0 else None,
+        min_group_size=params.min_group_size,
     )
+
+
+# ------------------------------------------------------------------ facts for the written judgement
+
+
+def benchmark_medians(scope: LaunchScope) -> dict[str, float | None]:
+    """Median of the benchmark launches at this launch's last covered day (cum_qty, distribution, repeat, rating)."""
+    b = scope.benchmarks
+    out: dict[str, float | None] = {"cum_qty": None, "distribution": None, "repeat": None, "rating": None}
+    if b.skip is not None or b.curves.empty:
+        return out
+    last = b.curves[(b.curves["day"] == b.day) & (b.curves["launch"] != scope.spec.label)]
+    for m in ("cum_qty", "distribution", "repeat"):
+        v = last[m].dropna()
+        out[m] = float(v.median()) if len(v) else None
+    if not b.ratings.empty:
+        r = b.ratings[b.ratings["launch"] != scope.spec.label]["rating_mean"].dropna()
+        out["rating"] = float(r.median()) if len(r) else None
+    return out
+
+
+def segment_gap(scope: LaunchScope) -> dict[str, Any] | None:
+    """The largest distribution gap between two groups of one dimension, if ≥ 10 points:
+    {dimension, low_group, low_rate, high_group, high_rate} (the merged group "other" left out)."""
+    best = None
+    for dim in SEGMENT_DIMENSIONS:
+        tab = scope.segments.get(dim)
+        if tab is None or tab.empty:
+            continue
+        shown = tab.dropna(subset=["distribution_rate"])
+        shown = shown[shown["group"] != "other"]
+        if len(shown) < 2:
+            continue
+        lo = shown.loc[shown["distribution_rate"].idxmin()]
+        hi = shown.loc[shown["distribution_rate"].idxmax()]
+        gap = hi["distribution_rate"] - lo["distribution_rate"]
+        if gap * 100 >= SEGMENT_GAP * 100 and (best is None or gap > best[0]):
+            best = (gap, {"dimension": dim, "low_group": str(lo["group"]), "low_rate": float(lo["distribution_rate"]),
+                          "high_group": str(hi["group"]), "high_rate": float(hi["distribution_rate"])})
+    return None if best is None else best[1]
+
+
+def hit_incumbents(scope: LaunchScope) -> pd.DataFrame:
+    """Incumbent SKUs whose DiD interval lies below 0 (they lost volume after the launch)."""
+    c = scope.cannibalization
+    if c.skip is not None or c.by_sku.empty:
+        return pd.DataFrame(columns=["sku", "estimate", "ci_low", "ci_high", "share", "share_lo", "share_hi"])
+    return c.by_sku[c.by_sku["ci_high"] < 0].sort_values("share", ascending=False).reset_index(drop=True)
+
+
+def pretrend_differs(c: Cannibalization) -> bool:
+    """True when the pre-launch placebo DiD of the class says treated and control trends differ."""
+    pt = c.pretrend
+    return bool(c.skip is None and pt is not None and pt.differs)
+
+
+def top_complaint(op: Opinions) -> str | None:
+    """The theme most mentioned in ratings of 1–2 (None when fewer than 3 such comments)."""
+    from .stats import text
+
+    if len(op.low_comments) < 3:
+        return None
+    sh = text.theme_shares(op.low_comments)
+    sh = sh[sh["comments"] > 0]
+    return None if sh.empty else str(sh["theme"].iloc[0])
+
+
+# --------------------------------------------------------------------------- the sections
+
+THEME_CODES = {"口感": "taste", "香气": "aroma", "劲头": "strength", "包装": "packaging", "价格": "price", "烟灰": "ash"}
+
+
+def _table_of(code: str, frame: pd.DataFrame, *, title: str | None = None, codes: dict[str, str] | None = None,
+              **kinds: str) -> Table:
+    """A Table whose headers are this report's labels (``launch_review.column.<name>``)."""
+    labels = {n: f"{REPORT}.column.{n}" for n in kinds}
+    return Table.of(code, frame, title=title, labels=labels, codes=codes, **kinds)
+
+
+def _spec_fields(spec: LaunchSpec) -> dict[str, Any]:
+    return {"sku": spec.label, "sku_ids": list(spec.sku_ids), "brand": spec.brand, "price_class": spec.price_class,
+            "launch_date": spec.launch_date.isoformat(), "period": spec.period,
+            "window": {"start": spec.launch_date.isoformat(), "end": spec.window_end.isoformat()},
+            "data_window": {"start": spec.data_start.isoformat(), "end": spec.data_end.isoformat()},
+            "days_covered": spec.days_covered, "partial": spec.partial}
+
+
+HEADLINE_KEYS = ("volume", "amount", "ordering_customers", "active_customers", "distribution_rate",
+                 "weighted_distribution_rate", "repeat_rate", "sell_through_rate", "target_qty", "target_amount")
+
+
+@dataclass(kw_only=True)
+class Headline(SectionResult):
+    """Section ``headline``: the launch, its window figures and the facts of the written judgement."""
+
+    report: ClassVar[str] = REPORT
+    default_code: ClassVar[str] = "headline"
+
+    spec: LaunchSpec
+    values: dict[str, Any] = field(default_factory=dict)
+    medians: dict[str, float | None] = field(default_factory=dict)
+    benchmark_count: int = 0
+    opinions: Opinions | None = None
+    complaint: str | None = None  # a THEME_CODES code
+    gap: dict[str, Any] | None = None
+    hits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cannibalization: Cannibalization | None = None
+
+    def metrics(self) -> dict[str, Any]:
+        return {**_spec_fields(self.spec), **{k: self.values.get(k) for k in HEADLINE_KEYS}}
+
+
+def headline(scope: LaunchScope) -> Headline:
+    """Section ``headline``: volume, ordering customers, distribution, repeat, sell-through, plan, and the
+    facts the written judgement compares (benchmark medians, ratings, segment gap, hit incumbents)."""
+    s = scope.spec
+    res = Headline(spec=s, values=dict(scope.headline))
+    if s.days_covered == 0:
+        return res.skipped(Reason.NO_DATA_IN_WINDOW)
+    if s.partial:
+        res.note("partial", days_covered=s.days_covered, window_days=s.window_days)
+    res.medians = benchmark_medians(scope)
+    res.benchmark_count = scope.benchmarks.count
+    res.opinions = scope.opinions
+    theme = top_complaint(scope.opinions) if scope.opinions.skip is None else None
+    res.complaint = THEME_CODES.get(theme, theme) if theme else None
+    res.gap = segment_gap(scope)
+    res.hits = hit_incumbents(scope)
+    res.cannibalization = scope.cannibalization
+    return res
+
+
+@dataclass(kw_only=True)
+class SalesTrend(SectionResult):
+    """Section ``sales_trend``: daily and cumulative volume, weekly totals, customers per day."""
+
+    report: ClassVar[str] = REPORT
+    default_code: ClassVar[str] = "sales_trend"
+
+    weekly: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def sales_trend(scope: LaunchScope) -> SalesTrend:
+    """Section ``sales_trend``."""
+    res = SalesTrend()
+    if scope.spec.days_covered == 0:
+        return res.skipped(Reason.NO_DATA_IN_WINDOW)
+    w = scope.weekly[["week", "days", "qty", "amount", "customer_days"]].rename(columns={"qty": "volume"})
+    res.weekly = w
+    res.tables.append(_table_of("weekly", w, week="int", days="int", volume="qty", amount="money",
+                                customer_days="count"))
+    res.figures += [Figure("launch.sales_trend", {"daily": scope.daily}),
+                    Figure("launch.customers_per_day", {"daily": scope.daily})]
+    return res
+
+
+@dataclass(kw_only=True)
+class Retailers(SectionResult):
+    """Section ``retailers``: trial and repeat curves, depth of repeat, sell-through."""
+
+    report: ClassVar[str] = REPORT
+    default_code: ClassVar[str] = "retailers"
+
+    sell_through: dict[str, Any] = field(default_factory=dict)
+
+
+def retailers(scope: LaunchScope) -> Retailers:
+    """Section ``retailers``."""
+    res = Retailers(sell_through=dict(scope.sell_through))
+    if scope.retailers_skip is not None:
+        res.skip = scope.retailers_skip
+        return res
+    res.figures.append(Figure("launch.ordering_curves", {"curves": scope.curves}))
+    if not scope.depth.empty:
+        res.tables.append(_table_of("depth", scope.depth, orders="int", customers="count", share="rate"))
+    return res
+
+
+@dataclass(kw_only=True)
+class RetailerSegments(SectionResult):
+    """Section ``retailer_segments``: distribution and repeat rates with 95 % Wilson intervals by segment."""
+
+    report: ClassVar[str] = REPORT
+    default_code: ClassVar[str] = "retailer_segments"
+
+    segments: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+SEGMENT_COLUMNS = ("active", "ordering", "distribution_rate", "distribution_lo", "distribution_hi", "repeat",
+                   "repeat_rate", "repeat_lo", "repeat_hi")
+
+
+def retailer_segments(scope: LaunchScope) -> RetailerSegments:
+    """Section ``retailer_segments``: one table per customers column (area_type, size_class, region)."""
+    res = RetailerSegments(segments=dict(scope.segments))
+    if scope.retailers_skip is not None:
+        res.skip = scope.retailers_skip
+        return res
+    if scope.segments_skip is not None:
+        res.skip = scope.segments_skip
+        return res
+    res.note("small_groups", min_group_size=scope.min_group_size)
+    for dim, tab in scope.segments.items():
+        df = tab[["group", *SEGMENT_COLUMNS]].rename(columns={"group": dim})
+        kinds = {dim: "name", "active": "count", "ordering": "count"}
+        kinds.update({c: "rate" for c in SEGMENT_COLUMNS if c.endswith(("_rate", "_lo", "_hi"))})
+        kinds = {c: kinds.get(c, "count") for c in df.columns}
+        res.tables.append(_table_of(f"by_{dim}", df, title=f"{REPORT}.table.by_{dim}",
+                                    codes={dim: f"{REPORT}.group"}, **kinds))
+    return res
+
+
+def opinions(scope: LaunchScope) -> Opinions:
+    """Section ``opinions``: rating distribution, mean with CI, shares, intent, comment themes, and the
+    benchmark launches' ratings."""
+    import dataclasses
+
+    op = scope.opinions
+    res = dataclasses.replace(op, notes=[], tables=[], figures=[], ratings=scope.benchmarks.ratings)
+    if res.skip is not None:
+        return res
+    sm = res.summary
+    shares = pd.DataFrame({
+        "measure": ["share_top", "share_bottom", "repurchase_intent"],
+        "value": [sm["share_top"], sm["share_bottom"], sm["repurchase_intent"]],
+        "ci_low": [sm["share_top_ci"][0], sm["share_bottom_ci"][0], sm["repurchase_intent_ci"][0]],
+        "ci_high": [sm["share_top_ci"][1], sm["share_bottom_ci"][1], sm["repurchase_intent_ci"][1]],
+    })
+    res.tables.append(_table_of("shares", shares, codes={"measure": f"{REPORT}.column"}, measure="code",
+                                value="rate", ci_low="rate", ci_high="rate"))
+    th = res.themes
+    if th is not None and th.n_comments:
+        themes = th.themes.assign(theme=th.themes["theme"].map(lambda x: THEME_CODES.get(x, x)))
+        res.tables.append(_table_of("themes", themes, codes={"theme": f"{REPORT}.theme"}, theme="name",
+                                    comments="count", share="rate"))
+        res.tables.append(_table_of("terms", th.terms, term="text", comments="count", share="rate"))
+        if not th.examples.empty:
+            res.tables.append(_table_of("examples", th.examples, term="text", comment="text"))
+    else:
+        res.note("no_comments")
+    br = scope.benchmarks.ratings
+    if not br.empty and len(br) > 1:
+        res.tables.append(_table_of("benchmark_ratings", br, title=f"{REPORT}.table.benchmark_ratings",
+                                    launch="text", responses="count", rating_mean="f2", ci_low="f2", ci_high="f2"))
+    res.figures.append(Figure("launch.rating_distribution", {"dist": res.distribution}))
+    return res
+
+
+def cannibalization(scope: LaunchScope) -> Cannibalization:
+    """Section ``cannibalization``: DiD of same-class incumbents vs other classes, share of new volume, the
+    pre-launch placebo check, by incumbent."""
+    import dataclasses
+
+    c = scope.cannibalization
+    res = dataclasses.replace(c, notes=[], tables=[], figures=[])
+    if res.skip is not None:
+        return res
+    split = res.pretrend.split if res.pretrend is not None else None
+    res.figures.append(Figure("launch.cannibalization", {"series": res.series, "placebo_split": split}))
+    if not res.by_sku.empty:
+        tab = res.by_sku.rename(columns={"share": "share_of_new"})
+        res.tables.append(_table_of("by_sku", tab, title=f"{REPORT}.table.by_sku", sku="text", estimate="rate",
+                                    ci_low="rate", ci_high="rate", share_of_new="rate", share_lo="rate",
+                                    share_hi="rate", pretrend_estimate="rate", pretrend_p="f3"))
+        res.note("by_sku")
+    return res
+
+
+def benchmarks(scope: LaunchScope) -> Benchmarks:
+    """Section ``benchmarks``: earlier launches at days 7, 14, 30 (and the covered day), this launch's ranks."""
+    import dataclasses
+
+    b = scope.benchmarks
+    res = dataclasses.replace(b, notes=[], tables=[], figures=[])
+    if res.skip is not None:
+        return res
+    res.tables.append(_table_of("at_days", benchmark_table(res), launch="text", day="int", cum_qty="qty",
+                                distribution_rate="rate", repeat_rate="rate"))
+    res.figures.append(Figure("launch.benchmark_curves", {"curves": res.curves, "this": res.this}))
+    return res
+
+
+def benchmark_table(b: Benchmarks) -> pd.DataFrame:
+    """One row per launch and day (7, 14, 30 and the covered day): cum_qty, distribution_rate, repeat_rate;
+    the reviewed launch first, then the benchmarks by launch date."""
+    at = b.at_days.rename(columns={"distribution": "distribution_rate", "repeat": "repeat_rate"})
+    order = {name: i for i, name in enumerate(dict.fromkeys(at["launch"]))}
+    at = at.assign(_o=at["launch"].map(order)).sort_values(["_o", "day"], kind="mergesort").drop(columns="_o")
+    return at.reset_index(drop=True)
+
+
+SECTIONS = (headline, sales_trend, retailers, retailer_segments, opinions, cannibalization, benchmarks)
+
+
+def sections(scope: LaunchScope) -> list[SectionResult]:
+    """Every section of the review, in the report's order."""
+    return [f(scope) for f in SECTIONS]
+
+
+def metrics(scope: LaunchScope) -> dict[str, Any]:
+    """The language-free metrics of the whole review (what the notebook's ``ctx.present.metrics()`` gives).
+
+    Examples
+    --------
+    >>> sorted(metrics(scope))[:3]  # doctest: +SKIP
+    ['active_customers', 'amount', 'benchmark_count']
+    """
+    return section_metrics(sections(scope))
 
 
 def _num(v: Any) -> float | None:
@@ -1117,42 +1458,3 @@ def _pretrend_metrics(c: Cannibalization) -> dict[str, Any] | None:
             "hi": _num(pt.hi), "differs": bool(pt.differs), "weeks_before": pt.n_pre, "weeks_after": pt.n_post,
             "skipped": None,
             "skus_differing": [] if hits is None else sorted(hits.loc[hits["pretrend_differs"], "sku"].astype(str))}
-
-
-def metrics(rv: LaunchReview) -> dict[str, Any]:
-    """The key figures of a review for metrics.json.
-
-    Examples
-    --------
-    >>> sorted(metrics(rv))[:3]  # doctest: +SKIP
-    ['active_customers', 'amount', 'benchmark_count']
-    """
-    s, h = rv.spec, rv.headline
-    ci = rv.opinions.summary.get("rating_ci", [None, None]) if rv.opinions.skipped_reason is None else [None, None]
-    return {
-        "sku": s.label,
-        "sku_ids": list(s.sku_ids),
-        "brand": s.brand,
-        "price_class": s.price_class,
-        "launch_date": s.launch_date.isoformat(),
-        "period": s.period,
-        "window": {"start": s.launch_date.isoformat(), "end": s.window_end.isoformat()},
-        "data_window": {"start": s.data_start.isoformat(), "end": s.data_end.isoformat()},
-        "days_covered": s.days_covered,
-        "partial": s.partial,
-        **{k: h[k] for k in ("volume", "amount", "ordering_customers", "active_customers", "distribution_rate",
-                             "weighted_distribution_rate", "repeat_rate", "sell_through_rate",
-                             "target_qty", "target_amount")},
-        "rating_mean": rv.opinions.summary.get("rating_mean"),
-        "rating_ci": list(ci),
-        "rating_responses": rv.opinions.n,
-        "cannibalization_pct": dict(rv.cannibalization.share),
-        "cannibalization_class": rv.cannibalization.treated_class,
-        "cannibalization_did": _did_metrics(rv.cannibalization.did),
-        "cannibalization_pretrend": _pretrend_metrics(rv.cannibalization),
-        "benchmark_rank": rv.benchmarks.rank,
-        "benchmark_ranks": dict(rv.benchmarks.ranks),
-        "benchmark_count": rv.benchmarks.count,
-        "benchmark_skus": [b.label for b in rv.benchmarks.launches],
-    }
-

@@ -1,6 +1,6 @@
 """Charts of the new brand one-month review. Each takes small frames and returns a Figure.
 
-Texts come from the glossary (``REPORT_LABELS['launch_review_charts']``, zh/en); Chinese draws with the CJK font chosen by
+Texts come from the message catalogues (labels ``launch_review.chart.*``); Chinese draws with the CJK font chosen by
 :func:`analysis.charts.setup`. Charts never query a store.
 """
 from __future__ import annotations
@@ -10,14 +10,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from ..glossary import label
+from ..i18n import label
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
 
 def _t(key: str, lang: str) -> str:
-    return label(key, lang, report="launch_review_charts")
+    return label(f"launch_review.chart.{key}", lang)
 
 
 def sales_trend(daily: pd.DataFrame, lang: str = "zh") -> Figure:

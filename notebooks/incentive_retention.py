@@ -35,51 +35,47 @@ controls = ["attainment", "region", "role"]
 min_group_size = 5
 
 # %%
-from analysis import display, notebook, retention
-from analysis.i18n import label
+from analysis import notebook, retention
 from analysis.narrative import retention as narrative
 
 ctx = notebook.start("incentive_retention", globals())
 ctx.present.texts = narrative.TEXTS
 
 # %%
-display.heading(label("report.incentive_retention", ctx.lang), 1)
-
-# %%
 scope = retention.prepare(ctx.con, ctx.params)
 
 # %%
-ctx.present.show(retention.headcount_attrition(scope))
+headcount = ctx.present.show(retention.headcount_attrition(scope))
 
 # %%
-ctx.present.show(retention.retention_curves(scope))
+curves = ctx.present.show(retention.retention_curves(scope))
 
 # %%
-ctx.present.show(retention.feature_curves(scope, 0))
+curves_1 = ctx.present.show(retention.feature_curves(scope, 0))
 
 # %%
-ctx.present.show(retention.feature_curves(scope, 1))
+curves_2 = ctx.present.show(retention.feature_curves(scope, 1))
 
 # %%
-ctx.present.show(retention.feature_curves(scope, 2))
+curves_3 = ctx.present.show(retention.feature_curves(scope, 2))
 
 # %%
-ctx.present.show(retention.correlation_section(scope))
+corr = ctx.present.show(retention.correlation_section(scope))
 
 # %%
-ctx.present.show(retention.effects_section(scope))
+effects = ctx.present.show(retention.effects_section(scope))
 
 # %%
-ctx.present.show(retention.model_checks(scope))
+checks = ctx.present.show(retention.model_checks(scope))
 
 # %%
-ctx.present.show(retention.dose_section(scope, "team_bonus_share"))
+split = ctx.present.show(retention.dose_section(scope, "team_bonus_share"))
 
 # %%
-ctx.present.show(retention.dose_section(scope, "payout_delay_days"))
+delay = ctx.present.show(retention.dose_section(scope, "payout_delay_days"))
 
 # %%
-ctx.present.show(retention.written_summary(scope))
+summary = ctx.present.show(retention.written_summary(scope))
 
 # %%
 ctx.finish(**ctx.present.metrics())

@@ -80,10 +80,6 @@ RULES = [
 
 # Known breaks of today's code, each fixed by the migration onto analysis.sections/present.
 KNOWN = {
-    ("metrics_do_no_presentation", "analysis.retention"):
-        "analysis.retention imports analysis.display (fmt) to build its display frames",
-    ("metrics_carry_no_language", "analysis.retention"):
-        "analysis.retention imports analysis.glossary (zh/en column names and messages in the metric module)",
 }
 
 CASES = []

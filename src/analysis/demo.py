@@ -798,7 +798,7 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
         e_fix_q = np.zeros((5, cal.n_months))
         e_var_q = np.zeros((5, cal.n_months))
         e_fix_a = np.zeros(cal.n_months)
-        e_var_a = np.zeros(cal.n_months)
+        e_var_a = np.zeros((5, cal.n_months))
         # class weights follow the month of the order day (weeks can straddle months)
         for mth in np.unique(month_o):
             wts = _class_weights(cal, int(mth))
@@ -828,19 +828,25 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
                         e_fix_q[:, mth] += np.bincount(cls, weights=ef, minlength=5)
                         e_var_q[:, mth] += np.bincount(cls, weights=ev, minlength=5)
                         e_fix_a[mth] += float((ef * price).sum())
-                        e_var_a[mth] += float((ev * price).sum())
+                        e_var_a[:, mth] += np.bincount(cls, weights=ev * price, minlength=5)
         lam = (base[cust.size[oc]] - 1.0)[li_o] * cqf[sku] * f_o[li_o]
         lam = np.where((sku == inc) & (od[li_o] >= L), lam * (1.0 - cann_r), lam)
-        k_sub = 1.0
+        k_sub = np.ones(5)
         if null and l_q:
-            # the launches take their amount from the regular lines (the market does not grow): the
-            # variable part of every regular line shrinks by the launch lines' share of it this week
-            launch_amount = float(sum((q * price[s_]).sum() for q, s_ in zip(l_q, l_s)))
-            var_amount = float((lam * price[sku]).sum())
-            k_sub = float(np.clip(1.0 - launch_amount / var_amount, 0.0, 1.0)) if var_amount > 0 else 1.0
-            lam = lam * k_sub
-        acc.exp_class_month_qty += e_fix_q + k_sub * e_var_q
-        acc.exp_month_amount += e_fix_a + k_sub * e_var_a
+            # the launches take their amount from the regular lines (the market does not grow): first
+            # from the variable part of the regular lines of their own price class (so volume and the
+            # class mix stay put too), what a class cannot give from every class alike
+            var_c = np.bincount(cls[sku], weights=lam * price[sku], minlength=5)
+            launch_c = sum(np.bincount(cls[s_], weights=q * price[s_], minlength=5) for q, s_ in zip(l_q, l_s))
+            take_c = np.minimum(launch_c, 0.9 * var_c)
+            k_sub = np.where(var_c > 0, 1.0 - take_c / np.where(var_c > 0, var_c, 1.0), 1.0)
+            rest = float((var_c - take_c).sum())
+            excess = float(launch_c.sum() - take_c.sum())
+            if excess > 0 and rest > 0:
+                k_sub = k_sub * (1.0 - min(excess / rest, 1.0))
+            lam = lam * k_sub[cls[sku]]
+        acc.exp_class_month_qty += e_fix_q + k_sub[:, None] * e_var_q
+        acc.exp_month_amount += e_fix_a + (k_sub[:, None] * e_var_a).sum(0)
         qty = 1.0 + rng.poisson(lam)
         l_o, l_s, l_q = [li_o, *l_o], [sku, *l_s], [qty, *l_q]
         lo = np.concatenate(l_o)

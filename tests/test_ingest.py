@@ -477,7 +477,7 @@ def test_extra_columns_dropped_with_note(tmp_path, store):
     res = run("orders", p, store)
     assert res.accepted == 1
     assert res.dropped_columns == ["备注", "仓库"]
-    assert "columns outside the contract of 'orders' dropped: 备注, 仓库" in res.notes
+    assert "not used: 备注, 仓库" in res.summary()
     assert "备注" not in stored(store, "orders").columns
 
 

@@ -332,6 +332,7 @@ def _ingest(d: Path) -> dict[str, Any]:
     res = ingest_file("orders", path, store=str(store), quarantine_path=d / "ingest_quarantine.csv")
     _RESULT.update(rows_read=res.rows_read, accepted=res.accepted, quarantined=res.quarantined,
                    duplicates=res.duplicates, returns_inferred=res.returns_inferred, expected=info,
+                   phases=res.timings,
                    accounted=res.rows_read == info["lines"] == res.accepted + res.quarantined + res.duplicates
                    and res.returns_inferred == info["returns"])
     store.unlink(missing_ok=True)

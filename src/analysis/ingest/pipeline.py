@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,12 @@ from ..contracts import SQL_TYPES, GradeBands, Settings, q, spec
 from ..errors import IngestError, ParameterError
 from . import append as ap
 from .normalise import ColumnPlan, conversion_text, install_macros, load_mapping, missing_required, plan_columns
-from .read import Source, content_hash, load_source
+from .read import Source, content_hash, file_kind, load_source
 from .result import IngestResult
 from .validate import Staging, in_file_duplicates, stage
 
 WORK_MEMORY_ENV = "SALES_ANALYSIS_INGEST_MEMORY_LIMIT"
-DEFAULT_WORK_MEMORY = "1GB"
+DEFAULT_WORK_MEMORY = "800MB"  # with Python's own, the process stays under 1.5 GB
 
 
 def parse_period(text: str | None) -> tuple[dt.date, dt.date, str] | None:
@@ -148,7 +149,16 @@ def ingest_file(
     res = IngestResult(table=table, source=str(path), store=loc, replace_period=period[2] if period else None)
     qpath = Path(quarantine_path) if quarantine_path else ap.quarantine_path_for(loc or None, table)
     res.quarantine_path = str(qpath)
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        res.timings[name] = round(now - clock, 3)
+        clock = now
+
     res.content_hash = content_hash(path) + _sheet_key(path, sheet)
+    res.file_format = file_kind(path)
     file_store = owned and not loc.endswith(":memory:")
 
     def open_store(read_only: bool):
@@ -180,7 +190,9 @@ def ingest_file(
         try:
             w.execute(f"SET temp_directory = '{work / 'spill'}'")
             install_macros(w)
+            lap("hash")
             src = load_source(w, path, work, sheet, materialise=ts.keep_extra or ts.name == "customers")
+            lap("read")
             res.file_format, res.encoding, res.sheet = src.format, src.encoding, src.sheet
             res.notes += src.notes
 
@@ -201,12 +213,11 @@ def ingest_file(
             res.conversions = {p.header: conversion_text(p) for p in plans if p.factor}
             used = {p.header for p in plans}
             res.dropped_columns = [h for h in unused if h not in used]
-            if res.dropped_columns and not ts.keep_extra:
-                res.notes.append(f"columns outside the contract of '{table}' dropped: {', '.join(res.dropped_columns)}")
             if res.extra_columns:
                 res.notes.append(f"extra columns kept: {', '.join(res.extra_columns)}")
             bands = settings.grade_bands.size_class_sql('"grade"')
             st = stage(w, src, plans, ts, settings, bands_sql=bands, period=period)
+            lap("stage")
             typed = st.typed
             in_file_duplicates(w, st, typed)
             n_all, n_blank = w.execute("SELECT count(*), count(*) FILTER (WHERE __blank) FROM staged").fetchone()
@@ -217,7 +228,9 @@ def ingest_file(
             w.execute("CHECKPOINT")
         finally:
             w.close()
+        lap("duplicates")
         _commit(open_store, raw_con, work, ts, src, st, typed, plans, period, res, qpath)
+        lap("commit")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if res.rows_read == 0:

@@ -43,6 +43,7 @@ class IngestResult:
     notes: list[str] = field(default_factory=list)
     quarantine_path: str | None = None
     store: str = ""
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase (read, stage, duplicates, commit)
 
     @property
     def duplicates(self) -> int:

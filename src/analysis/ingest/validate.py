@@ -214,8 +214,15 @@ def in_file_duplicates(con: Any, st: Staging, typed: list[str]) -> None:
     rel = st.rel()
     # keys seen more than once among rows whose cells read (one pass over the file's rows);
     # every later step looks only at these few rows
-    con.execute(f"""CREATE OR REPLACE TABLE dupgrp AS SELECT {key} FROM {rel}
-                    WHERE NOT __blank AND NOT __cellbad AND {key_nonnull} GROUP BY {key} HAVING count(*) > 1""")
+    # (grouped by a 64-bit hash of the key first: a small hash table even for 100M rows; the few
+    # candidate keys are then grouped by their real values, so a hash collision costs nothing)
+    khash = f"hash({key})"
+    con.execute(f"""CREATE OR REPLACE TABLE dupgrp AS
+                    WITH h AS (SELECT {khash} AS kh FROM {rel} WHERE NOT __blank AND NOT __cellbad AND {key_nonnull}
+                               GROUP BY kh HAVING count(*) > 1)
+                    SELECT {key} FROM {rel} WHERE NOT __blank AND NOT __cellbad AND {key_nonnull}
+                      AND {khash} IN (SELECT kh FROM h)
+                    GROUP BY {key} HAVING count(*) > 1""")
     con.execute(f"""
         INSERT INTO dup
         WITH p AS (SELECT * FROM {rel} WHERE NOT __blank AND NOT __cellbad),

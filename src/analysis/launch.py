@@ -1347,16 +1347,18 @@ def opinions(scope: LaunchScope) -> Opinions:
         "ci_low": [sm["share_top_ci"][0], sm["share_bottom_ci"][0], sm["repurchase_intent_ci"][0]],
         "ci_high": [sm["share_top_ci"][1], sm["share_bottom_ci"][1], sm["repurchase_intent_ci"][1]],
     })
-    res.tables.append(_table_of("shares", shares, codes={"measure": f"{REPORT}.column"}, measure="code",
-                                value="rate", ci_low="rate", ci_high="rate"))
+    res.tables.append(_table_of("shares", shares, title=f"{REPORT}.table.shares", codes={"measure": f"{REPORT}.column"},
+                                measure="code", value="rate", ci_low="rate", ci_high="rate"))
     th = res.themes
     if th is not None and th.n_comments:
         themes = th.themes.assign(theme=th.themes["theme"].map(lambda x: THEME_CODES.get(x, x)))
-        res.tables.append(_table_of("themes", themes, codes={"theme": f"{REPORT}.theme"}, theme="name",
-                                    comments="count", share="rate"))
-        res.tables.append(_table_of("terms", th.terms, term="text", comments="count", share="rate"))
+        res.tables.append(_table_of("themes", themes, title=f"{REPORT}.table.themes", codes={"theme": f"{REPORT}.theme"},
+                                    theme="name", comments="count", share="rate"))
+        res.tables.append(_table_of("terms", th.terms, title=f"{REPORT}.table.terms", term="text", comments="count",
+                                    share="rate"))
         if not th.examples.empty:
-            res.tables.append(_table_of("examples", th.examples, term="text", comment="text"))
+            res.tables.append(_table_of("examples", th.examples, title=f"{REPORT}.table.examples",
+                                        term="text", comment="text"))
     else:
         res.note("no_comments")
     br = scope.benchmarks.ratings
@@ -1395,8 +1397,8 @@ def benchmarks(scope: LaunchScope) -> Benchmarks:
     res = dataclasses.replace(b, notes=[], tables=[], figures=[])
     if res.skip is not None:
         return res
-    res.tables.append(_table_of("at_days", benchmark_table(res), launch="text", day="int", cum_qty="qty",
-                                distribution_rate="rate", repeat_rate="rate"))
+    res.tables.append(_table_of("at_days", benchmark_table(res), title=f"{REPORT}.table.at_days", launch="text",
+                                day="int", cum_qty="qty", distribution_rate="rate", repeat_rate="rate"))
     res.figures.append(Figure("launch.benchmark_curves", {"curves": res.curves, "this": res.this}))
     return res
 

@@ -39,7 +39,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import periods, store
 from .errors import InsufficientDataError, ParameterError
 from .sections import Figure, Reason, SectionResult, Skip, Table, section_metrics
 
@@ -105,10 +105,9 @@ class LaunchSpec:
 
 
 def _to_date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
+    """A date value of the data (date, datetime, Timestamp, ISO text) as a date; None when missing."""
     try:
-        if pd.isna(value):
+        if value is None or pd.isna(value):  # NaT too (an instance of datetime)
             return None
     except (TypeError, ValueError):
         pass
@@ -116,18 +115,7 @@ def _to_date(value: Any) -> dt.date | None:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    return pd.Timestamp(value).date()
-
-
-def _parse_date(value: str, name: str, where: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ParameterError(
-            f"The '{name}' parameter of {where} must be a date 'YYYY-MM-DD' or ''. Got {value!r} instead."
-        ) from None
+    return periods.to_date(value)
 
 
 def _orders(con: Any) -> Any:
@@ -269,7 +257,7 @@ def resolve_launch(
         sku_ids, label = _default_sku(con, products, rng, window_days), None
         label = sku_ids[0]
     if launch_date:
-        start = _parse_date(launch_date, "launch_date", where)
+        start = periods.to_date(launch_date, "launch_date", where)
     else:
         known = products.loc[products["sku_id"].isin(sku_ids), "launch_date"].dropna()
         if len(known):

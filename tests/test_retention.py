@@ -781,3 +781,65 @@ def test_logrank_sentence_decides_on_the_adjusted_p():
     assert _text(nr.feature_curves(c), "en").endswith("no clear difference.")
     assert _text(nr.feature_curves(c), "zh").endswith("未见明确差异。")
     assert "adjusted p = 0.090" in _text(nr.feature_curves(c), "en")
+
+
+# ------------------------------------------------------------------ one shape, two languages
+
+def _render_all(scope, lang):
+    import matplotlib
+
+    matplotlib.use("agg")
+    from analysis import charts
+    from analysis.narrative import retention as nr
+    from analysis.present import Presenter
+
+    charts.setup()
+
+    p = Presenter("incentive_retention", nr.TEXTS, lang)
+    html = "".join(p.html(r) for r in rt.sections(scope))
+    return p, html
+
+
+def test_every_section_renders_in_both_languages_from_the_same_results(tiny):
+    scope = rt.prepare(tiny, {"min_group_size": 2}, n_boot=50)
+    zh, html_zh = _render_all(scope, "zh")
+    en, html_en = _render_all(scope, "en")
+    assert [s.code for s in zh.sections] == [s.code for s in en.sections] == [
+        "headcount_attrition", "retention_curves", "curves_team_bonus_share", "curves_payout_delay_days",
+        "curves_promoted_last_12m", "correlations", "adjusted_effects", "model_checks", "dose_team_bonus_share",
+        "dose_payout_delay_days", "written_summary"]
+    assert zh.metrics() == en.metrics() == rt.report_metrics(tiny, {"min_group_size": 2}, n_boot=50)
+    assert all(s.isascii() for s in zh.metrics()["skipped_sections"])
+    # the total row and the exit reasons are codes in the data, words on the page
+    assert "合计" in html_zh and "Total" in html_en and "主动离职" in html_zh and "Voluntary" in html_en
+    assert "在岗与流失" in html_zh and "Headcount and attrition" in html_en
+    # no language leaks into the other page
+    assert "Headcount and attrition" not in html_zh and "在岗与流失" not in html_en
+
+
+def test_snapshot_sections_skip_with_codes_and_show_its_own_names(tmp_path):
+    rng = np.random.default_rng(5)
+    n = 80
+    df = pd.DataFrame({"person_id": [f"P{i}" for i in range(n)], "tenure": rng.integers(1, 90, n).astype(float),
+                       "left": rng.random(n) < 0.35, "OverTime": rng.choice(["Yes", "No"], n)})
+    df.to_csv(tmp_path / "hr.csv", index=False)
+    scope = rt.prepare(None, {"source": "snapshot", "snapshot": str(tmp_path / "hr.csv"), "tenure_unit": "months",
+                              "features": ["OverTime", "team_bonus_share"], "controls": []}, n_boot=50)
+    zh, html_zh = _render_all(scope, "zh")
+    en, html_en = _render_all(scope, "en")
+    m = zh.metrics()
+    assert m == en.metrics()
+    # a snapshot's own column has its own section code and is shown as it is
+    assert [s.code for s in zh.sections][2:5] == ["curves_by_feature", "curves_by_feature", "curves_by_feature"]
+    assert m["skipped_sections"] == ["curves_by_feature", "curves_by_feature", "dose_team_bonus_share",
+                                     "dose_payout_delay_days"]
+    assert [d["reason"] for d in m["skipped_details"]] == ["no_more_features", "no_more_features", "no_feature",
+                                                            "no_feature"]
+    assert m["skipped_details"][2]["details"] == {"name": "team_bonus_share"}
+    assert {"code": "missing_feature", "values": {"name": "team_bonus_share"}} in m["notes"]
+    assert "因素：OverTime。" in html_zh and "Factor: OverTime." in html_en
+    # the skip note names the feature through its label
+    import html as html_lib
+
+    assert "数据中没有因素“团队奖金占比”" in html_zh
+    assert "feature 'Team bonus share' is not in the data" in html_lib.unescape(html_en)

@@ -1660,8 +1660,9 @@ def headcount_attrition(scope: Scope) -> Headcount:
             Column("hire_cohort", "text"), *(Column(c, "count") for c in count),
             Column("avg_headcount", "f1"), Column("attrition_rate", "rate"), Column("share", "rate"),
             Column("first_year_attrition", "rate")]
-    for code, frame, title in (("by_region", t.by_region, None), ("by_year", t.by_year, None),
-                               ("by_reason", t.by_reason, None),
+    for code, frame, title in (("by_region", t.by_region, f"{REPORT}.table.by_region"),
+                               ("by_year", t.by_year, f"{REPORT}.table.by_year"),
+                               ("by_reason", t.by_reason, f"{REPORT}.table.by_reason"),
                                ("by_cohort", t.by_cohort, f"{REPORT}.table.first_year_by_cohort")):
         order = {"by_region": ["region", "people", "hires", "exits", "avg_headcount", "attrition_rate"],
                  "by_year": ["year", "months", "people", "exits", "avg_headcount", "attrition_rate"],

@@ -1,7 +1,13 @@
 """Metrics of the new brand one-month review (新品牌上市一个月分析), as Ibis expressions.
 
-Every function takes an Ibis backend ``con`` (``analysis.store.connect``) and a
-:class:`LaunchSpec` (from :func:`resolve_launch`); only aggregates come back to pandas.
+The report's shape: :func:`prepare` ``(con, params) -> LaunchScope`` computes everything once;
+the section functions :func:`headline`, :func:`sales_trend`, :func:`retailers`,
+:func:`retailer_segments`, :func:`opinions`, :func:`cannibalization` and :func:`benchmarks`
+``(scope) -> SectionResult`` return numbers, codes (a skip is a ``Reason`` with details), tables
+with column kinds and figure specs, never text; ``analysis.narrative.launch`` chooses the
+sentences and ``analysis.present`` renders them. The computing functions below take an Ibis
+backend ``con`` (``analysis.store.connect``) and a :class:`LaunchSpec` (from
+:func:`resolve_launch`); only aggregates come back to pandas.
 
 Definitions (the project's glossary), all within the window
 ``[launch_date, launch_date + window_days - 1]`` (day 1 = launch day), cut at the last

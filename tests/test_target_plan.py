@@ -254,7 +254,9 @@ def test_total_from_the_store_rounded_to_the_unit(tmp_path):
     con = store.connect(str(make_store(tmp_path / "w.duckdb", targets=tg)), read_only=True)
     s = tp.prepare(con, method="last_12", growth_cap=None, rounding=100)
     assert s.total == 38200.0 and s.total_source == "store"
-    assert s.notes == [("total_rounded", {"value": 38212.0, "rounded": 38200.0, "unit": 100.0})]
+    # the fixture has no rep-level targets: the watch list cannot be made, and the report says so
+    assert s.notes == [("total_rounded", {"value": 38212.0, "rounded": 38200.0, "unit": 100.0}),
+                       ("no_watch_list", {"reason": "no_targets"})]
     con.disconnect()
 
 

@@ -41,7 +41,7 @@ import pandas as pd
 
 from . import allocation as al
 from . import store
-from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError, PlanError
+from .errors import AnalysisError, InsufficientDataError, MissingColumnError, MissingTableError, ParameterError, PlanError
 from .sections import SectionResult, Table
 
 REPORT = "target_plan"
@@ -230,16 +230,25 @@ def _company_target(con: Any, month: pd.Period, measure: str) -> float | None:
     return float(v["v"].iloc[0]) if int(v["n"].iloc[0]) else None
 
 
-def _underperformers(con: Any, last: pd.Period) -> list:
-    """Reps below target several months running up to ``last``, by the trends report's definition."""
+def _underperformers(con: Any, last: pd.Period) -> tuple[list, str | None]:
+    """Reps below target several months running up to ``last``, by the trends report's definition.
+
+    Returns the rep ids and ``None``, or an empty list and the reason code why the list could not be
+    made (the data cannot say: no rep targets, too short, another grain). Programming errors are not
+    caught: a broken call must fail the run, not silently empty the watch list.
+    """
     from . import trends
 
     try:
         tscope = trends.prepare(con, month=str(last))
         res = trends.underperformers(tscope)
-    except Exception:  # noqa: BLE001 - no list (no rep targets, other grain): nobody is flagged
-        return []
-    return [] if getattr(res, "skip", None) is not None else list(res.ids)
+    except AnalysisError as exc:
+        return [], type(exc).__name__
+    skip = getattr(res, "skip", None)
+    if skip is not None:
+        code = getattr(skip, "code", skip)
+        return [], str(getattr(code, "value", code))
+    return list(res.ids), None
 
 
 # ---------------------------------------------------------------------------- prepare
@@ -458,7 +467,9 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
         rep_tab["locked"] = sd["locked"].to_numpy()
         rep_tab["new"] = rep_tab["rep_id"].isin(new)
         rep_tab["pool"] = rep_tab["rep_id"].astype(str).str.startswith(al.POOL_PREFIX)
-        under = _underperformers(con, hist_end) if "rep" in levels else []
+        under, why = _underperformers(con, hist_end) if "rep" in levels else ([], None)
+        if why is not None:
+            notes.append(("no_watch_list", {"reason": why}))
         rep_tab["underperformer"] = rep_tab["rep_id"].isin(under)
         rep_tab["watch"] = rep_tab["underperformer"] & rep_tab["above_average"]
         locked += sd.loc[sd["locked"], "key"].tolist()

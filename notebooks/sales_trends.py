@@ -33,112 +33,54 @@ forecast_months = 3
 underperform_threshold = 0.9
 underperform_streak = 3
 action_rows = 3
+size_by = "size_class"
 
 # %%
 from analysis import display, notebook, trends
-from analysis.glossary import label
+from analysis.i18n import label
 from analysis.narrative import trends as narrative
 
 ctx = notebook.start("sales_trends", globals())
+ctx.present.texts = narrative.TEXTS
 
 # %%
-display.heading(label("sales_trends", ctx.lang), 1)
+display.heading(label("report.sales_trends", ctx.lang), 1)
 
 # %%
 scope = trends.prepare(ctx.con, ctx.params)
 
 # %%
-narrative.show_scope(ctx, scope)
-
-# %% [markdown]
-# ## 1. Headline
+narrative.show_scope(ctx.present, scope)
 
 # %%
-head = trends.headline(scope)
+headline = ctx.present.show(trends.headline(scope))
 
 # %%
-narrative.show_headline(ctx, head)
-
-# %% [markdown]
-# ## 2. Attainment at the chosen level
+attainment = ctx.present.show(trends.attainment_by_level(scope))
 
 # %%
-att = trends.attainment_by_level(scope)
+underperformers = ctx.present.show(trends.underperformers(scope))
 
 # %%
-narrative.show_attainment(ctx, att, head.time_elapsed)
-
-# %% [markdown]
-# ## 3. Staff below target several months running
+trend = ctx.present.show(trends.trend(scope))
 
 # %%
-under = trends.underperformers(scope)
+spring_festival = ctx.present.show(trends.spring_festival(scope))
 
 # %%
-narrative.show_underperformers(ctx, under)
-
-# %% [markdown]
-# ## 4. Trend: STL, seasonal Mann–Kendall (corrected for autocorrelation), seasonal Sen slope, anomalies
+mix = ctx.present.show(trends.mix(scope))
 
 # %%
-trend = trends.trend(scope)
+contribution = ctx.present.show(trends.contribution(scope))
 
 # %%
-narrative.show_trend(ctx, trend)
-
-# %% [markdown]
-# ## 5. Spring Festival
+customers = ctx.present.show(trends.customers(scope))
 
 # %%
-festival = trends.spring_festival(scope)
+process = ctx.present.show(trends.process_indicators(scope))
 
 # %%
-narrative.show_spring_festival(ctx, festival)
-
-# %% [markdown]
-# ## 6. Price-class mix and value per unit
+forecast = ctx.present.show(trends.forecast(scope))
 
 # %%
-mix = trends.mix(scope)
-
-# %%
-narrative.show_mix(ctx, mix)
-
-# %% [markdown]
-# ## 7. Contribution to the change vs last year
-
-# %%
-contribution = trends.contribution(scope)
-
-# %%
-narrative.show_contribution(ctx, contribution)
-
-# %% [markdown]
-# ## 8. Customers: Pareto/ABC and big customers
-
-# %%
-customers = trends.customers(scope)
-
-# %%
-narrative.show_customers(ctx, customers)
-
-# %% [markdown]
-# ## 9. Process indicators: guidance coverage and effective guidance
-
-# %%
-process = trends.process_indicators(scope)
-
-# %%
-narrative.show_process(ctx, process)
-
-# %% [markdown]
-# ## 10. Forecast
-
-# %%
-forecast = trends.forecast(scope)
-
-# %%
-narrative.show_forecast(ctx, forecast)
-
-# %%
-ctx.finish(**trends.collect_metrics(scope, head, under, mix, forecast, trend))
+ctx.finish(**trends.scope_metrics(scope), **ctx.present.metrics())

@@ -1,4 +1,5 @@
-"""analysis.narrative.trends: written summaries (zh/en) and section rendering."""
+"""analysis.narrative.trends: the text functions (message ids and values), rendered in zh and en
+through the present layer, and the sections rendered whole (heading, text, tables, charts)."""
 from __future__ import annotations
 
 import types
@@ -7,9 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import display
+from analysis import display, present
 from analysis.errors import ParameterError
+from analysis.i18n import Msg
 from analysis.narrative import trends as nt
+from analysis.present import Cards, Para, Presenter
+from analysis.sections import Note
 from analysis.trends import Contribution, Headline, LevelAttainment, Mix, Skip, Underperformers
 
 
@@ -28,27 +32,37 @@ def _headline(attainment=0.775, ly=2000.0):
 
 
 def test_headline_summary_zh():
-    s = nt.headline_summary(_headline(), "zh")
-    assert s.startswith("2025年3月金额0.3万元")
-    assert "同比增长55.0%（增加0.1万元）" in s
-    assert "环比增长181.8%（增加0.2万元）" in s
+    s = nt.summary(_headline(), "zh")
+    # money in Chinese text: yuan below 10,000, 万元 from 10,000 on (the catalogue's rule)
+    assert s.startswith("2025年3月金额3,100元")
+    assert "同比增长55.0%（增加1,100元）" in s
+    assert "环比增长181.8%（增加2,000元）" in s
     assert "完成率77.5%，时间进度100.0%，落后进度22.5个百分点" in s
     assert "累计完成率86.7%" in s
     assert "累计同比" not in s  # undefined: left out, never "nan"
 
 
 def test_headline_summary_en():
-    s = nt.headline_summary(_headline(), "en")
+    s = nt.summary(_headline(), "en")
     assert s.startswith("March 2025: amount 3,100 yuan, +55.0% on last year (+1,100 yuan)")
     assert "Attainment 77.5% against 100.0% of time elapsed: 22.5 pp behind schedule." in s
     assert "nan" not in s.lower()
 
 
 def test_headline_undefined_attainment_shows_dash():
-    s = nt.headline_summary(_headline(attainment=np.nan), "zh")
+    s = nt.summary(_headline(attainment=np.nan), "zh")
     assert "完成率不适用（—）" in s
-    k = nt.headline_kpis(_headline(attainment=np.nan), "en")
-    assert k["Attainment"] == "—" and k["Amount"] == "3,100 yuan" and k["Year on year"] == "+55.0%"
+    cards = present.text_block(nt.headline(_headline(attainment=np.nan))[0], "en").payload
+    assert cards["Attainment"] == "—" and cards["Amount"] == "3,100 yuan" and cards["Year on year"] == "+55.0%"
+
+
+def test_text_functions_choose_messages_only():
+    # no text and no language in what a text function returns: messages, paragraphs, cards
+    items = nt.headline(_headline())
+    assert isinstance(items[0], Cards) and isinstance(items[1], Para)
+    assert all(isinstance(m, Msg) for m in items[1].sentences)
+    assert set(nt.TEXTS) == {"headline", "attainment_by_level", "underperformers", "trend", "spring_festival", "mix",
+                             "contribution", "customers", "process_indicators", "forecast"}
 
 
 def test_skip_text():
@@ -64,31 +78,30 @@ def test_attainment_summary_names_action_points():
                       "attainment": [0.64, np.nan], "gap": [-900.0, np.nan], "last_year": [700.0, 1300.0],
                       "yoy": [1600 / 700 - 1, 1500 / 1300 - 1], "action": [True, False]})
     r = LevelAttainment(level="region", has_targets=True, table=t)
-    zh = nt.attainment_summary(r, "zh")
-    assert "共 2 项，其中 1 项有目标，1 项目标缺失或不大于零" in zh and "A（完成率64.0%，差额-0.1万元）" in zh
-    en = nt.attainment_summary(r, "en")
-    assert "A (attainment 64.0%, gap -900 yuan)" in en
+    zh = nt.summary(r, "zh")
+    assert "按区域共 2 项，其中 1 项有目标，1 项目标缺失或不大于零" in zh and "A（完成率64.0%，差额-900元）" in zh
+    assert "距计划最远、需制定措施的是：A" in zh and "B（" not in zh
+    en = nt.summary(r, "en")
+    assert "2 items by region, 1 with a target" in en and "A (attainment 64.0%, gap -900 yuan)" in en
+    # without targets the largest declines on last year are the action points
+    r2 = LevelAttainment(level="brand", has_targets=False, table=t.assign(attainment=np.nan, gap=np.nan))
+    assert nt.summary(r2, "en") == "Largest declines on last year, each needing an action point: A (900 yuan)."
 
 
 def test_underperformers_and_mix_and_contribution_text():
     u = Underperformers(threshold=0.9, streak=3, months=["2025-01", "2025-02", "2025-03"], ids=["R1", "R3"])
-    assert nt.underperformers_summary(u, "zh") == "2 名客户经理连续 3 个月（2025-01 至 2025-03）完成率低于90.0%：R1、R3。"
+    assert nt.summary(u, "zh") == "2 名客户经理连续 3 个月（2025-01 至 2025-03）完成率低于90.0%：R1、R3。"
     m = Mix(shift_pp={"一类": 16.2, "二类": -16.2}, share_measure="qty")
-    assert "一类 gained +16.2 pp" in nt.mix_summary(m, "en")
-    assert "二类占比下降16.2个百分点" in nt.mix_summary(m, "zh")
-    c = Contribution(level="region", table=pd.DataFrame({"key": ["B", "A"], "change": [200.0, 900.0]}),
+    assert "一类 gained +16.2 pp" in nt.summary(m, "en")
+    assert "二类占比下降16.2个百分点" in nt.summary(m, "zh")
+    assert nt.summary(Mix(), "en") == "No same period last year to compare the mix with."
+    c = Contribution(level="region", table=pd.DataFrame({"key": ["C", "B", "A"], "change": [-50.0, 200.0, 900.0]}),
                      total_current=3100.0, total_previous=2000.0, total_change=1100.0)
-    en = nt.contribution_summary(c, "en")
+    en = nt.summary(c, "en")
     assert "+1,100 yuan" in en and en.index("A (+900 yuan)") < en.index("B (+200 yuan)")
-
-
-class _Ctx:
-    def __init__(self, lang="zh"):
-        self.lang = lang
-        self.skipped = []
-
-    def skip(self, section, reason):
-        self.skipped.append((section, reason))
+    assert "Largest drags: C (-50 yuan)." in en
+    zh = nt.summary(c, "zh")
+    assert zh.startswith("与上年同期相比总额增加1,100元，按区域分解") and "拖累最多：C（-50元）" in zh
 
 
 @pytest.fixture
@@ -96,32 +109,61 @@ def shown(monkeypatch):
     out = []
     monkeypatch.setattr(display, "_show", out.append)
     monkeypatch.setattr(display, "figure", lambda fig: out.append("<figure>"))
+    import IPython.display
+
+    monkeypatch.setattr(IPython.display, "display", lambda obj: out.append(obj.data))
     return out
 
 
 def test_show_skipped_section_records_visible_note(shown):
-    ctx = _Ctx("en")
-    nt.show_mix(ctx, Mix(skip=Skip("missing_column", {"table": "orders", "column": "price_class"})))
-    assert ctx.skipped == [("Price-class mix", "table 'orders' has no column 'price_class'")]
-    assert shown == ["<h2>Price-class mix</h2>"]
+    p = Presenter("sales_trends", nt.TEXTS, lang="en")
+    p.show(Mix(skip=Skip("missing_column", {"table": "orders", "column": "price_class"})))
+    html = "".join(shown)
+    assert "<h2>Price-class mix</h2>" in html and "Section skipped — Price-class mix: table" in html
+    assert "has no column" in html and "price_class" in html
+    assert p.skipped_sections() == ["mix"]
+    assert p.skipped_details() == [{"section": "mix", "reason": "missing_column",
+                                    "details": {"table": "orders", "column": "price_class"}}]
 
 
 def test_show_escapes_data(shown):
-    ctx = _Ctx("zh")
     t = pd.DataFrame({"key": ["<script>x</script>"], "target": [np.nan], "actual": [1.0], "attainment": [np.nan],
                       "gap": [np.nan], "last_year": [2.0], "yoy": [-0.5], "action": [True]})
-    nt.show_attainment(ctx, LevelAttainment(level="brand", has_targets=False, table=t), 1.0)
+    from analysis import trends
+
+    res = trends._show_attainment(LevelAttainment(level="brand", has_targets=False, table=t))
+    res.note("no_targets", level="brand")
+    p = Presenter("sales_trends", nt.TEXTS, lang="zh")
+    p.show(res)
     html = "".join(shown)
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "需制定措施" in html and "—" in html
-    assert ctx.skipped == []
+    assert "需制定措施" in html and "—" in html and "<th>品牌</th>" in html
+    assert "没有「品牌」层级的目标" in html
+    assert p.skipped_sections() == []
 
 
 def test_show_headline(shown):
-    ctx = _Ctx("zh")
-    nt.show_headline(ctx, _headline())
+    from analysis import trends
+
+    p = Presenter("sales_trends", nt.TEXTS, lang="zh")
+    p.show(trends._show_headline(_headline()))
     html = "".join(shown)
     assert "总体情况" in html and "77.5%" in html and "时间进度" in html and "3,100" in html
+    assert "<th>同比</th>" in html and '<td class="txt">金额</td>' in html
+
+
+def test_data_note():
+    from analysis.trends import Period
+
+    scope = types.SimpleNamespace(
+        first=pd.Timestamp("2023-11-01").date(), last=pd.Timestamp("2026-10-15").date(), grain="daily",
+        period=Period("month", pd.Timestamp("2026-10-01").date(), pd.Timestamp("2026-11-01").date(),
+                      pd.Timestamp("2026-10-16").date()),
+        params=types.SimpleNamespace(filters={"region": ["市区", "县区"]}))
+    zh, en = nt.data_note(scope).render("zh"), nt.data_note(scope).render("en")
+    assert zh == "数据范围：2023-11-01 至 2026-10-15（按日）；报告期：2026年10月（截至 2026-10-15，不完整）；筛选：region = 市区、县区。"
+    assert en == ("Data window: 2023-11-01 to 2026-10-15 (daily); report period: October 2026 (to 2026-10-15, incomplete); "
+                  "filters: region = 市区, 县区.")
 
 
 def _trend(anomalies, measure="qty", cycles=3):
@@ -135,35 +177,39 @@ def _trend(anomalies, measure="qty", cycles=3):
 
 def test_trend_summary_points_at_spring_festival():
     an = pd.DataFrame({"month": [pd.Period("2025-01", "M"), pd.Period("2026-02", "M")]})
-    zh = nt.trend_summary(_trend(an), "zh")
+    zh = nt.summary(_trend(an), "zh")
     assert "显著上升" in zh and "2025-01、2026-02" in zh and "春节" in zh
+    assert "有 2 个月超出预期范围" in zh
     r2 = _trend(pd.DataFrame({"month": [pd.Period("2025-06", "M")]}))
-    assert "Spring Festival" not in nt.trend_summary(r2, "en") and "2025-06" in nt.trend_summary(r2, "en")
+    assert "Spring Festival" not in nt.summary(r2, "en") and "2025-06" in nt.summary(r2, "en")
 
 
 def test_trend_summary_names_the_test_and_its_correction():
     r = _trend(pd.DataFrame({"month": []}))
-    en, zh = nt.trend_summary(r, "en"), nt.trend_summary(r, "zh")
+    en, zh = nt.summary(r, "en"), nt.summary(r, "zh")
     assert "seasonal Mann–Kendall" in en and "lag-1 autocorrelation" in en and "φ = 0.40" in en
     assert "季节性 Mann–Kendall" in zh and "一阶自相关" in zh and "季节性 Sen 斜率" in zh
     assert "Over the last 36 months (from 2023-11)" in en and "近 36 个月（2023-11 起）" in zh
     assert "per month (95% CI 2 to 2)" in en  # a noiseless slope of 2 per month
     # the two-year rule is stated only when a month has two years and something was flagged
     two = _trend(pd.DataFrame({"month": [pd.Period("2025-06", "M")]}), cycles=2)
-    assert "only two years" in nt.trend_summary(two, "en") and "只有两年" in nt.trend_summary(two, "zh")
+    assert "only two years" in nt.summary(two, "en") and "只有两年" in nt.summary(two, "zh")
     assert "only two years" not in en
     r.festival_adjusted = True
-    assert "adjusted for the Spring Festival weeks" in nt.trend_summary(r, "en")
-    assert "已扣除春节前三周" in nt.trend_summary(r, "zh")
+    assert "adjusted for the Spring Festival weeks" in nt.summary(r, "en")
+    assert "已扣除春节前三周" in nt.summary(r, "zh")
 
 
 def test_trend_summary_without_test():
     from analysis.trends import Skip, Trend
 
     r = Trend(test_skip=Skip("too_short", {"needed": 24, "got": 20}), anomalies=pd.DataFrame({"month": []}),
-              notes=["no_stl"])
-    assert nt.trend_summary(r, "en").startswith("Less than 24 months of history: no trend test")
-    assert "未做趋势检验" in nt.trend_summary(r, "zh")
+              notes=[Note("no_stl")])
+    assert nt.summary(r, "en") == "Less than 24 months of history: no trend test (a seasonal test needs at least two years)."
+    assert "未做趋势检验" in nt.summary(r, "zh")
+    # the missing decomposition is the section's note, shown under it
+    blocks = present.render(r, "en", nt.trend)
+    assert blocks[-1].payload == "Less than 24 months of history: no seasonal decomposition."
 
 
 def _forecast(scaled=True):
@@ -171,33 +217,35 @@ def _forecast(scaled=True):
 
     f = pd.DataFrame({"period": [pd.Period("2026-11", "M")], "mean": [1.0e7], "lo80": [9.0e6], "hi80": [1.1e7],
                       "lo95": [8.5e6], "hi95": [1.15e7]})
-    return ForecastResult(model="sarima", forecast=f, backtest=pd.DataFrame(), backtest_mape=0.05, baseline_mape=0.08,
-                          interval_method="backtest_scaled" if scaled else "model", interval_scale=1.43,
-                          coverage={"80": 0.8, "95": 0.9333}, coverage_model={"80": 0.5667, "95": 0.7667},
-                          coverage_n=30)
+    from analysis.trends import Forecast
+
+    return Forecast.of(ForecastResult(model="sarima", forecast=f, backtest=pd.DataFrame(), backtest_mape=0.05,
+                                      baseline_mape=0.08, interval_method="backtest_scaled" if scaled else "model",
+                                      interval_scale=1.43, coverage={"80": 0.8, "95": 0.9333},
+                                      coverage_model={"80": 0.5667, "95": 0.7667}, coverage_n=30))
 
 
 def test_forecast_summary_states_calibration_and_coverage():
-    en, zh = nt.forecast_summary(_forecast(), "en"), nt.forecast_summary(_forecast(), "zh")
+    en, zh = nt.summary(_forecast(), "en"), nt.summary(_forecast(), "zh")
     assert "calibrated on the backtest's errors" in en and "× 1.43" in en
     assert "80% intervals covered 80.0%" in en and "95% intervals 93.3%" in en and "56.7% and 76.7%" in en
     assert "按回测误差校准" in zh and "乘以 1.43" in zh and "覆盖了 80.0%" in zh and "93.3%" in zh
-    assert "model's own" in nt.forecast_summary(_forecast(scaled=False), "en")
+    assert "model's own" in nt.summary(_forecast(scaled=False), "en")
 
 
 def test_forecast_summary_names_festival_regressor_and_warns_when_coverage_is_off():
     r = _forecast()
     r.regressors, r.coverage_ok = True, False
-    en, zh = nt.forecast_summary(r, "en"), nt.forecast_summary(r, "zh")
+    en, zh = nt.summary(r, "en"), nt.summary(r, "zh")
     assert "three weeks before Spring Festival" in en and "春节前三周" in zh
     assert "Caution" in en and "仅供参考" in zh
-    assert "Caution" not in nt.forecast_summary(_forecast(), "en")
+    assert "Caution" not in nt.summary(_forecast(), "en")
 
 
 def test_forecast_summary_says_why_a_lower_error_model_was_passed_over():
     r = _forecast()
     r.model = "ets"
     r.backtest = pd.DataFrame({"model": ["ets", "sarima", "seasonal_naive"], "mape": [0.032, 0.031, 0.147]})
-    assert "not chosen" in nt.forecast_summary(r, "en") and "故未选用" in nt.forecast_summary(r, "zh")
+    assert "not chosen" in nt.summary(r, "en") and "故未选用" in nt.summary(r, "zh")
     r.model = "sarima"
-    assert "not chosen" not in nt.forecast_summary(r, "en")
+    assert "not chosen" not in nt.summary(r, "en")

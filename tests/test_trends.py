@@ -396,6 +396,63 @@ def test_minimal_data_sections(minimal_con):
     assert out["total_qty"] is None and out["attainment"] is None and out["underperformers"] == []
 
 
+SECTIONS = ("headline", "attainment_by_level", "underperformers", "trend", "spring_festival", "mix", "contribution",
+            "customers", "process_indicators", "forecast")
+
+
+def _metrics_by_lang(s) -> dict:
+    """metrics.json's figures of a run, rendered through the present layer in each language."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from analysis.narrative import trends as nt
+    from analysis.present import Presenter
+
+    results = [getattr(trends, n)(s) for n in SECTIONS]
+    out = {}
+    for lang in ("zh", "en"):
+        p = Presenter("sales_trends", nt.TEXTS, lang=lang)
+        for r in results:
+            p.html(r)
+        out[lang] = {**trends.scope_metrics(s), **p.metrics()}
+    return out
+
+
+def test_metrics_are_language_free_and_keep_their_keys_when_sections_skip(scope, minimal_con):
+    full = _metrics_by_lang(scope)
+    assert full["zh"] == full["en"]
+    assert full["zh"]["skipped_sections"] == ["forecast"]  # 15 months of history: too short to forecast
+    assert [d["reason"] for d in full["zh"]["skipped_details"]] == ["too_short"]
+    assert full["zh"]["trend"] is None and full["zh"]["forecast"] == [] and full["zh"]["forecast_model"] is None
+    assert full["zh"]["total_amount"] == 3100.0 and full["zh"]["underperformers"] == trends.underperformers(scope).ids
+    minimal = _metrics_by_lang(trends.prepare(minimal_con))
+    assert minimal["zh"] == minimal["en"]
+    assert set(minimal["zh"]) == set(full["zh"])  # a skipped section leaves its keys, empty
+    assert minimal["zh"]["mix_shift_pp"] == {} and minimal["zh"]["underperformers"] == []
+    assert all(s.isascii() for s in minimal["zh"]["skipped_sections"])
+    # the older entry point gives the same figures
+    old = trends.collect_metrics(scope, trends.headline(scope), trends.underperformers(scope), trends.mix(scope),
+                                 trends.forecast(scope), trends.trend(scope))
+    assert {k: v for k, v in full["zh"].items() if not k.startswith("skipped")} == old
+
+
+def test_customers_by_grade_band(fixture_con):
+    c = fixture_con.table("customers").execute()
+    c["grade"] = c["customer_id"].map({"C1": 25, "C2": 22, "C3": 15, "C4": 3, "C5": 8})
+    fixture_con.create_table("customers", c.drop(columns="size_class"), overwrite=True)
+    s = trends.prepare(fixture_con, size_by="grade_band")
+    res = trends.customers(s)
+    b = res.big_summary
+    # 2025-03 by customer: C1 800, C2 1200, C3 200, C4 300, C5 600 (a return of 300 included)
+    assert b["size_class"].tolist() == ["1–10", "11–20", "21–30"]
+    assert b["current"].tolist() == [900.0, 200.0, 2000.0]
+    assert b["share"].tolist() == pytest.approx([900 / 3100, 200 / 3100, 2000 / 3100])
+    # without a grade the grouping by size class has nothing to group by: a visible note
+    assert [n.code for n in trends.customers(trends.prepare(fixture_con)).notes] == ["no_size_class"]
+    with pytest.raises(ParameterError, match="size_by"):
+        trends.customers(s, size_by="tier")
+
+
 def test_yearly_grain(tmp_path):
     con = ibis.duckdb.connect(str(tmp_path / "y.duckdb"))
     con.create_table("orders", pd.DataFrame({
@@ -581,9 +638,14 @@ def test_notebook_on_date_and_amount_only(tmp_path, monkeypatch, minimal_con):
     m, html = _run_notebook(tmp_path, monkeypatch, store=str(path))
     assert METRIC_KEYS <= set(m)
     assert m["period"] == "2025-06" and m["total_qty"] is None and m["attainment"] is None and m["yoy"] is not None
-    assert set(m["skipped_sections"]) == {"目标完成情况", "连续未完成目标人员", "价类结构", "同比增减贡献",
-                                          "客户结构", "过程指标"}
-    assert "本节略过" in html
+    # stable ASCII codes, with their reason codes (the same in every language)
+    assert set(m["skipped_sections"]) == {"attainment_by_level", "underperformers", "mix", "contribution",
+                                          "customers", "process_indicators"}
+    reasons = {d["section"]: (d["reason"], d["details"]) for d in m["skipped_details"]}
+    assert reasons["mix"] == ("missing_column", {"table": "orders", "column": "price_class"})
+    assert reasons["process_indicators"] == ("missing_table", {"table": "visits"})
+    assert reasons["contribution"][0] == "missing_column"
+    assert "本节略过 — 价类结构" in html and "「orders」表没有「price_class」列" in html
     assert len(m["forecast"]) == 3
 
 
@@ -599,7 +661,9 @@ def test_notebook_at_yearly_grain(tmp_path, monkeypatch):
     assert m["period"] == "2024" and m["grain"] == "yearly"
     assert m["yoy"] == pytest.approx(198 / 180 - 1) and m["mom"] is None
     assert m["forecast"] == [] and m["backtest_mape"] is None
-    assert {"Trend", "Spring Festival", "Forecast", "Staff below target"} <= set(m["skipped_sections"])
+    assert {"trend", "spring_festival", "forecast", "underperformers"} <= set(m["skipped_sections"])
+    assert {d["reason"] for d in m["skipped_details"] if d["section"] in ("trend", "forecast")} == {"grain"}
+    assert "Section skipped — Trend: the data are at yearly grain" in html
 
 
 # ------------------------------------------------------- trend and festival by hand
@@ -636,7 +700,8 @@ def test_trend_hand_computed(flat_con):
     # month of other years except February (28, 29, 28), so S = 0 and the seasonal slope is 0
     assert t.test.method == "seasonal_mann_kendall_ar1" and t.test.n == 30 and t.test_start == "2023-01"
     assert t.test.s == 0 and t.p_value == 1.0 and t.test.trend == "no trend" and t.test.slope == 0.0
-    assert t.metrics() == {"method": "seasonal_mann_kendall_ar1", "slope": 0.0, "lo": 0.0, "hi": 0.0, "p": 1.0}
+    assert t.trend_metrics() == {"method": "seasonal_mann_kendall_ar1", "slope": 0.0, "lo": 0.0, "hi": 0.0, "p": 1.0}
+    assert t.metrics() == {"trend": t.trend_metrics()}
 
 
 def _monthly_store(tmp_path, values, start="2022-01-01", name="mo.duckdb"):
@@ -757,7 +822,7 @@ def test_targets_not_compared_across_a_filter(tmp_path, fixture_con):
     s = trends.prepare(fixture_con, level="price_class")
     assert trends.attainment_by_level(s).table.set_index("key").loc["一类", "attainment"] == pytest.approx(1500 / 2000)
     f = trends.attainment_by_level(trends.prepare(fixture_con, level="price_class", filters={"region": ["A"]}))
-    assert not f.has_targets and f.table["attainment"].isna().all() and "filtered_targets" in f.notes
+    assert not f.has_targets and f.table["attainment"].isna().all() and [(n.code, n.values) for n in f.notes] == [("filtered_targets", {"level": "price_class"})]
     # region targets under a region filter are still comparable
     r = trends.attainment_by_level(trends.prepare(fixture_con, level="region", filters={"region": ["A"]}))
     assert r.table.set_index("key").loc["A", "attainment"] == pytest.approx(0.64)

@@ -62,3 +62,33 @@ def add_months(d: dt.date, n: int) -> dt.date:
 def month_end(d: dt.date) -> dt.date:
     """The last day of ``d``'s month."""
     return add_months(d, 1) - dt.timedelta(days=1)
+
+
+def parse_month(value: Any, name: str = "month", owner: str | None = None) -> dt.date:
+    """A month parameter ``"YYYY-MM"`` (or a date) as the first day of that month.
+
+    Examples
+    --------
+    >>> parse_month("2026-10")
+    datetime.date(2026, 10, 1)
+
+    Raises
+    ------
+    ParameterError
+        Anything else, in one line naming the parameter.
+    """
+    if isinstance(value, dt.date):
+        return month_start(value if not isinstance(value, dt.datetime) else value.date())
+    try:
+        return dt.date.fromisoformat(f"{value}-01")
+    except (ValueError, TypeError):
+        where = f" of {owner}" if owner else ""
+        raise ParameterError(f"The '{name}' parameter{where} must be a month 'YYYY-MM'. Got {value!r} instead.") from None
+
+
+def half_open(column: Any, start: dt.date, end: dt.date) -> Any:
+    """The condition ``start <= column < end`` on an Ibis date column (a half-open range:
+    consecutive ranges share no day)."""
+    import ibis
+
+    return (column >= ibis.literal(start)) & (column < ibis.literal(end))

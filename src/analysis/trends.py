@@ -2,12 +2,16 @@
 
 Start with :func:`prepare`, which inspects the store (tables, columns, grain of the dates,
 data window), applies the ``filters`` parameter and resolves the report period; every
-section function then takes the returned :class:`Scope` and gives back a small result
-object whose frames are aggregates. A section that cannot run (a table or column is
-missing, the grain is too coarse, too little history) returns a result whose ``skip``
-says why, and the notebook shows it as a visible note.
+section function then takes the returned :class:`Scope` and gives back a
+:class:`analysis.sections.SectionResult` (numbers, codes, tables with column kinds, figure
+specs; never text). A section that cannot run (a table or column is missing, the grain is
+too coarse, too little history) is skipped with a :class:`~analysis.sections.Reason` code
+and its details; the present layer shows it as a visible note, and metrics.json lists its
+code. The sentences are chosen by :mod:`analysis.narrative.trends` from the catalogues.
+Section codes: headline, attainment_by_level, underperformers, trend, spring_festival,
+mix, contribution, customers, process_indicators, forecast.
 
-Definitions (../shared/DESIGN.md glossary):
+Definitions (the glossary of the design):
 
 - attainment = actual ÷ target; a missing, zero or negative target gives NaN (shown "—").
 - time_elapsed = days of the period covered by the data ÷ days in the period (1.0 for a
@@ -19,7 +23,6 @@ Definitions (../shared/DESIGN.md glossary):
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -31,6 +34,8 @@ import pandas as pd
 
 from . import store
 from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError
+from .periods import add_months, half_open, parse_month
+from .sections import Figure, Reason, SectionResult, Skip, Table
 
 REPORT = "sales_trends"
 LEVEL_COLUMNS = {"region": "region", "rep": "rep_id", "brand": "brand", "price_class": "price_class",
@@ -41,47 +46,12 @@ CARTONS_PER_CASE = 250  # a case (箱) is 50,000 cigarettes = 250 cartons (条)
 UNKNOWN = "(unknown)"
 
 
-# ----------------------------------------------------------------------------- skips
-@dataclass(frozen=True)
-class Skip:
-    """Why a section did not run: a code (translated by analysis.narrative.trends) and details."""
-
-    code: str  # missing_table | missing_column | grain | too_short | no_targets | no_data | disabled
-    detail: dict = field(default_factory=dict)
-
-    @property
-    def text(self) -> str:
-        d = self.detail
-        return {
-            "missing_table": f"the store has no table '{d.get('table')}'",
-            "missing_column": f"table '{d.get('table')}' has no column '{d.get('column')}'",
-            "grain": f"the data are at {d.get('grain')} grain",
-            "too_short": f"needs {d.get('needed')} months of history, the data have {d.get('got')}",
-            "no_targets": f"no targets at level '{d.get('level')}'",
-            "no_data": "no data in the period",
-            "disabled": f"turned off by the parameter '{d.get('param')}'",
-        }.get(self.code, self.code)
-
-
-@dataclass
-class Section:
-    """Base of section results."""
-
-    skip: Skip | None = None
-    notes: list = field(default_factory=list)
-
-    @property
-    def skipped_reason(self) -> str | None:
-        return None if self.skip is None else self.skip.text
+def _section(cls):
+    """A section result class of this report (kw-only dataclass, report = sales_trends)."""
+    return dataclass(kw_only=True)(cls)
 
 
 # ---------------------------------------------------------------------------- periods
-def _add_months(d: dt.date, n: int) -> dt.date:
-    m = d.year * 12 + d.month - 1 + n
-    y, mo = divmod(m, 12)
-    return dt.date(y, mo + 1, min(d.day, calendar.monthrange(y, mo + 1)[1]))
-
-
 @dataclass(frozen=True)
 class Period:
     """A report period: a month or a year, possibly covered only in part by the data.
@@ -122,8 +92,8 @@ class Period:
 
     def shifted(self, months: int) -> "Period":
         """The period ``months`` earlier (negative) or later, covering the same number of days."""
-        start = _add_months(self.start, months)
-        end = _add_months(self.end, months)
+        start = add_months(self.start, months)
+        end = add_months(self.end, months)
         data_end = min(end, start + dt.timedelta(days=self.days_elapsed)) if not self.complete else end
         return Period(self.kind, start, end, data_end)
 
@@ -136,8 +106,8 @@ class Period:
 
 def month_period(month: str | dt.date) -> Period:
     """The complete month ``"YYYY-MM"``."""
-    d = dt.date.fromisoformat(f"{month}-01") if isinstance(month, str) else month.replace(day=1)
-    e = _add_months(d, 1)
+    d = parse_month(month, "month", REPORT)
+    e = add_months(d, 1)
     return Period("month", d, e, e)
 
 
@@ -170,7 +140,7 @@ def _data_end_exclusive(last: dt.date, grain: str) -> dt.date:
     if grain == "weekly":
         return last + dt.timedelta(days=7)
     if grain == "monthly":
-        return _add_months(last.replace(day=1), 1)
+        return add_months(last.replace(day=1), 1)
     return dt.date(last.year + 1, 1, 1)
 
 
@@ -245,10 +215,6 @@ class Scope:
         return "amount" if "amount" in self.measures else "qty"
 
     @property
-    def lang(self) -> str:
-        return getattr(self.params, "lang", "zh")
-
-    @property
     def data_start(self) -> dt.date:
         """Where the data start: the first date (daily/weekly grain), else the start of the
         first month or year."""
@@ -260,7 +226,7 @@ class Scope:
     def full_month_start(self) -> dt.date:
         """Start of the first month the data cover completely."""
         d = self.data_start
-        return d if d.day == 1 else _add_months(d.replace(day=1), 1)
+        return d if d.day == 1 else add_months(d.replace(day=1), 1)
 
     @property
     def data_end(self) -> dt.date:
@@ -301,7 +267,7 @@ class Scope:
     def window_start(self) -> dt.date:
         """Start of the lookback window (lookback_months months ending with the report month)."""
         lb = int(getattr(self.params, "lookback_months", 24))
-        return max(self.data_start, _add_months(self.period.start, -(lb - 1)))
+        return max(self.data_start, add_months(self.period.start, -(lb - 1)))
 
 
 def _params(params: Any = None, **kw: Any):
@@ -397,7 +363,8 @@ def _join_dimensions(con: Any, o: Any, tables: dict) -> Any:
 
 # ----------------------------------------------------------------------- aggregation
 def _between(o: Any, start: dt.date, end: dt.date) -> Any:
-    return o.filter((o.order_date >= ibis.literal(start)) & (o.order_date < ibis.literal(end)))
+    """Orders with start <= order_date < end."""
+    return o.filter(half_open(o.order_date, start, end))
 
 
 def _totals(scope: Scope, start: dt.date, end: dt.date, by: str | None = None) -> pd.DataFrame:
@@ -446,7 +413,7 @@ def _targets(scope: Scope, level: str, start: dt.date, end: dt.date, measure: st
         return None
     t = scope.con.table("targets")
     per = t.period.cast("date")
-    f = t.filter((t.level == level) & (t.measure == measure) & (per >= ibis.literal(start)) & (per < ibis.literal(end)))
+    f = t.filter((t.level == level) & (t.measure == measure) & half_open(per, start, end))
     out = f.group_by(per.truncate("M").name("month"), t.key.cast("string").name("key")).aggregate(
         target=f.value.sum()).execute()
     if out.empty:
@@ -483,8 +450,12 @@ def _rates(num: pd.Series, den: pd.Series) -> pd.Series:
 
 
 # ========================================================================== 1 headline
-@dataclass
-class Headline(Section):
+@_section
+class Headline(SectionResult):
+    """The period's totals beside last year, the previous month, target and year to date."""
+
+    report = REPORT
+    default_code = "headline"
     period: str = ""
     kind: str = "month"
     time_elapsed: float = float("nan")
@@ -492,8 +463,33 @@ class Headline(Section):
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per measure
 
     def value(self, measure: str, col: str) -> float:
+        if "measure" not in self.table:
+            return float("nan")
         t = self.table.set_index("measure")
-        return float(t.loc[measure, col]) if measure in t.index else float("nan")
+        return float(t.loc[measure, col]) if measure in t.index and col in t.columns else float("nan")
+
+    @property
+    def measure(self) -> str:
+        """The main measure: amount when present, else qty."""
+        return "amount" if "measure" not in self.table or "amount" in set(self.table["measure"]) else "qty"
+
+    def metrics(self) -> dict[str, Any]:
+        m = self.measure
+        return {"total_amount": self.value("amount", "current"), "total_qty": self.value("qty", "current"),
+                "attainment": self.value(m, "attainment"), "time_elapsed": self.time_elapsed,
+                "yoy": self.value(m, "yoy"), "mom": self.value(m, "mom"),
+                "yoy_qty": self.value("qty", "yoy"), "mom_qty": self.value("qty", "mom")}
+
+
+HEADLINE_COLUMNS = {"current": "money", "last_year": "money", "yoy": "change", "previous": "money", "mom": "change",
+                    "ytd": "money", "ytd_yoy": "change", "target": "money", "attainment": "rate"}
+
+
+def _show_headline(res: Headline) -> Headline:
+    cols = list(HEADLINE_COLUMNS) if res.kind == "month" else ["current", "last_year", "yoy"]
+    kinds = {c: HEADLINE_COLUMNS[c] for c in cols}
+    res.tables.append(Table.of("measures", res.table, codes={"measure": "column"}, measure="code", **kinds))
+    return res
 
 
 def headline(scope: Scope) -> Headline:
@@ -532,9 +528,9 @@ def headline(scope: Scope) -> Headline:
         })
     ytd_days = (p.data_end - ytd_p.start).days
     ytd_total = (dt.date(p.start.year + 1, 1, 1) - ytd_p.start).days
-    return Headline(period=p.label, kind=p.kind, time_elapsed=p.time_elapsed,
-                    ytd_time_elapsed=ytd_days / ytd_total if p.kind == "month" else p.time_elapsed,
-                    table=pd.DataFrame(rows))
+    return _show_headline(Headline(period=p.label, kind=p.kind, time_elapsed=p.time_elapsed,
+                                   ytd_time_elapsed=ytd_days / ytd_total if p.kind == "month" else p.time_elapsed,
+                                   table=pd.DataFrame(rows)))
 
 
 def _company_target(scope: Scope, measure: str, p: Period) -> float:
@@ -560,11 +556,25 @@ def _n_months(p: Period) -> int:
 
 
 # ========================================================================= 2 attainment
-@dataclass
-class LevelAttainment(Section):
+@_section
+class LevelAttainment(SectionResult):
+    """Target, actual, attainment, gap and yoy at a level, the action points flagged."""
+
+    report = REPORT
+    default_code = "attainment_by_level"
     level: str = "region"
     has_targets: bool = False
+    time_elapsed: float = 1.0
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # key, target, actual, attainment, gap, yoy, action
+
+
+def _show_attainment(res: LevelAttainment) -> LevelAttainment:
+    res.tables.append(Table.of("by_level", res.table, labels={"key": f"level.{res.level}"}, max_rows=40,
+                               key="text", target="money", actual="money", attainment="rate", gap="signed",
+                               last_year="money", yoy="change", action="flag"))
+    if res.has_targets and res.table["attainment"].notna().any():
+        res.figures.append(Figure("trends.attainment_bars", {"table": res.table, "time_elapsed": res.time_elapsed}))
+    return res
 
 
 def attainment_by_level(scope: Scope, level: str | None = None, action_rows: int | None = None) -> LevelAttainment:
@@ -586,10 +596,9 @@ def attainment_by_level(scope: Scope, level: str | None = None, action_rows: int
         )
     k_rows = int(action_rows if action_rows is not None else getattr(scope.params, "action_rows", 3))
     col = LEVEL_COLUMNS[level]
-    res = LevelAttainment(level=level)
+    res = LevelAttainment(level=level, time_elapsed=scope.period.time_elapsed)
     if scope.period.kind != "month":
-        res.skip = Skip("grain", {"grain": scope.grain})
-        return res
+        return res.skipped(Reason.GRAIN, grain=scope.grain)
     if (sk := scope.missing("orders", col)) is not None:
         res.skip = sk
         return res
@@ -605,7 +614,7 @@ def attainment_by_level(scope: Scope, level: str | None = None, action_rows: int
     comparable = level == "rep" or fl <= {col}
     tg = _targets(scope, tl, p.start, p.end, "amount") if tl and m == "amount" and comparable else None
     if tl and not comparable:
-        res.notes.append("filtered_targets")
+        res.note("filtered_targets", level=level)
     df = cur.set_index("key")
     if tg is not None:
         tg = tg.groupby("key")["target"].sum()
@@ -631,20 +640,39 @@ def attainment_by_level(scope: Scope, level: str | None = None, action_rows: int
         short = df.index[df["yoy_change"] < 0][:k_rows]
     df["action"] = df.index.isin(short)
     res.table = df[["key", "target", "actual", "attainment", "gap", "last_year", "yoy", "action"]].reset_index(drop=True)
-    if not res.has_targets:
-        res.notes.append("no_targets")
-    return res
+    if not res.has_targets and not (tl and not comparable):
+        res.note("no_targets", level=level)
+    return _show_attainment(res)
 
 
 # ====================================================================== 3 underperformers
-@dataclass
-class Underperformers(Section):
+@_section
+class Underperformers(SectionResult):
+    """Reps below the attainment threshold in each of the last ``streak`` months."""
+
+    report = REPORT
+    default_code = "underperformers"
     threshold: float = 0.9
     streak: int = 3
     months: list = field(default_factory=list)  # "YYYY-MM" of the streak window
     ids: list = field(default_factory=list)
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # rep_id, name, region, attainment per month
     series: pd.DataFrame = field(default_factory=pd.DataFrame)  # rep_id, month, actual, target, attainment
+
+    def metrics(self) -> dict[str, Any]:
+        return {"underperformers": list(self.ids) if self.skip is None else []}
+
+
+def _show_underperformers(res: Underperformers) -> Underperformers:
+    if len(res.table):
+        # one row per rep and month (the scorecard's form): headers stay catalogue labels
+        ids = [c for c in ("rep_id", "name", "region") if c in res.table]
+        long = res.table.melt(id_vars=ids, value_vars=list(res.months), var_name="month", value_name="attainment")
+        long = long.sort_values(["rep_id", "month"]).reset_index(drop=True)
+        res.tables.append(Table.of("reps", long, max_rows=200, **{c: "text" for c in ids}, month="month",
+                                   attainment="rate"))
+        res.figures.append(Figure("trends.underperformer_lines", {"series": res.series, "threshold": res.threshold}))
+    return res
 
 
 def rep_attainment(scope: Scope, start: dt.date, end: dt.date) -> pd.DataFrame | None:
@@ -676,21 +704,19 @@ def underperformers(scope: Scope, threshold: float | None = None, streak: int | 
     res = Underperformers(threshold=thr, streak=k)
     p = scope.period
     if p.kind != "month":
-        res.skip = Skip("grain", {"grain": scope.grain})
-        return res
+        return res.skipped(Reason.GRAIN, grain=scope.grain)
     for sk in (scope.missing("orders", "rep_id"), scope.missing("targets", "level", "key", "value")):
         if sk is not None:
             res.skip = sk
             return res
-    start = _add_months(p.start, -(k - 1))
-    months = [pd.Period(_add_months(p.start, -i), "M") for i in range(k - 1, -1, -1)]
+    start = add_months(p.start, -(k - 1))
+    months = [pd.Period(add_months(p.start, -i), "M") for i in range(k - 1, -1, -1)]
     res.months = [str(m) for m in months]
     att = rep_attainment(scope, min(start, scope.window_start), p.end)
     if att is None:
-        res.skip = Skip("no_targets", {"level": "rep"})
-        return res
+        return res.skipped(Reason.NO_TARGETS, level="rep")
     if p.time_elapsed < 1:
-        res.notes.append("partial_month")
+        res.note("partial_month", elapsed=p.time_elapsed)
     if scope.filtered:
         seen = set(_totals(scope, start, p.data_end, "rep_id")["key"])
         att = att[att["rep_id"].isin(seen)]
@@ -712,7 +738,7 @@ def underperformers(scope: Scope, threshold: float | None = None, streak: int | 
             tab = tab.merge(info, on="rep_id", how="left")[["rep_id", *cols, *res.months]]
     res.table = tab
     res.series = att[att["rep_id"].isin(ids)].reset_index(drop=True)
-    return res
+    return _show_underperformers(res)
 
 
 # =============================================================================== 4 trend
@@ -721,8 +747,12 @@ TREND_TEST_MONTHS = 36  # the test uses at least this many months when the histo
 FESTIVAL_REGRESSOR_DAYS = 21  # the pre-festival buying weeks counted in each month's regressor (trend and forecast)
 
 
-@dataclass
-class Trend(Section):
+@_section
+class Trend(SectionResult):
+    """The monthly series decomposed (STL), the trend test and the months outside the expected range."""
+
+    report = REPORT
+    default_code = "trend"
     series: pd.DataFrame = field(default_factory=pd.DataFrame)  # month, observed, trend, seasonal, remainder, expected_*, anomaly
     test: Any = None  # analysis.stats.timeseries.SeasonalMannKendallResult
     test_skip: Skip | None = None  # why the trend test did not run (too little history)
@@ -737,7 +767,7 @@ class Trend(Section):
         """The trend test's p-value (NaN when it did not run)."""
         return float("nan") if self.test is None else float(self.test.p_value)
 
-    def metrics(self) -> dict | None:
+    def trend_metrics(self) -> dict | None:
         """{"method", "slope", "lo", "hi", "p"} for metrics.json (slope per month in the
         measure's unit, its 95 % interval, two-sided p); None when the test did not run."""
         t = self.test
@@ -747,6 +777,17 @@ class Trend(Section):
         if not all(math.isfinite(v) for v in vals.values()):
             return None
         return {"method": t.method, **{k: float(v) for k, v in vals.items()}}
+
+    def metrics(self) -> dict[str, Any]:
+        return {"trend": self.trend_metrics() if self.skip is None else None}
+
+
+def _show_trend(res: Trend) -> Trend:
+    res.figures.append(Figure("trends.trend_chart", {"series": res.series}))
+    if len(res.anomalies):
+        res.tables.append(Table.of("anomalies", res.anomalies, month="month", observed="money", expected="money",
+                                   expected_low="money", expected_high="money"))
+    return res
 
 
 def trend_test(history, span: int | None = None, festival=None, period: int = 12):
@@ -807,15 +848,13 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
 
     res = Trend(measure=scope.value)
     if scope.period.kind != "month":
-        res.skip = Skip("grain", {"grain": scope.grain})
-        return res
+        return res.skipped(Reason.GRAIN, grain=scope.grain)
     s = _complete_monthly(scope, scope.window_start)
     if len(s) < 8:
-        res.skip = Skip("too_short", {"needed": 8, "got": len(s)})
-        return res
+        return res.skipped(Reason.TOO_SHORT, needed=8, got=len(s))
     series = s.set_index("month")[scope.value]
     back = max(60, int(getattr(scope.params, "lookback_months", 24)))
-    longer = _complete_monthly(scope, _add_months(scope.period.start, -(back - 1))).set_index("month")[scope.value]
+    longer = _complete_monthly(scope, add_months(scope.period.start, -(back - 1))).set_index("month")[scope.value]
     span = min(len(longer), max(len(series), TREND_TEST_MONTHS))
     if len(longer) >= TREND_TEST_MIN_MONTHS:
         fest = ts.festival_days_by_month(longer.index, before=FESTIVAL_REGRESSOR_DAYS)
@@ -823,7 +862,7 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
         res.festival_adjusted = True
         res.test_start = str(longer.index[-span])
     else:
-        res.test_skip = Skip("too_short", {"needed": TREND_TEST_MIN_MONTHS, "got": len(longer)})
+        res.test_skip = Skip(Reason.TOO_SHORT, {"needed": TREND_TEST_MIN_MONTHS, "got": len(longer)})
     if len(longer) >= 24:
         parts = ts.flag_anomalies(ts.stl_decompose(longer, period=12), k=k, period=12)
         res.anomaly_cycles = int(min(np.bincount(np.arange(len(longer)) % 12, minlength=12)))
@@ -832,8 +871,8 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
                                                                 "expected_high"]].reset_index(drop=True)
     else:
         res.series = pd.DataFrame({"month": series.index, "observed": series.to_numpy()})
-        res.notes.append("no_stl")
-    return res
+        res.note("no_stl")
+    return _show_trend(res)
 
 
 def _complete_monthly(scope: Scope, start: dt.date) -> pd.DataFrame:
@@ -847,14 +886,30 @@ def _complete_monthly(scope: Scope, start: dt.date) -> pd.DataFrame:
 
 
 # ===================================================================== 5 spring festival
-@dataclass
-class SpringFestival(Section):
+@_section
+class SpringFestival(SectionResult):
+    """January+February together, and the seasons aligned on days to Spring Festival."""
+
+    report = REPORT
+    default_code = "spring_festival"
     jan_feb: pd.DataFrame = field(default_factory=pd.DataFrame)
     aligned: pd.DataFrame = field(default_factory=pd.DataFrame)  # season, festival, offset, value, cumulative
     aligned_totals: pd.DataFrame = field(default_factory=pd.DataFrame)  # season, festival, amount, yoy
     peaks: pd.DataFrame = field(default_factory=pd.DataFrame)
     before: int = 42
     after: int = 21
+
+
+def _show_spring_festival(res: SpringFestival) -> SpringFestival:
+    if len(res.jan_feb):
+        res.tables.append(Table.of("jan_feb", res.jan_feb, year="text", festival="date", jan="money", feb="money",
+                                   jan_feb="money", jan_yoy="change", feb_yoy="change", jan_feb_yoy="change"))
+    if len(res.aligned_totals):
+        value = [c for c in res.aligned_totals.columns if c not in ("season", "festival", "yoy")]
+        res.tables.append(Table.of("aligned", res.aligned_totals, title="column.aligned_window", season="text",
+                                   festival="date", **{c: "money" for c in value}, yoy="change"))
+        res.figures.append(Figure("trends.spring_festival_chart", {"aligned": res.aligned}))
+    return res
 
 
 def spring_festival(scope: Scope, before: int = 42, after: int = 21) -> SpringFestival:
@@ -870,8 +925,7 @@ def spring_festival(scope: Scope, before: int = 42, after: int = 21) -> SpringFe
 
     res = SpringFestival(before=before, after=after)
     if scope.period.kind != "month":
-        res.skip = Skip("grain", {"grain": scope.grain})
-        return res
+        return res.skipped(Reason.GRAIN, grain=scope.grain)
     v = scope.value
     end = scope.period.data_end
     monthly = _monthly(scope, scope.full_month_start, end) if end > scope.full_month_start else \
@@ -890,20 +944,41 @@ def spring_festival(scope: Scope, before: int = 42, after: int = 21) -> SpringFe
         tot["yoy"] = [change(x, prev.get(s - 1)) for s, x in zip(tot["season"], tot[v])]
         res.aligned_totals = tot
     else:
-        res.notes.append("no_daily")
+        res.note("no_daily")
     if res.jan_feb.empty and res.aligned.empty:
-        res.skip = Skip("too_short", {"needed": 2, "got": 0})
-    return res
+        return res.skipped(Reason.TOO_SHORT, needed=2, got=0)
+    return _show_spring_festival(res)
 
 
 # ============================================================================== 6 mix
-@dataclass
-class Mix(Section):
+@_section
+class Mix(SectionResult):
+    """Price-class shares against last year (shifts in pp) and value per unit."""
+
+    report = REPORT
+    default_code = "mix"
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     shift_pp: dict = field(default_factory=dict)  # {price_class: pp} (volume share, else amount)
     share_measure: str = "qty"
     unit_value: pd.DataFrame = field(default_factory=pd.DataFrame)  # price_class rows + total: per carton, per case
     per_case: bool = False
+
+    def metrics(self) -> dict[str, Any]:
+        return {"mix_shift_pp": dict(self.shift_pp) if self.skip is None else {}}
+
+
+def _show_mix(res: Mix) -> Mix:
+    m = res.share_measure
+    kinds = {f"{m}_cur": "money" if m == "amount" else "qty", f"{m}_share": "rate", f"{m}_share_ly": "rate",
+             f"{m}_shift_pp": "pp"}
+    res.tables.append(Table.of("shares", res.table, labels={f"{m}_cur": f"column.{m}"}, price_class="text",
+                               **{c: k for c, k in kinds.items() if c in res.table}))
+    if len(res.unit_value):
+        kinds = {c: ("change" if c.endswith("yoy") else "f2") for c in res.unit_value.columns if c != "price_class"}
+        res.tables.append(Table.of("unit_value", res.unit_value, codes={"price_class": "column"}, price_class="name",
+                                   **kinds))
+    res.figures.append(Figure("trends.mix_chart", {"table": res.table, "measure": m}))
+    return res
 
 
 def mix(scope: Scope) -> Mix:
@@ -924,8 +999,7 @@ def mix(scope: Scope) -> Mix:
     cur = _period_totals(scope, p, "price_class")
     ly = _period_totals(scope, p.last_year(), "price_class")
     if cur is None or cur.empty:
-        res.skip = Skip("no_data")
-        return res
+        return res.skipped(Reason.NO_DATA)
     df = cur.set_index("key").add_suffix("_cur")
     if ly is not None:
         df = df.join(ly.set_index("key").add_suffix("_ly"), how="outer").fillna(0.0)
@@ -944,8 +1018,7 @@ def mix(scope: Scope) -> Mix:
     res.table = rows
     if ly is not None:
         res.shift_pp = {str(k): float(v) for k, v in zip(rows["price_class"], rows[f"{res.share_measure}_shift_pp"])}
-    else:
-        res.notes.append("no_last_year")
+    # without last year shift_pp stays empty (the text says so)
     if set(scope.measures) == {"amount", "qty"}:
         uv = rows[["price_class"]].copy()
         uv["unit_value"] = _rates(rows["amount_cur"], rows["qty_cur"])
@@ -959,7 +1032,7 @@ def mix(scope: Scope) -> Mix:
             uv["case_value"] = uv["unit_value"] * CARTONS_PER_CASE
             uv["case_value_ly"] = uv["unit_value_ly"] * CARTONS_PER_CASE
         res.unit_value = uv
-    return res
+    return _show_mix(res)
 
 
 def _price_class_order(s: pd.Series) -> pd.Series:
@@ -1006,13 +1079,29 @@ def contribution_parts(current: pd.Series, previous: pd.Series) -> pd.DataFrame:
     return df.sort_values(["change", "key"], kind="mergesort").reset_index(drop=True)
 
 
-@dataclass
-class Contribution(Section):
+@_section
+class Contribution(SectionResult):
+    """Which keys of a level explain the change against last year (the parts sum to the total)."""
+
+    report = REPORT
+    default_code = "contribution"
     level: str = "region"
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     total_current: float = float("nan")
     total_previous: float = float("nan")
     total_change: float = float("nan")
+
+
+def _show_contribution(res: Contribution, max_rows: int = 25) -> Contribution:
+    t = res.table.reindex(res.table["change"].abs().sort_values(ascending=False, kind="mergesort").index)
+    total = pd.DataFrame({"key": ["total"], "current": [res.total_current], "previous": [res.total_previous],
+                          "change": [res.total_change], "share_of_change": [1.0 if res.total_change else np.nan]})
+    shown = pd.concat([t.head(max_rows), total], ignore_index=True)
+    res.tables.append(Table.of("parts", shown, labels={"key": f"level.{res.level}", "previous": "column.last_year"},
+                               codes={"key": "column"}, key="name", current="money", previous="money", change="signed",
+                               share_of_change="rate"))
+    res.figures.append(Figure("trends.contribution_chart", {"table": res.table}))
+    return res
 
 
 def contribution(scope: Scope, level: str | None = None) -> Contribution:
@@ -1038,20 +1127,23 @@ def contribution(scope: Scope, level: str | None = None) -> Contribution:
     cur = _period_totals(scope, p, col)
     prev = _period_totals(scope, p.last_year(), col)
     if prev is None:
-        res.skip = Skip("too_short", {"needed": 13, "got": scope.months_of_history})
-        return res
+        return res.skipped(Reason.TOO_SHORT, needed=13, got=scope.months_of_history)
     m = scope.value
     res.table = contribution_parts(cur.set_index("key")[m], prev.set_index("key")[m])
     tc = _period_totals(scope, p)[m].iloc[0]
     tp = _period_totals(scope, p.last_year())[m].iloc[0]
     res.total_current, res.total_previous = float(tc), float(tp)
     res.total_change = float(tc - tp)
-    return res
+    return _show_contribution(res)
 
 
 # =========================================================================== 8 customers
-@dataclass
-class Customers(Section):
+@_section
+class Customers(SectionResult):
+    """Pareto share and ABC classes of customers, and sales by customer size class."""
+
+    report = REPORT
+    default_code = "customers"
     n_customers: int = 0
     top_share: float = float("nan")  # share of amount from the top 20 % of customers
     top_fraction: float = 0.2
@@ -1059,6 +1151,20 @@ class Customers(Section):
     curve: pd.DataFrame = field(default_factory=pd.DataFrame)  # customer_share, amount_share
     big: pd.DataFrame = field(default_factory=pd.DataFrame)  # month, size_class, amount
     big_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # size_class, current, last_year, yoy, share
+    value: str = "amount"  # the measure of ``big``
+
+
+def _show_customers(res: Customers) -> Customers:
+    if len(res.abc):
+        res.tables.append(Table.of("abc", res.abc, abc_class="text", customers="count", amount="money",
+                                   customer_share="rate", amount_share="rate"))
+        res.figures.append(Figure("trends.pareto_chart", {"curve": res.curve, "top_fraction": res.top_fraction}))
+    if len(res.big_summary):
+        res.tables.append(Table.of("size_class", res.big_summary, codes={"size_class": "column"}, size_class="name",
+                                   current="money", last_year="money", yoy="change", share="rate"))
+        if len(res.big):
+            res.figures.append(Figure("trends.size_class_lines", {"big": res.big, "value": res.value}))
+    return res
 
 
 def pareto_abc(values: pd.Series, top_fraction: float = 0.2, a: float = 0.8, b: float = 0.95) -> dict:
@@ -1095,15 +1201,29 @@ def pareto_abc(values: pd.Series, top_fraction: float = 0.2, a: float = 0.8, b: 
     return {"top_share": top_share, "abc": abc.rename_axis("abc_class").reset_index(), "curve": curve, "n": n}
 
 
-def customers(scope: Scope, top_fraction: float = 0.2) -> Customers:
+def _size_order(value: Any) -> tuple:
+    """Large, medium, small first; grade bands by their lowest grade; the rest (unknown) last."""
+    order = {"large": 0, "medium": 1, "small": 2}
+    if value in order:
+        return (0, order[value], "")
+    head = str(value).split("–")[0]
+    return (1, int(head), "") if head.isdigit() else (2, 0, str(value))
+
+
+def customers(scope: Scope, top_fraction: float = 0.2, size_by: str | None = None) -> Customers:
     """Section 8: Pareto/ABC of customers by amount in the period, and monthly amounts by
     customer size class (大户/中户/小户 from the customers table) with yoy.
+
+    ``size_by`` (default the ``size_by`` parameter): ``"size_class"`` groups by the
+    customers' size class; ``"grade_band"`` by the band of their tobacco grade (档位 1–30,
+    :func:`analysis.contracts.grade_band`: ``1–10``, ``11–20``, ``21–30``). The frames keep
+    the column name ``size_class`` either way.
 
     Examples
     --------
     >>> customers(prepare(con)).top_share  # doctest: +SKIP
     """
-    res = Customers(top_fraction=top_fraction)
+    res = Customers(top_fraction=top_fraction, value=scope.value)
     if (sk := scope.missing("orders", "customer_id")) is not None:
         res.skip = sk
         return res
@@ -1112,8 +1232,15 @@ def customers(scope: Scope, top_fraction: float = 0.2) -> Customers:
     per = _period_totals(scope, p, "customer_id")
     r = pareto_abc(per[v], top_fraction)
     res.n_customers, res.top_share, res.abc, res.curve = r["n"], r["top_share"], r["abc"], r["curve"]
-    if scope.has("customers", "customer_id", "size_class") and p.kind == "month":
-        c = scope.con.table("customers").select("customer_id", "size_class")
+    by = size_by or getattr(scope.params, "size_by", "size_class")
+    if by not in ("size_class", "grade_band"):
+        raise ParameterError(f"The 'size_by' parameter of customers must be 'size_class' or 'grade_band'. Got {by!r} instead.")
+    source = "grade" if by == "grade_band" else "size_class"
+    if scope.has("customers", "customer_id", source) and p.kind == "month":
+        from .contracts import grade_band
+
+        ct = scope.con.table("customers")
+        c = ct.select("customer_id", size_class=grade_band(ct.grade) if by == "grade_band" else ct.size_class)
         o = _between(scope.orders, scope.window_start, p.data_end)
         j = o.left_join(c, o.customer_id == c.customer_id)
         g = j.group_by(j.order_date.truncate("M").name("month"), j.size_class.fill_null(UNKNOWN).name("size_class")) \
@@ -1132,23 +1259,39 @@ def customers(scope: Scope, top_fraction: float = 0.2) -> Customers:
         summ["last_year"] = ly.reindex(summ.index) if ly is not None else np.nan
         summ["yoy"] = _rates(summ["current"], summ["last_year"]) - 1
         summ["share"] = summ["current"] / summ["current"].sum()
-        order = {"large": 0, "medium": 1, "small": 2}
         summ = summ.rename_axis("size_class").reset_index()
-        res.big_summary = summ.sort_values("size_class", key=lambda s: s.map(lambda x: order.get(x, 9))).reset_index(drop=True)
+        res.big_summary = summ.sort_values("size_class", key=lambda s: s.map(_size_order)).reset_index(drop=True)
     else:
-        res.notes.append("no_size_class")
-    return res
+        res.note("no_size_class")
+    return _show_customers(res)
 
 
 # ==================================================================== 9 process indicators
-@dataclass
-class Process(Section):
+@_section
+class Process(SectionResult):
+    """Guidance coverage and effective guidance per rep, and their association with attainment."""
+
+    report = REPORT
+    default_code = "process_indicators"
     coverage_standard: float = 0.6
     effective_standard: float = 0.8
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # per rep
     summary: dict = field(default_factory=dict)
     association: Any = None
     association_skip: Skip | None = None
+
+
+def _show_process(res: Process) -> Process:
+    a = res.association
+    if a is not None:
+        res.tables.append(Table.of("association", a.to_frame(), codes={"measure": "column"}, measure="code",
+                                   estimate="f3", ci_low="f3", ci_high="f3"))
+        res.figures.append(Figure("trends.coverage_scatter", {"table": res.table, "coverage_standard": res.coverage_standard,
+                                                               "slope": a.slope, "intercept": a.intercept}))
+    res.tables.append(Table.of("by_rep", res.table, max_rows=30, rep_id="text", served="count", guided="count",
+                               effective="count", coverage="rate", effective_rate="rate", meets_coverage="flag",
+                               meets_effective="flag", attainment="rate"))
+    return res
 
 
 def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_standard: float = 0.8) -> Process:
@@ -1172,20 +1315,19 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
     res = Process(coverage_standard=coverage_standard, effective_standard=effective_standard)
     p = scope.period
     if p.kind != "month":
-        res.skip = Skip("grain", {"grain": scope.grain})
-        return res
+        return res.skipped(Reason.GRAIN, grain=scope.grain)
     if (sk := scope.missing("visits", "visit_date", "rep_id", "customer_id")) is not None:
         res.skip = sk
         return res
     vt = scope.con.table("visits")
     vd = vt.visit_date.cast("date")
-    vm = vt.filter((vd >= ibis.literal(p.start)) & (vd < ibis.literal(p.data_end)))
+    vm = vt.filter(half_open(vd, p.start, p.data_end))
     vm = vm.mutate(rep_id=vm.rep_id.cast("string"), customer_id=vm.customer_id.cast("string"))
     if "kind" in vm.columns:
         g = vm.filter(vm.kind == "guidance")
     else:
         g = vm
-        res.notes.append("no_kind")
+        res.note("no_kind")
     eff_col = "effective" in vm.columns
     gc = g.group_by("rep_id", "customer_id").aggregate(
         # ifelse rather than a cast: PostgreSQL cannot cast boolean to bigint
@@ -1196,7 +1338,7 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
         served = served.filter(served.rep_id.notnull() & served.customer_id.notnull())
     else:
         served = vm.select("rep_id", "customer_id").distinct()
-        res.notes.append("served_from_visits")
+        res.note("served_from_visits")
     j = served.left_join(gc, [served.rep_id == gc.rep_id, served.customer_id == gc.customer_id])
     per = j.group_by(j.rep_id).aggregate(
         served=j.customer_id.count(),
@@ -1207,8 +1349,7 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
         seen = set(_totals(scope, p.start, p.data_end, "rep_id")["key"]) if scope.has_col("rep_id") else set(per["rep_id"])
         per = per[per["rep_id"].isin(seen)]
     if per.empty:
-        res.skip = Skip("no_data")
-        return res
+        return res.skipped(Reason.NO_DATA)
     # a fixed row order: the bootstrap resamples rows, and engines return groups in any order
     per = per.sort_values("rep_id").reset_index(drop=True)
     per["coverage"] = _rates(per["guided"], per["served"])
@@ -1230,17 +1371,83 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
         "reps_meeting_effective": float(per["meets_effective"].mean()) if eff_col else float("nan"),
     }
     if att is None:
-        res.association_skip = Skip("no_targets", {"level": "rep"})
+        res.association_skip = Skip(Reason.NO_TARGETS, {"level": "rep"})
     else:
         try:
             res.association = linear_association(per["coverage"], per["attainment"], n_boot=2000, seed=0)
         except _IDE as exc:
-            res.association_skip = Skip("too_short", {"needed": 5, "got": str(exc)})
-    return res
+            res.association_skip = Skip(Reason.TOO_SHORT, {"needed": 5, "got": str(exc)})
+    return _show_process(res)
 
 
 # ============================================================================= 10 forecast
-def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 12):
+FORECAST_COLUMNS = ["period", "mean", "lo80", "hi80", "lo95", "hi95"]
+
+
+@_section
+class Forecast(SectionResult):
+    """The chosen model's forecast with calibrated intervals, and the backtest that chose it
+    (the fields of :class:`analysis.stats.forecast.ForecastResult`)."""
+
+    report = REPORT
+    default_code = "forecast"
+    model: str = ""
+    forecast: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FORECAST_COLUMNS))
+    backtest: pd.DataFrame = field(default_factory=pd.DataFrame)  # model, mape, origins, coverage_80, coverage_95
+    backtest_mape: float = float("nan")
+    baseline_mape: float = float("nan")
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)  # period, value
+    interval_method: str = "model"
+    interval_scale: float = float("nan")
+    interval_df: int = 0
+    coverage: dict = field(default_factory=dict)
+    coverage_model: dict = field(default_factory=dict)
+    coverage_n: int = 0
+    model_forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
+    coverage_ok: bool = True
+    regressors: bool = False
+
+    @classmethod
+    def of(cls, fit: Any) -> "Forecast":
+        """The section result of a :class:`~analysis.stats.forecast.ForecastResult`."""
+        import dataclasses
+
+        names = {f.name for f in dataclasses.fields(cls)} - {"code", "skip", "notes", "tables", "figures"}
+        return cls(**{f.name: getattr(fit, f.name) for f in dataclasses.fields(fit) if f.name in names})
+
+    @property
+    def beats_baseline(self) -> bool:
+        return bool(np.isfinite(self.backtest_mape) and self.backtest_mape < self.baseline_mape)
+
+    def records(self) -> list[dict]:
+        """Forecast rows as [{period: "YYYY-MM", mean, lo80, hi80, lo95, hi95}] for metrics.json."""
+        f = self.forecast.copy()
+        f["period"] = f["period"].astype(str)
+        return f[FORECAST_COLUMNS].to_dict(orient="records")
+
+    def metrics(self) -> dict[str, Any]:
+        if self.skip is not None or self.forecast.empty:
+            return {"forecast": [], "forecast_model": None, "backtest_mape": None, "baseline_mape": None,
+                    "backtest_coverage": None, "forecast_interval_method": None}
+        cov = self.coverage or {}
+        return {"forecast": self.records(), "forecast_model": self.model, "backtest_mape": self.backtest_mape,
+                "baseline_mape": self.baseline_mape,
+                "backtest_coverage": {lv: cov.get(lv) for lv in ("80", "95")} if cov else None,
+                "forecast_interval_method": self.interval_method}
+
+
+def _show_forecast(res: Forecast) -> Forecast:
+    cov = {c: "rate" for c in ("coverage_80", "coverage_95") if c in res.backtest}
+    res.tables.append(Table.of("backtest", res.backtest, codes={"model": "column"},
+                               labels={c: f"sales_trends.column.{c}" for c in cov}, model="code", mape="rate",
+                               origins="count", **cov))
+    res.tables.append(Table.of("forecast", res.forecast, period="month", mean="money", lo80="money", hi80="money",
+                               lo95="money", hi95="money"))
+    res.figures.append(Figure("trends.forecast_chart", {"history": res.history, "forecast": res.forecast}))
+    return res
+
+
+def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 12) -> Forecast:
     """Section 10: forecast the monthly series ``horizon`` months past the report month
     (complete months up to it, at most the last 60) with ETS or SARIMA, chosen by a
     rolling-origin backtest; MAPE beside the seasonal-naive baseline's. The days of the 21
@@ -1251,36 +1458,33 @@ def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 12):
 
     Returns
     -------
-    analysis.stats.forecast.ForecastResult
-        With ``skip`` set when it cannot run (yearly grain, fewer than 24 + h months).
+    Forecast
+        The fields of :class:`analysis.stats.forecast.ForecastResult`; skipped when it
+        cannot run (yearly grain, fewer than 24 + h months).
 
     Examples
     --------
     >>> forecast(prepare(con)).records()  # doctest: +SKIP
     """
     from .stats import timeseries as ts
-    from .stats.forecast import ForecastResult, forecast_best
+    from .stats.forecast import forecast_best
 
     h = int(horizon if horizon is not None else scope.params.forecast_months)
-    empty = ForecastResult(model="", forecast=pd.DataFrame(columns=["period", "mean", "lo80", "hi80", "lo95", "hi95"]),
-                           backtest=pd.DataFrame(), backtest_mape=float("nan"), baseline_mape=float("nan"))
+    empty = Forecast()
     if h == 0:
-        empty.skip = Skip("disabled", {"param": "forecast_months"})
-        return empty
+        return empty.skipped(Reason.DISABLED, param="forecast_months")
     if scope.period.kind != "month":
-        empty.skip = Skip("grain", {"grain": scope.grain})
-        return empty
-    s = _complete_monthly(scope, _add_months(scope.period.start, -59))
+        return empty.skipped(Reason.GRAIN, grain=scope.grain)
+    s = _complete_monthly(scope, add_months(scope.period.start, -59))
     need = 24 + h + 1
     if len(s) < need:
-        empty.skip = Skip("too_short", {"needed": need, "got": len(s)})
-        return empty
+        return empty.skipped(Reason.TOO_SHORT, needed=need, got=len(s))
     series = s.set_index("month")[scope.value]
     # Spring Festival moves between January and February: the pre-festival days of each
     # month (history and forecast months) enter as a calendar regressor
     months = list(series.index) + [series.index[-1] + k for k in range(1, h + 1)]
     exog = ts.festival_days_by_month(months, before=FESTIVAL_REGRESSOR_DAYS).reshape(-1, 1)
-    return forecast_best(series, h, n_origins=n_origins, exog=exog)
+    return _show_forecast(Forecast.of(forecast_best(series, h, n_origins=n_origins, exog=exog)))
 
 
 # ============================================================================== metrics
@@ -1289,23 +1493,9 @@ def data_window(scope: Scope) -> dict:
     return {"start": scope.first.isoformat(), "end": scope.last.isoformat()}
 
 
-def collect_metrics(scope: Scope, head: Headline | None = None, under: Underperformers | None = None,
-                    mx: Mix | None = None, fc: Any = None, tr: Trend | None = None, **extra: Any) -> dict:
-    """The key figures for metrics.json (undefined rates → None).
-
-    ``trend`` is {"method", "slope", "lo", "hi", "p"} of the trend test (None when it did not
-    run); ``backtest_coverage`` is {"80", "95"}: the backtest coverage of the forecast
-    intervals shown (None without a forecast).
-
-    Examples
-    --------
-    >>> sorted(collect_metrics(scope, head))[:3]  # doctest: +SKIP
-    ['attainment', 'backtest_mape', 'baseline_mape']
-    """
-    def clean(x):
-        return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
-
-    out: dict[str, Any] = {
+def scope_metrics(scope: Scope) -> dict:
+    """The run's facts for metrics.json: period, grain, data window, row counts, filters, level."""
+    return {
         "period": scope.period.label,
         "grain": scope.grain,
         "data_window": data_window(scope),
@@ -1313,28 +1503,33 @@ def collect_metrics(scope: Scope, head: Headline | None = None, under: Underperf
         "filters": dict(scope.params.filters or {}),
         "level": scope.params.level,
     }
-    if head is not None:
-        out["total_amount"] = clean(head.value("amount", "current"))
-        out["total_qty"] = clean(head.value("qty", "current"))
-        out["attainment"] = clean(head.value(scope.value, "attainment"))
-        out["time_elapsed"] = clean(head.time_elapsed)
-        out["yoy"] = clean(head.value(scope.value, "yoy"))
-        out["mom"] = clean(head.value(scope.value, "mom"))
-        out["yoy_qty"] = clean(head.value("qty", "yoy"))
-        out["mom_qty"] = clean(head.value("qty", "mom"))
-    out["underperformers"] = list(under.ids) if under is not None and under.skip is None else []
-    out["mix_shift_pp"] = {k: clean(v) for k, v in (mx.shift_pp if mx is not None and mx.skip is None else {}).items()}
-    if fc is not None and getattr(fc, "skip", None) is None and not fc.forecast.empty:
-        out["forecast"] = [{k: clean(v) if k != "period" else v for k, v in r.items()} for r in fc.records()]
-        out["forecast_model"] = fc.model
-        out["backtest_mape"] = clean(fc.backtest_mape)
-        out["baseline_mape"] = clean(fc.baseline_mape)
-        cov = getattr(fc, "coverage", {}) or {}
-        out["backtest_coverage"] = {lv: clean(cov.get(lv)) for lv in ("80", "95")} if cov else None
-        out["forecast_interval_method"] = getattr(fc, "interval_method", None)
-    else:
-        out["forecast"], out["backtest_mape"], out["baseline_mape"] = [], None, None
-        out["backtest_coverage"], out["forecast_interval_method"] = None, None
-    out["trend"] = tr.metrics() if tr is not None and tr.skip is None else None
+
+
+def collect_metrics(scope: Scope, head: Headline | None = None, under: Underperformers | None = None,
+                    mx: Mix | None = None, fc: Forecast | None = None, tr: Trend | None = None, **extra: Any) -> dict:
+    """The key figures for metrics.json from the given sections (undefined values → None):
+    :func:`scope_metrics` and each section's ``metrics()``; a section not given contributes
+    its empty values (no underperformers, no mix shifts, no forecast, no trend).
+
+    ``trend`` is {"method", "slope", "lo", "hi", "p"} of the trend test (None when it did not
+    run); ``backtest_coverage`` is {"80", "95"}: the backtest coverage of the forecast
+    intervals shown (None without a forecast). A report run gets the same keys from
+    ``ctx.present.metrics()`` beside :func:`scope_metrics`.
+
+    Examples
+    --------
+    >>> sorted(collect_metrics(scope, head))[:3]  # doctest: +SKIP
+    ['attainment', 'backtest_mape', 'baseline_mape']
+    """
+    from .sections import section_metrics
+
+    given = [r for r in (head, under, mx, fc, tr) if r is not None]
+    defaults = [r for r, g in ((Underperformers(), under), (Mix(), mx), (Forecast(), fc), (Trend(), tr)) if g is None]
+    for r in defaults:
+        r.skipped(Reason.NO_DATA)
+    out = scope_metrics(scope)
+    out.update(section_metrics(given + defaults))
+    out.pop("skipped_sections", None)
+    out.pop("skipped_details", None)
     out.update(extra)
     return out

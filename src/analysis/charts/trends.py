@@ -1,7 +1,9 @@
 """Charts of the monthly sales trends report. Each takes small frames and returns a Figure.
 
-Labels come from the glossary, so ``lang="en"`` gives English charts; Chinese draws with
-the CJK font picked by :func:`analysis.charts.setup`.
+Labels and tick formats come from the message catalogues (:mod:`analysis.i18n`), so
+``lang="en"`` gives English charts; Chinese draws with the CJK font picked by
+:func:`analysis.charts.setup`. Amount axes are in 10k yuan (万元) in every language, the unit
+of the tables.
 """
 from __future__ import annotations
 
@@ -11,20 +13,26 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from ..glossary import check_lang, label
+from ..i18n import check_lang, excel_format, header_label, name_label
+from ..i18n import label as _label
+
+
+def label(key: str, lang: str) -> str:
+    """The column label ``column.<key>``."""
+    return _label(f"column.{key}", lang)
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
 def _wan(lang: str):
-    """Axis formatter in 万元 (zh) or thousands (en)."""
-    if lang == "zh":
-        return FuncFormatter(lambda v, _: f"{v / 1e4:,.0f}")
-    return FuncFormatter(lambda v, _: f"{v / 1e3:,.0f}k")
+    """Axis formatter of amounts in 10k yuan (万元), whole numbers (the scale of the money_wan kind)."""
+    scale = excel_format("money_wan", lang)[1]
+    return FuncFormatter(lambda v, _: f"{v / scale:,.0f}")
 
 
-def _amount_axis(lang: str) -> str:
-    return "金额(万元)" if lang == "zh" else "Amount (yuan)"
+def _amount_axis(lang: str, key: str = "amount") -> str:
+    """An amount axis label with its unit (金额（万元） / Amount (10k yuan))."""
+    return header_label(f"column.{key}", "money_wan", lang)
 
 
 def _months(s: pd.Series) -> pd.Series:
@@ -41,7 +49,7 @@ def attainment_bars(table: pd.DataFrame, time_elapsed: float, lang: str = "zh", 
     --------
     >>> fig = attainment_bars(pd.DataFrame({"key": ["A"], "attainment": [0.8], "action": [True]}), 1.0)
     """
-    check_lang(lang)
+    check_lang(lang, "charts.trends")
     d = table.dropna(subset=["attainment"]).head(max_rows).iloc[::-1]
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(d) + 1)))
     colors = ["#d62728" if a else "#1f77b4" for a in d.get("action", pd.Series(False, index=d.index))]
@@ -57,7 +65,7 @@ def attainment_bars(table: pd.DataFrame, time_elapsed: float, lang: str = "zh", 
 
 def underperformer_lines(series: pd.DataFrame, threshold: float, lang: str = "zh") -> Figure:
     """Monthly attainment of each listed rep, with the threshold line."""
-    check_lang(lang)
+    check_lang(lang, "charts.trends")
     fig, ax = plt.subplots()
     for i, (rep, g) in enumerate(series.groupby("rep_id")):
         ax.plot(_months(g["month"]), g["attainment"], marker="o", markersize=3, label=str(rep),
@@ -74,7 +82,7 @@ def underperformer_lines(series: pd.DataFrame, threshold: float, lang: str = "zh
 
 def trend_chart(series: pd.DataFrame, lang: str = "zh") -> Figure:
     """Observed monthly values, STL trend, the expected band and flagged anomalies."""
-    check_lang(lang)
+    check_lang(lang, "charts.trends")
     x = _months(series["month"])
     fig, ax = plt.subplots()
     if "expected_low" in series:
@@ -96,7 +104,7 @@ def trend_chart(series: pd.DataFrame, lang: str = "zh") -> Figure:
 
 def spring_festival_chart(aligned: pd.DataFrame, lang: str = "zh") -> Figure:
     """Cumulative amount by days to Spring Festival, one line per festival year."""
-    check_lang(lang)
+    check_lang(lang, "charts.trends")
     fig, ax = plt.subplots()
     for i, (season, g) in enumerate(aligned.groupby("season")):
         ax.plot(g["offset"], g["cumulative"], label=str(season), color=PALETTE[i % len(PALETTE)])
@@ -111,7 +119,7 @@ def spring_festival_chart(aligned: pd.DataFrame, lang: str = "zh") -> Figure:
 
 def mix_chart(table: pd.DataFrame, measure: str = "qty", lang: str = "zh") -> Figure:
     """Shares by price class, this period beside the same period last year."""
-    check_lang(lang)
+    check_lang(lang, "charts.trends")
     fig, ax = plt.subplots()
     x = np.arange(len(table))
     w = 0.38
@@ -128,21 +136,21 @@ def mix_chart(table: pd.DataFrame, measure: str = "qty", lang: str = "zh") -> Fi
 
 def contribution_chart(table: pd.DataFrame, lang: str = "zh", max_rows: int = 15) -> Figure:
     """Horizontal bars of the change per item (largest absolute changes), red for declines."""
-    check_lang(lang)
+    check_lang(lang, "charts.trends")
     d = table.reindex(table["change"].abs().sort_values(ascending=False).index).head(max_rows)
     d = d.sort_values("change")
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(d) + 1)))
     ax.barh(d["key"].astype(str), d["change"], color=["#d62728" if v < 0 else "#2ca02c" for v in d["change"]])
     ax.axvline(0, color="#333333", linewidth=1)
     ax.xaxis.set_major_formatter(_wan(lang))
-    ax.set_xlabel(label("yoy_change", lang) + (" (万元)" if lang == "zh" else ""))
+    ax.set_xlabel(_amount_axis(lang, "yoy_change"))
     fig.tight_layout()
     return fig
 
 
 def pareto_chart(curve: pd.DataFrame, top_fraction: float = 0.2, lang: str = "zh") -> Figure:
     """Cumulative share of amount against cumulative share of customers (Lorenz/Pareto)."""
-    check_lang(lang)
+    check_lang(lang, "charts.trends")
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot(curve["customer_share"], curve["amount_share"], color="#1f77b4")
     ax.plot([0, 1], [0, 1], color="#999999", linestyle=":", linewidth=1)
@@ -158,7 +166,7 @@ def pareto_chart(curve: pd.DataFrame, top_fraction: float = 0.2, lang: str = "zh
 def coverage_scatter(table: pd.DataFrame, coverage_standard: float = 0.6, slope: float | None = None,
                      intercept: float | None = None, lang: str = "zh") -> Figure:
     """Guidance coverage against attainment per rep, with the standard and the fitted line."""
-    check_lang(lang)
+    check_lang(lang, "charts.trends")
     d = table.dropna(subset=["coverage", "attainment"])
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.scatter(d["coverage"], d["attainment"], s=12, alpha=0.6, color="#1f77b4")
@@ -176,7 +184,7 @@ def coverage_scatter(table: pd.DataFrame, coverage_standard: float = 0.6, slope:
 
 def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, lang: str = "zh", last_months: int = 24) -> Figure:
     """The last ``last_months`` of history and the forecast with 80 % and 95 % bands."""
-    check_lang(lang)
+    check_lang(lang, "charts.trends")
     h = history.tail(last_months)
     fig, ax = plt.subplots()
     ax.plot(_months(h["period"]), h["value"], marker="o", markersize=3, color="#1f77b4", label=label("actual", lang))
@@ -194,11 +202,11 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, lang: str = "z
 
 def size_class_lines(big: pd.DataFrame, value: str = "amount", lang: str = "zh") -> Figure:
     """Monthly amount by customer size class (大户/中户/小户), one line each."""
-    check_lang(lang)
+    check_lang(lang, "charts.trends")
     fig, ax = plt.subplots()
     order = {"large": 0, "medium": 1, "small": 2}
     for i, (sc, g) in enumerate(sorted(big.groupby("size_class"), key=lambda kv: order.get(kv[0], 9))):
-        ax.plot(_months(g["month"]), g[value], marker="o", markersize=3, label=label(str(sc), lang),
+        ax.plot(_months(g["month"]), g[value], marker="o", markersize=3, label=name_label("column", sc, lang),
                 color=PALETTE[i % len(PALETTE)])
     ax.yaxis.set_major_formatter(_wan(lang))
     ax.set_ylabel(_amount_axis(lang))

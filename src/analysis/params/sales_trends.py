@@ -24,3 +24,4 @@ class SalesTrendsParams(ReportParams):
     underperform_threshold: float = Field(0.9, gt=0, le=2)
     underperform_streak: int = Field(3, ge=1, le=24)
     action_rows: int = Field(3, ge=0, le=50)
+    size_by: Literal["size_class", "grade_band"] = "size_class"

@@ -320,7 +320,8 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
         lost = [c for c in typed if c not in stored]
         if lost:
             res.notes.append(f"the stored table '{table}' has no column {', '.join(lost)}: not stored")
-        base = (f"SELECT * FROM {st.rel('sa_work')} s WHERE NOT s.__blank AND s.__why IS NULL "
+        rel = st.rel("sa_work", columns=[*typed, *st.flags(), "__blank", "__why"])
+        base = (f"SELECT * FROM {rel} s WHERE NOT s.__blank AND s.__why IS NULL "
                 "AND s.__rid NOT IN (SELECT __rid FROM sa_work.dup)")
         con.execute("CREATE OR REPLACE TEMP TABLE sa_fail (__rid BIGINT, __row BIGINT, kind VARCHAR)")
         if st.keyed and has_rows:
@@ -349,7 +350,7 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
         ref_case = " ".join(f"WHEN 'ref:{c}' THEN {i}" for c, i in ref_ids.items())
         con.execute(f"""CREATE OR REPLACE TEMP TABLE sa_q AS
             SELECT __rid, any_value(__row) AS __row, flatten(list(ids)) AS ids FROM (
-              SELECT __rid, __row, __why AS ids FROM {st.rel('sa_work')}
+              SELECT __rid, __row, __why AS ids FROM {st.rel('sa_work', columns=['__blank', '__why'])}
                 WHERE NOT __blank AND __why IS NOT NULL
                   AND __rid NOT IN (SELECT __rid FROM sa_work.dup WHERE kind = 'dup')
               UNION ALL SELECT __rid, __row, [{key_id}] FROM sa_work.dup WHERE kind = 'key'

@@ -56,13 +56,18 @@ class Staging:
     returns_inferred_col: bool = False
     size_derived_col: bool = False
 
-    def rel(self, db: str = "") -> str:
-        """The staged rows with ``__rid`` (their rowid) and ``__row`` (the file's row number)."""
+    def rel(self, db: str = "", columns: list[str] | None = None) -> str:
+        """The staged rows with ``__rid`` (their rowid) and ``__row`` (the file's row number);
+        only ``columns`` of staged besides (default: all)."""
         p = f"{db}." if db else ""
+        cols = "st.*" if columns is None else ", ".join(f"st.{q(c)}" for c in dict.fromkeys(["__rowx", *columns]))
         if self.shifts:
-            return (f"(SELECT st.*, st.rowid AS __rid, coalesce(st.__rowx, st.rowid + {self.row_base} + "
+            return (f"(SELECT {cols}, st.rowid AS __rid, coalesce(st.__rowx, st.rowid + {self.row_base} + "
                     f"coalesce(sh.cum, 0)) AS __row FROM {p}staged st ASOF LEFT JOIN {p}shifts sh ON st.rowid >= sh.a)")
-        return f"(SELECT st.*, st.rowid AS __rid, coalesce(st.__rowx, st.rowid + {self.row_base}) AS __row FROM {p}staged st)"
+        return f"(SELECT {cols}, st.rowid AS __rid, coalesce(st.__rowx, st.rowid + {self.row_base}) AS __row FROM {p}staged st)"
+
+    def flags(self) -> list[str]:
+        return (["__ret_inferred"] if self.returns_inferred_col else []) + (["__size_derived"] if self.size_derived_col else [])
 
     def reason_id(self, column: str, code: str, /, **params: Any) -> int:
         msg = RULES[code].format(**params) if params else RULES[code]
@@ -211,16 +216,16 @@ def in_file_duplicates(con: Any, st: Staging, typed: list[str]) -> None:
     key_nonnull = " AND ".join(f"{q(k)} IS NOT NULL" for k in st.key)
     key_null = " OR ".join(f"{q(k)} IS NULL" for k in st.key)
     cols = ", ".join(q(c) for c in typed)
-    rel = st.rel()
+    rel = st.rel(columns=[*typed, "__blank", "__cellbad", "__why", "__rawhash"])
     # keys seen more than once among rows whose cells read (one pass over the file's rows);
     # every later step looks only at these few rows
     # (grouped by a 64-bit hash of the key first: a small hash table even for 100M rows; the few
     # candidate keys are then grouped by their real values, so a hash collision costs nothing)
     khash = f"hash({key})"
     con.execute(f"""CREATE OR REPLACE TABLE dupgrp AS
-                    WITH h AS (SELECT {khash} AS kh FROM {rel} WHERE NOT __blank AND NOT __cellbad AND {key_nonnull}
+                    WITH h AS (SELECT {khash} AS kh FROM staged WHERE NOT __blank AND NOT __cellbad AND {key_nonnull}
                                GROUP BY kh HAVING count(*) > 1)
-                    SELECT {key} FROM {rel} WHERE NOT __blank AND NOT __cellbad AND {key_nonnull}
+                    SELECT {key} FROM staged WHERE NOT __blank AND NOT __cellbad AND {key_nonnull}
                       AND {khash} IN (SELECT kh FROM h)
                     GROUP BY {key} HAVING count(*) > 1""")
     con.execute(f"""

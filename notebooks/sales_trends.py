@@ -20,7 +20,8 @@
 #
 # The monthly work summary: attainment against time elapsed, 同比/环比, items off plan, staff under
 # target, trend, Spring Festival, price-class mix, contribution, customers, process indicators and a
-# forecast. Every figure comes from `analysis.trends`; this notebook only calls and displays.
+# forecast. Every figure comes from `analysis.trends` and every sentence from the message catalogues
+# (`analysis.narrative.trends` picks them); this notebook only calls and displays, one section a cell.
 
 # %% tags=["parameters"]
 store = None
@@ -36,15 +37,11 @@ action_rows = 3
 size_by = "size_class"
 
 # %%
-from analysis import display, notebook, trends
-from analysis.i18n import label
+from analysis import notebook, trends
 from analysis.narrative import trends as narrative
 
 ctx = notebook.start("sales_trends", globals())
 ctx.present.texts = narrative.TEXTS
-
-# %%
-display.heading(label("report.sales_trends", ctx.lang), 1)
 
 # %%
 scope = trends.prepare(ctx.con, ctx.params)

@@ -345,6 +345,11 @@ def test_process_indicators(scope):
     assert p.summary["effective_rate"] == pytest.approx(3 / 4)
     # three reps are too few for an association: shown as skipped, not a bare number
     assert p.association is None and p.association_skip is not None
+    assert p.association_skip.as_dict() == {"reason": "too_short", "details": {"needed": 5, "got": 3}}
+    from analysis.narrative import trends as nt
+
+    assert "Only 3 account managers have both guidance coverage and attainment (5 needed)" in nt.summary(p, "en")
+    assert "只有 3 名客户经理同时有经营指导面和完成率（至少需要 5 名）" in nt.summary(p, "zh")
 
 
 # ------------------------------------------------------------------------- metrics
@@ -664,6 +669,7 @@ def test_notebook_at_yearly_grain(tmp_path, monkeypatch):
     assert {"trend", "spring_festival", "forecast", "underperformers"} <= set(m["skipped_sections"])
     assert {d["reason"] for d in m["skipped_details"] if d["section"] in ("trend", "forecast")} == {"grain"}
     assert "Section skipped — Trend: the data are at yearly grain" in html
+    assert "2024: amount 198 yuan, +10.0% on last year (+18 yuan)." in html and "report period: 2024" in html
 
 
 # ------------------------------------------------------- trend and festival by hand

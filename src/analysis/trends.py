@@ -1267,6 +1267,9 @@ def customers(scope: Scope, top_fraction: float = 0.2, size_by: str | None = Non
 
 
 # ==================================================================== 9 process indicators
+ASSOCIATION_MIN_REPS = 5  # reps with both coverage and attainment needed for the association
+
+
 @_section
 class Process(SectionResult):
     """Guidance coverage and effective guidance per rep, and their association with attainment."""
@@ -1374,9 +1377,12 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
         res.association_skip = Skip(Reason.NO_TARGETS, {"level": "rep"})
     else:
         try:
-            res.association = linear_association(per["coverage"], per["attainment"], n_boot=2000, seed=0)
-        except _IDE as exc:
-            res.association_skip = Skip(Reason.TOO_SHORT, {"needed": 5, "got": str(exc)})
+            res.association = linear_association(per["coverage"], per["attainment"], n_boot=2000, seed=0,
+                                                 min_n=ASSOCIATION_MIN_REPS)
+        except _IDE:
+            # too few reps with both figures, or one of them does not vary across reps
+            pairs = int((np.isfinite(per["coverage"]) & np.isfinite(per["attainment"])).sum())
+            res.association_skip = Skip(Reason.TOO_SHORT, {"needed": ASSOCIATION_MIN_REPS, "got": pairs})
     return _show_process(res)
 
 

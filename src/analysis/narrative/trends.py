@@ -54,7 +54,8 @@ def headline(res: Any) -> list:
     def change(v: float) -> Msg:
         return msg(f"{R}.headline.change", f"{m}_{'up' if v >= 0 else 'down'}", value=v)
 
-    clauses = [msg(f"{R}.headline.lead", m, period=res.period, value=r["current"])]
+    clauses = [msg(f"{R}.headline.lead", m if res.kind == "month" else f"{m}_year", period=res.period,
+                   value=r["current"])]
     if _ok(r["yoy"]):
         clauses.append(msg(f"{R}.headline.yoy", "up" if r["yoy"] >= 0 else "down", rate=r["yoy"],
                            change=change(r["yoy_change"])))
@@ -204,8 +205,14 @@ def process_indicators(res: Any) -> list:
         verdict = "includes_zero" if a.slope_low <= 0 <= a.slope_high else ("positive" if a.slope > 0 else "negative")
         out.append(msg(f"{R}.process.verdict", verdict))
     items: list = [Para(out)]
-    if a is None and res.association_skip is not None:
-        items.append(Caution(msg(f"{R}.process.no_association", reason=skip_msg(res.association_skip))))
+    sk = res.association_skip
+    if a is None and sk is not None:
+        if str(sk.code) == "too_short":
+            got, needed = sk.details.get("got", 0), sk.details.get("needed", 5)
+            items.append(Caution(msg(f"{R}.process.no_association", "few" if got < needed else "constant", reps=got,
+                                     needed=needed)))
+        else:
+            items.append(Caution(msg(f"{R}.process.no_association_reason", reason=skip_msg(sk))))
     return items
 
 

@@ -975,7 +975,8 @@ def _show_mix(res: Mix) -> Mix:
                                **{c: k for c, k in kinds.items() if c in res.table}))
     if len(res.unit_value):
         kinds = {c: ("change" if c.endswith("yoy") else "f2") for c in res.unit_value.columns if c != "price_class"}
-        res.tables.append(Table.of("unit_value", res.unit_value, codes={"price_class": "column"}, price_class="name",
+        res.tables.append(Table.of("unit_value", res.unit_value, title="sales_trends.table.unit_value",
+                                   codes={"price_class": "column"}, price_class="name",
                                    **kinds))
     res.figures.append(Figure("trends.mix_chart", {"table": res.table, "measure": m}))
     return res
@@ -1160,7 +1161,8 @@ def _show_customers(res: Customers) -> Customers:
                                    customer_share="rate", amount_share="rate"))
         res.figures.append(Figure("trends.pareto_chart", {"curve": res.curve, "top_fraction": res.top_fraction}))
     if len(res.big_summary):
-        res.tables.append(Table.of("size_class", res.big_summary, codes={"size_class": "column"}, size_class="name",
+        res.tables.append(Table.of("size_class", res.big_summary, title="sales_trends.table.size_class",
+                                   codes={"size_class": "column"}, size_class="name",
                                    current="money", last_year="money", yoy="change", share="rate"))
         if len(res.big):
             res.figures.append(Figure("trends.size_class_lines", {"big": res.big, "value": res.value}))
@@ -1287,7 +1289,8 @@ class Process(SectionResult):
 def _show_process(res: Process) -> Process:
     a = res.association
     if a is not None:
-        res.tables.append(Table.of("association", a.to_frame(), codes={"measure": "column"}, measure="code",
+        res.tables.append(Table.of("association", a.to_frame(), title="sales_trends.table.association",
+                                   codes={"measure": "column"}, measure="code",
                                    estimate="f3", ci_low="f3", ci_high="f3"))
         res.figures.append(Figure("trends.coverage_scatter", {"table": res.table, "coverage_standard": res.coverage_standard,
                                                                "slope": a.slope, "intercept": a.intercept}))
@@ -1447,7 +1450,7 @@ def _show_forecast(res: Forecast) -> Forecast:
     res.tables.append(Table.of("backtest", res.backtest, codes={"model": "column"},
                                labels={c: f"sales_trends.column.{c}" for c in cov}, model="code", mape="rate",
                                origins="count", **cov))
-    res.tables.append(Table.of("forecast", res.forecast, period="month", mean="money", lo80="money", hi80="money",
+    res.tables.append(Table.of("forecast", res.forecast, title="sales_trends.table.forecast", period="month", mean="money", lo80="money", hi80="money",
                                lo95="money", hi95="money"))
     res.figures.append(Figure("trends.forecast_chart", {"history": res.history, "forecast": res.forecast}))
     return res

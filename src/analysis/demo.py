@@ -33,6 +33,7 @@ from typing import Any
 import ibis
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_string_dtype
 import pyarrow as pa
 
 from . import store as store_mod
@@ -960,9 +961,27 @@ def _targets(cal: Calendar, wf: Workforce, acc: Accum, rng: np.random.Generator)
         for meas, arr in (("amount", acc.class_month_amount[c]), ("qty", acc.class_month_qty[c])):
             pc_rows.append(pd.DataFrame({"period": periods, "level": "price_class", "key": name, "measure": meas,
                                          "value": np.round(arr / att, 2)}))
-    out = pd.concat([rows, reg, comp, comp_qty, *pc_rows], ignore_index=True)
+    nxt = _next_month_company_targets(cal, comp, comp_qty)
+    out = pd.concat([rows, reg, comp, comp_qty, *pc_rows, nxt], ignore_index=True)
     out["period"] = pd.to_datetime(out["period"]).dt.date
     return out[["period", "level", "key", "measure", "value"]]
+
+
+def _next_month_company_targets(cal: Calendar, comp: pd.DataFrame, comp_qty: pd.DataFrame) -> pd.DataFrame:
+    """The company's targets for the month after the data (amount and qty), as a department has them
+    before that month starts (the target plan report splits them). Deterministic, no random draw (the
+    rest of the world is unchanged): the same month last year × the growth of the last 12 months over
+    the 12 before, rounded to 100 yuan and to 1 unit."""
+    nxt = np.datetime64(_add_months(cal.month_starts[-1], 1))
+    rows = []
+    for frame, measure, unit in ((comp, "amount", 100.0), (comp_qty, "qty", 1.0)):
+        v = frame["value"].to_numpy(dtype=float)
+        if len(v) < 24:
+            continue
+        growth = v[-12:].sum() / v[-24:-12].sum()
+        rows.append({"period": nxt, "level": "company", "key": "company", "measure": measure,
+                     "value": float(np.round(v[-12] * growth / unit) * unit)})
+    return pd.DataFrame(rows, columns=["period", "level", "key", "measure", "value"])
 
 
 def _compensation(cal: Calendar, wf: Workforce) -> pd.DataFrame:
@@ -1336,7 +1355,7 @@ def _to_arrow(name: str, df: pd.DataFrame) -> pa.Table:
         if c in _DATE_COLS.get(name, []):
             cols[c] = pa.array([None if (v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NaT) else
                                 (v.date() if isinstance(v, pd.Timestamp) else v) for v in s], pa.date32())
-        elif s.dtype == object:
+        elif is_string_dtype(s.dtype):
             cols[c] = pa.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in s],
                                pa.string())
         else:

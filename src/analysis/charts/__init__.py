@@ -1,8 +1,7 @@
-"""Charts (seaborn/matplotlib). Charts take small frames; they never run queries.
+"""Charts (matplotlib). Charts take small frames; they never run queries.
 
-``setup()`` picks a CJK-capable font so Chinese labels draw as Chinese, fixes the
-style, and silences known third-party deprecation warnings so notebooks' stderr stays
-clean (nbval compares it).
+``setup()`` picks a CJK-capable font so Chinese labels draw as Chinese and fixes the
+style and sizes, so every report's charts look alike.
 
 Charts are made for a phone first: managers read reports on a 360 px wide screen. A figure is
 :data:`PHONE_WIDTH_IN` inches wide and shown at :data:`CSS_PX_PER_INCH` CSS pixels per inch
@@ -61,17 +60,15 @@ def cjk_font() -> str | None:
 
 
 def setup() -> str | None:
-    """Configure matplotlib/seaborn for reports; returns the CJK font used (or None)."""
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"seaborn.*")
-    warnings.filterwarnings("ignore", category=PendingDeprecationWarning, module=r"seaborn.*")
-    warnings.filterwarnings("ignore", category=FutureWarning, module=r"seaborn.*")
+    """Configure matplotlib for reports; returns the CJK font used (or None).
+
+    The look is matplotlib's own copy of the seaborn "whitegrid" style sheet (seaborn itself is not
+    needed for it)."""
     import matplotlib
 
     matplotlib.use("agg") if not _in_notebook() else None
     import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    sns.set_theme(style="whitegrid", context="notebook")
+    plt.style.use("seaborn-v0_8-whitegrid")
     font = cjk_font()
     if font:
         plt.rcParams["font.sans-serif"] = [font, "DejaVu Sans"]

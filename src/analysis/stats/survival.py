@@ -22,6 +22,7 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_string_dtype
 from scipy import stats as sps
 
 from ..errors import ConvergenceWarning, InsufficientDataError, ParameterError, ProportionalHazardsWarning
@@ -336,7 +337,7 @@ def design_matrix(
         if col not in df.columns:
             raise ParameterError(f"The 'covariates' parameter names a column that is absent: {col!r}. Got columns {list(df.columns)} instead.")
         v = df[col]
-        if col in categorical or v.dtype == object or isinstance(v.dtype, pd.CategoricalDtype):
+        if col in categorical or is_string_dtype(v.dtype) or isinstance(v.dtype, pd.CategoricalDtype):
             v = v.astype("string")
             counts = v.value_counts(dropna=True)
             if counts.empty:

@@ -744,10 +744,10 @@ def load_snapshot(source: Any, as_of: Any = "", cohort_start: Any = "", horizon_
     feats = _resolve(feats_req, avail, "feature", notes)
     ctrls = _resolve(ctrls_req, avail, "control", notes)
     for c in feats:
-        if df[c].dtype == object:
+        if is_string_dtype(df[c].dtype):
             df[c] = pd.to_numeric(df[c], errors="coerce")
     feats = [f for f in feats if df[f].notna().any()]
-    categorical = [c for c in ctrls if df[c].dtype == object or c in CATEGORICAL_CONTROLS]
+    categorical = [c for c in ctrls if is_string_dtype(df[c].dtype) or c in CATEGORICAL_CONTROLS]
     df = _lump_small_levels(df, categorical, "person_id", min_group_size, notes)
     as_of_d = _to_date(as_of, "as_of") or dt.date.today()
     people = df.copy()

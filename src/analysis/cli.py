@@ -91,7 +91,7 @@ def check(
 
 @app.command()
 def run(
-    report: str = typer.Argument(..., help="sales_trends, launch_review or incentive_retention"),
+    report: str = typer.Argument(..., help="sales_trends, launch_review, incentive_retention, rep_scorecard or target_plan"),
     param: List[str] = typer.Option([], "-p", "--param", help="name=value (repeatable)."),
     param_file: Optional[Path] = typer.Option(None, "-f", "--param-file", help="YAML file of parameters."),
     store: Optional[str] = StoreOpt,

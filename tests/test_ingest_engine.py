@@ -488,3 +488,24 @@ def test_accounting_identity(tmp_path_factory, rows, with_key, with_return, extr
     assert sum(res.codes.values()) >= res.quarantined
     again = run("orders", p, store)
     assert again.already_ingested and again.accepted == 0
+
+
+def test_rows_rejected_after_staging_keep_their_raw_values(tmp_path, store):
+    """Key clashes in the file and in the store, and orphans, are found after the cells are typed:
+    their quarantine lines still hold the values as written in the file."""
+    con = duckdb.connect(str(store))
+    con.execute("CREATE TABLE customers (customer_id VARCHAR)")
+    con.execute("INSERT INTO customers VALUES ('C1')")
+    con.close()
+    run("orders", write_csv(tmp_path / "a.csv", [HEAD, ["O9", "1", "2026-10-01", "C1", "S1", "1", "10"]]), store)
+    p = write_csv(tmp_path / "b.csv", [HEAD, ["O1", "1", "2026/10/1", "C1", "S1", "1", "1,000"],
+                                       ["O1", "1", "2026年10月2日", "C1", "S1", "1", "5"],
+                                       ["O2", "1", "20261003", "C7", "S1", "１", "6"],
+                                       ["O9", "1", "2026.10.01", "C1", "S1", "1", "11"]], encoding="gbk")
+    res = run("orders", p, store)
+    assert (res.accepted, res.quarantined) == (1, 3)
+    q = quarantine(store, "orders")
+    assert q["code"].tolist() == ["unique_key", "reference", "key_in_store"]
+    vals = [json.loads(v) for v in q["values"]]
+    assert [v["订单日期"] for v in vals] == ["2026年10月2日", "20261003", "2026.10.01"]
+    assert vals[1]["数量(条)"] == "１" and vals[1]["客户编码"] == "C7"

@@ -442,9 +442,23 @@ def _write_quarantine_rows(con: Any, src: Source, st: Staging, plans: list[Colum
         from ..contracts import RULES
 
         add(rj.row, rj.values, [Reason("(row)", rj.code, RULES[rj.code].format(**rj.params))])
-    raw = ", ".join(st.raw_sql(i) for i in range(n))
+    # rows rejected after staging (keys, references, the store) have no raw text in staged: read
+    # the source again (in file order, so its rowids are staged's) for those rows only
+    later = con.execute("SELECT count(*) FROM sa_q qq JOIN sa_work.staged s ON s.rowid = qq.__rid "
+                        "WHERE s.__why IS NULL AND s.__rowx IS NULL").fetchone()[0]
+    if later and n:
+        con.execute("SET preserve_insertion_order = true")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE sa_raw AS SELECT {', '.join(f'c{i}' for i in range(n))} "
+                    f"FROM {st.raw_source}")
+        # (rows written inside a transaction get rowids from a large offset: count from the first)
+        first = con.execute("SELECT min(rowid) FROM sa_raw").fetchone()[0] or 0
+        raw = ", ".join(f"coalesce(s.c{i}, r.c{i})" for i in range(n))
+        join = f"LEFT JOIN sa_raw r ON r.rowid - {int(first)} = qq.__rid AND s.__rowx IS NULL"
+    else:
+        raw = ", ".join(f"s.c{i}" for i in range(n))
+        join = ""
     cur = con.execute(f"SELECT qq.__row, qq.ids{', ' + raw if raw else ''} FROM sa_q qq "
-                      "JOIN sa_work.staged s ON s.rowid = qq.__rid ORDER BY qq.__row")
+                      f"JOIN sa_work.staged s ON s.rowid = qq.__rid {join} ORDER BY qq.__row")
     while True:
         batch = cur.fetchmany(10_000)
         if not batch:

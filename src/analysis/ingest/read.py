@@ -147,11 +147,8 @@ def detect_encoding(path: str | os.PathLike) -> str:
 def _transcode(path: Path, encoding: str, out: Path) -> None:
     """Write ``path`` decoded from ``encoding`` as UTF-8 to ``out``, streaming, strictly."""
     iconv = shutil.which("iconv")
-    if iconv and encoding == "gb18030":
-        with open(out, "wb") as f:
-            r = subprocess.run([iconv, "-f", "GB18030", "-t", "UTF-8", str(path)], stdout=f, stderr=subprocess.PIPE)
-        if r.returncode == 0:
-            return
+    if iconv and encoding == "gb18030" and _iconv_chunks(iconv, path, out):
+        return
     dec = codecs.getincrementaldecoder(encoding)("strict")
     try:
         with open(path, "rb") as src, open(out, "w", encoding="utf-8", newline="") as dst:
@@ -162,6 +159,27 @@ def _transcode(path: Path, encoding: str, out: Path) -> None:
         what = "GB18030/GBK" if encoding == "gb18030" else encoding.upper()
         raise IngestError(f"{path.name} cannot be read as a table: it is neither UTF-8 nor {what} text "
                           "(an undecodable byte sequence).") from None
+
+
+ICONV_CHUNK = 32 << 20
+
+
+def _iconv_chunks(iconv: str, path: Path, out: Path) -> bool:
+    """GB18030 → UTF-8 with ``iconv``, one bounded chunk at a time (the iconv program reads its
+    whole input into memory). Chunks end after a newline byte, which never occurs inside a
+    GB18030 character. False when iconv refuses a chunk (the caller decodes in Python, strictly)."""
+    with open(path, "rb") as src, open(out, "wb") as dst:
+        while True:
+            block = src.read(ICONV_CHUNK)
+            if not block:
+                return True
+            cut = block.rfind(b"\n")
+            if 0 <= cut < len(block) - 1 and len(block) == ICONV_CHUNK:
+                src.seek(cut + 1 - len(block), 1)
+                block = block[: cut + 1]
+            r = subprocess.run([iconv, "-f", "GB18030", "-t", "UTF-8"], input=block, stdout=dst, stderr=subprocess.PIPE)
+            if r.returncode != 0:
+                return False
 
 
 def unique_headers(headers: list[str]) -> list[str]:

@@ -46,13 +46,7 @@ class Staging:
     row_base: int = 2
     shifts: bool = False
     typed: list[str] = field(default_factory=list)  # the table's columns in staged
-    raw_from: dict[int, str] = field(default_factory=dict)  # raw column index -> typed column it equals when NULL
-
-    def raw_sql(self, i: int, alias: str = "s") -> str:
-        """The raw text of column ``c{i}`` as read from the file (see :func:`stage`)."""
-        if i in self.raw_from:
-            return f"coalesce({alias}.c{i}, CAST({alias}.{q(self.raw_from[i])} AS VARCHAR))"
-        return f"{alias}.c{i}"
+    raw_source: str = ""  # the relation the raw text comes from again, for rows rejected after staging
     returns_inferred_col: bool = False
     size_derived_col: bool = False
 
@@ -158,24 +152,30 @@ def stage(con: Any, src: Source, plans: list[ColumnPlan], ts: TableSpec, setting
     typed_names = [q(c) for c in st.typed]
     extra_flags = (["__size_derived"] if st.size_derived_col else []) + (["__ret_inferred"] if infer_returns else [])
     raw_hash = f"hash({', '.join(raw_cols)})" if raw_cols else "0"
-    # raw text is kept for the quarantine file, but only where it differs from the typed value's
-    # text (most cells): the rest is NULL and costs nothing to store; see Staging.raw_sql
-    by_index = {p.index: p for p in plans}
-    kept_raw = []
-    for i, c in enumerate(raw_cols):
-        p = by_index.get(i)
-        if p is None:
-            kept_raw.append(c)
-        else:
-            kept_raw.append(f"CASE WHEN CAST({q(p.name)} AS VARCHAR) IS NOT DISTINCT FROM {c} THEN NULL ELSE {c} END AS {c}")
-            st.raw_from[i] = p.name
-    d_cols = ["__rowx", "__blank", *kept_raw, *typed_names, *extra_flags,
+    # raw text is kept for the quarantine file only on rows already rejected here and on rows whose
+    # number the reader gave (padded records, spreadsheets, Parquet); a row rejected later (a key,
+    # a reference, the store) gets its raw text from the source again (Staging.raw_source)
+    st.raw_source = src.relation if src.relation != "src" else "sa_work.src"
+    d_cols = ["__rowx", "__blank", *raw_cols, *typed_names, *extra_flags,
               f"({cell_bad}) AS __cellbad",
               f"CASE WHEN {cell_bad} THEN {_ids_list(cell_items)} WHEN {rule_bad} THEN {_ids_list(rule_items)} END "
               "AS __why",
               f"CASE WHEN {cell_bad} THEN {raw_hash} END AS __rawhash"]
+    keep = "__why IS NOT NULL OR __rowx IS NOT NULL"
+    e_cols = ", ".join(f"CASE WHEN {keep} THEN {c} END AS {c}" for c in raw_cols)
+
     def select(from_sql: str) -> str:
         return f"""
+        SELECT * REPLACE ({e_cols}) FROM (
+        SELECT {', '.join(d_cols)} FROM (
+          SELECT {', '.join(c_cols)} FROM (
+            SELECT {', '.join(c0_cols)} FROM (
+              SELECT {', '.join(b_cols)} FROM (
+                SELECT {', '.join(a_cols)} FROM {from_sql} s
+              )
+            )
+          )
+        ))""" if raw_cols else f"""
         SELECT {', '.join(d_cols)} FROM (
           SELECT {', '.join(c_cols)} FROM (
             SELECT {', '.join(c0_cols)} FROM (

@@ -67,8 +67,10 @@ def test_environment_versions_agree_with_pyproject():
 
 def test_lock_pins_ibis_with_a_compatible_sqlglot_and_safe_nbconvert():
     pins = _lock()
-    assert pins["ibis-framework"] == Version("12.0.0")
+    assert Version("12") <= pins["ibis-framework"] < Version("13")
     assert pins["sqlglot"] < Version("28")
+    assert Version("1.1") <= pins["duckdb"] < Version("2")
+    assert pins["pandas"] >= Version("3")  # the current pandas major is the one tested
     assert pins["nbconvert"] >= Version("7.17.1")  # CVE-2026-39378 (embed_images path traversal)
     for name, req in _pyproject_deps().items():
         assert name in pins, f"{name} is not in requirements.lock"
@@ -81,6 +83,23 @@ def test_installed_versions_are_the_locked_ones():
     pins = _lock()
     for name in ("ibis-framework", "sqlglot", "nbconvert", "papermill", "nbformat", "duckdb"):
         assert Version(version(name)) == pins[name], name
+
+
+def test_store_refuses_an_incompatible_duckdb(tmp_path):
+    """The ceilings of pyproject.toml are enforced where a store is opened, in one line."""
+    from analysis import store
+    from analysis.errors import StoreError
+
+    store.check_driver_versions()  # the installed (locked) versions pass
+    for name, bad in (("duckdb", "2.0.1"), ("ibis-framework", "13.0.0"), ("sqlglot", "28.0.0"), ("duckdb", "1.0.0")):
+        with pytest.raises(StoreError) as err:
+            store.check_driver_versions({name: bad})
+        msg = str(err.value)
+        assert "\n" not in msg and f"{name} {bad}" in msg and "requirements.lock" in msg
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = {_norm(Requirement(r).name): Requirement(r).specifier for r in data["project"]["dependencies"]}
+    for name, (low, high, _why) in store.COMPATIBLE.items():  # one statement of each range
+        assert declared[name] == SpecifierSet(f">={low},<{high}"), name
 
 
 def test_create_table_works_on_duckdb(tmp_path):

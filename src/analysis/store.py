@@ -70,6 +70,51 @@ def is_url(store: str) -> bool:
     return "://" in store
 
 
+#: The driver versions the store works with, and why each ceiling is there (pyproject.toml says the
+#: same beside the dependency). An incompatible driver otherwise shows up much later and much
+#: vaguer, e.g. as every table "missing" because listing tables fails.
+COMPATIBLE = {
+    "duckdb": ("1.1", "2", "duckdb 2 removed fetch_arrow_table, which ibis 12 calls on every query"),
+    "ibis-framework": ("12", "13", "a new ibis major changes the backend API the metric modules use"),
+    "sqlglot": ("25", "28", "ibis 12 fails to compile create_table with sqlglot 28 and newer"),
+}
+
+
+def check_driver_versions(installed: dict[str, str] | None = None) -> None:
+    """Refuse, in one line, a store driver outside the versions the project works with.
+
+    Parameters
+    ----------
+    installed : dict, optional
+        ``{distribution: version}`` to check instead of the installed packages (for tests).
+
+    Raises
+    ------
+    StoreError
+        When a driver's version is outside :data:`COMPATIBLE`, naming the version found, the range
+        allowed and why.
+    """
+    from importlib.metadata import PackageNotFoundError, version as dist_version
+
+    from packaging.version import Version
+
+    for name, (low, high, why) in COMPATIBLE.items():
+        if installed is not None:
+            found = installed.get(name)
+        else:
+            try:
+                found = dist_version(name)
+            except PackageNotFoundError:
+                found = None
+        if found is None:
+            continue
+        if not (Version(low) <= Version(found) < Version(high)):
+            raise StoreError(
+                f"The installed {name} {found} does not work with this project: it needs {name} >= {low}, "
+                f"< {high} ({why}). Install the locked versions: pip install -r requirements.lock."
+            )
+
+
 def connect(store: str | os.PathLike | None = None, read_only: bool = False) -> Any:
     """Open a store and return its Ibis backend.
 
@@ -86,6 +131,7 @@ def connect(store: str | os.PathLike | None = None, read_only: bool = False) -> 
     >>> con = connect(":memory:")  # doctest: +SKIP
     """
     loc = resolve_store(store)
+    check_driver_versions()
     try:
         if loc.endswith(":memory:"):
             return ibis.duckdb.connect(**duckdb_config())

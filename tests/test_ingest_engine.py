@@ -363,33 +363,37 @@ def _snapshot(store: Path) -> list:
 
 
 def test_sigkill_mid_file_leaves_the_store_as_it_was(tmp_path):
-    store = tmp_path / "k.duckdb"
+    import shutil
+
+    base = tmp_path / "base.duckdb"
     first = write_csv(tmp_path / "first.csv", [HEAD, ["A1", "1", "2026-09-01", "C1", "S1", "1", "10"]])
-    run("orders", first, store)
-    before = _snapshot(store)
-    big = _big_file(tmp_path / "big.csv", 300_000)
+    run("orders", first, base)
+    before = _snapshot(base)
+    big = _big_file(tmp_path / "big.csv", 400_000)
     env = {**os.environ, "SALES_ANALYSIS_STORE": ""}
-    killed_at = []
-    for delay in (1.0, 2.0, 3.5):
+    killed = None
+    for delay in (3.0, 1.5, 0.8, 0.4, 0.2):  # the first kill that lands before the ingest ends
+        store = tmp_path / f"k{delay}.duckdb"
+        shutil.copy(base, store)
         p = subprocess.Popen(_ingest_cmd("orders", big, store), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(delay)
         if p.poll() is None:
             p.send_signal(signal.SIGKILL)
-            killed_at.append(delay)
         p.wait()
         p.stdout.close()
         p.stderr.close()
-        if p.returncode == 0:
-            break  # the machine was fast: the ingest finished before the kill
-        assert _snapshot(store) == before, f"killed after {delay} s, the store changed"
-    assert killed_at, "no ingest was killed mid-file"
+        if p.returncode == -signal.SIGKILL:
+            assert _snapshot(store) == before, f"killed after {delay} s, the store changed"
+            killed = store
+            break
+    assert killed is not None, "no ingest was killed mid-file"
     # a re-run after the kill equals an uninterrupted run into a copy of the first store
-    res = run("orders", big, store)
+    res = run("orders", big, killed)
     clean = tmp_path / "clean.duckdb"
-    run("orders", first, clean)
+    shutil.copy(base, clean)
     ref = run("orders", big, clean)
-    assert (res.accepted, res.quarantined) == (ref.accepted, ref.quarantined) == (300_000, 0)
-    assert [t for t in _snapshot(store) if t[0] != ing.LOG_TABLE] == [t for t in _snapshot(clean) if t[0] != ing.LOG_TABLE]
+    assert (res.accepted, res.quarantined) == (ref.accepted, ref.quarantined) == (400_000, 0)
+    assert [t for t in _snapshot(killed) if t[0] != ing.LOG_TABLE] == [t for t in _snapshot(clean) if t[0] != ing.LOG_TABLE]
 
 
 def test_a_reader_sees_before_or_after_never_half(tmp_path):

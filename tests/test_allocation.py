@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from analysis.allocation import (
     apply_overrides, assign_pool, cap_and_rebalance, child_shares, largest_remainder, largest_remainder_units,
@@ -179,6 +179,8 @@ def test_cap_infeasible_is_a_clear_error():
 @given(plan=st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=12),
        ly=st.lists(st.one_of(st.none(), st.floats(0.01, 1e6)), min_size=12, max_size=12),
        cap=st.floats(0, 1))
+# a denormal plan share must take the remainder k0 cannot (λ = 1 / 5e-324 overflows a float)
+@example(plan=[2.0, 5e-324], ly=[1.0] + [None] * 11, cap=0.0)
 def test_cap_holds_after_rebalancing(plan, ly, cap):
     keys = [f"k{i}" for i in range(len(plan))]
     p = pd.Series(plan, index=keys)

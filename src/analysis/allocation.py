@@ -460,8 +460,9 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
     ``λ`` chosen so the keys still sum to the plan's total: keys that would break the cap
     are held at it and the rest are scaled in proportion to their plan until no key breaks
     it (the fixed point of the iterative re-balancing, solved exactly on the breakpoints
-    of the piecewise-linear total). A key without a positive last-year value (a new rep, a
-    new region) has no cap.
+    of the piecewise-linear total, in rational arithmetic, so a tiny plan share next to a
+    large one still takes its part of the remainder rather than overflowing the scale). A
+    key without a positive last-year value (a new rep, a new region) has no cap.
 
     Parameters
     ----------
@@ -516,35 +517,63 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
             f"The 'growth_cap' of {cap:g} cannot be met: the keys' upper bounds sum to {reach.sum():,.2f}, "
             f"below the total {total:,.2f}.")
 
-    def f(lam: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore", invalid="ignore"):
-            return np.clip(np.multiply.outer(lam, pv), lo, hi).sum(axis=-1)
+    # λ is solved in exact rational arithmetic (every float is an exact fraction): with plan
+    # shares of very different sizes (a denormal next to a normal one) the scale and the
+    # breakpoints lo/p, hi/p leave the float range, while each key's result stays finite
+    P = [Fraction(float(x)) for x in pv]
+    L = [Fraction(float(x)) for x in lo]
+    H = [Fraction(float(x)) if math.isfinite(x) else None for x in hi]
+    T = Fraction(total)
+    m = len(P)
 
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        bps = np.unique(np.concatenate([[0.0], (lo[pos] / pv[pos]), (hi[pos] / pv[pos])]))
-        bps = bps[np.isfinite(bps)]
-        fv = f(bps)
-        if fv[0] >= total:
-            lam = 0.0
-        else:
-            k = int(np.searchsorted(fv, total, side="left"))
-            a = bps[k - 1]
-            b = bps[k] if k < len(bps) else 2 * a + 1.0
-            # status of each key on the open segment (a, b), by comparing breakpoints only
-            blo = np.where(pos, lo / np.where(pos, pv, 1.0), np.inf)
-            bhi = np.where(pos, hi / np.where(pos, pv, 1.0), np.inf)
-            at_lo = ~pos | (blo >= b)
-            at_hi = pos & (bhi <= a)
-            free = ~(at_lo | at_hi)
-            fixed_sum = lo[at_lo].sum() + hi[at_hi].sum()
-            lam = (total - fixed_sum) / pv[free].sum() if pv[free].sum() > 0 else a
-        with np.errstate(over="ignore", invalid="ignore"):
-            out = np.clip(lam * pv, lo, hi)
+    def value(i: int, lam: Fraction) -> Fraction:
+        if not pos[i]:
+            return L[i]
+        x = lam * P[i]
+        return L[i] if x < L[i] else (H[i] if H[i] is not None and x > H[i] else x)
+
+    def f(lam: Fraction) -> Fraction:
+        return sum((value(i, lam) for i in range(m)), Fraction(0))
+
+    bps = sorted({Fraction(0)} | {L[i] / P[i] for i in range(m) if pos[i]}
+                 | {H[i] / P[i] for i in range(m) if pos[i] and H[i] is not None})
+    if f(bps[0]) >= T:
+        lam = bps[0]
+    else:
+        # the last breakpoint with f below the total (f is continuous and non-decreasing)
+        j_lo, j_hi = 0, len(bps)          # f(bps[j_lo]) < T; f(bps[j]) >= T for j >= j_hi
+        while j_hi - j_lo > 1:
+            mid = (j_lo + j_hi) // 2
+            if f(bps[mid]) < T:
+                j_lo = mid
+            else:
+                j_hi = mid
+        a = bps[j_lo]
+        b = bps[j_lo + 1] if j_lo + 1 < len(bps) else None
+        # status of each key on the open segment (a, b): at lo, at hi, or scaled (free)
+        fixed, mass = Fraction(0), Fraction(0)
+        for i in range(m):
+            if not pos[i] or (b is not None and L[i] / P[i] >= b):
+                fixed += L[i]
+            elif H[i] is not None and H[i] / P[i] <= a:
+                fixed += H[i]
+            else:
+                mass += P[i]
+        # no free key: the total is above what the keys reach by at most the tolerance
+        lam = (T - fixed) / mass if mass > 0 else a
+    out = np.array([float(value(i, lam)) for i in range(m)], dtype=float)
+
+    def _float(x: Fraction) -> float:
+        try:
+            return float(x)
+        except OverflowError:
+            return math.inf
+
+    scaled = np.array([_float(lam * x) for x in P], dtype=float)
     # capped: sitting at a bound because of the cap (clipped at the solution, or its own plan broke it)
-    with np.errstate(over="ignore", invalid="ignore"):
-        scaled = lam * pv
-    at_bound = has & ((np.abs(out - lo) <= tol) | (np.abs(out - hi) <= tol)) & (
-        (np.abs(out - scaled) > tol) | (pv < lo - tol) | (pv > hi + tol))
+    with np.errstate(invalid="ignore"):
+        at_bound = has & ((np.abs(out - lo) <= tol) | (np.abs(out - hi) <= tol)) & (
+            (np.abs(out - scaled) > tol) | (pv < lo - tol) | (pv > hi + tol))
     capped = [k for k, flag in zip(p.index, at_bound) if flag]
     return CapResult(pd.Series(out, index=p.index, dtype=float), capped)
 

@@ -53,7 +53,7 @@ from typing import Any, Sequence
 import ibis
 import numpy as np
 import pandas as pd
-from pandas.api.types import is_string_dtype
+from pandas.api.types import is_object_dtype, is_string_dtype
 
 from . import privacy, store
 from .errors import (
@@ -709,7 +709,8 @@ def read_snapshot(source: Any, tenure_unit: str = "years") -> pd.DataFrame:
     df["left"] = _as_bool(df["left"])
     df["tenure"] = pd.to_numeric(df["tenure"], errors="coerce").astype(float) * (12.0 if tenure_unit == "years" else 1.0)
     for c in df.columns:
-        if c in ("person_id", "left", "tenure") or df[c].dtype != object:
+        # text columns are object on pandas 2 and the str dtype on pandas 3
+        if c in ("person_id", "left", "tenure") or not (is_object_dtype(df[c].dtype) or is_string_dtype(df[c].dtype)):
             continue
         vals = set(df[c].dropna().astype(str).str.strip().str.lower().unique())
         if vals and vals <= {"yes", "no", "y", "n", "true", "false"}:

@@ -382,12 +382,12 @@ def test_launch_review_same_on_all_engines(engine_world, which):
 
     def run(con, truth):
         sku = "" if which == "default" else truth["launches"][which]["sku_id"]
-        return launch.review(con, LaunchReviewParams(sku=sku))
+        return launch.prepare(con, LaunchReviewParams(sku=sku))
 
     res = _on_all(engine_world, f"launch.{which}", run)
     rv = res["duckdb"]
     assert rv.headline["ordering_customers"] > 0
-    assert rv.opinions.skipped_reason is None and rv.segments
+    assert rv.opinions.skip is None and rv.segments
     _assert_same(res)
 
 

@@ -124,11 +124,14 @@ def data_window_text(value: Any) -> str:
     --------
     >>> data_window_text({"start": "2026-10-01", "end": "2026-10-31"})
     '2026-10-01 – 2026-10-31'
+    >>> data_window_text({"first": "2023-11-01", "last": "2026-10-31"})
+    '2023-11-01 – 2026-10-31'
     """
     if value is None or value == "":
         return ""
     if isinstance(value, Mapping):
-        start, end = value.get("start"), value.get("end")
+        start = value.get("start", value.get("first"))
+        end = value.get("end", value.get("last"))
         if start or end:
             return f"{start or '…'} – {end or '…'}"
         return ", ".join(f"{k}: {v}" for k, v in value.items())

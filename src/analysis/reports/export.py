@@ -24,7 +24,7 @@ REMOVED_CELL_TAGS = {"parameters", "injected-parameters", "remove-cell", "remove
 REDACTED = "…"
 # absolute paths under the usual top-level folders of a server, wherever they come from
 _SYSTEM_PATH = re.compile(
-    r"(?<![\w.:/])/(?:home|root|tmp|var|srv|opt|usr|mnt|media|data|work|private|Users|Volumes)/[^\s<>\"'`),;]*"
+    r"(?<![\w.:/])/(?:home|root|tmp|var|srv|opt|usr|mnt|media|data|work|private|Users|Volumes)/(?:[^\s<>\"'`),;]*[^\s<>\"'`),;.])?"
 )
 
 
@@ -63,12 +63,14 @@ def redact_paths(text: str, paths: Iterable[str] = ()) -> str:
     --------
     >>> redact_paths("saved to /srv/sa/reports/.tmp/x/metrics.json.", ["/srv/sa"])
     'saved to ….'
+    >>> redact_paths("see /tmp/x/metrics.json. Then")
+    'see …. Then'
     >>> redact_paths("rate 3/4 and 2026/10")
     'rate 3/4 and 2026/10'
     """
     for p in paths:
         for form in {p, html.escape(p, quote=True)}:
-            text = re.sub(r"(?<![\w.:/])" + re.escape(form) + r"(?![\w.\-])(?:/[^\s<>\"'`),;]*)?", REDACTED, text)
+            text = re.sub(r"(?<![\w.:/])" + re.escape(form) + r"(?![\w.\-])(?:/(?:[^\s<>\"'`),;]*[^\s<>\"'`),;.])?)?", REDACTED, text)
     return _SYSTEM_PATH.sub(REDACTED, text)
 
 

@@ -65,7 +65,7 @@ def test_table_truncates_with_note_in_the_report_language():
 
 
 def test_figure_is_a_sharp_phone_sized_png(monkeypatch):
-    """A chart drawn 10 inches wide with 6 pt text is shown at most 5.5 in (≈ 400 CSS px) wide,
+    """A chart drawn 10 inches wide with 6 pt text is shown at most charts.MAX_WIDTH_IN (5.2 in, ≈ 374 CSS px) wide,
     its text at least 11 pt, rendered at 2x its display size (the PNG's pixels ÷ the width)."""
     import base64
     import struct

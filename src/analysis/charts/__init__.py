@@ -17,8 +17,10 @@ from typing import Any
 
 PHONE_WIDTH_IN = 5.0
 """Default figure width, inches (= 360 CSS px at :data:`CSS_PX_PER_INCH`)."""
-MAX_WIDTH_IN = 5.5
-"""Widest figure shown; wider ones are scaled down to this by :func:`fit_for_phone`."""
+MAX_WIDTH_IN = 5.2
+"""Widest image shown, inches (374 CSS px); wider figures are scaled down to this by
+:func:`fit_for_phone` and :func:`render_png`. A 360 px phone leaves a report's content about
+340 px, so the 11 pt floor still shows at 10 CSS px there."""
 CSS_PX_PER_INCH = 72
 """CSS pixels per figure inch (1 CSS px per point: a 11 pt label is 11 px at natural size)."""
 DENSITY = 2
@@ -91,7 +93,7 @@ def fit_for_phone(fig: Any) -> Any:
     >>> import matplotlib.pyplot as plt
     >>> fig, ax = plt.subplots(figsize=(10, 4)); _ = ax.set_title("t", fontsize=6)
     >>> fit_for_phone(fig).get_size_inches().tolist(), ax.title.get_fontsize()
-    ([5.5, 2.2], 11.0)
+    ([5.2, 2.08], 11.0)
     >>> plt.close(fig)
     """
     from matplotlib.text import Text
@@ -129,12 +131,28 @@ def render_png(fig: Any) -> tuple[bytes, int, int]:
     import io
     import struct
 
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=CSS_PX_PER_INCH * DENSITY, bbox_inches="tight", pad_inches=0.08,
-                metadata={"Software": None})
-    data = buf.getvalue()
-    w, h = struct.unpack(">II", data[16:24])  # the PNG's IHDR chunk
-    return data, round(w / DENSITY), round(h / DENSITY)
+    def draw() -> tuple[bytes, int, int]:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=CSS_PX_PER_INCH * DENSITY, bbox_inches="tight", pad_inches=0.08,
+                    metadata={"Software": None})
+        data = buf.getvalue()
+        w, h = struct.unpack(">II", data[16:24])  # the PNG's IHDR chunk
+        return data, round(w / DENSITY), round(h / DENSITY)
+
+    data, w, h = draw()
+    # The tight box also holds what sticks out of the figure (a table under the axes, a legend
+    # beside them), so the image can be wider than the figure. Text keeps its size in points while
+    # the figure narrows: take the excess off the figure's width until the image fits the frame
+    # (else the browser scales the whole image, text included, below the smallest size).
+    limit = MAX_WIDTH_IN * CSS_PX_PER_INCH
+    for _ in range(4):
+        if w <= limit + 1:
+            break
+        fw, fh = fig.get_size_inches()
+        new_w = max(fw - (w - limit) / CSS_PX_PER_INCH, fw * 0.5)
+        fig.set_size_inches(new_w, fh)
+        data, w, h = draw()
+    return data, w, h
 
 
 def _in_notebook() -> bool:

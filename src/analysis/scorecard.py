@@ -144,15 +144,10 @@ class Scope:
 
 
 def _params(params: Any = None, **kw: Any) -> Any:
-    from .params import RepScorecardParams, validate_params
+    from .params import RepScorecardParams
+    from .params.base import coerce_params
 
-    if params is None:
-        return validate_params(RepScorecardParams, kw, REPORT)
-    if isinstance(params, dict):
-        return validate_params(RepScorecardParams, {**params, **kw}, REPORT)
-    if kw:
-        return validate_params(RepScorecardParams, {**params.model_dump(), **kw}, REPORT)
-    return params
+    return coerce_params(RepScorecardParams, params, REPORT, **kw)
 
 
 def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:

@@ -103,15 +103,10 @@ class Scope:
 
 
 def _params(params: Any = None, **kw: Any) -> Any:
-    from .params import TargetPlanParams, validate_params
+    from .params import TargetPlanParams
+    from .params.base import coerce_params
 
-    if params is None:
-        return validate_params(TargetPlanParams, kw, REPORT)
-    if isinstance(params, dict):
-        return validate_params(TargetPlanParams, {**params, **kw}, REPORT)
-    if kw:
-        return validate_params(TargetPlanParams, {**params.model_dump(), **kw}, REPORT)
-    return params
+    return coerce_params(TargetPlanParams, params, REPORT, **kw)
 
 
 def _columns(con: Any, name: str) -> list[str]:

@@ -270,16 +270,11 @@ class Scope:
         return max(self.data_start, add_months(self.period.start, -(lb - 1)))
 
 
-def _params(params: Any = None, **kw: Any):
-    from .params import SalesTrendsParams, validate_params
+def _params(params: Any = None, **kw: Any) -> Any:
+    from .params import SalesTrendsParams
+    from .params.base import coerce_params
 
-    if params is None:
-        return validate_params(SalesTrendsParams, kw, REPORT)
-    if isinstance(params, dict):
-        return validate_params(SalesTrendsParams, {**params, **kw}, REPORT)
-    if kw:
-        return validate_params(SalesTrendsParams, {**params.model_dump(), **kw}, REPORT)
-    return params
+    return coerce_params(SalesTrendsParams, params, REPORT, **kw)
 
 
 def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:

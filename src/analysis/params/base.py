@@ -43,6 +43,25 @@ class ReportSpec:
     params: type[ReportParams]
 
 
+def coerce_params(model: type[ReportParams], params: Any = None, where: str = "", **overrides: Any) -> ReportParams:
+    """``params`` as a validated ``model``: ``None`` (the defaults), a dict, or a model instance;
+    keyword ``overrides`` win. A valid instance without overrides is returned as it is.
+
+    Examples
+    --------
+    >>> from analysis.params import SalesTrendsParams
+    >>> coerce_params(SalesTrendsParams, {"lang": "en"}, lookback_months=12).lookback_months
+    12
+    """
+    if params is None:
+        return validate_params(model, overrides, where)
+    if isinstance(params, dict):
+        return validate_params(model, {**params, **overrides}, where)
+    if overrides:
+        return validate_params(model, {**params.model_dump(), **overrides}, where)
+    return params
+
+
 def validate_params(model: type[ReportParams], values: dict[str, Any], where: str = "") -> ReportParams:
     """Validate ``values`` against ``model``; raise ParameterError with one clear message.
 

@@ -103,6 +103,7 @@ TABLES: dict[str, TableSpec] = {
             C("area_type", "str", allowed=AREA_TYPES), C("size_class", "str", allowed=SIZE_CLASSES),
             C("rep_id", "str"), C("opened_on", "date"),
             C("grade", "int", min_value=GRADE_MIN, max_value=GRADE_MAX, grade=True),
+            C("channel", "str"),
         ),
         key=("customer_id",),
     ),
@@ -183,6 +184,29 @@ TABLES: dict[str, TableSpec] = {
     ),
 }
 del C
+
+#: Master tables whose rows change over time. ``<table>_history`` holds every version of a row
+#: with the days it was valid: ``valid_from`` (inclusive; NULL = since before the data) and
+#: ``valid_to`` (exclusive; NULL = still valid). The plain table holds the current version.
+#: ``ingest <table> FILE --update`` maintains both; a history file (for instance a reassignment
+#: list) can also be ingested directly. :mod:`analysis.model` attributes a sale to the version
+#: valid at the sale date.
+MASTER_TABLES = ("customers", "products", "reps")
+HISTORY_SUFFIX = "_history"
+
+
+def _history_spec(base: TableSpec) -> TableSpec:
+    cols = tuple(Column(c.name, c.dtype, required=c.name in base.key, nullable=c.name not in base.key,
+                        allowed=c.allowed, min_value=c.min_value, max_value=c.max_value,
+                        free_text=c.free_text, future_ok=c.future_ok, unit=c.unit, grade=c.grade)
+                 for c in base.columns)
+    cols += (Column("valid_from", "date", future_ok=True), Column("valid_to", "date", future_ok=True))
+    return TableSpec(base.name + HISTORY_SUFFIX, cols, key=(*base.key, "valid_from"))
+
+
+for _m in MASTER_TABLES:
+    TABLES[_m + HISTORY_SUFFIX] = _history_spec(TABLES[_m])
+del _m
 
 
 def spec(table: str) -> TableSpec:

@@ -125,14 +125,15 @@ def _to_date(value: Any) -> dt.date | None:
 
 
 def _orders(con: Any) -> Any:
-    t = _table(con, "orders", required=("order_date",))
-    if "sku_id" not in t.columns:
+    """The sales lines of :func:`analysis.model.sales_lines` (dimensions resolved)."""
+    from . import model
+
+    src = model.sources(con)
+    if "sku_id" not in src.orders:
         from .errors import MissingColumnError
 
-        raise MissingColumnError("orders", "sku_id", list(t.columns))
-    if t.order_date.type().is_timestamp():
-        t = t.mutate(order_date=t.order_date.cast("date"))
-    return t
+        raise MissingColumnError("orders", "sku_id", list(src.orders))
+    return model.sales_lines(con, src=src)
 
 
 def _purchases(t: Any) -> Any:
@@ -615,12 +616,20 @@ def repeat_depth(con: Any, spec: LaunchSpec) -> pd.DataFrame:
 def segment_counts(con: Any, spec: LaunchSpec, by: str) -> pd.DataFrame:
     """Active, ordering and repeat customers of the window by a customers column.
 
-    Columns ``group``, ``active``, ``ordering``, ``repeat``. Customers not in the customers
-    table, or with no value, fall in group "—".
+    Columns ``group``, ``active``, ``ordering``, ``repeat``. A customer's group is the value
+    its lines of the window resolve to (:mod:`analysis.model`; the latest when it changed in the
+    window); customers whose lines do not resolve it fall in group "—".
     """
-    cust = _table(con, "customers", required=("customer_id", by))
-    cust = cust.select("customer_id", group=cust[by].cast("string"))
-    all_lines = _purchases(_between(_orders(con), spec.launch_date, spec.end))
+    lines = _orders(con)
+    if by not in lines.columns:
+        from .errors import MissingColumnError
+
+        raise MissingColumnError("customers", by, list(lines.columns))
+    all_lines = _purchases(_between(lines, spec.launch_date, spec.end))
+    latest = all_lines.select("customer_id", "order_date", group=all_lines[by].cast("string"))
+    latest = latest.filter(latest.group.notnull()).mutate(_rn=ibis.row_number().over(
+        ibis.window(group_by=latest.customer_id, order_by=[ibis.desc(latest.order_date), latest.group])))
+    cust = latest.filter(latest._rn == 0).select("customer_id", "group")
     active = all_lines.select("customer_id").distinct()
     buy = _purchases(_product_lines(con, spec))
     per = buy.group_by("customer_id").aggregate(n=buy.order_date.nunique())
@@ -1058,6 +1067,8 @@ class LaunchScope:
     benchmarks: Benchmarks
     retailers_skip: Skip | None = None
     min_group_size: int = 5
+    coverage: dict[str, float] = field(default_factory=dict)  # segment dimension -> share of the window's amount
+    segment_notes: list = field(default_factory=list)  # unattributed notes of the segment dimensions
 
     @property
     def themes(self) -> Any:
@@ -1092,17 +1103,31 @@ def prepare(con: Any, params: Any) -> LaunchScope:
         )
     segs: dict[str, pd.DataFrame] = {}
     seg_skip = None
+    seg_coverage: dict[str, float] = {}
+    seg_notes: list = []
     if spec.days_covered == 0:
         seg_skip = Skip(Reason.NO_DATA_IN_WINDOW)
-    elif not store.has_table(con, "customers"):
-        seg_skip = Skip(Reason.MISSING_TABLE, {"table": "customers"})
     else:
-        cols = list(con.table("customers").columns)
-        for by in SEGMENT_DIMENSIONS:
-            if by in cols:
-                segs[by] = segment_rates(con, spec, by, params.min_group_size)
-        if not segs:
-            seg_skip = Skip(Reason.MISSING_COLUMNS, {"table": "customers", "columns": list(SEGMENT_DIMENSIONS)})
+        from . import model
+
+        src = model.sources(con)
+        dims = [d for d in SEGMENT_DIMENSIONS if src.available(d)]
+        covs = model.coverage(model.sales_lines(con, src=src), dims, start=spec.launch_date,
+                              end=spec.end + dt.timedelta(days=1), src=src) if dims else {}
+        for by in dims:
+            cov = covs[by]
+            seg_coverage[by] = cov.share
+            if (sk := model.coverage_skip(cov)) is not None:
+                seg_skip = seg_skip or sk
+                continue
+            if (note := model.coverage_note(cov)) is not None:
+                seg_notes.append(note)
+            segs[by] = segment_rates(con, spec, by, params.min_group_size)
+        if segs:
+            seg_skip = None
+        elif seg_skip is None:
+            seg_skip = Skip(Reason.MISSING_TABLE, {"table": "customers"}) if "customers" not in src.masters else \
+                Skip(Reason.MISSING_COLUMNS, {"table": "customers", "columns": list(SEGMENT_DIMENSIONS)})
     curves = ordering_curves(con, spec)
     bm = benchmark_comparison(con, spec, params.benchmarks, daily=daily, curves=curves, opinions_=op)
     st = head.get("sell_through") or sell_through(con, spec)
@@ -1111,7 +1136,7 @@ def prepare(con: Any, params: Any) -> LaunchScope:
         depth=repeat_depth(con, spec) if spec.days_covered else pd.DataFrame(),
         sell_through=st, segments=segs, segments_skip=seg_skip, opinions=op, cannibalization=can, benchmarks=bm,
         retailers_skip=Skip(Reason.NO_DATA_IN_WINDOW) if spec.days_covered == 0 else None,
-        min_group_size=params.min_group_size,
+        min_group_size=params.min_group_size, coverage=seg_coverage, segment_notes=seg_notes,
     )
 
 
@@ -1299,6 +1324,10 @@ class RetailerSegments(SectionResult):
     default_code: ClassVar[str] = "retailer_segments"
 
     segments: dict[str, pd.DataFrame] = field(default_factory=dict)
+    coverage: dict[str, float] = field(default_factory=dict)
+
+    def metrics(self) -> dict[str, Any]:
+        return {"coverage": {k: round(float(v), 6) for k, v in sorted(self.coverage.items())}}
 
 
 SEGMENT_COLUMNS = ("active", "ordering", "distribution_rate", "distribution_lo", "distribution_hi", "repeat",
@@ -1307,7 +1336,8 @@ SEGMENT_COLUMNS = ("active", "ordering", "distribution_rate", "distribution_lo",
 
 def retailer_segments(scope: LaunchScope) -> RetailerSegments:
     """Section ``retailer_segments``: one table per customers column (area_type, size_class, region)."""
-    res = RetailerSegments(segments=dict(scope.segments))
+    res = RetailerSegments(segments=dict(scope.segments), coverage=dict(scope.coverage))
+    res.notes.extend(scope.segment_notes)
     if scope.retailers_skip is not None:
         res.skip = scope.retailers_skip
         return res

@@ -128,6 +128,17 @@ class Sources:
     orders: tuple[str, ...]
     masters: dict[str, tuple[str, ...]] = field(default_factory=dict)
     histories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    line_gaps: dict[str, int] = field(default_factory=dict)  # dimension -> order lines without it
+
+    def by_current_book(self, dim: str) -> bool:
+        """Whether some lines take ``dim`` from today's master because neither the line nor a
+        master history says what it was at the sale date (the reports say so in a note)."""
+        d = DIMENSIONS[dim]
+        if d.master in self.histories and dim in self.histories[d.master]:
+            return False
+        if dim not in self.masters.get(d.master, ()) or d.key not in self.orders:
+            return False
+        return not (d.on_line and dim in self.orders) or self.line_gaps.get(dim, 0) > 0
 
     def available(self, dim: str) -> bool:
         """Whether any source of ``dim`` exists (a line column, a master or history column)."""
@@ -163,7 +174,14 @@ def sources(con: Any) -> Sources:
             masters[m] = tuple(c)
         if (h := _cols(con, m + HISTORY_SUFFIX)) and {"valid_from", "valid_to"} <= set(h):
             histories[m] = tuple(h)
-    return Sources(orders, masters, histories)
+    on_line = [d for d in DIMENSIONS.values() if d.on_line and d.name in orders]
+    gaps: dict[str, int] = {}
+    if on_line:
+        o = con.table("orders")
+        row = o.aggregate(**{d.name: o[d.name].isnull().cast("int64").sum() for d in on_line}).to_pandas().iloc[0]
+        gaps = {d.name: int(row[d.name]) if row[d.name] == row[d.name] and row[d.name] is not None else 0
+                for d in on_line}
+    return Sources(orders, masters, histories, gaps)
 
 
 def sales_lines(con: Any, *, book: str = "sale", src: Sources | None = None, keep_master: bool = False) -> Any:
@@ -278,6 +296,7 @@ class Coverage:
     unresolved_lines: int = 0
     top_codes: list = field(default_factory=list)
     missing: dict | None = None
+    available: bool = True  # False: neither the lines nor a master carry the dimension at all
 
     @property
     def complete(self) -> bool:
@@ -355,7 +374,7 @@ def coverage(lines: Any, dims: Iterable[str], *, start: dt.date | None = None, e
         if d not in present:
             out[d] = Coverage(d, 0.0 if n else 1.0, 0.0 if has_qty and n else float("nan"),
                               num("_amount") if has_amount else 0.0, n, [],
-                              missing or {"table": DIMENSIONS[d].master, "column": d})
+                              missing or {"table": DIMENSIONS[d].master, "column": d}, available=False)
             continue
         un_lines = int(num(f"{d}__lines"))
         if has_amount and total_a > 0:
@@ -452,3 +471,54 @@ def conflicts(con: Any, dims: Iterable[str] = ("region", "rep_id", "brand", "pri
         return {}
     row = lines.aggregate(**aggs).to_pandas().iloc[0]
     return {d: (0 if row[d] is None or row[d] != row[d] else int(row[d])) for d in aggs}
+
+
+# ----------------------------------------------------------------------------- for sections
+def coverage_skip(cov: Coverage) -> "Skip | None":
+    """The skip of a section grouping by ``cov.dimension`` when it resolves for less than
+    :data:`MIN_COVERAGE` of the amount (a reason code naming what is missing), else None."""
+    from .sections import Reason, Skip
+
+    if cov.sufficient:
+        return None
+    if not cov.available:  # nothing in the store carries it: the lines lack the column
+        return Skip(Reason.MISSING_COLUMN, {"table": "orders", "column": cov.dimension})
+    base = {"dimension": cov.dimension, "share": cov.share}
+    miss = cov.missing or {}
+    if "column" in miss:
+        return Skip(Reason.UNRESOLVED_COLUMN, {**base, "table": miss["table"], "column": miss["column"]})
+    if "table" in miss:
+        return Skip(Reason.UNRESOLVED_TABLE, {**base, "table": miss["table"]})
+    codes = [str(c) for c, _ in cov.top_codes if c is not None]
+    return Skip(Reason.UNRESOLVED_CODES, {**base, "table": DIMENSIONS[cov.dimension].master, "codes": codes})
+
+
+def coverage_note(cov: Coverage) -> "Note | None":
+    """A note for a section that shows unattributed lines as one row (None when all resolved)."""
+    from .sections import Note
+
+    if cov.complete:
+        return None
+    codes = [str(c) for c, _ in cov.top_codes if c is not None]
+    return Note("unattributed", {"dimension": cov.dimension, "share": cov.share,
+                                 "amount": cov.unresolved_amount, "codes": codes})
+
+
+def order_days(con: Any) -> Any:
+    """The distinct days with order lines (an Ibis table with one column ``order_date``, a date):
+    the data window and the grain of the dates, without resolving any dimension."""
+    if not store.has_table(con, "orders"):
+        raise MissingTableError("orders", "sales lines")
+    o = con.table("orders")
+    if "order_date" not in o.columns:
+        raise MissingColumnError("orders", "order_date", list(o.columns))
+    return o.select(order_date=o.order_date.cast("date")).distinct()
+
+
+def data_window(con: Any) -> tuple[dt.date, dt.date]:
+    """(first, last) order day of the store."""
+    import pandas as pd
+
+    d = order_days(con)
+    w = d.aggregate(first=d.order_date.min(), last=d.order_date.max()).execute()
+    return pd.Timestamp(w["first"].iloc[0]).date(), pd.Timestamp(w["last"].iloc[0]).date()

@@ -73,6 +73,10 @@ class Reason(str, enum.Enum):
     NO_FEATURES = "no_features"              # (no incentive feature in the data)
     NO_MORE_FEATURES = "no_more_features"    # (no further feature to analyse)
     FAILED = "failed"                        # error (a method refused the data)
+    # the section's dimension resolves for less than analysis.model.MIN_COVERAGE of the amount:
+    UNRESOLVED_TABLE = "unresolved_table"    # dimension, share, table (the master table is missing)
+    UNRESOLVED_COLUMN = "unresolved_column"  # dimension, share, table, column (the master lacks the column)
+    UNRESOLVED_CODES = "unresolved_codes"    # dimension, share, table, codes (codes not in the master)
 
     def __str__(self) -> str:  # "missing_table", not "Reason.MISSING_TABLE"
         return self.value
@@ -173,12 +177,15 @@ class Note:
     code: str
     values: Mapping[str, Any] = field(default_factory=dict)
 
+    #: Notes every report may carry, with one message ``note.<code>`` for all.
+    SHARED: ClassVar[frozenset] = frozenset({"unattributed", "rep_by_current_book"})
+
     def __post_init__(self) -> None:
         check_code(self.code, "code", "Note")
         object.__setattr__(self, "values", dict(self.values or {}))
 
     def message_id(self, report: str) -> str:
-        return f"{report}.note.{self.code}"
+        return f"note.{self.code}" if self.code in self.SHARED else f"{report}.note.{self.code}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "values": _plain(self.values)}

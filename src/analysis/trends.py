@@ -32,7 +32,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import model, store
 from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError
 from .periods import add_months, half_open, parse_month
 from .sections import Figure, Reason, SectionResult, Skip, Table
@@ -43,7 +43,7 @@ LEVEL_COLUMNS = {"region": "region", "rep": "rep_id", "brand": "brand", "price_c
 TARGET_LEVEL = {"region": "region", "rep": "rep", "brand": "brand", "price_class": "price_class", "customer": None}
 GRAINS = ("daily", "weekly", "monthly", "yearly")
 CARTONS_PER_CASE = 250  # a case (箱) is 50,000 cigarettes = 250 cartons (条)
-UNKNOWN = "(unknown)"
+UNKNOWN = model.UNATTRIBUTED  # the key of lines whose dimension did not resolve
 
 
 def _section(cls):
@@ -208,6 +208,8 @@ class Scope:
     tables: dict  # table -> list of columns (tables with rows)
     row_counts: dict
     filtered: bool = False
+    src: Any = None  # model.Sources: what resolves the dimensions
+    coverage: dict = field(default_factory=dict)  # dimension -> share of the period's amount (metrics.json)
 
     @property
     def value(self) -> str:
@@ -241,9 +243,33 @@ class Scope:
     def has_col(self, col: str) -> bool:
         return col in self.orders.columns
 
+    def resolve(self, res: SectionResult, dim: str, start: dt.date | None = None,
+                end: dt.date | None = None) -> bool:
+        """Whether ``res`` may group by the sales lines' dimension ``dim`` in [start, end)
+        (default: the report period). Below :data:`analysis.model.MIN_COVERAGE` of the amount
+        the section is skipped with a reason naming what is missing; below 100 % it gets the
+        ``unattributed`` note (the rest is shown as one row). The share goes to metrics.json."""
+        if dim == "customer_id":
+            if not self.has_col(dim):
+                res.skip = Skip(Reason.MISSING_COLUMN, {"table": "orders", "column": dim})
+                return False
+            return True
+        start = start or self.period.start
+        end = end or self.period.data_end
+        cov = model.coverage(self.orders, [dim], start=start, end=end, src=self.src)[dim]
+        self.coverage[dim] = min(cov.share, self.coverage.get(dim, 1.0))
+        if (sk := model.coverage_skip(cov)) is not None:
+            res.skip = sk
+            return False
+        if (note := model.coverage_note(cov)) is not None:
+            res.notes.append(note)
+        if dim == "rep_id" and self.src.by_current_book(dim):
+            res.note("rep_by_current_book")
+        return True
+
     def missing(self, table: str, *cols: str) -> Skip | None:
-        """A Skip when ``table`` (or one of ``cols`` in it) is missing; orders columns are
-        looked up on the joined orders expression."""
+        """A Skip when ``table`` (or one of ``cols`` in it) is missing (not for the sales
+        lines: see :meth:`resolve`)."""
         if table == "orders":
             for c in cols:
                 if not self.has_col(c):
@@ -298,7 +324,7 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     '2026-10'
     """
     p = _params(params, **kw)
-    if not store.has_table(con, "orders") or not con.table("orders").limit(1).count().execute():
+    if not store.has_rows(con, "orders"):
         raise MissingTableError("orders", REPORT)
     tables: dict[str, list[str]] = {}
     row_counts: dict[str, int] = {}
@@ -308,14 +334,12 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
             row_counts[name] = n
             if n:
                 tables[name] = list(con.table(name).columns)
-    o = con.table("orders")
-    if "order_date" not in o.columns:
-        raise MissingColumnError("orders", "order_date", list(o.columns))
-    measures = tuple(m for m in ("amount", "qty") if m in o.columns)
+    src = model.sources(con)
+    raw = model.sales_lines(con, src=src)
+    measures = tuple(m for m in ("amount", "qty") if m in raw.columns)
     if not measures:
-        raise MissingColumnError("orders", "amount", list(o.columns))
-    o = o.mutate(order_date=o.order_date.cast("date"), **{m: o[m].cast("float64") for m in measures})
-    o = _join_dimensions(con, o, tables)
+        raise MissingColumnError("orders", "amount", list(src.orders))
+    o = raw
     filtered = False
     for col, values in (p.filters or {}).items():
         c = LEVEL_COLUMNS.get(col, col)
@@ -331,29 +355,12 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
         raise InsufficientDataError("No orders match the filters.")
     # the data window and grain are properties of the store, not of a filter (a region whose
     # first order falls on the 2nd of a month still has that month's data)
-    raw = con.table("orders")
-    day = raw.order_date.cast("date")
-    w = raw.aggregate(first=day.min(), last=day.max()).execute()
-    first, last = pd.Timestamp(w["first"].iloc[0]).date(), pd.Timestamp(w["last"].iloc[0]).date()
-    dates = raw.select(order_date=day).distinct().execute()["order_date"]
+    first, last = model.data_window(con)
+    dates = model.order_days(con).execute()["order_date"]
     grain = detect_grain(dates)
     period = resolve_period(p.month, first, last, grain)
     return Scope(con=con, params=p, orders=o, grain=grain, first=first, last=last, period=period,
-                 measures=measures, tables=tables, row_counts=row_counts, filtered=filtered)
-
-
-def _join_dimensions(con: Any, o: Any, tables: dict) -> Any:
-    """Bring brand/price_class from products and region from customers when orders lack them."""
-    prod = tables.get("products", [])
-    want = [c for c in ("brand", "price_class") if c not in o.columns and c in prod]
-    if want and "sku_id" in o.columns:
-        p = con.table("products").select("sku_id", *want)
-        o = o.left_join(p, o.sku_id == p.sku_id).select(o, *[p[c] for c in want])
-    cust = tables.get("customers", [])
-    if "region" not in o.columns and "region" in cust and "customer_id" in o.columns:
-        c = con.table("customers").select("customer_id", "region")
-        o = o.left_join(c, o.customer_id == c.customer_id).select(o, c.region)
-    return o
+                 measures=measures, tables=tables, row_counts=row_counts, filtered=filtered, src=src)
 
 
 # ----------------------------------------------------------------------- aggregation
@@ -565,7 +572,8 @@ class LevelAttainment(SectionResult):
 
 def _show_attainment(res: LevelAttainment) -> LevelAttainment:
     res.tables.append(Table.of("by_level", res.table, labels={"key": f"level.{res.level}"}, max_rows=40,
-                               key="text", target="money", actual="money", attainment="rate", gap="signed",
+                               codes={"key": "column"}, key="name", target="money", actual="money",
+                               attainment="rate", gap="signed",
                                last_year="money", yoy="change", action="flag"))
     if res.has_targets and res.table["attainment"].notna().any():
         res.figures.append(Figure("trends.attainment_bars", {"table": res.table, "time_elapsed": res.time_elapsed}))
@@ -594,8 +602,7 @@ def attainment_by_level(scope: Scope, level: str | None = None, action_rows: int
     res = LevelAttainment(level=level, time_elapsed=scope.period.time_elapsed)
     if scope.period.kind != "month":
         return res.skipped(Reason.GRAIN, grain=scope.grain)
-    if (sk := scope.missing("orders", col)) is not None:
-        res.skip = sk
+    if not scope.resolve(res, col):
         return res
     p = scope.period
     m = scope.value
@@ -700,11 +707,12 @@ def underperformers(scope: Scope, threshold: float | None = None, streak: int | 
     p = scope.period
     if p.kind != "month":
         return res.skipped(Reason.GRAIN, grain=scope.grain)
-    for sk in (scope.missing("orders", "rep_id"), scope.missing("targets", "level", "key", "value")):
-        if sk is not None:
-            res.skip = sk
-            return res
     start = add_months(p.start, -(k - 1))
+    if not scope.resolve(res, "rep_id", start, p.data_end):
+        return res
+    if (sk := scope.missing("targets", "level", "key", "value")) is not None:
+        res.skip = sk
+        return res
     months = [pd.Period(add_months(p.start, -i), "M") for i in range(k - 1, -1, -1)]
     res.months = [str(m) for m in months]
     att = rep_attainment(scope, min(start, scope.window_start), p.end)
@@ -966,7 +974,7 @@ def _show_mix(res: Mix) -> Mix:
     m = res.share_measure
     kinds = {f"{m}_cur": "money" if m == "amount" else "qty", f"{m}_share": "rate", f"{m}_share_ly": "rate",
              f"{m}_shift_pp": "pp"}
-    res.tables.append(Table.of("shares", res.table, labels={f"{m}_cur": f"column.{m}"}, price_class="text",
+    res.tables.append(Table.of("shares", res.table, labels={f"{m}_cur": f"column.{m}"}, codes={"price_class": "column"}, price_class="name",
                                **{c: k for c, k in kinds.items() if c in res.table}))
     if len(res.unit_value):
         kinds = {c: ("change" if c.endswith("yoy") else "f2") for c in res.unit_value.columns if c != "price_class"}
@@ -988,8 +996,7 @@ def mix(scope: Scope) -> Mix:
     {'一类': 2.1, ...}
     """
     res = Mix()
-    if (sk := scope.missing("orders", "price_class")) is not None:
-        res.skip = sk
+    if not scope.resolve(res, "price_class"):
         return res
     p = scope.period
     cur = _period_totals(scope, p, "price_class")
@@ -1116,8 +1123,7 @@ def contribution(scope: Scope, level: str | None = None) -> Contribution:
         raise ParameterError(
             f"The 'level' parameter of contribution must be one of {', '.join(LEVEL_COLUMNS)}. Got {level!r} instead."
         )
-    if (sk := scope.missing("orders", col)) is not None:
-        res.skip = sk
+    if not scope.resolve(res, col):
         return res
     p = scope.period
     cur = _period_totals(scope, p, col)
@@ -1221,8 +1227,7 @@ def customers(scope: Scope, top_fraction: float = 0.2, size_by: str | None = Non
     >>> customers(prepare(con)).top_share  # doctest: +SKIP
     """
     res = Customers(top_fraction=top_fraction, value=scope.value)
-    if (sk := scope.missing("orders", "customer_id")) is not None:
-        res.skip = sk
+    if not scope.resolve(res, "customer_id"):
         return res
     p = scope.period
     v = scope.value
@@ -1233,13 +1238,16 @@ def customers(scope: Scope, top_fraction: float = 0.2, size_by: str | None = Non
     if by not in ("size_class", "grade_band"):
         raise ParameterError(f"The 'size_by' parameter of customers must be 'size_class' or 'grade_band'. Got {by!r} instead.")
     source = "grade" if by == "grade_band" else "size_class"
-    if scope.has("customers", "customer_id", source) and p.kind == "month":
+    cov = model.coverage(scope.orders, [source], start=p.start, end=p.data_end, src=scope.src)[source] \
+        if source in scope.orders.columns else None
+    if cov is not None and cov.sufficient and p.kind == "month":
         from .contracts import grade_band
 
-        ct = scope.con.table("customers")
-        c = ct.select("customer_id", size_class=grade_band(ct.grade) if by == "grade_band" else ct.size_class)
+        scope.coverage[source] = min(cov.share, scope.coverage.get(source, 1.0))
+        if (note := model.coverage_note(cov)) is not None:
+            res.notes.append(note)
         o = _between(scope.orders, scope.window_start, p.data_end)
-        j = o.left_join(c, o.customer_id == c.customer_id)
+        j = o.mutate(size_class=grade_band(o.grade) if by == "grade_band" else o.size_class)
         g = j.group_by(j.order_date.truncate("M").name("month"), j.size_class.fill_null(UNKNOWN).name("size_class")) \
             .aggregate(**{v: j[v].sum()}).execute()
         g["month"] = pd.to_datetime(g["month"]).dt.to_period("M")
@@ -1249,7 +1257,7 @@ def customers(scope: Scope, top_fraction: float = 0.2, size_by: str | None = Non
         if scope.covers(p.last_year()):
             ly_p = p.last_year()
             oj = _between(scope.orders, ly_p.start, ly_p.data_end)
-            jj = oj.left_join(c, oj.customer_id == c.customer_id)
+            jj = oj.mutate(size_class=grade_band(oj.grade) if by == "grade_band" else oj.size_class)
             ly = jj.group_by(jj.size_class.fill_null(UNKNOWN).name("size_class")).aggregate(
                 **{v: jj[v].sum()}).execute().set_index("size_class")[v]
         summ = pd.DataFrame({"current": cur})
@@ -1506,6 +1514,7 @@ def scope_metrics(scope: Scope) -> dict:
         "row_counts": dict(scope.row_counts),
         "filters": dict(scope.params.filters or {}),
         "level": scope.params.level,
+        "coverage": {k: round(float(v), 6) for k, v in sorted(scope.coverage.items())},
     }
 
 

@@ -85,6 +85,18 @@ def check(
                                  f"Got {date_min!r} instead.") from None
     ok, text = ingest_mod.check_store(store=store, settings=settings)
     typer.echo(text)
+    from . import model
+    from . import store as store_mod
+
+    loc = store_mod.resolve_store(store)
+    con = store_mod.connect(loc, read_only=not store_mod.is_url(loc))
+    try:
+        attribution = model.check(con) if store_mod.has_rows(con, "orders") else None
+    finally:
+        con.disconnect()
+    if attribution is not None:
+        typer.echo("\n".join(attribution.lines()))
+        ok = ok and attribution.ok
     if not ok:
         raise typer.Exit(1)
 

@@ -115,7 +115,8 @@ def _non_overlapping(h: Any) -> Any:
     (by ``valid_from``) begins; two versions from the same day keep the later listed."""
     w_dup = ibis.window(group_by=[h._k, h._from], order_by=[h._to.desc()])
     h = h.mutate(_rn=ibis.row_number().over(w_dup)).filter(lambda x: x._rn == 0).drop("_rn")
-    w = ibis.window(group_by=h._k, order_by=h._from)
+    since = h._from.fill_null(ibis.literal(dt.date(1, 1, 1)))  # NULL (since always) first, on every engine
+    w = ibis.window(group_by=h._k, order_by=since)
     nxt = h._from.lead().over(w)
     to = ibis.cases((h._to.isnull(), nxt), (nxt.isnull(), h._to), else_=ibis.least(h._to, nxt))
     return h.mutate(_to=to)
@@ -481,7 +482,8 @@ def coverage_skip(cov: Coverage) -> "Skip | None":
 
     if cov.sufficient:
         return None
-    if not cov.available:  # nothing in the store carries it: the lines lack the column
+    if not cov.available and (cov.missing or {}).get("table", "orders") == "orders":
+        # the lines lack the column and the key to look it up
         return Skip(Reason.MISSING_COLUMN, {"table": "orders", "column": cov.dimension})
     base = {"dimension": cov.dimension, "share": cov.share}
     miss = cov.missing or {}
@@ -522,3 +524,94 @@ def data_window(con: Any) -> tuple[dt.date, dt.date]:
     d = order_days(con)
     w = d.aggregate(first=d.order_date.min(), last=d.order_date.max()).execute()
     return pd.Timestamp(w["first"].iloc[0]).date(), pd.Timestamp(w["last"].iloc[0]).date()
+
+
+# ----------------------------------------------------------------------------- check
+#: The report sections each dimension feeds (what a poorly resolved dimension costs).
+SECTIONS_NEEDING: dict[str, tuple[str, ...]] = {
+    "region": ("sales_trends: attainment_by_level and contribution at level=region",
+               "target_plan: the regions' split", "launch_review: retailer_segments by region"),
+    "rep_id": ("sales_trends: underperformers, attainment_by_level at level=rep",
+               "rep_scorecard: every indicator", "target_plan: the reps' split",
+               "incentive_retention: attainment"),
+    "brand": ("sales_trends: attainment_by_level at level=brand", "target_plan: the brands' split"),
+    "price_class": ("sales_trends: mix", "target_plan: the price classes' split",
+                    "launch_review: cannibalization"),
+    "size_class": ("sales_trends: customers by size class", "launch_review: retailer_segments by size class"),
+    "area_type": ("launch_review: retailer_segments by area type",),
+    "grade": ("sales_trends: customers by grade band (size_by=grade_band)",),
+}
+#: Dimensions the reports cannot do without: ``check`` fails when one resolves below MIN_COVERAGE.
+REQUIRED_DIMENSIONS = ("region", "rep_id", "brand", "price_class")
+
+
+@dataclass
+class AttributionCheck:
+    """What ``check`` says about the sales lines: coverage per dimension, broken references,
+    lines contradicting their master."""
+
+    coverage: dict[str, Coverage]
+    references: list[BrokenReference]
+    conflicts: dict[str, int]
+    by_current_book: list[str]
+
+    @property
+    def failing(self) -> list[str]:
+        """Required dimensions below :data:`MIN_COVERAGE` (check exits non-zero)."""
+        return [d for d in REQUIRED_DIMENSIONS if d in self.coverage and not self.coverage[d].sufficient]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failing
+
+    def lines(self) -> list[str]:
+        """The check's text (for the command line)."""
+        out = ["sales lines: share of the amount each dimension attributes "
+               "(line value, else master at the sale date, else current master)"]
+        w = max(len(d) for d in self.coverage) if self.coverage else 10
+        for d, c in self.coverage.items():
+            need = "required" if d in REQUIRED_DIMENSIONS else "optional"
+            if not c.available:
+                out.append(f"  {d:<{w}}  {'-':>7}  {need:<8}  not in the data (neither on the lines "
+                           f"nor in {DIMENSIONS[d].master})")
+                continue
+            status = "ok" if c.complete else ("FAIL" if (not c.sufficient and d in REQUIRED_DIMENSIONS) else "partial")
+            line = f"  {d:<{w}}  {c.share:>7.2%}  {need:<8}  {status}"
+            if not c.complete:
+                codes = ", ".join("(none)" if k is None else str(k) for k, _ in c.top_codes)
+                line += f"; {c.unresolved_lines:,} lines unattributed"
+                if c.missing:
+                    what = f"{c.missing['table']}.{c.missing['column']}" if "column" in c.missing else c.missing["table"]
+                    line += f" ({what} is missing)"
+                if codes:
+                    line += f"; most frequent {DIMENSIONS[d].key}: {codes}"
+            out.append(line)
+        for d in self.by_current_book:
+            out.append(f"  note: {d} of lines without it is taken from today's {DIMENSIONS[d].master} "
+                       f"(no {DIMENSIONS[d].master}{HISTORY_SUFFIX}): a customer moved or reassigned since "
+                       "counts where it is today")
+        for r in self.references:
+            out.append(f"broken reference: {r.count:,} rows of {r.table}.{r.column} name no {r.references} row "
+                       f"(e.g. {', '.join(map(str, r.samples))})")
+        for d, n in self.conflicts.items():
+            if n:
+                out.append(f"{n:,} order lines carry a {d} that differs from the master's at the sale date "
+                           "(the line's value is used)")
+        for d in self.failing:
+            out.append(f"{d} attributes only {self.coverage[d].share:.2%} of the amount (needs "
+                       f"{MIN_COVERAGE:.0%}); sections that would not run: {'; '.join(SECTIONS_NEEDING[d])}")
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"coverage": {d: c.share for d, c in self.coverage.items() if c.available},
+                "broken_references": [r.as_dict() for r in self.references],
+                "conflicts": dict(self.conflicts), "failing": self.failing}
+
+
+def check(con: Any) -> AttributionCheck:
+    """Coverage of every dimension over all order lines, broken references, and conflicts."""
+    src = sources(con)
+    lines = sales_lines(con, src=src)
+    dims = [d for d in DIMENSIONS if d in SECTIONS_NEEDING]
+    return AttributionCheck(coverage(lines, dims, src=src), broken_references(con), conflicts(con, src=src),
+                            [d for d in ("region", "rep_id") if src.by_current_book(d)])

@@ -81,7 +81,16 @@ def _for_each(value: Any, where: str) -> ForEach:
 def store_values(con: Any, fe: ForEach) -> list[str]:
     """The distinct non-empty values of ``fe.table.fe.column`` in the store, sorted, as text
     (computed in the engine: only the distinct values come back)."""
-    t = store_mod.table(con, fe.table, needed_by="for_each", required=(fe.column,))
+    if fe.table == FOR_EACH_TABLE:  # the sales lines, dimensions resolved from the master data
+        from .. import model
+
+        t = model.sales_lines(con)
+        if fe.column not in t.columns:
+            from ..errors import MissingColumnError
+
+            raise MissingColumnError("orders", fe.column, list(t.columns))
+    else:
+        t = store_mod.table(con, fe.table, needed_by="for_each", required=(fe.column,))
     col = t[fe.column]
     values = t.filter(col.notnull()).select(v=col.cast("string")).distinct().to_pandas()["v"].tolist()
     return sorted({str(v) for v in values if str(v).strip()})

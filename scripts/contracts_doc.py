@@ -80,7 +80,38 @@ def render() -> str:
                 f"`{c.name}`", c.dtype, "yes" if c.required else "", "; ".join(values),
                 UNIT_TEXT.get(c.unit or "", c.unit or ""), headers)) + " |")
         out.append("")
+    from analysis import model
+
     out += [
+        "## How a sale is attributed",
+        "",
+        "Order exports are often slim (order, line, date, customer, SKU, quantity, amount): the region",
+        "and the serving account manager live in the customers export, brand and price class in the",
+        "products export. Every report, `check` and the batch's `for_each` read order lines through",
+        "`analysis.model.sales_lines`, which resolves each dimension of a line by one rule, in order:",
+        "",
+        "1. a value written on the line (the state at the time of sale) wins;",
+        "2. else the master row valid at the sale date, from `<master>_history` (`valid_from` ≤ sale",
+        "   date < `valid_to`; empty = open); `ingest customers FILE --update` keeps that history;",
+        "3. else the current master row (`customers`, `products`);",
+        "4. else the line is *unattributed* for that dimension.",
+        "",
+        "| dimension | master (looked up by) | may be on the line |",
+        "|---|---|---|",
+    ]
+    for d in model.DIMENSIONS.values():
+        out.append(f"| `{d.name}` | {d.master} (`{d.key}`) | {'yes' if d.on_line else ''} |")
+    out += [
+        "",
+        f"A report section grouping by a dimension shows unattributed lines as one row (未归属 /",
+        f"unattributed) with a note naming the share and the most frequent unresolved codes; when the",
+        f"dimension resolves for less than {model.MIN_COVERAGE:.0%} of the amount the section is skipped with",
+        "a reason naming the missing table or column. metrics.json carries `coverage` {dimension: share}.",
+        "Without a customers history, a line without a rep takes today's rep of its customer, and the",
+        "reports say so. `sales-analysis check` prints every dimension's share, broken references",
+        f"(codes not in their master, with samples) and lines whose own value contradicts the master; it",
+        f"exits 1 when one of {', '.join(model.REQUIRED_DIMENSIONS)} resolves for less than {model.MIN_COVERAGE:.0%}.",
+        "",
         "## Units in headers",
         "",
         "A header may carry its unit, for example `金额(万元)` or `销量(箱)`; ingest converts the values",

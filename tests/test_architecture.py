@@ -16,6 +16,7 @@ PKG = SRC / "analysis"
 
 METRIC_MODULES = ("trends", "launch", "retention", "scorecard", "target_plan")
 ARITHMETIC_MODULES = ("allocation", "scheme", "scoring")  # pure computations used by the metric modules
+MODEL_MODULES = ("model",)  # the analysed sales lines every report reads
 PRESENTATION = ("analysis.display", "analysis.narrative", "analysis.present", "analysis.excel", "analysis.charts")
 LANGUAGE = ("analysis.glossary", "analysis.i18n")
 ENGINE = ("analysis.store", "analysis.engines", "ibis", "duckdb", "pyspark", "psycopg")
@@ -70,8 +71,8 @@ def offending(path: Path, forbidden: tuple[str, ...]) -> list[str]:
 RULES = [
     ("stats_takes_frames", ("stats",), ENGINE + PRESENTATION + LANGUAGE),
     ("charts_know_no_queries", ("charts",), ENGINE),
-    ("metrics_do_no_presentation", METRIC_MODULES + ARITHMETIC_MODULES, PRESENTATION),
-    ("metrics_carry_no_language", METRIC_MODULES + ARITHMETIC_MODULES, LANGUAGE),
+    ("metrics_do_no_presentation", METRIC_MODULES + ARITHMETIC_MODULES + MODEL_MODULES, PRESENTATION),
+    ("metrics_carry_no_language", METRIC_MODULES + ARITHMETIC_MODULES + MODEL_MODULES, LANGUAGE),
     ("sections_are_language_free", ("sections",), ENGINE + PRESENTATION + LANGUAGE),
     ("i18n_is_data_only", ("i18n",), ENGINE + PRESENTATION + ("analysis.glossary",)),
     ("present_renders_frames", ("present", "excel"), ENGINE),
@@ -100,6 +101,7 @@ def test_the_rules_cover_the_modules_they_name():
     # the new framework and today's reports are all checked (a renamed module must not escape silently)
     checked = {module_name(p) for _, names, _ in RULES for p in modules(*names)}
     for mod in ("analysis.trends", "analysis.launch", "analysis.retention", "analysis.sections", "analysis.i18n",
+                "analysis.model",
                 "analysis.present", "analysis.excel", "analysis.stats.survival", "analysis.charts.trends"):
         assert mod in checked, mod
 
@@ -115,5 +117,5 @@ def test_architecture_document_names_every_rule_and_module():
     doc = (SRC.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
     for rule, _, _ in RULES:
         assert f"`{rule}`" in doc, rule
-    for mod in ("sections", "i18n", "present", "excel", "display", "charts", "stats", "store", "narrative"):
+    for mod in ("sections", "i18n", "present", "excel", "display", "charts", "stats", "store", "narrative", "model"):
         assert f"analysis.{mod}" in doc, mod

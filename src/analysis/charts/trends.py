@@ -53,7 +53,7 @@ def attainment_bars(table: pd.DataFrame, time_elapsed: float, lang: str = "zh", 
     d = table.dropna(subset=["attainment"]).head(max_rows).iloc[::-1]
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(d) + 1)))
     colors = ["#d62728" if a else "#1f77b4" for a in d.get("action", pd.Series(False, index=d.index))]
-    ax.barh(d["key"].astype(str), d["attainment"], color=colors)
+    ax.barh([name_label("column", str(k), lang) for k in d["key"]], d["attainment"], color=colors)
     ax.axvline(time_elapsed, color="#333333", linestyle="--", linewidth=1)
     ax.text(time_elapsed, 1.0, " " + label("time_elapsed", lang), transform=ax.get_xaxis_transform(),
             va="bottom", fontsize=9)
@@ -126,7 +126,7 @@ def mix_chart(table: pd.DataFrame, measure: str = "qty", lang: str = "zh") -> Fi
     ax.bar(x - w / 2, table[f"{measure}_share"], w, label=label("current", lang), color="#1f77b4")
     if f"{measure}_share_ly" in table:
         ax.bar(x + w / 2, table[f"{measure}_share_ly"], w, label=label("last_year", lang), color="#aec7e8")
-    ax.set_xticks(x, table["price_class"].astype(str))
+    ax.set_xticks(x, [name_label("column", str(k), lang) for k in table["price_class"]])
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel(label(f"{measure}_share", lang))
     ax.legend(fontsize=8)
@@ -140,7 +140,7 @@ def contribution_chart(table: pd.DataFrame, lang: str = "zh", max_rows: int = 15
     d = table.reindex(table["change"].abs().sort_values(ascending=False).index).head(max_rows)
     d = d.sort_values("change")
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(d) + 1)))
-    ax.barh(d["key"].astype(str), d["change"], color=["#d62728" if v < 0 else "#2ca02c" for v in d["change"]])
+    ax.barh([name_label("column", str(k), lang) for k in d["key"]], d["change"], color=["#d62728" if v < 0 else "#2ca02c" for v in d["change"]])
     ax.axvline(0, color="#333333", linewidth=1)
     ax.xaxis.set_major_formatter(_wan(lang))
     ax.set_xlabel(_amount_axis(lang, "yoy_change"))

@@ -241,18 +241,19 @@ def _csv_records(text: str, sep: str, whole: bool, limit: int) -> list[list[str]
 
 
 def _csv_header(text_path: Path, name: str, table: str | None, user: dict[str, str] | None,
-                header_row: object) -> tuple[list[str], int, str, int, list[str], list[list[str]]]:
-    """(unique headers, declared fields, delimiter, records before the data, notes, first records)
+                header_row: object) -> tuple[list[str], int, str, int, list[str], str]:
+    """(unique headers, declared fields, delimiter, records before the data, notes, line end)
     of a UTF-8 text file. The header is found by :func:`.header.detect` for each delimiter; the
     delimiter whose header names the most columns wins (ties: the one of the first line)."""
     from .header import SCAN_ROWS, detect
 
-    with open(text_path, encoding="utf-8-sig", newline="", errors="strict") as f:
-        try:
-            head = f.read(HEAD_TEXT)
-            whole = not f.read(1)
-        except UnicodeDecodeError:
-            raise IngestError(f"{name} cannot be read as a table: it is neither UTF-8 nor GB18030/GBK text.") from None
+    with open(text_path, "rb") as f:
+        raw = f.read(HEAD_TEXT)
+        whole = not f.read(1)
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[3:]
+    # only to find the header and delimiter: a bad record among the first is quarantined later
+    head = raw.decode("utf-8", "replace")
     if not head.strip():
         raise IngestError(f"{name} cannot be read as a table: the file is empty.")
     first = next((ln for ln in head.splitlines() if ln.strip()), "")
@@ -272,7 +273,19 @@ def _csv_header(text_path: Path, name: str, table: str | None, user: dict[str, s
     names = [h if h is not None else "" for h in hd.names] + [""] * max(0, width - len(hd.names))
     while len(names) > 1 and names[-1].strip() == "":
         names.pop()  # trailing separators after the last header
-    return unique_headers(names), max(width, len(names)), sep, hd.data, hd.notes, recs
+    return unique_headers(names), max(width, len(names)), sep, hd.data, hd.notes, _newline(head)
+
+
+def _newline(text: str) -> str:
+    """The line end of a text ('\\r\\n', '\\n' or '\\r', as DuckDB's ``new_line`` takes it): most line
+    ends in ``text``. Given explicitly: DuckDB's own detection takes a line break inside a quoted
+    header cell of a CRLF file for the line end, and then reads no rows at all."""
+    crlf, lf, cr = text.count("\r\n"), text.count("\n"), text.count("\r")
+    if crlf and crlf * 2 >= lf:
+        return "\\r\\n"
+    if cr > lf:
+        return "\\r"
+    return "\\n"
 
 
 def _first_nonblank(recs: list[list[str]]):
@@ -291,7 +304,7 @@ def _load_csv(con: Any, src: Source, work: Path, materialise: bool = False, tabl
     if enc in ("gb18030", "utf-16"):
         text_path = work / "transcoded.csv"
         _transcode(path, enc, text_path)
-    headers, n, sep, skip, notes, _ = _csv_header(text_path, path.name, table, user, header_row)
+    headers, n, sep, skip, notes, newline = _csv_header(text_path, path.name, table, user, header_row)
     src.notes += notes
     src.headers = headers
     if table:
@@ -309,7 +322,7 @@ def _load_csv(con: Any, src: Source, work: Path, materialise: bool = False, tabl
     src.surplus = list(range(len(headers), n))
     src.relation = (f"(SELECT *, NULL::BIGINT AS __row FROM read_csv('{fq}', header = false, skip = {skip}, "
                     f"auto_detect = false, delim = '{sepq}', quote = '\"', escape = '\"', columns = {{{cols}}}, "
-                    f"store_rejects = true, max_line_size = 8388608, encoding = 'utf-8'))")
+                    f"new_line = '{newline}', store_rejects = true, max_line_size = 8388608, encoding = 'utf-8'))")
     if materialise:  # small tables whose values are looked at before staging (grades, extra columns)
         con.execute(f"CREATE TABLE src AS SELECT * FROM {src.relation}")
         src.relation = "src"

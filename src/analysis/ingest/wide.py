@@ -29,7 +29,7 @@ from ..errors import IngestError
 _MONTH_RES = (
     re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$"),
     re.compile(r"^(\d{4})(\d{2})$"),
-    re.compile(r"^(\d{4})-(\d{2})-01(?:[ t]00:00:00)?$"),
+    re.compile(r"^(\d{4})-(\d{2})-01(?:t?00:00:00)?$"),  # a date cell (spaces removed by header_key)
 )
 # canonical columns of order lines that say whose target a row is: level, in order of preference
 ID_LEVELS = (("rep_id", "rep"), ("sku_id", "sku"), ("brand", "brand"), ("price_class", "price_class"),

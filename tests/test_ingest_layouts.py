@@ -207,6 +207,8 @@ def test_key_cells_merged_down_an_orders_lines(tmp_path, store):
     wb.save(tmp_path / "o.xlsx")
     res = run("orders", tmp_path / "o.xlsx", store)
     assert (res.rows_read, res.accepted, res.quarantined) == (10, 10, 0)
+    assert ("merged cells filled with their value on every row they span, as Excel shows them: "
+            "9 ranges in 订单编号, 订单日期, 客户编码") in res.notes
     got = sql(store, "SELECT order_id, count(*), count(DISTINCT order_date), min(customer_id), sum(amount) "
                      "FROM orders GROUP BY order_id ORDER BY order_id")
     assert got == [("O1", 3, 1, "CO1", 600.0), ("O2", 4, 1, "CO2", 1000.0), ("O3", 1, 1, "CO3", 100.0),

@@ -531,9 +531,10 @@ def excel_error_cells(path: Path, sheet: str) -> dict[tuple[int, int], str]:
     return out
 
 
-def _sheet_rows(wb: Any, path: Path, kind: str, name: str):
+def _sheet_rows(wb: Any, path: Path, kind: str, name: str, filled: list | None = None):
     """The rows of a sheet: (row number as the sheet shows it, [cell text]), merged ranges filled with
-    their value (as Excel displays them), error cells as their error text (#N/A …)."""
+    their value (as Excel displays them), error cells as their error text (#N/A …). ``filled``
+    collects (top row number, first column, last column) of each merged range filled."""
     try:
         sh = wb.get_sheet_by_name(name)
         start = sh.start or (0, 0)
@@ -561,6 +562,8 @@ def _sheet_rows(wb: Any, path: Path, kind: str, name: str):
             nxt += 1
             if t == i and 0 <= lft:
                 active.append([t, lft, bt, rt, texts[lft] if lft < len(texts) else None])
+                if filled is not None and active[-1][4] is not None:
+                    filled.append((r0 + i + 1, lft, rt))
         if active:
             active = [a for a in active if a[2] >= i]
             for t, lft, bt, rt, v in active:
@@ -574,10 +577,11 @@ def _sheet_rows(wb: Any, path: Path, kind: str, name: str):
         yield r0 + i + 1, texts
 
 
-def _sheet_head(wb: Any, path: Path, kind: str, name: str) -> tuple[list[tuple[int, list]], Any]:
+def _sheet_head(wb: Any, path: Path, kind: str, name: str, filled: list | None = None
+                ) -> tuple[list[tuple[int, list]], Any]:
     from .header import SCAN_ROWS
 
-    it = _sheet_rows(wb, path, kind, name)
+    it = _sheet_rows(wb, path, kind, name, filled)
     head = []
     for row in it:
         head.append(row)
@@ -608,7 +612,8 @@ def _load_spreadsheet(con: Any, src: Source, sheet: str | None, table: str | Non
         if len(names) > 1:
             src.notes.append(f"read the first sheet '{name}' of {len(names)} (choose another with --sheet)")
     src.sheet = name
-    head, rest = _sheet_head(wb, path, src.format, name)
+    filled: list[tuple[int, int, int]] = []
+    head, rest = _sheet_head(wb, path, src.format, name, filled)
     if not any(any(t is not None and t.strip() for t in texts) for _, texts in head):
         raise IngestError(f"{path.name} cannot be read as a table: the sheet '{name}' is empty.")
     first_row = head[0][0]
@@ -662,6 +667,18 @@ def _load_spreadsheet(con: Any, src: Source, sheet: str | None, table: str | Non
             flush()
     flush()
     src.relation = "src"
+    _note_filled(src, filled, first_row + hd.data)
+
+
+def _note_filled(src: Source, filled: list[tuple[int, int, int]], data_row: int) -> None:
+    """Say which columns merged cells were filled in, below the header (an amount merged over an
+    order's lines is then on every line: the user should know)."""
+    ranges = [(lft, rt) for top, lft, rt in filled if top >= data_row]
+    if not ranges:
+        return
+    cols = sorted({c for lft, rt in ranges for c in range(lft, rt + 1) if c < len(src.headers)})
+    src.notes.append(f"merged cells filled with their value on every row they span, as Excel shows them: "
+                     f"{len(ranges)} ranges in {', '.join(src.headers[c] for c in cols)}")
 
 
 def _refuse_missing_on_sheet(wb: Any, path: Path, kind: str, names: list[str], name: str, table: str,

@@ -4,19 +4,27 @@ Every format ends as one relation of text columns ``c0 … c{n-1}`` (the file's 
 order) plus ``__row`` (the row number, header = row 1, when the reader knows it), loaded
 into a DuckDB work database by :func:`load_source`:
 
-* **CSV / text** (comma, tab, semicolon or bar separated): UTF-8 (with or without BOM) is read
+The header is found in the first rows (:mod:`.header`: title rows skipped, two-row headers
+flattened, a unit row applied; ``header_row`` overrides), and a wide targets file is melted to
+the long form (:mod:`.wide`).
+
+* **CSV / text** (comma, tab, semicolon or bar separated; the encoding decided on the whole
+  file, see :func:`detect_encoding`; the line end given to DuckDB): UTF-8 (with or without BOM) is read
   by DuckDB directly; GB18030/GBK is transcoded to UTF-8 first by ``iconv`` (else Python's
   codec), streaming; UTF-16 with a BOM (Excel's "Unicode text") likewise. Decoding is strict:
   never a replacement character. DuckDB reads every field as text (``all_varchar``); records
   that do not fit the header come back from its rejects table: too many non-empty fields →
   quarantined whole, too few → padded with empty cells.
 * **Spreadsheets** (.xlsx, .xlsm, .xls, .xlsb, .ods) through python-calamine: the first sheet
-  by default (or ``sheet``); the first non-empty row is the header; cell values become text
-  (dates as ISO dates, whole numbers without ``.0``).
+  by default (or ``sheet``); merged ranges filled with their value, Excel error cells as their
+  error text (from the XLSX sheet's XML); cell values become text (dates as ISO dates, whole
+  numbers without ``.0``). A required column missing on the sheet: one line listing every
+  sheet and its columns, and ``--sheet``.
 * **Parquet** through DuckDB's reader, each column cast to text the same way.
 
-Row numbers: for spreadsheets and Parquet the sheet's row (header = 1). For CSV, DuckDB skips
-empty lines, so a row number counts the records before it (header = 1), not empty lines.
+Row numbers: for spreadsheets and Parquet the sheet's row. For CSV, the records before the data
+(empty lines above the header included) plus the data records before it: DuckDB skips empty
+lines among the data, so those are not counted.
 """
 from __future__ import annotations
 

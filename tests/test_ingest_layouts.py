@@ -21,6 +21,8 @@ import duckdb
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from analysis import ingest as ing
 from analysis.errors import IngestError, ParameterError
@@ -93,6 +95,28 @@ def test_header_row_parameter_is_checked():
         detect(rows, "orders", header_row="x")
     with pytest.raises(ParameterError, match=r"^The 'header_row' parameter of ingest must be a non-empty row among"):
         detect(rows, "orders", header_row=9)
+    two = [["x"], ["订单日期", "销售"], [None, "金额"], ["2026-10-01", "5"]]
+    h = detect(two, "orders", header_row="2-3")
+    assert (h.names, h.first, h.data) == (["订单日期", "销售/金额"], 1, 3)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(titles=st.integers(0, 3), blanks=st.integers(0, 2), crlf=st.booleans(), broken=st.booleans(),
+       unit_row=st.booleans(), amounts=st.lists(st.integers(-50, 500), min_size=1, max_size=6))
+def test_any_layout_reads_every_row(tmp_path_factory, titles, blanks, crlf, broken, unit_row, amounts):
+    """Title rows, blank rows, line ends, a line break in a header cell, a unit row: every data row
+    is read, accepted, and the sums are exact."""
+    d = tmp_path_factory.mktemp("layout")
+    rows = [[f"标题{i}"] for i in range(titles)] + [[""]] * blanks
+    rows.append(["订单编号", "行号", "订单\n日期" if broken else "订单日期", "金额"])
+    if unit_row:
+        rows.append(["", "", "", "千元"])
+    rows += [[f"A{i}", "1", "2026-10-01", str(a)] for i, a in enumerate(amounts)]
+    p = write_csv(d / "o.csv", rows, crlf=crlf)
+    res = run("orders", p, d / "s.duckdb")
+    assert (res.rows_read, res.accepted) == (len(amounts), len(amounts))
+    factor = 1000 if unit_row else 1
+    assert sql(d / "s.duckdb", "SELECT sum(amount) FROM orders") == [(float(sum(amounts) * factor),)]
 
 
 # ---- a unit row under the header ---------------------------------------------------------------

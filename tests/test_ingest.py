@@ -695,10 +695,16 @@ def test_repeated_xlsx_headers(tmp_path, store):
     ws.append([dt.date(2024, 1, 5), 5, 7])
     x = tmp_path / "o.xlsx"
     wb.save(x)
-    res = run("orders", x, store)
-    assert res.accepted == 1 and res.dropped_columns == ["金额.1"]
-    assert stored(store, "orders")["amount"].tolist() == [5.0]
-    assert "columns: 订单日期 -> order_date, 金额 -> amount" in res.summary()
+    # the same header twice: refused naming both columns (which one is meant is the user's call)
+    with pytest.raises(IngestError, match=r"^o\.xlsx: columns 2 and 3 are both headed '金额' \(read as amount\); "
+                                          r"choose one with --mapping"):
+        run("orders", x, store)
+    assert count(store, "orders") == 0
+    # an explicit mapping takes one; the other is not used
+    res = run("orders", x, store, mapping={"金额.1": "amount"})
+    assert res.accepted == 1 and res.dropped_columns == ["金额"]
+    assert stored(store, "orders")["amount"].tolist() == [7.0]
+    assert "columns: 订单日期 -> order_date, 金额.1 -> amount" in res.summary()
 
 
 def test_rows_that_do_not_fit_the_header(tmp_path, store):

@@ -21,6 +21,7 @@ Examples
 """
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 # Common aliases, canonical name -> headers in priority order (earlier wins when a file has
@@ -155,10 +156,28 @@ def canonical_header(table: str, header: object, names: list[str] | None = None)
     for name in allowed:
         if k == header_key(name):
             return name
-    for name, alist in aliases_for(table).items():
-        if name in allowed and k in {header_key(a) for a in alist}:
+    for name in _alias_index(table).get(k, ()):
+        if name in allowed:
             return name
     return None
+
+
+@functools.lru_cache(maxsize=None)
+def _alias_index(table: str) -> dict[str, tuple[str, ...]]:
+    """Alias key -> canonical names listing it, in the order of :func:`aliases_for` (cached:
+    header detection compares every cell of a file's first rows)."""
+    out: dict[str, list[str]] = {}
+    for name, alist in aliases_for(table).items():
+        for a in alist:
+            names = out.setdefault(header_key(a), [])
+            if name not in names:
+                names.append(name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _alias_keys(table: str, canonical: str) -> tuple[str, ...]:
+    return tuple(header_key(a) for a in aliases_for(table).get(canonical, ()))
 
 
 def header_priority(table: str, canonical: str, header: object) -> int:
@@ -166,7 +185,7 @@ def header_priority(table: str, canonical: str, header: object) -> int:
     k = header_key(header)
     if k == header_key(canonical):
         return 0
-    alist = [header_key(a) for a in aliases_for(table).get(canonical, ())]
+    alist = _alias_keys(table, canonical)
     return alist.index(k) + 1 if k in alist else len(alist) + 1
 
 

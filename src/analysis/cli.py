@@ -50,6 +50,8 @@ def ingest(
     replace_period: Optional[str] = typer.Option(
         None, "--replace-period", help="A month (2026-10): replace that month's rows with the file's, in one transaction."),
     sheet: Optional[str] = typer.Option(None, "--sheet", help="Sheet of a spreadsheet (default: the first)."),
+    header_row: Optional[str] = typer.Option(
+        None, "--header-row", help="The header's row, as the sheet numbers it (3, or 2-3 over two rows); default: found."),
     date_min: Optional[str] = typer.Option(
         None, "--date-min", help="Earliest plausible date (default 1990-01-01); earlier dates are quarantined."),
     grade_bands: Optional[str] = typer.Option(
@@ -60,7 +62,7 @@ def ingest(
     from . import ingest as ingest_mod
 
     result = ingest_mod.ingest_file(table, file, store=store, mapping=mapping, replace_period=replace_period,
-                                    sheet=sheet, date_min=date_min, grade_bands=grade_bands)
+                                    sheet=sheet, date_min=date_min, grade_bands=grade_bands, header_row=header_row)
     typer.echo(result.summary())
 
 

@@ -413,6 +413,7 @@ RULES = {
     "impossible_date": "impossible date",
     "not_a_bool": "not a yes/no value",
     "not_a_grade": "not a grade (1–30, as 25 or 25档)",
+    "excel_error": "an Excel error value (#N/A, #DIV/0!, #VALUE! …)",
     # rows
     "not_nullable": "required value is empty",
     "allowed": "value not allowed (allowed: {allowed})",

@@ -34,6 +34,9 @@ _HW = "".join(chr(c) for c in range(0x21, 0x7F)) + "  ¥"
 _WS = " \t\r\n"
 _FW_CLASS = "[\uff01-\uff5e\u3000\u00a0\uffe5]"
 _CLEAN_CLASS = _FW_CLASS + r"|^\s|\s$"  # cells that need NFKC or trimming
+# Excel's error values: a cell holding one is quarantined (reason excel_error), never read as empty
+EXCEL_ERRORS = ("#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!",
+                "#GETTING_DATA", "#N/A N/A")
 
 
 @dataclass
@@ -110,20 +113,10 @@ def plan_columns(table: str, headers: list[str], mapping: dict[str, str] | None 
             )
     candidates: dict[str, list[tuple[int, int, str]]] = {}
     for i, h in enumerate(headers):
-        k = aliases.header_key(h)
-        if k in user:
-            canon, rank = user[k], -1
-        else:
-            canon = aliases.canonical_header(table, h)
-            base, unit = aliases.split_unit(h)
-            if canon is None and unit is not None:
-                canon = aliases.canonical_header(table, base)
-                if canon is not None and ts.column(canon).unit is None:
-                    canon = None  # brackets on a column without a unit: not ours to guess
-            if canon is None:
-                continue
-            rank = aliases.header_priority(table, canon, h if aliases.canonical_header(table, h) else base)
-        candidates.setdefault(canon, []).append((rank, i, h))
+        found = header_candidate(table, h, user, headers[:i])
+        if found is not None:
+            candidates.setdefault(found[0], []).append((found[1], i, h))
+    _refuse_twins(candidates, name)
     chosen = {min(c)[2]: canon for canon, c in candidates.items()}
     # 档位: a grade (numbers, 25档) or a size class (大户/中户/小户), by its values
     for h, canon in list(chosen.items()):
@@ -145,7 +138,7 @@ def plan_columns(table: str, headers: list[str], mapping: dict[str, str] | None 
         plan = ColumnPlan(h, i, canon, c.dtype, free_text=c.free_text, grade=c.grade,
                           category=c.name in aliases.VALUES or c.allowed is not None)
         if c.unit is not None:
-            _, unit = aliases.split_unit(h)
+            _, unit = aliases.split_unit(_repeated(h, headers[:i]))
             if unit is not None:
                 factor = aliases.unit_factor(c.unit, unit)
                 if factor is None:
@@ -164,6 +157,77 @@ def plan_columns(table: str, headers: list[str], mapping: dict[str, str] | None 
         plans.sort(key=lambda p: p.index)
     _refuse_lookalikes(ts, plans, unused if not ts.keep_extra else [], name)
     return plans, unused
+
+
+def header_candidate(table: str, header: str, user: dict[str, str] | None = None,
+                     before: list[str] | None = None) -> tuple[str, int] | None:
+    """(canonical column, rank) that ``header`` stands for in ``table``, or None.
+
+    ``user`` is the user's mapping (keys as :func:`analysis.aliases.header_key`; rank -1). A
+    header is tried as given, then as the header it repeats (``金额.1``, the second ``金额`` of
+    a file, when ``金额`` is in ``before``), then by its last part (``销售情况/金额``, a header
+    flattened from a group cell and the cell below it). A unit in brackets is allowed on a
+    column with a unit (``金额(万元)``); the rank orders the headers meaning one column (0 = the
+    canonical name, then the aliases in order).
+
+    Examples
+    --------
+    >>> header_candidate("orders", "销售情况/金额(万元)")
+    ('amount', 2)
+    """
+    ts = spec(table)
+    user = user or {}
+    k = aliases.header_key(header)
+    if k in user:
+        return user[k], -1
+    for form in _forms(header, before or []):
+        canon = aliases.canonical_header(table, form)
+        base, unit = aliases.split_unit(form)
+        if canon is None and unit is not None:
+            canon = aliases.canonical_header(table, base)
+            if canon is not None and ts.column(canon).unit is None:
+                canon = None  # brackets on a column without a unit: not ours to guess
+        if canon is not None:
+            return canon, aliases.header_priority(table, canon, form if aliases.canonical_header(table, form) else base)
+    return None
+
+
+_REPEAT_RE = re.compile(r"^(.+)\.(\d+)$")
+
+
+def _forms(header: str, before: list[str]) -> list[str]:
+    """The header, the header it repeats (``金额.1`` → ``金额``), and its last part after a group
+    (``销售情况/金额(万元)`` → ``金额(万元)``)."""
+    out = [header]
+    if _repeated(header, before) != header:
+        out.append(_repeated(header, before))
+    for f in list(out):
+        base, unit = aliases.split_unit(f)
+        if "/" in base:
+            out.append(base.rsplit("/", 1)[1] + (f"({unit})" if unit else ""))
+    return out
+
+
+def _refuse_twins(candidates: dict[str, list[tuple[int, int, str]]], source: str) -> None:
+    """Two headers that read as one column equally well (the same header twice, or the same
+    name under two groups) are refused, naming both: which one is meant is for the user to say."""
+    for canon, cands in candidates.items():
+        best = min(r for r, _, _ in cands)
+        tied = [(i, h) for r, i, h in cands if r == best]
+        if len(tied) > 1:
+            (i1, h1), (i2, h2) = tied[:2]
+            d1, d2 = h1, _repeated(h2, [h1])
+            what = (f"columns {i1 + 1} and {i2 + 1} are both headed '{d1}' (read as {canon})" if d1 == d2 else
+                    f"columns {i1 + 1} '{h1}' and {i2 + 1} '{h2}' both read as {canon}")
+            raise IngestError(
+                f"{source}: {what}; choose one with --mapping "
+                f"(a line '{h2}: {canon}' takes column {i2 + 1}, '{h1}: {canon}' column {i1 + 1}).")
+
+
+def _repeated(header: str, before: list[str]) -> str:
+    """The header a repeated header stands for (``金额.1`` → ``金额`` when ``金额`` came before)."""
+    m = _REPEAT_RE.match(header)
+    return m.group(1) if m and m.group(1) in before else header
 
 
 _GRADE_RE = re.compile(r"^第?\d{1,2}(\.0+)?档?$")
@@ -313,28 +377,31 @@ def typed_sql(plan: ColumnPlan, p: str, raw: str) -> tuple[str, str]:
     """
     t = plan.dtype
     given = f"sa_clean({raw}) IS NOT NULL"
+    err = f"WHEN {raw} IN ({_in_list(EXCEL_ERRORS)}) THEN 'excel_error'"
     if t == "str":
+        why = f"CASE {err} END"
         if plan.category:
             pairs = aliases.VALUES.get(plan.name, {})
             if pairs:
                 whens = " ".join(f"WHEN {p} = {_s(aliases.header_key(a))} THEN {_s(c)}" for a, c in pairs.items())
-                return f"(CASE {whens} ELSE {p} END)", "NULL"
-        return p, "NULL"
+                return f"(CASE {whens} ELSE {p} END)", why
+        return p, why
     if t in ("int", "float"):
         bad = "'not_a_grade'" if plan.grade else "'not_a_number'"
         if t == "int":
             whole = "'not_a_grade'" if plan.grade else "'not_whole'"
             ok = f"isfinite({p}) AND {p} = trunc({p}) AND abs({p}) < 9e18"
             return (f"CASE WHEN {ok} THEN CAST({p} AS BIGINT) END",
-                    f"CASE WHEN {ok} THEN NULL WHEN isfinite({p}) THEN {whole} WHEN {given} THEN {bad} END")
+                    f"CASE WHEN {ok} THEN NULL WHEN isfinite({p}) THEN {whole} {err} WHEN {given} THEN {bad} END")
         val = f"round({p} * {plan.factor}, 6)" if plan.factor else p
-        return f"CASE WHEN isfinite({p}) THEN {val} END", f"CASE WHEN isfinite({p}) THEN NULL WHEN {given} THEN {bad} END"
+        return (f"CASE WHEN isfinite({p}) THEN {val} END",
+                f"CASE WHEN isfinite({p}) THEN NULL {err} WHEN {given} THEN {bad} END")
     if t in ("date", "month"):
         shape = "sa_mshape" if t == "month" else "sa_dshape"
-        return p, (f"CASE WHEN {p} IS NOT NULL THEN NULL WHEN NOT {given} THEN NULL "
+        return p, (f"CASE WHEN {p} IS NOT NULL THEN NULL WHEN NOT {given} THEN NULL {err} "
                    f"WHEN {shape}(sa_clean({raw})) THEN 'impossible_date' ELSE 'not_a_date' END")
     if t == "bool":
-        return p, f"CASE WHEN {p} IS NOT NULL THEN NULL WHEN {given} THEN 'not_a_bool' END"
+        return p, f"CASE WHEN {p} IS NOT NULL THEN NULL {err} WHEN {given} THEN 'not_a_bool' END"
     raise ValueError(f"unknown logical type {t!r}")
 
 

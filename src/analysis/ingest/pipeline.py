@@ -80,6 +80,7 @@ def ingest_file(
     date_min: dt.date | str | None = None,
     grade_bands: str | GradeBands | None = None,
     lock_timeout: float | None = None,
+    header_row: int | str | None = None,
 ) -> IngestResult:
     """Read, normalise and validate a file; append accepted rows in one transaction; quarantine the rest.
 
@@ -109,6 +110,9 @@ def ingest_file(
         Grade bands deriving customers' size class (default ``1-10:small,11-20:medium,21-30:large``).
     lock_timeout : float, optional
         Seconds to wait for a store held by another process (default ``$SALES_ANALYSIS_LOCK_TIMEOUT`` or 30).
+    header_row : int or str, optional
+        The header's row as the sheet numbers it (``3``, or ``2-3`` for a header over two rows);
+        default: found (:mod:`analysis.ingest.header`).
 
     Returns
     -------
@@ -191,7 +195,8 @@ def ingest_file(
             w.execute(f"SET temp_directory = '{work / 'spill'}'")
             install_macros(w)
             lap("hash")
-            src = load_source(w, path, work, sheet, materialise=ts.keep_extra or ts.name == "customers")
+            src = load_source(w, path, work, sheet, materialise=ts.keep_extra or ts.name == "customers",
+                              table=table, mapping=user_map, header_row=header_row)
             lap("read")
             res.file_format, res.encoding, res.sheet = src.format, src.encoding, src.sheet
             res.notes += src.notes
@@ -344,8 +349,8 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
                               AND NOT EXISTS (SELECT 1 FROM {q(ref)} r
                                               WHERE CAST(r.{q(col)} AS VARCHAR) = CAST(c.{q(col)} AS VARCHAR))""")
         # quarantine
-        key_id = st.reason_id("+".join(ts.key), "unique_key", key=", ".join(ts.key)) if ts.key else -1
-        clash_id = st.reason_id("+".join(ts.key), "key_in_store", key=", ".join(ts.key)) if ts.key else -1
+        key_id = st.reason_id("+".join(st.key), "unique_key", key=", ".join(st.key)) if st.key else -1
+        clash_id = st.reason_id("+".join(st.key), "key_in_store", key=", ".join(st.key)) if st.key else -1
         ref_ids = {col: st.reason_id(col, "reference", column=col, table=ref) for col, ref in ts.references.items()}
         ref_case = " ".join(f"WHEN 'ref:{c}' THEN {i}" for c, i in ref_ids.items())
         con.execute(f"""CREATE OR REPLACE TEMP TABLE sa_q AS

@@ -4,8 +4,10 @@ At ingest, :func:`stage` turns the loaded text table ``src`` into ``staged``: ty
 the row number, and ``__why``, the list of reason ids of a row that breaks a rule (cell reads
 first: a row whose cells do not all read is not checked further). :func:`in_file_duplicates`
 then finds, for tables with a key, exact copies of earlier rows (skipped) and later rows with
-an earlier row's key (quarantined). Tables without a key (visits, feedback, orders without
-order_id + line_no) keep identical rows: they are distinct events.
+an earlier row's key (quarantined). Orders without line_no are keyed by order_id + sku_id
+(:data:`KEY_FALLBACKS`). Tables without a key (visits, feedback, orders without order_id)
+keep identical rows: they are distinct events. A cell holding an Excel error (#N/A, #DIV/0! …)
+is quarantined with its own reason, whatever the column's type.
 
 ``check`` (:func:`check_table`, :func:`check_store`) runs the same rules
 (:func:`analysis.contracts.row_rules`) on stored tables, through the store's own engine.
@@ -105,6 +107,7 @@ def stage(con: Any, src: Source, plans: list[ColumnPlan], ts: TableSpec, setting
                  "month": ["impossible_date", "not_a_date"], "bool": ["not_a_bool"]}.get(p.dtype, [])
         if p.grade:
             codes = ["not_a_grade"]
+        codes = ["excel_error", *codes]
         if codes:
             whens = " ".join(f"WHEN {contracts._lit(c)} THEN {st.reason_id(p.name, c)}" for c in codes)
             cell_items.append(f"(CASE e{j} {whens} END)")
@@ -195,9 +198,35 @@ def stage(con: Any, src: Source, plans: list[ColumnPlan], ts: TableSpec, setting
         con.execute("CREATE OR REPLACE TABLE shifts (a BIGINT, cum BIGINT)")
         con.executemany("INSERT INTO shifts VALUES (?, ?)", src.shifts)
         st.shifts = True
-    st.key = ts.key
-    st.keyed = bool(ts.key) and all(k in present for k in ts.key)
+    st.key, _ = key_of(ts.name, present)
+    st.keyed = bool(st.key)
     return st
+
+
+# A table's key when the file lacks part of the contract's: order exports often have no line
+# number, and then an order's line is its order and SKU (an exact copy of a line is a double
+# export, skipped and counted). Orders without order_id stay keyless.
+KEY_FALLBACKS: dict[str, tuple[tuple[str, ...], ...]] = {"orders": (("order_id", "sku_id"),)}
+
+
+def key_of(table: str, present: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the key rows of a file of ``table`` with columns ``present`` are checked by — () when
+    keyless —, the contract's key when a fallback replaced it, else ()).
+
+    Examples
+    --------
+    >>> key_of("orders", {"order_id", "sku_id", "order_date", "amount"})
+    (('order_id', 'sku_id'), ('order_id', 'line_no'))
+    >>> key_of("orders", {"order_date", "sku_id", "amount"})
+    ((), ())
+    """
+    ts = spec(table)
+    if ts.key and all(k in present for k in ts.key):
+        return ts.key, ()
+    for alt in KEY_FALLBACKS.get(table, ()):
+        if all(k in present for k in alt):
+            return alt, ts.key
+    return (), ()
 
 
 def _typed_columns(present: set[str], ts: TableSpec, plans: list[ColumnPlan]) -> list[str]:

@@ -31,7 +31,7 @@ VALUES = {
 
 def test_aggregate_equals_hand_2x2():
     p = _panel(VALUES, {"t1", "t2"}, 3)
-    r = dd.aggregate_did(p)
+    r = dd.aggregate_did(p, inference="welch")
     t_pre, t_post = (10 + 12 + 11 + 20 + 19 + 21) / 3, (7 + 8 + 6 + 18 + 16 + 17) / 3
     c_pre, c_post = (30 + 31 + 29 + 5 + 6 + 4 + 12 + 11 + 13) / 3, (33 + 32 + 31 + 5 + 6 + 5 + 12 + 14 + 13) / 3
     hand = (t_post / t_pre - 1) - (c_post / c_pre - 1)
@@ -164,7 +164,8 @@ def test_panel_p_value_equals_a_draw_by_draw_statsmodels_bootstrap():
 
 def test_aggregate_p_equals_scipy_welch():
     p = _panel(VALUES, {"t1"}, 3)
-    r = dd.aggregate_did(p)
+    r = dd.aggregate_did(p, inference="welch")
+    assert r.inference == "welch"
     d = r.series["diff"].to_numpy()
     assert r.p == pytest.approx(stats.ttest_ind(d[3:], d[:3], equal_var=False).pvalue)
 
@@ -244,7 +245,110 @@ def test_placebo_fires_at_most_at_the_nominal_rate_with_parallel_trends(n_t, n_c
 
 
 def test_placebo_fires_when_pre_trends_differ():
+    # 8 weeks each side: the class is also judged as one unit (a class-wide weekly shock cannot be told
+    # from an effect by clustering on SKUs), which with 4 + 4 weeks fired in only about half of these
+    # worlds (the WCR alone in nearly all); with 8 + 8 weeks the class-as-one-unit test fired in 60 of 60
     rng = np.random.default_rng()
     n = 40
-    fired = sum(dd.placebo_did(_world(rng, 11, 31, 4, slope=0.03)).differs for _ in range(n))
+    fired = sum(dd.placebo_did(_world(rng, 11, 31, 8, slope=0.03)).differs for _ in range(n))
     assert fired / n >= 0.8
+
+
+# --------------------------------------------------------------------------- serial correlation: placebo units
+
+
+def test_placebo_units_are_each_control_against_the_others_by_hand():
+    p = _panel(VALUES, {"t1"}, 3)
+    ctrl = ["t2", "c1", "c2", "c3"]       # every unit but t1 is a control here
+    is_post = np.array([False] * 3 + [True] * 3)
+    got = dd.placebo_units(np.array([VALUES[u] for u in ctrl], dtype=float), is_post)
+    for j, u in enumerate(ctrl):
+        sub = _panel({v: VALUES[v] for v in ctrl}, {u}, 3)
+        w = dd.aggregate_did(sub, inference="welch")
+        assert got[j] == pytest.approx(w.estimate / w.se)
+    # the reference: 4 placebos are too few for a 5 % permutation test, so the scaled t (3 df)
+    r = dd.aggregate_did(p)
+    welch = dd.aggregate_did(p, inference="welch")
+    s = np.sqrt(np.mean(got ** 2))
+    assert r.inference == "placebo_scaled" and r.n_placebo == 4
+    assert r.p == pytest.approx(2 * stats.t.sf(abs(welch.estimate / welch.se) / s, 3))
+    assert (r.lo, r.hi) == pytest.approx((r.estimate - stats.t.ppf(0.975, 3) * s * r.se,
+                                          r.estimate + stats.t.ppf(0.975, 3) * s * r.se))
+
+
+def test_placebo_reference_permutation_worked_example():
+    tj = np.array([0.5, -1.0, 1.5, -2.0, 2.5] + [0.1] * 18)        # 23 placebos: ⌈0.95 × 24⌉ = 23rd smallest |t|
+    p, crit, how, n = dd.placebo_reference(1.2, tj, 0.05)
+    assert (how, n) == ("placebo_units", 23)
+    assert p == pytest.approx((1 + 3) / 24)                           # |t| ≥ 1.2: 1.5, 2.0, 2.5
+    assert crit == 2.5
+    assert dd.placebo_reference(1.0, np.array([np.nan, 1.0]), 0.05)[2] == "welch"
+
+
+def _null_worlds(rng, reps: int, n_t: int, n_c: int, k: int, phi: float, class_sd: float = 0.0):
+    """reps × units × 2k weeks of volumes with no launch effect: lognormal SKU levels, a week shock shared by
+    all SKUs, AR(1) ``phi`` noise per SKU (sd 0.1) and, with ``class_sd``, a weekly shock shared by the treated."""
+    T, n = 2 * k, n_t + n_c
+    e = np.empty((reps, n, T))
+    e[..., 0] = rng.normal(0, 1, (reps, n))
+    for t in range(1, T):
+        e[..., t] = phi * e[..., t - 1] + np.sqrt(1 - phi ** 2) * rng.normal(0, 1, (reps, n))
+    tr = np.arange(n) < n_t
+    log_y = (np.log(rng.lognormal(np.log(50), 0.8, (reps, n)))[..., None] + rng.normal(0, 0.05, (reps, 1, T))
+             + 0.1 * e + class_sd * rng.normal(0, 1, (reps, 1, T)) * tr[None, :, None])
+    return np.exp(log_y), tr, np.arange(T) >= k
+
+
+def _as_panel(y: np.ndarray, tr: np.ndarray, is_post: np.ndarray) -> pd.DataFrame:
+    n, T = y.shape
+    return pd.DataFrame({"unit": np.repeat([f"u{i}" for i in range(n)], T), "time": np.tile(np.arange(T), n),
+                         "y": y.ravel(), "treated": np.repeat(tr, T), "post": np.tile(is_post, n)})
+
+
+def _group_test(y: np.ndarray, tr: np.ndarray, is_post: np.ndarray) -> tuple[float, float]:
+    """(Welch p, placebo p) of the treated group's DiD, with the library's placebo functions."""
+    base = y[:, ~is_post].mean(axis=1)
+    d = y[tr].sum(axis=0) / base[tr].sum() - y[~tr].sum(axis=0) / base[~tr].sum()
+    est, se = dd._welch_t(d, is_post)
+    a, b = d[is_post], d[~is_post]
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    return 2 * stats.t.sf(abs(est / se), df), dd.placebo_reference(est / se, dd.placebo_units(y[~tr], is_post), 0.05)[0]
+
+
+def test_one_treated_sku_keeps_its_level_under_weekly_autocorrelation():
+    """Weekly AR(1) 0.5, one treated SKU of 21, 4 weeks each side, no effect: the Welch reference
+    (independent weeks) rejects in about 16 % of worlds; the placebo-SKU reference must reject at 5 %
+    within 3.5 binomial standard errors over 2,000 worlds (± 1.7 points). aggregate_did is checked to
+    compute exactly these p-values on the first worlds."""
+    rng = np.random.default_rng()
+    reps = 2000
+    y, tr, is_post = _null_worlds(rng, reps, 1, 20, 4, 0.5)
+    ps = np.array([_group_test(y[r], tr, is_post) for r in range(reps)])
+    for r in range(5):
+        res = dd.aggregate_did(_as_panel(y[r], tr, is_post))
+        assert res.inference == "placebo_units" and res.p == pytest.approx(ps[r, 1])
+        assert res.excludes_zero == (ps[r, 1] < 0.05) or abs(ps[r, 1] - 0.05) < 0.01
+    welch, placebo = (ps < 0.05).mean(axis=0)
+    sem = np.sqrt(0.05 * 0.95 / reps)
+    assert welch > 0.05 + 3.5 * sem, welch                  # the old reference: measured 15–17 %
+    assert abs(placebo - 0.05) <= 3.5 * sem, placebo       # measured 4.5–5.1 %
+
+
+def test_class_wide_weekly_shock_keeps_the_level():
+    """11 treated SKUs sharing a weekly class shock (sd 0.05), 31 controls, no effect: clustering by SKU
+    rejects far too often (25 % measured over 100 worlds with the WCR bootstrap); did() takes the larger of
+    the WCR and the class-as-one-unit placebo p-values, so its rejection rate is at most the group test's,
+    which must stay within 3.5 binomial standard errors of 5 % over 2,000 worlds."""
+    rng = np.random.default_rng()
+    reps = 2000
+    y, tr, is_post = _null_worlds(rng, reps, 11, 31, 4, 0.0, class_sd=0.05)
+    ps = np.array([_group_test(y[r], tr, is_post)[1] for r in range(reps)])
+    for r in range(3):
+        res = dd.did(_as_panel(y[r], tr, is_post))
+        panel = dd.panel_did(_as_panel(y[r], tr, is_post), group=False)
+        assert res.inference == "wcr+group" and res.n_placebo == 31
+        assert res.p == pytest.approx(max(panel.p, ps[r]))
+        assert res.lo <= panel.lo and res.hi >= panel.hi
+    rate = float(np.mean(ps < 0.05))
+    assert rate <= 0.05 + 3.5 * np.sqrt(0.05 * 0.95 / reps), rate    # measured 2.8–4.7 %

@@ -170,22 +170,24 @@ def test_interval_scale_and_calibration_worked_example():
     assert math.isnan(fc.interval_scale(bt.assign(sd=0.0)))
 
 
-def test_interval_coverage_leaves_out_overlapping_origins():
-    # h = 2: origin 1's scale may use origins 3 and 4 only (2 overlaps it)
-    bt = pd.DataFrame({"origin": [1, 1, 2, 2, 3, 3, 4, 4], "step": [1, 2] * 4,
-                       "actual": [10.5, 11.0, 14.0, 6.0, 10.2, 9.8, 10.4, 9.4], "predicted": 10.0, "sd": 1.0,
-                       "lo80": 9.0, "hi80": 11.0, "lo95": 8.5, "hi95": 11.5})
-    cov = fc.interval_coverage(bt, h=2)
+def test_interval_coverage_calibrates_each_origin_on_earlier_errors_only():
+    # h = 2: origin o is judged by a scale from the origins o' ≤ o − 2 (their outcomes known at o),
+    # at least 2 of them here: origins 4, 5 and 6 count (4 is judged by 1 and 2)
+    bt = pd.DataFrame({"origin": np.repeat([1, 2, 3, 4, 5, 6], 2), "step": [1, 2] * 6,
+                       "actual": [10.5, 11.0, 14.0, 6.0, 10.2, 9.8, 10.4, 9.4, 12.5, 8.1, 10.9, 9.0],
+                       "predicted": 10.0, "sd": 1.0, "lo80": 9.0, "hi80": 11.0, "lo95": 8.5, "hi95": 11.5})
+    cov = fc.interval_coverage(bt, h=2, min_origins=2)
     u = (bt["actual"] - 10.0).to_numpy()
+    o_ = bt["origin"].to_numpy()
     covered = []
-    for o in (1, 2, 3, 4):
-        keep = np.abs(bt["origin"].to_numpy() - o) >= 2
+    for o in (4, 5, 6):
+        keep = o_ <= o - 2
         sc = math.sqrt(np.mean(u[keep] ** 2))
-        q = sps.t.ppf(0.9, len(set(bt["origin"][keep])))
-        covered += list(np.abs(u[bt["origin"].to_numpy() == o]) <= q * sc)
-    assert cov["calibrated"]["80"] == pytest.approx(np.mean(covered))
+        q = sps.t.ppf(0.9, len(set(o_[keep])))
+        covered += list(np.abs(u[o_ == o]) <= q * sc)
+    assert cov["calibrated"]["80"] == pytest.approx(np.mean(covered)) and cov["n_calibrated"] == 6
     assert cov["model"]["80"] == pytest.approx(np.mean((bt["actual"] >= 9) & (bt["actual"] <= 11)))
-    assert cov["n"] == 8
+    assert cov["n"] == 12
 
 
 def test_calibration_recovers_nominal_coverage_when_the_model_understates_its_errors():
@@ -227,13 +229,13 @@ def test_calibration_recovers_nominal_coverage_when_the_model_understates_its_er
 def test_forecast_best_shows_calibrated_intervals_and_their_coverage():
     s = _series(40, noise=4.0)
     res = fc.forecast_best(s, 3, models=("sarima",))
-    own = fc.fit_forecast(s.to_numpy(), "sarima", 3)
-    assert res.interval_method == "backtest_scaled" and res.interval_df == 12  # origins 26 … 37
-    expect = fc.calibrate_intervals(own, res.interval_scale, df=res.interval_df)
+    own = fc.fit_forecast(s.to_numpy(), "sarima", 3, log=True)      # a positive series: the log scale
+    assert res.log_scale and res.interval_method == "backtest_scaled" and res.interval_df == 12  # origins 26 … 37
+    expect = fc.calibrate_intervals(own, res.interval_scale, df=res.interval_df, log=True)
     assert np.allclose(res.forecast[["mean", "lo80", "hi80", "lo95", "hi95"]].to_numpy(),
                        expect[["mean", "lo80", "hi80", "lo95", "hi95"]].to_numpy())
     assert np.allclose(res.model_forecast[["lo95", "hi95"]].to_numpy(), own[["lo95", "hi95"]].to_numpy())
-    bt = fc.rolling_origin_backtest(s.to_numpy(), 3, models=("sarima",), n_origins=12)
+    bt = fc.rolling_origin_backtest(s.to_numpy(), 3, models=("sarima",), n_origins=12, log=True)
     cov = fc.interval_coverage(bt[bt["model"] == "sarima"], 3)
     assert res.coverage == cov["calibrated"] and res.coverage_model == cov["model"] and res.coverage_n == 36
     assert set(res.coverage) == {"80", "95"} and all(0 <= v <= 1 for v in res.coverage.values())
@@ -303,7 +305,7 @@ def test_model_choice_prefers_intervals_that_cover(monkeypatch):
         return out
 
     monkeypatch.setattr(fc, "interval_coverage", fake)
-    res = fc.forecast_best(s, 2, n_origins=4)
+    res = fc.forecast_best(s, 2, n_origins=4, log=False)
     assert res.model == worse and res.coverage_ok and res.coverage == {"80": 0.8, "95": 0.95}
 
     def bad(b, h, levels=fc.LEVELS):
@@ -312,7 +314,7 @@ def test_model_choice_prefers_intervals_that_cover(monkeypatch):
         return out
 
     monkeypatch.setattr(fc, "interval_coverage", bad)
-    res = fc.forecast_best(s, 2, n_origins=4)
+    res = fc.forecast_best(s, 2, n_origins=4, log=False)
     assert res.model == better and not res.coverage_ok
 
 
@@ -338,3 +340,89 @@ def test_shown_intervals_cover_future_outcomes_by_simulation():
     # measured on 60 series per setting: 78.9 % / 93.9 % (AR 0.6), 84.4 % / 96.1 % (white noise)
     assert abs(np.mean(hits["80"]) - 0.80) <= 0.10, np.mean(hits["80"])
     assert abs(np.mean(hits["95"]) - 0.95) <= 0.10, np.mean(hits["95"])
+
+
+# ------------------------------------------------------------- coverage on trending and real series
+def _css_sarima(Y: np.ndarray, o: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """The SARIMA candidate (1,0,0)(0,1,0)_12 with a constant fitted by conditional least squares to
+    Y[:, :o], one series per row (vectorised: statsmodels' exact likelihood takes ~2 s per series for the
+    whole backtest, too slow for hundreds of series). Mean and standard error for steps 1…h ≤ 12."""
+    d = Y[:, 12:o] - Y[:, :o - 12]
+    x, z = d[:, :-1], d[:, 1:]
+    mx, mz = x.mean(1, keepdims=True), z.mean(1, keepdims=True)
+    phi = ((x - mx) * (z - mz)).sum(1) / ((x - mx) ** 2).sum(1)
+    c = mz[:, 0] - phi * mx[:, 0]
+    s2 = ((z - c[:, None] - phi[:, None] * x) ** 2).sum(1) / (z.shape[1] - 2)
+    mean, sd, dl, acc = np.empty((len(Y), h)), np.empty((len(Y), h)), d[:, -1], np.zeros(len(Y))
+    for k in range(h):
+        dl = c + phi * dl
+        mean[:, k] = Y[:, o + k - 12] + dl
+        acc = acc + phi ** (2 * k)
+        sd[:, k] = np.sqrt(s2 * acc)
+    return mean, sd
+
+
+def _coverage(Y: np.ndarray, log: bool, n: int = 60, h: int = 3, n_orig: int = 12, check: int = 3) -> dict:
+    """True coverage of the calibrated intervals of the months n … n+h−1 (the forecast_best recipe:
+    backtest at the last n_orig origins, scale = interval_scale, t with n_orig df), on the log scale or
+    the level scale. The library's interval_scale and calibrate_intervals are checked to give exactly
+    these intervals on the first ``check`` series."""
+    Z = np.log(Y) if log else Y
+    origins = range(n - h - n_orig + 1, n - h + 1)
+    fits = [_css_sarima(Z, o, h) for o in origins]
+    err = np.stack([Z[:, o:o + h] - f[0] for o, f in zip(origins, fits)], 1)
+    sd = np.stack([f[1] for f in fits], 1)
+    scale = np.sqrt(np.mean((err / sd) ** 2, axis=(1, 2)))
+    m, s = _css_sarima(Z, n, h)
+    back = np.exp if log else (lambda v: v)
+    out = {}
+    for k, lv in (("80", 0.8), ("95", 0.95)):
+        q = sps.t.ppf(0.5 + lv / 2, n_orig)
+        lo, hi = back(m - q * scale[:, None] * s), back(m + q * scale[:, None] * s)
+        out[k] = float(np.mean((Y[:, n:n + h] >= lo) & (Y[:, n:n + h] <= hi)))
+        for r in range(check):
+            bt = pd.DataFrame({"origin": np.repeat(list(origins), h), "step": np.tile(np.arange(1, h + 1), n_orig),
+                               "actual": 0.0, "predicted": 0.0, "sd": sd[r].ravel(), "error": err[r].ravel()})
+            assert fc.interval_scale(bt) == pytest.approx(scale[r], rel=1e-12)
+            f = pd.DataFrame({"mean": back(m[r]), "lo80": 0.0, "hi80": 0.0,
+                              "lo95": back(m[r] - fc._Z95 * s[r]), "hi95": back(m[r] + fc._Z95 * s[r])})
+            c = fc.calibrate_intervals(f, scale[r], df=n_orig, log=log)
+            assert np.allclose(c[f"lo{k}"], lo[r]) and np.allclose(c[f"hi{k}"], hi[r])
+    return out
+
+
+def _within(cov: dict, tol: float = 0.05) -> bool:
+    return abs(cov["80"] - 0.80) <= tol and abs(cov["95"] - 0.95) <= tol
+
+
+def test_log_scale_intervals_cover_on_a_multiplicative_trend():
+    """exp(5 + 0.01 t)·(1 + 0.2 sin(2πt/12))·e^N(0, 0.05), 60 months, 3 ahead, 1,500 series: on the level
+    scale the calibrated intervals covered 72.9 % / 90.2 % (statsmodels' SARIMA and ETS in the audit:
+    67.5 % / 87.8 %), on the log scale 81.2 % / 95.5 % (measured, seeds 0–4). Binomial standard error over
+    1,500 series ≤ 1.0 point at 80 % and 0.6 at 95 %: the 5-point band is ≥ 3.5 SE from those."""
+    rng = np.random.default_rng()
+    t = np.arange(63)
+    Y = np.exp(5 + 0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) * np.exp(rng.normal(0, 0.05, (1500, 63)))
+    assert _within(_coverage(Y, log=True)), _coverage(Y, log=True, check=0)
+    assert _coverage(Y, log=False, check=0)["80"] < 0.77
+
+
+def test_log_scale_intervals_cover_on_co2_random_walks_and_seasonal_ar():
+    """statsmodels' co2 (monthly means of the weekly series, gaps interpolated), every 63-month window
+    (464): 81.0 % / 95.4 %; random walks 80.0 / 94.8; seasonal AR(1) 0.6 at lag 12: 83.0 / 95.8 (1,500 series
+    each, measured)."""
+    import statsmodels.datasets.co2 as co2
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = co2.load_pandas().data["co2"].resample("MS").mean().interpolate().to_numpy()
+    W = np.array([m[s:s + 63] for s in range(len(m) - 63 + 1)])
+    assert _within(_coverage(W, log=True)), _coverage(W, log=True, check=0)
+    rng = np.random.default_rng()
+    rw = 200 + np.cumsum(rng.normal(0, 3, (1500, 63)), axis=1)
+    assert _within(_coverage(rw, log=True)), _coverage(rw, log=True, check=0)
+    e = np.zeros((1500, 63))
+    for i in range(63):
+        e[:, i] = (0.6 * e[:, i - 12] if i >= 12 else 0.0) + rng.normal(0, 5, 1500)
+    sar = 300 + 30 * np.sin(2 * np.pi * np.arange(63) / 12) + e
+    assert _within(_coverage(sar, log=True)), _coverage(sar, log=True, check=0)

@@ -290,3 +290,14 @@ def test_festival_days_by_month():
     assert ts.festival_days_by_month(["2024-01", "2024-02"], before=30).tolist() == [21, 9]
     with pytest.raises(ParameterError):
         ts.festival_days_by_month(months, before=0)
+
+
+def test_high_autocorrelation_caution_code():
+    """φ ≥ HIGH_AR1 (0.8): the test's level is not held on short series (9.9 % at φ = 0.85, 24 months), so
+    the result carries a caution code for the report's method note (sales_trends.note.high_autocorrelation)."""
+    from analysis.stats import timeseries as ts
+
+    x = np.arange(24.0)
+    assert ts.seasonal_mann_kendall(x, ar1=ts.HIGH_AR1).caution == "high_autocorrelation"
+    assert ts.seasonal_mann_kendall(x, ar1=0.79).caution is None
+    assert ts.seasonal_mann_kendall(x).caution is None

@@ -362,6 +362,11 @@ def ar1_from_seasonal_differences(y: Iterable[float], period: int = 12, exog=Non
     return float(brentq(lambda phi: g(phi) - r, 0.0, cap, xtol=1e-10))
 
 
+#: lag-1 autocorrelation from which the seasonal Mann–Kendall test's level is no longer held on
+#: short series (measured 9.9 % at φ = 0.85 with 24 months; 4.6–5.3 % at φ = 0.6 with 60)
+HIGH_AR1 = 0.8
+
+
 @dataclass(frozen=True)
 class SeasonalMannKendallResult:
     """Seasonal Mann–Kendall test (Hirsch et al. 1982) with the variance of S corrected for
@@ -381,6 +386,23 @@ class SeasonalMannKendallResult:
     slope_low: float
     slope_high: float
     confidence: float
+
+    @property
+    def caution(self) -> str | None:
+        """``"high_autocorrelation"`` when the estimated lag-1 autocorrelation is at least
+        :data:`HIGH_AR1`: the AR(1) correction then leaves the test liberal on short series
+        (9.9 % of trendless series called significant at 5 % with φ = 0.85 and 24 months, in
+        an independent audit), which the report's method note must say; else None.
+
+        Examples
+        --------
+        >>> r = seasonal_mann_kendall(np.arange(24.0), ar1=0.85)
+        >>> r.caution
+        'high_autocorrelation'
+        >>> seasonal_mann_kendall(np.arange(24.0), ar1=0.5).caution is None
+        True
+        """
+        return "high_autocorrelation" if np.isfinite(self.ar1) and self.ar1 >= HIGH_AR1 else None
 
 
 def seasonal_mann_kendall(x: Iterable[float], period: int = 12, ar1: float = 0.0, alpha: float = 0.05,

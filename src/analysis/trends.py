@@ -862,6 +862,8 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
     if len(longer) >= TREND_TEST_MIN_MONTHS:
         fest = ts.festival_days_by_month(longer.index, before=FESTIVAL_REGRESSOR_DAYS)
         res.test = trend_test(longer.to_numpy(), span=span, festival=fest)
+        if getattr(res.test, "caution", None):  # e.g. high autocorrelation: the test's level is above nominal
+            res.note(res.test.caution, phi=res.test.ar1)
         res.festival_adjusted = True
         res.test_start = str(longer.index[-span])
     else:
@@ -1418,6 +1420,7 @@ class Forecast(SectionResult):
     model_forecast: pd.DataFrame = field(default_factory=pd.DataFrame)
     coverage_ok: bool = True
     regressors: bool = False
+    log_scale: bool = False  # fitted and calibrated on the log of the series (positive series)
 
     @classmethod
     def of(cls, fit: Any) -> "Forecast":

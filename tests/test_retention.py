@@ -130,9 +130,13 @@ def test_panel_features_by_hand(tiny):
     assert r1.loc[m(3), "attainment"] == 0.0                # target, no orders
     assert np.isnan(r1.loc[m(4), "attainment"])             # no target
     assert p.loc[("R4", m(3)), "attainment"] == pytest.approx(300 / 600)
-    # role before the first promotion is the entry role of the data's hires
-    assert r1["role"].tolist() == ["am", "senior", "senior", "senior", "senior", "senior"]
-    assert (p.loc["R7", "role"] == "senior").all()
+    # R1 and R7 were hired before the data and the store has no role history: their role before
+    # a promotion in the data is not recorded (reps.role is the role now); R1 holds reps.role
+    # from the promotion on. A later promotion never relabels an earlier month.
+    assert r1["role"].tolist() == [rt.ROLE_NOT_RECORDED] + ["senior"] * 5
+    assert (p.loc["R7", "role"] == rt.ROLE_NOT_RECORDED).all()
+    # R2 and R4 were hired inside the data: the entry role (the role of the data's hires)
+    assert (p.loc["R2", "role"] == "am").all() and (p.loc["R4", "role"] == "am").all()
     assert "base_pay" not in p.columns and "name" not in p.columns
 
 
@@ -215,9 +219,10 @@ def test_sections_run_on_tiny_world(tiny):
     # so it is hidden, and A with it (the total row would give it away)
     d3 = rt.load_panel(tiny, min_group_size=3)
     merged = [n for n in d3.notes if n.code == "merged"]
-    # region B (2 people) and role senior (R1, R7: 2 people) are below 3
+    # region B (2 people) and the roles senior (R1 from February) and am (R2, R4) are below 3;
+    # role not recorded (R1 in January, R3, R7) is not
     assert [n.values for n in merged] == [{"control": "region", "levels": 1, "min_group_size": 3},
-                                          {"control": "role", "levels": 1, "min_group_size": 3}]
+                                          {"control": "role", "levels": 2, "min_group_size": 3}]
     from analysis.present import note_text
 
     assert "合并" in note_text(merged[0], "incentive_retention", "zh")

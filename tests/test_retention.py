@@ -848,3 +848,136 @@ def test_snapshot_sections_skip_with_codes_and_show_its_own_names(tmp_path):
 
     assert "数据中没有因素“团队奖金占比”" in html_zh
     assert "feature 'Team bonus share' is not in the data" in html_lib.unescape(html_en)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 25: role known at each month's start, panel intervals that join, like with like
+# ---------------------------------------------------------------------------------------------
+def _role_panel() -> pd.DataFrame:
+    """X and Y: hired before the data, role "senior" now, alike up to March; X is promoted (again)
+    in March, Y never. Z hired inside the data, promoted in April; W hired inside, never."""
+    P = pd.Timestamp
+    months = pd.date_range("2024-01-01", "2024-05-01", freq="MS")
+    rows = []
+    for rep, hire, promo, role in (("X", P("2019-05-01"), P("2024-03-01"), "senior"),
+                                   ("Y", P("2019-05-01"), None, "senior"),
+                                   ("Z", P("2024-01-01"), P("2024-04-01"), "senior"),
+                                   ("W", P("2024-01-01"), None, "am")):
+        for m in months:
+            rows.append({"rep_id": rep, "period": m, "hire_date": hire, "role": role,
+                         "promoted": float(promo is not None and m == promo)})
+    return pd.DataFrame(rows)
+
+
+def test_role_never_relabels_the_past_from_a_later_event():
+    """The minimal case of issue 25: a rep senior before the data and promoted again inside it
+    has, before that promotion, the role of an identical rep who is not promoted."""
+    r = rt._role_history(_role_panel())
+    role = {k: g["role"].tolist() for k, g in r.groupby("rep_id")}
+    assert role["X"][:2] == role["Y"][:2]           # before X's promotion: alike
+    assert role["X"][2:] == ["senior"] * 3          # from the promotion on: the role now
+    assert role["Z"] == ["am", "am", "am", "senior", "senior"]  # hired as am (the entry role)
+    assert role["W"] == ["am"] * 5
+    # with a record of the role (reps_history), X was senior before the data and stays senior
+    hist = pd.DataFrame({"rep_id": ["X", "Y", "Z", "Z", "W"], "role": ["senior", "senior", "am", "senior", "am"],
+                         "valid_from": [None, None, "2024-01-01", "2024-04-01", "2024-01-01"],
+                         "valid_to": [None, None, "2024-04-01", None, None]})
+    h = rt._role_history(_role_panel(), hist)
+    role = {k: g["role"].tolist() for k, g in h.groupby("rep_id")}
+    assert role["X"] == role["Y"] == ["senior"] * 5
+    assert role["Z"] == ["am", "am", "am", "senior", "senior"]
+
+
+def test_build_panel_reads_the_role_history(tiny, tmp_path):
+    con = ibis.duckdb.connect(str(tmp_path / "h.duckdb"))
+    for name in ("reps", "compensation", "orders", "targets", "customers"):
+        if name in tiny.list_tables():
+            con.create_table(name, tiny.table(name).to_pandas())
+    con.create_table("reps_history", pd.DataFrame({
+        "rep_id": ["R1", "R7"], "role": ["senior", "senior"], "valid_from": [None, None], "valid_to": [None, None],
+    }).astype({"valid_from": "datetime64[s]", "valid_to": "datetime64[s]"}))
+    p = rt.build_panel(con).set_index(["rep_id", "period"])
+    assert (p.loc["R1", "role"] == "senior").all() and (p.loc["R7", "role"] == "senior").all()
+
+
+def test_panel_intervals_join_exactly(tiny):
+    p = rt.build_panel(tiny).sort_values(["rep_id", "period"])
+    prev_stop = p.groupby("rep_id")["stop"].shift(1)
+    adjacent = p.groupby("rep_id")["period"].shift(1) == p["period"] - pd.offsets.MonthBegin(1)
+    assert adjacent.any()
+    assert (p.loc[adjacent, "start"] == prev_stop[adjacent]).all()  # equal, not approximately
+
+
+def test_panel_cox_matches_lifelines(null_data):
+    """The adjusted Cox model on the panel equals lifelines' time-varying Cox model (Efron ties)
+    on the same rows: with starts a float hair below the previous stop the two differed."""
+    from lifelines import CoxTimeVaryingFitter
+
+    p = null_data.panel.sort_values(["rep_id", "period"])
+    prev_stop = p.groupby("rep_id")["stop"].shift(1)
+    adjacent = p.groupby("rep_id")["period"].shift(1) == p["period"] - pd.offsets.MonthBegin(1)
+    assert (p.loc[adjacent, "start"] == prev_stop[adjacent]).all()
+    covs = ["team_bonus_share", "payout_delay_days", "attainment"]
+    ours = rt.sv.cox_ph(p, covs, duration_col="stop", event_col="event", entry_col="start", check_ph=False)
+    d = p[["rep_id", "start", "stop", "event"] + covs].dropna().assign(event=lambda x: x["event"].astype(int))
+    ctv = CoxTimeVaryingFitter().fit(d, id_col="rep_id", start_col="start", stop_col="stop", event_col="event")
+    theirs = ctv.params_.reindex(covs).to_numpy()
+    mine = ours.table.set_index("term").loc[covs, "coef"].to_numpy()
+    np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-6)
+
+
+def _calendar_world(seed: int = 0) -> rt.RetentionData:
+    """Person-months where payout delay is set by the calendar year alone (2 days in 2024, 9 in
+    2025) and the risk of leaving by the calendar year alone (a market shock in 2025), not by
+    the delay: people compared within a month all have the same delay."""
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2024-01-01", "2025-12-01", freq="MS")
+    rows = []
+    for i in range(300):
+        hire = pd.Timestamp("2020-01-01") if i < 200 else months[rng.integers(0, 24)]
+        for m in months:
+            if m < hire.replace(day=1):
+                continue
+            p_exit = 0.01 if m.year == 2024 else 0.05
+            ev = bool(rng.random() < p_exit)
+            start = (m - hire).days / rt.DAYS_PER_MONTH if m > hire else 0.0
+            rows.append({"rep_id": f"R{i:03d}", "period": m, "hire_date": hire, "start": start,
+                         "stop": start + 1.0, "event": ev, "region": "A", "role": "am", "exit_reason": None,
+                         "payout_delay_days": 2.0 if m.year == 2024 else 9.0,
+                         "training_hours": float(rng.integers(0, 5) * 4),
+                         "exit_date": m + pd.Timedelta(days=10) if ev else pd.NaT})
+            if ev:
+                break
+    panel = pd.DataFrame(rows)
+    panel["own_month_payout_delay_days"] = panel["payout_delay_days"]
+    panel["own_month_training_hours"] = panel["training_hours"]
+    feats = ["payout_delay_days", "training_hours"]
+    as_of = dt.date(2025, 12, 31)
+    horizon = rt._horizon_frame(panel, 12, feats, [], as_of)
+    people = rt._person_level(panel, feats, [])
+    return rt.RetentionData(source="store", as_of=as_of, data_start=dt.date(2024, 1, 1), people=people,
+                            window=people[["person_id", "tenure", "left"]], horizon=horizon, panel=panel,
+                            features=feats, controls=["region"], categorical=["region"], horizon_months=12,
+                            min_group_size=5)
+
+
+def test_correlations_compare_within_the_calendar_month():
+    """Delay and leaving both follow the calendar, not each other: a per-person average over
+    windows of different dates found a correlation; compared within the month there is none."""
+    data = _calendar_world()
+    c = rt.correlations(data, n_boot=50)
+    t = c.table.set_index("feature")
+    assert set(t["method"]) == {"matched_rank"}
+    d = t.loc["payout_delay_days"]
+    assert d["rho"] == pytest.approx(0.0, abs=1e-12)  # everyone of a month has the same delay
+    assert not (d["p_adj"] < 0.05)
+
+
+def test_logistic_check_compares_within_the_calendar_year():
+    data = _calendar_world()
+    e = rt.adjusted_effects(data)
+    assert e.logistic is not None
+    lt = e.logistic.table.set_index("term")
+    # the delay is the calendar year itself here: aliased with it, it has no estimate of its own
+    assert "payout_delay_days" not in lt.index or not (lt.loc["payout_delay_days", "p"] < 0.05)
+    assert any(t.startswith("calendar_year[") for t in lt.index)

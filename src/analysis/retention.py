@@ -1357,8 +1357,10 @@ def _logistic_check(data: RetentionData, covs: Sequence[str], reference: dict) -
     """
     if data.panel is not None:
         m = _matched_frame(data)
-        lcovs = [c for c in covs if c in m.columns] + ["calendar_year", "tenure_band"]
-        cat = [c for c in data.categorical if c in lcovs] + ["calendar_year", "tenure_band"]
+        # the strata first: a feature that is the calendar itself (aliased with the years) is
+        # the one left out, not the years
+        lcovs = list(LOGISTIC_STRATA) + [c for c in covs if c in m.columns]
+        cat = list(LOGISTIC_STRATA) + [c for c in data.categorical if c in lcovs]
         ref = dict(reference)
         ref.update({"calendar_year": str(m["calendar_year"].mode().iloc[0]), "tenure_band": "0"})
         return sv.logistic(m, "event", lcovs, categorical=cat, reference=ref)

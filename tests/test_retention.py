@@ -634,13 +634,18 @@ def test_known_at_start_by_hand():
 def test_family_is_benjamini_hochberg_over_cox_and_logrank(null_data):
     from statsmodels.stats.multitest import multipletests
 
-    eff = rt.adjusted_effects(null_data)
-    curves = [rt.km_by_feature(null_data, rt.curve_feature(null_data, i)) for i in range(3)]
-    fam = rt.family_of_tests(eff, curves, null_data.features)
+    scope = rt.Scope(null_data, n_boot=50)
+    fam, curves = scope.family, scope.feature_curves
     t = fam.table
-    # every feature's Cox test (controls are not in the family) and every shown curve's log-rank
-    assert sorted(t.loc[t["test"] == "cox", "term"]) == sorted(null_data.features)
-    assert sorted(t.loc[t["test"] == "logrank", "feature"]) == sorted(c.feature for c in curves)
+    # every claim the report can make: the Cox test of each feature and of attainment (the other
+    # controls are not in the family), each one-feature Cox model, each shown curve's log-rank,
+    # each correlation, each feature term of the logistic check
+    assert rt.claim_terms(null_data) == list(null_data.features) + ["attainment"]
+    assert sorted(t.loc[t["test"] == "cox", "term"]) == sorted(rt.claim_terms(null_data))
+    assert sorted(t.loc[t["test"] == "cox_raw", "term"]) == sorted(null_data.features)
+    assert sorted(t.loc[t["test"] == "logrank", "feature"]) == sorted(c.feature for c in curves if c.ok)
+    assert sorted(t.loc[t["test"] == "correlation", "feature"]) == sorted(null_data.features)
+    assert set(t.loc[t["test"] == "logistic", "feature"]) <= set(rt.claim_terms(null_data))
     ref = multipletests(t["p"].to_numpy(), alpha=0.05, method="fdr_bh")
     np.testing.assert_allclose(t["p_adj"].to_numpy(), ref[1], rtol=1e-12)
     assert fam.significant_features == list(dict.fromkeys(t.loc[ref[0], "feature"]))
@@ -739,7 +744,8 @@ def test_non_convergence_is_visible_and_metrics_carry_no_nan(tmp_path):
     json.dumps(m, allow_nan=False)
     assert m["cox_fit"]["converged"] is False and m["hazard_ratios"] == {}
     # no Cox test enters the family (the log-rank test of the curves still does)
-    assert [t["test"] for t in m["multiple_testing"]["tests"]] == ["logrank"]
+    tests = [t["test"] for t in m["multiple_testing"]["tests"]]
+    assert "logrank" in tests and not {"cox", "cox_raw"} & set(tests)
     # the section shows the warning and no estimate; the checks say why they are missing
     sec = rt.effects_section(scope)
     assert sec.ok and sec.tables == [] and sec.figures == []
@@ -752,10 +758,8 @@ def test_non_convergence_is_visible_and_metrics_carry_no_nan(tmp_path):
 def test_report_text_names_its_methods(null_data):
     from analysis.narrative import retention as nr
 
-    eff = rt.adjusted_effects(null_data)
-    curves = [rt.km_by_feature(null_data, rt.curve_feature(null_data, i)) for i in range(3)]
-    fam = rt.family_of_tests(eff, curves, null_data.features)
     scope = rt.Scope(null_data, n_boot=50)
+    fam = scope.family
     sec = rt.effects_section(scope)
     assert sec.family is not None and len(sec.family.table) == len(fam.table)
     en = _text(nr.adjusted_effects(sec), "en")
@@ -770,8 +774,12 @@ def test_report_text_names_its_methods(null_data):
     assert "Simon–Makuch" in _text(nr.feature_curves(c), "zh")
     assert "promoted_last_12m" not in null_data.horizon.columns
     corr = rt.correlation_section(scope)
-    assert corr.left_out == ["promoted_last_12m"]
-    assert "leave out" in _text(nr.correlations(corr), "en") and "不含" in _text(nr.correlations(corr), "zh")
+    # compared within the month, event features are ranked like the others
+    assert corr.left_out == [] and "promoted_last_12m" in set(corr.table["feature"])
+    assert "same calendar month" in _text(nr.correlations(corr), "en")
+    assert "同一自然月" in _text(nr.correlations(corr), "zh")
+    checks = rt.model_checks(scope)
+    assert "calendar year and tenure band" in _text(nr.model_checks(checks), "en")
 
 
 def test_logrank_sentence_decides_on_the_adjusted_p():

@@ -26,8 +26,13 @@ previous month's attainment, pay, training and promotions, and the delay of the 
 that fell due before it. The exit month's own figures never explain the exit (sales stop on
 the exit day while the month's target does not). Curves of a time-varying feature put each
 person-month in the tier of that value (Simon–Makuch), so nobody counts as "promoted" before
-the promotion. The p-values about the features (Cox and log-rank) form one family, adjusted by
-Benjamini–Hochberg (:func:`family_of_tests`, metrics.json ``significant_features``).
+the promotion. Every p-value on which the report calls a feature (or attainment) significant,
+correlated, different or a driver (adjusted and one-feature Cox models, log-rank tests,
+correlations, the logistic check) forms one family, adjusted by Benjamini–Hochberg
+(:func:`family_of_tests`, metrics.json ``significant_features``). The correlations and the
+logistic check compare like with like: people of the same calendar month (year) and tenure band,
+with the values known at each month's start. A month's role is what was known when it began
+(:func:`_role_history`).
 
 Headline figures (the same on both paths, on the people employed at any time in the 12
 months to ``as_of``, not before the data start): ``people``, ``exits`` (left in those months), ``headcount``
@@ -1618,7 +1623,7 @@ def family_of_tests(effects: "EffectsResult", curves: Sequence["CurvesResult"] =
 
     if effects is not None and effects.adjusted is not None and effects.adjusted.converged:
         add(effects.adjusted.table, "cox")
-        add(effects.raw, "cox_raw")
+        add(getattr(effects, "raw", None), "cox_raw")
     for c in curves:
         if c is not None and c.logrank is not None and c.feature in feats and np.isfinite(c.logrank.p_value):
             rows.append({"feature": c.feature, "test": "logrank", "term": c.feature, "p": float(c.logrank.p_value)})
@@ -1626,7 +1631,7 @@ def family_of_tests(effects: "EffectsResult", curves: Sequence["CurvesResult"] =
         for r in corr.table.itertuples():
             if r.feature in feats and np.isfinite(r.p):
                 rows.append({"feature": r.feature, "test": "correlation", "term": r.feature, "p": float(r.p)})
-    if effects is not None and effects.logistic is not None:
+    if effects is not None and getattr(effects, "logistic", None) is not None:
         add(effects.logistic.table, "logistic")
     t = pd.DataFrame(rows, columns=["feature", "test", "term", "p"])
     t["p_adj"] = bh_adjust(t["p"].to_numpy()) if len(t) else pd.Series(dtype=float)

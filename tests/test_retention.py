@@ -130,9 +130,13 @@ def test_panel_features_by_hand(tiny):
     assert r1.loc[m(3), "attainment"] == 0.0                # target, no orders
     assert np.isnan(r1.loc[m(4), "attainment"])             # no target
     assert p.loc[("R4", m(3)), "attainment"] == pytest.approx(300 / 600)
-    # role before the first promotion is the entry role of the data's hires
-    assert r1["role"].tolist() == ["am", "senior", "senior", "senior", "senior", "senior"]
-    assert (p.loc["R7", "role"] == "senior").all()
+    # R1 and R7 were hired before the data and the store has no role history: their role before
+    # a promotion in the data is not recorded (reps.role is the role now); R1 holds reps.role
+    # from the promotion on. A later promotion never relabels an earlier month.
+    assert r1["role"].tolist() == [rt.ROLE_NOT_RECORDED] + ["senior"] * 5
+    assert (p.loc["R7", "role"] == rt.ROLE_NOT_RECORDED).all()
+    # R2 and R4 were hired inside the data: the entry role (the role of the data's hires)
+    assert (p.loc["R2", "role"] == "am").all() and (p.loc["R4", "role"] == "am").all()
     assert "base_pay" not in p.columns and "name" not in p.columns
 
 
@@ -215,9 +219,10 @@ def test_sections_run_on_tiny_world(tiny):
     # so it is hidden, and A with it (the total row would give it away)
     d3 = rt.load_panel(tiny, min_group_size=3)
     merged = [n for n in d3.notes if n.code == "merged"]
-    # region B (2 people) and role senior (R1, R7: 2 people) are below 3
+    # region B (2 people) and the roles senior (R1 from February) and am (R2, R4) are below 3;
+    # role not recorded (R1 in January, R3, R7) is not
     assert [n.values for n in merged] == [{"control": "region", "levels": 1, "min_group_size": 3},
-                                          {"control": "role", "levels": 1, "min_group_size": 3}]
+                                          {"control": "role", "levels": 2, "min_group_size": 3}]
     from analysis.present import note_text
 
     assert "合并" in note_text(merged[0], "incentive_retention", "zh")
@@ -629,13 +634,18 @@ def test_known_at_start_by_hand():
 def test_family_is_benjamini_hochberg_over_cox_and_logrank(null_data):
     from statsmodels.stats.multitest import multipletests
 
-    eff = rt.adjusted_effects(null_data)
-    curves = [rt.km_by_feature(null_data, rt.curve_feature(null_data, i)) for i in range(3)]
-    fam = rt.family_of_tests(eff, curves, null_data.features)
+    scope = rt.Scope(null_data, n_boot=50)
+    fam, curves = scope.family, scope.feature_curves
     t = fam.table
-    # every feature's Cox test (controls are not in the family) and every shown curve's log-rank
-    assert sorted(t.loc[t["test"] == "cox", "term"]) == sorted(null_data.features)
-    assert sorted(t.loc[t["test"] == "logrank", "feature"]) == sorted(c.feature for c in curves)
+    # every claim the report can make: the Cox test of each feature and of attainment (the other
+    # controls are not in the family), each one-feature Cox model, each shown curve's log-rank,
+    # each correlation, each feature term of the logistic check
+    assert rt.claim_terms(null_data) == list(null_data.features) + ["attainment"]
+    assert sorted(t.loc[t["test"] == "cox", "term"]) == sorted(rt.claim_terms(null_data))
+    assert sorted(t.loc[t["test"] == "cox_raw", "term"]) == sorted(null_data.features)
+    assert sorted(t.loc[t["test"] == "logrank", "feature"]) == sorted(c.feature for c in curves if c.ok)
+    assert sorted(t.loc[t["test"] == "correlation", "feature"]) == sorted(null_data.features)
+    assert set(t.loc[t["test"] == "logistic", "feature"]) <= set(rt.claim_terms(null_data))
     ref = multipletests(t["p"].to_numpy(), alpha=0.05, method="fdr_bh")
     np.testing.assert_allclose(t["p_adj"].to_numpy(), ref[1], rtol=1e-12)
     assert fam.significant_features == list(dict.fromkeys(t.loc[ref[0], "feature"]))
@@ -734,7 +744,8 @@ def test_non_convergence_is_visible_and_metrics_carry_no_nan(tmp_path):
     json.dumps(m, allow_nan=False)
     assert m["cox_fit"]["converged"] is False and m["hazard_ratios"] == {}
     # no Cox test enters the family (the log-rank test of the curves still does)
-    assert [t["test"] for t in m["multiple_testing"]["tests"]] == ["logrank"]
+    tests = [t["test"] for t in m["multiple_testing"]["tests"]]
+    assert "logrank" in tests and not {"cox", "cox_raw"} & set(tests)
     # the section shows the warning and no estimate; the checks say why they are missing
     sec = rt.effects_section(scope)
     assert sec.ok and sec.tables == [] and sec.figures == []
@@ -747,10 +758,8 @@ def test_non_convergence_is_visible_and_metrics_carry_no_nan(tmp_path):
 def test_report_text_names_its_methods(null_data):
     from analysis.narrative import retention as nr
 
-    eff = rt.adjusted_effects(null_data)
-    curves = [rt.km_by_feature(null_data, rt.curve_feature(null_data, i)) for i in range(3)]
-    fam = rt.family_of_tests(eff, curves, null_data.features)
     scope = rt.Scope(null_data, n_boot=50)
+    fam = scope.family
     sec = rt.effects_section(scope)
     assert sec.family is not None and len(sec.family.table) == len(fam.table)
     en = _text(nr.adjusted_effects(sec), "en")
@@ -765,8 +774,12 @@ def test_report_text_names_its_methods(null_data):
     assert "Simon–Makuch" in _text(nr.feature_curves(c), "zh")
     assert "promoted_last_12m" not in null_data.horizon.columns
     corr = rt.correlation_section(scope)
-    assert corr.left_out == ["promoted_last_12m"]
-    assert "leave out" in _text(nr.correlations(corr), "en") and "不含" in _text(nr.correlations(corr), "zh")
+    # compared within the month, event features are ranked like the others
+    assert corr.left_out == [] and "promoted_last_12m" in set(corr.table["feature"])
+    assert "same calendar month" in _text(nr.correlations(corr), "en")
+    assert "同一自然月" in _text(nr.correlations(corr), "zh")
+    checks = rt.model_checks(scope)
+    assert "calendar year and tenure band" in _text(nr.model_checks(checks), "en")
 
 
 def test_logrank_sentence_decides_on_the_adjusted_p():
@@ -843,3 +856,136 @@ def test_snapshot_sections_skip_with_codes_and_show_its_own_names(tmp_path):
 
     assert "数据中没有因素“团队奖金占比”" in html_zh
     assert "feature 'Team bonus share' is not in the data" in html_lib.unescape(html_en)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 25: role known at each month's start, panel intervals that join, like with like
+# ---------------------------------------------------------------------------------------------
+def _role_panel() -> pd.DataFrame:
+    """X and Y: hired before the data, role "senior" now, alike up to March; X is promoted (again)
+    in March, Y never. Z hired inside the data, promoted in April; W hired inside, never."""
+    P = pd.Timestamp
+    months = pd.date_range("2024-01-01", "2024-05-01", freq="MS")
+    rows = []
+    for rep, hire, promo, role in (("X", P("2019-05-01"), P("2024-03-01"), "senior"),
+                                   ("Y", P("2019-05-01"), None, "senior"),
+                                   ("Z", P("2024-01-01"), P("2024-04-01"), "senior"),
+                                   ("W", P("2024-01-01"), None, "am")):
+        for m in months:
+            rows.append({"rep_id": rep, "period": m, "hire_date": hire, "role": role,
+                         "promoted": float(promo is not None and m == promo)})
+    return pd.DataFrame(rows)
+
+
+def test_role_never_relabels_the_past_from_a_later_event():
+    """The minimal case of issue 25: a rep senior before the data and promoted again inside it
+    has, before that promotion, the role of an identical rep who is not promoted."""
+    r = rt._role_history(_role_panel())
+    role = {k: g["role"].tolist() for k, g in r.groupby("rep_id")}
+    assert role["X"][:2] == role["Y"][:2]           # before X's promotion: alike
+    assert role["X"][2:] == ["senior"] * 3          # from the promotion on: the role now
+    assert role["Z"] == ["am", "am", "am", "senior", "senior"]  # hired as am (the entry role)
+    assert role["W"] == ["am"] * 5
+    # with a record of the role (reps_history), X was senior before the data and stays senior
+    hist = pd.DataFrame({"rep_id": ["X", "Y", "Z", "Z", "W"], "role": ["senior", "senior", "am", "senior", "am"],
+                         "valid_from": [None, None, "2024-01-01", "2024-04-01", "2024-01-01"],
+                         "valid_to": [None, None, "2024-04-01", None, None]})
+    h = rt._role_history(_role_panel(), hist)
+    role = {k: g["role"].tolist() for k, g in h.groupby("rep_id")}
+    assert role["X"] == role["Y"] == ["senior"] * 5
+    assert role["Z"] == ["am", "am", "am", "senior", "senior"]
+
+
+def test_build_panel_reads_the_role_history(tiny, tmp_path):
+    con = ibis.duckdb.connect(str(tmp_path / "h.duckdb"))
+    for name in ("reps", "compensation", "orders", "targets", "customers"):
+        if name in tiny.list_tables():
+            con.create_table(name, tiny.table(name).to_pandas())
+    con.create_table("reps_history", pd.DataFrame({
+        "rep_id": ["R1", "R7"], "role": ["senior", "senior"], "valid_from": [None, None], "valid_to": [None, None],
+    }).astype({"valid_from": "datetime64[s]", "valid_to": "datetime64[s]"}))
+    p = rt.build_panel(con).set_index(["rep_id", "period"])
+    assert (p.loc["R1", "role"] == "senior").all() and (p.loc["R7", "role"] == "senior").all()
+
+
+def test_panel_intervals_join_exactly(tiny):
+    p = rt.build_panel(tiny).sort_values(["rep_id", "period"])
+    prev_stop = p.groupby("rep_id")["stop"].shift(1)
+    adjacent = p.groupby("rep_id")["period"].shift(1) == p["period"] - pd.offsets.MonthBegin(1)
+    assert adjacent.any()
+    assert (p.loc[adjacent, "start"] == prev_stop[adjacent]).all()  # equal, not approximately
+
+
+def test_panel_cox_matches_lifelines(null_data):
+    """The adjusted Cox model on the panel equals lifelines' time-varying Cox model (Efron ties)
+    on the same rows: with starts a float hair below the previous stop the two differed."""
+    from lifelines import CoxTimeVaryingFitter
+
+    p = null_data.panel.sort_values(["rep_id", "period"])
+    prev_stop = p.groupby("rep_id")["stop"].shift(1)
+    adjacent = p.groupby("rep_id")["period"].shift(1) == p["period"] - pd.offsets.MonthBegin(1)
+    assert (p.loc[adjacent, "start"] == prev_stop[adjacent]).all()
+    covs = ["team_bonus_share", "payout_delay_days", "attainment"]
+    ours = rt.sv.cox_ph(p, covs, duration_col="stop", event_col="event", entry_col="start", check_ph=False)
+    d = p[["rep_id", "start", "stop", "event"] + covs].dropna().assign(event=lambda x: x["event"].astype(int))
+    ctv = CoxTimeVaryingFitter().fit(d, id_col="rep_id", start_col="start", stop_col="stop", event_col="event")
+    theirs = ctv.params_.reindex(covs).to_numpy()
+    mine = ours.table.set_index("term").loc[covs, "coef"].to_numpy()
+    np.testing.assert_allclose(mine, theirs, rtol=1e-4, atol=1e-6)
+
+
+def _calendar_world(seed: int = 0) -> rt.RetentionData:
+    """Person-months where payout delay is set by the calendar year alone (2 days in 2024, 9 in
+    2025) and the risk of leaving by the calendar year alone (a market shock in 2025), not by
+    the delay: people compared within a month all have the same delay."""
+    rng = np.random.default_rng(seed)
+    months = pd.date_range("2024-01-01", "2025-12-01", freq="MS")
+    rows = []
+    for i in range(300):
+        hire = pd.Timestamp("2020-01-01") if i < 200 else months[rng.integers(0, 24)]
+        for m in months:
+            if m < hire.replace(day=1):
+                continue
+            p_exit = 0.01 if m.year == 2024 else 0.05
+            ev = bool(rng.random() < p_exit)
+            start = (m - hire).days / rt.DAYS_PER_MONTH if m > hire else 0.0
+            rows.append({"rep_id": f"R{i:03d}", "period": m, "hire_date": hire, "start": start,
+                         "stop": start + 1.0, "event": ev, "region": "A", "role": "am", "exit_reason": None,
+                         "payout_delay_days": 2.0 if m.year == 2024 else 9.0,
+                         "training_hours": float(rng.integers(0, 5) * 4),
+                         "exit_date": m + pd.Timedelta(days=10) if ev else pd.NaT})
+            if ev:
+                break
+    panel = pd.DataFrame(rows)
+    panel["own_month_payout_delay_days"] = panel["payout_delay_days"]
+    panel["own_month_training_hours"] = panel["training_hours"]
+    feats = ["payout_delay_days", "training_hours"]
+    as_of = dt.date(2025, 12, 31)
+    horizon = rt._horizon_frame(panel, 12, feats, [], as_of)
+    people = rt._person_level(panel, feats, [])
+    return rt.RetentionData(source="store", as_of=as_of, data_start=dt.date(2024, 1, 1), people=people,
+                            window=people[["person_id", "tenure", "left"]], horizon=horizon, panel=panel,
+                            features=feats, controls=["region"], categorical=["region"], horizon_months=12,
+                            min_group_size=5)
+
+
+def test_correlations_compare_within_the_calendar_month():
+    """Delay and leaving both follow the calendar, not each other: a per-person average over
+    windows of different dates found a correlation; compared within the month there is none."""
+    data = _calendar_world()
+    c = rt.correlations(data, n_boot=50)
+    t = c.table.set_index("feature")
+    assert set(t["method"]) == {"matched_rank"}
+    d = t.loc["payout_delay_days"]
+    assert d["rho"] == pytest.approx(0.0, abs=1e-12)  # everyone of a month has the same delay
+    assert not (d["p_adj"] < 0.05)
+
+
+def test_logistic_check_compares_within_the_calendar_year():
+    data = _calendar_world()
+    e = rt.adjusted_effects(data)
+    assert e.logistic is not None
+    lt = e.logistic.table.set_index("term")
+    # the delay is the calendar year itself here: aliased with it, it has no estimate of its own
+    assert "payout_delay_days" not in lt.index or not (lt.loc["payout_delay_days", "p"] < 0.05)
+    assert any(t.startswith("calendar_year[") for t in lt.index)

@@ -26,8 +26,13 @@ previous month's attainment, pay, training and promotions, and the delay of the 
 that fell due before it. The exit month's own figures never explain the exit (sales stop on
 the exit day while the month's target does not). Curves of a time-varying feature put each
 person-month in the tier of that value (Simon–Makuch), so nobody counts as "promoted" before
-the promotion. The p-values about the features (Cox and log-rank) form one family, adjusted by
-Benjamini–Hochberg (:func:`family_of_tests`, metrics.json ``significant_features``).
+the promotion. Every p-value on which the report calls a feature (or attainment) significant,
+correlated, different or a driver (adjusted and one-feature Cox models, log-rank tests,
+correlations, the logistic check) forms one family, adjusted by Benjamini–Hochberg
+(:func:`family_of_tests`, metrics.json ``significant_features``). The correlations and the
+logistic check compare like with like: people of the same calendar month (year) and tenure band,
+with the values known at each month's start. A month's role is what was known when it began
+(:func:`_role_history`).
 
 Headline figures (the same on both paths, on the people employed at any time in the 12
 months to ``as_of``, not before the data start): ``people``, ``exits`` (left in those months), ``headcount``
@@ -55,7 +60,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import is_object_dtype, is_string_dtype
 
-from . import privacy, store
+from . import model, privacy, store
 from .errors import (
     InsufficientDataError,
     MissingTableError,
@@ -206,7 +211,7 @@ def data_bounds(con: Any) -> tuple[dt.date, dt.date]:
         lo, hi = pd.Timestamp(r["lo"]).date(), pd.Timestamp(r["hi"]).date()
         return _month_start(lo), _add_months(_month_start(hi), 1) - dt.timedelta(days=1)
     if store.has_rows(con, "orders"):
-        o = con.table("orders")
+        o = model.sales_lines(con)
         r = o.aggregate(lo=o.order_date.min(), hi=o.order_date.max()).to_pandas().iloc[0]
         return _month_start(pd.Timestamp(r["lo"]).date()), pd.Timestamp(r["hi"]).date()
     if store.has_rows(con, "reps"):
@@ -225,7 +230,8 @@ def _rep_attainment(con: Any, start: dt.date, end: dt.date) -> Any | None:
     """Ibis table rep_id, period, attainment (monthly, in the engine); None without data."""
     if not (store.has_rows(con, "orders") and store.has_rows(con, "targets")):
         return None
-    o = con.table("orders")
+    # the analysed sales lines: the rep on the line, else the customer's rep at the sale date
+    o = model.sales_lines(con)
     if "rep_id" not in o.columns or "amount" not in o.columns:
         return None
     o = o.filter(o.rep_id.notnull(), o.order_date >= start, o.order_date <= end)
@@ -252,7 +258,8 @@ def build_panel(con: Any, as_of: Any = "", cohort_start: Any = "") -> pd.DataFra
     exit_reason, start, stop (tenure in months), event (exit in that month), attainment,
     team_bonus_share, payout_delay_days, promoted_last_12m, training_hours,
     bonus_per_month, award, promoted (that month) (features absent from the store are left
-    out). ``role`` is the entry role before a rep's first promotion (see ``_role_history``).
+    out). ``role`` is the role known at each month's start (see ``_role_history``). A row's
+    ``start`` equals the previous row's ``stop`` exactly.
 
     Parameters
     ----------
@@ -340,37 +347,83 @@ def build_panel(con: Any, as_of: Any = "", cohort_start: Any = "") -> pd.DataFra
     row_start = df[["period", "hire_date"]].max(axis=1)
     end = pd.concat([nxt - pd.Timedelta(days=1), df["exit_date"], pd.Series(pd.Timestamp(as_of_d), index=df.index)],
                     axis=1).min(axis=1)
-    df["start"] = _tenure_months(df["hire_date"], row_start) - 1.0 / DAYS_PER_MONTH
+    # tenure in whole days first: a row's start is then exactly the previous row's stop (the
+    # same number of days divided the same way), so the intervals of a rep join without a gap
+    # or an overlap of a float's hair (which splits or reorders tied event times)
+    df["start"] = (row_start - df["hire_date"]).dt.days.to_numpy(float) / DAYS_PER_MONTH
     df["stop"] = _tenure_months(df["hire_date"], end)
     df["event"] = df["exit_date"].notna() & (df["exit_date"] < nxt) & (df["exit_date"] >= df["period"])
     for b in BOOL_FEATURES + ("promoted",):
         if b in df.columns:
             df[b] = df[b].astype("float64")
-    df = _role_history(df)
+    df = _role_history(df, _reps_history(con))
     df = df.sort_values(["rep_id", "period"]).reset_index(drop=True)
+    # consecutive months of a rep: the start is the previous stop, exactly
+    prev_stop = df.groupby("rep_id")["stop"].shift(1)
+    adjacent = df.groupby("rep_id")["period"].shift(1) == df["period"] - pd.offsets.MonthBegin(1)
+    df["start"] = prev_stop.where(adjacent, df["start"])
     df.attrs.update(data_start=data_start, as_of=as_of_d, missing_features=missing)
     return df
 
 
-def _role_history(df: pd.DataFrame) -> pd.DataFrame:
-    """Make ``role`` time-varying: reps.role is the role *now*, so before a rep's first
-    promotion in the data the rep held the entry role (the most common role of the reps
-    hired within the data). Without this, a promoted rep would count as senior in months
-    when they were not, and "senior" would look protective (immortal-time bias)."""
-    if "promoted" not in df.columns or df["role"].isna().all():
+#: the role of a month of a rep hired before the data when no record says which role they held then
+#: (label ``incentive_retention.value.role_not_recorded``)
+ROLE_NOT_RECORDED = "role_not_recorded"
+
+
+def _reps_history(con: Any) -> pd.DataFrame | None:
+    """rep_id, role, valid_from, valid_to of the store's ``reps_history`` (None without one)."""
+    if not store.has_rows(con, "reps_history"):
+        return None
+    h = con.table("reps_history")
+    if not {"rep_id", "role", "valid_from", "valid_to"} <= set(h.columns):
+        return None
+    return h.select(h.rep_id, h.role, valid_from=h.valid_from.cast("date"), valid_to=h.valid_to.cast("date")).to_pandas()
+
+
+def _role_history(df: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Make ``role`` time-varying, each month's role from what was known when the month began.
+
+    ``reps.role`` is the role *now*: read back into the past it is a later event (a rep who
+    survived long enough to be promoted shows the new role for the months before it, and a rep
+    relabelled from a later promotion shows the old one: immortal time either way). So:
+
+    - with a role history (``reps_history``: ``valid_from`` inclusive, NULL = since before the
+      data; ``valid_to`` exclusive), a month's role is the version valid on its first day (the
+      hire day for the hire month);
+    - otherwise a rep hired inside the data holds the entry role (the most common current role
+      of the reps hired inside the data) from the hire, and ``reps.role`` from the month of the
+      first promotion in the data on; a rep hired before the data holds "role not recorded"
+      (``ROLE_NOT_RECORDED``) until the first promotion in the data, then ``reps.role``.
+
+    No month's role depends on anything after it: a later promotion never relabels an earlier
+    month, and two reps alike up to a month have the same role in it.
+    """
+    if "role" not in df.columns or df["role"].isna().all():
         return df
-    first_promo = df.loc[df["promoted"] > 0].groupby("rep_id")["period"].min()
-    if first_promo.empty:
-        return df
-    data_start = df["period"].min()
-    new_hires = df.loc[df["hire_date"] >= data_start].drop_duplicates("rep_id")["role"].dropna()
-    entry_role = (new_hires if not new_hires.empty else df.drop_duplicates("rep_id")["role"].dropna()).mode()
-    if entry_role.empty:
-        return df
-    fp = df["rep_id"].map(first_promo)
-    before = fp.notna() & (df["period"] < fp)
     df = df.copy()
-    df.loc[before, "role"] = entry_role.iloc[0]
+    data_start = df["period"].min()
+    promoted = df["promoted"] > 0 if "promoted" in df.columns else pd.Series(False, index=df.index)
+    promo_month = df["period"].where(promoted).groupby(df["rep_id"]).transform("min")
+    after_promo = promo_month.notna() & (df["period"] >= promo_month)
+    hired_inside = df["hire_date"] >= data_start
+    new_hires = df.loc[hired_inside].drop_duplicates("rep_id")["role"].dropna()
+    entry = new_hires.mode()
+    start_role = pd.Series(ROLE_NOT_RECORDED, index=df.index, dtype=object)
+    if not entry.empty:
+        start_role[hired_inside] = entry.iloc[0]
+    role = df["role"].astype(object).where(after_promo, start_role)
+    role = role.where(df["role"].notna())
+    if history is not None and not history.empty:
+        day = df[["period", "hire_date"]].max(axis=1)
+        h = history.dropna(subset=["role"])
+        h = h.assign(valid_from=pd.to_datetime(h["valid_from"]), valid_to=pd.to_datetime(h["valid_to"]))
+        m = df[["rep_id"]].assign(day=day, _row=np.arange(len(df))).merge(h, on="rep_id", how="inner")
+        ok = (m["valid_from"].isna() | (m["valid_from"] <= m["day"])) & (m["valid_to"].isna() | (m["day"] < m["valid_to"]))
+        m = m[ok].sort_values(["_row", "valid_from"], na_position="first").drop_duplicates("_row", keep="last")
+        known = pd.Series(m["role"].to_numpy(object), index=df.index[m["_row"].to_numpy()])
+        role = known.reindex(df.index).where(lambda s: s.notna(), role)
+    df["role"] = role
     return df
 
 
@@ -1155,23 +1208,71 @@ class CorrelationResult(SectionResult):
         return {r.feature: {"rho": r.rho, "lo": r.lo, "hi": r.hi, "p_adj": r.p_adj} for r in self.table.itertuples()}
 
 
+#: the strata of the logistic check (categories of the model, not shown as findings)
+LOGISTIC_STRATA = ("calendar_year", "tenure_band")
+#: tenure bands (months) within which the correlations and the logistic check compare people:
+#: the first year, the second, years three and four, longer
+TENURE_BANDS = (0.0, 12.0, 24.0, 48.0, math.inf)
+
+
+def tenure_band(tenure: pd.Series) -> pd.Series:
+    """The tenure band (``TENURE_BANDS``) of tenures in months, as the band's lower end ("0",
+    "12", "24", "48").
+
+    Examples
+    --------
+    >>> tenure_band(pd.Series([0.0, 11.9, 12.0, 60.0])).tolist()
+    ['0', '0', '12', '48']
+    """
+    edges = list(TENURE_BANDS)
+    return pd.cut(tenure, edges, right=False, labels=[f"{e:g}" for e in edges[:-1]]).astype(object)
+
+
+def _matched_frame(data: RetentionData) -> pd.DataFrame:
+    """The panel's person-months with their comparison strata: ``calendar_month`` (the
+    period), ``calendar_year`` and ``tenure_band`` (of the tenure at the month's start)."""
+    p = data.panel
+    return p.assign(calendar_month=p["period"].dt.strftime("%Y-%m"), calendar_year=p["period"].dt.year.astype(str),
+                    tenure_band=tenure_band(p["start"]), event=p["event"].astype(float))
+
+
 def correlations(data: RetentionData, n_boot: int = 1000, seed: int = 0) -> CorrelationResult:
-    """Spearman / point-biserial correlation of each feature with leaving within the
-    horizon, bootstrap 95 % CIs (fixed seed), Benjamini–Hochberg adjusted p-values.
+    """Correlation of each feature with leaving, like compared with like.
+
+    On the panel (``method`` "matched_rank", :func:`~analysis.stats.correlation.matched_rank_correlation`):
+    each exit's feature, as known when its month began, is ranked among everyone employed in
+    the same calendar month and the same tenure band (``TENURE_BANDS``); rho runs from −1
+    (leavers always had the lowest value of their colleagues then) to +1 (always the highest).
+    People of different years (when pay practice differed) and of different tenure (when the
+    risk of leaving differs) are never compared, and nobody's value is an average over a
+    window whose length depends on when they left. Event features are ranked the same way.
+
+    On a snapshot (one row per person, no calendar): Spearman / point-biserial correlation
+    with ``left``, bootstrap 95 % CIs (fixed seed). p-values are Benjamini–Hochberg adjusted
+    within the section here and in the report's family (:func:`family_of_tests`).
 
     Examples
     --------
     >>> correlations(data).table  # doctest: +SKIP
     """
+    if data.panel is not None:
+        m = _matched_frame(data)
+        feats = [f for f in data.features if f in m.columns]
+        if int(m["event"].sum()) < max(10, data.min_group_size) or not feats:
+            return CorrelationResult(n_people=int(m["rep_id"].nunique())).skipped(Reason.TOO_FEW_PEOPLE)
+        tab = corr_mod.matched_rank_correlation(m, feats, "event", ["calendar_month", "tenure_band"])
+        cols = feats + [c for c in data.controls if c not in data.categorical and c in m.columns]
+        # how the features move together (person-months, values known at each month's start)
+        mat = corr_mod.correlation_matrix(m, cols)
+        return CorrelationResult(table=tab, matrix=mat, n_people=int(m["rep_id"].nunique()))
     h = data.horizon
     feats = [f for f in data.features if f in h.columns]
-    left_out = [f for f in data.features if f not in h.columns] if data.panel is not None else []
     if len(h) < max(10, data.min_group_size) or not feats:
-        return CorrelationResult(n_people=len(h), left_out=left_out).skipped(Reason.TOO_FEW_PEOPLE)
+        return CorrelationResult(n_people=len(h)).skipped(Reason.TOO_FEW_PEOPLE)
     tab = corr_mod.correlate(h, feats, "left_within_horizon", n_boot=n_boot, seed=seed)
     cols = feats + [c for c in data.controls if c not in data.categorical and c in h.columns] + ["left_within_horizon"]
     mat = corr_mod.correlation_matrix(h, cols)
-    return CorrelationResult(table=tab, matrix=mat, n_people=len(h), left_out=left_out)
+    return CorrelationResult(table=tab, matrix=mat, n_people=len(h))
 
 
 # --------------------------------------------------------------------------------------
@@ -1250,6 +1351,30 @@ def _cox_frame(data: RetentionData) -> tuple[pd.DataFrame, str | None]:
     return p, "start"
 
 
+def _logistic_check(data: RetentionData, covs: Sequence[str], reference: dict) -> sv.LogitResult:
+    """The logistic check of the Cox model.
+
+    On the panel: a discrete-time model of leaving in a month (pooled logistic regression on
+    the person-months) with the covariates as known at the month's start, as in the Cox model,
+    and calendar year and tenure band (``TENURE_BANDS``) as categories, so each feature is
+    compared among people of the same year and tenure (the Cox model compares people of the
+    same tenure but any date). On a snapshot: leaving (``left``) on the person's values.
+    """
+    if data.panel is not None:
+        m = _matched_frame(data)
+        # the strata first: a feature that is the calendar itself (aliased with the years) is
+        # the one left out, not the years
+        lcovs = list(LOGISTIC_STRATA) + [c for c in covs if c in m.columns]
+        cat = list(LOGISTIC_STRATA) + [c for c in data.categorical if c in lcovs]
+        ref = dict(reference)
+        ref.update({"calendar_year": str(m["calendar_year"].mode().iloc[0]), "tenure_band": "0"})
+        return sv.logistic(m, "event", lcovs, categorical=cat, reference=ref)
+    h = data.horizon
+    lcovs = [c for c in covs if c in h.columns]
+    return sv.logistic(h, "left_within_horizon", lcovs, categorical=[c for c in data.categorical if c in lcovs],
+                       reference=reference)
+
+
 def adjusted_effects(data: RetentionData) -> EffectsResult:
     """Cox PH hazard ratios (statsmodels PHReg; time-varying covariates with counting-process
     entry on the panel), raw vs adjusted, PH check, and a logistic model of leaving within
@@ -1285,11 +1410,8 @@ def adjusted_effects(data: RetentionData) -> EffectsResult:
                 raw_rows.extend(r.table[["term", "hr", "lo", "hi", "p", "hr_per_sd", "lo_per_sd", "hi_per_sd"]]
                                 .to_dict("records"))
         logit = None
-        h = data.horizon
-        lcovs = [c for c in covs if c in h.columns]
         try:
-            logit = sv.logistic(h, "left_within_horizon", lcovs, categorical=[c for c in data.categorical if c in lcovs],
-                                reference=adj.reference_levels)
+            logit = _logistic_check(data, covs, adj.reference_levels)
         except InsufficientDataError as exc:
             notes.append(Note("model_skipped", {"error": str(exc)}))
     for w in caught:
@@ -1403,15 +1525,26 @@ def _band_key(b: str) -> tuple:
 SIGNIFICANCE = 0.05
 
 
+#: the numeric controls whose effect the written summary states (they are tested in the family)
+STATED_CONTROLS = ("attainment",)
+#: the tests of the family, in the order of the table
+FAMILY_TESTS = ("cox", "cox_raw", "logrank", "correlation", "logistic")
+
+
 @dataclass
 class FamilyOfTests:
-    """Every p-value the report states about an incentive feature, adjusted together
-    (Benjamini–Hochberg, false discovery rate ``alpha``).
+    """Every p-value on which the report calls an incentive feature (or attainment)
+    significant, correlated, different or a driver, adjusted together (Benjamini–Hochberg,
+    false discovery rate ``alpha``). In a world where nothing affects leaving every hypothesis
+    is true, so the chance that the report makes any such claim is at most ``alpha``.
 
-    The family: the adjusted Cox model's Wald test of each feature term (controls are not
-    in it) and the log-rank test of each feature's retention curves that the report shows.
-    The correlation section is adjusted within itself (see :func:`correlations`).
-    ``table``: feature, test ("cox" | "logrank"), term, p, p_adj, significant.
+    The family: the adjusted Cox model's Wald test of each feature term and of attainment
+    ("cox"), the one-feature Cox models ("cox_raw", behind "a raw association disappears after
+    adjustment"), the log-rank test of each feature's retention curves ("logrank"), each
+    feature's matched correlation with leaving ("correlation") and each feature term of the
+    logistic check ("logistic"). Controls other than attainment are adjustments, not claims:
+    no sentence is about them.
+    ``table``: feature, test, term, p, p_adj, significant.
     """
 
     table: pd.DataFrame
@@ -1427,12 +1560,17 @@ class FamilyOfTests:
         sig = self.table.loc[self.table["significant"], "feature"]
         return list(dict.fromkeys(sig.tolist()))
 
+    def claims(self) -> dict[str, bool]:
+        """Test → whether the report calls something significant on it."""
+        t = self.table
+        return {k: bool(t.loc[t["test"] == k, "significant"].any()) if not t.empty else False for k in FAMILY_TESTS}
+
     def p_adj(self, test: str, key: str) -> float | None:
-        """Adjusted p of one test (``key``: the term of a Cox test, the feature of a log-rank
-        test); None when it is not in the family."""
+        """Adjusted p of one test (``key``: the term of a Cox or logistic test, the feature of a
+        log-rank or correlation test); None when it is not in the family."""
         if self.table.empty:
             return None
-        col = "term" if test == "cox" else "feature"
+        col = "term" if test in ("cox", "cox_raw", "logistic") else "feature"
         r = self.table[(self.table["test"] == test) & (self.table[col] == key)]
         return float(r["p_adj"].iloc[0]) if len(r) else None
 
@@ -1442,18 +1580,21 @@ class FamilyOfTests:
 
 
 def family_of_tests(effects: "EffectsResult", curves: Sequence["CurvesResult"] = (), features: Sequence[str] = (),
-                   alpha: float = SIGNIFICANCE) -> FamilyOfTests:
+                    alpha: float = SIGNIFICANCE, corr: "CorrelationResult | None" = None) -> FamilyOfTests:
     """The report's family of tests about ``features``, Benjamini–Hochberg adjusted.
 
     Parameters
     ----------
     effects : EffectsResult
         Its adjusted Cox model gives one Wald test per feature term (none when the model did
-        not converge).
+        not converge), its one-feature models and its logistic check one each.
     curves : sequence of CurvesResult
         Each shown feature's curves give their log-rank test.
     features : sequence of str
-        The incentive features (the report's ``data.features``).
+        The terms claims are made about: the incentive features (the report's
+        ``data.features``) and the stated controls (attainment).
+    corr : CorrelationResult, optional
+        Each feature's correlation with leaving.
 
     Examples
     --------
@@ -1472,18 +1613,36 @@ def family_of_tests(effects: "EffectsResult", curves: Sequence["CurvesResult"] =
                 return f
         return None
 
-    if effects is not None and effects.adjusted is not None and effects.adjusted.converged:
-        for r in effects.adjusted.table.itertuples():
+    def add(table: pd.DataFrame | None, test: str) -> None:
+        if table is None or table.empty:
+            return
+        for r in table.itertuples():
             f = owner(r.term)
             if f is not None and np.isfinite(r.p):
-                rows.append({"feature": f, "test": "cox", "term": r.term, "p": float(r.p)})
+                rows.append({"feature": f, "test": test, "term": r.term, "p": float(r.p)})
+
+    if effects is not None and effects.adjusted is not None and effects.adjusted.converged:
+        add(effects.adjusted.table, "cox")
+        add(getattr(effects, "raw", None), "cox_raw")
     for c in curves:
         if c is not None and c.logrank is not None and c.feature in feats and np.isfinite(c.logrank.p_value):
             rows.append({"feature": c.feature, "test": "logrank", "term": c.feature, "p": float(c.logrank.p_value)})
+    if corr is not None and corr.ok and not corr.table.empty:
+        for r in corr.table.itertuples():
+            if r.feature in feats and np.isfinite(r.p):
+                rows.append({"feature": r.feature, "test": "correlation", "term": r.feature, "p": float(r.p)})
+    if effects is not None and getattr(effects, "logistic", None) is not None:
+        add(effects.logistic.table, "logistic")
     t = pd.DataFrame(rows, columns=["feature", "test", "term", "p"])
     t["p_adj"] = bh_adjust(t["p"].to_numpy()) if len(t) else pd.Series(dtype=float)
     t["significant"] = t["p_adj"] < alpha
     return FamilyOfTests(t, alpha)
+
+
+def claim_terms(data: RetentionData) -> list[str]:
+    """The terms the report's claims are about: its features, then the stated controls it has."""
+    return list(data.features) + [c for c in STATED_CONTROLS if c in data.controls and c not in data.features
+                                  and c not in data.categorical]
 
 
 # --------------------------------------------------------------------------------------
@@ -1541,7 +1700,7 @@ class Scope:
 
     @functools.cached_property
     def family(self) -> FamilyOfTests:
-        return family_of_tests(self.effects, self.feature_curves, self.data.features)
+        return family_of_tests(self.effects, self.feature_curves, claim_terms(self.data), corr=self.corr)
 
     @functools.cached_property
     def doses(self) -> dict[str, DoseResult]:
@@ -1725,12 +1884,17 @@ def feature_curves(scope: Scope, i: int) -> CurvesResult:
 
 # --------------------------------------------------------------------------- correlations
 def correlation_section(scope: Scope) -> CorrelationResult:
-    """Correlations with leaving within the horizon: the table (bootstrap CIs, BH-adjusted
-    p within the section) and the heatmap (section ``correlations``)."""
+    """Correlations with leaving (:func:`correlations`): the table (95 % CIs, p adjusted in the
+    report's family) and the heatmap of how the features move together (section
+    ``correlations``)."""
     c = scope.corr
     if not c.ok:
         return _copy(c)
-    t = c.table.rename(columns={"n": "people", "lo": "ci_low", "hi": "ci_high"})
+    fam = scope.family
+    table = c.table.assign(p_adj=[fam.p_adj("correlation", f) if fam.p_adj("correlation", f) is not None
+                                  else np.nan for f in c.table["feature"]])
+    c = _copy(c, table=table)
+    t = table.rename(columns={"n": "people", "lo": "ci_low", "hi": "ci_high"})
     cols = [Column("feature", "name", codes=NAMES), Column("method", "code", codes=f"{REPORT}.method", label=f"{REPORT}.column.method"),
             Column("people", "count"), Column("rho", "f3", label=f"{REPORT}.column.rho"),
             Column("ci_low", "f2", label=f"{REPORT}.column.boot_low"),
@@ -1754,6 +1918,10 @@ def effects_section(scope: Scope) -> EffectsResult:
     if not e.ok or not e.converged:
         return _copy(e, family=fam)
     sbs = _with_terms(e.side_by_side)
+    claims = claim_terms(scope.data)
+    # controls adjust the comparison; the report states nothing about them (no p shown)
+    about = sbs["variable"].isin(claims)
+    sbs = sbs.assign(adj_p=sbs["adj_p"].where(about))
     if not fam.table.empty:
         sbs = sbs.assign(p_adj=[fam.p_adj("cox", t) for t in sbs["term"]])
     c = f"{REPORT}.column"
@@ -1780,13 +1948,16 @@ class ModelChecks(SectionResult):
     ph_violations: list[str] = field(default_factory=list)
     converged: bool = True
     logistic: bool = False
+    #: the logistic check on person-months (True) or on a snapshot's people (False)
+    panel: bool = True
 
 
 def model_checks(scope: Scope) -> ModelChecks:
     """Schoenfeld-residual rank correlations with time (PH check), and odds ratios of leaving
     within the horizon (logistic model, a person-level check of the Cox model)."""
     e = scope.effects
-    res = ModelChecks(ph_violations=list(e.ph_violations), converged=e.converged, logistic=e.logistic is not None)
+    res = ModelChecks(ph_violations=list(e.ph_violations), converged=e.converged, logistic=e.logistic is not None,
+                      panel=scope.data.panel is not None)
     if not e.ok:
         res.skip = e.skip
         return res
@@ -1798,9 +1969,16 @@ def model_checks(scope: Scope) -> ModelChecks:
             Column("rho", "f3", label=f"{c}.rho_time"), Column("p", "p_value", label="column.p_value"),
             Column("violated", "flag", label=f"{c}.violated")], title=f"{REPORT}.table.ph")
     if e.logistic is not None:
-        res.tables += _shown("logistic", _with_terms(e.logistic.table), _term_columns() + [
+        fam = scope.family
+        lt = _with_terms(e.logistic.table)
+        # calendar year and tenure band are the comparison's strata, not findings
+        lt = lt[~lt["variable"].isin(LOGISTIC_STRATA)]
+        about = lt["variable"].isin(claim_terms(scope.data))
+        lt = lt.assign(p=lt["p"].where(about), p_adj=[fam.p_adj("logistic", t) for t in lt["term"]])
+        res.tables += _shown("logistic", lt, _term_columns() + [
             Column("or", "f3", label="column.odds_ratio"), Column("lo", "f3", label="column.ci_low"),
-            Column("hi", "f3", label="column.ci_high"), Column("p", "p_value", label="column.p_value")],
+            Column("hi", "f3", label="column.ci_high"), Column("p", "p_value", label="column.p_value"),
+            Column("p_adj", "p_value", label=f"{c}.p_adj")],
             title=f"{REPORT}.table.logistic")
     return res
 

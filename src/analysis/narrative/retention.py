@@ -124,10 +124,13 @@ def feature_curves(res: Any) -> list:
 
 
 def correlations(res: Any) -> list:
-    """Which features the person-level sections leave out (event features), if any."""
-    if not res.left_out:
-        return []
-    return [Caution(msg(f"{R}.correlations.left_out", names=[term_msg(f) for f in res.left_out]))]
+    """What the correlations compare (like with like on the panel), and which features a
+    snapshot's person-level correlations leave out, if any."""
+    methods = set(res.table["method"]) if not res.table.empty else set()
+    out: list = [msg(f"{R}.correlations.how", "matched" if "matched_rank" in methods else "snapshot")]
+    if res.left_out:
+        out.append(Caution(msg(f"{R}.correlations.left_out", names=[term_msg(f) for f in res.left_out])))
+    return out
 
 
 def methods(res: Any) -> list[Msg]:
@@ -164,12 +167,17 @@ def adjusted_effects(res: Any) -> list:
 
 
 def model_checks(res: Any) -> list:
-    """The result of the proportional-hazards check."""
+    """The result of the proportional-hazards check, and what the logistic check compares."""
     if not res.converged:
         return [Caution(msg(f"{R}.checks.not_converged"))]
+    out: list = []
     if not res.ph_violations:
-        return [msg(f"{R}.checks.ph", "none", names=[])]
-    return [Caution(msg(f"{R}.checks.ph", "some", names=[term_msg(t) for t in res.ph_violations]))]
+        out.append(msg(f"{R}.checks.ph", "none", names=[]))
+    else:
+        out.append(Caution(msg(f"{R}.checks.ph", "some", names=[term_msg(t) for t in res.ph_violations])))
+    if res.logistic:
+        out.append(msg(f"{R}.checks.logistic", "panel" if getattr(res, "panel", True) else "snapshot"))
+    return out
 
 
 def dose(res: Any) -> list:
@@ -210,8 +218,14 @@ def written_summary(res: Any, max_items: int = 4) -> list:
                            alpha=fam.alpha if fam is not None else 0.05))
         sbs = eff.side_by_side
         if sbs is not None and not sbs.empty and "raw_lo" in sbs.columns:
-            gone = [r.term for r in sbs.itertuples() if _ok(r.raw_lo) and (r.raw_lo > 1 or r.raw_hi < 1)
-                    and not (r.adj_lo > 1 or r.adj_hi < 1)]
+            def raw_clear(r: Any) -> bool:
+                q = fam.p_adj("cox_raw", r.term) if fam is not None else None
+                if q is not None:
+                    return q < fam.alpha
+                return fam is None and _ok(r.raw_lo) and (r.raw_lo > 1 or r.raw_hi < 1)
+
+            gone = [r.term for r in sbs.itertuples() if raw_clear(r) and not is_clear(r.term, hrs.get(r.term, {
+                "lo": r.adj_lo, "hi": r.adj_hi}))]
             if gone:
                 out.append(msg(f"{R}.summary.confounded", names=[term_msg(t) for t in gone]))
         if eff.ph_violations:

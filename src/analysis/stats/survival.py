@@ -482,12 +482,17 @@ def _independent_columns(X: pd.DataFrame) -> tuple[list[str], list[str]]:
     M = X.to_numpy(float)
     M = M - M.mean(axis=0) if len(M) else M
     scale = np.abs(M).max(axis=0) if len(M) else np.ones(M.shape[1])
+    # the rank of a set of columns is that of their (small) Gram matrix, whose eigenvalues are
+    # the squared singular values: one product instead of an SVD of the rows per column
+    safe = np.where(scale > 0, scale, 1.0) if len(M) else scale
+    G = (M / safe).T @ (M / safe) if len(M) else np.zeros((M.shape[1], M.shape[1]))
+    tol = (1e-8 * max(1, len(M))) ** 2
     for j, c in enumerate(X.columns):
         if scale[j] == 0:
             aliased.append(c)
             continue
-        cand = M[:, [X.columns.get_loc(k) for k in keep] + [j]] / np.r_[[scale[X.columns.get_loc(k)] for k in keep], scale[j]]
-        if np.linalg.matrix_rank(cand, tol=1e-8 * max(1, len(M))) == len(keep) + 1:
+        idx = [X.columns.get_loc(k) for k in keep] + [j]
+        if np.linalg.matrix_rank(G[np.ix_(idx, idx)], tol=tol, hermitian=True) == len(keep) + 1:
             keep.append(c)
         else:
             aliased.append(c)
@@ -588,13 +593,14 @@ def ph_check(fit, times, events, terms: Sequence[str], alpha: float = 0.05, warn
     T_j = (Σ (g − ḡ) r*_j)² / (D · V_jj · Σ (g − ḡ)²) is chi-square with 1 df (as in
     lifelines' ``proportional_hazard_test(time_transform="rank")`` and R's ``cox.zph``
     with ``transform="rank"``). ``rho`` is the rank correlation of r*_j with time.
-    A p-value below ``alpha`` flags a violation and raises
+    A Benjamini–Hochberg-adjusted p-value (over the terms) below ``alpha`` flags a
+    violation and raises
     :class:`~analysis.errors.ProportionalHazardsWarning` (when ``warn``).
 
     Returns
     -------
     DataFrame
-        ``term``, ``rho``, ``statistic``, ``p``, ``violated``.
+        ``term``, ``rho``, ``statistic``, ``p``, ``p_adj``, ``violated``.
     """
     resid = np.asarray(fit.schoenfeld_residuals, dtype=float)
     ev = np.asarray(events, bool)
@@ -606,7 +612,8 @@ def ph_check(fit, times, events, terms: Sequence[str], alpha: float = 0.05, warn
     V = np.asarray(fit.cov_params(), dtype=float)
     rows = []
     if D < 3:
-        out = pd.DataFrame({"term": list(terms), "rho": np.nan, "statistic": np.nan, "p": np.nan, "violated": False})
+        out = pd.DataFrame({"term": list(terms), "rho": np.nan, "statistic": np.nan, "p": np.nan, "p_adj": np.nan,
+                            "violated": False})
         return out
     g = sps.rankdata(tt)
     gd = g - g.mean()
@@ -617,8 +624,14 @@ def ph_check(fit, times, events, terms: Sequence[str], alpha: float = 0.05, warn
         stat = float(num / den) if den > 0 else np.nan
         p = float(sps.chi2.sf(stat, 1)) if not np.isnan(stat) else np.nan
         rho = float(sps.spearmanr(tt, scaled[:, j])[0]) if np.std(scaled[:, j]) > 0 else np.nan
-        rows.append((term, rho, stat, p, bool(p < alpha) if not np.isnan(p) else False))
-    out = pd.DataFrame(rows, columns=["term", "rho", "statistic", "p", "violated"])
+        rows.append((term, rho, stat, p))
+    out = pd.DataFrame(rows, columns=["term", "rho", "statistic", "p"])
+    # one test per term: adjusted together (Benjamini–Hochberg), so a model with many terms
+    # and proportional hazards does not flag one by chance more often than ``alpha``
+    from .correlation import bh_adjust
+
+    out["p_adj"] = bh_adjust(out["p"].to_numpy())
+    out["violated"] = (out["p_adj"] < alpha).fillna(False).astype(bool)
     bad = out.loc[out["violated"], "term"].tolist()
     if warn and bad:
         warnings.warn(
@@ -655,6 +668,10 @@ def logistic(
 
     X, refs = design_matrix(df, covariates, categorical, reference)
     data = pd.concat([df[[outcome]].reset_index(drop=True), X.reset_index(drop=True)], axis=1).dropna()
+    # columns constant (a level nobody in the complete rows has) or aliased on the rows used
+    keep, _ = _independent_columns(data[X.columns])
+    X = X[keep]
+    data = data[[outcome] + keep]
     y = data[outcome].astype(float).to_numpy()
     n_ev = int(y.sum())
     if X.shape[1] == 0 or min(n_ev, len(y) - n_ev) < X.shape[1] + 2:

@@ -73,6 +73,7 @@ class Reason(str, enum.Enum):
     NO_FEATURES = "no_features"              # (no incentive feature in the data)
     NO_MORE_FEATURES = "no_more_features"    # (no further feature to analyse)
     FAILED = "failed"                        # error (a method refused the data)
+    UNRESOLVED = "unresolved"                # dimension, share, table[, column] (resolves for < 95 % of the amount)
 
     def __str__(self) -> str:  # "missing_table", not "Reason.MISSING_TABLE"
         return self.value

@@ -245,8 +245,30 @@ def test_bad_input_at_prepare_is_one_line(world):
         plan(world, total=38200, month="2024-01")  # inside the data, nothing before it
     with pytest.raises(ParameterError, match=r"'total' parameter of target_plan is required"):
         plan(world, month="2026-01")  # no total and no company target in the store
-    with pytest.raises(PlanError, match=r"region plan of 2026-01: The 'growth_cap' of 0.1 cannot be met"):
-        plan(world, total=38200, growth_cap=0.1)
+
+
+def test_an_infeasible_cap_is_relaxed_and_said_at_the_top(world):
+    # issue 25.5: a total 36.6 % above the same month last year (2025-01: A 260, B 150) with a cap of
+    # 30 % stopped the plan; now the cap is relaxed to 560 / 410 - 1 and every key is at it
+    from analysis.narrative import target_plan as text
+    from analysis.present import Presenter
+
+    s = plan(world, total=560, growth_cap=0.3, method="last_12")
+    reg = s.plan.regions.set_index("region")
+    assert reg["plan"].to_dict() == {"A": 355.0, "B": 205.0} and reg["capped"].all()
+    region = [r for r in s.plan.relaxed if r["level"] == "region"]
+    assert len(region) == 1 and region[0]["cap"] == pytest.approx(560 / 410 - 1)
+    assert sorted(region[0]["keys"]) == ["A", "B"]
+    assert s.plan.reps["plan"].sum() == 560 and s.plan.reps["capped"].any()
+    res = tp.overview(s)
+    assert res.metrics()["growth_cap_relaxed"][0]["cap"] == pytest.approx(560 / 410 - 1)
+    for lang, words in (("en", "the cap was relaxed"), ("zh", "上限已放宽")):
+        html = Presenter("target_plan", text.TEXTS, lang).html(res)
+        first = html.split("</h2>", 1)[1].split("</p>", 1)[0]  # the first thing under the heading
+        assert words in first, first
+    # no plan can be made: overrides above the total still refuse
+    with pytest.raises((PlanError, ParameterError), match="at most the total"):
+        plan(world, total=560, growth_cap=0.3, overrides={"A": 600})
 
 
 def test_total_from_the_store_rounded_to_the_unit(tmp_path):

@@ -954,7 +954,7 @@ def _actual_shares(history: pd.DataFrame, m: pd.Period, key: str, value: str, pe
 def share_backtest(history: pd.DataFrame, method: str, months: int = 6, *,
                    blend_weights: Mapping[str, float] | None = None, customers: pd.DataFrame | None = None,
                    capacity_by: str = "grade", key: str = "key", value: str = "value",
-                   period: str = "month") -> pd.DataFrame:
+                   period: str = "month", past: Mapping[Any, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Mean absolute share error of ``method`` over the last ``months`` months of ``history``,
     beside an equal split (``equal``) and last year's share (``same_month``).
 
@@ -964,6 +964,12 @@ def share_backtest(history: pd.DataFrame, method: str, months: int = 6, *,
     re-normalised to those keys; a key without history predicts 0). The error of a month
     is the mean over those keys of |predicted − actual| (a fraction: 0.01 is 1 pp); the
     method's error is the mean over the months it could be made for.
+
+    ``past`` (month → history frame) gives, for a month ``m``, the history the plan would
+    have seen at ``m`` (the past sales under the customer book valid at ``m``), used for the
+    prediction instead of the rows of ``history`` before ``m``; ``history`` then holds the
+    actual sales of each month under the book of that month. Without it, a store whose past
+    sales are mapped to today's book compares today's book with itself (a look-ahead).
 
     Returns
     -------
@@ -986,9 +992,15 @@ def share_backtest(history: pd.DataFrame, method: str, months: int = 6, *,
             if name == "equal":
                 pred = pd.Series(1.0 / len(keys), index=keys)
             else:
-                past = history[_months(history[period]) < m]
+                if past is not None:
+                    before = past.get(m)
+                    if before is None:
+                        continue
+                    before = before[_months(before[period]) < m]
+                else:
+                    before = history[_months(history[period]) < m]
                 try:
-                    pred = shares(name, past, m, keys, blend_weights=blend_weights, customers=customers,
+                    pred = shares(name, before, m, keys, blend_weights=blend_weights, customers=customers,
                                   capacity_by=capacity_by, key=key, value=value, period=period)
                 except InsufficientDataError:
                     continue

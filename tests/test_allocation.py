@@ -12,7 +12,8 @@ from hypothesis import example, given, settings, strategies as st
 from analysis.allocation import (
     apply_overrides, assign_pool, cap_and_rebalance, child_shares, largest_remainder, largest_remainder_units,
     new_rep_ramp, new_reps, plan_level, pool_key, share_backtest, shares, shares_blend,
-    plan_changes, shares_capacity, shares_last_12, shares_same_month, split_down, targets_frame,
+    plan_changes, shares_capacity, shares_last_12, shares_same_month, smallest_feasible_cap, split_down,
+    targets_frame,
 )
 from analysis.errors import InsufficientDataError, ParameterError, PlanError
 
@@ -479,3 +480,71 @@ def test_plan_changes_hand():
     assert t["change"].to_dict() == pytest.approx({"a": 0.2, "b": -0.1, "c": np.nan}, abs=1e-12, nan_ok=True)
     assert t["change_3"].to_dict() == pytest.approx({"a": 120 / 110 - 1, "b": 0.0, "c": 0.25}, abs=1e-12)
     assert t["above_average"].to_dict() == {"a": True, "b": False, "c": False}
+
+
+# ----------------------------------------------------------------------------- issue 25: rounding, relaxed cap
+def test_bounded_rounding_gives_no_unit_to_a_zero_share_key():
+    # b has share 0 and no last year (so no bound); a and c sit at most at 25 and 74 whole units
+    # under the 5 % cap, one short of 100: the unit left over must not go to b
+    lp = plan_level(100, [1.45, 0, 1.49], 1, last_year=[24.7, 0, 71.2], growth_cap=0.05)
+    assert lp.values.tolist() == [26.0, 0.0, 74.0]
+    with pytest.raises(PlanError, match="No whole split of 100 units meets the bounds"):
+        largest_remainder_units([25.9, 0, 74.1], 100, lower=[24, None, 68], upper=[25, None, 74])
+
+
+@settings(max_examples=200, deadline=None)
+@given(w=st.lists(st.one_of(st.just(0.0), st.floats(0.01, 100)), min_size=2, max_size=8),
+       n=st.integers(1, 500), slack=st.lists(st.one_of(st.none(), st.integers(0, 50)), min_size=8, max_size=8))
+def test_a_zero_weight_key_never_gets_a_unit(w, n, slack):
+    if not sum(w) > 0:
+        return
+    tot = sum(w)
+    upper = [None if s is None else math.floor(n * x / tot) + s for x, s in zip(w, slack)]
+    try:
+        k = largest_remainder_units(w, n, upper=upper)
+    except PlanError:
+        return
+    assert int(k.sum()) == n
+    assert all(int(x) == 0 for x, wi in zip(k, w) if wi == 0)
+
+
+def test_an_infeasible_cap_is_relaxed_to_the_smallest_feasible_one():
+    # the total is 36 % above last year and the cap 30 %: relaxed to 36 %, every key at it
+    r = cap_and_rebalance({"a": 150.0, "b": 122.0}, {"a": 100.0, "b": 100.0}, 0.3, relax=True)
+    assert r.relaxed and r.cap == pytest.approx(0.36)
+    assert r.plan.to_dict() == pytest.approx({"a": 136.0, "b": 136.0}) and r.capped == ["a", "b"]
+    with pytest.raises(PlanError, match="upper bounds"):
+        cap_and_rebalance({"a": 150.0, "b": 122.0}, {"a": 100.0, "b": 100.0}, 0.3599)
+    # shrinking: lower bounds 1,000 · (1 - c) each must fit 200 -> c = 0.9
+    r = cap_and_rebalance({"a": 100.0, "b": 100.0}, {"a": 1000.0, "b": 1000.0}, 0.5, relax=True)
+    assert r.cap == pytest.approx(0.9) and r.plan.tolist() == pytest.approx([100.0, 100.0])
+    # a key with no plan stays at its lower bound: 1000 (1 - c) + 110 (1 - c) <= 160 of the total
+    assert smallest_feasible_cap({"a": 150.0, "c": 0.0, "d": 10.0}, {"a": 100.0, "c": 1000.0, "d": 10.0},
+                                 0.1) == pytest.approx(1 - 160 / 1110)
+    # feasible: unchanged
+    r = cap_and_rebalance({"a": 105.0, "b": 95.0}, {"a": 100.0, "b": 100.0}, 0.1, relax=True)
+    assert not r.relaxed and r.cap == 0.1
+    # the level plan keeps the relaxed cap in the rounded plan and reports it
+    lp = plan_level(272, {"a": 150.0, "b": 122.0}, 1, last_year={"a": 100.0, "b": 100.0}, growth_cap=0.3,
+                    relax_cap=True)
+    assert lp.values.to_dict() == {"a": 136.0, "b": 136.0}
+    assert lp.relaxed_cap == pytest.approx(0.36) and lp.capped == ["a", "b"]
+    with pytest.raises(PlanError, match="cannot be met"):
+        plan_level(272, {"a": 150.0, "b": 122.0}, 1, last_year={"a": 100.0, "b": 100.0}, growth_cap=0.3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(plan=st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=10),
+       ly=st.lists(st.one_of(st.none(), st.floats(0.01, 1e6)), min_size=10, max_size=10),
+       cap=st.floats(0, 1))
+def test_a_relaxed_cap_always_makes_a_plan_within_its_bounds(plan, ly, cap):
+    keys = [f"k{i}" for i in range(len(plan))]
+    p = pd.Series(plan, index=keys)
+    last = pd.Series(ly[: len(plan)], index=keys, dtype=float)
+    r = cap_and_rebalance(p, last, cap, relax=True)
+    total = p.sum()
+    assert r.cap >= cap and r.plan.sum() == pytest.approx(total, rel=1e-9, abs=1e-6)
+    has = last > 0
+    tol = 1e-9 * max(1.0, total)
+    assert (r.plan[has] >= last[has] * (1 - r.cap) - tol).all()
+    assert (r.plan[has] <= last[has] * (1 + r.cap) + tol).all()

@@ -449,3 +449,63 @@ def test_a_missing_table_skips_its_indicators_with_a_visible_note(tmp_path, drop
         assert "No rep roster" in html
     if drop == ["customers"]:
         assert "The customers table has no rep_id" in html
+
+
+# ------------------------------------------------------------------ slim orders (issue 18.6)
+def _slim(path: Path, null: bool) -> Path:
+    """The fixture's orders as a department exports them: no rep on the lines (the rep, region,
+    brand and price class are in the customers and products), or the columns there but NULL."""
+    con = duckdb.connect(str(path))
+    if null:
+        con.execute("ALTER TABLE orders ADD COLUMN region VARCHAR")
+        con.execute("ALTER TABLE orders ADD COLUMN brand VARCHAR")
+        con.execute("ALTER TABLE orders ADD COLUMN price_class VARCHAR")
+        con.execute("ALTER TABLE orders ADD COLUMN channel VARCHAR")
+        con.execute("UPDATE orders SET rep_id = NULL")
+    else:
+        con.execute("ALTER TABLE orders DROP COLUMN rep_id")
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("null", [False, True], ids=["dropped", "null"])
+def test_slim_orders_score_through_the_customers_and_products(tmp_path, null):
+    # the crash of issue 18: "'IntegerScalar' object has no attribute 'max'"
+    path = _slim(_write_store(tmp_path / "slim.duckdb"), null)
+    (tmp_path / "s.yml").write_text(json.dumps(SCHEME, ensure_ascii=False), encoding="utf-8")
+    s = _prepare((path, tmp_path / "s.yml"))
+    assert s.coverage == {"rep_id": 1.0, "brand": 1.0, "price_class": 1.0}
+    assert s.indicator_skips == {}
+    r = s.scores.set_index("rep_id")
+    # the leaver F's line to c8 is D's now (c8's rep in the customers): amount 460 / 500, qty 15 / 12
+    assert r.loc["D", "amount_attainment"] == pytest.approx(460 / 500)
+    assert r.loc["D", "qty_attainment"] == pytest.approx(15 / 12)
+    for rep in "ABCE":
+        for iid, want in zip(IDS, EXPECTED_VALUES[rep]):
+            assert (pd.isna(r.loc[rep, iid]) if math.isnan(want) else r.loc[rep, iid] == pytest.approx(want)), \
+                (rep, iid)
+    pres = Presenter("rep_scorecard", text.TEXTS, "en")
+    pres.html(sc.headline(s))
+    assert pres.metrics()["coverage"] == {"rep_id": 1.0, "brand": 1.0, "price_class": 1.0}
+
+
+def test_an_unresolved_dimension_skips_its_indicators_with_the_share(tmp_path):
+    # p2 (brand L, 三类) is missing from the products: in March 1,320 of 2,980 yuan have no brand
+    path = _slim(_write_store(tmp_path / "u.duckdb"), null=False)
+    con = duckdb.connect(str(path))
+    con.execute("DELETE FROM products WHERE sku_id = 'p2'")
+    con.close()
+    (tmp_path / "s.yml").write_text(json.dumps(SCHEME, ensure_ascii=False), encoding="utf-8")
+    s = _prepare((path, tmp_path / "s.yml"))
+    share = 1 - (400 + 120 + 200 + 60) / 2980
+    assert s.coverage["brand"] == pytest.approx(share) and s.coverage["rep_id"] == 1.0
+    for iid in ("key_brand_distribution", "new_brand_distribution"):
+        d = s.indicator_skips[iid].as_dict()
+        assert d["reason"] == "unresolved_codes"
+        assert d["details"] == {"dimension": "brand", "share": pytest.approx(share), "table": "products",
+                                "codes": ["p2"]}
+    assert s.indicator_skips["price_class_mix"].as_dict()["details"]["dimension"] == "price_class"
+    assert "key_brand_distribution" not in s.scores.attrs["weights"]
+    pres = Presenter("rep_scorecard", text.TEXTS, "en")
+    html = pres.html(sc.indicators(s))
+    assert "resolves for only" in html and "products" in html

@@ -4,6 +4,7 @@ world the planted underperformers all rank in the bottom quarter."""
 from __future__ import annotations
 
 import json
+import math
 
 import openpyxl
 import pytest
@@ -20,12 +21,15 @@ pytestmark = pytest.mark.slow
 def runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("scorecard_runs")
     path = _write_store(d / "s.duckdb")
-    scheme = dict(SCHEME, bonus_pool={"amount": 12345.67, "individual_share": 0.7})
+    scheme = dict(SCHEME, bonus_pool={"amount": 12345.67, "individual_share": 0.7},
+                  streak_penalty={"points": 10, "months": 3, "threshold": 0.9})
     (d / "pool.yml").write_text(json.dumps(scheme, ensure_ascii=False), encoding="utf-8")
+    (d / "adj.csv").write_text("客户经理编码,加减分,原因\nB,+2.5,竞赛第一\nD,-1,迟报\n", encoding="utf-8")
     out = {}
     for audience in ("team", "manager"):
         res = reports.run_report("rep_scorecard", {"scheme": str(d / "pool.yml"), "month": "2026-03",
-                                                   "audience": audience, "n_boot": 200},
+                                                   "audience": audience, "n_boot": 200,
+                                                   "adjustments": str(d / "adj.csv")},
                                  store=str(path), out=d / audience, output_name=f"rep_scorecard_{audience}",
                                  update_index=False, progress=False)
         assert res.ok, res.summary()
@@ -81,3 +85,65 @@ def test_demo_underperformers_rank_in_the_bottom_quarter(demo_world):
     assert sorted(scope.streaks["rep_id"]) == sorted(under)
     ranks = [int(s.loc[r, "rank"]) for r in under]
     assert all(r > 0.75 * ranked for r in ranks), (ranks, ranked)
+
+
+def test_totals_are_components_plus_adjustments_from_metrics_json(runs):
+    # issue 18.6: the streak penalty was in the totals but nowhere in the file
+    m = json.loads(runs["team"].metrics.read_text(encoding="utf-8"))
+    by = {r["rep_id"]: r for r in m["scores"]}
+    for r in m["scores"]:
+        assert r["total"] == pytest.approx(math.fsum(r["components"].values()) + r["adjustment"], abs=1e-9)
+        assert r["adjustment"] == pytest.approx(math.fsum(a["points"] for a in r["adjustments"]), abs=1e-12)
+    # B: below 90 % of target three months running (-10) and +2.5 by hand; D: -1
+    assert sorted((a["source"], a["points"]) for a in by["B"]["adjustments"]) == [("manual", 2.5),
+                                                                                 ("streak_penalty", -10.0)]
+    assert by["B"]["total"] == pytest.approx(21.25 - 10 + 2.5)
+    assert by["D"]["adjustments"] == [{"points": -1.0, "source": "manual", "reason": "迟报"}]
+    assert by["A"]["adjustments"] == [] and by["A"]["adjustment"] == 0
+
+
+@pytest.fixture(scope="module")
+def slim_demo(tmp_path_factory):
+    """A small demo world whose orders are rewritten the way departments export them: no region,
+    rep, brand, price class or channel on the lines (they are in customers and products)."""
+    import duckdb
+
+    from analysis import demo
+
+    d = tmp_path_factory.mktemp("slim_demo")
+    path = d / "w.duckdb"
+    demo.build(store=str(path), seed=7, scale=0.02, truth_path=d / "truth.json")
+    con = duckdb.connect(str(path))
+    con.execute("CREATE OR REPLACE TABLE orders AS SELECT * EXCLUDE (region, rep_id, brand, price_class, channel) "
+                "FROM orders")
+    con.close()
+    return path
+
+
+def test_the_scorecard_runs_on_slim_orders(slim_demo, tmp_path):
+    import duckdb
+
+    res = reports.run_report("rep_scorecard", {"n_boot": 100}, store=str(slim_demo), out=tmp_path,
+                             update_index=False, progress=False)
+    assert res.ok, res.summary()
+    m = json.loads(res.metrics.read_text(encoding="utf-8"))
+    assert m["coverage"] == {"rep_id": 1.0, "brand": 1.0, "price_class": 1.0}
+    assert "amount_attainment" in m["weights"] and "key_brand_distribution" in m["weights"]
+    # each rep's attainment is the sales of the customers it serves (the customers' rep_id) over
+    # its target: checked in SQL
+    con = duckdb.connect(str(slim_demo), read_only=True)
+    month = m["month"]
+    sold = dict(con.execute(
+        "SELECT c.rep_id, sum(o.amount) FROM orders o JOIN customers c USING (customer_id) "
+        f"WHERE strftime(o.order_date, '%Y-%m') = '{month}' GROUP BY 1").fetchall())
+    target = dict(con.execute(
+        "SELECT key, sum(value) FROM targets WHERE level = 'rep' AND measure = 'amount' "
+        f"AND strftime(CAST(period AS DATE), '%Y-%m') = '{month}' GROUP BY 1").fetchall())
+    con.close()
+    checked = 0
+    for r in m["scores"]:
+        t = target.get(r["rep_id"])
+        if t and t > 0:
+            assert r["values"]["amount_attainment"] == pytest.approx(sold.get(r["rep_id"], 0.0) / t), r["rep_id"]
+            checked += 1
+    assert checked > 10

@@ -245,8 +245,30 @@ def test_bad_input_at_prepare_is_one_line(world):
         plan(world, total=38200, month="2024-01")  # inside the data, nothing before it
     with pytest.raises(ParameterError, match=r"'total' parameter of target_plan is required"):
         plan(world, month="2026-01")  # no total and no company target in the store
-    with pytest.raises(PlanError, match=r"region plan of 2026-01: The 'growth_cap' of 0.1 cannot be met"):
-        plan(world, total=38200, growth_cap=0.1)
+
+
+def test_an_infeasible_cap_is_relaxed_and_said_at_the_top(world):
+    # issue 25.5: a total 36.6 % above the same month last year (2025-01: A 260, B 150) with a cap of
+    # 30 % stopped the plan; now the cap is relaxed to 560 / 410 - 1 and every key is at it
+    from analysis.narrative import target_plan as text
+    from analysis.present import Presenter
+
+    s = plan(world, total=560, growth_cap=0.3, method="last_12")
+    reg = s.plan.regions.set_index("region")
+    assert reg["plan"].to_dict() == {"A": 355.0, "B": 205.0} and reg["capped"].all()
+    region = [r for r in s.plan.relaxed if r["level"] == "region"]
+    assert len(region) == 1 and region[0]["cap"] == pytest.approx(560 / 410 - 1)
+    assert sorted(region[0]["keys"]) == ["A", "B"]
+    assert s.plan.reps["plan"].sum() == 560 and s.plan.reps["capped"].any()
+    res = tp.overview(s)
+    assert res.metrics()["growth_cap_relaxed"][0]["cap"] == pytest.approx(560 / 410 - 1)
+    for lang, words in (("en", "the cap was relaxed"), ("zh", "上限已放宽")):
+        html = Presenter("target_plan", text.TEXTS, lang).html(res)
+        first = html.split("</h2>", 1)[1].split("</p>", 1)[0]  # the first thing under the heading
+        assert words in first, first
+    # no plan can be made: overrides above the total still refuse
+    with pytest.raises((PlanError, ParameterError), match="at most the total"):
+        plan(world, total=560, growth_cap=0.3, overrides={"A": 600})
 
 
 def test_total_from_the_store_rounded_to_the_unit(tmp_path):
@@ -313,7 +335,7 @@ def test_short_history_plans_but_skips_the_backtest(tmp_path):
     assert by(s.plan.regions, "region") == {"A": 2600.0, "B": 1500.0}
     res = tp.backtest(s)  # the only month has nothing before it
     assert res.skip is not None and res.skip.as_dict() == {"reason": "too_short", "details": {"needed": 13, "got": 1}}
-    assert set(res.metrics()) == {"backtest_share_mae", "backtest_level"}
+    assert set(res.metrics()) == {"backtest_share_mae", "backtest_level", "backtest_book"}
     con.disconnect()
 
 
@@ -340,3 +362,93 @@ def test_overrides_from_a_yaml_file_and_for_a_pool(world, tmp_path):
     # A = 20,200; the pool locked at 2,200, r1 : r2 = 1300 : 600 share 18,000
     assert reps["pool:A"] == 2200.0 and reps["r1"] == pytest.approx(18000 * 1300 / 1900, abs=1)
     assert reps["r1"] + reps["r2"] == 18000.0
+
+
+# ------------------------------------------------------------------ the backtest's book (issue 25.5)
+def _slim_with_history(path: Path) -> Path:
+    """The world's orders without rep, region or brand (slim export), and the customer book's
+    history: c2 was served by r1 until 2025-10-01 and by r2 since (today's book: r2)."""
+    make_store(path)
+    raw = duckdb.connect(str(path))
+    raw.execute("create or replace table orders as select * exclude (rep_id, region, brand) from orders")
+    raw.execute("create table customers_history (customer_id varchar, region varchar, rep_id varchar, "
+                "valid_from date, valid_to date)")
+    raw.executemany("insert into customers_history values (?,?,?,?,?)", [
+        ("c2", "A", "r1", "2015-01-01", "2025-10-01"), ("c2", "A", "r2", "2025-10-01", None)])
+    raw.close()
+    return path
+
+
+def test_backtest_uses_the_book_valid_at_each_month(tmp_path):
+    con = store.connect(str(_slim_with_history(tmp_path / "h.duckdb")), read_only=True)
+    s = plan(con, total=38200, method="last_12")
+    assert s.plan.backtest_book == "sale"
+    res = tp.backtest(s)
+    assert res.metrics()["backtest_book"] == "sale" and not res.notes
+    # the plan itself decomposes by today's book: c2's sales are r2's
+    assert by(s.plan.reps, "rep_id") == {"r1": 13000.0, "r2": 6000.0, "pool:A": 1200.0, "r3": 18000.0}
+    from analysis import model
+
+    aug, nov = pd.Period("2025-08", "M"), pd.Period("2025-11", "M")
+    actual, past = tp._backtest_histories(con, model.sources(con), "amount", [aug, nov], "rep")
+    jul = pd.Period("2025-07", "M")
+
+    def sums(frame, month):
+        f = frame[frame["month"] == month]
+        return {k: round(v, 6) for k, v in zip(f["key"], f["value"])}
+
+    # a plan made for August saw c2 as r1's customer; one made for November as r2's
+    assert sums(past[aug], jul) == {"r1": 150.0, "r3": 150.0, "pool:A": 10.0}
+    assert sums(past[nov], jul) == {"r1": 100.0, "r2": 50.0, "r3": 150.0, "pool:A": 10.0}
+    # the actual shares: the rep at the time of sale (c4 has none: A's pool)
+    assert sums(actual, aug) == {"r1": 150.0, "r3": 150.0, "pool:A": 10.0}
+    assert sums(actual, nov) == {"r1": 100.0, "r2": 50.0, "r3": 150.0, "pool:A": 10.0}
+    con.disconnect()
+
+
+def test_without_the_books_history_the_backtest_says_it_uses_todays_book(world):
+    s = plan(world, total=38200, method="last_12")
+    assert s.plan.backtest_book == "current"
+    res = tp.backtest(s)
+    assert [n.code for n in res.notes] == ["backtest_current_book"]
+    assert res.metrics()["backtest_book"] == "current"
+
+
+def test_slim_orders_plan_like_full_ones(tmp_path):
+    # no region, rep or brand on the lines: all from the customers and products (today's book)
+    path = make_store(tmp_path / "s.duckdb")
+    raw = duckdb.connect(str(path))
+    raw.execute("create or replace table orders as select * exclude (rep_id, region, brand) from orders")
+    raw.close()
+    con = store.connect(str(path), read_only=True)
+    s = plan(con, total=38200, method="last_12", levels=["region", "rep", "brand"])
+    assert by(s.plan.regions, "region") == {"A": 20200.0, "B": 18000.0}
+    # c4 has no serving rep in the customers and none on its lines: A's pool
+    assert by(s.plan.reps, "rep_id") == {"r1": 13000.0, "r2": 6000.0, "pool:A": 1200.0, "r3": 18000.0}
+    assert by(s.plan.products, "product") == {"X": 26740.0, "Y": 11460.0}
+    # c4 (10 a month) has no rep: 180 of the 18 months' 5,680
+    assert s.plan.coverage == {"region": 1.0, "rep_id": pytest.approx(1 - 180 / 5680), "brand": 1.0}
+    con.disconnect()
+
+
+def test_an_unresolved_dimension_skips_its_section_and_unattributed_sales_are_noted(tmp_path):
+    # sY (brand Y, 30 % of the sales) is missing from the products: the product section is skipped;
+    # c3 (region B) is missing from the customers: 2,700 of the 18 months' 5,680 have no region -> refused
+    path = make_store(tmp_path / "u.duckdb")
+    raw = duckdb.connect(str(path))
+    raw.execute("create or replace table orders as select * exclude (rep_id, region, brand) from orders")
+    raw.execute("delete from products where sku_id = 'sY'")
+    raw.close()
+    con = store.connect(str(path), read_only=True)
+    s = plan(con, total=38200, method="last_12", levels=["region", "rep", "brand"])
+    res = tp.products(s)
+    assert res.skip.as_dict() == {"reason": "unresolved_codes", "details": {
+        "dimension": "brand", "share": pytest.approx(0.7), "table": "products", "codes": ["sY"]}}
+    con.disconnect()
+    raw = duckdb.connect(str(path))
+    raw.execute("delete from customers where customer_id = 'c3'")
+    raw.close()
+    con = store.connect(str(path), read_only=True)
+    with pytest.raises(InsufficientDataError, match=r"region of only 52\.5% .* below 95%"):
+        plan(con, total=38200, method="last_12")
+    con.disconnect()

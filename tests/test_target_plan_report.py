@@ -105,3 +105,35 @@ def test_output_path_is_beside_metrics_and_listed(tmp_path, monkeypatch):
     m = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
     assert m["outputs"] == ["targets_2026-01.csv"]
     ctx.con.disconnect()
+
+
+@pytest.mark.slow
+def test_the_plan_runs_on_slim_orders_of_a_demo_world(tmp_path):
+    # issue 18: order lines without region, rep, brand, price class or channel (they are in the
+    # customers and products), and a total 36 % above last year with the default cap of 30 %
+    import duckdb
+
+    from analysis import demo
+    from analysis.reports import run_report
+
+    path = tmp_path / "w.duckdb"
+    demo.build(store=str(path), seed=7, scale=0.02, truth_path=tmp_path / "truth.json")
+    raw = duckdb.connect(str(path))
+    raw.execute("CREATE OR REPLACE TABLE orders AS SELECT * EXCLUDE (region, rep_id, brand, price_class, channel) "
+                "FROM orders")
+    raw.close()
+    con = store.connect(str(path), read_only=True)
+    scope = tp.prepare(con)
+    ly = float(scope.plan.regions["last_year"].sum())
+    con.disconnect()
+    total = round(ly * 1.36, -2)
+    r = run_report("target_plan", {"total": total, "levels": ["region", "rep", "brand"]}, store=str(path),
+                   out=tmp_path / "reports", update_index=False, progress=False)
+    assert r.ok, r.summary()
+    m = json.loads(r.metrics.read_text(encoding="utf-8"))
+    assert m["coverage"]["region"] == 1.0 and m["coverage"]["brand"] == 1.0 and m["coverage"]["rep_id"] >= 0.95
+    assert sum(m["by_region"].values()) == total and sum(m["by_rep"].values()) == total
+    assert "unattributed" not in m["by_region"] and "unattributed" not in m["by_product"]
+    relaxed = [x for x in m["growth_cap_relaxed"] if x["level"] == "region"]
+    assert relaxed and relaxed[0]["cap"] > 0.3 and sorted(relaxed[0]["keys"]) == sorted(m["by_region"])
+    assert m["backtest_book"] == "current" and m["skipped_sections"] == []

@@ -146,7 +146,8 @@ def largest_remainder_units(weights: Sequence[float], n_units: int, lower: Seque
     -------
     numpy.ndarray of int
         Units per key, summing exactly to ``n_units``; a key of weight 0 gets 0 (unless
-        its lower bound asks for more).
+        its lower bound asks for more), also with bounds: when the other keys' upper bounds
+        cannot hold the units, that is a PlanError, never a unit for a zero-weight key.
 
     Raises
     ------
@@ -170,6 +171,10 @@ def largest_remainder_units(weights: Sequence[float], n_units: int, lower: Seque
     lo = [0 if lower is None or lower[i] is None else max(0, math.ceil(_exact(lower[i], "lower"))) for i in range(m)]
     hi = [None if upper is None or upper[i] is None or (isinstance(upper[i], float) and math.isinf(upper[i]))
           else math.floor(_exact(upper[i], "upper")) for i in range(m)]
+    if tot > 0:
+        # a key of weight 0 never takes a unit beyond its lower bound (bounds that leave units
+        # over for it are infeasible, and the caller decides how to round instead)
+        hi = [lo[i] if w[i] == 0 else hi[i] for i in range(m)]
     if n == 0 and not any(lo):
         return np.zeros(m, dtype=np.int64)
     if tot == 0 and not (lower is not None or upper is not None):
@@ -446,14 +451,74 @@ def child_shares(history: pd.DataFrame | None, month: Any, method: str, *, roste
 # ----------------------------------------------------------------------------- rules
 @dataclass
 class CapResult:
-    """A plan after the growth cap: ``plan`` (key → value, same total) and ``capped`` (the
-    keys held at their lower or upper bound by the cap)."""
+    """A plan after the growth cap: ``plan`` (key → value, same total), ``capped`` (the
+    keys held at their lower or upper bound by the cap) and ``cap`` (the cap applied: the
+    one asked for, or the smallest feasible one when it was relaxed, ``relaxed`` True)."""
 
     plan: pd.Series
     capped: list = field(default_factory=list)
+    cap: float = float("nan")
+    relaxed: bool = False
 
 
-def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult:
+def _cap_bounds(pv: np.ndarray, ly: pd.Series, cap: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    has = (ly > 0).to_numpy()
+    lyv = ly.fillna(0.0).to_numpy()
+    lo = np.maximum(np.where(has, lyv * (1 - cap), 0.0), 0.0)
+    hi = np.where(has, lyv * (1 + cap), np.inf)
+    return has, lo, hi
+
+
+def smallest_feasible_cap(plan: Any, last_year: Any, growth_cap: float) -> float:
+    """The smallest cap, at least ``growth_cap``, that :func:`cap_and_rebalance` can meet.
+
+    With the cap ``c`` each key with a last year ``ly > 0`` lies in ``[ly·(1-c), ly·(1+c)]``
+    (a key whose plan is 0 stays at its lower bound), a key without one is free. The lower
+    bounds sum to ``L·max(1-c, 0)`` (``L`` the last years' sum) and must not exceed the total
+    ``T``; the most the keys reach is ``A·(1+c) + B·max(1-c, 0)`` (``A``: last years of keys
+    with a plan, ``B``: of keys without one; unbounded when a key with a plan has no last
+    year) and must reach ``T``. Both are piecewise linear in ``c``, solved in closed form.
+
+    Examples
+    --------
+    >>> smallest_feasible_cap({"a": 136.0, "b": 136.0}, {"a": 100.0, "b": 100.0}, 0.3)
+    0.36
+    >>> smallest_feasible_cap({"a": 120.0}, {"a": 100.0}, 0.3)
+    0.3
+    """
+    p = _as_series(plan, "plan")
+    ly = _as_series(last_year, "last_year").reindex(p.index)
+    cap = float(growth_cap)
+    pv = p.to_numpy(dtype=float)
+    total = float(pv.sum())
+    has = (ly > 0).to_numpy()
+    lyv = ly.fillna(0.0).to_numpy()
+    pos = pv > 0
+    big_l = float(lyv[has].sum())
+    a = float(lyv[has & pos].sum())
+    b = float(lyv[has & ~pos].sum())
+    free = bool((pos & ~has).any())
+    tol = 1e-9 * max(1.0, abs(total))
+    c = cap
+    if big_l * max(1.0 - c, 0.0) > total + tol:
+        c = 1.0 - total / big_l
+
+    def reach(x: float) -> float:
+        return math.inf if free else a * (1 + x) + b * max(1.0 - x, 0.0)
+
+    if reach(c) >= total - tol:
+        return c
+    if c < 1 and a > b:
+        x = (total - a - b) / (a - b)
+        if x <= 1:
+            return max(c, x)
+    if not a > 0:
+        raise PlanError(f"No growth cap can be met: the keys with a plan have no last year and the total is "
+                        f"{total:,.2f}.")
+    return max(c, 1.0, total / a - 1.0)
+
+
+def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float, *, relax: bool = False) -> CapResult:
     """Keep each key within ±``growth_cap`` of its same month last year, total unchanged.
 
     Each key ends at ``clip(λ · plan_k, ly_k·(1-cap), ly_k·(1+cap))`` for one common scale
@@ -472,6 +537,10 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
         Same month last year per key; missing keys are uncapped.
     growth_cap : float
         The allowed relative change, for instance 0.15 for ±15 % (>= 0).
+    relax : bool
+        When no split meets ``growth_cap``, apply the smallest cap that one does
+        (:func:`smallest_feasible_cap`) instead of refusing; every key with a last year
+        then sits at one of its bounds and is listed in ``capped``.
 
     Returns
     -------
@@ -480,8 +549,8 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
     Raises
     ------
     PlanError
-        No split meets the cap: the lower bounds sum above the total, or every key is
-        capped and the upper bounds sum below it.
+        No split meets the cap (and ``relax`` is False): the lower bounds sum above the
+        total, or every key is capped and the upper bounds sum below it.
 
     Examples
     --------
@@ -496,14 +565,14 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
     if not (cap >= 0 and math.isfinite(cap)):
         raise ParameterError(f"The 'growth_cap' must be a number >= 0. Got {_r(growth_cap)} instead.")
     ly = _as_series(last_year, "last_year").reindex(p.index)
-    has = (ly > 0).to_numpy()
-    lyv = ly.fillna(0.0).to_numpy()
-    lo = np.where(has, lyv * (1 - cap), 0.0)
-    lo = np.maximum(lo, 0.0)
-    hi = np.where(has, lyv * (1 + cap), np.inf)
     pv = p.to_numpy()
     total = float(pv.sum())
     tol = 1e-9 * max(1.0, abs(total))
+    relaxed = False
+    if relax:
+        need = smallest_feasible_cap(p, ly, cap)
+        relaxed, cap = need > cap, need
+    has, lo, hi = _cap_bounds(pv, ly, cap)
     if lo.sum() > total + tol:
         raise PlanError(
             f"The 'growth_cap' of {cap:g} cannot be met: the keys' lower bounds sum to {lo.sum():,.2f}, "
@@ -574,8 +643,10 @@ def cap_and_rebalance(plan: Any, last_year: Any, growth_cap: float) -> CapResult
     with np.errstate(invalid="ignore"):
         at_bound = has & ((np.abs(out - lo) <= tol) | (np.abs(out - hi) <= tol)) & (
             (np.abs(out - scaled) > tol) | (pv < lo - tol) | (pv > hi + tol))
+    if relaxed:  # the relaxed cap binds: every key at a bound is flagged
+        at_bound = has & ((np.abs(out - lo) <= tol) | (np.abs(out - hi) <= tol))
     capped = [k for k, flag in zip(p.index, at_bound) if flag]
-    return CapResult(pd.Series(out, index=p.index, dtype=float), capped)
+    return CapResult(pd.Series(out, index=p.index, dtype=float), capped, cap, relaxed)
 
 
 def _check_keys(overrides: Mapping[Any, Any], keys: pd.Index, what: str = "key") -> None:
@@ -739,15 +810,18 @@ def assign_pool(frame: pd.DataFrame, rep: str = "rep_id", region: str = "region"
 @dataclass
 class LevelPlan:
     """The rounded plan of one parent: ``values`` (key → value, summing exactly to the
-    parent), ``capped`` and ``locked`` keys."""
+    parent), ``capped`` and ``locked`` keys, and ``relaxed_cap`` (the cap applied when
+    the one asked for could not be met, else None)."""
 
     values: pd.Series
     capped: list = field(default_factory=list)
     locked: list = field(default_factory=list)
+    relaxed_cap: float | None = None
 
 
 def plan_level(total: float, shares_: Any, unit: float = 1.0, *, last_year: Any = None,
-               growth_cap: float | None = None, overrides: Mapping[Any, float] | None = None) -> LevelPlan:
+               growth_cap: float | None = None, overrides: Mapping[Any, float] | None = None,
+               relax_cap: bool = False) -> LevelPlan:
     """Split one parent's ``total`` over its keys: shares → overrides → cap → rounding.
 
     Locked keys keep their override (which must be a whole multiple of ``unit``); the
@@ -755,14 +829,21 @@ def plan_level(total: float, shares_: Any, unit: float = 1.0, *, last_year: Any 
     ``last_year`` when ``growth_cap`` is given (locked keys are never capped: they are the
     manager's decision), and rounded by :func:`largest_remainder` so the keys sum exactly
     to ``total``. The cap holds before rounding; rounding moves a key by less than one
-    ``unit``.
+    ``unit``. With ``relax_cap`` a cap no split can meet is relaxed to the smallest one
+    that can be met (``relaxed_cap``; every capped key sits at it) instead of refusing.
 
     Raises
     ------
     ParameterError
         ``total`` <= 0 or not a multiple of ``unit``.
     PlanError
-        Bad overrides (see :func:`apply_overrides`) or an infeasible cap.
+        Bad overrides (see :func:`apply_overrides`) or an infeasible cap (without
+        ``relax_cap``).
+
+    Examples
+    --------
+    >>> plan_level(100, [1.45, 0, 1.49], 1, last_year=[24.7, 0, 71.2], growth_cap=0.05).values.tolist()
+    [26.0, 0.0, 74.0]
     """
     t = float(total)
     if not t > 0:
@@ -779,14 +860,16 @@ def plan_level(total: float, shares_: Any, unit: float = 1.0, *, last_year: Any 
                             f"Got {_r(v)} instead.") from None
     free = [k for k in s.index if k not in ov]
     capped: list = []
+    relaxed: float | None = None
     bounds = None
     if growth_cap is not None and free and last_year is not None:
         ly = (last_year if isinstance(last_year, pd.Series) else pd.Series(last_year, dtype=float)).reindex(free)
-        res = cap_and_rebalance(raw[free], ly, growth_cap)
+        res = cap_and_rebalance(raw[free], ly, growth_cap, relax=relax_cap)
         raw[free] = res.plan
         capped = res.capped
+        relaxed = res.cap if res.relaxed else None
         # the same bounds in exact units, so the rounded plan keeps the cap too
-        u, c = _exact(unit, "unit"), _exact(growth_cap, "growth_cap")
+        u, c = _exact(unit, "unit"), _exact(res.cap, "growth_cap")
         lyx = [(_exact(x, "last_year") if pd.notna(x) and x > 0 else None) for x in ly]
         bounds = ([None if x is None else x * (1 - c) / u for x in lyx],
                   [None if x is None else x * (1 + c) / u for x in lyx])
@@ -805,12 +888,13 @@ def plan_level(total: float, shares_: Any, unit: float = 1.0, *, last_year: Any 
             # the cap holds for the unrounded plan but no whole split meets it: round freely
             k = largest_remainder_units(w, n)
         out[free] = [float(int(x) * u) for x in k]
-    return LevelPlan(out, capped, list(ov))
+    return LevelPlan(out, capped, list(ov), relaxed)
 
 
 def split_down(parents: Any, children: pd.DataFrame, unit: float = 1.0, *, parent: str = "parent",
                key: str = "key", share: str = "share", last_year: Any = None,
-               growth_cap: float | None = None, overrides: Mapping[Any, float] | None = None) -> pd.DataFrame:
+               growth_cap: float | None = None, overrides: Mapping[Any, float] | None = None,
+               relax_cap: bool = False) -> pd.DataFrame:
     """Split each parent's value over its children so every parent's children sum exactly to it.
 
     Parameters
@@ -820,13 +904,14 @@ def split_down(parents: Any, children: pd.DataFrame, unit: float = 1.0, *, paren
     children : DataFrame
         Columns ``parent``, ``key`` and ``share`` (the children's shares within each parent;
         only proportions within a parent matter).
-    last_year, growth_cap, overrides
+    last_year, growth_cap, overrides, relax_cap
         As in :func:`plan_level`; ``last_year`` and ``overrides`` are keyed by child key.
 
     Returns
     -------
     DataFrame
-        Columns ``parent``, ``key``, ``value``, ``capped`` (bool), ``locked`` (bool).
+        Columns ``parent``, ``key``, ``value``, ``capped`` (bool), ``locked`` (bool);
+        ``attrs["relaxed_caps"]``: parent → the cap applied where it had to be relaxed.
 
     Raises
     ------
@@ -838,6 +923,7 @@ def split_down(parents: Any, children: pd.DataFrame, unit: float = 1.0, *, paren
     ov = dict(overrides or {})
     _check_keys(ov, pd.Index(children[key]))
     rows = []
+    relaxed: dict = {}
     for pk, value in pv.items():
         ch = children[children[parent] == pk]
         if ch.empty:
@@ -849,10 +935,14 @@ def split_down(parents: Any, children: pd.DataFrame, unit: float = 1.0, *, paren
             lp = LevelPlan(pd.Series(0.0, index=s.index))
         else:
             lp = plan_level(value, s, unit, last_year=last_year, growth_cap=growth_cap,
-                            overrides={k: v for k, v in ov.items() if k in s.index})
+                            overrides={k: v for k, v in ov.items() if k in s.index}, relax_cap=relax_cap)
+            if lp.relaxed_cap is not None:
+                relaxed[pk] = lp.relaxed_cap
         for k, v in lp.values.items():
             rows.append({parent: pk, key: k, "value": float(v), "capped": k in lp.capped, "locked": k in lp.locked})
-    return pd.DataFrame(rows, columns=[parent, key, "value", "capped", "locked"])
+    out = pd.DataFrame(rows, columns=[parent, key, "value", "capped", "locked"])
+    out.attrs["relaxed_caps"] = relaxed
+    return out
 
 
 # ----------------------------------------------------------------------------- backtest
@@ -864,7 +954,7 @@ def _actual_shares(history: pd.DataFrame, m: pd.Period, key: str, value: str, pe
 def share_backtest(history: pd.DataFrame, method: str, months: int = 6, *,
                    blend_weights: Mapping[str, float] | None = None, customers: pd.DataFrame | None = None,
                    capacity_by: str = "grade", key: str = "key", value: str = "value",
-                   period: str = "month") -> pd.DataFrame:
+                   period: str = "month", past: Mapping[Any, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Mean absolute share error of ``method`` over the last ``months`` months of ``history``,
     beside an equal split (``equal``) and last year's share (``same_month``).
 
@@ -874,6 +964,12 @@ def share_backtest(history: pd.DataFrame, method: str, months: int = 6, *,
     re-normalised to those keys; a key without history predicts 0). The error of a month
     is the mean over those keys of |predicted − actual| (a fraction: 0.01 is 1 pp); the
     method's error is the mean over the months it could be made for.
+
+    ``past`` (month → history frame) gives, for a month ``m``, the history the plan would
+    have seen at ``m`` (the past sales under the customer book valid at ``m``), used for the
+    prediction instead of the rows of ``history`` before ``m``; ``history`` then holds the
+    actual sales of each month under the book of that month. Without it, a store whose past
+    sales are mapped to today's book compares today's book with itself (a look-ahead).
 
     Returns
     -------
@@ -896,9 +992,15 @@ def share_backtest(history: pd.DataFrame, method: str, months: int = 6, *,
             if name == "equal":
                 pred = pd.Series(1.0 / len(keys), index=keys)
             else:
-                past = history[_months(history[period]) < m]
+                if past is not None:
+                    before = past.get(m)
+                    if before is None:
+                        continue
+                    before = before[_months(before[period]) < m]
+                else:
+                    before = history[_months(history[period]) < m]
                 try:
-                    pred = shares(name, past, m, keys, blend_weights=blend_weights, customers=customers,
+                    pred = shares(name, before, m, keys, blend_weights=blend_weights, customers=customers,
                                   capacity_by=capacity_by, key=key, value=value, period=period)
                 except InsufficientDataError:
                     continue

@@ -14,10 +14,19 @@ Definitions (month M, a rep r)
   during M is *part-month*: scored, listed apart and not ranked; the payout is prorated by
   the share of the month employed. Without a reps table: the reps with orders or a rep target
   in M, all full-month.
-* **Active customers** of r: ``customers.rep_id`` = r (opened on or before the month's end);
-  without that column, the customers r served in M and the two months before.
-* **amount / qty attainment**: r's orders in M (``orders.rep_id``, returns included) ÷ the
-  rep target of M (targets level ``rep``, measure amount / qty) — the trends report's rule.
+* **Active customers** of r: the customers r serves on the month's last day
+  (``customers_history`` valid that day, else ``customers.rep_id``; opened on or before the
+  month's end); without a rep in the customers, the customers r served in M and the two
+  months before.
+* **Sales lines** are read through :func:`analysis.model.sales_lines` (``book="sale"``): the rep,
+  region, brand, price class and launch date of a line are the line's own, else the master
+  valid at the sale date (``customers_history`` / ``products_history``), else the current
+  master. An indicator whose dimension resolves for less than 95 % of the month's amount
+  (``model.MIN_COVERAGE``) is not scored (reason ``unresolved``); metrics.json carries the
+  shares (``coverage``).
+* **amount / qty attainment**: r's sales lines in M (the rep at the time of sale, returns
+  included) ÷ the rep target of M (targets level ``rep``, measure amount / qty) — the trends
+  report's rule.
 * **price_class_mix**: the share (qty, or amount: ``mix_measure``) of the scheme's
   ``top_price_classes`` in the orders of r's active customers in M, minus the same share in
   M − 12, in percentage points.
@@ -49,15 +58,21 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from . import scoring, store
+from . import model, scoring, store
+from .contracts import HISTORY_SUFFIX
 from .periods import add_months
 from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError
 from .scheme import AUTO_KEY_BRANDS, INDICATORS, Scheme, load_adjustments, load_scheme
 from .sections import Figure, Reason, SectionResult, Skip, Table
 
 REPORT = "rep_scorecard"
-UNKNOWN = "(unknown)"
+UNKNOWN = model.UNATTRIBUTED
 TABLES = ("orders", "customers", "products", "reps", "targets", "visits")
+#: The dimensions of the sales lines each indicator needs (it is not scored when one resolves
+#: for less than :data:`analysis.model.MIN_COVERAGE` of the month's amount).
+INDICATOR_DIMENSIONS = {"amount_attainment": ("rep_id",), "qty_attainment": ("rep_id",),
+                        "key_brand_distribution": ("brand",), "new_brand_distribution": ("brand",),
+                        "price_class_mix": ("price_class",)}
 # every per-(rep, customer) input column of the indicators (see scoring.INDICATOR_INPUTS)
 ADDITIVE = ("amount", "qty", "mix_top", "mix_total", "mix_top_ly", "mix_total_ly", "active_customers",
             "ordering_customers", "key_brand_customers", "new_brand_customers", "guided_customers",
@@ -105,6 +120,9 @@ class Scope:
     first: dt.date
     last: dt.date
     tables: dict[str, list[str]]
+    src: Any = None
+    lines: Any = None
+    coverage: dict[str, float] = field(default_factory=dict)
     adjustments: pd.DataFrame = field(default_factory=pd.DataFrame)
     indicator_skips: dict[str, Skip] = field(default_factory=dict)
     notes: list[tuple[str, dict]] = field(default_factory=list)
@@ -167,7 +185,8 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     Raises
     ------
     MissingTableError, MissingColumnError
-        No orders, or orders without ``order_date`` or ``rep_id`` (nothing can be scored).
+        No orders, or orders without ``order_date`` or ``customer_id``, or no rep for the
+        lines anywhere (neither on the lines nor in the customers): nothing can be scored.
     SchemeError
         The scheme or the adjustments are invalid (an adjustment for a rep not scored).
 
@@ -180,16 +199,20 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     scheme = load_scheme(p.scheme)
     if not store.has_rows(con, "orders"):
         raise MissingTableError("orders", REPORT)
+    src = model.sources(con)
+    for c in ("order_date", "customer_id"):
+        if c not in src.orders:
+            raise MissingColumnError("orders", c, list(src.orders))
+    if not src.available("rep_id"):
+        raise MissingColumnError("orders", "rep_id", list(src.orders))
+    lines = model.sales_lines(con, book="sale", src=src)
     tables = {t: store.columns(con, t) for t in TABLES if store.has_rows(con, t)}
-    for c in ("order_date", "rep_id"):
-        if c not in tables["orders"]:
-            raise MissingColumnError("orders", c, tables["orders"])
-    o = con.table("orders")
-    day = o.order_date.cast("date")
-    w = o.aggregate(first=day.min(), last=day.max()).execute()
+    tables["orders"] = list(lines.columns)  # the resolved sales lines
+    w = lines.aggregate(first=lines.order_date.min(), last=lines.order_date.max()).execute()
     first, last = pd.Timestamp(w["first"].iloc[0]).date(), pd.Timestamp(w["last"].iloc[0]).date()
     month = resolve_month(p.month, first, last)
-    scope = Scope(con=con, params=p, scheme=scheme, month=month, first=first, last=last, tables=tables)
+    scope = Scope(con=con, params=p, scheme=scheme, month=month, first=first, last=last, tables=tables,
+                  src=src, lines=lines)
     contrib, fixed = month_inputs(scope, month, record=True)
     scope.contributions, scope.fixed = contrib, fixed
     scope.adjustments = load_adjustments(p.adjustments, known_reps=fixed["rep_id"]) if p.adjustments else \
@@ -226,20 +249,56 @@ def _between(t: Any, col: str, start: dt.date, end: dt.date) -> Any:
 
 
 def _orders(scope: Scope) -> Any:
-    """The orders with brand, price_class and launch_date from products when they lack them;
-    ids as strings, measures as float."""
+    """The sales lines of :func:`analysis.model.sales_lines` (every dimension resolved; ids as
+    strings, measures as float)."""
+    if scope.lines is None:
+        scope.src = scope.src or model.sources(scope.con)
+        scope.lines = model.sales_lines(scope.con, book="sale", src=scope.src)
+    return scope.lines
+
+
+def _unresolved(cov: model.Coverage) -> Skip:
+    """The skip of a part whose dimension resolves for too little of the amount: the share and
+    the master table and column it comes from."""
+    return model.coverage_skip(cov) or Skip(Reason.UNRESOLVED_CODES, {
+        "dimension": cov.dimension, "share": cov.share, "table": model.DIMENSIONS[cov.dimension].master, "codes": []})
+
+
+def _coverage(scope: Scope, dims: list[str], start: dt.date, end: dt.date) -> dict[str, model.Coverage]:
+    """Coverage of ``dims`` on the sales lines in [start, end) (dimensions without any source
+    count as resolving nothing)."""
+    return model.coverage(_orders(scope), dims, start=start, end=end, src=scope.src)
+
+
+def _book(scope: Scope, month: dt.date) -> Any | None:
+    """The customers each rep serves on the month's last day (``customer_id``, ``rep_id``; Ibis):
+    the customers history valid that day, else the current customers; None without a rep in
+    either. Customers opened after the month are left out."""
+    end = add_months(month, 1)
+    last_day = end - dt.timedelta(days=1)
     con = scope.con
-    o = con.table("orders")
-    measures = {m: o[m].cast("float64") for m in ("amount", "qty") if m in o.columns}
-    ids = {c: o[c].cast("string") for c in ("rep_id", "customer_id", "sku_id") if c in o.columns}
-    o = o.mutate(order_date=o.order_date.cast("date"), **measures, **ids)
-    prod = scope.tables.get("products", [])
-    want = [c for c in ("brand", "price_class", "launch_date") if c not in o.columns and c in prod]
-    if want and "sku_id" in o.columns:
-        pr = con.table("products")
-        pr = pr.select(sku_id=pr.sku_id.cast("string"), **{c: pr[c] for c in want})
-        o = o.left_join(pr, o.sku_id == pr.sku_id).select(o, *[pr[c] for c in want])
-    return o
+    cur = None
+    if scope.has("customers", "customer_id", "rep_id"):
+        c = con.table("customers")
+        if "opened_on" in c.columns:
+            c = c.filter(c.opened_on.isnull() | (c.opened_on.cast("date") < ibis.literal(end)))
+        cur = c.select(customer_id=c.customer_id.cast("string"), _cur=c.rep_id.cast("string"))
+    hist_cols = (scope.src.histories.get("customers", ()) if scope.src is not None else ())
+    his = None
+    if {"customer_id", "rep_id"} <= set(hist_cols):
+        h = con.table("customers" + HISTORY_SUFFIX)
+        f, t = h.valid_from.cast("date"), h.valid_to.cast("date")
+        h = h.filter((f.isnull() | (f <= ibis.literal(last_day))) & (t.isnull() | (ibis.literal(last_day) < t)))
+        his = h.group_by(customer_id=h.customer_id.cast("string")).aggregate(_his=h.rep_id.cast("string").max())
+    if cur is None and his is None:
+        return None
+    if his is None:
+        return cur.select("customer_id", rep_id=cur._cur)
+    if cur is None:
+        return his.select("customer_id", rep_id=his._his)
+    j = cur.outer_join(his, cur.customer_id == his.customer_id)
+    return j.select(customer_id=ibis.coalesce(j.customer_id, j.customer_id_right),
+                    rep_id=ibis.coalesce(j._his, j._cur))
 
 
 def roster(scope: Scope, month: dt.date) -> pd.DataFrame:
@@ -330,6 +389,17 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
     if not scope.has("reps", "rep_id", "hire_date"):
         notes.append(("no_roster", {}))
     measures = [m for m in ("amount", "qty") if m in o.columns]
+    # the dimensions the indicators need, resolved for enough of the month's amount?
+    dims = ["rep_id", "brand", "price_class"]
+    cov = _coverage(scope, dims, month, end)
+    if ly >= scope.first and "price_class" in o.columns:
+        cov_ly = _coverage(scope, ["price_class"], ly, ly_end)["price_class"]
+        if cov_ly.share < cov["price_class"].share:
+            cov["price_class"] = cov_ly
+    for iid, need in INDICATOR_DIMENSIONS.items():
+        for d in need:
+            if d in o.columns and not cov[d].sufficient:
+                sk.setdefault(iid, _unresolved(cov[d]))
     # targets
     for m in ("amount", "qty"):
         iid = f"{m}_attainment"
@@ -342,18 +412,14 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
                 Skip(Reason.NO_TARGETS, {"level": "rep"})
             continue
         fixed[f"{m}_target"] = fixed["rep_id"].map(t).astype(float)
-    # the rep's own orders
-    by_rep = om.filter(om.rep_id.notnull() & om.customer_id.notnull()) if "customer_id" in om.columns else None
-    if by_rep is None:
-        raise MissingColumnError("orders", "customer_id", scope.tables["orders"])
+    # the rep's own sales lines (the rep at the time of sale)
+    by_rep = om.filter(om.rep_id.notnull() & om.customer_id.notnull())
     own = by_rep.group_by(["rep_id", "customer_id"]).aggregate(**{m: by_rep[m].sum() for m in measures}).execute()
-    # active customers
-    if scope.has("customers", "customer_id", "rep_id"):
-        c = scope.con.table("customers")
-        c = c.filter(c.rep_id.notnull())
-        if "opened_on" in c.columns:
-            c = c.filter(c.opened_on.isnull() | (c.opened_on.cast("date") < ibis.literal(end)))
-        act = c.select(rep_id=c.rep_id.cast("string"), customer_id=c.customer_id.cast("string")).distinct().execute()
+    # active customers: the book on the month's last day
+    book = _book(scope, month)
+    if book is not None:
+        book = book.filter(book.rep_id.notnull())
+        act = book.select("rep_id", "customer_id").distinct().execute()
     else:
         w = _between(o, "order_date", add_months(month, -2), end)
         w = w.filter(w.rep_id.notnull() & w.customer_id.notnull())
@@ -364,13 +430,17 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
     # per customer in the month (through any rep): ordered, key brand, new brand, top classes
     cust_aggs: dict[str, Any] = {"ordered": om.customer_id.count()}
     kb: tuple[str, ...] = ()
-    if "brand" in o.columns:
+    if "brand" in o.columns and "key_brand_distribution" not in sk:
         kb = _key_brands(scope, o, month)
-        cust_aggs["key"] = (ibis.ifelse(om.brand.isin(list(kb)), 1, 0) if kb else ibis.literal(0)).max()
-    else:
-        sk["key_brand_distribution"] = Skip(Reason.MISSING_COLUMN, {"table": "products", "column": "brand"})
+        if kb:
+            cust_aggs["key"] = ibis.ifelse(om.brand.isin(list(kb)), 1, 0).max()
+        else:
+            sk["key_brand_distribution"] = Skip(Reason.NO_DATA, {})
+    elif "brand" not in o.columns:
+        sk["key_brand_distribution"] = _unresolved(cov["brand"]) if "brand" in cov else \
+            Skip(Reason.MISSING_COLUMN, {"table": "products", "column": "brand"})
     new_skus: tuple[str, ...] = ()
-    if "launch_date" in o.columns:
+    if "launch_date" in o.columns and "new_brand_distribution" not in sk:
         lo = add_months(month, -(scope.scheme.new_brand_months - 1))
         ld = om.launch_date.cast("date")
         is_new = ld.notnull() & (ld >= ibis.literal(lo)) & (ld < ibis.literal(end))
@@ -383,15 +453,15 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
         if not new_skus:
             sk["new_brand_distribution"] = Skip(Reason.NO_DATA, {})
             notes.append(("no_new_brand", {"months": scope.scheme.new_brand_months}))
-    else:
+    elif "launch_date" not in o.columns:
         sk["new_brand_distribution"] = Skip(Reason.MISSING_COLUMN, {"table": "products", "column": "launch_date"})
     mm = scope.scheme.mix_measure if scope.scheme.mix_measure in measures else (measures[0] if measures else None)
-    has_mix = "price_class" in o.columns and mm is not None
+    has_mix = "price_class" in o.columns and mm is not None and "price_class_mix" not in sk
     top = list(scope.scheme.top_price_classes)
     if has_mix:
         cust_aggs["mix_top"] = ibis.ifelse(om.price_class.isin(top), om[mm], 0.0).sum()
         cust_aggs["mix_total"] = om[mm].sum()
-    else:
+    elif "price_class" not in o.columns:
         sk["price_class_mix"] = Skip(Reason.MISSING_COLUMN, {"table": "products", "column": "price_class"})
     cm = om.filter(om.customer_id.notnull()).group_by("customer_id").aggregate(**cust_aggs).execute()
     # the same month last year (per customer): the structure's baseline and the territory's potential
@@ -464,9 +534,13 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
     for m in measures:
         df[m] = df[m].fillna(0.0).astype(float)
     df = df.sort_values(key).reset_index(drop=True)
+    for m in ("amount", "qty"):  # an attainment whose rep does not resolve is not scored
+        if f"{m}_attainment" in sk and f"{m}_target" in fixed.columns:
+            fixed = fixed.drop(columns=f"{m}_target")
     if record:
         scope.indicator_skips = {i: s for i, s in sk.items() if i in scope.scheme.weights}
         scope.notes = notes
+        scope.coverage = {d: c.share for d, c in cov.items() if d in o.columns}
         scope.key_brands = kb
         scope.new_skus = new_skus
     return df, fixed
@@ -589,7 +663,7 @@ def day_inputs(scope: Scope) -> pd.DataFrame:
 
 def _rep_monthly_attainment(scope: Scope, start: dt.date, end: dt.date) -> pd.DataFrame | None:
     """Amount attainment per rep and month in [start, end): rep_id, month ("YYYY-MM"), attainment."""
-    if not scope.has("targets", "period", "level", "key", "value") or "amount" not in scope.tables["orders"]:
+    if not scope.has("targets", "period", "level", "key", "value") or "amount" not in _orders(scope).columns:
         return None
     t = _between(scope.con.table("targets"), "period", start, end)
     f = t.level == "rep"
@@ -619,6 +693,9 @@ def below_streak(scope: Scope, month: dt.date, k: int, thr: float) -> tuple[pd.D
     months = [add_months(month, -i) for i in range(k - 1, -1, -1)]
     if months[0] < scope.first.replace(day=1):
         return None, Skip(Reason.TOO_SHORT, {"needed": k, "got": _months_between(scope.first, add_months(month, 1))})
+    cov = _coverage(scope, ["rep_id"], months[0], add_months(month, 1))["rep_id"]
+    if not cov.sufficient:
+        return None, _unresolved(cov)
     att = _rep_monthly_attainment(scope, months[0], add_months(month, 1))
     if att is None:
         return None, (scope.missing("targets", "period", "level", "key", "value") or
@@ -726,6 +803,7 @@ class Headline(SectionResult):
     penalty: dict[str, Any] = field(default_factory=dict)
     penalty_skip: Skip | None = None
     penalised: list[str] = field(default_factory=list)
+    coverage: dict[str, float] = field(default_factory=dict)
 
     def metrics(self) -> dict[str, Any]:
         return {"month": self.month, "period": self.month, "scheme": self.scheme, "audience": self.audience,
@@ -733,7 +811,8 @@ class Headline(SectionResult):
                 "leader": self.leader.get("label"), "leader_rep_id": self.leader.get("rep_id"),
                 "leader_total": self.leader.get("total"), "median_total": self.median_total,
                 "below_target": self.below_target, "below_target_streak": list(self.below_target_streak),
-                "team_misses": list(self.team_misses), "reps_within_noise": self.within_noise}
+                "team_misses": list(self.team_misses), "reps_within_noise": self.within_noise,
+                "coverage": dict(self.coverage)}
 
 
 def team_values(scope: Scope) -> pd.DataFrame:
@@ -770,7 +849,7 @@ def headline(scope: Scope) -> Headline:
     s = scope.scores
     res = Headline(month=scope.period, scheme=scope.scheme.name, audience=scope.params.audience,
                    weights=dict(s.attrs.get("weights", {})), streak=int(scope.params.underperform_streak),
-                   threshold=float(scope.params.underperform_threshold))
+                   threshold=float(scope.params.underperform_threshold), coverage=dict(scope.coverage))
     ranked = s[s["rank"].notna()]
     res.reps_scored, res.part_month = int(len(s)), int(s["part_month"].sum())
     if len(ranked):
@@ -811,9 +890,23 @@ class Scores(SectionResult):
     default_code = "scores"
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
     weights: dict[str, float] = field(default_factory=dict)
+    adjustments: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def _adjustments_of(self) -> dict[str, list[dict[str, Any]]]:
+        a = self.adjustments
+        out: dict[str, list[dict[str, Any]]] = {}
+        if a is None or not len(a):
+            return out
+        for r in a.to_dict("records"):
+            reason = r.get("reason")
+            out.setdefault(str(r["rep_id"]), []).append({
+                "points": _nan(r["points"]), "source": str(r.get("source") or "manual"),
+                "reason": reason if isinstance(reason, str) else ""})
+        return out
 
     def metrics(self) -> dict[str, Any]:
         out = []
+        adj = self._adjustments_of()
         for r in self.table.to_dict("records"):
             out.append({
                 "rep_id": str(r["rep_id"]), "region": str(r["region"]), "total": _nan(r["total"]),
@@ -821,6 +914,8 @@ class Scores(SectionResult):
                 "rank_lo": _int(r.get("rank_lo")), "rank_hi": _int(r.get("rank_hi")),
                 "rank_change": _int(r.get("rank_change")), "part_month": bool(r.get("part_month", False)),
                 "components": {i: _nan(r.get(f"{i}_points")) for i in self.weights},
+                "adjustment": _nan(r.get("adjustment", 0.0)),
+                "adjustments": adj.get(str(r["rep_id"]), []),
                 "values": {i: _nan(r.get(i)) for i in self.weights},
             })
         return {"scores": out}
@@ -832,7 +927,7 @@ def scores(scope: Scope) -> Scores:
     the region, the change of rank against the previous month, the rank interval."""
     s = scope.scores
     weights = dict(s.attrs.get("weights", {}))
-    res = Scores(table=s, weights=weights)
+    res = Scores(table=s, weights=weights, adjustments=scope.adjustments)
     pts = {f"{i}_points": "f1" for i in weights}
     cols = dict(rank="int", rep_id="text", name="text", region="text", total="f2", rank_region="int",
                 rank_change="signed")

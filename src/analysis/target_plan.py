@@ -40,9 +40,10 @@ import numpy as np
 import pandas as pd
 
 from . import allocation as al
-from . import store
+from . import model, store
+from .contracts import HISTORY_SUFFIX
 from .errors import AnalysisError, InsufficientDataError, MissingColumnError, MissingTableError, ParameterError, PlanError
-from .sections import SectionResult, Table
+from .sections import Reason, SectionResult, Skip, Table
 
 REPORT = "target_plan"
 HISTORY_MONTHS = 18  # the last 12 months of the earliest of 6 backtest months
@@ -77,6 +78,16 @@ class Plan:
     backtest_level: str
     locked: list = field(default_factory=list)
     capped: list = field(default_factory=list)
+    relaxed: list = field(default_factory=list)  # {level, parent, cap, keys} where the cap was relaxed
+    skips: dict = field(default_factory=dict)    # section code -> Skip (a dimension that does not resolve)
+    coverage: dict = field(default_factory=dict)  # dimension -> share of the history's amount it resolves
+    backtest_book: str = "current"               # "sale": the book valid at each month; "current": today's
+
+
+def _unresolved(cov: model.Coverage) -> Skip:
+    """The skip of a section whose dimension resolves for too little of the amount."""
+    return model.coverage_skip(cov) or Skip(Reason.UNRESOLVED_CODES, {
+        "dimension": cov.dimension, "share": cov.share, "table": model.DIMENSIONS[cov.dimension].master, "codes": []})
 
 
 @dataclass
@@ -118,57 +129,104 @@ def _month_start(p: pd.Period) -> dt.date:
 
 
 # ------------------------------------------------------------------------- the engine
-def history(con: Any, measure: str, start: pd.Period, end: pd.Period, product: str | None = None) -> pd.DataFrame:
+def _lines(con: Any, book: str = "current") -> Any:
+    """The sales lines of :func:`analysis.model.sales_lines` (``book="current"``: today's customer
+    book first, as the plan decomposes next month by who serves each customer now)."""
+    return model.sales_lines(con, book=book)
+
+
+def history(con: Any, measure: str, start: pd.Period, end: pd.Period, product: str | None = None, *,
+            lines: Any = None) -> pd.DataFrame:
     """Monthly sums of ``measure`` per region, serving rep (and product) for months start … end.
 
-    Computed in the engine; returns ``month`` (Period), ``region``, ``rep_id`` (None where no
-    serving rep is known), [``product``], ``value``. The serving rep is ``customers.rep_id``
-    when the customers table has it, else the order's ``rep_id``; the region is the
-    customer's, else the order's.
+    Computed in the engine on the sales lines (:func:`analysis.model.sales_lines`,
+    ``book="current"`` unless ``lines`` are given); returns ``month`` (Period), ``region``,
+    ``rep_id`` (None where no serving rep is known), [``product``], ``value``. A region or
+    product that does not resolve is :data:`analysis.model.UNATTRIBUTED`.
     """
-    o = con.table("orders")
+    o = _lines(con) if lines is None else lines
     if measure not in o.columns:
         raise MissingColumnError("orders", measure, list(o.columns))
-    o = o.mutate(order_date=o.order_date.cast("date"), _v=o[measure].cast("float64"))
     o = o.filter((o.order_date >= ibis.literal(_month_start(start)))
                  & (o.order_date < ibis.literal(_month_start(end + 1))))
-    ccols = _columns(con, "customers")
-    ocols = set(o.columns)
-    use_c = "customer_id" in ocols and "customer_id" in ccols and bool({"region", "rep_id"} & set(ccols))
-    if use_c:
-        c = con.table("customers")
-        sel = [c.customer_id.cast("string").name("_cid")]
-        sel += [c.region.cast("string").name("_cregion")] if "region" in ccols else []
-        sel += [c.rep_id.cast("string").name("_crep")] if "rep_id" in ccols else []
-        c = c.select(*sel)
-        o = o.left_join(c, o.customer_id.cast("string") == c._cid)
-    if product and product not in ocols:
-        pcols = _columns(con, "products")
-        if product not in pcols or "sku_id" not in ocols:
-            raise MissingColumnError("orders", product, sorted(ocols))
-        pr = con.table("products")
-        pr = pr.select(pr.sku_id.cast("string").name("_sku"), pr[product].cast("string").name("_prod"))
-        o = o.left_join(pr, o.sku_id.cast("string") == pr._sku)
-    # every key from the joined table (the customer's region and serving rep first)
-    region = o.region.cast("string") if "region" in ocols else None
-    if use_c and "region" in ccols:
-        region = o._cregion.coalesce(region) if region is not None else o._cregion
-    rep = o.rep_id.cast("string") if "rep_id" in ocols else None
-    if use_c and "rep_id" in ccols:
-        rep = o._crep  # the serving rep; a customer without one goes to the pool
-    if region is None:
-        raise MissingColumnError("orders", "region", sorted(ocols))
-    keys = [o.order_date.truncate("M").name("month"), region.name("region"),
-            (rep if rep is not None else ibis.null().cast("string")).name("rep_id")]
+    if "region" not in o.columns:
+        raise MissingColumnError("orders", "region", sorted(o.columns))
+    if product and product not in o.columns:
+        raise MissingColumnError("orders", product, sorted(o.columns))
+    rep = o.rep_id.cast("string") if "rep_id" in o.columns else ibis.null().cast("string")
+    keys = [o.order_date.truncate("M").name("month"), model.unattributed_key(o.region).name("region"),
+            rep.name("rep_id")]
     if product:
-        keys.append((o[product].cast("string") if product in ocols else o._prod).name("product"))
-    out = o.group_by(keys).aggregate(value=o._v.sum()).execute()
+        keys.append(model.unattributed_key(o[product]).name("product"))
+    out = o.group_by(keys).aggregate(value=o[measure].sum()).execute()
     out["month"] = pd.to_datetime(out["month"]).dt.to_period("M")
     out["value"] = out["value"].astype(float).fillna(0.0)
-    out["region"] = out["region"].fillna("(unknown)").astype(str)
+    out["region"] = out["region"].astype(str)
+    out["rep_id"] = out["rep_id"].astype(object).where(out["rep_id"].notna(), None)
     if product:
-        out["product"] = out["product"].fillna("(unknown)").astype(str)
+        out["product"] = out["product"].astype(str)
     return out
+
+
+def _book_at(con: Any, src: model.Sources, day: dt.date) -> Any | None:
+    """Each customer's serving rep on ``day`` (Ibis: ``_cid``, ``_rep``): the customers history
+    valid that day, else the current customers; None without a rep in either."""
+    cur = his = None
+    if "rep_id" in src.masters.get("customers", ()) and "customer_id" in src.masters.get("customers", ()):
+        c = con.table("customers")
+        cur = c.select(_cid=c.customer_id.cast("string"), _cur=c.rep_id.cast("string")).distinct()
+        cur = cur.group_by("_cid").aggregate(_cur=cur._cur.max())
+    if {"rep_id", "customer_id"} <= set(src.histories.get("customers", ())):
+        h = con.table("customers" + HISTORY_SUFFIX)
+        f, t = h.valid_from.cast("date"), h.valid_to.cast("date")
+        h = h.filter((f.isnull() | (f <= ibis.literal(day))) & (t.isnull() | (ibis.literal(day) < t)))
+        his = h.group_by(_cid=h.customer_id.cast("string")).aggregate(_his=h.rep_id.cast("string").max())
+    if cur is None and his is None:
+        return None
+    if his is None:
+        return cur.select("_cid", _rep=cur._cur)
+    if cur is None:
+        return his.select("_cid", _rep=his._his)
+    j = cur.outer_join(his, cur._cid == his._cid)
+    return j.select(_cid=ibis.coalesce(j._cid, j._cid_right), _rep=ibis.coalesce(j._his, j._cur))
+
+
+def _backtest_histories(con: Any, src: model.Sources, measure: str, months: list[pd.Period],
+                        level: str) -> tuple[pd.DataFrame, dict]:
+    """The backtest without look-ahead: the actual sales of each month by the rep at the time of
+    sale (``book="sale"``), and for each backtest month ``m`` the 12 months before it mapped to
+    the customer book valid on ``m``'s first day (what a plan made then would have used). Keys:
+    the rep, else ``pool:<region>`` (``level="rep"``), or the region."""
+    sale = model.sales_lines(con, book="sale", src=src)
+    lo, hi = months[0] - 12, months[-1]
+    o = sale.filter((sale.order_date >= ibis.literal(_month_start(lo)))
+                    & (sale.order_date < ibis.literal(_month_start(hi + 1))))
+    def keyed(t: Any, rep: Any) -> Any:
+        region = model.unattributed_key(t.region)
+        return rep.fill_null(ibis.literal(al.POOL_PREFIX) + region) if level == "rep" else region
+
+    def rep_of(t: Any) -> Any:
+        return t.rep_id.cast("string") if "rep_id" in t.columns else ibis.null().cast("string")
+
+    def grouped(t: Any, key: Any) -> pd.DataFrame:
+        g = t.group_by(month=t.order_date.truncate("M"), key=key).aggregate(value=t[measure].sum()).execute()
+        g["month"] = pd.to_datetime(g["month"]).dt.to_period("M")
+        g["value"] = g["value"].astype(float).fillna(0.0)
+        return g
+
+    actual = grouped(o, keyed(o, rep_of(o)))
+    past: dict = {}
+    for m in months:
+        w = o.filter((o.order_date >= ibis.literal(_month_start(m - 12))) & (o.order_date < ibis.literal(_month_start(m))))
+        if level == "rep" and "customer_id" in w.columns:
+            book = _book_at(con, src, _month_start(m))
+            if book is not None:
+                w = w.left_join(book, w.customer_id == book._cid)
+                rep = ibis.coalesce(w._rep, w.rep_id.cast("string")) if "rep_id" in w.columns else w._rep
+                past[m] = grouped(w, keyed(w, rep))
+                continue
+        past[m] = grouped(w, keyed(w, rep_of(w)))
+    return actual, past
 
 
 def roster(con: Any, month: pd.Period) -> pd.DataFrame | None:
@@ -270,9 +328,9 @@ def _flat_overrides(ov: Mapping[str, Any], regions: list, reps: list) -> tuple[d
     return reg, rep
 
 
-def _complete_last(con: Any) -> tuple[dt.date, dt.date, pd.Period]:
-    o = con.table("orders")
-    d = o.order_date.cast("date")
+def _complete_last(con: Any, lines: Any = None) -> tuple[dt.date, dt.date, pd.Period]:
+    o = _lines(con) if lines is None else lines
+    d = o.order_date
     w = o.aggregate(first=d.min(), last=d.max()).execute()
     first, last = pd.Timestamp(w["first"].iloc[0]).date(), pd.Timestamp(w["last"].iloc[0]).date()
     lp = pd.Period(last, "M")
@@ -314,9 +372,11 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     >>> scope.plan.regions[["region", "plan"]]  # doctest: +SKIP
     """
     p = _params(params, **kw)
-    if not store.has_table(con, "orders") or not con.table("orders").limit(1).count().execute():
+    if not store.has_rows(con, "orders"):
         raise MissingTableError("orders", REPORT)
-    first, last, complete = _complete_last(con)
+    src = model.sources(con)
+    lines = model.sales_lines(con, book="current", src=src)
+    first, last, complete = _complete_last(con, lines)
     month = complete + 1 if p.month == "next" else pd.Period(p.month, "M")
     hist_end = min(month - 1, complete)
     if hist_end < pd.Period(first, "M") or pd.Period(first, "M") >= month:
@@ -344,7 +404,30 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
 
     levels = list(p.levels)
     product = next((lv for lv in levels if lv in PRODUCT_COLUMN), None)
-    h = history(con, p.measure, hist_start, hist_end, PRODUCT_COLUMN.get(product) if product else None)
+    # ---- coverage of the dimensions the plan splits by (today's book over the history window)
+    dims = ["region"] + (["rep_id"] if "rep" in levels else []) + ([PRODUCT_COLUMN[product]] if product else [])
+    cov = model.coverage(lines, dims, start=_month_start(hist_start), end=_month_start(hist_end + 1), src=src)
+    skips: dict[str, Skip] = {}
+    if not cov["region"].sufficient:
+        c = cov["region"]
+        where = c.missing or {"table": "customers", "column": "region"}
+        raise InsufficientDataError(
+            f"The region of only {c.share:.1%} of the {p.measure} history resolves (from "
+            f"{where.get('table')}.{where.get('column', 'region')}), below {model.MIN_COVERAGE:.0%}: "
+            f"no region plan can be made.")
+    if "rep" in levels and not cov["rep_id"].sufficient:
+        skips["reps"] = _unresolved(cov["rep_id"])
+        levels.remove("rep")
+    if product and not cov[PRODUCT_COLUMN[product]].sufficient:
+        skips["products"] = _unresolved(cov[PRODUCT_COLUMN[product]])
+        levels.remove(product)
+        product = None
+    for d, c in cov.items():
+        if c.unresolved_lines and c.sufficient and d != "rep_id":  # unattributed reps go to the pool
+            notes.append(("unattributed", {"dimension": d, "share": 1 - c.share, "codes": c.details()["codes"]}))
+    h = history(con, p.measure, hist_start, hist_end, PRODUCT_COLUMN.get(product) if product else None,
+                lines=lines)
+    h = h[h["region"] != model.UNATTRIBUTED]  # shares over the attributed sales (the note says how much)
     if h.empty or not (h["value"].clip(lower=0).sum() > 0):
         raise InsufficientDataError(f"The plan month {month} has no {p.measure} history before it "
                                     f"({hist_start} … {hist_end}).")
@@ -402,7 +485,7 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     rly, ra3 = _beside(rh, month, "key")
     try:
         lp = al.plan_level(total, rs, unit, last_year=rly.reindex(regions), growth_cap=p.growth_cap,
-                           overrides=ov_region)
+                           overrides=ov_region, relax_cap=True)
     except PlanError as exc:
         raise PlanError(f"The region plan of {month}: {exc}") from None
     reg = al.plan_changes(lp.values, rly.reindex(regions), ra3.reindex(regions)).rename(columns={"key": "region"})
@@ -410,6 +493,9 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     reg["capped"] = reg["region"].isin(lp.capped)
     reg["locked"] = reg["region"].isin(lp.locked)
     locked, capped = list(lp.locked), list(lp.capped)
+    relaxed: list = []
+    if lp.relaxed_cap is not None:
+        relaxed.append({"level": "region", "parent": "company", "cap": lp.relaxed_cap, "keys": list(lp.capped)})
     levels_out: dict[str, Any] = {"company": {"company": total}, "region": lp.values}
 
     # ---- rep level
@@ -452,7 +538,8 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
         ply, pa3 = _beside(ph, month, "key")
         ly_cap = ply.drop([k for k in new if k in ply.index])
         try:
-            sd = al.split_down(lp.values, ch, unit, last_year=ly_cap, growth_cap=p.growth_cap, overrides=ov_rep)
+            sd = al.split_down(lp.values, ch, unit, last_year=ly_cap, growth_cap=p.growth_cap, overrides=ov_rep,
+                               relax_cap=True)
         except PlanError as exc:
             raise PlanError(f"The rep plan of {month}: {exc}") from None
         rep_tab = al.plan_changes(sd.set_index("key")["value"], ply, pa3).rename(columns={"key": "rep_id"})
@@ -467,6 +554,9 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
             notes.append(("no_watch_list", {"reason": why}))
         rep_tab["underperformer"] = rep_tab["rep_id"].isin(under)
         rep_tab["watch"] = rep_tab["underperformer"] & rep_tab["above_average"]
+        for parent, c in sd.attrs.get("relaxed_caps", {}).items():
+            keys = sd.loc[(sd["parent"] == parent) & sd["capped"], "key"].tolist()
+            relaxed.append({"level": "rep", "parent": parent, "cap": c, "keys": keys})
         locked += sd.loc[sd["locked"], "key"].tolist()
         capped += sd.loc[sd["capped"], "key"].tolist()
         levels_out["rep"] = sd.set_index("key")["value"]
@@ -487,10 +577,22 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     bcust = None
     if p.method == "capacity":
         bcust = cc if bt_level == "rep" else ccap.rename(columns={"region": "key"})
-    bt = al.share_backtest(bh, p.method, BACKTEST_MONTHS, blend_weights=p.blend_weights, customers=bcust,
-                           capacity_by=capacity_by or "grade")
+    book = "current"
+    if p.method != "capacity" and {"customer_id", "rep_id"} <= set(src.histories.get("customers", ())):
+        bmonths = sorted(set(bh["month"]))[-BACKTEST_MONTHS:]
+        if bmonths:
+            actual, past = _backtest_histories(con, src, p.measure, bmonths, bt_level)
+            bt = al.share_backtest(actual[actual["month"] <= hist_end], p.method, BACKTEST_MONTHS,
+                                   blend_weights=p.blend_weights, past=past)
+            book = "sale"
+        else:
+            bt = al.share_backtest(bh, p.method, BACKTEST_MONTHS, blend_weights=p.blend_weights)
+    else:
+        bt = al.share_backtest(bh, p.method, BACKTEST_MONTHS, blend_weights=p.blend_weights, customers=bcust,
+                               capacity_by=capacity_by or "grade")
     plan = Plan(regions=reg, reps=rep_tab, products=prod_tab, rep_products=rep_prod, targets=targets,
-                backtest=bt, backtest_level=bt_level, locked=locked, capped=capped)
+                backtest=bt, backtest_level=bt_level, locked=locked, capped=capped, relaxed=relaxed,
+                skips=skips, coverage={d: c.share for d, c in cov.items()}, backtest_book=book)
     return Scope(params=p, month=month, total=float(total), total_source=source, unit=unit, data_first=first,
                  data_last=last, history_start=hist_start, history_end=hist_end, capacity_by=capacity_by,
                  underperformers=under, plan=plan, notes=notes)
@@ -503,6 +605,7 @@ def _products(h: pd.DataFrame, levels_out: dict, rep_tab: pd.DataFrame | None, r
     owner = "rep_id" if rep_tab is not None else "region"
     parents = levels_out["rep"] if rep_tab is not None else region_plan
     region_of = rep_tab.set_index("rep_id")["region"] if rep_tab is not None else pd.Series(region_plan.index, index=region_plan.index)
+    h = h[h["product"] != model.UNATTRIBUTED]  # product shares over the attributed sales
     hp = h.groupby(["month", owner, "product"], as_index=False)["value"].sum()
     hr = h.groupby(["month", "region", "product"], as_index=False)["value"].sum()
     rows = []
@@ -560,12 +663,22 @@ class Overview(SectionResult):
     history: str = ""
     locked: list = field(default_factory=list)
     capped: list = field(default_factory=list)
+    relaxed: list = field(default_factory=list)
+    coverage: dict = field(default_factory=dict)
+
+    @property
+    def relaxed_cap(self) -> float | None:
+        """The largest cap applied where the one asked for could not be met (None: not relaxed)."""
+        return max(r["cap"] for r in self.relaxed) if self.relaxed else None
 
     def metrics(self) -> dict[str, Any]:
         return {"period": self.month or None, "month": self.month or None, "total": self.total,
                 "total_source": self.total_source or None, "measure": self.measure or None,
                 "method": self.method or None, "rounding": self.unit, "locked": list(self.locked),
-                "capped": list(self.capped)}
+                "capped": list(self.capped), "growth_cap": self.growth_cap,
+                "growth_cap_relaxed": [{"level": r["level"], "parent": str(r["parent"]), "cap": r["cap"],
+                                        "keys": [str(k) for k in r["keys"]]} for r in self.relaxed],
+                "coverage": dict(self.coverage)}
 
 
 def overview(scope: Scope) -> Overview:
@@ -580,7 +693,8 @@ def overview(scope: Scope) -> Overview:
                    change=(scope.total / ly - 1) if ly and ly > 0 else float("nan"), n_regions=len(reg),
                    n_reps=0 if plan.reps is None else int((~plan.reps["pool"]).sum()),
                    n_new=0 if plan.reps is None else int(plan.reps["new"].sum()),
-                   history=f"{scope.history_start} … {scope.history_end}", locked=plan.locked, capped=plan.capped)
+                   history=f"{scope.history_start} … {scope.history_end}", locked=plan.locked, capped=plan.capped,
+                   relaxed=list(plan.relaxed), coverage=dict(plan.coverage))
     for code, values in scope.notes:
         res.note(code, **values)
     return res
@@ -647,6 +761,9 @@ def reps(scope: Scope) -> RepPlan:
     """Section 3: the rep plan (skipped when ``levels`` has no rep)."""
     m = scope.params.measure
     res = RepPlan(measure=m, ramp_share=scope.params.ramp_share)
+    if "reps" in scope.plan.skips:
+        res.skip = scope.plan.skips["reps"]
+        return res
     if scope.plan.reps is None:
         return res.skipped("disabled", param="levels")
     t = scope.plan.reps.copy()
@@ -682,6 +799,9 @@ def products(scope: Scope) -> ProductPlan:
     plan, m = scope.plan, scope.params.measure
     lv = next((x for x in scope.params.levels if x in PRODUCT_COLUMN), "")
     res = ProductPlan(level=lv)
+    if "products" in plan.skips:
+        res.skip = plan.skips["products"]
+        return res
     if plan.products is None:
         return res.skipped("disabled", param="levels")
     res.table = plan.products
@@ -708,11 +828,12 @@ class Backtest(SectionResult):
     level: str = "rep"
     method: str = ""
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    book: str = "current"
 
     def metrics(self) -> dict[str, Any]:
         t = self.table
         return {"backtest_share_mae": dict(zip(t["method"], t["mae"])) if len(t) else {},
-                "backtest_level": self.level}
+                "backtest_level": self.level, "backtest_book": self.book}
 
     @property
     def best(self) -> str | None:
@@ -723,11 +844,14 @@ class Backtest(SectionResult):
 def backtest(scope: Scope) -> Backtest:
     """Section 5: the backtest of the shares (skipped when no month could be made)."""
     bt = scope.plan.backtest.copy()
-    res = Backtest(level=scope.plan.backtest_level, method=scope.params.method, table=bt)
+    res = Backtest(level=scope.plan.backtest_level, method=scope.params.method, table=bt,
+                   book=scope.plan.backtest_book)
     made = bt.set_index("method")["n_months"]
     if int(made.get(scope.params.method, 0)) == 0:  # the method itself could not be made for any month
         got = (scope.history_end - scope.history_start).n + 1 if scope.history_end >= scope.history_start else 0
         return res.skipped("too_short", needed=13, got=min(got, int((scope.history_end - pd.Period(scope.data_first, "M")).n + 1)))
+    if res.book == "current" and res.level == "rep":
+        res.note("backtest_current_book")
     bt["mae_pp"] = bt["mae"] * 100
     bt["method_code"] = bt["method"]
     res.tables.append(Table("backtest", bt, [

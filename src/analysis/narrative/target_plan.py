@@ -10,7 +10,7 @@ import math
 from typing import Any, Sequence
 
 from ..i18n import msg
-from ..present import Cards, Para
+from ..present import Cards, Caution, Para
 
 __all__ = ["TEXTS", "overview", "regions", "reps", "products", "backtest"]
 
@@ -46,7 +46,12 @@ def overview(res: Any) -> Sequence[Any]:
         msg("target_plan.overview.rules", ramp=res.ramp_share, unit=res.unit,
             unit_name=msg("target_plan.unit", res.measure)),
     ]
-    return [Cards(*cards), Para(sentences)]
+    out: list[Any] = []
+    if res.relaxed:  # at the top: the plan is not within the cap the manager asked for
+        keys = {str(k) for r in res.relaxed for k in r["keys"]}
+        out.append(Caution(msg("target_plan.overview.cap_relaxed", cap=res.growth_cap, relaxed=res.relaxed_cap,
+                               count=len(keys))))
+    return out + [Cards(*cards), Para(sentences)]
 
 
 def regions(res: Any) -> Sequence[Any]:

@@ -508,4 +508,4 @@ def test_an_unresolved_dimension_skips_its_indicators_with_the_share(tmp_path):
     assert "key_brand_distribution" not in s.scores.attrs["weights"]
     pres = Presenter("rep_scorecard", text.TEXTS, "en")
     html = pres.html(sc.indicators(s))
-    assert "resolves for only" in html and "products" in html
+    assert "of the amount can be attributed to a" in html and "these codes are not in the products table: p2" in html

@@ -321,8 +321,9 @@ def _refuse_an_empty_period(w: Any, ts: Any, period: tuple, path: Path) -> None:
                              f"min({pc}), max({pc}) FROM staged WHERE NOT __blank").fetchone()
     if n_in:
         return
-    found = f"its {ts.period_column} values run from {lo} to {hi}" if lo is not None else \
-        f"it has no readable {ts.period_column}"
+    n_rows = w.execute("SELECT count(*) FROM staged WHERE NOT __blank").fetchone()[0]
+    found = (f"its {ts.period_column} values run from {lo} to {hi}" if lo is not None else
+             f"no {ts.period_column} of its {n_rows:,} rows reads as a date" if n_rows else "it has no data rows")
     raise IngestError(f"{path.name} has no row in {label} ({found}): replacing {label} with it would only delete "
                       f"that month; nothing was changed. Check --replace-period and the file.")
 

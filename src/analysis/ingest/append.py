@@ -179,6 +179,9 @@ class Catalog:
     def columns(self, table: str) -> dict[str, str] | None:
         return self._cols.get(table)
 
+    def tables(self) -> list[str]:
+        return list(self._cols)
+
     def set_columns(self, table: str, cols: dict[str, str]) -> None:
         self._cols[table] = dict(cols)
 

@@ -352,8 +352,8 @@ def undo(store: Any = None, load_id: int | None = None, lock_timeout: float | No
         con.execute("BEGIN TRANSACTION")
         began = True
         catalog = ap.Catalog(con)
-        tables = [t for t in catalog._cols if ap.LOAD_COLUMN in (catalog.columns(t) or {}) and not t.startswith("_")]
-        journals = {t[len(ap.UNDO_PREFIX):]: t for t in catalog._cols if t.startswith(ap.UNDO_PREFIX)}
+        tables = [t for t in catalog.tables() if ap.LOAD_COLUMN in (catalog.columns(t) or {}) and not t.startswith("_")]
+        journals = {t[len(ap.UNDO_PREFIX):]: t for t in catalog.tables() if t.startswith(ap.UNDO_PREFIX)}
         # who depends on this load: its rows in a later live load's journal, or in its log's depends_on
         later: set[int] = set()
         for jt in journals.values():
@@ -373,7 +373,7 @@ def undo(store: Any = None, load_id: int | None = None, lock_timeout: float | No
                 con.execute(f"DELETE FROM {q(t)} WHERE {ap.LOAD_COLUMN} = {lid}")
                 removed[t] = n
         for t, jt in journals.items():
-            if t not in catalog._cols:
+            if catalog.columns(t) is None:
                 continue
             n = int(con.execute(f"SELECT count(*) FROM {q(jt)} WHERE {ap.REPLACED_BY} = {lid}").fetchone()[0])
             if n:

@@ -48,10 +48,14 @@ reports: install
 data/warehouse.duckdb: | $(VENV)/.installed
 	$(SA) demo
 
+# pytest and nbval both run, whatever the first gives; the target fails after if either failed.
 test: install-test data/warehouse.duckdb
-	$(BIN)/python -m pytest -q tests
+	@failed=""; \
+	$(BIN)/python -m pytest -q tests || failed="pytest"; \
 	SALES_ANALYSIS_METRICS=$$(mktemp -d)/metrics.json $(BIN)/python -m pytest -q -p no:cacheprovider \
-	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) notebooks/*.ipynb
+	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) notebooks/*.ipynb \
+	  || failed="$${failed:+$$failed and }nbval"; \
+	if [ -n "$$failed" ]; then echo "make test: $$failed failed (see above)" >&2; exit 1; fi
 
 # Re-execute the committed notebooks on the demo world (after a deliberate change of output).
 notebooks: install

@@ -72,7 +72,7 @@ def count(store: Path, table: str) -> int:
 
 
 def quarantine(store: Path, table: str) -> pd.DataFrame:
-    p = store.parent / "quarantine" / f"{table}.csv"
+    p = ing.quarantine_path_for(str(store), table)
     if not p.exists():
         return pd.DataFrame(columns=ing.QUARANTINE_COLUMNS)
     return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")

@@ -54,7 +54,7 @@ def sql(store: Path, query: str):
 
 
 def quarantine(store: Path, table: str) -> pd.DataFrame:
-    p = store.parent / "quarantine" / f"{table}.csv"
+    p = ing.quarantine_path_for(str(store), table)
     if not p.exists():
         return pd.DataFrame(columns=ing.QUARANTINE_COLUMNS)
     return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -362,38 +362,57 @@ def _snapshot(store: Path) -> list:
         con.close()
 
 
+def _kill(cmd: list[str], env: dict, stop_at: str | None = None, delay: float = 0.0) -> int:
+    """Start an ingest and SIGKILL it: where it stops itself (``stop_at``, the pipeline's test hook:
+    no timing involved), or after ``delay`` seconds wherever it is. Its return code."""
+    from analysis.ingest.pipeline import STOP_ENV
+
+    env = {**env, STOP_ENV: stop_at} if stop_at else env
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if stop_at:
+        _, status = os.waitpid(p.pid, os.WUNTRACED)  # returns once the ingest has stopped itself
+        assert os.WIFSTOPPED(status), f"the ingest did not reach '{stop_at}' (status {status})"
+    else:
+        time.sleep(delay)
+    p.kill()
+    return p.wait()
+
+
 def test_sigkill_mid_file_leaves_the_store_as_it_was(tmp_path):
+    """A kill leaves the store exactly as it was or with the whole file, never in between."""
     import shutil
 
     base = tmp_path / "base.duckdb"
     first = write_csv(tmp_path / "first.csv", [HEAD, ["A1", "1", "2026-09-01", "C1", "S1", "1", "10"]])
     run("orders", first, base)
     before = _snapshot(base)
-    big = _big_file(tmp_path / "big.csv", 400_000)
-    env = {**os.environ, "SALES_ANALYSIS_STORE": ""}
-    killed = None
-    for delay in (3.0, 1.5, 0.8, 0.4, 0.2):  # the first kill that lands before the ingest ends
-        store = tmp_path / f"k{delay}.duckdb"
-        shutil.copy(base, store)
-        p = subprocess.Popen(_ingest_cmd("orders", big, store), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(delay)
-        if p.poll() is None:
-            p.send_signal(signal.SIGKILL)
-        p.wait()
-        p.stdout.close()
-        p.stderr.close()
-        if p.returncode == -signal.SIGKILL:
-            assert _snapshot(store) == before, f"killed after {delay} s, the store changed"
-            killed = store
-            break
-    assert killed is not None, "no ingest was killed mid-file"
-    # a re-run after the kill equals an uninterrupted run into a copy of the first store
-    res = run("orders", big, killed)
+    big = _big_file(tmp_path / "big.csv", 60_000)
     clean = tmp_path / "clean.duckdb"
     shutil.copy(base, clean)
     ref = run("orders", big, clean)
-    assert (res.accepted, res.quarantined) == (ref.accepted, ref.quarantined) == (400_000, 0)
-    assert [t for t in _snapshot(killed) if t[0] != ing.LOG_TABLE] == [t for t in _snapshot(clean) if t[0] != ing.LOG_TABLE]
+    assert (ref.accepted, ref.quarantined) == (60_000, 0)
+    after = _snapshot(clean)
+    assert after != before
+    env = {**os.environ, "SALES_ANALYSIS_STORE": ""}
+    # at known points of the transaction: before it begins, after every row is in it but before
+    # COMMIT (as it was), after COMMIT (the whole file)
+    stores = {}
+    for point, expect in (("read", before), ("insert", before), ("commit", after)):
+        store = stores[point] = tmp_path / f"{point}.duckdb"
+        shutil.copy(base, store)
+        assert _kill(_ingest_cmd("orders", big, store), env, stop_at=point) == -signal.SIGKILL
+        assert _snapshot(store) == expect, f"killed at '{point}'"
+        assert not ing.quarantine_path_for(str(store), "orders").exists()
+    # and wherever a kill lands (any moment, from the start to after the end): one of the two
+    for i, delay in enumerate((0.5, 2.0)):
+        store = tmp_path / f"d{i}.duckdb"
+        shutil.copy(base, store)
+        _kill(_ingest_cmd("orders", big, store), env, delay=delay)
+        assert _snapshot(store) in (before, after), f"killed after {delay} s: the store is neither before nor after"
+    # a re-run after a kill mid-transaction gives the uninterrupted run's store
+    res = run("orders", big, stores["insert"])
+    assert (res.accepted, res.quarantined) == (60_000, 0)
+    assert _snapshot(stores["insert"]) == after
 
 
 def test_a_reader_sees_before_or_after_never_half(tmp_path):

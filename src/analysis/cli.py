@@ -56,14 +56,41 @@ def ingest(
         None, "--date-min", help="Earliest plausible date (default 1990-01-01); earlier dates are quarantined."),
     grade_bands: Optional[str] = typer.Option(
         None, "--grade-bands", help="Grade bands for customers' size class (default 1-10:small,11-20:medium,21-30:large)."),
+    force: bool = typer.Option(
+        False, "--force", help="With --replace-period: replace even when the month would lose more than half its rows."),
+    update: bool = typer.Option(
+        False, "--update", help="customers, products, reps: apply a newer export (add, update, keep; history kept)."),
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="With --update: the day changes take effect (default: the first day after the "
+                              "month of the latest stored order)."),
     store: Optional[str] = StoreOpt,
 ) -> None:
     """Read, normalise and validate a file; append accepted rows in one transaction, quarantine the rest."""
     from . import ingest as ingest_mod
 
     result = ingest_mod.ingest_file(table, file, store=store, mapping=mapping, replace_period=replace_period,
-                                    sheet=sheet, date_min=date_min, grade_bands=grade_bands, header_row=header_row)
+                                    sheet=sheet, date_min=date_min, grade_bands=grade_bands, force=force,
+                                    update=update, as_of=as_of, header_row=header_row)
     typer.echo(result.summary())
+
+
+@app.command()
+def history(store: Optional[str] = StoreOpt) -> None:
+    """List the loads of the store: id, time, table, mode, rows added and replaced, file."""
+    from . import ingest as ingest_mod
+
+    typer.echo(ingest_mod.history_text(ingest_mod.history(store)))
+
+
+@app.command()
+def undo(
+    load: Optional[int] = typer.Argument(None, help="The load to take back (default: the latest not undone)."),
+    store: Optional[str] = StoreOpt,
+) -> None:
+    """Take back one load in one transaction: remove what it added, restore what it replaced."""
+    from . import ingest as ingest_mod
+
+    typer.echo(ingest_mod.undo(store, load).summary())
 
 
 @app.command()

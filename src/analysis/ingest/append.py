@@ -4,12 +4,18 @@ The store's write connection is held only for the final step. In one transaction
 the replaced period (``--replace-period``), checks the staged rows against the store
 (exact duplicates and keys already stored, for tables with a key; references to customers,
 products and reps), writes the quarantine lines, appends the accepted rows and records the
-file in ``_ingest_log`` (content hash, table, time, accounting). A killed ingest leaves the
-store as it was; a report opening the store sees it before or after, never half.
+file in ``_ingest_log`` (load id, content hash, settings, table, time, accounting). A killed
+ingest leaves the store as it was; a report opening the store sees it before or after, never half.
 
-Quarantine: one line per rejected row in ``<store folder>/quarantine/<table>.csv`` (UTF-8 with
-BOM, for Excel): ingested_at, source_file, row, column, code, reason, value (the raw value of
-the failing column(s)), values (the whole raw row as JSON, keyed by the file's headers).
+Loads are undoable (:mod:`.loads`): every row a load adds carries its id in the hidden column
+``_load_id`` (NULL for rows written otherwise, e.g. by ``demo``), and every row a load removes
+(a replaced month, an updated master row, a closed history version) is kept in
+``_ingest_undo_<table>`` with ``_replaced_by`` = the load's id.
+
+Quarantine: one line per rejected row in ``<store>.quarantine/<table>.csv`` beside the store file
+(UTF-8 with BOM, for Excel): ingested_at, source_file, row, column, code, reason, value (the raw
+value of the failing column(s)), values (the whole raw row as JSON, keyed by the file's headers),
+load_id.
 Cells starting with = + - @ tab or CR are prefixed with ``'`` (CWE-1236). The file is
 rewritten atomically (a temporary file renamed over it).
 """
@@ -26,13 +32,19 @@ from ..contracts import SQL_TYPES, TableSpec, q
 from ..errors import IngestError
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-QUARANTINE_COLUMNS = ["ingested_at", "source_file", "row", "column", "code", "reason", "value", "values"]
+QUARANTINE_COLUMNS = ["ingested_at", "source_file", "row", "column", "code", "reason", "value", "values", "load_id"]
 LOG_TABLE = "_ingest_log"
+LOAD_COLUMN = "_load_id"  # the load that added a row (hidden column of every table ingest writes)
+UNDO_PREFIX = "_ingest_undo_"  # rows a load removed, per table, with the load's id in REPLACED_BY
+REPLACED_BY = "_replaced_by"
 LOG_COLUMNS = {
     "content_hash": "VARCHAR", "table_name": "VARCHAR", "source_file": "VARCHAR", "ingested_at": "TIMESTAMP",
     "rows_read": "BIGINT", "accepted": "BIGINT", "quarantined": "BIGINT", "duplicates": "BIGINT",
     "identical_kept": "BIGINT", "returns_inferred": "BIGINT", "replace_period": "VARCHAR", "removed": "BIGINT",
     "accounting": "VARCHAR",
+    # since loads are undoable (older logs gain these columns; their loads get ids, undoable false)
+    "load_id": "BIGINT", "settings_key": "VARCHAR", "settings": "VARCHAR", "mode": "VARCHAR", "as_of": "DATE",
+    "updated": "BIGINT", "undoable": "BOOLEAN", "depends_on": "VARCHAR", "undone_at": "TIMESTAMP",
 }
 
 
@@ -50,12 +62,26 @@ def neutralise(value: Any) -> Any:
 
 
 def quarantine_path_for(store_loc: str | None, table: str) -> Path:
-    """``<store folder>/quarantine/<table>.csv`` for a file store, else data/quarantine/ of the project."""
+    """``<store>.quarantine/<table>.csv`` beside a store file (each store its own), else
+    data/quarantine/ of the project (an in-memory store).
+
+    Examples
+    --------
+    >>> quarantine_path_for("/srv/sales/warehouse.duckdb", "orders").as_posix()
+    '/srv/sales/warehouse.duckdb.quarantine/orders.csv'
+    """
     from ..store import is_url, project_root
 
     if store_loc and not is_url(store_loc) and not store_loc.endswith(":memory:"):
-        return Path(store_loc).parent / "quarantine" / f"{table}.csv"
+        p = Path(store_loc)
+        return p.with_name(p.name + ".quarantine") / f"{table}.csv"
     return project_root() / "data" / "quarantine" / f"{table}.csv"
+
+
+def store_file(con: Any) -> str | None:
+    """The file of a raw DuckDB connection's current database (None: in memory)."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return row[0] if row and row[0] else None
 
 
 def quarantined_before(path: Path, source: str) -> set[tuple[str, str]]:
@@ -104,6 +130,27 @@ def write_quarantine(path: Path, rows: Iterable[list[Any]]) -> int:
     return len(rows)
 
 
+def drop_quarantine_lines(path: Path, load_id: int, ingested_at: str) -> int:
+    """Remove the lines one load wrote (its id and time) from a quarantine file, atomically; lines removed."""
+    if not path.exists():
+        return 0
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or rows[0] != QUARANTINE_COLUMNS:
+        return 0
+    i_load, i_when = QUARANTINE_COLUMNS.index("load_id"), QUARANTINE_COLUMNS.index("ingested_at")
+    keep = [r for r in rows[1:] if not (len(r) > i_load and r[i_load] == str(load_id) and r[i_when] == ingested_at)]
+    gone = len(rows) - 1 - len(keep)
+    if gone:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+            csv.writer(f).writerows([rows[0], *keep])
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    return gone
+
+
 # ---------------------------------------------------------------------------------------------
 # the store side
 # ---------------------------------------------------------------------------------------------
@@ -132,6 +179,9 @@ class Catalog:
     def columns(self, table: str) -> dict[str, str] | None:
         return self._cols.get(table)
 
+    def tables(self) -> list[str]:
+        return list(self._cols)
+
     def set_columns(self, table: str, cols: dict[str, str]) -> None:
         self._cols[table] = dict(cols)
 
@@ -152,13 +202,15 @@ def table_rows(con: Any, table: str) -> int:
 
 def ensure_table(con: Any, ts: TableSpec, extras: dict[str, str], notes: list[str],
                  catalog: "Catalog | None" = None) -> dict[str, str]:
-    """Create the table (contract + extra columns) or add contract columns it lacks; its columns."""
+    """Create the table (contract + extra columns + ``_load_id``) or add the contract columns and
+    ``_load_id`` it lacks; its columns (``_load_id`` included)."""
     have = catalog.columns(ts.name) if catalog is not None else stored_columns(con, ts.name)
     have = dict(have) if have is not None else None
     if have is None:
         cols = {c.name: SQL_TYPES[c.dtype] for c in ts.columns}
         for name, t in extras.items():
             cols.setdefault(name, SQL_TYPES[t])
+        cols[LOAD_COLUMN] = "BIGINT"
         con.execute(f"CREATE TABLE {q(ts.name)} ({', '.join(f'{q(n)} {t}' for n, t in cols.items())})")
         if catalog is not None:
             catalog.set_columns(ts.name, cols)
@@ -169,6 +221,9 @@ def ensure_table(con: Any, ts: TableSpec, extras: dict[str, str], notes: list[st
             con.execute(f"ALTER TABLE {q(ts.name)} ADD COLUMN {q(c.name)} {SQL_TYPES[c.dtype]}")
             have[c.name] = SQL_TYPES[c.dtype]
             added.append(c.name)
+    if LOAD_COLUMN not in have:  # rows stored before loads were recorded: no load (NULL), not undoable
+        con.execute(f"ALTER TABLE {q(ts.name)} ADD COLUMN {LOAD_COLUMN} BIGINT")
+        have[LOAD_COLUMN] = "BIGINT"
     if added:
         notes.append(f"the stored table '{ts.name}' gained the contract column(s) {', '.join(added)}")
     if catalog is not None:
@@ -176,26 +231,107 @@ def ensure_table(con: Any, ts: TableSpec, extras: dict[str, str], notes: list[st
     return have
 
 
-def ensure_log(con: Any) -> None:
-    con.execute(f"CREATE TABLE IF NOT EXISTS {LOG_TABLE} ("
-                + ", ".join(f"{n} {t}" for n, t in LOG_COLUMNS.items()) + ")")
+def data_columns(cols: dict[str, str]) -> dict[str, str]:
+    """A stored table's columns without the bookkeeping ones (``_load_id``)."""
+    return {c: t for c, t in cols.items() if c != LOAD_COLUMN}
 
 
-def already_ingested(con: Any, content_hash: str, table: str, catalog: "Catalog | None" = None) -> str | None:
-    """The time this file's content was ingested into ``table`` before (None: never)."""
-    if (catalog.columns(LOG_TABLE) if catalog is not None else stored_columns(con, LOG_TABLE)) is None:
+def ensure_log(con: Any, catalog: "Catalog | None" = None) -> None:
+    """Create ``_ingest_log``, or add the columns an older log lacks (its loads get ids, not undoable)."""
+    have = catalog.columns(LOG_TABLE) if catalog is not None else stored_columns(con, LOG_TABLE)
+    if have is None:
+        con.execute(f"CREATE TABLE {LOG_TABLE} (" + ", ".join(f"{n} {t}" for n, t in LOG_COLUMNS.items()) + ")")
+    else:
+        missing = [n for n in LOG_COLUMNS if n not in have]
+        for n in missing:
+            con.execute(f"ALTER TABLE {LOG_TABLE} ADD COLUMN {n} {LOG_COLUMNS[n]}")
+        if "load_id" in missing:
+            con.execute(f"""UPDATE {LOG_TABLE} l SET load_id = x.n, undoable = FALSE FROM (
+                              SELECT rowid AS r, row_number() OVER (ORDER BY ingested_at, rowid) AS n FROM {LOG_TABLE}) x
+                            WHERE l.rowid = x.r""")
+    if catalog is not None:
+        catalog.set_columns(LOG_TABLE, dict(LOG_COLUMNS))
+
+
+def next_load_id(con: Any, catalog: "Catalog | None" = None) -> int:
+    """The id the next load gets (one more than the largest so far; ids are never reused)."""
+    have = catalog.columns(LOG_TABLE) if catalog is not None else stored_columns(con, LOG_TABLE)
+    if have is None:
+        return 1
+    if "load_id" not in have:
+        return int(con.execute(f"SELECT count(*) FROM {LOG_TABLE}").fetchone()[0]) + 1
+    return int(con.execute(f"SELECT coalesce(max(load_id), count(*)) + 1 FROM {LOG_TABLE}").fetchone()[0])
+
+
+def already_ingested(con: Any, content_hash: str, table: str, catalog: "Catalog | None" = None,
+                     settings_key: str | None = None) -> tuple[str, int | None] | None:
+    """(time, load id) of a load of this file's content into ``table`` with the same settings that
+    is not undone (None: never). Loads logged before settings were recorded match any settings."""
+    have = catalog.columns(LOG_TABLE) if catalog is not None else stored_columns(con, LOG_TABLE)
+    if have is None:
         return None
-    row = con.execute(f"SELECT min(ingested_at) FROM {LOG_TABLE} WHERE content_hash = ? AND table_name = ? "
-                      "AND replace_period IS NULL", [content_hash, table]).fetchone()
-    return None if row is None or row[0] is None else row[0].isoformat(sep=" ", timespec="seconds")
+    where = "content_hash = ? AND table_name = ? AND replace_period IS NULL"
+    args: list[Any] = [content_hash, table]
+    if "settings_key" in have:
+        where += " AND (settings_key IS NULL OR settings_key = ?) AND undone_at IS NULL"
+        args.append(settings_key or "")
+    lid = "load_id" if "load_id" in have else "NULL"
+    row = con.execute(f"SELECT ingested_at, {lid} FROM {LOG_TABLE} WHERE {where} ORDER BY ingested_at LIMIT 1",
+                      args).fetchone()
+    if row is None or row[0] is None:
+        return None
+    return row[0].isoformat(sep=" ", timespec="seconds"), row[1]
 
 
-def log_ingest(con: Any, res: Any, when: dt.datetime) -> None:
-    ensure_log(con)
-    con.execute(f"INSERT INTO {LOG_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
-        res.content_hash, res.table, res.source, when, res.rows_read, res.accepted, res.quarantined, res.duplicates,
-        res.identical_kept, res.returns_inferred, res.replace_period, res.removed,
-        json.dumps(res.to_dict(), ensure_ascii=False, default=str)])
+def same_file_other_settings(con: Any, content_hash: str, table: str, settings_key: str,
+                             catalog: "Catalog | None" = None) -> list[int]:
+    """Ids of live loads of this file's content into ``table`` with other settings."""
+    have = catalog.columns(LOG_TABLE) if catalog is not None else stored_columns(con, LOG_TABLE)
+    if have is None or "settings_key" not in have:
+        return []
+    return [r[0] for r in con.execute(
+        f"SELECT load_id FROM {LOG_TABLE} WHERE content_hash = ? AND table_name = ? AND settings_key <> ? "
+        "AND undone_at IS NULL ORDER BY load_id", [content_hash, table, settings_key]).fetchall()]
+
+
+def log_ingest(con: Any, res: Any, when: dt.datetime, catalog: "Catalog | None" = None) -> None:
+    ensure_log(con, catalog)
+    values = {
+        "content_hash": res.content_hash, "table_name": res.table, "source_file": res.source, "ingested_at": when,
+        "rows_read": res.rows_read, "accepted": res.accepted, "quarantined": res.quarantined,
+        "duplicates": res.duplicates, "identical_kept": res.identical_kept, "returns_inferred": res.returns_inferred,
+        "replace_period": res.replace_period, "removed": res.removed,
+        "accounting": json.dumps(res.to_dict(), ensure_ascii=False, default=str),
+        "load_id": res.load_id, "settings_key": res.settings_key,
+        "settings": json.dumps(res.settings, ensure_ascii=False, default=str, sort_keys=True),
+        "mode": res.mode, "as_of": res.as_of, "updated": res.updated, "undoable": True,
+        "depends_on": json.dumps(sorted(res.depends_on)), "undone_at": None,
+    }
+    con.execute(f"INSERT INTO {LOG_TABLE} ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                list(values.values()))
+
+
+def journal(con: Any, table: str, where: str, load_id: int, catalog: "Catalog | None" = None) -> int:
+    """Move the rows of ``table`` matching ``where`` (SQL on its columns) into its undo journal
+    (``_ingest_undo_<table>``, with ``_replaced_by`` = ``load_id``) and delete them; rows moved."""
+    jt = UNDO_PREFIX + table
+    cols = catalog.columns(table) if catalog is not None else stored_columns(con, table)
+    jcols = catalog.columns(jt) if catalog is not None else stored_columns(con, jt)
+    if jcols is None:
+        con.execute(f"CREATE TABLE {q(jt)} AS SELECT *, CAST(NULL AS BIGINT) AS {REPLACED_BY} FROM {q(table)} LIMIT 0")
+        jcols = {**cols, REPLACED_BY: "BIGINT"}
+    else:
+        for c, t in cols.items():
+            if c not in jcols:
+                con.execute(f"ALTER TABLE {q(jt)} ADD COLUMN {q(c)} {t}")
+                jcols[c] = t
+    if catalog is not None:
+        catalog.set_columns(jt, jcols)
+    n = int(con.execute(f"SELECT count(*) FROM {q(table)} WHERE {where}").fetchone()[0])
+    if n:
+        con.execute(f"INSERT INTO {q(jt)} BY NAME SELECT *, {int(load_id)} AS {REPLACED_BY} FROM {q(table)} WHERE {where}")
+        con.execute(f"DELETE FROM {q(table)} WHERE {where}")
+    return n
 
 
 def refuse_other_engines(con: Any) -> None:

@@ -6,6 +6,8 @@ connection is held only for the final transaction (:mod:`.append`).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -14,9 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..contracts import SQL_TYPES, GradeBands, Settings, q, spec
+from ..contracts import HISTORY_SUFFIX, SQL_TYPES, GradeBands, Settings, q, spec
 from ..errors import IngestError, ParameterError
 from . import append as ap
+from . import loads as ld
 from .normalise import ColumnPlan, conversion_text, install_macros, load_mapping, missing_required, plan_columns
 from .read import Source, content_hash, file_kind, load_source
 from .result import IngestResult
@@ -80,6 +83,9 @@ def ingest_file(
     date_min: dt.date | str | None = None,
     grade_bands: str | GradeBands | None = None,
     lock_timeout: float | None = None,
+    force: bool = False,
+    update: bool = False,
+    as_of: dt.date | str | None = None,
     header_row: int | str | None = None,
 ) -> IngestResult:
     """Read, normalise and validate a file; append accepted rows in one transaction; quarantine the rest.
@@ -98,10 +104,12 @@ def ingest_file(
     today : datetime.date, optional
         The day "after tomorrow" is counted from (default: today).
     quarantine_path : path, optional
-        Where rejected rows go (default ``<store folder>/quarantine/<table>.csv``).
+        Where rejected rows go (default ``<store>.quarantine/<table>.csv``, beside the store file).
     replace_period : str, optional
         A month (``2026-10``): that month's rows of the table are replaced by the file's, in the
-        same transaction; rows of the file outside the month are quarantined.
+        same transaction; rows of the file outside the month are quarantined. Refused when no
+        row of the file lies in the month, and when the month would keep less than half its
+        rows (unless ``force``).
     sheet : str, optional
         The sheet of a spreadsheet (default: the first).
     date_min : date or ISO string, optional
@@ -110,9 +118,18 @@ def ingest_file(
         Grade bands deriving customers' size class (default ``1-10:small,11-20:medium,21-30:large``).
     lock_timeout : float, optional
         Seconds to wait for a store held by another process (default ``$SALES_ANALYSIS_LOCK_TIMEOUT`` or 30).
+    force : bool
+        Replace a month even when it would lose more than half its rows.
+    update : bool
+        Master tables (customers, products, reps): apply a newer export. New keys are added,
+        stored keys with other values are updated, absent keys kept; ``<table>_history`` keeps
+        every version (see :mod:`.loads`).
+    as_of : date or ISO string, optional
+        With ``update``: the day the changes take effect (default: the first day of the month
+        after the latest stored order date; without orders, the first day of this month).
     header_row : int or str, optional
         The header's row as the sheet numbers it (``3``, or ``2-3`` for a header over two rows);
-        default: found (:mod:`analysis.ingest.header`).
+        default: found (:mod:`analysis.ingest.header`). Part of the load's settings.
 
     Returns
     -------
@@ -122,7 +139,9 @@ def ingest_file(
     Raises
     ------
     IngestError
-        The file cannot be read as a table, a required column is missing, a unit is unknown.
+        The file cannot be read as a table, a required column is missing, a unit is unknown, a
+        replaced month would be emptied or lose most of its rows, an update is older than one
+        already applied. The store is then unchanged.
 
     Examples
     --------
@@ -139,6 +158,15 @@ def ingest_file(
         raise ParameterError(f"The 'replace_period' parameter of ingest applies to tables with a date "
                              f"(orders, targets, visits, feedback, compensation). Got {replace_period!r} for "
                              f"'{table}' instead.")
+    if update and not ld.is_master(table):
+        raise ParameterError(f"The 'update' parameter of ingest applies to the master tables "
+                             f"({', '.join(ld.MASTER_TABLES)}). Got it for '{table}' instead.")
+    if as_of is not None and not update:
+        raise ParameterError(f"The 'as_of' parameter of ingest applies with --update. Got {as_of!r} without it instead.")
+    as_of = ld.parse_as_of(as_of)
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+        raise ParameterError(f"The 'header_row' parameter of ingest must be a row number from 1. "
+                             f"Got {header_row!r} instead.")
     if isinstance(date_min, str):
         try:
             date_min = dt.date.fromisoformat(date_min)
@@ -151,7 +179,12 @@ def ingest_file(
         raise IngestError(f"{path} cannot be read as a table: no such file.")
     raw_con, loc, owned = _store_target(store)
     res = IngestResult(table=table, source=str(path), store=loc, replace_period=period[2] if period else None)
-    qpath = Path(quarantine_path) if quarantine_path else ap.quarantine_path_for(loc or None, table)
+    res.mode = "replace" if period else "update" if update else "append"
+    if raw_con is not None and not loc:
+        loc_q = ap.store_file(raw_con)
+    else:
+        loc_q = loc or None
+    qpath = Path(quarantine_path) if quarantine_path else ap.quarantine_path_for(loc_q, table)
     res.quarantine_path = str(qpath)
     clock = time.perf_counter()
 
@@ -173,15 +206,15 @@ def ingest_file(
 
     # what the store already holds (briefly, read-only): the ingest log and the table's columns
     stored_cols: dict[str, str] | None = None
+    known_file = False
     if raw_con is not None or (file_store and Path(loc).exists()):
         con = open_store(read_only=True)
         try:
-            if period is None:
-                when = ap.already_ingested(con, res.content_hash, table)
-                if when:
-                    res.already_ingested = when
-                    return res
             stored_cols = ap.stored_columns(con, table)
+            log_cols = ap.stored_columns(con, ap.LOG_TABLE)
+            known_file = bool(log_cols) and con.execute(
+                f"SELECT count(*) FROM {ap.LOG_TABLE} WHERE content_hash = ? AND table_name = ?",
+                [res.content_hash, table]).fetchone()[0] > 0
         finally:
             if raw_con is None:
                 con.close()
@@ -220,6 +253,18 @@ def ingest_file(
             res.dropped_columns = [h for h in unused if h not in used]
             if res.extra_columns:
                 res.notes.append(f"extra columns kept: {', '.join(res.extra_columns)}")
+            _settings(res, sheet=src.sheet or sheet, header_row=header_row, mapping=user_map, settings=settings,
+                      plans=plans, update=update)
+            if known_file and period is None:  # the same file with the same settings: nothing to do
+                con = open_store(read_only=True)
+                try:
+                    hit = ap.already_ingested(con, res.content_hash, table, settings_key=res.settings_key)
+                finally:
+                    if raw_con is None:
+                        con.close()
+                if hit:
+                    res.already_ingested, res.already_ingested_load = hit
+                    return res
             bands = settings.grade_bands.size_class_sql('"grade"')
             st = stage(w, src, plans, ts, settings, bands_sql=bands, period=period)
             lap("stage")
@@ -230,17 +275,58 @@ def ingest_file(
             if n_blank:
                 res.notes.append("entirely blank rows are skipped (not counted as read)")
             res.rows_read = int(n_all) - int(n_blank) + len(src.rejects)
+            if period is not None:
+                _refuse_an_empty_period(w, ts, period, path)
             w.execute("CHECKPOINT")
         finally:
             w.close()
         lap("duplicates")
-        _commit(open_store, raw_con, work, ts, src, st, typed, plans, period, res, qpath)
+        _commit(open_store, raw_con, work, ts, src, st, typed, plans, period, res, qpath,
+                force=force, update=update, as_of=as_of, today=today)
         lap("commit")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if res.rows_read == 0:
         res.notes.append("the file has a header but no data rows: nothing to ingest")
     return res
+
+
+def _accepts(fn: Any, name: str) -> bool:
+    """Whether ``fn`` takes the keyword ``name`` (the reader's options grow on their own)."""
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _settings(res: IngestResult, *, sheet: str | None, header_row: int | None, mapping: dict, settings: Settings,
+              plans: list[ColumnPlan], update: bool) -> None:
+    """What besides the file's content makes a load: the sheet, the header row, the mapping, the
+    columns and units as read, the plausibility window and grade bands, an update. A file loaded
+    again with other settings is another load; with the same settings it is "already ingested"."""
+    res.settings = {
+        "sheet": sheet, "header_row": header_row, "mapping": dict(sorted(mapping.items())),
+        "columns": {p.header: p.name for p in plans},
+        "units": {p.header: [p.unit, p.factor] for p in plans if p.factor or p.unit},
+        "date_min": settings.date_min.isoformat(), "grade_bands": settings.grade_bands.bands, "update": update,
+    }
+    text = json.dumps(res.settings, ensure_ascii=False, sort_keys=True, default=str)
+    res.settings_key = hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _refuse_an_empty_period(w: Any, ts: Any, period: tuple, path: Path) -> None:
+    """``--replace-period``: no row of the file in the month would only delete it. Refused."""
+    start, end, label = period
+    pc = q(ts.period_column)
+    n_in, lo, hi = w.execute(f"SELECT count(*) FILTER (WHERE {pc} >= DATE '{start}' AND {pc} < DATE '{end}'), "
+                             f"min({pc}), max({pc}) FROM staged WHERE NOT __blank").fetchone()
+    if n_in:
+        return
+    n_rows = w.execute("SELECT count(*) FROM staged WHERE NOT __blank").fetchone()[0]
+    found = (f"its {ts.period_column} values run from {lo} to {hi}" if lo is not None else
+             f"no {ts.period_column} of its {n_rows:,} rows reads as a date" if n_rows else "it has no data rows")
+    raise IngestError(f"{path.name} has no row in {label} ({found}): replacing {label} with it would only delete "
+                      f"that month; nothing was changed. Check --replace-period and the file.")
 
 
 def _sheet_key(path: Path, sheet: str | None) -> str:
@@ -286,7 +372,8 @@ def _type_extras(w: Any, plans: list[ColumnPlan], stored: dict[str, str] | None,
 
 
 def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed: list[str], plans, period,
-            res: IngestResult, qpath: Path) -> None:
+            res: IngestResult, qpath: Path, *, force: bool = False, update: bool = False,
+            as_of: dt.date | None = None, today: dt.date | None = None) -> None:
     """The one transaction on the store (see :mod:`.append`)."""
     con = open_store(read_only=False)
     table = ts.name
@@ -300,26 +387,32 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
         wpath = str(work / "work.duckdb").replace("'", "''")
         con.execute(f"ATTACH '{wpath}' AS sa_work (READ_ONLY)")
         attached = True
+        _pause("read")
         con.execute("BEGIN TRANSACTION")
         began = True
         if period is None:
-            when = ap.already_ingested(con, res.content_hash, table, catalog)
-            if when:  # another ingest of the same file committed while this one was reading
+            hit = ap.already_ingested(con, res.content_hash, table, catalog, res.settings_key)
+            if hit:  # another ingest of the same file committed while this one was reading
                 con.execute("ROLLBACK")
                 began = False
                 _reset(res)
-                res.already_ingested = when
+                res.already_ingested, res.already_ingested_load = hit
                 return
+        res.other_loads = ap.same_file_other_settings(con, res.content_hash, table, res.settings_key, catalog)
+        load_id = ap.next_load_id(con, catalog)
+        res.load_id = load_id
         extras = {p.name: p.dtype for p in plans if p.extra}
         stored = ap.ensure_table(con, ts, extras, res.notes, catalog)
         has_rows = catalog.rows(con, table) > 0
+        if update:
+            if as_of is None:
+                res.as_of, res.as_of_rule = ld.default_as_of(con, catalog, today)
+            else:
+                res.as_of, res.as_of_rule = as_of, "--as-of"
         if period is not None:
             start, end, _ = period
             pc = q(ts.period_column)
-            res.removed = int(con.execute(f"SELECT count(*) FROM {q(table)} WHERE {pc} >= DATE '{start}' "
-                                          f"AND {pc} < DATE '{end}'").fetchone()[0])
-            if res.removed:
-                con.execute(f"DELETE FROM {q(table)} WHERE {pc} >= DATE '{start}' AND {pc} < DATE '{end}'")
+            res.removed = ap.journal(con, table, f"{pc} >= DATE '{start}' AND {pc} < DATE '{end}'", load_id, catalog)
             has_rows = catalog.rows(con, table, fresh=True) > 0
         cols = [c for c in typed if c in stored]
         lost = [c for c in typed if c not in stored]
@@ -328,14 +421,22 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
         rel = st.rel("sa_work", columns=[*typed, *st.flags(), "__blank", "__why"])
         base = (f"SELECT * FROM {rel} s WHERE NOT s.__blank AND s.__why IS NULL "
                 "AND s.__rid NOT IN (SELECT __rid FROM sa_work.dup)")
-        con.execute("CREATE OR REPLACE TEMP TABLE sa_fail (__rid BIGINT, __row BIGINT, kind VARCHAR)")
+        # kind: dup (an exact copy of a stored row: skipped), key (key stored with other values:
+        # quarantined), upd (the same, with --update: applied), ref:<column> (no such reference);
+        # src_load: the load whose stored row it met (this load then depends on it)
+        con.execute("CREATE OR REPLACE TEMP TABLE sa_fail (__rid BIGINT, __row BIGINT, kind VARCHAR, src_load BIGINT)")
         if st.keyed and has_rows:
             key_eq = " AND ".join(f"t.{q(k)} = CAST(c.{q(k)} AS {stored[k]})" for k in st.key)
-            same = " AND ".join(
-                (f"t.{q(c)} IS NOT DISTINCT FROM CAST(c.{q(c)} AS {stored[c]})" if c in cols else f"t.{q(c)} IS NULL")
-                for c in stored)
+            if update:  # the file's columns decide; columns it lacks keep their stored values
+                same = " AND ".join(f"t.{q(c)} IS NOT DISTINCT FROM CAST(c.{q(c)} AS {stored[c]})"
+                                    for c in cols if c not in st.key) or "TRUE"
+            else:
+                same = " AND ".join(
+                    (f"t.{q(c)} IS NOT DISTINCT FROM CAST(c.{q(c)} AS {stored[c]})" if c in cols else f"t.{q(c)} IS NULL")
+                    for c in ap.data_columns(stored))
+            clash = "'upd'" if update else "'key'"
             con.execute(f"""INSERT INTO sa_fail SELECT c.__rid, c.__row,
-                              CASE WHEN bool_or({same}) THEN 'dup' ELSE 'key' END
+                              CASE WHEN bool_or({same}) THEN 'dup' ELSE {clash} END, any_value(t.{ap.LOAD_COLUMN})
                             FROM ({base}) c JOIN {q(table)} t ON {key_eq} GROUP BY c.__rid, c.__row""")
         for col, ref in ts.references.items():
             if col not in cols:
@@ -343,7 +444,7 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
             ref_cols = catalog.columns(ref)
             if not ref_cols or col not in ref_cols or catalog.rows(con, ref) == 0:
                 continue
-            con.execute(f"""INSERT INTO sa_fail SELECT c.__rid, c.__row, 'ref:{col}' FROM ({base}) c
+            con.execute(f"""INSERT INTO sa_fail SELECT c.__rid, c.__row, 'ref:{col}', NULL FROM ({base}) c
                             WHERE c.{q(col)} IS NOT NULL
                               AND c.__rid NOT IN (SELECT __rid FROM sa_fail WHERE kind = 'dup')
                               AND NOT EXISTS (SELECT 1 FROM {q(ref)} r
@@ -360,11 +461,11 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
                   AND __rid NOT IN (SELECT __rid FROM sa_work.dup WHERE kind = 'dup')
               UNION ALL SELECT __rid, __row, [{key_id}] FROM sa_work.dup WHERE kind = 'key'
               UNION ALL SELECT __rid, __row, [CASE kind WHEN 'key' THEN {clash_id} {ref_case} END]
-                FROM sa_fail WHERE kind <> 'dup'
+                FROM sa_fail WHERE kind NOT IN ('dup', 'upd')
             ) GROUP BY __rid""")
-        _write_quarantine_rows(con, src, st, plans, res, qpath, stamp)
-        # append
-        acc = f"{base} AND s.__rid NOT IN (SELECT __rid FROM sa_fail)"
+        # accepted: new rows (appended) and, with --update, changed rows of stored keys (applied)
+        acc = f"{base} AND s.__rid NOT IN (SELECT __rid FROM sa_fail WHERE kind <> 'upd')"
+        upd = "s.__rid IN (SELECT __rid FROM sa_fail WHERE kind = 'upd')"
         flags = []
         if st.returns_inferred_col:
             flags.append("count(*) FILTER (WHERE __ret_inferred)")
@@ -383,20 +484,58 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
             i += 1
         if not st.keyed and cols:
             res.identical_kept = int(stats[i] or 0)
-        if res.accepted:
-            sel = ", ".join(f"CAST({q(c)} AS {stored[c]})" for c in cols)
-            # in the file's order: the scan keeps it (preserve_insertion_order), no sort needed
-            con.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}) SELECT {sel} FROM ({acc})")
         res.duplicates_in_file = int(con.execute(
             "SELECT count(*) FROM sa_work.dup WHERE kind = 'dup'").fetchone()[0])
         res.duplicates_in_store = int(con.execute("SELECT count(*) FROM sa_fail WHERE kind = 'dup'").fetchone()[0])
+        res.depends_on = [int(r[0]) for r in con.execute(
+            "SELECT DISTINCT src_load FROM sa_fail WHERE src_load IS NOT NULL AND kind IN ('dup', 'key') "
+            "ORDER BY 1").fetchall()]
+        if period is not None and not force and res.accepted * 2 < res.removed:
+            raise IngestError(
+                f"--replace-period {period[2]} would remove {res.removed:,} rows of {table} and add {res.accepted:,}: "
+                f"the month would lose more than half its rows; nothing was changed. Check the month and the file, "
+                f"or pass --force to replace it anyway.")
+        _write_quarantine_rows(con, src, st, plans, res, qpath, stamp)
+        # append
+        if res.accepted:
+            new = f"{acc} AND NOT {upd}" if update else acc
+            sel = ", ".join(f"CAST({q(c)} AS {stored[c]})" for c in cols)
+            # in the file's order: the scan keeps it (preserve_insertion_order), no sort needed
+            con.execute(f"INSERT INTO {q(table)} ({', '.join(q(c) for c in cols)}, {ap.LOAD_COLUMN}) "
+                        f"SELECT {sel}, {load_id} FROM ({new})")
+            n_upd = int(con.execute(f"SELECT count(*) FROM ({acc} AND {upd})").fetchone()[0]) if update else 0
+            res.new_keys = res.accepted - n_upd
+            if n_upd:
+                ld.apply_update(con, table, f"{acc} AND {upd}", cols, stored, load_id, res.as_of, res, catalog)
+        if update:
+            (k,) = ts.key
+            res.kept_keys = int(con.execute(
+                f"SELECT count(*) FROM {q(table)} WHERE {q(k)} IS NOT NULL AND {q(k)} NOT IN "
+                f"(SELECT CAST({q(k)} AS {stored[k]}) FROM sa_work.staged WHERE {q(k)} IS NOT NULL)").fetchone()[0])
+        if ld.is_master(table) and res.accepted:
+            ld.add_new_versions(con, table, load_id, res, catalog, exclude_updated=update and res.updated > 0)
+        if table.endswith(HISTORY_SUFFIX) and res.accepted:
+            closed = ld.close_superseded_versions(con, table, load_id, catalog)
+            ld.fill_from_previous(con, table, load_id, cols, catalog)
+            master = table[: -len(HISTORY_SUFFIX)]
+            res.notes.append(f"{closed:,} earlier open version(s) closed where the new ones begin; columns the file "
+                             f"lacks are taken from the version before; the current {master} table is unchanged "
+                             f"(a newer {master} export applies with --update)")
         if not res.balanced:  # a bug, never data: leave the store as it was
             raise IngestError(f"internal: the accounting does not balance (read {res.rows_read}, accepted "
                               f"{res.accepted}, quarantined {res.quarantined}, duplicates {res.duplicates}); "
                               "nothing was stored.")
-        ap.log_ingest(con, res, stamp)
+        if ld.is_master(table) and res.codes.get("key_in_store"):
+            res.notes.append(f"{res.codes['key_in_store']:,} rows have a key already stored with other values: to "
+                             f"apply a newer export of {table}, ingest it with --update (changes are kept as history)")
+        ap.log_ingest(con, res, stamp, catalog)
+        _pause("insert")
         con.execute("COMMIT")
         began = False
+        _pause("commit")
+    except BaseException:
+        res.load_id = None
+        raise
     finally:
         if began:
             try:
@@ -410,6 +549,18 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
                 pass
         if raw_con is None:
             con.close()
+
+
+#: Test hook: ``SALES_ANALYSIS_INGEST_STOP_AT=read|insert|commit`` stops the process (SIGSTOP)
+#: there, so that a test kills it at a known point of the transaction, without timing.
+STOP_ENV = "SALES_ANALYSIS_INGEST_STOP_AT"
+
+
+def _pause(point: str) -> None:
+    if os.environ.get(STOP_ENV) == point:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def _reset(res: IngestResult) -> None:
@@ -440,7 +591,7 @@ def _write_quarantine_rows(con: Any, src: Source, st: Staging, plans: list[Colum
         parts = dict.fromkeys(p for c in columns for p in c.split("+"))
         value = "; ".join(str(values.get(header_of[p].header) or "") for p in parts if p in header_of)
         lines.append([when, source, row, "; ".join(columns), "; ".join(codes),
-                      "; ".join(dict.fromkeys(r.text for r in reasons)), value, vj])
+                      "; ".join(dict.fromkeys(r.text for r in reasons)), value, vj, res.load_id])
 
     for rj in src.rejects:
         from .validate import Reason

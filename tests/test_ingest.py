@@ -611,8 +611,11 @@ def test_cli_ingest_and_check(tmp_path, store):
     assert r.returncode == 0, r.stderr
     assert "rows read 2 = accepted 1 + quarantined 1 + duplicates skipped 0" in r.stdout
     r = _cli("check", "--store", str(store), cwd=tmp_path)
-    assert r.returncode == 0, r.stdout + r.stderr
+    # the order lines meet their contract, but without customers and products no line has a
+    # region, rep, brand or price class: check says so and fails
+    assert r.returncode == 1, r.stdout + r.stderr
     assert "orders" in r.stdout and "all tables meet their contracts" in r.stdout
+    assert "region attributes only 0.00% of the amount" in r.stdout and "(customers is missing)" in r.stdout
 
 
 # ---- check ---------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def sql(store: Path, query: str):
 
 
 def quarantine(store: Path, table: str) -> pd.DataFrame:
-    p = store.parent / "quarantine" / f"{table}.csv"
+    p = Path(ing.quarantine_path_for(str(store), table))
     if not p.exists():
         return pd.DataFrame(columns=ing.QUARANTINE_COLUMNS)
     return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")

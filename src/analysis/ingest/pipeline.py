@@ -164,9 +164,6 @@ def ingest_file(
     if as_of is not None and not update:
         raise ParameterError(f"The 'as_of' parameter of ingest applies with --update. Got {as_of!r} without it instead.")
     as_of = ld.parse_as_of(as_of)
-    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
-        raise ParameterError(f"The 'header_row' parameter of ingest must be a row number from 1. "
-                             f"Got {header_row!r} instead.")
     if isinstance(date_min, str):
         try:
             date_min = dt.date.fromisoformat(date_min)

@@ -415,16 +415,16 @@ def test_index_groups_runs_by_report_newest_period_first_with_headlines(tmp_path
     main = trends[0]
     assert main.select_one("h3 a")["href"] == "sales_trends/2026-10/sales_trends.html"
     kpis = {k.select_one(".kpi-l").get_text(): k.select_one(".kpi-v").get_text() for k in main.select(".kpi")}
-    assert kpis == {"金额": "1,234.6 万元", "完成率": "95.3%", "时间进度": "100.0%", "同比": "+3.2%"}
+    assert kpis == {"金额": "1,234.6万元", "完成率": "95.3%", "时间进度": "100.0%", "同比": "+3.2%"}
     assert [li.a.get_text() for li in main.select("details.earlier li")] == ["2026-09", "2026-08"]
     assert len(main.select("figure.spark circle")) == 3  # the history of the headline figure
     titles = [t.get_text() for t in main.select("figure.spark circle title")]
-    assert titles == ["2026-08: 900.0 万元", "2026-09: 1,100.0 万元", "2026-10: 1,234.6 万元"]
+    assert titles == ["2026-08: 900.0万元", "2026-09: 1,100.0万元", "2026-10: 1,234.6万元"]
     region = trends[1]
     assert "市区" in region.select_one("h3").get_text() or "sales_trends_市区" in region.select_one("h3 a")["href"]
     assert [a["href"] for a in region.select("p.links a")] == [
         "sales_trends_市区/2026-10/sales_trends_市区.html", "sales_trends_市区/2026-10/sales_trends_市区.xlsx"]
-    assert region.select_one(".kpi .kpi-v").get_text() == "100.0 万元" and "—" in region.get_text()
+    assert region.select_one(".kpi .kpi-v").get_text() == "100.0万元" and "—" in region.get_text()
     assert not region.select("figure.spark")  # one period: no history chart
     launch = soup.select_one("section#g-launch_review article.series")
     assert launch.select_one("h3 .period").get_text() == "S044_2026-09-08"  # by launch date, not by name
@@ -438,13 +438,14 @@ def test_index_language_and_failed_latest_run(tmp_path):
     d = _fake_run(tmp_path, "incentive_retention", "2026-10-31", {"report": "incentive_retention",
                                                                   "attrition_rate": 0.25}, lang="en")
     page = reports.write_index(tmp_path).read_text(encoding="utf-8")
-    assert "<h1>Reports</h1>" in page and "Attrition rate" in page and "failed" not in page
+    assert "<h1>Reports</h1>" in page and "Attrition rate" in page and 'class="failed' not in page
+    assert '<html lang="en">' in page
     import time
 
     time.sleep(0.05)
     (d / "incentive_retention.FAILED.ipynb").write_text("{}")
     page = reports.write_index(tmp_path, lang="zh").read_text(encoding="utf-8")
-    assert "<h1>报告目录</h1>" in page and "本期最近一次运行失败" in page
+    assert "<h1>报告目录</h1>" in page and "本期最近一次运行失败（原因不明）" in page and '<p class="failed">' in page
 
 
 def test_every_headline_figure_has_a_label_in_both_languages():
@@ -453,8 +454,10 @@ def test_every_headline_figure_has_a_label_in_both_languages():
     for report, spec in index.HEADLINES.items():
         assert spec.history is None or spec.history in {f.key for f in spec.figures}, report
         for f in spec.figures:
-            assert index.text(f.label, "zh") != index.text(f.label, "en")
-    with pytest.raises(KeyError):
+            assert index.text(f"figure.{f.label}", "zh") != index.text(f"figure.{f.label}", "en")
+    from analysis.errors import MessageError
+
+    with pytest.raises(MessageError):
         index.text("no_such_text", "zh")
 
 

@@ -146,13 +146,14 @@ def run_batch(
 @app.command()
 def index(
     out: Path = typer.Option(Path("reports"), "--out", help="Output folder of the runs."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="zh or en (default: zh unless every run is English)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="A language with a catalogue (default: the runs' own "
+                                       "when they share one, else zh)."),
 ) -> None:
     """Rebuild <out>/index.html from the runs found there."""
-    from . import reports
+    from . import i18n, reports
 
-    if lang not in (None, "zh", "en"):
-        raise typer.BadParameter(f"--lang must be zh or en. Got {lang!r} instead.")
+    if lang is not None and lang not in i18n.languages():
+        raise typer.BadParameter(f"--lang must be one of {', '.join(i18n.languages())}. Got {lang!r} instead.")
     typer.echo(reports.write_index(out, lang=lang))
 
 

@@ -302,7 +302,7 @@ def test_failed_run_leaves_last_good_outputs_untouched(fixture_report, tmp_path)
 
 
 def test_cli_run_exit_codes(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "fixtures")}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "fixtures"), str(ROOT / "src")])}
     cli = [sys.executable, "-c",
            "import sys; from analysis.params import REPORTS, ReportSpec; from fixture_params import FixtureParams;"
            f"REPORTS['fixture_report'] = ReportSpec('fixture_report', {str(FIXTURE_NOTEBOOK)!r}, FixtureParams);"
@@ -547,34 +547,65 @@ def test_batch_keeps_going_past_a_failure(fixture_report, tmp_path, capsys):
     assert ok is False
     text = capsys.readouterr().out
     lines = text.splitlines()
-    assert lines[0].split() == ["report", "params", "status", "seconds", "output"]
-    assert sum("FAILED" in l for l in lines) == 1 and sum(" ok " in l for l in lines) == 2
-    assert "cell 5: ValueError: planted failure in the fixture" in text
-    assert "2 ok, 1 failed" in lines[-1]
+    # a scheduler's log: a header (time, schedule, store, out), one line per report, an end line
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d"
+    assert re.match(stamp + r" batch start · schedule .*s\.yml · store .+ · out .*out$", lines[0]), lines[0]
+    assert len(lines) == 5 and re.match(stamp + " batch end · 2 ok, 1 failed · .*index: .*index.html$", lines[-1])
+    reports_lines = lines[1:4]
+    assert all(re.match(stamp + r" (ok|FAILED) +\d+\.\ds  ", line) for line in reports_lines), reports_lines
+    failed = [line for line in reports_lines if " FAILED " in line]
+    assert len(failed) == 1 and sum(" ok " in line for line in reports_lines) == 2
+    assert "broken (fixture_report) [mode=error] · cell 5: ValueError: planted failure in the fixture · " \
+           f"failed notebook: {out / 'broken' / '2026-10' / 'broken.FAILED.ipynb'}" in failed[0]
     assert (out / "fixture_report" / "2026-08" / "fixture_report.html").exists()
     assert (out / "fixture_甲" / "2026-09" / "fixture_甲.html").exists()
     assert (out / "broken" / "2026-10" / "broken.FAILED.ipynb").exists()
     assert not list((out / "broken").rglob("*.html"))
+    # the index shows the failed report, in red, with its reason and its notebook
+    from bs4 import BeautifulSoup
+
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "fixture_甲/2026-09/fixture_甲.html" in index and "broken" not in index
+    assert "fixture_甲/2026-09/fixture_甲.html" in index
+    soup = BeautifulSoup(index, "html.parser")
+    red = soup.select("p.failed")
+    assert len(red) == 1 and "ValueError: planted failure in the fixture" in red[0].get_text()
+    assert "2026-10" in red[0].get_text() and red[0].select_one("a")["href"] == "broken/2026-10/broken.FAILED.ipynb"
+    assert soup.select_one(".meta .failed dd").get_text() == "1"
     assert not (out / ".tmp").exists()
+    record = json.loads((out / ".last_batch.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in record["reports"]] == ["ok", "FAILED", "ok"]
 
 
-def test_cli_run_batch_exit_code(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "fixtures")}
+def test_cli_run_batch_exit_code_and_log_formats(tmp_path, region_store):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "fixtures"), str(ROOT / "src")])}
     sched = tmp_path / "s.yml"
-    sched.write_text("- report: fixture_report\n  params: {mode: error}\n")
+    sched.write_text("- report: fixture_report\n  params: {mode: error}\n- report: sales_trends\n  name: late\n"
+                     "  params: {month: 2030年1月}\n")
     code = ("import sys; from analysis.params import REPORTS, ReportSpec; from fixture_params import FixtureParams;"
             f"REPORTS['fixture_report'] = ReportSpec('fixture_report', {str(FIXTURE_NOTEBOOK)!r}, FixtureParams);"
             "from analysis.cli import main; sys.argv = ['sales-analysis'] + sys.argv[1:]; main()")
-    r = subprocess.run([sys.executable, "-c", code, "run-batch", str(sched), "--out", str(tmp_path / "o")],
-                       capture_output=True, text=True, env=env, cwd=ROOT)
+    r = subprocess.run([sys.executable, "-c", code, "run-batch", str(sched), "--out", str(tmp_path / "o"),
+                        "--log-format", "json", "--store", str(region_store)], capture_output=True, text=True,
+                       env=env, cwd=ROOT)
     assert r.returncode == 1, r.stderr
-    # a scheduler's log (stdout and stderr not a terminal): one line per report, no progress bars
-    lines = r.stdout.splitlines()
-    assert len(lines) == 4 and lines[0].startswith("report") and "FAILED" in lines[2], r.stdout
-    assert "0 ok, 1 failed" in lines[3]
+    # a scheduler's log (stdout and stderr not a terminal): JSON lines, no progress bars
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["batch_start", "report", "report", "batch_end"]
+    assert set(events[0]) == {"event", "time", "schedule", "store", "out"}
+    by_name = {e["name"]: e for e in events[1:3]}
+    bad = by_name["fixture_report"]
+    assert bad["status"] == "FAILED" and bad["cell"] == 5 and bad["error"].startswith("ValueError: planted failure")
+    assert bad["failed_notebook"].endswith("fixture_report.FAILED.ipynb") and bad["started_at"] and bad["seconds"] > 0
+    # a month outside the data fails before any kernel: no folder, the log and the index say why
+    late = by_name["late"]
+    assert late["status"] == "FAILED" and late["failed_notebook"] is None
+    assert late["error"] == ("ParameterError: The 'month' parameter of sales_trends must be a month inside the data "
+                             "(2026-10 … 2026-10). Got '2030-01' instead.")
+    assert not (tmp_path / "o" / "late").exists()
+    assert events[-1]["ok"] == 0 and events[-1]["failed"] == 2
     assert r.stderr == ""
+    page = (tmp_path / "o" / "index.html").read_text(encoding="utf-8")
+    assert page.count('class="failed') >= 2 and "未生成" in page  # the report that left no folder: missing
 
 
 # --------------------------------------------------------------------------- nbval regression

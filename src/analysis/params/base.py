@@ -114,6 +114,19 @@ class ReportParams(BaseModel):
             raise PydanticCustomError("lang", "Input should be {expected}", {"expected": _or_list(langs)})
         return v
 
+    @field_validator("filters", mode="before", check_fields=False)
+    @classmethod
+    def _filters_as_typed(cls, v: Any) -> Any:
+        """``{region: 市区}`` is ``{region: [市区]}``; a number typed as a value (a rep id 1004) is its text."""
+        if not isinstance(v, dict):
+            return v
+        out = {}
+        for k, vals in v.items():
+            vals = [vals] if isinstance(vals, (str, int, float)) and not isinstance(vals, bool) else vals
+            out[k] = [str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x for x in vals] \
+                if isinstance(vals, list) else vals
+        return out
+
     @field_validator("month", mode="before", check_fields=False)
     @classmethod
     def _month_as_typed(cls, v: Any) -> Any:

@@ -165,6 +165,7 @@ class StoreFacts:
         self._window: tuple[dt.date, dt.date] | None = None
         self._grain: str | None = None
         self._lines: Any = None
+        self.typed: dict[str, Any] = {}  # values as given, before resolve_months (for messages)
 
     @classmethod
     def open(cls, spec: ReportSpec, store: str | None) -> "StoreFacts":
@@ -241,6 +242,7 @@ def resolve_months(spec: ReportSpec, values: dict[str, Any], facts: StoreFacts) 
     text = _relative(spec, values)
     if text is None:
         return values
+    facts.typed["month"] = values["month"]
     first, last = facts.window
     month = periods.resolve_month(text, first, last, facts.grain, owner=spec.name)
     return {**values, "month": f"{month:%Y-%m}"}
@@ -266,7 +268,8 @@ def check_month(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> No
     first, last = facts.window
     month = periods.resolve_month(text, first, last, facts.grain, owner=spec.name)
     if periods.add_months(month, 1) <= first or month > last:
-        shown = text if text == f"{month:%Y-%m}" else f"{text} ({month:%Y-%m})"
+        typed = facts.typed.get("month", text)
+        shown = typed if str(typed) == f"{month:%Y-%m}" else f"{typed} ({month:%Y-%m})"
         raise ParameterError(f"The 'month' parameter of {spec.name} must be a month inside the data "
                              f"({first:%Y-%m} … {last:%Y-%m}). Got {shown!r} instead.")
 
@@ -280,8 +283,10 @@ def check_plan_month(spec: ReportSpec, params: ReportParams, facts: StoreFacts) 
     month = periods.resolve_month(text, first, last, facts.grain, owner=spec.name)
     history_end = min(periods.add_months(month, -1), periods.last_complete_month(last, facts.grain))
     if history_end < periods.month_start(first):
+        typed = facts.typed.get("month", text)
+        shown = typed if str(typed) == f"{month:%Y-%m}" else f"{typed} ({month:%Y-%m})"
         raise ParameterError(f"The 'month' parameter of {spec.name} must be a month after the first month of the "
-                             f"data ({first:%Y-%m}), with history before it. Got {text!r} instead.")
+                             f"data ({first:%Y-%m}), with history before it. Got {shown!r} instead.")
 
 
 def check_filters(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
@@ -301,16 +306,18 @@ def check_filters(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> 
                                  f"Got {col!r} instead; columns: {', '.join(sorted(lines.columns))}.")
         if not wanted:
             continue
-        text = t[c].cast("string")
-        counts = (t.filter(text.notnull()).group_by(v=text).aggregate(n=t.count())
-                  .order_by([lambda x: x.n.desc(), "v"]).execute())
+        import ibis
+
+        vals = t.select(v=t[c].cast("string"))
+        vals = vals.filter(vals.v.notnull())
+        counts = vals.group_by("v").aggregate(n=vals.v.count()).order_by([ibis.desc("n"), "v"]).execute()
         existing = [str(v) for v in counts["v"]]
         missing = [str(w) for w in wanted if str(w) not in set(existing)]
         if len(missing) == len(wanted):
             where = "" if t is lines else " under the filters before it"
             raise ParameterError(f"No orders match {col}={_one(missing)} in the filters of {spec.name}; "
                                  f"the values of {col}{where} are: {_shown(existing, missing[0])}.")
-        t = t.filter(text.isin([str(w) for w in wanted]))
+        t = t.filter(t[c].cast("string").isin([str(w) for w in wanted]))
 
 
 def _one(values: list[str]) -> str:

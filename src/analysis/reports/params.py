@@ -104,10 +104,11 @@ def prepare_parameters(
     param_file: str | os.PathLike | None = None,
     store: str | os.PathLike | None = None,
     today: dt.date | None = None,
-    check_store: bool = True,
+    check_store: bool = False,
 ) -> ReportParams:
     """Merge the ``-f`` file, then ``-p`` values (they win), then ``store``; resolve and validate;
-    then, for a report of :data:`STORE_CHECKS` (``check_store``), check the values against the store.
+    then, with ``check_store`` (a run does), for a report of :data:`STORE_CHECKS` check the values
+    against the store.
 
     Raises
     ------

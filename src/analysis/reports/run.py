@@ -183,7 +183,7 @@ def run_report(
     """
     t0 = time.monotonic()
     spec = report_spec(name)
-    model = prepare_parameters(spec, params, param_file, store, today=today)
+    model = prepare_parameters(spec, params, param_file, store, today=today, check_store=True)
     pm_params = papermill_parameters(model)
     out_name = safe_component(output_name or spec.name)
     if output_name is not None and out_name != output_name:

@@ -220,6 +220,18 @@ def test_html_title_block_and_toc(good_run):
     assert "max-width" in soup.style.get_text() and "WenQuanYi Micro Hei" in soup.style.get_text()
 
 
+def test_a_run_in_a_third_language_needs_no_code_change(fixture_report, tmp_path, monkeypatch):
+    """A catalogue added outside the package ($SALES_ANALYSIS_LOCALES) reaches the kernel and the page."""
+    from analysis import i18n
+    from test_i18n import third_catalogue
+
+    monkeypatch.setenv(i18n.LOCALES_ENV, str(third_catalogue(tmp_path / "locales")))
+    res = reports.run_report(fixture_report, ["lang=xx"], out=tmp_path / "out", timeout=120, progress=False)
+    assert res.ok, res.summary()
+    page = res.html.read_text(encoding="utf-8")
+    assert '<html lang="x-test">' in page and "XX-Period" in page and "<th>XX-Amount</th>" in page
+
+
 def test_end_to_end_script_string_is_text_in_html(fixture_report, tmp_path):
     evil = '<img src=x onerror=alert(2)><script>alert(1)</script>"\'&'
     res = reports.run_report(fixture_report, {"comment": evil, "month": "2026-09"}, out=tmp_path, progress=False)

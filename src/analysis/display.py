@@ -77,7 +77,7 @@ def table_html(
 
     Examples
     --------
-    >>> table_html(pd.DataFrame({"region": ["<b>x</b>"], "attainment": [0.5]}), {"attainment": "pct"})[:30]
+    >>> table_html(pd.DataFrame({"region": ["<b>x</b>"], "attainment": [0.5]}), {"attainment": "pct"})[:31]
     '<div class="tbl"><table><thead>'
     """
     formats = dict(formats or {})

@@ -247,12 +247,15 @@ def test_end_to_end_script_string_is_text_in_html(fixture_report, tmp_path):
 def test_crafted_value_is_data_not_code(fixture_report, tmp_path):
     # a str value with a newline and code: papermill must write it as a string literal
     crafted = '2026-10"\nimport os; os._exit(3)\nx = "'
-    res = reports.run_report(fixture_report, {"month": crafted}, out=tmp_path, progress=False)
+    res = reports.run_report(fixture_report, {"code": crafted}, out=tmp_path, progress=False)
     assert res.ok, res.summary()
     metrics = json.loads(res.metrics.read_text(encoding="utf-8"))
-    assert metrics["parameters"]["month"] == crafted
-    assert res.out_dir.parent == tmp_path / "fixture_report"
-    assert "/" not in res.out_dir.name and "\n" not in res.out_dir.name
+    assert metrics["parameters"]["code"] == crafted
+    assert res.out_dir == tmp_path / "fixture_report" / "2026-10"
+    # a month is a month: the same text as a month never reaches a kernel (or a folder name)
+    with pytest.raises(ParameterError, match="must be a month such as"):
+        reports.run_report(fixture_report, {"month": crafted}, out=tmp_path / "m", progress=False)
+    assert not (tmp_path / "m").exists()
 
 
 # --------------------------------------------------------------------------- failures

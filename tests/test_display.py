@@ -145,3 +145,22 @@ def test_empty_table_says_so_in_the_report_language():
     empty = pd.DataFrame({"region": [], "attainment": []})
     assert table_html(empty, lang="zh") == '<p class="note">（无数据）</p>'
     assert table_html(empty, lang="en", caption="<by year>") == '<p class="note">&lt;by year&gt;: (no rows)</p>'
+
+
+def test_headers_and_formats_come_from_the_catalogues():
+    df = pd.DataFrame({"attainment": [0.5], "amount": [1234567.8], "OverTime": [1]})
+    en = display.table_html(df, {"attainment": "pct", "amount": "money"}, lang="en")
+    assert "<th>Attainment</th><th>Amount</th><th>OverTime</th>" in en  # a name without a label stays as it is
+    assert "<th>完成率</th><th>金额</th>" in display.table_html(df, lang="zh")
+    from analysis import i18n
+
+    for code, kind in display.CODES.items():
+        if code != "text":
+            assert display.fmt(-1234.5, code, "en") == i18n.format_value(-1234.5, kind, "en", table=True)
+
+
+def test_skipped_note_is_the_catalogue_message(monkeypatch):
+    shown = []
+    monkeypatch.setattr(display, "_show", shown.append)
+    display.skipped("趋势", "数据不足", "zh")
+    assert shown == ['<p class="note">本节略过 — 趋势：数据不足</p>']

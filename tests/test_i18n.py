@@ -194,3 +194,51 @@ def test_malformed_catalogue_is_a_catalogue_error(tmp_path, monkeypatch):
     with pytest.raises(CatalogueError, match="must say language.code: en"):
         i18n.languages()
     i18n.reload()
+
+
+def third_catalogue(folder: Path) -> Path:
+    """A copy of en.yml as language ``xx`` (a few words marked) in ``folder``, outside the package."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = (i18n.LOCALE_DIR / "en.yml").read_text(encoding="utf-8")
+    for old, new in (("code: en", "code: xx"), ("html: en", "html: x-test"), ("index.title: Reports", "index.title: XX-Reports"),
+                     ("present.period: Period", "present.period: XX-Period"),
+                     ("report.sales_trends: Monthly sales trends", "report.sales_trends: XX-Trends"),
+                     ('  column.amount: "Amount"', '  column.amount: "XX-Amount"')):
+        assert old in text, old
+        text = text.replace(old, new)
+    (folder / "xx.yml").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_a_third_catalogue_in_a_folder_renders_the_index_and_a_page(tmp_path, monkeypatch):
+    """Adding a language is adding a file, here outside the package ($SALES_ANALYSIS_LOCALES): no code changes."""
+    import json
+
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from analysis import display
+    from analysis.reports import export_html, write_index
+
+    monkeypatch.setenv(i18n.LOCALES_ENV, str(third_catalogue(tmp_path / "locales")))
+    assert i18n.languages() == ("zh", "en", "xx") and i18n.check_catalogues() == []
+    # the index, in the language its runs share
+    run = tmp_path / "out" / "sales_trends" / "2026-10"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text(json.dumps({"report": "sales_trends", "period": "2026-10", "lang": "xx",
+                                                  "total_amount": 1.5e6, "generated_at": "2026-11-01T08:00:00"}))
+    (run / "sales_trends.html").write_text("<p>x</p>")
+    page = write_index(tmp_path / "out").read_text(encoding="utf-8")
+    assert '<html lang="x-test">' in page and "<h1>XX-Reports</h1>" in page and "XX-Trends" in page
+    assert "1,500,000 yuan" in page  # the number formats of the catalogue
+    # a report page: furniture and title from the catalogue
+    nb = new_notebook()
+    nb.cells = [new_code_cell("x", execution_count=1, outputs=[new_output(
+        "display_data", data={"text/html": display.table_html(__import__("pandas").DataFrame({"amount": [1.0]}),
+                                                               lang="xx")})])]
+    html = export_html(nb, "sales_trends", {"generated_at": "2026-11-01T08:00:00"}, {"lang": "xx"}, period="2026-10",
+                       private_paths=[])
+    assert '<html lang="x-test">' in html and "XX-Period" in html and "<h1>XX-Trends</h1>" in html
+    assert "<th>XX-Amount</th>" in html
+    monkeypatch.setenv(i18n.LOCALES_ENV, str(tmp_path / "nowhere"))
+    with pytest.raises(CatalogueError, match="does not exist"):
+        i18n.languages()

@@ -3,6 +3,7 @@ agreement of every notebook's ``parameters`` cell with its model's defaults."""
 from __future__ import annotations
 
 import ast
+import re
 import datetime as dt
 import json
 from pathlib import Path
@@ -156,3 +157,122 @@ def test_report_notebook_defaults_match_model(report):
     if not path.exists():
         pytest.skip(f"{spec.notebook} is not written yet")
     _check_cell_matches(path, spec.params)
+
+
+# --------------------------------------------------------------------------- values as people type them
+
+
+@pytest.mark.parametrize("typed", ["2026-06", "2026-6", "2026/6", "2026/06", "2026.06", "2026年6月", "2026 年 6 月",
+                                   "202606", 202606, dt.date(2026, 6, 15)])
+def test_month_written_every_way_is_one_month(typed):
+    from analysis import periods
+
+    assert periods.parse_month_text(typed) == "2026-06"
+    assert validate_params(SalesTrendsParams, {"month": typed}).month == "2026-06"
+
+
+@pytest.mark.parametrize("typed, expected", [("last", "last"), (" LAST ", "last"), ("last-1", "last-1"),
+                                             ("last - 12", "last-12"), ("last-0", "last"), ("current", "current"),
+                                             ("next", "next")])
+def test_relative_months_stay_keywords(typed, expected):
+    from analysis import periods
+
+    assert periods.parse_month_text(typed) == expected
+
+
+@pytest.mark.parametrize("typed", ["2026-13", "2026年0月", "20261", "june", "last+1", "", "2026-06-01x", True])
+def test_a_month_that_is_not_one_is_one_line(typed):
+    from analysis import periods
+
+    with pytest.raises(ParameterError, match=r"^The 'month' parameter of sales_trends must be a month such as "
+                                             r"2026-06, 2026/6, 2026年6月, 202606, 'last', 'last-1'"):
+        periods.parse_month_text(typed, owner="sales_trends")
+    with pytest.raises(ParameterError, match=r"^The 'month' parameter of sales_trends must be a month such as"):
+        validate_params(SalesTrendsParams, {"month": typed}, "sales_trends")
+
+
+@given(st.integers(1990, 2100), st.integers(1, 12))
+def test_every_written_form_of_a_month_agrees(year, month):
+    from analysis import periods
+
+    forms = {f"{year}-{month:02d}", f"{year}-{month}", f"{year}/{month}", f"{year}年{month}月", f"{year}{month:02d}"}
+    assert {periods.parse_month_text(f) for f in forms} == {f"{year}-{month:02d}"}
+
+
+def test_resolve_month_against_the_data():
+    from analysis import periods
+
+    first = dt.date(2023, 11, 1)
+    whole, part = dt.date(2026, 10, 31), dt.date(2026, 10, 15)
+    assert periods.resolve_month("last", first, whole) == dt.date(2026, 10, 1)
+    assert periods.resolve_month("last", first, part) == dt.date(2026, 9, 1)
+    assert periods.resolve_month("last-1", first, whole) == dt.date(2026, 9, 1)
+    assert periods.resolve_month("last-12", first, part) == dt.date(2025, 9, 1)
+    assert periods.resolve_month("current", first, part) == dt.date(2026, 10, 1)
+    assert periods.resolve_month("next", first, whole) == dt.date(2026, 11, 1)
+    assert periods.resolve_month("2026年6月", first, whole) == dt.date(2026, 6, 1)
+    assert periods.resolve_month("last", first, dt.date(2026, 10, 1), "monthly") == dt.date(2026, 10, 1)
+    assert periods.resolve_month("last", first, dt.date(2026, 10, 26), "weekly") == dt.date(2026, 10, 1)
+
+
+@pytest.mark.parametrize("typed, yuan", [("34000000", 34e6), ("34,000,000", 34e6), ("3400万", 34e6), ("3.4亿", 3.4e8),
+                                         ("3400万元", 34e6), ("¥34,000,000", 34e6), (" 600 万 ", 6e6),
+                                         ("34，000，000", 34e6), (34000000, 34e6), ("1.5千", 1500.0)])
+def test_amounts_as_people_type_them(typed, yuan):
+    from analysis.params.base import parse_amount
+
+    assert parse_amount(typed) == yuan
+
+
+def test_money_type_in_a_model_and_its_message():
+    """The type the target plan's ``total`` takes (``total: Money | None = Field(None, gt=0)``)."""
+    from pydantic import Field
+
+    from analysis.params.base import Money
+    from analysis.params.target_plan import TargetPlanParams
+
+    class Plan(TargetPlanParams):
+        total: Money | None = Field(None, gt=0)
+
+    assert validate_params(Plan, {"total": "3400万"}).total == 34_000_000
+    assert validate_params(Plan, {"total": "3.4亿"}).total == 340_000_000
+    assert validate_params(Plan, {"total": parse_assignments(Plan, ["total=34,000,000"], "p")["total"]}).total == 34e6
+    assert validate_params(Plan, {}).total is None
+    with pytest.raises(ParameterError) as e:
+        validate_params(Plan, {"total": "三千万"}, "target_plan")
+    assert str(e.value) == ("The 'total' parameter of target_plan must be an amount such as 34000000, 34,000,000, "
+                            "3400万 or 3.4亿. Got '三千万' instead.")
+    with pytest.raises(ParameterError, match="whole multiple of the rounding unit 100"):
+        validate_params(Plan, {"total": "3.45678万"}, "target_plan")  # the model's own rules still apply
+
+
+def test_filters_as_typed():
+    p = validate_params(SalesTrendsParams, {"filters": {"region": "市区", "rep": [1004, "R2"]}})
+    assert p.filters == {"region": ["市区"], "rep": ["1004", "R2"]}
+
+
+def test_lang_is_any_language_with_a_catalogue(tmp_path, monkeypatch):
+    from analysis import i18n
+
+    with pytest.raises(ParameterError, match=r"The 'lang' parameter of m must be 'zh' or 'en'. Got 'xx' instead."):
+        validate_params(SalesTrendsParams, {"lang": "xx"}, "m")
+    text = (i18n.LOCALE_DIR / "en.yml").read_text(encoding="utf-8")
+    (tmp_path / "xx.yml").write_text(text.replace("code: en", "code: xx"), encoding="utf-8")
+    monkeypatch.setenv(i18n.LOCALES_ENV, str(tmp_path))
+    assert validate_params(SalesTrendsParams, {"lang": "xx"}).lang == "xx"
+    with pytest.raises(ParameterError, match=r"must be 'zh', 'en' or 'xx'. Got 'fr' instead."):
+        validate_params(SalesTrendsParams, {"lang": "fr"}, "m")
+
+
+def test_run_help_lists_every_parameter_from_the_model():
+    from analysis.reports import parameter_help
+
+    for name, spec in REPORTS.items():
+        text = parameter_help(name)
+        rows = {line.split()[0]: line for line in text.splitlines()[3:3 + len(spec.params.model_fields)]}
+        assert set(rows) == set(spec.params.model_fields), name
+        assert "zh, en" in rows["lang"]
+    trends = parameter_help("sales_trends")
+    assert re.search(r"level +choice +region +region, rep, brand, price_class, customer", trends)
+    assert re.search(r"lookback_months +integer +24 +≥ 3, ≤ 240", trends)
+    assert "2026年6月" in trends and "'last-1'" in trends

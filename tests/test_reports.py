@@ -220,6 +220,18 @@ def test_html_title_block_and_toc(good_run):
     assert "max-width" in soup.style.get_text() and "WenQuanYi Micro Hei" in soup.style.get_text()
 
 
+def test_a_run_in_a_third_language_needs_no_code_change(fixture_report, tmp_path, monkeypatch):
+    """A catalogue added outside the package ($SALES_ANALYSIS_LOCALES) reaches the kernel and the page."""
+    from analysis import i18n
+    from test_i18n import third_catalogue
+
+    monkeypatch.setenv(i18n.LOCALES_ENV, str(third_catalogue(tmp_path / "locales")))
+    res = reports.run_report(fixture_report, ["lang=xx"], out=tmp_path / "out", timeout=120, progress=False)
+    assert res.ok, res.summary()
+    page = res.html.read_text(encoding="utf-8")
+    assert '<html lang="x-test">' in page and "XX-Period" in page and "<th>XX-Amount</th>" in page
+
+
 def test_end_to_end_script_string_is_text_in_html(fixture_report, tmp_path):
     evil = '<img src=x onerror=alert(2)><script>alert(1)</script>"\'&'
     res = reports.run_report(fixture_report, {"comment": evil, "month": "2026-09"}, out=tmp_path, progress=False)
@@ -235,12 +247,15 @@ def test_end_to_end_script_string_is_text_in_html(fixture_report, tmp_path):
 def test_crafted_value_is_data_not_code(fixture_report, tmp_path):
     # a str value with a newline and code: papermill must write it as a string literal
     crafted = '2026-10"\nimport os; os._exit(3)\nx = "'
-    res = reports.run_report(fixture_report, {"month": crafted}, out=tmp_path, progress=False)
+    res = reports.run_report(fixture_report, {"code": crafted}, out=tmp_path, progress=False)
     assert res.ok, res.summary()
     metrics = json.loads(res.metrics.read_text(encoding="utf-8"))
-    assert metrics["parameters"]["month"] == crafted
-    assert res.out_dir.parent == tmp_path / "fixture_report"
-    assert "/" not in res.out_dir.name and "\n" not in res.out_dir.name
+    assert metrics["parameters"]["code"] == crafted
+    assert res.out_dir == tmp_path / "fixture_report" / "2026-10"
+    # a month is a month: the same text as a month never reaches a kernel (or a folder name)
+    with pytest.raises(ParameterError, match="must be a month such as"):
+        reports.run_report(fixture_report, {"month": crafted}, out=tmp_path / "m", progress=False)
+    assert not (tmp_path / "m").exists()
 
 
 # --------------------------------------------------------------------------- failures
@@ -302,7 +317,7 @@ def test_failed_run_leaves_last_good_outputs_untouched(fixture_report, tmp_path)
 
 
 def test_cli_run_exit_codes(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "fixtures")}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "fixtures"), str(ROOT / "src")])}
     cli = [sys.executable, "-c",
            "import sys; from analysis.params import REPORTS, ReportSpec; from fixture_params import FixtureParams;"
            f"REPORTS['fixture_report'] = ReportSpec('fixture_report', {str(FIXTURE_NOTEBOOK)!r}, FixtureParams);"
@@ -415,16 +430,16 @@ def test_index_groups_runs_by_report_newest_period_first_with_headlines(tmp_path
     main = trends[0]
     assert main.select_one("h3 a")["href"] == "sales_trends/2026-10/sales_trends.html"
     kpis = {k.select_one(".kpi-l").get_text(): k.select_one(".kpi-v").get_text() for k in main.select(".kpi")}
-    assert kpis == {"金额": "1,234.6 万元", "完成率": "95.3%", "时间进度": "100.0%", "同比": "+3.2%"}
+    assert kpis == {"金额": "1,234.6万元", "完成率": "95.3%", "时间进度": "100.0%", "同比": "+3.2%"}
     assert [li.a.get_text() for li in main.select("details.earlier li")] == ["2026-09", "2026-08"]
     assert len(main.select("figure.spark circle")) == 3  # the history of the headline figure
     titles = [t.get_text() for t in main.select("figure.spark circle title")]
-    assert titles == ["2026-08: 900.0 万元", "2026-09: 1,100.0 万元", "2026-10: 1,234.6 万元"]
+    assert titles == ["2026-08: 900.0万元", "2026-09: 1,100.0万元", "2026-10: 1,234.6万元"]
     region = trends[1]
     assert "市区" in region.select_one("h3").get_text() or "sales_trends_市区" in region.select_one("h3 a")["href"]
     assert [a["href"] for a in region.select("p.links a")] == [
         "sales_trends_市区/2026-10/sales_trends_市区.html", "sales_trends_市区/2026-10/sales_trends_市区.xlsx"]
-    assert region.select_one(".kpi .kpi-v").get_text() == "100.0 万元" and "—" in region.get_text()
+    assert region.select_one(".kpi .kpi-v").get_text() == "100.0万元" and "—" in region.get_text()
     assert not region.select("figure.spark")  # one period: no history chart
     launch = soup.select_one("section#g-launch_review article.series")
     assert launch.select_one("h3 .period").get_text() == "S044_2026-09-08"  # by launch date, not by name
@@ -438,13 +453,14 @@ def test_index_language_and_failed_latest_run(tmp_path):
     d = _fake_run(tmp_path, "incentive_retention", "2026-10-31", {"report": "incentive_retention",
                                                                   "attrition_rate": 0.25}, lang="en")
     page = reports.write_index(tmp_path).read_text(encoding="utf-8")
-    assert "<h1>Reports</h1>" in page and "Attrition rate" in page and "failed" not in page
+    assert "<h1>Reports</h1>" in page and "Attrition rate" in page and 'class="failed' not in page
+    assert '<html lang="en">' in page
     import time
 
     time.sleep(0.05)
     (d / "incentive_retention.FAILED.ipynb").write_text("{}")
     page = reports.write_index(tmp_path, lang="zh").read_text(encoding="utf-8")
-    assert "<h1>报告目录</h1>" in page and "本期最近一次运行失败" in page
+    assert "<h1>报告目录</h1>" in page and "本期最近一次运行失败（原因不明）" in page and '<p class="failed">' in page
 
 
 def test_every_headline_figure_has_a_label_in_both_languages():
@@ -453,8 +469,10 @@ def test_every_headline_figure_has_a_label_in_both_languages():
     for report, spec in index.HEADLINES.items():
         assert spec.history is None or spec.history in {f.key for f in spec.figures}, report
         for f in spec.figures:
-            assert index.text(f.label, "zh") != index.text(f.label, "en")
-    with pytest.raises(KeyError):
+            assert index.text(f"figure.{f.label}", "zh") != index.text(f"figure.{f.label}", "en")
+    from analysis.errors import MessageError
+
+    with pytest.raises(MessageError):
         index.text("no_such_text", "zh")
 
 
@@ -544,34 +562,65 @@ def test_batch_keeps_going_past_a_failure(fixture_report, tmp_path, capsys):
     assert ok is False
     text = capsys.readouterr().out
     lines = text.splitlines()
-    assert lines[0].split() == ["report", "params", "status", "seconds", "output"]
-    assert sum("FAILED" in l for l in lines) == 1 and sum(" ok " in l for l in lines) == 2
-    assert "cell 5: ValueError: planted failure in the fixture" in text
-    assert "2 ok, 1 failed" in lines[-1]
+    # a scheduler's log: a header (time, schedule, store, out), one line per report, an end line
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d"
+    assert re.match(stamp + r" batch start · schedule .*s\.yml · store .+ · out .*out$", lines[0]), lines[0]
+    assert len(lines) == 5 and re.match(stamp + " batch end · 2 ok, 1 failed · .*index: .*index.html$", lines[-1])
+    reports_lines = lines[1:4]
+    assert all(re.match(stamp + r" (ok|FAILED) +\d+\.\ds  ", line) for line in reports_lines), reports_lines
+    failed = [line for line in reports_lines if " FAILED " in line]
+    assert len(failed) == 1 and sum(" ok " in line for line in reports_lines) == 2
+    assert "broken (fixture_report) [mode=error] · cell 5: ValueError: planted failure in the fixture · " \
+           f"failed notebook: {out / 'broken' / '2026-10' / 'broken.FAILED.ipynb'}" in failed[0]
     assert (out / "fixture_report" / "2026-08" / "fixture_report.html").exists()
     assert (out / "fixture_甲" / "2026-09" / "fixture_甲.html").exists()
     assert (out / "broken" / "2026-10" / "broken.FAILED.ipynb").exists()
     assert not list((out / "broken").rglob("*.html"))
+    # the index shows the failed report, in red, with its reason and its notebook
+    from bs4 import BeautifulSoup
+
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "fixture_甲/2026-09/fixture_甲.html" in index and "broken" not in index
+    assert "fixture_甲/2026-09/fixture_甲.html" in index
+    soup = BeautifulSoup(index, "html.parser")
+    red = soup.select("p.failed")
+    assert len(red) == 1 and "ValueError: planted failure in the fixture" in red[0].get_text()
+    assert "2026-10" in red[0].get_text() and red[0].select_one("a")["href"] == "broken/2026-10/broken.FAILED.ipynb"
+    assert soup.select_one(".meta .failed dd").get_text() == "1"
     assert not (out / ".tmp").exists()
+    record = json.loads((out / ".last_batch.json").read_text(encoding="utf-8"))
+    assert [r["status"] for r in record["reports"]] == ["ok", "FAILED", "ok"]
 
 
-def test_cli_run_batch_exit_code(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "fixtures")}
+def test_cli_run_batch_exit_code_and_log_formats(tmp_path, region_store):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "tests" / "fixtures"), str(ROOT / "src")])}
     sched = tmp_path / "s.yml"
-    sched.write_text("- report: fixture_report\n  params: {mode: error}\n")
+    sched.write_text("- report: fixture_report\n  params: {mode: error}\n- report: sales_trends\n  name: late\n"
+                     "  params: {month: 2030年1月}\n")
     code = ("import sys; from analysis.params import REPORTS, ReportSpec; from fixture_params import FixtureParams;"
             f"REPORTS['fixture_report'] = ReportSpec('fixture_report', {str(FIXTURE_NOTEBOOK)!r}, FixtureParams);"
             "from analysis.cli import main; sys.argv = ['sales-analysis'] + sys.argv[1:]; main()")
-    r = subprocess.run([sys.executable, "-c", code, "run-batch", str(sched), "--out", str(tmp_path / "o")],
-                       capture_output=True, text=True, env=env, cwd=ROOT)
+    r = subprocess.run([sys.executable, "-c", code, "run-batch", str(sched), "--out", str(tmp_path / "o"),
+                        "--log-format", "json", "--store", str(region_store)], capture_output=True, text=True,
+                       env=env, cwd=ROOT)
     assert r.returncode == 1, r.stderr
-    # a scheduler's log (stdout and stderr not a terminal): one line per report, no progress bars
-    lines = r.stdout.splitlines()
-    assert len(lines) == 4 and lines[0].startswith("report") and "FAILED" in lines[2], r.stdout
-    assert "0 ok, 1 failed" in lines[3]
+    # a scheduler's log (stdout and stderr not a terminal): JSON lines, no progress bars
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    assert [e["event"] for e in events] == ["batch_start", "report", "report", "batch_end"]
+    assert set(events[0]) == {"event", "time", "schedule", "store", "out"}
+    by_name = {e["name"]: e for e in events[1:3]}
+    bad = by_name["fixture_report"]
+    assert bad["status"] == "FAILED" and bad["cell"] == 5 and bad["error"].startswith("ValueError: planted failure")
+    assert bad["failed_notebook"].endswith("fixture_report.FAILED.ipynb") and bad["started_at"] and bad["seconds"] > 0
+    # a month outside the data fails before any kernel: no folder, the log and the index say why
+    late = by_name["late"]
+    assert late["status"] == "FAILED" and late["failed_notebook"] is None
+    assert late["error"] == ("ParameterError: The 'month' parameter of sales_trends must be a month inside the data "
+                             "(2026-10 … 2026-10). Got '2030-01' instead.")
+    assert not (tmp_path / "o" / "late").exists()
+    assert events[-1]["ok"] == 0 and events[-1]["failed"] == 2
     assert r.stderr == ""
+    page = (tmp_path / "o" / "index.html").read_text(encoding="utf-8")
+    assert page.count('class="failed') >= 2 and "未生成" in page  # the report that left no folder: missing
 
 
 # --------------------------------------------------------------------------- nbval regression

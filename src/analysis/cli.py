@@ -130,10 +130,12 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(context_settings={"help_option_names": []})
 def run(
-    report: str = typer.Argument(..., help="sales_trends, launch_review, incentive_retention, rep_scorecard or target_plan"),
-    param: List[str] = typer.Option([], "-p", "--param", help="name=value (repeatable)."),
+    ctx: typer.Context,
+    report: Optional[str] = typer.Argument(
+        None, help="sales_trends, launch_review, incentive_retention, rep_scorecard or target_plan"),
+    param: List[str] = typer.Option([], "-p", "--param", help="name=value (repeatable); see run REPORT --help."),
     param_file: Optional[Path] = typer.Option(None, "-f", "--param-file", help="YAML file of parameters."),
     store: Optional[str] = StoreOpt,
     out: Path = typer.Option(Path("reports"), "--out", help="Output folder."),
@@ -141,10 +143,23 @@ def run(
     name: Optional[str] = typer.Option(None, "--name", help="Output name (default: the report name)."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write a PDF of the HTML (needs headless Chromium)."),
     progress: Optional[bool] = ProgressOpt,
+    show_help: bool = typer.Option(False, "--help", "-h",
+                                   help="Show this message and exit; with REPORT, also the report's parameters."),
 ) -> None:
-    """Run one report: validate parameters, execute the notebook, export HTML + metrics.json."""
+    """Run one report: validate parameters (and check them against the store), execute the notebook,
+    export HTML + metrics.json. `run REPORT --help` lists the report's parameters."""
+    import click
+
     from . import reports
 
+    if show_help:
+        typer.echo(ctx.get_help())
+        if report is not None:
+            typer.echo("")
+            typer.echo(reports.parameter_help(report))
+        raise typer.Exit(0)
+    if report is None:
+        raise click.UsageError("Missing argument 'REPORT'.", ctx=ctx)
     result = reports.run_report(
         report, params=param, param_file=param_file, store=store, out=out, timeout=timeout, output_name=name,
         pdf=pdf, progress=progress,
@@ -163,11 +178,18 @@ def run_batch(
     timeout: int = typer.Option(600, "--timeout", help="Per-cell execution timeout in seconds."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write a PDF of each report (needs headless Chromium)."),
     progress: Optional[bool] = ProgressOpt,
+    log_format: str = typer.Option("text", "--log-format",
+                                   help="The log on stdout: text lines, or json (JSON Lines for log collectors)."),
 ) -> None:
-    """Run a schedule of reports; keep going past failures; exit non-zero if any failed."""
+    """Run a schedule of reports; keep going past failures; exit non-zero if any failed.
+
+    The log holds a header line (time, schedule, store, out), one line per report (start time,
+    duration, status, output or error and FAILED notebook) and an end line.
+    """
     from . import reports
 
-    ok = reports.run_batch(schedule, store=store, out=out, jobs=jobs, timeout=timeout, pdf=pdf, progress=progress)
+    ok = reports.run_batch(schedule, store=store, out=out, jobs=jobs, timeout=timeout, pdf=pdf, progress=progress,
+                           log_format=log_format)
     if not ok:
         raise typer.Exit(1)
 
@@ -175,13 +197,14 @@ def run_batch(
 @app.command()
 def index(
     out: Path = typer.Option(Path("reports"), "--out", help="Output folder of the runs."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="zh or en (default: zh unless every run is English)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="A language with a catalogue (default: the runs' own "
+                                       "when they share one, else zh)."),
 ) -> None:
     """Rebuild <out>/index.html from the runs found there."""
-    from . import reports
+    from . import i18n, reports
 
-    if lang not in (None, "zh", "en"):
-        raise typer.BadParameter(f"--lang must be zh or en. Got {lang!r} instead.")
+    if lang is not None and lang not in i18n.languages():
+        raise typer.BadParameter(f"--lang must be one of {', '.join(i18n.languages())}. Got {lang!r} instead.")
     typer.echo(reports.write_index(out, lang=lang))
 
 

@@ -4,11 +4,13 @@ Every string that comes from data is HTML-escaped here: pandas Styler does not e
 unless asked, and IPython's Markdown/HTML displays pass text through as it is.
 Numbers are formatted with fixed precision so executed notebooks are deterministic.
 
-Format codes for :func:`table`: ``"int"`` (thousands separators), ``"money"`` (yuan,
-thousands separators, no decimals), ``"wan"`` (万元, 1 decimal), ``"pct"`` (a rate shown
-as a percentage with one decimal), ``"pp"`` (percentage points, signed, one decimal),
-``"f1"``/``"f2"``/``"f3"`` (fixed decimals), ``"signed"`` (signed, thousands separators).
-Missing or undefined values show as "—".
+Format codes for :func:`table` name value kinds of the message catalogues
+(``analysis/locales/<lang>.yml``, :data:`CODES`), written in their table form (the unit
+belongs in the header): ``"int"`` (thousands separators), ``"money"`` (yuan), ``"wan"``
+(万元), ``"pct"`` (a rate as a percentage), ``"pp"`` (percentage points, signed),
+``"f1"``/``"f2"``/``"f3"`` (fixed decimals), ``"signed"`` (signed amount). Missing or
+undefined values show as the catalogue's undefined value ("—"). Column names are looked up
+as ``column.<name>`` labels (else shown as they are); no text lives here.
 """
 from __future__ import annotations
 
@@ -18,15 +20,20 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from .glossary import label
-from .i18n import message
+from . import i18n
+from .i18n import DEFAULT_LANG, message
 
 DASH = "—"
 
+#: Format code → value kind of the catalogues (``format.kinds``).
+CODES: dict[str, str] = {
+    "int": "int", "money": "money", "wan": "money_wan", "pct": "rate", "pp": "pp", "signed": "signed",
+    "f1": "f1", "f2": "f2", "f3": "f3", "text": "text",
+}
 
 
-def fmt(value: Any, code: str = "f2") -> str:
-    """Format one value.
+def fmt(value: Any, code: str = "f2", lang: str = DEFAULT_LANG) -> str:
+    """Format one value as a table cell: the catalogue's table form of the code's kind.
 
     Examples
     --------
@@ -37,31 +44,19 @@ def fmt(value: Any, code: str = "f2") -> str:
     >>> fmt(None, "pct")
     '—'
     """
+    if code not in CODES:
+        raise ValueError(f"The 'code' parameter of fmt must be a known format code. Got {code!r} instead.")
+    undefined = i18n.catalogue(lang).format.get("undefined", DASH)
     if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
-        return DASH
+        return undefined
     try:
         if pd.isna(value):
-            return DASH
+            return undefined
     except (TypeError, ValueError):
         pass
     if code == "text" or isinstance(value, str):
         return str(value)
-    v = float(value)
-    if code == "int":
-        return f"{v:,.0f}"
-    if code == "money":
-        return f"{v:,.0f}"
-    if code == "wan":
-        return f"{v / 1e4:,.1f}"
-    if code == "pct":
-        return f"{v * 100:.1f}%"
-    if code == "pp":
-        return f"{v:+.1f}"
-    if code == "signed":
-        return f"{v:+,.0f}"
-    if code.startswith("f") and code[1:].isdigit():
-        return f"{v:,.{int(code[1:])}f}"
-    raise ValueError(f"The 'code' parameter of fmt must be a known format code. Got {code!r} instead.")
+    return i18n.format_value(float(value), CODES[code], lang, table=True)
 
 
 def esc(value: Any) -> str:
@@ -72,16 +67,17 @@ def esc(value: Any) -> str:
 def table_html(
     df: pd.DataFrame,
     formats: Mapping[str, str] | None = None,
-    lang: str = "zh",
+    lang: str = DEFAULT_LANG,
     caption: str | None = None,
     index: bool = False,
     max_rows: int = 60,
 ) -> str:
-    """Render ``df`` as an escaped HTML table; column names are translated with the glossary.
+    """Render ``df`` as an escaped HTML table; a column name with a catalogue label
+    ``column.<name>`` is shown as that label, any other as it is.
 
     Examples
     --------
-    >>> table_html(pd.DataFrame({"region": ["<b>x</b>"], "attainment": [0.5]}), {"attainment": "pct"})[:30]
+    >>> table_html(pd.DataFrame({"region": ["<b>x</b>"], "attainment": [0.5]}), {"attainment": "pct"})[:31]
     '<div class="tbl"><table><thead>'
     """
     formats = dict(formats or {})
@@ -92,7 +88,7 @@ def table_html(
         return f'<p class="note">{esc(cap + text)}</p>'
     data = df.reset_index() if index else df
     data = data.head(max_rows)
-    heads = "".join(f"<th>{esc(label(str(c), lang))}</th>" for c in data.columns)
+    heads = "".join(f"<th>{esc(i18n.name_label('column', c, lang))}</th>" for c in data.columns)
     rows = []
     for _, r in data.iterrows():
         cells = []
@@ -104,7 +100,7 @@ def table_html(
                 if isinstance(v, (int,)) and not isinstance(v, bool):
                     code = "int"
             num = code not in ("text",)
-            cells.append(f'<td class="{"num" if num else "txt"}">{esc(fmt(v, code))}</td>')
+            cells.append(f'<td class="{"num" if num else "txt"}">{esc(fmt(v, code, lang))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{esc(caption)}</caption>" if caption else ""
     more = ""
@@ -122,7 +118,7 @@ def _show(html_text: str) -> None:
     display(HTML(html_text))
 
 
-def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, lang: str = "zh", **kw: Any) -> None:
+def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, lang: str = DEFAULT_LANG, **kw: Any) -> None:
     """Display ``df`` as an escaped, formatted HTML table (see :func:`table_html`)."""
     _show(table_html(df, formats, lang, **kw))
 
@@ -148,9 +144,9 @@ def note(text: str) -> None:
     _show(f'<p class="note">{esc(text)}</p>')
 
 
-def skipped(section: str, reason: str, lang: str = "zh") -> None:
-    """Display the visible note of a skipped section."""
-    note(f"{label('section_skipped', lang)} — {section}: {reason}")
+def skipped(section: str, reason: str, lang: str = DEFAULT_LANG) -> None:
+    """Display the visible note of a skipped section (the catalogue's ``present.skipped``)."""
+    note(message("present.skipped", lang, section=section, reason=reason))
 
 
 def kpis(items: Mapping[str, str]) -> None:

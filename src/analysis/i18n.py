@@ -1,11 +1,15 @@
 """Message catalogues: every sentence, label and number format of the reports, per language.
 
 One YAML file per language lives in ``analysis/locales/`` (``zh.yml``, ``en.yml``); the
-languages are whatever files are there, so adding a language means adding one file. A
-catalogue has four parts:
+languages are whatever files are there, so adding a language means adding one file. More
+catalogues can live outside the package: ``$SALES_ANALYSIS_LOCALES`` names one or more folders
+(separated by ``os.pathsep``) whose ``<lang>.yml`` files are languages too (a file with the code
+of a packaged one replaces it, for a department's own wording). The variable reaches the
+report kernels, so a run in such a language needs no code change. A catalogue has four parts:
 
 ``language``
-    ``code`` and ``name`` of the language.
+    ``code`` and ``name`` of the language, optionally ``html`` (the page's ``lang``
+    attribute, default the code).
 ``format``
     Locale data for numbers: the undefined value ("—"), plus and minus signs, the list and
     sentence separators, month names, and one entry per value kind (see :data:`KINDS`) with
@@ -49,6 +53,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import os
 import re
 import string
 from dataclasses import dataclass, field
@@ -60,6 +65,8 @@ import yaml
 from .errors import CatalogueError, MessageError
 
 LOCALE_DIR = Path(__file__).with_name("locales")
+#: Extra catalogue folders (``os.pathsep``-separated), read at every lookup.
+LOCALES_ENV = "SALES_ANALYSIS_LOCALES"
 DEFAULT_LANG = "zh"
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 
@@ -124,6 +131,7 @@ class Catalogue:
     labels: Mapping[str, str]
     messages: Mapping[str, Mapping[str | None, str]]  # id → {variant or None: text}
     path: Path
+    html: str = ""  # the HTML lang attribute (default: the code)
 
     def placeholders(self, msg_id: str) -> dict[str, str]:
         """{name: spec} of a message, the union over its variants."""
@@ -180,15 +188,32 @@ def _load(path: Path) -> Catalogue:
     missing = [k for k in KINDS if k not in fmt.get("kinds", {})]
     if missing:
         raise CatalogueError(f"The catalogue {path.name} has no format for the kinds {', '.join(missing)}.")
-    return Catalogue(lang, str(raw["language"].get("name", lang)), fmt, labels, messages, path)
+    return Catalogue(lang, str(raw["language"].get("name", lang)), fmt, labels, messages, path,
+                     str(raw["language"].get("html") or lang))
+
+
+def locale_dirs() -> tuple[str, ...]:
+    """The folders catalogues are read from: the package's ``locales`` folder, then the
+    folders of ``$SALES_ANALYSIS_LOCALES`` in order (a later file of the same language wins)."""
+    extra = [d for d in os.environ.get(LOCALES_ENV, "").split(os.pathsep) if d.strip()]
+    return (str(LOCALE_DIR), *extra)
 
 
 @functools.lru_cache(maxsize=None)
-def _catalogues(directory: str) -> dict[str, Catalogue]:
-    files = sorted(Path(directory).glob("*.yml"))
-    if not files:
-        raise CatalogueError(f"No message catalogue (*.yml) in {directory}.")
-    return {p.stem: _load(p) for p in files}
+def _catalogues(directories: tuple[str, ...]) -> dict[str, Catalogue]:
+    found: dict[str, Catalogue] = {}
+    for directory in directories:
+        if not Path(directory).is_dir():
+            raise CatalogueError(f"The catalogue folder {directory} (${LOCALES_ENV}) does not exist.")
+        files = sorted(Path(directory).glob("*.yml"))
+        if not files:
+            raise CatalogueError(f"No message catalogue (*.yml) in {directory}.")
+        found.update({p.stem: _load(p) for p in files})
+    return found
+
+
+def _all() -> dict[str, Catalogue]:
+    return _catalogues(locale_dirs())
 
 
 def languages() -> tuple[str, ...]:
@@ -196,11 +221,22 @@ def languages() -> tuple[str, ...]:
 
     Examples
     --------
-    >>> languages()
+    >>> languages()[:2]
     ('zh', 'en')
     """
-    found = list(_catalogues(str(LOCALE_DIR)))
+    found = list(_all())
     return tuple(sorted(found, key=lambda c: (c != DEFAULT_LANG, c)))
+
+
+def html_lang(lang: str) -> str:
+    """The HTML ``lang`` attribute of a language (the catalogue's ``language.html``).
+
+    Examples
+    --------
+    >>> html_lang("zh"), html_lang("en")
+    ('zh-CN', 'en')
+    """
+    return catalogue(lang).html
 
 
 def check_lang(lang: Any, caller: str = "message") -> str:
@@ -213,7 +249,7 @@ def check_lang(lang: Any, caller: str = "message") -> str:
 
 def catalogue(lang: str = DEFAULT_LANG) -> Catalogue:
     """The parsed catalogue of ``lang``."""
-    return _catalogues(str(LOCALE_DIR))[check_lang(lang, "catalogue")]
+    return _all()[check_lang(lang, "catalogue")]
 
 
 def reload() -> None:

@@ -1,5 +1,12 @@
 """Dates and months shared by the reports: parse a date parameter, the first day of a month,
-a month ``n`` months on.
+a month ``n`` months on, and the ``month`` parameter as people type it.
+
+A month is written ``2026-06``, ``2026-6``, ``2026/6``, ``2026.06``, ``2026年6月`` or ``202606``
+(:func:`parse_month_text` makes each of them ``"2026-06"``), or relative to the data:
+``last`` (the last complete month), ``last-N`` (N months before it), ``current`` (the month
+of the latest order day, possibly partial) and ``next`` (the month after the last complete
+one, a plan month). :func:`resolve_month` turns any of them into the first day of a month
+against the data window.
 
 Examples
 --------
@@ -13,6 +20,7 @@ datetime.date(2026, 10, 31)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pandas as pd
@@ -92,3 +100,116 @@ def half_open(column: Any, start: dt.date, end: dt.date) -> Any:
     import ibis
 
     return (column >= ibis.literal(start)) & (column < ibis.literal(end))
+
+
+# ------------------------------------------------------------------------- month parameters
+#: Relative month keywords (``last-N`` is ``last`` followed by a minus and a number of months).
+MONTH_KEYWORDS: tuple[str, ...] = ("last", "current", "next")
+#: How a month may be written, for messages and ``--help``.
+MONTH_FORMS = "2026-06, 2026/6, 2026年6月, 202606, 'last', 'last-1', 'current' or 'next'"
+
+_YM = re.compile(r"^(\d{4})\s*(?:[-/.]|年)\s*(\d{1,2})\s*月?$")
+_YYYYMM = re.compile(r"^(\d{4})(\d{2})$")
+_LAST_N = re.compile(r"^last\s*-\s*(\d{1,3})$")
+
+
+def parse_month_text(value: Any, name: str = "month", owner: str | None = None) -> str:
+    """A month parameter as people type it, normalised: ``"YYYY-MM"``, or a relative keyword
+    (``"last"``, ``"last-N"`` with N ≥ 1, ``"current"``, ``"next"``).
+
+    Parameters
+    ----------
+    value : str, int or date
+        ``2026-06``, ``2026-6``, ``2026/6``, ``2026.06``, ``2026年6月``, ``202606`` (text or a
+        number), a date (its month), or a keyword (any case, spaces around the minus allowed;
+        ``last-0`` is ``last``).
+    name, owner : str
+        The parameter and its report, for the message.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ParameterError
+        Anything else (a month 13, an empty text), in one line naming the forms accepted.
+
+    Examples
+    --------
+    >>> [parse_month_text(v) for v in ("2026-06", "2026/6", "2026年6月", "202606", 202606, "Last - 1", "last-0")]
+    ['2026-06', '2026-06', '2026-06', '2026-06', '2026-06', 'last-1', 'last']
+    """
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str):
+        text = value.strip()
+        low = text.lower()
+        if low in MONTH_KEYWORDS:
+            return low
+        m = _LAST_N.match(low)
+        if m:
+            n = int(m.group(1))
+            return "last" if n == 0 else f"last-{n}"
+        m = _YM.match(text) or _YYYYMM.match(text)
+        if m and 1 <= int(m.group(2)) <= 12:
+            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+    where = f" of {owner}" if owner else ""
+    raise ParameterError(f"The '{name}' parameter{where} must be a month such as {MONTH_FORMS}. "
+                         f"Got {value!r} instead.")
+
+
+def is_relative_month(text: str) -> bool:
+    """True for a relative month keyword (``last``, ``last-N``, ``current``, ``next``)."""
+    return text in MONTH_KEYWORDS or bool(_LAST_N.match(text))
+
+
+def last_complete_month(last: dt.date, grain: str = "daily") -> dt.date:
+    """The first day of the last month the data cover completely, given the last order day
+    ``last``: its month when the data reach the month's end (daily data on the last day, weekly
+    data within the last week, monthly or yearly data always), else the month before.
+
+    Examples
+    --------
+    >>> last_complete_month(dt.date(2026, 10, 31)), last_complete_month(dt.date(2026, 10, 30))
+    (datetime.date(2026, 10, 1), datetime.date(2026, 9, 1))
+    >>> last_complete_month(dt.date(2026, 10, 1), "monthly")
+    datetime.date(2026, 10, 1)
+    """
+    step = {"daily": 1, "weekly": 7}.get(grain)
+    if step is None:  # monthly, yearly: a month's row stands for the whole month
+        return month_start(last)
+    return month_start(last) if last + dt.timedelta(days=step) >= add_months(last, 1) else add_months(last, -1)
+
+
+def resolve_month(value: Any, first: dt.date, last: dt.date, grain: str = "daily",
+                  name: str = "month", owner: str | None = None) -> dt.date:
+    """The first day of the month ``value`` means for data from ``first`` to ``last``.
+
+    ``last``: the last complete month (:func:`last_complete_month`); ``last-N``: N months
+    before it; ``current``: the month of ``last``; ``next``: the month after the last complete
+    one; a written month (:func:`parse_month_text`): that month. Whether the month must lie
+    inside the data is the caller's rule (a plan month lies after it).
+
+    Examples
+    --------
+    >>> first, last = dt.date(2023, 11, 1), dt.date(2026, 10, 15)
+    >>> [f"{resolve_month(v, first, last):%Y-%m}" for v in ("last", "last-1", "current", "next", "2026年6月")]
+    ['2026-09', '2026-08', '2026-10', '2026-10', '2026-06']
+    """
+    text = parse_month_text(value, name, owner)
+    complete = last_complete_month(last, grain)
+    if text == "last":
+        return complete
+    if text == "current":
+        return month_start(last)
+    if text == "next":
+        return add_months(complete, 1)
+    m = _LAST_N.match(text)
+    if m:
+        return add_months(complete, -int(m.group(1)))
+    return dt.date.fromisoformat(f"{text}-01")

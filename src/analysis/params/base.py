@@ -4,36 +4,137 @@ Values given as text (``-p name=value``, a YAML file, a schedule) are typed by t
 field's annotation: a ``str`` field keeps the text as written ("01234" stays "01234", where
 papermill's ``-p`` would make it 1234); other fields read the text as YAML (``12``, ``true``,
 ``[a, b]``, ``{region: [市区]}``). Relative values: ``"today"`` in a str field becomes today's
-date (YYYY-MM-DD) before validation; month ``"last"``/``"current"`` are resolved by the report
-against its data.
+date (YYYY-MM-DD) before validation.
+
+Values as people type them:
+
+- ``month`` (any report's): ``2026-06``, ``2026/6``, ``2026年6月``, ``202606`` are normalised to
+  ``"2026-06"`` by :func:`analysis.periods.parse_month_text` for every model (a validator of
+  :class:`ReportParams`); the keywords ``last``, ``last-N``, ``current``, ``next`` stay keywords
+  (a run resolves them against the store before the kernel starts, see
+  :mod:`analysis.reports.params`).
+- money: the annotated type :data:`Money` reads ``34000000``, ``34,000,000``, ``3400万``,
+  ``3.4亿`` (also with 元 or ¥) as a number of yuan.
+- ``lang``: any language with a message catalogue (:func:`analysis.i18n.languages`).
 """
 from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
+from .. import i18n, periods
 from ..errors import AnalysisError, ParameterError
+
+# ------------------------------------------------------------------------------ money
+#: How an amount may be written, for messages and ``--help``.
+MONEY_FORMS = "34000000, 34,000,000, 3400万 or 3.4亿"
+_UNITS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "千": Decimal(1_000)}
+_MONEY_NOISE = re.compile(r"[\s,，_¥￥]|元$|RMB$|CNY$", re.IGNORECASE)
+
+
+def parse_amount(value: Any) -> Any:
+    """An amount of money as people type it, in yuan: ``34000000``, ``34,000,000``,
+    ``3400万``, ``3.4亿``, ``600万元``, ``¥1,200``. Numbers pass through; None stays None.
+
+    Raises
+    ------
+    ValueError
+        A text that is not an amount.
+
+    Examples
+    --------
+    >>> [parse_amount(v) for v in ("34000000", "34,000,000", "3400万", "3.4亿", "600万元", 1.5)]
+    [34000000.0, 34000000.0, 34000000.0, 340000000.0, 6000000.0, 1.5]
+    """
+    if value is None or isinstance(value, bool) or not isinstance(value, str):
+        return value
+    text = _MONEY_NOISE.sub("", value.strip())
+    text = _MONEY_NOISE.sub("", text)  # "600万元": 元 first, then nothing else to strip
+    scale = Decimal(1)
+    if text and text[-1] in _UNITS:
+        scale, text = _UNITS[text[-1]], text[:-1]
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(value) from None
+    if not number.is_finite():
+        raise ValueError(value)
+    return float(number * scale)
+
+
+def _money(value: Any) -> Any:
+    try:
+        return parse_amount(value)
+    except ValueError:
+        raise PydanticCustomError("money", "Input should be {expected}",
+                                  {"expected": f"an amount such as {MONEY_FORMS}"}) from None
+
+
+#: A money parameter: a float of yuan, also written ``34,000,000``, ``3400万`` or ``3.4亿``.
+#: Use it as ``total: Money | None = Field(None, gt=0)``.
+Money = Annotated[float, BeforeValidator(_money)]
+
+
+def _or_list(items: typing.Sequence[str]) -> str:
+    quoted = [repr(i) for i in items]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
 
 
 class ReportParams(BaseModel):
     """Parameters every report takes. Unknown names are rejected.
 
     ``store``: a .duckdb path or URL (None: the default store).
-    ``lang``: "zh" (default) or "en".
+    ``lang``: a language with a message catalogue ("zh", the default, or "en", or any
+    catalogue added, see :mod:`analysis.i18n`).
+
+    A ``month`` field of any report model is normalised here (see the module docstring).
     """
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
     store: str | None = None
-    lang: Literal["zh", "en"] = "zh"
+    lang: str = i18n.DEFAULT_LANG
+
+    @field_validator("lang")
+    @classmethod
+    def _lang(cls, v: str) -> str:
+        langs = i18n.languages()
+        if v not in langs:
+            raise PydanticCustomError("lang", "Input should be {expected}", {"expected": _or_list(langs)})
+        return v
+
+    @field_validator("filters", mode="before", check_fields=False)
+    @classmethod
+    def _filters_as_typed(cls, v: Any) -> Any:
+        """``{region: 市区}`` is ``{region: [市区]}``; a number typed as a value (a rep id 1004) is its text."""
+        if not isinstance(v, dict):
+            return v
+        out = {}
+        for k, vals in v.items():
+            vals = [vals] if isinstance(vals, (str, int, float)) and not isinstance(vals, bool) else vals
+            out[k] = [str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x for x in vals] \
+                if isinstance(vals, list) else vals
+        return out
+
+    @field_validator("month", mode="before", check_fields=False)
+    @classmethod
+    def _month_as_typed(cls, v: Any) -> Any:
+        try:
+            return periods.parse_month_text(v)
+        except ParameterError:
+            raise PydanticCustomError("month", "Input should be {expected}",
+                                      {"expected": f"a month such as {periods.MONTH_FORMS}"}) from None
 
 
 @dataclass(frozen=True)

@@ -15,22 +15,32 @@ with ``filters: {COLUMN: [value]}`` added to its parameters and named ``<name>_<
 ``name`` with ``{value}`` replaced). So one schedule fits any department's regions.
 
 :func:`run_batch` runs the jobs ``jobs`` at a time, each in its own worker process
-(``python -m analysis.reports JOB.json``) and kernel, keeps going past a failure, prints a
-summary table (one line per report) and returns False if any failed.
+(``python -m analysis.reports JOB.json``) and kernel, keeps going past a failure and returns
+False if any failed. Its log (stdout) is made for a scheduler's appended log file:
+
+- a header line: the time, the schedule, the store (a URL's password hidden) and the output folder;
+- one line per report as it ends: its start time, duration, status, name, report and parameters,
+  then the HTML or, on failure, the error's one line and the path of the ``.FAILED.ipynb``;
+- an end line: the time, the counts, the index.
+
+``log_format="json"`` writes the same as JSON Lines (``event``: ``batch_start``, ``report``,
+``batch_end``) for log collectors. The batch's record (``<out>/.last_batch.json``) lets the
+index show a report that could not even start (a parameter the store refused) as missing.
 """
 from __future__ import annotations
 
 import concurrent.futures as cf
 import copy
+import datetime as dt
 import importlib
 import json
+import re
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -42,9 +52,9 @@ from ..errors import ParameterError
 from ..params import REPORTS, ReportSpec
 from ..params.base import coerce_loaded_value, resolve_relative, validate_params
 from .execute import first_line
-from .index import write_index
+from .index import record_batch, write_index
 from .outputs import TMP_DIRNAME, safe_component
-from .params import report_spec
+from .params import _month_placeholder, report_spec
 from .run import DEFAULT_TIMEOUT, RunResult, run_report, show_progress
 
 ENTRY_KEYS = ("for_each", "name", "params", "report")
@@ -178,7 +188,8 @@ def load_schedule(path: str | os.PathLike, store: str | os.PathLike | None = Non
             else:
                 runs = [(entry_name or spec.name, typed)]
             for name, p in runs:
-                validate_params(spec.params, resolve_relative(spec.params, dict(p)), spec.name)
+                # a relative month (last-1) is resolved against the store by the run itself
+                validate_params(spec.params, _month_placeholder(spec, resolve_relative(spec.params, dict(p))), spec.name)
                 if safe_component(name) != name:
                     raise ParameterError(f"The 'name' of {where} must be a plain file name. Got {name!r} instead.")
                 if name in names:
@@ -211,7 +222,7 @@ def _run_job_in_worker(job: Job, store: str | None, out: Path, timeout: int, wor
         "model": f"{spec.params.__module__}:{spec.params.__qualname__}",
         "result": str(res_file),
     }, ensure_ascii=False), encoding="utf-8")
-    t0 = time.monotonic()
+    t0, started = time.monotonic(), _now()
     proc = subprocess.run(
         [sys.executable, "-m", "analysis.reports", str(job_file)],
         capture_output=True, text=True, cwd=str(store_mod.project_root()),
@@ -220,7 +231,7 @@ def _run_job_in_worker(job: Job, store: str | None, out: Path, timeout: int, wor
         return RunResult.from_dict(json.loads(res_file.read_text(encoding="utf-8")))
     err = first_line(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"worker exited {proc.returncode}")
     return RunResult(report=job.report, name=job.name, ok=False, parameters=job.params,
-                     error=err, seconds=round(time.monotonic() - t0, 1))
+                     error=err, seconds=round(time.monotonic() - t0, 1), started_at=started)
 
 
 def worker_main(job_path: str) -> int:
@@ -231,45 +242,77 @@ def worker_main(job_path: str) -> int:
         module, qual = job["model"].split(":")
         model = getattr(importlib.import_module(module), qual)
         REPORTS[report] = ReportSpec(report, job["notebook"], model)
+    started, t0 = _now(), time.monotonic()
     try:
         res = run_report(report, params=job["params"], store=job.get("store"), out=job["out"],
                          timeout=int(job["timeout"]), output_name=job["name"], progress=False,
                          update_index=False, pdf=bool(job.get("pdf")))
-    except Exception as exc:  # noqa: BLE001 - reported in the summary table
+    except Exception as exc:  # noqa: BLE001 - reported in the batch log
         res = RunResult(report=report, name=job["name"], ok=False, parameters=job["params"],
-                        error=f"{type(exc).__name__}: {first_line(str(exc))}")
+                        error=f"{type(exc).__name__}: {first_line(str(exc))}", started_at=started,
+                        seconds=round(time.monotonic() - t0, 1))
     Path(job["result"]).write_text(json.dumps(res.to_dict(), ensure_ascii=False, default=str), encoding="utf-8")
     return 0 if res.ok else 1
 
 
-def _width(s: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+LOG_FORMATS = ("text", "json")
 
 
-def summary_table(results: list[tuple[Job, RunResult]], out: Path | None = None) -> str:
-    """A plain-text table, one line per report: report, params, status, seconds, output (or the error)."""
-    rows = [("report", "params", "status", "seconds", "output")]
-    for job, r in results:
-        ptxt = ", ".join(f"{k}={v}" for k, v in job.params.items()) or "(defaults)"
-        if job.name != job.report:
-            ptxt = f"[{job.name}] {ptxt}"
-        target: Any = r.html if r.ok else (f"cell {r.cell}: " if r.cell else "") + str(r.error)
-        if r.ok and out is not None and r.html is not None:
-            try:
-                target = Path(r.html).resolve().relative_to(Path.cwd().resolve())
-            except ValueError:
-                target = r.html
-        if r.ok and r.notes:
-            target = f"{target} ({'; '.join(r.notes)})"
-        rows.append((job.report, ptxt, "ok" if r.ok else "FAILED", f"{r.seconds:.1f}", str(target)))
-    cols = [max(_width(r[i]) for r in rows) for i in range(4)]
-    lines = []
-    for j, r in enumerate(rows):
-        cells = [r[i] + " " * (cols[i] - _width(r[i])) for i in range(4)] + [r[4]]
-        lines.append("  ".join(cells).rstrip())
-        if j == 0:
-            lines.append("  ".join("-" * c for c in cols) + "  " + "-" * 6)
-    return "\n".join(lines)
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+def shown_store(location: str) -> str:
+    """A store location for a log: a URL's password replaced by ``***``.
+
+    Examples
+    --------
+    >>> shown_store("postgresql://sales:s3cret@db:5432/sales")
+    'postgresql://sales:***@db:5432/sales'
+    """
+    return re.sub(r"(://[^/:@]+):[^/@]*@", r"\1:***@", location)
+
+
+def _params_text(job: Job) -> str:
+    return ", ".join(f"{k}={v}" for k, v in job.params.items()) or "(defaults)"
+
+
+def report_event(job: Job, r: RunResult) -> dict[str, Any]:
+    """One report of a batch as a log event (the JSON line; the text line says the same)."""
+    return {
+        "event": "report", "name": job.name, "report": job.report, "params": job.params,
+        "started_at": r.started_at, "seconds": r.seconds, "status": "ok" if r.ok else "FAILED",
+        "period": r.period, "html": str(r.html) if r.html else None,
+        "failed_notebook": str(r.failed_notebook) if r.failed_notebook else None,
+        "cell": r.cell, "error": None if r.ok else first_line(str(r.error or "")), "notes": list(r.notes),
+    }
+
+
+def format_event(event: Mapping[str, Any], log_format: str = "text") -> str:
+    """One line of the batch log: ``event`` as JSON, or as text.
+
+    Examples
+    --------
+    >>> format_event({"event": "batch_start", "time": "2026-11-02T08:00:00+08:00", "schedule": "m.yml",
+    ...               "store": "w.duckdb", "out": "reports"})
+    '2026-11-02T08:00:00+08:00 batch start · schedule m.yml · store w.duckdb · out reports'
+    """
+    if log_format == "json":
+        return json.dumps(dict(event), ensure_ascii=False, default=str)
+    e = event
+    if e["event"] == "batch_start":
+        return f"{e['time']} batch start · schedule {e['schedule']} · store {e['store']} · out {e['out']}"
+    if e["event"] == "batch_end":
+        return (f"{e['time']} batch end · {e['ok']} ok, {e['failed']} failed · {e['seconds']:.1f}s · "
+                f"index: {e['index']}")
+    name = e["name"] if e["name"] == e["report"] else f"{e['name']} ({e['report']})"
+    head = f"{e['started_at'] or '-'} {e['status']:<6} {e['seconds']:>7.1f}s  {name} [{_params_text(Job(e['report'], e['params'], e['name']))}]"
+    if e["status"] == "ok":
+        notes = f" ({'; '.join(e['notes'])})" if e.get("notes") else ""
+        return f"{head} → {e['html']}{notes}"
+    cell = f"cell {e['cell']}: " if e.get("cell") is not None else ""
+    kept = f" · failed notebook: {e['failed_notebook']}" if e.get("failed_notebook") else " · no output folder"
+    return f"{head} · {cell}{e['error']}{kept}"
 
 
 def run_batch(
@@ -281,6 +324,7 @@ def run_batch(
     progress: bool | None = None,
     file: Any = None,
     pdf: bool = False,
+    log_format: str = "text",
 ) -> bool:
     """Run every report of a schedule, ``jobs`` at a time; keep going past failures.
 
@@ -299,9 +343,11 @@ def run_batch(
     progress : bool, optional
         A progress bar on stderr (default: only when stdout and stderr are a terminal).
     file : file, optional
-        Where the summary goes (default stdout).
+        Where the log goes (default stdout).
     pdf : bool
         Also write each report's PDF (headless Chromium).
+    log_format : {"text", "json"}
+        The log's lines as text or as JSON Lines (see the module docstring).
 
     Returns
     -------
@@ -318,11 +364,17 @@ def run_batch(
     file = file or sys.stdout
     if not isinstance(jobs, int) or jobs < 1:
         raise ParameterError(f"The 'jobs' parameter of run_batch must be a positive integer. Got {jobs!r} instead.")
+    if log_format not in LOG_FORMATS:
+        raise ParameterError(f"The 'log_format' parameter of run_batch must be 'text' or 'json'. Got {log_format!r} instead.")
+    t0 = time.monotonic()
     store_s = store_mod.resolve_store(store) if store else None
-    todo = load_schedule(schedule_path, store=store_s)
-    progress = show_progress() if progress is None else progress
     out = Path(out)
     out = out if out.is_absolute() else Path.cwd() / out
+    header = {"event": "batch_start", "time": _now(), "schedule": str(Path(schedule_path).resolve()),
+              "store": shown_store(store_s or store_mod.resolve_store(None)), "out": str(out)}
+    print(format_event(header, log_format), file=file, flush=True)
+    todo = load_schedule(schedule_path, store=store_s)
+    progress = show_progress() if progress is None else progress
     (out / TMP_DIRNAME).mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix="batch-", dir=out / TMP_DIRNAME))
     results: dict[int, RunResult] = {}
@@ -339,6 +391,11 @@ def run_batch(
                         results[i] = RunResult(report=todo[i].report, name=todo[i].name, ok=False,
                                                parameters=todo[i].params, error=f"{type(exc).__name__}: {exc}")
                     r = results[i]
+                    line = format_event(report_event(todo[i], r), log_format)
+                    if progress:
+                        bar.write(line, file=file)
+                    else:
+                        print(line, file=file, flush=True)
                     bar.set_postfix_str(f"{r.name} {'ok' if r.ok else 'FAILED'}")
                     bar.update(1)
     finally:
@@ -347,11 +404,11 @@ def run_batch(
             (out / TMP_DIRNAME).rmdir()
         except OSError:
             pass
-    write_index(out)
     ordered = [(todo[i], results[i]) for i in range(len(todo))]
+    record_batch(out, header, [report_event(j, r) for j, r in ordered])
+    write_index(out)
     n_failed = sum(1 for _, r in ordered if not r.ok)
-    print(summary_table(ordered, out), file=file)
-    print(f"{len(ordered) - n_failed} ok, {n_failed} failed · index: {out / 'index.html'}", file=file, flush=True)
+    end = {"event": "batch_end", "time": _now(), "ok": len(ordered) - n_failed, "failed": n_failed,
+           "seconds": round(time.monotonic() - t0, 1), "index": str(out / "index.html")}
+    print(format_event(end, log_format), file=file, flush=True)
     return n_failed == 0
-
-

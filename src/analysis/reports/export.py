@@ -96,7 +96,7 @@ def strip_for_export(nb: Any) -> Any:
 
     Dropped: code (inputs), the parameters and injected-parameters cells, stderr, and markdown
     cells — they are the analyst's notes (in one language, about the notebook); the report's own
-    text comes from analysis.display in the report's language. A markdown cell tagged ``report``
+    text comes from the message catalogues in the report's language. A markdown cell tagged ``report``
     is kept.
     """
     nb = copy.deepcopy(nb)
@@ -143,22 +143,22 @@ def data_window_text(value: Any) -> str:
 
 
 def report_lang(parameters: Mapping[str, Any], metrics: Mapping[str, Any] | None = None) -> str:
-    """The language of a run ("zh" unless the parameters or metrics say "en")."""
-    lang = str(parameters.get("lang") or (metrics or {}).get("lang") or "zh")
-    return lang if lang in ("zh", "en") else "zh"
+    """The language of a run: the parameters' or metrics' ``lang`` when it has a catalogue,
+    else the default language."""
+    from .. import i18n
+
+    lang = str(parameters.get("lang") or (metrics or {}).get("lang") or i18n.DEFAULT_LANG)
+    return lang if lang in i18n.languages() else i18n.DEFAULT_LANG
 
 
 def report_name(report: str, lang: str) -> str:
-    """The name of a report in ``lang`` (glossary, else the catalogues' ``report.<name>``, else
-    the report's own id)."""
+    """The name of a report in ``lang``: the catalogues' ``report.<name>``, else the report's own id
+    (a report registered without a catalogue entry, such as a test's fixture)."""
     from .. import i18n
-    from ..glossary import label
 
-    lang_ = lang if lang in ("zh", "en") else "zh"
-    name = label(report, lang_)
-    if name == report and i18n.has_label(f"report.{report}", lang_):  # a report named only in the catalogues
-        name = i18n.label(f"report.{report}", lang_)
-    return name
+    lang_ = lang if lang in i18n.languages() else i18n.DEFAULT_LANG
+    key = f"report.{report}"
+    return i18n.label(key, lang_) if i18n.has_label(key, lang_) else report
 
 
 def report_title(report: str, lang: str, metrics: Mapping[str, Any], parameters: Mapping[str, Any]) -> str:
@@ -205,7 +205,7 @@ def export_html(
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from ..glossary import label
+    from ..i18n import html_lang, label
 
     lang = report_lang(parameters, metrics)
     exporter = HTMLExporter(template_name="basic")
@@ -238,20 +238,20 @@ def export_html(
 
     meta = []
     if period:
-        meta.append((label("period", lang), period))
+        meta.append((label("present.period", lang), period))
     window = data_window_text(metrics.get("data_window"))
     if window:
-        meta.append((label("data_window", lang), window))
+        meta.append((label("present.data_window", lang), window))
     generated = str(metrics.get("generated_at") or dt.datetime.now().isoformat(timespec="seconds"))
-    meta.append((label("generated_at", lang), generated.replace("T", " ")))
+    meta.append((label("present.generated_at", lang), generated.replace("T", " ")))
 
     return jinja_env().get_template("report.html.j2").render(
-        html_lang="zh-CN" if lang == "zh" else "en",
+        html_lang=html_lang(lang),
         title=report_title(report, lang, metrics, parameters),
         period=period,
         meta=meta,
         toc=toc,
-        contents_label=label("contents", lang),
+        contents_label=label("present.contents", lang),
         css=report_css(),
         body=body,
         footer=f"sales-analysis · {report}",

@@ -3,7 +3,13 @@
 Runs are grouped by report, then by output name (a variant such as ``sales_trends_市区`` is its own
 series), newest period first. Each series shows the headline figures of its latest run (read from
 its metrics.json), links to the HTML, the Excel workbook and the PDF when they exist, a small chart
-of its headline figure across the periods run, and its earlier periods.
+of its headline figure across the periods run, and its earlier periods. A report that was not
+produced is never left out: a failed run (its ``.FAILED.ipynb``) or a report the last batch could
+not start (:data:`BATCH_RECORD`) newer than the series' last good run is shown at the top of the
+series, in red, with its reason and a link to the failed notebook.
+
+Every word and number format comes from the message catalogues (``index.*`` labels and
+messages, value kinds), in any language that has a catalogue.
 
 Which figures are headlines is one small table per report (:data:`HEADLINES`): a new report plugs
 in by adding an entry. Every text on the page is escaped (Jinja autoescaping); the chart is an
@@ -12,6 +18,7 @@ inline SVG drawn from numbers only.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import os
 import uuid
@@ -27,10 +34,10 @@ from .outputs import read_json, recorded_outputs
 
 @dataclass(frozen=True)
 class Figure:
-    """One headline figure: a metrics.json key (dots reach into mappings), its label id and
-    its format (a :func:`analysis.display.fmt` code, ``"spct"`` for a signed percentage,
-    ``"yuan"`` for money shown in 万元 / yuan, ``"measure"`` for money or volume as the run's
-    metrics.json ``measure`` says, ``"text"``)."""
+    """One headline figure: a metrics.json key (dots reach into mappings), its label (the
+    catalogue label ``index.figure.<label>``) and its format: a value kind of the catalogues
+    (``money_wan``, ``rate``, ``change``, ``f2``, ``int``, …, see :data:`analysis.i18n.KINDS`),
+    or ``"measure"`` for money or volume as the run's metrics.json ``measure`` says."""
 
     key: str
     label: str
@@ -49,21 +56,20 @@ class Headline:
 
 HEADLINES: dict[str, Headline] = {
     "sales_trends": Headline(
-        (Figure("total_amount", "amount", "yuan"), Figure("attainment", "attainment", "pct"),
-         Figure("time_elapsed", "time_elapsed", "pct"), Figure("yoy", "yoy", "spct")),
+        (Figure("total_amount", "amount", "money_wan"), Figure("attainment", "attainment", "rate"),
+         Figure("time_elapsed", "time_elapsed", "rate"), Figure("yoy", "yoy", "change")),
         history="total_amount",
     ),
     "launch_review": Headline(
-        (Figure("distribution_rate", "distribution_rate", "pct"), Figure("repeat_rate", "repeat_rate", "pct"),
+        (Figure("distribution_rate", "distribution_rate", "rate"), Figure("repeat_rate", "repeat_rate", "rate"),
          Figure("rating_mean", "rating", "f2")),
         history="distribution_rate", order_by="launch_date",
     ),
     "incentive_retention": Headline(
-        (Figure("attrition_rate", "attrition_rate", "pct"),
-         Figure("first_year_attrition", "first_year_attrition", "pct")),
+        (Figure("attrition_rate", "attrition_rate", "rate"),
+         Figure("first_year_attrition", "first_year_attrition", "rate")),
         history="attrition_rate",
     ),
-    # the two reports to come: their metrics.json must carry these keys (or change them here)
     "rep_scorecard": Headline(
         (Figure("leader", "leader", "text"), Figure("below_target", "below_target", "int")),
         history="below_target",
@@ -71,46 +77,23 @@ HEADLINES: dict[str, Headline] = {
     "target_plan": Headline((Figure("total", "plan_total", "measure"),), history="total"),
 }
 REPORT_ORDER = list(HEADLINES)
-
-# the index's own words (the report pages take theirs from the glossary)
-TEXT: dict[str, tuple[str, str]] = {
-    "index_title": ("报告目录", "Reports"),
-    "updated": ("更新时间", "Updated"),
-    "count": ("报告数", "Reports"),
-    "latest": ("最新一期", "Latest"),
-    "earlier": ("往期", "Earlier periods"),
-    "history": ("历次走势", "History"),
-    "highest": ("最高", "high"),
-    "lowest": ("最低", "low"),
-    "open": ("报告", "Report"),
-    "excel": ("Excel", "Excel"),
-    "pdf": ("PDF", "PDF"),
-    "generated_at": ("生成于", "generated"),
-    "last_failed": ("本期最近一次运行失败，显示的是上一次成功运行的结果",
-                    "The latest run of this period failed; this is the last good run"),
-    "leader": ("第一名", "Leader"),
-    "below_target": ("未达标人数", "Below target"),
-    "plan_total": ("任务总量", "Plan total"),
-    "none": ("尚无报告", "No reports yet"),
-    "wan_yuan": ("万元", "10k yuan"),
-}
+#: The record of the last batch (:func:`record_batch`): the reports it could not produce.
+BATCH_RECORD = ".last_batch.json"
+#: Where a failed run's notebook keeps what went wrong (``nb.metadata[FAILURE_KEY]``).
+FAILURE_KEY = "sales_analysis_failure"
 
 
 def text(key: str, lang: str) -> str:
-    """The index's word ``key`` in ``lang``, else the glossary label.
+    """The index's word ``key`` in ``lang``: the catalogue label ``index.<key>``.
 
     Raises
     ------
-    KeyError
-        When neither knows ``key`` (a silent echo would hide a typo).
+    MessageError
+        When the catalogues have no such label (a silent echo would hide a typo).
     """
-    if key in TEXT:
-        return TEXT[key][0 if lang == "zh" else 1]
-    from ..glossary import LABELS
+    from .. import i18n
 
-    if key in LABELS:
-        return LABELS[key][0 if lang == "zh" else 1]
-    raise KeyError(f"The index has no text {key!r}.")
+    return i18n.label(f"index.{key}", lang)
 
 
 def lookup(metrics: Mapping[str, Any], key: str) -> Any:
@@ -137,31 +120,24 @@ def number(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def format_figure(value: Any, code: str, lang: str) -> str:
-    """A headline value as text.
+def format_figure(value: Any, kind: str, lang: str) -> str:
+    """A headline value as text, written by the catalogue of ``lang`` (``kind``: a value kind).
 
     Examples
     --------
-    >>> format_figure(12345678, "yuan", "zh"), format_figure(0.032, "spct", "en"), format_figure(None, "pct", "zh")
-    ('1,234.6 万元', '+3.2%', '—')
+    >>> format_figure(12345678, "money_wan", "zh"), format_figure(0.032, "change", "en"), format_figure(None, "rate", "zh")
+    ('1,234.6万元', '+3.2%', '—')
     """
-    from ..display import DASH, fmt
+    from .. import i18n
 
-    if code == "text":
-        return DASH if value in (None, "") else str(value)
-    v = number(value)
-    if v is None:
-        return DASH
-    if code == "yuan":
-        return f"{fmt(v, 'wan')} {text('wan_yuan', lang)}" if lang == "zh" else f"{fmt(v, 'money')} yuan"
-    if code == "spct":
-        return f"{v * 100:+.1f}%"
-    return fmt(v, code)
+    if kind == "text":
+        return i18n.format_value(None if value in (None, "") else str(value), "text", lang)
+    return i18n.format_value(number(value), kind, lang)
 
 
 def measure_code(metrics: Mapping[str, Any]) -> str:
-    """The format of a figure in the run's measure: money (``measure: amount``) or a count of units."""
-    return "yuan" if metrics.get("measure", "amount") == "amount" else "int"
+    """The kind of a figure in the run's measure: money (``measure: amount``) or a count of units."""
+    return "money_wan" if metrics.get("measure", "amount") == "amount" else "int"
 
 
 def sparkline(points: list[tuple[str, float | None]], width: int = 320, height: int = 64, pad: int = 6) -> dict[str, Any] | None:
@@ -201,15 +177,104 @@ class Run:
     generated: str
     failed_since: bool = False
     files: dict[str, Path] = field(default_factory=dict)
+    failure: "Failure | None" = None
 
     @property
     def lang(self) -> str:
         return report_lang(self.parameters, self.metrics)
 
+    @property
+    def mtime(self) -> float:
+        return self.page.stat().st_mtime
+
     def order_key(self) -> tuple[str, str]:
         spec = HEADLINES.get(self.report)
         key = lookup(self.metrics, spec.order_by) if spec else None
         return (str(key or self.metrics.get("period") or self.period), self.generated)
+
+
+@dataclass
+class Failure:
+    """A report the index must show as not produced: a run that failed (its FAILED notebook
+    is kept, ``kind="failed"``) or a report of the last batch that left no folder
+    (``kind="missing"``, for instance a parameter the store refused)."""
+
+    report: str
+    name: str
+    period: str | None
+    reason: str
+    when: str
+    mtime: float
+    kind: str = "failed"
+    notebook: Path | None = None
+
+
+def read_failure(path: Path) -> dict[str, Any]:
+    """What a FAILED notebook says about its failure (``metadata.sales_analysis_failure``, written
+    by the run), else its first error output, else {}."""
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(nb, dict):
+        return {}
+    meta = (nb.get("metadata") or {}).get(FAILURE_KEY)
+    if isinstance(meta, dict):
+        return meta
+    for cell in nb.get("cells") or []:
+        for o in cell.get("outputs") or [] if isinstance(cell, dict) else []:
+            if isinstance(o, dict) and o.get("output_type") == "error":
+                return {"error": f"{o.get('ename', 'Error')}: {str(o.get('evalue', '')).splitlines()[0] if o.get('evalue') else ''}"}
+    return {}
+
+
+def _stamp(mtime: float) -> str:
+    return dt.datetime.fromtimestamp(mtime).isoformat(timespec="seconds")
+
+
+def find_failures(out: Path) -> list[Failure]:
+    """Every FAILED notebook under ``out`` (``<name>/<period>/<name>.FAILED.ipynb``), and every
+    report of the last batch (:data:`BATCH_RECORD`) that failed without leaving a folder."""
+    found = []
+    for path in sorted(out.glob("*/*/*.FAILED.ipynb")):
+        folder = path.parent
+        if folder.parent.name.startswith(".") or folder.name.startswith("."):
+            continue
+        info = read_failure(path)
+        name = path.name[: -len(".FAILED.ipynb")]
+        mtime = path.stat().st_mtime
+        found.append(Failure(
+            report=str(info.get("report") or name), name=name, period=folder.name,
+            reason=str(info.get("error") or ""), when=str(info.get("failed_at") or _stamp(mtime)),
+            mtime=mtime, notebook=path,
+        ))
+    record = out / BATCH_RECORD
+    if record.exists():
+        data = read_json(record)
+        mtime = record.stat().st_mtime
+        for job in data.get("reports") or []:
+            if not isinstance(job, dict) or job.get("status") == "ok" or job.get("failed_notebook"):
+                continue
+            found.append(Failure(
+                report=str(job.get("report") or job.get("name")), name=str(job.get("name") or job.get("report")),
+                period=job.get("period"), reason=str(job.get("error") or ""),
+                when=str(job.get("started_at") or data.get("started_at") or _stamp(mtime)), mtime=mtime,
+                kind="missing",
+            ))
+    return found
+
+
+def record_batch(out: str | os.PathLike, header: Mapping[str, Any], reports: list[Mapping[str, Any]]) -> Path:
+    """Write the record of a batch (``<out>/.last_batch.json``): its header and one entry per report
+    (name, report, status, period, error, failed_notebook); the index shows what it could not produce."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / BATCH_RECORD
+    tmp = out / f".batch.{uuid.uuid4().hex}.tmp"
+    tmp.write_text(json.dumps({**dict(header), "reports": list(reports)}, ensure_ascii=False, default=str, indent=1),
+                   encoding="utf-8")
+    os.replace(tmp, target)
+    return target
 
 
 def find_runs(out: Path) -> list[Run]:
@@ -259,12 +324,19 @@ def _run_view(run: Run, out: Path, lang: str) -> dict[str, Any]:
     figures = []
     for f in (spec.figures if spec else ()):
         code = measure_code(run.metrics) if f.fmt == "measure" else f.fmt
-        figures.append({"label": text(f.label, lang), "value": format_figure(lookup(run.metrics, f.key), code, lang)})
+        figures.append({"label": text(f"figure.{f.label}", lang),
+                        "value": format_figure(lookup(run.metrics, f.key), code, lang)})
     links = [{"href": run.page.relative_to(out).as_posix(), "text": text("open", lang), "kind": "html"}]
     for kind, path in run.files.items():
         own = kind.startswith("file:")
         links.append({"href": path.relative_to(out).as_posix(), "text": path.name if own else text(kind, lang),
                       "kind": "file" if own else kind})
+    last_failed = None
+    if run.failed_since:
+        from .. import i18n
+
+        reason = run.failure.reason if run.failure and run.failure.reason else text("unknown_reason", lang)
+        last_failed = i18n.message("index.last_failed", lang, reason=reason)
     return {
         "href": links[0]["href"],
         "title": report_title(run.report, run.lang, run.metrics, run.parameters),
@@ -273,22 +345,54 @@ def _run_view(run: Run, out: Path, lang: str) -> dict[str, Any]:
         "figures": figures,
         "links": links,
         "failed_since": run.failed_since,
+        "last_failed": last_failed,
+        "failed_href": (run.failure.notebook.relative_to(out).as_posix()
+                        if run.failed_since and run.failure and run.failure.notebook else None),
     }
 
 
-def build_groups(runs: list[Run], out: Path, lang: str) -> list[dict[str, Any]]:
-    """The page's model: report groups → series (one per output name) → runs, newest first."""
+def _failure_view(f: Failure, out: Path, lang: str) -> dict[str, Any]:
+    from .. import i18n
+
+    reason = f.reason or text("unknown_reason", lang)
+    when = f.when.replace("T", " ")
+    if f.kind == "missing":
+        line = i18n.message("index.missing_run", lang, when=when, reason=reason)
+    else:
+        line = i18n.message("index.failed_run", lang, period=f.period or "", when=when, reason=reason)
+    return {
+        "kind": f.kind, "label": text(f.kind, lang), "text": line, "period": f.period or "",
+        "href": f.notebook.relative_to(out).as_posix() if f.notebook is not None else None,
+    }
+
+
+def build_groups(runs: list[Run], out: Path, lang: str, failures: list[Failure] | None = None) -> list[dict[str, Any]]:
+    """The page's model: report groups → series (one per output name) → runs, newest first.
+
+    A failure (:class:`Failure`) newer than every good run of its series is shown at the top of
+    that series, in red with its reason; a series with failures only is listed all the same.
+    """
     by_report: dict[str, dict[str, list[Run]]] = {}
     for r in runs:
         by_report.setdefault(r.report, {}).setdefault(r.name, []).append(r)
+    fails: dict[tuple[str, str], list[Failure]] = {}
+    for f in failures or []:
+        by_report.setdefault(f.report, {}).setdefault(f.name, [])
+        fails.setdefault((f.report, f.name), []).append(f)
     groups = []
     for report, series_runs in by_report.items():
         series = []
         for name, rs in series_runs.items():
             rs.sort(key=Run.order_key, reverse=True)
+            own_fails = fails.get((report, name), [])
+            for r in rs:  # the FAILED notebook beside a good run: the note on that run
+                r.failure = next((f for f in own_fails if f.notebook is not None and f.notebook.parent == r.folder), None)
+            newest_good = max((r.mtime for r in rs), default=float("-inf"))
+            shown = sorted((f for f in own_fails if f.mtime >= newest_good
+                            and not any(r.failure is f for r in rs)), key=lambda f: f.mtime, reverse=True)
             spec = HEADLINES.get(report)
             history = None
-            if spec and spec.history:
+            if rs and spec and spec.history:
                 points = [(r.period, number(lookup(r.metrics, spec.history))) for r in reversed(rs)]
                 geom = sparkline(points)
                 if geom is not None:
@@ -298,16 +402,23 @@ def build_groups(runs: list[Run], out: Path, lang: str) -> list[dict[str, Any]]:
                     fig = Figure(fig.key, fig.label, code)
                     history = {
                         **geom,
-                        "label": text(fig.label, lang),
+                        "label": text(f"figure.{fig.label}", lang),
                         "titles": [f"{p}: {format_figure(v, fig.fmt, lang)}" for p, v in points],
                         "first": points[0][0], "last": points[-1][0],
                         "high": format_figure(max(vals), fig.fmt, lang), "low": format_figure(min(vals), fig.fmt, lang),
                     }
+            if not rs and not shown:
+                continue
+            newest = max([r.generated for r in rs] + [f.when for f in shown])
             series.append({
-                "name": name, "latest": _run_view(rs[0], out, lang),
+                "name": name, "latest": _run_view(rs[0], out, lang) if rs else None,
                 "earlier": [_run_view(r, out, lang) for r in rs[1:]],
-                "history": history, "newest": max(r.generated for r in rs),
+                "history": history, "newest": newest,
+                "failures": [_failure_view(f, out, lang) for f in shown],
+                "title": report_name(report, lang) if name == report else f"{report_name(report, lang)} · {name}",
             })
+        if not series:
+            continue
         series.sort(key=lambda s: s["newest"], reverse=True)
         series.sort(key=lambda s: s["name"] != report)  # the report's own series first (stable)
         title = report_name(report, lang)
@@ -318,6 +429,10 @@ def build_groups(runs: list[Run], out: Path, lang: str) -> list[dict[str, Any]]:
     return groups
 
 
+INDEX_TEXTS = ("title", "updated", "count", "failed_count", "latest", "earlier", "history", "highest", "lowest",
+               "generated_at", "none", "failed_notebook")
+
+
 def write_index(out: str | os.PathLike, lang: str | None = None) -> Path:
     """Write ``<out>/index.html`` (atomically) from the runs found under ``out``.
 
@@ -325,24 +440,33 @@ def write_index(out: str | os.PathLike, lang: str | None = None) -> Path:
     ----------
     out : path
         The output root of the runs.
-    lang : {"zh", "en"}, optional
-        The page's language; default Chinese, English when every run is English.
+    lang : str, optional
+        The page's language (any language with a catalogue); default: the language of the
+        runs when they all share one, else the default language (Chinese).
 
     Returns
     -------
     Path
         The index file.
     """
+    from .. import i18n
+
     out = Path(out)
     runs = find_runs(out)
+    failures = find_failures(out)
     if lang is None:
-        lang = "en" if runs and all(r.lang == "en" for r in runs) else "zh"
-    groups = build_groups(runs, out, lang)
+        langs = {r.lang for r in runs}
+        lang = langs.pop() if len(langs) == 1 else i18n.DEFAULT_LANG
+    lang = i18n.check_lang(lang, "write_index")
+    groups = build_groups(runs, out, lang, failures)
+    n_failed = sum(len(s["failures"]) + bool(s["latest"] and s["latest"]["failed_since"])
+                   for g in groups for s in g["series"])
     page = jinja_env().get_template("index.html.j2").render(
-        html_lang="zh-CN" if lang == "zh" else "en",
-        t={k: text(k, lang) for k in TEXT},
+        html_lang=i18n.html_lang(lang),
+        t={k: text(k, lang) for k in INDEX_TEXTS},
         groups=groups,
-        count=sum(len(s["earlier"]) + 1 for g in groups for s in g["series"]),
+        count=sum(len(s["earlier"]) + (s["latest"] is not None) for g in groups for s in g["series"]),
+        failed=n_failed,
         updated=dt.datetime.now().isoformat(timespec="seconds").replace("T", " "),
         css=report_css(),
     )

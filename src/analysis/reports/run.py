@@ -1,7 +1,9 @@
 """One report run (:func:`run_report`)::
 
     parameters (-p name=value, -f file.yml, a dict)
-      → validated with the report's model BEFORE any kernel starts (unknown names, wrong types)
+      → validated with the report's model BEFORE any kernel starts (unknown names, wrong types),
+        then checked against the store (it exists, the month is inside the data, filter values,
+        SKUs and brands exist; :mod:`analysis.reports.params`): a ParameterError, no folder
       → papermill executes the report's notebook in a kernel of this Python
         (per-cell timeout, working directory = project folder, $SALES_ANALYSIS_METRICS and
         $SALES_ANALYSIS_WORKBOOK pointing into a private work folder)
@@ -13,7 +15,9 @@
       → <out>/index.html rebuilt.
 
 On failure the executed notebook is kept as ``<name>.FAILED.ipynb`` beside the outputs of the
-last good run (which stay untouched), no HTML is written and :attr:`RunResult.ok` is False.
+last good run (which stay untouched), with what went wrong in its metadata
+(``sales_analysis_failure``: report, name, period, cell, error, failed_at; the index shows it),
+no HTML is written and :attr:`RunResult.ok` is False.
 """
 from __future__ import annotations
 
@@ -34,7 +38,7 @@ from ..recorder import ENV_VAR as METRICS_ENV
 from ..recorder import WORKBOOK_ENV
 from . import execute
 from .export import export_html, machine_paths
-from .index import write_index
+from .index import FAILURE_KEY, write_index
 from .outputs import TMP_DIRNAME, move_into_place, plain, read_json, run_period, safe_component
 from .params import notebook_path, papermill_parameters, prepare_parameters, report_spec
 
@@ -67,6 +71,7 @@ class RunResult:
     error: str | None = None
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    started_at: str | None = None
 
     _PATHS = ("out_dir", "html", "notebook", "metrics", "params_file", "workbook", "pdf", "failed_notebook")
 
@@ -105,9 +110,18 @@ def show_progress() -> bool:
         return False
 
 
-def _failed(result: RunResult, executed: Path, final: Path, name: str) -> RunResult:
+def _failed(result: RunResult, executed: Path, final: Path, name: str, nb: Any = None) -> RunResult:
+    """Keep the executed notebook as ``<name>.FAILED.ipynb``, with the failure in its metadata."""
     final.mkdir(parents=True, exist_ok=True)
     failed = final / f"{name}.FAILED.ipynb"
+    if nb is not None:
+        import nbformat
+
+        nb.metadata[FAILURE_KEY] = {
+            "report": result.report, "name": result.name, "period": result.period, "cell": result.cell,
+            "error": result.error, "failed_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        }
+        nbformat.write(nb, str(executed))
     os.replace(executed, failed)
     result.failed_notebook = failed
     return result
@@ -169,7 +183,7 @@ def run_report(
     """
     t0 = time.monotonic()
     spec = report_spec(name)
-    model = prepare_parameters(spec, params, param_file, store, today=today)
+    model = prepare_parameters(spec, params, param_file, store, today=today, check_store=True)
     pm_params = papermill_parameters(model)
     out_name = safe_component(output_name or spec.name)
     if output_name is not None and out_name != output_name:
@@ -193,7 +207,8 @@ def run_report(
     env = {METRICS_ENV: str(metrics_path), WORKBOOK_ENV: str(workbook_tmp)}
     if os.environ.get("PYTHONWARNINGS"):
         env["PYTHONWARNINGS"] = os.environ["PYTHONWARNINGS"]
-    result = RunResult(report=spec.name, name=out_name, ok=False, parameters=pm_params)
+    result = RunResult(report=spec.name, name=out_name, ok=False, parameters=pm_params,
+                       started_at=started.isoformat(timespec="seconds"))
     try:
         exc = execute.execute_notebook(notebook, executed, pm_params, env, timeout, progress)
         import nbformat
@@ -216,13 +231,13 @@ def run_report(
         result.out_dir = final
         if error is not None:
             result.cell, result.error = cell, error
-            return _failed(result, executed, final, out_name) if nb is not None else result
+            return _failed(result, executed, final, out_name, nb) if nb is not None else result
         try:
             private = machine_paths(work, out, final, notebook.parent)
             page = export_html(nb, spec.name, metrics or {}, pm_params, period, private_paths=private)
         except Exception as exc2:  # noqa: BLE001 - an export failure is a failed run, not a crash
             result.error = f"HTML export failed: {type(exc2).__name__}: {execute.first_line(str(exc2))}"
-            return _failed(result, executed, final, out_name)
+            return _failed(result, executed, final, out_name, nb)
         html_tmp = work / f"{out_name}.html"
         html_tmp.write_text(page, encoding="utf-8")
         moves = [

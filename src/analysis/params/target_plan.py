@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationInfo, field_validator
 
-from .base import ReportParams
+from .base import Money, ReportParams
 
 PLAN_METHODS = ("last_12", "same_month", "blend", "capacity")
 PRODUCT_LEVELS = ("brand", "price_class")
@@ -125,7 +125,7 @@ class TargetPlanParams(ReportParams):
     month: str = "next"
     measure: Literal["amount", "qty"] = "amount"
     rounding: float | None = Field(None, gt=0)
-    total: float | None = Field(None, gt=0)
+    total: Money | None = Field(None, gt=0)
     method: Literal["last_12", "same_month", "blend", "capacity"] = "blend"
     blend_weights: dict[str, float] = Field(default_factory=lambda: {"last_12": 0.5, "same_month": 0.5})
     levels: list[str] = Field(default_factory=lambda: ["region", "rep"])

@@ -144,6 +144,20 @@ def run_batch(
 
 
 @app.command()
+def meeting(
+    month: str = typer.Option("last", "--month", help="The month YYYY-MM (default: the last complete month of the data)."),
+    store: Optional[str] = StoreOpt,
+    out: Path = typer.Option(Path("reports"), "--out", help="Output folder (the pack goes to <out>/meeting/<month>/)."),
+    lang: str = typer.Option("zh", "--lang", help="Language of the pack (a catalogue: zh, en)."),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also print the PDF (needs headless Chromium)."),
+) -> None:
+    """The monthly meeting pack: summary, launch reviews, scorecard, next month's targets (HTML, PDF, DOCX)."""
+    from .meeting import build_pack
+
+    typer.echo(build_pack(month=month, store=store, out=out, lang=lang, pdf=pdf).summary())
+
+
+@app.command()
 def index(
     out: Path = typer.Option(Path("reports"), "--out", help="Output folder of the runs."),
     lang: Optional[str] = typer.Option(None, "--lang", help="zh or en (default: zh unless every run is English)."),

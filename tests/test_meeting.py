@@ -237,3 +237,47 @@ def test_cli_meeting(demo_world, tmp_path, monkeypatch):
                                    "--out", str(tmp_path), "--no-pdf"])
     assert res.exit_code == 0, res.output
     assert "meeting 2026-10" in res.output and (tmp_path / "meeting" / "2026-10" / "meeting.docx").exists()
+
+
+# ------------------------------------------------------------------------- schedules
+def test_schedule_params_checked():
+    from analysis.errors import ParameterError
+    from analysis.meeting.schedule import check_params
+
+    assert check_params({}) == {"month": "last", "lang": "zh", "pdf": None}
+    assert check_params({"month": "2026-10", "lang": "en", "pdf": "true"}) == {"month": "2026-10", "lang": "en", "pdf": True}
+    with pytest.raises(ParameterError, match="must be among month, lang, pdf"):
+        check_params({"sku": "S1"})
+    with pytest.raises(ParameterError, match="'lang'"):
+        check_params({"lang": "fr"})
+    with pytest.raises(ParameterError, match="'month'"):
+        check_params({"month": "10/2026"})
+
+
+def test_for_each_launch_runs(demo_con):
+    from analysis.errors import ParameterError
+    from analysis.meeting.schedule import is_launch_for_each, launch_runs
+
+    assert is_launch_for_each("launch") and is_launch_for_each({"launch": "2026-09"})
+    assert not is_launch_for_each("region") and not is_launch_for_each({"column": "region"})
+    runs = launch_runs(demo_con, "launch", {"window_days": 30})  # last = 2026-10
+    assert runs == [("launch_review_S044", {"window_days": 30, "sku": "S044", "launch_date": "2026-09-08"})]
+    runs = launch_runs(demo_con, {"launch": "2026-09"}, {}, name="new_{sku}")
+    assert [n for n, _ in runs] == ["new_S043"]
+    assert launch_runs(demo_con, {"launch": "2026-07"}, {}) == []
+    with pytest.raises(ParameterError, match="launch_review"):
+        launch_runs(demo_con, "launch", {}, report="sales_trends")
+    with pytest.raises(ParameterError, match="remove sku/brand"):
+        launch_runs(demo_con, "launch", {"sku": "S001"})
+
+
+def test_run_scheduled_reports_a_run_result(demo_world, tmp_path, monkeypatch):
+    import analysis.reports.compute as compute_mod
+    from analysis.meeting.schedule import run_scheduled
+
+    monkeypatch.setattr(compute_mod, "compute", lambda r, s, p: Computed(r, {}, []))
+    res = run_scheduled({"month": "2026-10"}, str(demo_world[0]), tmp_path)
+    assert res.ok and res.period == "2026-10" and res.html.exists()
+    assert res.notes and all(n.startswith("missing: ") for n in res.notes)  # nothing shown: every part listed
+    bad = run_scheduled({"month": "2026-10"}, str(tmp_path / "nope.duckdb"), tmp_path)
+    assert not bad.ok and bad.error

@@ -136,3 +136,17 @@ def test_empty_table_and_bytes_figure(tmp_path):
 def test_bad_content_is_one_line_error(tmp_path):
     with pytest.raises(TypeError, match="must hold Block or SectionResult"):
         write_docx(tmp_path / "x.docx", "T", ["text"], "zh")
+
+
+def test_wide_table_on_a_landscape_page_then_portrait_again(tmp_path):
+    names = ["target", "actual", "attainment", "gap", "yoy", "mom", "ytd", "retention", "attrition", "role", "tenure",
+             "price_class", "repeat_rate", "lo80"]
+    from analysis.sections import Column
+
+    t = Table("wide", pd.DataFrame({n: [1.0] for n in names}), [Column(n, "f1") for n in names])
+    blocks = [Block("paragraph", "前"), Block("table", (t, "")), Block("paragraph", "后")]
+    d = docx.Document(str(write_docx(tmp_path / "w.docx", "T", blocks, "zh")))
+    sizes = [(round(s.page_width.mm), round(s.page_height.mm)) for s in d.sections]
+    assert sizes == [(210, 297), (297, 210), (210, 297)]
+    assert all(s.footer.is_linked_to_previous for s in d.sections[1:])  # page numbers run on
+    assert len(d.tables) == 1 and len(d.tables[0].columns) == 14

@@ -51,6 +51,8 @@ PAGE_MM = (210, 297)  # A4 portrait
 MARGIN_MM = 20
 TEXT_WIDTH_MM = PAGE_MM[0] - 2 * MARGIN_MM
 TABLE_FONT_PT = 9
+WIDE_TABLE_COLUMNS = 12
+"""A table with more columns is set in 7.5 pt on a landscape page (then the pages turn back)."""
 NOTE_FONT_PT = 9
 
 # the report → its text-function module under analysis.narrative
@@ -227,6 +229,9 @@ def _add_table(doc: Any, table: Any, lang: str) -> None:
     from docx.shared import Pt
 
     frame = table.shown()
+    wide = len(frame) > 0 and len(table.columns) > WIDE_TABLE_COLUMNS
+    if wide:
+        _turn(doc, landscape=True)
     if table.title:
         from .i18n import label
 
@@ -234,6 +239,7 @@ def _add_table(doc: Any, table: Any, lang: str) -> None:
     if len(frame) == 0:
         _add_note(doc, message("present.no_rows", lang))
         return
+    size = Pt(7.5 if wide else (8 if len(table.columns) > 8 else TABLE_FONT_PT))
     heads = headers(table, lang)
     data = frame.head(table.max_rows)
     t = doc.add_table(rows=1, cols=len(heads))
@@ -243,7 +249,7 @@ def _add_table(doc: Any, table: Any, lang: str) -> None:
         cell.text = ""
         run = cell.paragraphs[0].add_run(text)
         run.bold = True
-        run.font.size = Pt(TABLE_FONT_PT)
+        run.font.size = size
         if num:
             cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _repeat_header(t.rows[0])
@@ -251,11 +257,26 @@ def _add_table(doc: Any, table: Any, lang: str) -> None:
         cells = t.add_row().cells
         for cell, col, num in zip(cells, table.columns, numeric):
             run = cell.paragraphs[0].add_run(cell_text(row[col.name], col, lang))
-            run.font.size = Pt(TABLE_FONT_PT)
+            run.font.size = size
             if num:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
     if len(frame) > len(data):
         _add_note(doc, message("present.more_rows", lang, rows=len(frame) - len(data)))
+    if wide:
+        _turn(doc, landscape=False)
+
+
+def _turn(doc: Any, landscape: bool) -> None:
+    """Start a new section on a new page, A4 landscape or portrait (footer and margins kept)."""
+    from docx.enum.section import WD_ORIENT, WD_SECTION
+    from docx.shared import Mm
+
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    w, h = (PAGE_MM[1], PAGE_MM[0]) if landscape else PAGE_MM
+    section.page_width, section.page_height = Mm(w), Mm(h)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(MARGIN_MM))
 
 
 def _add_note(doc: Any, text: str) -> None:

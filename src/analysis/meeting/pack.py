@@ -57,7 +57,9 @@ PARTS = ("summary", "launch", "scorecard", "target_plan", "retention")
 SHOWN: dict[str, tuple[str, ...] | None] = {
     "summary": ("headline", "attainment_by_level", "underperformers"),
     "launch": ("headline", "sales_trend"),  # the written judgement (vs earlier launches) and the weekly curve
-    "scorecard": None,
+    # the assessment as announced; the rank intervals and the territory check (240 rows each) stay
+    # in the stand-alone report (its scores table already carries each rep's rank interval)
+    "scorecard": ("headline", "scores", "indicators", "underperformers", "adjustments"),
     "target_plan": ("overview", "regions", "reps", "products"),
     "retention": None,
 }

@@ -31,6 +31,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,7 +304,17 @@ def pack_html(title: str, blocks: Sequence[Block], lang: str, meta: Sequence[tup
 
 
 def _jsonable(v: Any) -> Any:
-    return json.loads(json.dumps(v, ensure_ascii=False, default=str))
+    """``v`` as plain JSON values (NaN and infinities as null, as metrics.json writes them)."""
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {str(k): clean(y) for k, y in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(y) for y in x]
+        return x
+
+    return clean(json.loads(json.dumps(v, ensure_ascii=False, default=str)))
 
 
 # --------------------------------------------------------------------------- the pack

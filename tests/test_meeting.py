@@ -151,7 +151,7 @@ def test_plan_quarter_end_adds_retention_and_no_launch_is_listed(demo_con):
     specs, missing = plan(demo_con, "2026-07")
     assert "launch" not in [s.part for s in specs] and "retention" not in [s.part for s in specs]
     assert [m[1].id for m in missing] == ["meeting.missing.no_launch"]
-    assert "2026年7月" in missing[0][1].render("zh")
+    assert "2026年7月" in missing[0][1].render("zh") and missing[0][0].render("zh") == "新品上市满月回顾"
 
 
 def test_plan_without_launch_dates_lists_the_reason():

@@ -169,7 +169,7 @@ def plan(con: Any, month: str) -> tuple[list[PartSpec], list[tuple[Msg, Msg]]]:
     specs: list[PartSpec] = [PartSpec("summary", "summary", "sales_trends", {"month": ym, "level": "region"},
                                       Msg("meeting.part.summary", {"month": ym}))]
     missing: list[tuple[Msg, Msg]] = []
-    launches_title = Msg("meeting.part.launches", {"month": ym})
+    launches_title = Msg("meeting.part.launches", {})
     try:
         launches: list[Launch] = launches_ending(con, ym, WINDOW_DAYS)
     except Exception as exc:  # noqa: BLE001 - no products table or no launch_date: listed, not raised

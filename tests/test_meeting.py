@@ -17,7 +17,7 @@ docx = pytest.importorskip("docx")
 
 from analysis.i18n import Msg  # noqa: E402
 from analysis.meeting import build_pack, launches_ending, plan, resolve_month, window_end  # noqa: E402
-from analysis.meeting.pack import SHOWN, Part, PartSpec, compute_part  # noqa: E402
+from analysis.meeting.pack import SHOWN, PartSpec, compute_part  # noqa: E402
 from analysis.reports.compute import Computed  # noqa: E402
 from analysis.sections import Reason, SectionResult, Skip  # noqa: E402
 

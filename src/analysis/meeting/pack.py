@@ -35,7 +35,7 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Sequence
 
 from .. import display
 from ..errors import ParameterError
@@ -364,7 +364,7 @@ def build_pack(
     parts = [compute_part(s, loc, lang, compute) for s in specs]
     # the missing list keeps the order of the pack: the launches' line first when it is theirs
     missing = list(missing) + [(p.spec.title, p.reason) for p in parts if not p.ok]
-    missing.sort(key=lambda m: _order(m[0], specs))
+    missing.sort(key=lambda m: _order(m[0]))
     blocks = pack_blocks(parts, missing, lang)
 
     title = message("meeting.title", lang, month=ym)
@@ -404,7 +404,8 @@ def build_pack(
     return Pack(ym, folder, html_path, docx_path, record, pdf_path, note, parts, missing)
 
 
-def _order(title: Msg, specs: Sequence[PartSpec]) -> int:
+def _order(title: Msg) -> int:
+    """The position in the pack of the part a missing line is about."""
     part = title.id.removeprefix("meeting.part.")
     part = "launch" if part == "launches" else part
     return PARTS.index(part) if part in PARTS else len(PARTS)

@@ -195,6 +195,32 @@ def run_batch(
 
 
 @app.command()
+def meeting(
+    month: str = typer.Option("last", "--month", help="The month YYYY-MM (default: the last complete month of the data)."),
+    store: Optional[str] = StoreOpt,
+    out: Path = typer.Option(Path("reports"), "--out", help="Output folder (the pack goes to <out>/meeting/<month>/)."),
+    lang: str = typer.Option("zh", "--lang", help="Language of the pack (a catalogue: zh, en)."),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also print the PDF (needs headless Chromium)."),
+    weekly: bool = typer.Option(False, "--weekly", help="The weekly flash (周报) instead: the month to date on --as-of."),
+    as_of: str = typer.Option("", "--as-of", help="With --weekly: the day YYYY-MM-DD (default: the last order date)."),
+) -> None:
+    """The monthly meeting pack: summary, launch reviews, scorecard, next month's targets (HTML, PDF, DOCX).
+
+    With --weekly: the weekly flash for the weekly meeting (month to date against target and time
+    elapsed in working days, week on week, who is furthest behind pace)."""
+    if weekly:
+        from .meeting.weekly import build_flash
+
+        res = build_flash(as_of=as_of, store=store, out=out, lang=lang, pdf=pdf)
+        typer.echo(f"weekly flash {res['metrics']['period']}: {res['html']}\n  docx: {res['docx']}\n  "
+                   + (f"pdf: {res['pdf']}" if res["pdf"] else str(res["pdf_note"])))
+        return
+    from .meeting import build_pack
+
+    typer.echo(build_pack(month=month, store=store, out=out, lang=lang, pdf=pdf).summary())
+
+
+@app.command()
 def index(
     out: Path = typer.Option(Path("reports"), "--out", help="Output folder of the runs."),
     lang: Optional[str] = typer.Option(None, "--lang", help="A language with a catalogue (default: the runs' own "

@@ -150,3 +150,23 @@ def test_wide_table_on_a_landscape_page_then_portrait_again(tmp_path):
     assert sizes == [(210, 297), (297, 210), (210, 297)]
     assert all(s.footer.is_linked_to_previous for s in d.sections[1:])  # page numbers run on
     assert len(d.tables) == 1 and len(d.tables[0].columns) == 14
+
+
+@pytest.mark.slow
+def test_a_report_run_with_docx_writes_the_sections_as_word(demo_world, tmp_path):
+    """``run REPORT --docx``: the Word document holds the page's section headings and tables."""
+    import re
+
+    import docx
+
+    from analysis.reports import run_report
+
+    res = run_report("rep_scorecard", {}, store=str(demo_world[0]), out=tmp_path, update_index=False, docx=True)
+    assert res.ok, res.summary()
+    assert res.docx is not None and res.docx.exists()
+    d = docx.Document(str(res.docx))
+    heads = [p.text for p in d.paragraphs if p.style.name == "Heading 1"]
+    html = res.html.read_text(encoding="utf-8")
+    h2 = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<h2[^>]*>(.*?)</h2>", html, flags=re.S)]
+    assert heads and [h for h in h2 if h in heads] == heads
+    assert len(d.tables) >= 3

@@ -142,6 +142,7 @@ def run(
     timeout: int = typer.Option(600, "--timeout", help="Per-cell execution timeout in seconds."),
     name: Optional[str] = typer.Option(None, "--name", help="Output name (default: the report name)."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write a PDF of the HTML (needs headless Chromium)."),
+    docx: bool = typer.Option(False, "--docx", help="Also write a Word document of the report (.docx)."),
     progress: Optional[bool] = ProgressOpt,
     show_help: bool = typer.Option(False, "--help", "-h",
                                    help="Show this message and exit; with REPORT, also the report's parameters."),
@@ -162,7 +163,7 @@ def run(
         raise click.UsageError("Missing argument 'REPORT'.", ctx=ctx)
     result = reports.run_report(
         report, params=param, param_file=param_file, store=store, out=out, timeout=timeout, output_name=name,
-        pdf=pdf, progress=progress,
+        pdf=pdf, docx=docx, progress=progress,
     )
     typer.echo(result.summary())
     if not result.ok:

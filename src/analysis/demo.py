@@ -989,9 +989,13 @@ def _targets(cal: Calendar, wf: Workforce, acc: Accum, rng: np.random.Generator)
         "value": np.round(rep_target, 2),
     })
     region = reps["region_name"].to_numpy()[panel["rep_idx"].to_numpy()]
+    # targets are money in yuan and fen: the sums are rounded like the rep targets (so a file
+    # holding them, and a store loaded from it, has the same values)
     reg = rows.assign(key=region).groupby(["period", "key"], as_index=False)["value"].sum()
+    reg["value"] = reg["value"].round(2)
     reg["level"], reg["measure"] = "region", "amount"
     comp = reg.groupby("period", as_index=False)["value"].sum()
+    comp["value"] = comp["value"].round(2)
     comp["level"], comp["key"], comp["measure"] = "company", "company", "amount"
     m = cal.n_months
     comp_qty = pd.DataFrame({"period": periods, "level": "company", "key": "company", "measure": "qty",

@@ -81,6 +81,15 @@ def loaded(request, world, tmp_path_factory):
     return shape, summary, d / "files", target, results
 
 
+@pytest.fixture(scope="module")
+def direct_attributed(world) -> pd.DataFrame:
+    con = store_mod.connect(str(world), read_only=True)
+    try:
+        return attributed(con)
+    finally:
+        con.disconnect()
+
+
 @pytest.fixture()
 def dbs(world, loaded):
     a = duckdb.connect(str(world), read_only=True)
@@ -180,13 +189,12 @@ def test_tables_equal_the_direct_store(loaded, dbs):
                          ).fetchone()[0] == 0
 
 
-def test_sales_lines_equal(world, loaded):
+def test_sales_lines_equal(direct_attributed, loaded):
     """The model attributes every yuan of the loaded store as on the directly built one: by region,
     rep (the rep serving the customer at the sale date), brand, price class, channel and month."""
-    direct = store_mod.connect(str(world), read_only=True)
     ingested = store_mod.connect(str(loaded[3]), read_only=True)
     try:
-        want, got = attributed(direct), attributed(ingested)
+        want, got = direct_attributed, attributed(ingested)
         assert (want[list(LINE_DIMS)] != model.UNATTRIBUTED).all().all()
         pd.testing.assert_frame_equal(got[["month", *LINE_DIMS, "n"]], want[["month", *LINE_DIMS, "n"]])
         assert got["amount"].to_numpy() == pytest.approx(want["amount"].to_numpy(), rel=1e-9)
@@ -203,7 +211,6 @@ def test_sales_lines_equal(world, loaded):
             by_rep = (cur.groupby("rep_id")["amount"].sum() - want.groupby("rep_id")["amount"].sum()).fillna(1.0)
             assert (by_rep.abs() > 1.0).sum() > 10
     finally:
-        direct.disconnect()
         ingested.disconnect()
 
 

@@ -16,8 +16,12 @@ How the plants are made exact
 - Mix shift and Spring Festival peaks are recorded from the expected volumes the generator
   used (the realised values differ by sampling noise only).
 
-Orders are generated week by week with numpy and written in chunks, so scale 100
+Orders are generated week by week with numpy and written in chunks, so scale 25
 (≈ 100M lines) never holds all lines in memory.
+
+Proportions are those of a real city company: 250 account-manager positions in six county
+departments, each serving a book of about 120 retailers (30,000 at scale 1; docs/DEMO_WORLD.md
+says why and how the order lines stay about 4M).
 """
 from __future__ import annotations
 
@@ -62,6 +66,9 @@ MIN_CUSTOMERS = 300
 BOOK_FLOOR = 0.85  # every position's book holds at least this share of the even split of its region
 ORDER_CYCLE_WEEKS = (1, 1, 2)  # by size class: large, medium, small
 EXTRA_LINES = 0.0  # regular lines per order: 1 + Poisson(EXTRA_LINES)
+# ... and a regular line carries about what four lines of BASE_QTY would: retailers buy as much as
+# before (launch lines, of BASE_QTY, stay a few per cent of the sales)
+REGULAR_LINE_QTY = 4.0
 VISIT_EXTRA = 0.25  # visits per customer and month: 1 + Poisson(VISIT_EXTRA)
 N_UNDERPERFORMERS = 8
 
@@ -727,7 +734,11 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
     price = products["unit_price"].to_numpy()
     within = products["within_w"].to_numpy()
     cqf = CLASS_QTY_FACTOR[cls]
-    base = np.array([BASE_QTY["large"], BASE_QTY["medium"], BASE_QTY["small"]])
+    # mean cartons of a regular line by size class: one line carries what REGULAR_LINE_QTY lines of
+    # BASE_QTY would, times the weeks of the order cycle (a retailer buys as much per week whether it
+    # orders every week or every other week)
+    base = 1.0 + (np.array([BASE_QTY["large"], BASE_QTY["medium"], BASE_QTY["small"]]) - 1.0) \
+        * REGULAR_LINE_QTY * np.array(ORDER_CYCLE_WEEKS)
     # lines per regular order: 1 + Poisson(mu), the same at every scale (scale sets the retailers)
     mu = EXTRA_LINES
 
@@ -1291,7 +1302,8 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     seed : int
         Random seed: the same seed and scale give identical tables.
     scale : float
-        Size: 1 ≈ 1M order lines; larger scales add retailers (written in chunks).
+        Size: 30,000 × scale retailers (at least 300; scale 1 ≈ 4.1M order lines). The workforce
+        (250 positions, about 600 reps over the 36 months) is the same at every scale.
     truth_path : path, optional
         Where to write the truth record (default ``demo_truth.json`` in the store file's folder,
         or ``data/demo_truth.json`` for a URL store).

@@ -29,12 +29,36 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks."))
 @app.command()
 def demo(
     seed: int = typer.Option(42, help="Random seed (same seed, identical world)."),
-    scale: float = typer.Option(1.0, help="Size: 1 ≈ 1M order lines."),
+    scale: float = typer.Option(1.0, help="Size: 1 = 30,000 retailers (about 4M order lines); the workforce is fixed."),
     store: Optional[str] = StoreOpt,
     truth: Optional[Path] = typer.Option(None, help="Where to write the truth record (default data/demo_truth.json)."),
     null: bool = typer.Option(False, "--null", help="Null world: no incentive affects leaving, sales have no trend."),
+    export: Optional[Path] = typer.Option(
+        None, "--export", help="Write the world as a department's export files (GBK CSV and XLSX) into this folder "
+                               "instead of a store (the store is left as it is)."),
+    shape: Optional[str] = typer.Option(
+        None, "--shape", help="With --export: slim (order lines without region/rep/brand/price class, the default) "
+                              "or full."),
 ) -> None:
-    """Build the demo world into the store and write its truth record (``--null``: the null world)."""
+    """Build the demo world into the store and write its truth record (``--null``: the null world);
+    with ``--export DIR``, write it as export files and print the ingest commands that load them."""
+    if export is not None:
+        from . import demo_export
+
+        summary = demo_export.export_world(export, shape or "slim", seed=seed, scale=scale, null=null)
+        commands = summary.pop("commands")
+        files = summary.pop("files")
+        for k, v in summary.items():
+            typer.echo(f"{k}: {v}")
+        typer.echo("files: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in files.items()))
+        typer.echo("load them, in this order (also in README.txt):")
+        for c in commands:
+            typer.echo(c)
+        return
+    if shape is not None:
+        from .errors import ParameterError
+
+        raise ParameterError(f"The 'shape' parameter of demo applies with --export only. Got {shape!r} without it.")
     from . import demo as demo_mod
 
     summary = demo_mod.build(store=store, seed=seed, scale=scale, truth_path=truth, null=null)

@@ -179,7 +179,7 @@ def test_tables_equal_the_direct_store(loaded, dbs):
         ca, cb = columns(a, table), columns(b, table)
         assert set(ca) <= set(cb), table
         assert {c: cb[c] for c in ca} == ca, table
-        for extra in set(cb) - set(ca):
+        for extra in set(cb) - set(ca) - {"_load_id"}:  # ingest tags each row with its load (for undo)
             assert b.execute(f'SELECT count("{extra}") FROM "{table}"').fetchone()[0] == 0, (table, extra)
         assert sums(a, table, ca) == pytest.approx(sums(b, table, ca), rel=1e-12), table
         keep = [c for c in ca if not (table == "orders" and shape == "slim" and c in LINE_DIMS)]

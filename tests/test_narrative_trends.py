@@ -227,9 +227,10 @@ def _forecast(scaled=True):
 
 def test_forecast_summary_states_calibration_and_coverage():
     en, zh = nt.summary(_forecast(), "en"), nt.summary(_forecast(), "zh")
-    assert "calibrated on the backtest's errors" in en and "× 1.43" in en
+    assert "calibrated on the backtest's out-of-sample errors" in en and "× 1.43" in en
+    assert "logarithm" not in en  # a series fitted on its own scale says nothing of logarithms
     assert "80% intervals covered 80.0%" in en and "95% intervals 93.3%" in en and "56.7% and 76.7%" in en
-    assert "按回测误差校准" in zh and "乘以 1.43" in zh and "覆盖了 80.0%" in zh and "93.3%" in zh
+    assert "按回测的样本外误差校准" in zh and "乘以 1.43" in zh and "覆盖了 80.0%" in zh and "93.3%" in zh
     assert "model's own" in nt.summary(_forecast(scaled=False), "en")
 
 

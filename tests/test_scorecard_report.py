@@ -129,12 +129,13 @@ def test_the_scorecard_runs_on_slim_orders(slim_demo, tmp_path):
     m = json.loads(res.metrics.read_text(encoding="utf-8"))
     assert m["coverage"] == {"rep_id": 1.0, "brand": 1.0, "price_class": 1.0}
     assert "amount_attainment" in m["weights"] and "key_brand_distribution" in m["weights"]
-    # each rep's attainment is the sales of the customers it serves (the customers' rep_id) over
-    # its target: checked in SQL
+    # each rep's attainment is the sales of the customers it served at the sale date (the
+    # customers' history) over its target: checked in SQL
     con = duckdb.connect(str(slim_demo), read_only=True)
     month = m["month"]
     sold = dict(con.execute(
-        "SELECT c.rep_id, sum(o.amount) FROM orders o JOIN customers c USING (customer_id) "
+        "SELECT h.rep_id, sum(o.amount) FROM orders o JOIN customers_history h ON h.customer_id = o.customer_id "
+        "AND (h.valid_from IS NULL OR h.valid_from <= o.order_date) AND (h.valid_to IS NULL OR o.order_date < h.valid_to) "
         f"WHERE strftime(o.order_date, '%Y-%m') = '{month}' GROUP BY 1").fetchall())
     target = dict(con.execute(
         "SELECT key, sum(value) FROM targets WHERE level = 'rep' AND measure = 'amount' "

@@ -136,4 +136,4 @@ def test_the_plan_runs_on_slim_orders_of_a_demo_world(tmp_path):
     assert "unattributed" not in m["by_region"] and "unattributed" not in m["by_product"]
     relaxed = [x for x in m["growth_cap_relaxed"] if x["level"] == "region"]
     assert relaxed and relaxed[0]["cap"] > 0.3 and sorted(relaxed[0]["keys"]) == sorted(m["by_region"])
-    assert m["backtest_book"] == "current" and m["skipped_sections"] == []
+    assert m["backtest_book"] == "sale" and m["skipped_sections"] == []

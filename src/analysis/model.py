@@ -181,7 +181,7 @@ def sources(con: Any) -> Sources:
     gaps: dict[str, int] = {}
     if on_line:
         o = con.table("orders")
-        row = o.aggregate(**{d.name: o[d.name].isnull().cast("int64").sum() for d in on_line}).to_pandas().iloc[0]
+        row = o.aggregate(**{d.name: o[d.name].isnull().ifelse(1, 0).sum() for d in on_line}).to_pandas().iloc[0]
         gaps = {d.name: int(row[d.name]) if row[d.name] == row[d.name] and row[d.name] is not None else 0
                 for d in on_line}
     return Sources(orders, masters, histories, gaps)
@@ -267,7 +267,8 @@ def sales_lines(con: Any, *, book: str = "sale", src: Sources | None = None, kee
                 resolved[d.name + MASTER_SUFFIX] = ibis.coalesce(*masters) if len(masters) > 1 else masters[0]
     if resolved:
         o = o.mutate(**resolved)
-    helpers = [c for c in o.columns if c.startswith(("_c_", "_h_"))]
+    # the join's helpers and the store's bookkeeping (ingest's ``_load_id``) are not sales data
+    helpers = [c for c in o.columns if c.startswith("_")]
     return o.drop(*helpers) if helpers else o
 
 
@@ -360,7 +361,7 @@ def coverage(lines: Any, dims: Iterable[str], *, start: dt.date | None = None, e
     present = [d for d in dims if d in f.columns]
     for d in present:
         miss = f[d].isnull()
-        aggs[f"{d}__lines"] = miss.cast("int64").sum()
+        aggs[f"{d}__lines"] = miss.ifelse(1, 0).sum()
         if has_amount:
             aggs[f"{d}__amount"] = miss.ifelse(f.amount.abs(), 0.0).sum()
             aggs[f"{d}__signed"] = miss.ifelse(f.amount, 0.0).sum()
@@ -471,7 +472,7 @@ def conflicts(con: Any, dims: Iterable[str] = ("region", "rep_id", "brand", "pri
     for d in dims:
         m = f"{d}{MASTER_SUFFIX}"
         if d in src.orders and m in lines.columns:
-            aggs[d] = (lines[d].notnull() & lines[m].notnull() & (lines[d] != lines[m])).cast("int64").sum()
+            aggs[d] = (lines[d].notnull() & lines[m].notnull() & (lines[d] != lines[m])).ifelse(1, 0).sum()
     if not aggs:
         return {}
     row = lines.aggregate(**aggs).to_pandas().iloc[0]

@@ -116,6 +116,10 @@ def launch_runs(con: Any, value: Any, params: Mapping[str, Any], name: str | Non
         raise ParameterError("The 'for_each: launch' of a schedule entry chooses the sku itself; "
                              f"remove sku/brand from its params. Got {dict(params)!r} instead.")
     window = int(params.get("window_days", 30))
+    from .. import store as store_mod
+
+    if not store_mod.has_rows(con, "products"):
+        return []  # no products, no launches: the entry runs nothing (the meeting pack says why)
     month = launch_month(con, value)
     out = []
     for la in launches_ending(con, month, window):

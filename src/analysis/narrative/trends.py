@@ -233,7 +233,8 @@ def forecast(res: Any) -> list:
     if getattr(res, "regressors", False):
         out.append(msg(f"{R}.forecast.regressors"))
     if getattr(res, "interval_method", "model") == "backtest_scaled":
-        out.append(msg(f"{R}.forecast.calibrated", scale=res.interval_scale, cov80=cov.get("80"), cov95=cov.get("95"),
+        out.append(msg(f"{R}.forecast.calibrated", "log" if getattr(res, "log_scale", False) else "level",
+                       scale=res.interval_scale, cov80=cov.get("80"), cov95=cov.get("95"),
                        own80=own.get("80"), own95=own.get("95")))
     elif cov:
         out.append(msg(f"{R}.forecast.model_intervals", cov80=cov.get("80"), cov95=cov.get("95")))

@@ -945,7 +945,9 @@ def cannibalization_effect(
                          "share": s["estimate"], "share_lo": s["lo"], "share_hi": s["hi"],
                          "pretrend_estimate": pl.estimate if pl else float("nan"),
                          "pretrend_p": pl.p if pl else float("nan"),
-                         "pretrend_differs": bool(pl.differs) if pl else False, "hit_ci_high": fam.hi})
+                         "pretrend_differs": bool(pl.differs) if pl else False,
+                         # the two references (placebo order statistic, scaled t) are not nested
+                         "hit_ci_high": max(fam.hi, r.hi)})
         table = pd.DataFrame(rows)
         if len(table):
             table = table.sort_values("share", ascending=False).reset_index(drop=True)

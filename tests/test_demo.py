@@ -19,7 +19,9 @@ from analysis import demo
 from analysis.contracts import TABLES
 from analysis.errors import ParameterError
 
-TABLE_NAMES = ("orders", "customers", "products", "reps", "targets", "visits", "feedback", "compensation")
+TABLE_NAMES = ("orders", "customers", "customers_history", "products", "reps", "targets", "visits", "feedback",
+               "compensation")
+SMALL = 0.01  # 300 retailers (the minimum); the workforce is the same at every scale
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,13 +156,13 @@ HAZARD_FEATURES = ["payout_delay_days", "team_bonus_share", "promoted_last_12m",
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small_worlds(tmp_path_factory):
-    """Two builds with the same seed and one with another seed, at scale 0.05."""
+    """Two builds with the same seed and one with another seed, at a small scale."""
     d = tmp_path_factory.mktemp("demo_small")
     out = {}
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
         store = d / f"{name}.duckdb"
         t0 = time.perf_counter()
-        demo.build(store=str(store), seed=seed, scale=0.05, truth_path=d / f"{name}.json")
+        demo.build(store=str(store), seed=seed, scale=SMALL, truth_path=d / f"{name}.json")
         out[name] = (store, json.loads((d / f"{name}.json").read_text(encoding="utf-8")), time.perf_counter() - t0)
     return out
 
@@ -195,8 +197,8 @@ def test_same_seed_gives_identical_tables(small_worlds):
 
 def test_rebuild_replaces_tables(tmp_path):
     store = tmp_path / "w.duckdb"
-    demo.build(store=str(store), seed=3, scale=0.05, truth_path=tmp_path / "t.json")
-    demo.build(store=str(store), seed=3, scale=0.05, truth_path=tmp_path / "t.json")
+    demo.build(store=str(store), seed=3, scale=SMALL, truth_path=tmp_path / "t.json")
+    demo.build(store=str(store), seed=3, scale=SMALL, truth_path=tmp_path / "t.json")
     truth = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
     con = duckdb.connect(str(store), read_only=True)
     for t in TABLE_NAMES:
@@ -206,7 +208,7 @@ def test_rebuild_replaces_tables(tmp_path):
 
 def test_default_truth_path_and_scale_independent_workforce(tmp_path, demo_world):
     """The truth record lands beside the store; the workforce of seed 42 is the same at scale 0.05
-    as at scale 1 (only retailers and order lines scale)."""
+    as at scale 1 (only retailers and order lines scale: 30,000 retailers × scale, at least 300)."""
     store = tmp_path / "sub" / "w.duckdb"
     summary = demo.build(store=str(store), seed=42, scale=0.05)
     assert (tmp_path / "sub" / "demo_truth.json").exists()
@@ -218,9 +220,11 @@ def test_default_truth_path_and_scale_independent_workforce(tmp_path, demo_world
     b = duckdb.connect(str(demo_world[0]), read_only=True)
     for t in ("reps", "compensation"):
         assert table_hash(a, t) == table_hash(b, t)
-    # orders scale: about scale × 1M lines
-    assert 0.5 * 0.05e6 <= small["row_counts"]["orders"] <= 2 * 0.05e6
-    assert small["row_counts"]["customers"] < big["row_counts"]["customers"]
+    # retailers scale (30,000 × scale), and order lines with them
+    assert small["row_counts"]["customers"] == 1500 and big["row_counts"]["customers"] == 30_000
+    per_small = small["row_counts"]["orders"] / small["row_counts"]["customers"]
+    per_big = big["row_counts"]["orders"] / big["row_counts"]["customers"]
+    assert 0.8 < per_small / per_big < 1.25
     a.close()
     b.close()
 
@@ -230,7 +234,7 @@ def test_cli_demo(tmp_path):
 
     from analysis.cli import app
 
-    res = CliRunner().invoke(app, ["demo", "--seed", "5", "--scale", "0.05", "--store", str(tmp_path / "w.duckdb"),
+    res = CliRunner().invoke(app, ["demo", "--seed", "5", "--scale", "0.01", "--store", str(tmp_path / "w.duckdb"),
                                    "--truth", str(tmp_path / "t.json")])
     assert res.exit_code == 0, res.output
     assert "orders=" in res.output
@@ -242,7 +246,7 @@ def test_cli_demo_null(tmp_path):
 
     from analysis.cli import app
 
-    res = CliRunner().invoke(app, ["demo", "--null", "--seed", "5", "--scale", "0.05", "--store",
+    res = CliRunner().invoke(app, ["demo", "--null", "--seed", "5", "--scale", "0.01", "--store",
                                    str(tmp_path / "w.duckdb"), "--truth", str(tmp_path / "t.json")])
     assert res.exit_code == 0, res.output
     truth = json.loads((tmp_path / "t.json").read_text(encoding="utf-8"))
@@ -258,7 +262,7 @@ def test_bad_parameters(tmp_path, kw):
 
 
 def test_small_world_truth_agrees(small_worlds):
-    """The exact plants hold at scale 0.05 too (underperformers, launch metrics)."""
+    """The exact plants hold at the smallest scale too (underperformers, launch metrics)."""
     store, truth, _ = small_worlds["c"]
     con = duckdb.connect(str(store), read_only=True)
     under, w = underperformers(con, truth["end"])
@@ -290,12 +294,14 @@ def test_schema_follows_contracts(db):
 
 
 def test_sizes_at_scale_1(db, truth):
-    assert 0.9e6 <= truth["row_counts"]["orders"] <= 1.2e6
+    # 30,000 retailers; large and medium ones order weekly, small ones every other week, one
+    # regular line per order (plus the launched SKUs' lines)
+    assert 3.5e6 <= truth["row_counts"]["orders"] <= 5e6
     for t in TABLE_NAMES:
         assert db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] == truth["row_counts"][t]
     regions = db.execute("SELECT region, any_value(area_type) FROM customers GROUP BY 1").fetchall()
     assert len(regions) == 6 and {a for _, a in regions} == {"urban", "rural"}
-    assert db.execute("SELECT count(*) FROM customers").fetchone()[0] >= 1500
+    assert db.execute("SELECT count(*) FROM customers").fetchone()[0] == 30_000
     sizes = dict(db.execute("SELECT size_class, count(*) FROM customers GROUP BY 1").fetchall())
     assert set(sizes) == {"large", "medium", "small"} and sizes["small"] > sizes["medium"] > sizes["large"]
     assert db.execute("SELECT count(*) FROM products").fetchone()[0] >= 40
@@ -308,6 +314,39 @@ def test_sizes_at_scale_1(db, truth):
     assert len(heads) == 36 and all(220 <= h <= 252 for _, h in heads)
     assert db.execute("SELECT count(*) FROM reps WHERE hire_date >= DATE '2023-11-01'").fetchone()[0] >= 100
     assert db.execute("SELECT count(*) FROM reps WHERE exit_date IS NOT NULL").fetchone()[0] >= 200
+
+
+def test_real_proportions(db):
+    """An account manager serves a book of 100–300 retailers (tobacco practice), not 7: at the end of
+    the data every rep serves at least 100 (a few retailers of a book open during the data), in every
+    month the typical book is 100–150 (a rep covering a vacant book a colleague left serves two books
+    for a while), and a customer's serving rep changes only when a rep leaves or a position is filled."""
+    current = db.execute("SELECT rep_id, count(*) AS n FROM customers GROUP BY 1").df()
+    assert current["n"].min() >= 100 and current["n"].median() < 150
+    books = db.execute("""
+        WITH m AS (SELECT DISTINCT date_trunc('month', order_date)::DATE AS d FROM orders)
+        SELECT m.d, h.rep_id, count(*) AS n FROM m JOIN customers_history h
+          ON (h.valid_from IS NULL OR h.valid_from <= m.d) AND (h.valid_to IS NULL OR m.d < h.valid_to)
+        GROUP BY ALL""").df()
+    med = books.groupby("d")["n"].median()
+    assert med.between(100, 150).all() and books["n"].quantile(0.99) <= 300
+    per_month = books.groupby("d")["rep_id"].nunique()
+    assert len(per_month) == 36 and per_month.between(200, 250).all()
+    # reassignments happen on the day after an exit or on a hire date
+    changes = db.execute("""
+        SELECT count(*), count(*) FILTER (WHERE EXISTS (SELECT 1 FROM reps r WHERE r.exit_date = h.valid_from - 1
+                                                        OR r.hire_date = h.valid_from))
+        FROM customers_history h WHERE valid_from > DATE '2023-11-01' AND valid_from <> (
+            SELECT opened_on FROM customers c WHERE c.customer_id = h.customer_id)""").fetchone()
+    assert changes[0] > 0 and changes[0] == changes[1]
+
+
+def test_history_attributes_every_line_to_its_rep(demo_con):
+    """The rep on each order line is the rep of the customer's version valid at the sale date, so slim
+    lines (no rep on the line) resolve to the same reps: no line contradicts the masters."""
+    from analysis import model
+
+    assert model.conflicts(demo_con) == {d: 0 for d in ("region", "rep_id", "brand", "price_class", "channel")}
 
 
 def test_price_classes_follow_unit_price(db):

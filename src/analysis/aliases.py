@@ -77,6 +77,9 @@ COMMON: dict[str, tuple[str, ...]] = {
     "person_id": ("人员编号", "员工编号", "工号", "员工id"),
     "tenure": ("司龄", "工龄", "在职时长"),
     "left": ("是否离职", "离职", "已离职"),
+    # master histories (<table>_history): the days a version of a row was valid
+    "valid_from": ("生效日期", "起始日期", "开始日期", "有效期起"),
+    "valid_to": ("失效日期", "截止日期", "结束日期", "有效期止"),
 }
 
 # Table-specific aliases: these override COMMON for the listed canonical names.

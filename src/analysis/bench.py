@@ -54,8 +54,8 @@ from typing import Any, Callable
 
 GB = 1024**3
 SEED = 42
-# Order lines of the demo world per unit of ``scale`` (about 1.03M measured: world.json has the count).
-LINES_PER_SCALE = 1_000_000
+# Order lines of the demo world per unit of ``scale`` (about 4.15M measured: world.json has the count).
+LINES_PER_SCALE = 4_150_000
 PANDAS_CAP_GB = 16.0
 TIMEOUT_S = 1800
 

@@ -29,12 +29,36 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks."))
 @app.command()
 def demo(
     seed: int = typer.Option(42, help="Random seed (same seed, identical world)."),
-    scale: float = typer.Option(1.0, help="Size: 1 ≈ 1M order lines."),
+    scale: float = typer.Option(1.0, help="Size: 1 = 30,000 retailers (about 4M order lines); the workforce is fixed."),
     store: Optional[str] = StoreOpt,
     truth: Optional[Path] = typer.Option(None, help="Where to write the truth record (default data/demo_truth.json)."),
     null: bool = typer.Option(False, "--null", help="Null world: no incentive affects leaving, sales have no trend."),
+    export: Optional[Path] = typer.Option(
+        None, "--export", help="Write the world as a department's export files (GBK CSV and XLSX) into this folder "
+                               "instead of a store (the store is left as it is)."),
+    shape: Optional[str] = typer.Option(
+        None, "--shape", help="With --export: slim (order lines without region/rep/brand/price class, the default) "
+                              "or full."),
 ) -> None:
-    """Build the demo world into the store and write its truth record (``--null``: the null world)."""
+    """Build the demo world into the store and write its truth record (``--null``: the null world);
+    with ``--export DIR``, write it as export files and print the ingest commands that load them."""
+    if export is not None:
+        from . import demo_export
+
+        summary = demo_export.export_world(export, shape or "slim", seed=seed, scale=scale, null=null)
+        commands = summary.pop("commands")
+        files = summary.pop("files")
+        for k, v in summary.items():
+            typer.echo(f"{k}: {v}")
+        typer.echo("files: " + ", ".join(f"{name} ({rows:,} rows)" for name, rows in files.items()))
+        typer.echo("load them, in this order (also in README.txt):")
+        for c in commands:
+            typer.echo(c)
+        return
+    if shape is not None:
+        from .errors import ParameterError
+
+        raise ParameterError(f"The 'shape' parameter of demo applies with --export only. Got {shape!r} without it.")
     from . import demo as demo_mod
 
     summary = demo_mod.build(store=store, seed=seed, scale=scale, truth_path=truth, null=null)
@@ -142,6 +166,7 @@ def run(
     timeout: int = typer.Option(600, "--timeout", help="Per-cell execution timeout in seconds."),
     name: Optional[str] = typer.Option(None, "--name", help="Output name (default: the report name)."),
     pdf: bool = typer.Option(False, "--pdf", help="Also write a PDF of the HTML (needs headless Chromium)."),
+    docx: bool = typer.Option(False, "--docx", help="Also write a Word document of the report (.docx)."),
     progress: Optional[bool] = ProgressOpt,
     show_help: bool = typer.Option(False, "--help", "-h",
                                    help="Show this message and exit; with REPORT, also the report's parameters."),
@@ -162,7 +187,7 @@ def run(
         raise click.UsageError("Missing argument 'REPORT'.", ctx=ctx)
     result = reports.run_report(
         report, params=param, param_file=param_file, store=store, out=out, timeout=timeout, output_name=name,
-        pdf=pdf, progress=progress,
+        pdf=pdf, docx=docx, progress=progress,
     )
     typer.echo(result.summary())
     if not result.ok:
@@ -192,6 +217,32 @@ def run_batch(
                            log_format=log_format)
     if not ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def meeting(
+    month: str = typer.Option("last", "--month", help="The month YYYY-MM (default: the last complete month of the data)."),
+    store: Optional[str] = StoreOpt,
+    out: Path = typer.Option(Path("reports"), "--out", help="Output folder (the pack goes to <out>/meeting/<month>/)."),
+    lang: str = typer.Option("zh", "--lang", help="Language of the pack (a catalogue: zh, en)."),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also print the PDF (needs headless Chromium)."),
+    weekly: bool = typer.Option(False, "--weekly", help="The weekly flash (周报) instead: the month to date on --as-of."),
+    as_of: str = typer.Option("", "--as-of", help="With --weekly: the day YYYY-MM-DD (default: the last order date)."),
+) -> None:
+    """The monthly meeting pack: summary, launch reviews, scorecard, next month's targets (HTML, PDF, DOCX).
+
+    With --weekly: the weekly flash for the weekly meeting (month to date against target and time
+    elapsed in working days, week on week, who is furthest behind pace)."""
+    if weekly:
+        from .meeting.weekly import build_flash
+
+        res = build_flash(as_of=as_of, store=store, out=out, lang=lang, pdf=pdf)
+        typer.echo(f"weekly flash {res['metrics']['period']}: {res['html']}\n  docx: {res['docx']}\n  "
+                   + (f"pdf: {res['pdf']}" if res["pdf"] else str(res["pdf_note"])))
+        return
+    from .meeting import build_pack
+
+    typer.echo(build_pack(month=month, store=store, out=out, lang=lang, pdf=pdf).summary())
 
 
 @app.command()

@@ -16,8 +16,12 @@ How the plants are made exact
 - Mix shift and Spring Festival peaks are recorded from the expected volumes the generator
   used (the realised values differ by sampling noise only).
 
-Orders are generated week by week with numpy and written in chunks, so scale 100
+Orders are generated week by week with numpy and written in chunks, so scale 25
 (≈ 100M lines) never holds all lines in memory.
+
+Proportions are those of a real city company: 250 account-manager positions in six county
+departments, each serving a book of about 120 retailers (30,000 at scale 1; docs/DEMO_WORLD.md
+says why and how the order lines stay about 4M).
 """
 from __future__ import annotations
 
@@ -53,8 +57,19 @@ REGIONS: tuple[tuple[str, str], ...] = (
 )
 REGION_WEIGHTS = np.array([0.22, 0.18, 0.16, 0.15, 0.15, 0.14])
 N_SLOTS = 250  # positions: headcount is N_SLOTS minus vacancies
-N_CUSTOMERS_SCALE1 = 1800
-LINES_SCALE1 = 1_000_000
+# A city company of six county departments: 250 account-manager positions, each with a book of
+# about 120 retailers (100–300 in tobacco practice). Retailers order weekly (large and medium) or
+# every other week (small); an order has 1 + Poisson(EXTRA_LINES) regular lines, so the world's
+# proportions are real while the order lines stay a few million.
+N_CUSTOMERS_SCALE1 = 30_000
+MIN_CUSTOMERS = 300
+BOOK_FLOOR = 0.85  # every position's book holds at least this share of the even split of its region
+ORDER_CYCLE_WEEKS = (1, 1, 2)  # by size class: large, medium, small
+EXTRA_LINES = 0.0  # regular lines per order: 1 + Poisson(EXTRA_LINES)
+# ... and a regular line carries about what four lines of BASE_QTY would: retailers buy as much as
+# before (launch lines, of BASE_QTY, stay a few per cent of the sales)
+REGULAR_LINE_QTY = 4.0
+VISIT_EXTRA = 0.25  # visits per customer and month: 1 + Poisson(VISIT_EXTRA)
 N_UNDERPERFORMERS = 8
 
 #: planted hazard ratios per unit, as the retention report measures them
@@ -184,6 +199,10 @@ class Calendar:
     def idx(self, d: date) -> int:
         return (d - self.start).days
 
+    def week_of(self, day: int | np.ndarray) -> int | np.ndarray:
+        """Week number of a day index (weeks start on Monday; week 0 holds the first day)."""
+        return (np.asarray(day) + int(self.weekday[0])) // 7
+
 
 def _add_months(d: date, k: int) -> date:
     y, m = divmod(d.year * 12 + d.month - 1 + k, 12)
@@ -289,6 +308,13 @@ class Customers:
     slot: np.ndarray
     weekday: np.ndarray  # order weekday 0..5
     opened_idx: np.ndarray  # day index of opening (<= 0 before the start)
+    cycle: np.ndarray = field(default=None)  # order cycle in weeks (1 weekly, 2 every other week)
+    phase: np.ndarray = field(default=None)  # which weeks of the cycle (0 or 1)
+
+    def orders_in_week(self, week: int | np.ndarray, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Whether customers ``idx`` order in calendar week ``week`` (weeks counted from the Monday
+        on or before the data start, see :meth:`Calendar.week_of`)."""
+        return (np.asarray(week) + self.phase[idx]) % self.cycle[idx] == 0
 
 
 def _slots_by_region(n_cust_region: np.ndarray) -> np.ndarray:
@@ -304,18 +330,40 @@ def slot_regions() -> np.ndarray:
     return np.repeat(np.arange(len(REGIONS)), k)
 
 
-def _customers(cal: Calendar, n: int, rng: np.random.Generator, null: bool = False) -> Customers:
-    # one customer per position first, the rest spread by region weight
+def _books(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Region, position and anchor flag of ``n`` customers, in allocation order.
+
+    Every region holds customers in proportion to its positions; within a region every position
+    gets a book of at least ``BOOK_FLOOR`` × the even split (at least one customer), the rest of the
+    region's customers by lognormal weights (books differ as real ones do: at scale 1 about
+    100–160 retailers). The first customer of each book is its anchor (open from the start)."""
     slot_region = slot_regions()
-    region = np.concatenate([slot_region, rng.choice(len(REGIONS), n - N_SLOTS, p=REGION_WEIGHTS)])
-    slot = np.empty(n, dtype=np.int64)
-    slot[:N_SLOTS] = np.arange(N_SLOTS)
+    k_r = np.bincount(slot_region, minlength=len(REGIONS))
+    raw = n * k_r / N_SLOTS
+    n_r = np.floor(raw).astype(int)
+    n_r[np.argsort(-(raw - n_r))[: n - n_r.sum()]] += 1
+    slots, regions = [], []
     for r in range(len(REGIONS)):
-        cs = np.flatnonzero(region[N_SLOTS:] == r) + N_SLOTS
-        slot[cs] = rng.choice(np.flatnonzero(slot_region == r), len(cs))
+        ss = np.flatnonzero(slot_region == r)
+        base = max(1, int(np.floor(BOOK_FLOOR * n_r[r] / len(ss))))
+        w = rng.lognormal(0.0, 0.5, len(ss))
+        rest = n_r[r] - base * len(ss)
+        raw_e = rest * w / w.sum()
+        e = np.floor(raw_e).astype(int)
+        e[np.argsort(-(raw_e - e))[: rest - e.sum()]] += 1
+        sizes = base + e
+        slots.append(np.repeat(ss, sizes))
+        regions.append(np.full(sizes.sum(), r))
+    slot = np.concatenate(slots)
+    region = np.concatenate(regions)
+    anchor = np.r_[True, slot[1:] != slot[:-1]]
+    return region, slot, anchor
+
+
+def _customers(cal: Calendar, n: int, rng: np.random.Generator, null: bool = False) -> Customers:
+    region, slot, first_of_slot = _books(n, rng)
     perm = rng.permutation(n)  # customer numbers do not reveal who came first
-    region, slot = region[perm], slot[perm]
-    first_of_slot = perm < N_SLOTS
+    region, slot, first_of_slot = region[perm], slot[perm], first_of_slot[perm]
     size = rng.choice(3, n, p=[0.10, 0.30, 0.60])
     weekday = rng.integers(0, 6, n)
     # most customers opened before the start; a few open during the first 30 months
@@ -338,7 +386,9 @@ def _customers(cal: Calendar, n: int, rng: np.random.Generator, null: bool = Fal
         "channel": np.array(CHANNELS)[rng.choice(len(CHANNELS), n, p=[0.35, 0.25, 0.10, 0.30])],
         "opened_on": (np.datetime64(cal.start) + opened_idx).astype("datetime64[D]"),
     })
-    return Customers(df, region, urban, size, slot, weekday, opened_idx)
+    cycle = np.array(ORDER_CYCLE_WEEKS)[size]
+    phase = rng.integers(0, 2, n)
+    return Customers(df, region, urban, size, slot, weekday, opened_idx, cycle, phase)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -557,7 +607,7 @@ def _order_days_in(cal: Calendar, cust: Customers, a: int, b: int) -> list[np.nd
     first = a + (cust.weekday - cal.weekday[a]) % 7
     for c in range(len(cust.weekday)):
         ds = np.arange(first[c], b + 1, 7)
-        ds = ds[ds >= max(cust.opened_idx[c], 0)]
+        ds = ds[(ds >= max(cust.opened_idx[c], 0)) & ((cal.week_of(ds) + cust.phase[c]) % cust.cycle[c] == 0)]
         out.append(ds)
     return out
 
@@ -684,11 +734,13 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
     price = products["unit_price"].to_numpy()
     within = products["within_w"].to_numpy()
     cqf = CLASS_QTY_FACTOR[cls]
-    base = np.array([BASE_QTY["large"], BASE_QTY["medium"], BASE_QTY["small"]])
-    # lines per regular order: 1 + Poisson(mu); duplicates of a SKU within an order are merged,
-    # which loses a few lines, hence the 1.06
-    n_weeks = cal.n_days / 7.0
-    mu = max(0.0, 1.06 * scale * LINES_SCALE1 / (n_c * n_weeks) - 1.0 - 0.03)
+    # mean cartons of a regular line by size class: one line carries what REGULAR_LINE_QTY lines of
+    # BASE_QTY would, times the weeks of the order cycle (a retailer buys as much per week whether it
+    # orders every week or every other week)
+    base = 1.0 + (np.array([BASE_QTY["large"], BASE_QTY["medium"], BASE_QTY["small"]]) - 1.0) \
+        * REGULAR_LINE_QTY * np.array(ORDER_CYCLE_WEEKS)
+    # lines per regular order: 1 + Poisson(mu), the same at every scale (scale sets the retailers)
+    mu = EXTRA_LINES
 
     inc = int(np.flatnonzero(products["sku_name"].to_numpy() == INCUMBENT_NAME)[0])
     strong = next(p for p in plans if p.design.role == "strong")
@@ -703,7 +755,7 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
         tot = var = 0.0
         for d in range(max(a, 0), min(b, cal.n_days)):
             wts = _class_weights(cal, int(cal.day_month[d]))
-            mask = (cust.weekday == cal.weekday[d]) & (cust.opened_idx <= d)
+            mask = (cust.weekday == cal.weekday[d]) & (cust.opened_idx <= d) & cust.orders_in_week(cal.week_of(d))
             for urban in (True, False):
                 sel = mask & (cust.urban == urban)
                 p_inc = (1 + mu) * wts[urban][cls[inc]] * within[inc]
@@ -754,7 +806,7 @@ def _orders(con: Any, cal: Calendar, products: pd.DataFrame, cust: Customers, wf
     monday0 = -int(cal.weekday[0])
     for w0 in range(monday0, cal.n_days, 7):
         day = w0 + cust.weekday
-        ok = (day >= 0) & (day < cal.n_days) & (day >= cust.opened_idx)
+        ok = (day >= 0) & (day < cal.n_days) & (day >= cust.opened_idx) & cust.orders_in_week(cal.week_of(w0 + 6))
         oc = np.flatnonzero(ok)  # ordering customers this week
         if len(oc) == 0:
             continue
@@ -948,9 +1000,13 @@ def _targets(cal: Calendar, wf: Workforce, acc: Accum, rng: np.random.Generator)
         "value": np.round(rep_target, 2),
     })
     region = reps["region_name"].to_numpy()[panel["rep_idx"].to_numpy()]
+    # targets are money in yuan and fen: the sums are rounded like the rep targets (so a file
+    # holding them, and a store loaded from it, has the same values)
     reg = rows.assign(key=region).groupby(["period", "key"], as_index=False)["value"].sum()
+    reg["value"] = reg["value"].round(2)
     reg["level"], reg["measure"] = "region", "amount"
     comp = reg.groupby("period", as_index=False)["value"].sum()
+    comp["value"] = comp["value"].round(2)
     comp["level"], comp["key"], comp["measure"] = "company", "company", "amount"
     m = cal.n_months
     comp_qty = pd.DataFrame({"period": periods, "level": "company", "key": "company", "measure": "qty",
@@ -1037,7 +1093,7 @@ def _visits(con: Any, cal: Calendar, cust: Customers, wf: Workforce, rng: np.ran
         keep = cust.opened_idx[c] <= d1[row]
         row, c = row[keep], c[keep]
         guided = rng.random(len(row)) < guide[r[row]]
-        n_v = 1 + rng.poisson(1.5, len(row))
+        n_v = 1 + rng.poisson(VISIT_EXTRA, len(row))
         vrow = np.repeat(row, n_v)
         vc = np.repeat(c, n_v)
         lo = np.maximum(d0[vrow], cust.opened_idx[vc])
@@ -1130,6 +1186,50 @@ def _feedback(cal: Calendar, products: pd.DataFrame, cust: Customers, plans: lis
     }), means
 
 
+CUSTOMER_COLUMNS = ["customer_id", "name", "region", "area_type", "size_class", "rep_id", "opened_on", "channel"]
+
+
+def _customers_history(cal: Calendar, cust: Customers, wf: Workforce, customers: pd.DataFrame) -> pd.DataFrame:
+    """Every version of every customer row: the serving rep changes when a rep leaves (a colleague
+    of the region covers the vacant book), and again when the position is filled.
+
+    ``valid_from`` is inclusive (NULL for the version valid since before the data; the opening day
+    for a retailer that opened during the data), ``valid_to`` exclusive (NULL: still valid). The
+    last version of each customer is its row in ``customers``; on every order line ``rep_id`` is the
+    rep of the version valid at the order date (so the slim lines resolve to the same reps)."""
+    rep_ids = wf.reps["rep_id"].to_numpy().astype(str)
+    # versions of each position's serving rep: (slot, first day, next version's first day or -1)
+    v_slot, v_from, v_to, v_rep = [], [], [], []
+    for s in range(N_SLOTS):
+        col = wf.serve[:, s]
+        starts = np.r_[0, np.flatnonzero(np.diff(col) != 0) + 1]
+        ends = np.r_[starts[1:], -1]
+        v_slot.append(np.full(len(starts), s))
+        v_from.append(starts)
+        v_to.append(ends)
+        v_rep.append(col[starts])
+    v_slot, v_from, v_to, v_rep = (np.concatenate(x) for x in (v_slot, v_from, v_to, v_rep))
+    order = np.argsort(v_slot, kind="stable")
+    counts = np.bincount(v_slot, minlength=N_SLOTS)
+    offs = np.r_[0, np.cumsum(counts)]
+    k = counts[cust.slot]
+    c = np.repeat(np.arange(len(cust.slot)), k)
+    within = np.arange(k.sum()) - np.repeat(np.r_[0, np.cumsum(k)[:-1]], k)
+    v = order[offs[cust.slot][c] + within]
+    opened = np.maximum(cust.opened_idx[c], 0)
+    # versions that ended before the retailer opened are not part of its history
+    keep = (v_to[v] < 0) | (v_to[v] > opened)
+    c, v, opened = c[keep], v[keep], opened[keep]
+    first = np.r_[True, c[1:] != c[:-1]]
+    start = np.where(first, opened, v_from[v])
+    days = cal.days
+    out = customers.iloc[c].reset_index(drop=True)
+    out["rep_id"] = rep_ids[v_rep[v]]
+    out["valid_from"] = [None if s_ <= 0 else days[s_].item() for s_ in start]
+    out["valid_to"] = [None if t < 0 else days[t].item() for t in v_to[v]]
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # Truth record
 # ---------------------------------------------------------------------------------------------
@@ -1202,7 +1302,8 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     seed : int
         Random seed: the same seed and scale give identical tables.
     scale : float
-        Size: 1 ≈ 1M order lines; larger scales add retailers (written in chunks).
+        Size: 30,000 × scale retailers (at least 300; scale 1 ≈ 4.1M order lines). The workforce
+        (250 positions, about 600 reps over the 36 months) is the same at every scale.
     truth_path : path, optional
         Where to write the truth record (default ``demo_truth.json`` in the store file's folder,
         or ``data/demo_truth.json`` for a URL store).
@@ -1252,7 +1353,7 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
 
     cal = _calendar(end_d, rng=rngs["demand"], null=null)
     products = _products(cal, rngs["products"])
-    n_cust = max(300, int(round(N_CUSTOMERS_SCALE1 * scale)))
+    n_cust = max(MIN_CUSTOMERS, int(round(N_CUSTOMERS_SCALE1 * scale)))
     cust = _customers(cal, n_cust, rngs["customers"], null=null)
     wf = _workforce(cal, slot_regions(), rngs["workforce"], null=null)
     plans = _launch_plans(cal, products, cust, rngs["launch"])
@@ -1275,7 +1376,8 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
         customers = cust.df.copy()
         customers["rep_id"] = wf.reps["rep_id"].to_numpy()[wf.serve[-1, cust.slot]]
         customers["opened_on"] = pd.to_datetime(customers["opened_on"]).dt.date
-        customers = customers[["customer_id", "name", "region", "area_type", "size_class", "rep_id", "opened_on"]]
+        customers = customers[CUSTOMER_COLUMNS]
+        history = _customers_history(cal, cust, wf, customers)
         prod_out = products[["sku_id", "brand", "sku_name", "price_class", "unit_price", "pack_unit", "launch_date"]].copy()
         reps = wf.reps
         reps_out = pd.DataFrame({
@@ -1287,7 +1389,7 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
         comp = _compensation(cal, wf)
         n_visits = _visits(con, cal, cust, wf, rngs["visits"])
         feedback, rating_means = _feedback(cal, products, cust, plans, rngs["feedback"])
-        tables = {"customers": customers, "products": prod_out, "reps": reps_out, "targets": targets,
+        tables = {"customers": customers, "customers_history": history, "products": prod_out, "reps": reps_out, "targets": targets,
                   "feedback": feedback, "compensation": comp}
         for name, df in tables.items():
             con.create_table(name, obj=_to_arrow(name, df), overwrite=True)
@@ -1341,8 +1443,9 @@ def _copy_other_tables(old_store: str, con: Any, demo_tables: set[str]) -> None:
         old.close()
 
 
-TABLE_ORDER = ("orders", "customers", "products", "reps", "targets", "visits", "feedback", "compensation")
-_DATE_COLS = {"customers": ["opened_on"], "products": ["launch_date"], "reps": ["hire_date", "exit_date"],
+TABLE_ORDER = ("orders", "customers", "customers_history", "products", "reps", "targets", "visits", "feedback",
+               "compensation")
+_DATE_COLS = {"customers": ["opened_on"], "customers_history": ["opened_on", "valid_from", "valid_to"], "products": ["launch_date"], "reps": ["hire_date", "exit_date"],
               "targets": ["period"], "visits": ["visit_date"], "feedback": ["response_date"],
               "compensation": ["period", "due_date", "paid_date"]}
 

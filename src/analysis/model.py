@@ -96,6 +96,8 @@ DIMENSIONS: dict[str, Dimension] = {d.name: d for d in (
 )}
 
 _IDS = ("order_id", "customer_id", "sku_id")
+_DAY_MIN = dt.date(1, 1, 1)
+_DAY_MAX = dt.date(9999, 12, 31)
 _MEASURES = ("amount", "qty")
 
 
@@ -247,9 +249,11 @@ def sales_lines(con: Any, *, book: str = "sale", src: Sources | None = None, kee
             h = h.select(_k=h[key].cast("string"), _from=h.valid_from.cast("date"), _to=h.valid_to.cast("date"),
                          **{f"_h_{d.name}": h[d.name].cast(d.dtype) for d in his_cols})
             h = _non_overlapping(h)
+            # open bounds as sentinel days: plain comparisons keep the join a hash join on the key
+            # (an OR in the condition makes DuckDB compare every line with every version)
+            h = h.mutate(_from=h._from.fill_null(_DAY_MIN), _to=h._to.fill_null(_DAY_MAX))
             day = o.order_date
-            o = o.left_join(h, [o[key] == h._k, h._from.isnull() | (h._from <= day),
-                                h._to.isnull() | (day < h._to)]).drop("_k", "_from", "_to")
+            o = o.left_join(h, [o[key] == h._k, h._from <= day, day < h._to]).drop("_k", "_from", "_to")
         for d in dims:
             line = o[d.name] if d.name in src.orders and d.on_line else None
             hist = o[f"_h_{d.name}"] if d in his_cols else None

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import charts, store
 from .params import REPORTS, validate_params
-from .recorder import WORKBOOK_ENV, Recorder
+from .recorder import DOCX_ENV, WORKBOOK_ENV, Recorder
 
 
 @dataclass
@@ -124,6 +124,26 @@ class Context:
         self.rec.record("generated_at", dt.datetime.now().isoformat(timespec="seconds"))
         self.rec.save()
         self.write_workbook()
+        self.write_docx()
+
+    def write_docx(self) -> Path | None:
+        """Write the Word document of the sections shown to ``$SALES_ANALYSIS_DOCX`` (set by a
+        report run with ``--docx``) with :func:`analysis.word.write_docx`; None when not asked."""
+        target = os.environ.get(DOCX_ENV)
+        if not target or self._presenter is None or not self._presenter.sections:
+            return None
+        from .i18n import label
+        from .word import write_docx
+
+        meta = []
+        data = self.rec.data
+        if data.get("period"):
+            meta.append((label("present.period", self.lang), str(data["period"])))
+        w = data.get("data_window")
+        if isinstance(w, dict) and w.get("start"):
+            meta.append((label("present.data_window", self.lang), f"{w.get('start')} – {w.get('end')}"))
+        return write_docx(Path(target), label(f"report.{self.report}", self.lang), self._presenter.sections,
+                          self.lang, meta=meta)
 
 
 def start(report: str, namespace: dict[str, Any]) -> Context:

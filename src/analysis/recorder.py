@@ -20,6 +20,7 @@ import pandas as pd
 
 ENV_VAR = "SALES_ANALYSIS_METRICS"
 WORKBOOK_ENV = "SALES_ANALYSIS_WORKBOOK"
+DOCX_ENV = "SALES_ANALYSIS_DOCX"  # where a report run asks for the Word document (--docx)
 """Where a run wants the report's Excel workbook (set by ``analysis.reports`` for a run; unset
 when an analyst runs the notebook by hand, and then no workbook is written)."""
 

@@ -56,6 +56,7 @@ from .index import record_batch, write_index
 from .outputs import TMP_DIRNAME, safe_component
 from .params import _month_placeholder, report_spec
 from .run import DEFAULT_TIMEOUT, RunResult, run_report, show_progress
+from ..meeting.schedule import is_launch_for_each, launch_runs
 
 ENTRY_KEYS = ("for_each", "name", "params", "report")
 FOR_EACH_TABLE = "orders"
@@ -166,6 +167,18 @@ def load_schedule(path: str | os.PathLike, store: str | os.PathLike | None = Non
                 raise ParameterError(
                     f"Entry {i} of the schedule {path} has unknown keys {sorted(unknown)}; allowed: {', '.join(ENTRY_KEYS)}."
                 )
+            if str(item["report"]) == "meeting":  # the monthly meeting pack: not a notebook report
+                from ..meeting.schedule import check_params
+
+                if "for_each" in item:
+                    raise ParameterError(f"The 'for_each' of {where} does not apply to report meeting.")
+                name = str(item.get("name") or "meeting")
+                if safe_component(name) != name or name in names:
+                    raise ParameterError(f"The 'name' of {where} must be a plain file name, unique in the schedule. "
+                                         f"Got {name!r} instead.")
+                names.add(name)
+                jobs.append(Job(report="meeting", params=check_params(item.get("params"), where), name=name))
+                continue
             spec = report_spec(str(item["report"]))
             pvals = item.get("params") or {}
             if not isinstance(pvals, dict):
@@ -175,7 +188,11 @@ def load_schedule(path: str | os.PathLike, store: str | os.PathLike | None = Non
                 for k, v in pvals.items()
             }
             entry_name = str(item["name"]) if item.get("name") else None
-            if "for_each" in item:
+            if "for_each" in item and is_launch_for_each(item["for_each"]):
+                if con is None and opened is None:
+                    opened = store_mod.connect(store, read_only=True)
+                runs = launch_runs(con if con is not None else opened, item["for_each"], typed, entry_name, spec.name)
+            elif "for_each" in item:
                 fe = _for_each(item["for_each"], where)
                 if "filters" not in spec.params.model_fields:
                     raise ParameterError(f"The 'for_each' of {where} needs a report with a 'filters' parameter; {spec.name} has none.")
@@ -207,7 +224,7 @@ def load_schedule(path: str | os.PathLike, store: str | os.PathLike | None = Non
 
 def _run_job_in_worker(job: Job, store: str | None, out: Path, timeout: int, workdir: Path, pdf: bool) -> RunResult:
     """Run one job in its own Python process (own env, cwd and kernel; a crash stays there)."""
-    spec = REPORTS[job.report]
+    spec = REPORTS.get(job.report)  # None for the meeting pack
     job_file = workdir / f"{job.name}.job.json"
     res_file = workdir / f"{job.name}.result.json"
     job_file.write_text(json.dumps({
@@ -218,8 +235,8 @@ def _run_job_in_worker(job: Job, store: str | None, out: Path, timeout: int, wor
         "out": str(out),
         "timeout": timeout,
         "pdf": pdf,
-        "notebook": str(spec.notebook),
-        "model": f"{spec.params.__module__}:{spec.params.__qualname__}",
+        "notebook": str(spec.notebook) if spec else None,
+        "model": f"{spec.params.__module__}:{spec.params.__qualname__}" if spec else None,
         "result": str(res_file),
     }, ensure_ascii=False), encoding="utf-8")
     t0, started = time.monotonic(), _now()
@@ -238,6 +255,12 @@ def worker_main(job_path: str) -> int:
     """Entry of ``python -m analysis.reports JOB.json`` (one job of :func:`run_batch`)."""
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     report = job["report"]
+    if report == "meeting":
+        from ..meeting.schedule import run_scheduled
+
+        res = run_scheduled(job["params"], job.get("store"), job["out"], pdf=bool(job.get("pdf")), name=job["name"])
+        Path(job["result"]).write_text(json.dumps(res.to_dict(), ensure_ascii=False, default=str), encoding="utf-8")
+        return 0 if res.ok else 1
     if report not in REPORTS:
         module, qual = job["model"].split(":")
         model = getattr(importlib.import_module(module), qual)

@@ -35,7 +35,7 @@ import yaml
 
 from ..errors import ParameterError
 from ..recorder import ENV_VAR as METRICS_ENV
-from ..recorder import WORKBOOK_ENV
+from ..recorder import DOCX_ENV, WORKBOOK_ENV
 from . import execute
 from .export import export_html, machine_paths
 from .index import FAILURE_KEY, write_index
@@ -66,6 +66,7 @@ class RunResult:
     params_file: Path | None = None
     workbook: Path | None = None
     pdf: Path | None = None
+    docx: Path | None = None
     failed_notebook: Path | None = None
     cell: int | None = None
     error: str | None = None
@@ -73,7 +74,7 @@ class RunResult:
     seconds: float = 0.0
     started_at: str | None = None
 
-    _PATHS = ("out_dir", "html", "notebook", "metrics", "params_file", "workbook", "pdf", "failed_notebook")
+    _PATHS = ("out_dir", "html", "notebook", "metrics", "params_file", "workbook", "pdf", "docx", "failed_notebook")
 
     def summary(self) -> str:
         """One line: where the HTML is, or which cell failed with which error.
@@ -139,6 +140,7 @@ def run_report(
     progress: bool | None = None,
     update_index: bool = True,
     pdf: bool = False,
+    docx: bool = False,
     today: dt.date | None = None,
 ) -> RunResult:
     """Run one report notebook and export it.
@@ -166,6 +168,9 @@ def run_report(
     pdf : bool
         Also print the HTML to ``<name>.pdf`` with headless Chromium (a note, not a failure,
         when Chromium is missing).
+    docx : bool
+        Also write ``<name>.docx``: the sections shown, as a Word document a manager edits
+        (:mod:`analysis.word`: real headings, Word tables, charts, CJK font, A4, page numbers).
     today : datetime.date, optional
         The date relative values (``as_of: today``) resolve against (tests).
 
@@ -204,7 +209,10 @@ def run_report(
     executed = work / f"{out_name}.ipynb"
     metrics_path = work / "metrics.json"
     workbook_tmp = work / f"{out_name}.xlsx"
+    docx_tmp = work / f"{out_name}.docx"
     env = {METRICS_ENV: str(metrics_path), WORKBOOK_ENV: str(workbook_tmp)}
+    if docx:
+        env[DOCX_ENV] = str(docx_tmp)
     if os.environ.get("PYTHONWARNINGS"):
         env["PYTHONWARNINGS"] = os.environ["PYTHONWARNINGS"]
     result = RunResult(report=spec.name, name=out_name, ok=False, parameters=pm_params,
@@ -255,6 +263,9 @@ def run_report(
             if Path(str(extra)).name == str(extra) and src.is_file() and str(extra) not in (
                     "metrics.json", "params.yml", f"{out_name}.html", f"{out_name}.ipynb", f"{out_name}.xlsx"):
                 moves.append((src, final / str(extra)))
+        if docx_tmp.exists():
+            moves.append((docx_tmp, final / f"{out_name}.docx"))
+            result.docx = final / f"{out_name}.docx"
         if pdf:
             from .pdf import write_pdf
 

@@ -244,6 +244,21 @@ def test_cannibalization_by_hand(cannib):
     assert c.share["lo"] < c.share["estimate"] < c.share["hi"]
     assert c.by_sku["sku"].tolist() == ["I"]
     assert c.treated_class == "X"
+    assert c.by_sku["hit_ci_high"].tolist() == c.by_sku["ci_high"].tolist()  # one incumbent: no family
+
+
+def test_incumbent_hit_is_judged_on_the_family_interval():
+    """The headline names an incumbent when any of the class's m incumbents lost volume: one claim
+    over m tests. A SKU whose own 95 % interval lies below 0 but whose Bonferroni interval
+    (1 − 0.05/m) does not is not named (in null worlds the unadjusted rule named one in 4 of 20,
+    tests/test_null_worlds.py)."""
+    import types
+
+    by_sku = pd.DataFrame({"sku": ["A", "B", "C"], "estimate": [-0.2, -0.5, 0.1], "ci_low": [-0.4, -0.7, -0.1],
+                           "ci_high": [-0.01, -0.3, 0.3], "hit_ci_high": [0.05, -0.1, 0.4],
+                           "share": [0.2, 0.5, -0.1], "share_lo": [0.01, 0.3, -0.3], "share_hi": [0.4, 0.7, 0.1]})
+    c = launch.Cannibalization(by_sku=by_sku, treated_class="X")
+    assert launch.hit_incumbents(types.SimpleNamespace(cannibalization=c))["sku"].tolist() == ["B"]
 
 
 # ------------------------------------------------------------------ the notebook, executed

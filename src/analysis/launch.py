@@ -924,11 +924,18 @@ def cannibalization_effect(
         rows = []
         ctrl = panel[~panel["treated"]]
         ctrl_pre = pre[~pre["treated"]]
+        # the headline names an incumbent as cannibalised when any of the class's incumbents
+        # lost volume: one claim over m tests, so it is judged on the Bonferroni interval
+        # (level 1 − 0.05/m, ``hit_ci_high``); the table shows each SKU's own 95 % interval
+        m = max(int(panel.loc[panel["treated"], "sku_id"].nunique()), 1)
         for sku, g in panel[panel["treated"]].groupby("sku_id"):
             try:
                 # one treated SKU: cluster-robust errors are not valid, the aggregate DiD is
                 r = did_mod.aggregate_did(pd.concat([g, ctrl]), unit="sku_id", time="week", outcome="rate",
                                           treated="treated", post="post")
+                fam = r if m == 1 else did_mod.aggregate_did(pd.concat([g, ctrl]), unit="sku_id", time="week",
+                                                             outcome="rate", treated="treated", post="post",
+                                                             alpha=HIT_ALPHA / m)
             except InsufficientDataError:
                 continue
             s = did_mod.share_of_new_volume(r, spec.days_covered, new_volume)
@@ -938,7 +945,9 @@ def cannibalization_effect(
                          "share": s["estimate"], "share_lo": s["lo"], "share_hi": s["hi"],
                          "pretrend_estimate": pl.estimate if pl else float("nan"),
                          "pretrend_p": pl.p if pl else float("nan"),
-                         "pretrend_differs": bool(pl.differs) if pl else False})
+                         "pretrend_differs": bool(pl.differs) if pl else False,
+                         # the two references (placebo order statistic, scaled t) are not nested
+                         "hit_ci_high": max(fam.hi, r.hi)})
         table = pd.DataFrame(rows)
         if len(table):
             table = table.sort_values("share", ascending=False).reset_index(drop=True)
@@ -1046,6 +1055,7 @@ def benchmark_comparison(con: Any, spec: LaunchSpec, which: str | Sequence[str] 
 
 # --------------------------------------------------------------------------- the whole review
 
+HIT_ALPHA = 0.05  # family-wise level of "an incumbent lost volume" over the class's incumbents
 SEGMENT_GAP = 0.10  # a segment this far (10 points) below the best one is called out in the headline
 
 
@@ -1181,11 +1191,14 @@ def segment_gap(scope: LaunchScope) -> dict[str, Any] | None:
 
 
 def hit_incumbents(scope: LaunchScope) -> pd.DataFrame:
-    """Incumbent SKUs whose DiD interval lies below 0 (they lost volume after the launch)."""
+    """Incumbent SKUs that lost volume after the launch: their DiD interval at the family's level
+    (Bonferroni over the class's m incumbents, 1 − 0.05/m: ``by_sku["hit_ci_high"]``) lies below 0,
+    so the chance that a launch taking nothing from its class gets any incumbent named is ≤ 5 %."""
     c = scope.cannibalization
     if c.skip is not None or c.by_sku.empty:
         return pd.DataFrame(columns=["sku", "estimate", "ci_low", "ci_high", "share", "share_lo", "share_hi"])
-    return c.by_sku[c.by_sku["ci_high"] < 0].sort_values("share", ascending=False).reset_index(drop=True)
+    bound = c.by_sku["hit_ci_high"] if "hit_ci_high" in c.by_sku else c.by_sku["ci_high"]
+    return c.by_sku[bound < 0].sort_values("share", ascending=False).reset_index(drop=True)
 
 
 def pretrend_differs(c: Cannibalization) -> bool:
@@ -1405,7 +1418,7 @@ def cannibalization(scope: LaunchScope) -> Cannibalization:
     split = res.pretrend.split if res.pretrend is not None else None
     res.figures.append(Figure("launch.cannibalization", {"series": res.series, "placebo_split": split}))
     if not res.by_sku.empty:
-        tab = res.by_sku.rename(columns={"share": "share_of_new"})
+        tab = res.by_sku.drop(columns=["hit_ci_high"], errors="ignore").rename(columns={"share": "share_of_new"})
         res.tables.append(_table_of("by_sku", tab, title=f"{REPORT}.table.by_sku", sku="text", estimate="rate",
                                     ci_low="rate", ci_high="rate", share_of_new="rate", share_lo="rate",
                                     share_hi="rate", pretrend_estimate="rate", pretrend_p="f3"))

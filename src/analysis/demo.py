@@ -1193,8 +1193,8 @@ def _customers_history(cal: Calendar, cust: Customers, wf: Workforce, customers:
     """Every version of every customer row: the serving rep changes when a rep leaves (a colleague
     of the region covers the vacant book), and again when the position is filled.
 
-    ``valid_from`` is inclusive (NULL for the version valid since before the data; the opening day
-    for a retailer that opened during the data), ``valid_to`` exclusive (NULL: still valid). The
+    ``valid_from`` is inclusive (NULL for a retailer's first version, valid since before the data
+    or since it opened: ``opened_on`` says when), ``valid_to`` exclusive (NULL: still valid). The
     last version of each customer is its row in ``customers``; on every order line ``rep_id`` is the
     rep of the version valid at the order date (so the slim lines resolve to the same reps)."""
     rep_ids = wf.reps["rep_id"].to_numpy().astype(str)
@@ -1221,7 +1221,10 @@ def _customers_history(cal: Calendar, cust: Customers, wf: Workforce, customers:
     keep = (v_to[v] < 0) | (v_to[v] > opened)
     c, v, opened = c[keep], v[keep], opened[keep]
     first = np.r_[True, c[1:] != c[:-1]]
-    start = np.where(first, opened, v_from[v])
+    # a retailer's first version holds since before the data, also for one that opened during it
+    # (its opened_on says when; no sale comes before it): a history file states every key's whole
+    # history, so a load of it replaces what a customers load assumed (analysis.ingest.loads)
+    start = np.where(first, 0, v_from[v])
     days = cal.days
     out = customers.iloc[c].reset_index(drop=True)
     out["rep_id"] = rep_ids[v_rep[v]]

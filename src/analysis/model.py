@@ -176,7 +176,10 @@ def sources(con: Any) -> Sources:
         if c := _cols(con, m):
             masters[m] = tuple(c)
         if (h := _cols(con, m + HISTORY_SUFFIX)) and {"valid_from", "valid_to"} <= set(h):
-            histories[m] = tuple(h)
+            t = con.table(m + HISTORY_SUFFIX)
+            bounded = t.filter(t.valid_from.notnull() | t.valid_to.notnull()).count().execute()
+            if int(bounded):  # a history of open versions only (a first master load) is today's book
+                histories[m] = tuple(h)
     on_line = [d for d in DIMENSIONS.values() if d.on_line and d.name in orders]
     gaps: dict[str, int] = {}
     if on_line:

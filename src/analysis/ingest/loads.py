@@ -165,6 +165,13 @@ def close_superseded_versions(con: Any, hist: str, load_id: int, catalog: ap.Cat
     (key,) = spec(master).key
     k = q(key)
     cols = catalog.columns(hist) or {}
+    # a key whose whole history the file gives (a version valid since before the data) replaces
+    # the versions stored for it since before the data (e.g. the one the first customers load
+    # wrote): the file says what it was then, today's row does not
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE sa_hwhole AS SELECT DISTINCT {k} FROM {q(hist)}
+                    WHERE {ap.LOAD_COLUMN} = {load_id} AND valid_from IS NULL""")
+    ap.journal(con, hist, f"{ap.LOAD_COLUMN} IS DISTINCT FROM {load_id} AND valid_from IS NULL "
+                          f"AND {k} IN (SELECT {k} FROM sa_hwhole)", load_id, catalog)
     day = "n.first_from"
     con.execute(f"""CREATE OR REPLACE TEMP TABLE sa_hnew AS SELECT {k}, min(valid_from) AS first_from FROM {q(hist)}
                     WHERE {ap.LOAD_COLUMN} = {load_id} AND valid_from IS NOT NULL GROUP BY {k}""")

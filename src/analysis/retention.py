@@ -378,6 +378,10 @@ def _reps_history(con: Any) -> pd.DataFrame | None:
     h = con.table("reps_history")
     if not {"rep_id", "role", "valid_from", "valid_to"} <= set(h.columns):
         return None
+    # open versions only (what a first reps load writes) say nothing of the past: today's roles
+    # are not the roles at each month's start, so such a history is no history
+    if not int(h.filter(h.valid_from.notnull() | h.valid_to.notnull()).count().execute()):
+        return None
     return h.select(h.rep_id, h.role, valid_from=h.valid_from.cast("date"), valid_to=h.valid_to.cast("date")).to_pandas()
 
 

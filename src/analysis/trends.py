@@ -1518,6 +1518,7 @@ def scope_metrics(scope: Scope) -> dict:
         "filters": dict(scope.params.filters or {}),
         "level": scope.params.level,
         "coverage": {k: round(float(v), 6) for k, v in sorted(scope.coverage.items())},
+        "conflicts": model.conflicts(scope.con, src=scope.src),
     }
 
 

@@ -623,3 +623,34 @@ def check(con: Any) -> AttributionCheck:
     dims = [d for d in DIMENSIONS if d in SECTIONS_NEEDING]
     return AttributionCheck(coverage(lines, dims, src=src), broken_references(con), conflicts(con, src=src),
                             [d for d in ("region", "rep_id") if src.by_current_book(d)])
+
+
+def book_at(con: Any, day: dt.date, src: Sources | None = None, opened_before: dt.date | None = None) -> Any | None:
+    """Each customer's serving rep on ``day`` (Ibis: ``customer_id``, ``rep_id``): the customers
+    history valid that day, else the current customers row; None when neither has a rep.
+
+    ``opened_before``: leave out customers of the current table opened on or after that day.
+    Used for what depends on the book rather than on sales (active customers of a rep, the
+    target plan's backtest at each month).
+    """
+    src = src or sources(con)
+    cur = his = None
+    if {"customer_id", "rep_id"} <= set(src.masters.get("customers", ())):
+        c = con.table("customers")
+        if opened_before is not None and "opened_on" in c.columns:
+            c = c.filter(c.opened_on.isnull() | (c.opened_on.cast("date") < ibis.literal(opened_before)))
+        cur = c.select(customer_id=c.customer_id.cast("string"), _cur=c.rep_id.cast("string"))
+        cur = cur.group_by("customer_id").aggregate(_cur=cur._cur.max())
+    if {"customer_id", "rep_id"} <= set(src.histories.get("customers", ())):
+        h = con.table("customers" + HISTORY_SUFFIX)
+        f, t = h.valid_from.cast("date"), h.valid_to.cast("date")
+        h = h.filter((f.isnull() | (f <= ibis.literal(day))) & (t.isnull() | (ibis.literal(day) < t)))
+        his = h.group_by(customer_id=h.customer_id.cast("string")).aggregate(_his=h.rep_id.cast("string").max())
+    if cur is None and his is None:
+        return None
+    if his is None:
+        return cur.select("customer_id", rep_id=cur._cur)
+    if cur is None:
+        return his.select("customer_id", rep_id=his._his)
+    j = cur.outer_join(his, cur.customer_id == his.customer_id)
+    return j.select(customer_id=ibis.coalesce(j.customer_id, j.customer_id_right), rep_id=ibis.coalesce(j._his, j._cur))

@@ -59,7 +59,6 @@ import numpy as np
 import pandas as pd
 
 from . import model, scoring, store
-from .contracts import HISTORY_SUFFIX
 from .periods import add_months
 from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError
 from .scheme import AUTO_KEY_BRANDS, INDICATORS, Scheme, load_adjustments, load_scheme
@@ -272,33 +271,11 @@ def _coverage(scope: Scope, dims: list[str], start: dt.date, end: dt.date) -> di
 
 def _book(scope: Scope, month: dt.date) -> Any | None:
     """The customers each rep serves on the month's last day (``customer_id``, ``rep_id``; Ibis):
-    the customers history valid that day, else the current customers; None without a rep in
-    either. Customers opened after the month are left out."""
+    :func:`analysis.model.book_at` (the customers history valid that day, else the current
+    customers); None without a rep in either. Customers opened after the month are left out."""
     end = add_months(month, 1)
-    last_day = end - dt.timedelta(days=1)
-    con = scope.con
-    cur = None
-    if scope.has("customers", "customer_id", "rep_id"):
-        c = con.table("customers")
-        if "opened_on" in c.columns:
-            c = c.filter(c.opened_on.isnull() | (c.opened_on.cast("date") < ibis.literal(end)))
-        cur = c.select(customer_id=c.customer_id.cast("string"), _cur=c.rep_id.cast("string"))
-    hist_cols = (scope.src.histories.get("customers", ()) if scope.src is not None else ())
-    his = None
-    if {"customer_id", "rep_id"} <= set(hist_cols):
-        h = con.table("customers" + HISTORY_SUFFIX)
-        f, t = h.valid_from.cast("date"), h.valid_to.cast("date")
-        h = h.filter((f.isnull() | (f <= ibis.literal(last_day))) & (t.isnull() | (ibis.literal(last_day) < t)))
-        his = h.group_by(customer_id=h.customer_id.cast("string")).aggregate(_his=h.rep_id.cast("string").max())
-    if cur is None and his is None:
-        return None
-    if his is None:
-        return cur.select("customer_id", rep_id=cur._cur)
-    if cur is None:
-        return his.select("customer_id", rep_id=his._his)
-    j = cur.outer_join(his, cur.customer_id == his.customer_id)
-    return j.select(customer_id=ibis.coalesce(j.customer_id, j.customer_id_right),
-                    rep_id=ibis.coalesce(j._his, j._cur))
+    src = scope.src if scope.src is not None else model.sources(scope.con)
+    return model.book_at(scope.con, end - dt.timedelta(days=1), src, opened_before=end)
 
 
 def roster(scope: Scope, month: dt.date) -> pd.DataFrame:

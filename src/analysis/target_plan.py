@@ -41,7 +41,6 @@ import pandas as pd
 
 from . import allocation as al
 from . import model, store
-from .contracts import HISTORY_SUFFIX
 from .errors import AnalysisError, InsufficientDataError, MissingColumnError, MissingTableError, ParameterError, PlanError
 from .sections import Reason, SectionResult, Skip, Table
 
@@ -169,26 +168,10 @@ def history(con: Any, measure: str, start: pd.Period, end: pd.Period, product: s
 
 
 def _book_at(con: Any, src: model.Sources, day: dt.date) -> Any | None:
-    """Each customer's serving rep on ``day`` (Ibis: ``_cid``, ``_rep``): the customers history
-    valid that day, else the current customers; None without a rep in either."""
-    cur = his = None
-    if "rep_id" in src.masters.get("customers", ()) and "customer_id" in src.masters.get("customers", ()):
-        c = con.table("customers")
-        cur = c.select(_cid=c.customer_id.cast("string"), _cur=c.rep_id.cast("string")).distinct()
-        cur = cur.group_by("_cid").aggregate(_cur=cur._cur.max())
-    if {"rep_id", "customer_id"} <= set(src.histories.get("customers", ())):
-        h = con.table("customers" + HISTORY_SUFFIX)
-        f, t = h.valid_from.cast("date"), h.valid_to.cast("date")
-        h = h.filter((f.isnull() | (f <= ibis.literal(day))) & (t.isnull() | (ibis.literal(day) < t)))
-        his = h.group_by(_cid=h.customer_id.cast("string")).aggregate(_his=h.rep_id.cast("string").max())
-    if cur is None and his is None:
-        return None
-    if his is None:
-        return cur.select("_cid", _rep=cur._cur)
-    if cur is None:
-        return his.select("_cid", _rep=his._his)
-    j = cur.outer_join(his, cur._cid == his._cid)
-    return j.select(_cid=ibis.coalesce(j._cid, j._cid_right), _rep=ibis.coalesce(j._his, j._cur))
+    """Each customer's serving rep on ``day`` (Ibis: ``_cid``, ``_rep``) from
+    :func:`analysis.model.book_at`; None without a rep in the customers or their history."""
+    b = model.book_at(con, day, src)
+    return None if b is None else b.select(_cid=b.customer_id, _rep=b.rep_id)
 
 
 def _backtest_histories(con: Any, src: model.Sources, measure: str, months: list[pd.Period],

@@ -327,6 +327,7 @@ def test_real_proportions(db):
         WITH m AS (SELECT DISTINCT date_trunc('month', order_date)::DATE AS d FROM orders)
         SELECT m.d, h.rep_id, count(*) AS n FROM m JOIN customers_history h
           ON (h.valid_from IS NULL OR h.valid_from <= m.d) AND (h.valid_to IS NULL OR m.d < h.valid_to)
+        JOIN customers c ON c.customer_id = h.customer_id AND (c.opened_on IS NULL OR c.opened_on <= m.d)
         GROUP BY ALL""").df()
     med = books.groupby("d")["n"].median()
     assert med.between(100, 150).all() and books["n"].quantile(0.99) <= 300

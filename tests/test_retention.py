@@ -901,11 +901,18 @@ def test_build_panel_reads_the_role_history(tiny, tmp_path):
     for name in ("reps", "compensation", "orders", "targets", "customers"):
         if name in tiny.list_tables():
             con.create_table(name, tiny.table(name).to_pandas())
+    # a history with a dated change says what each role was; open versions only (what a first reps
+    # load writes from today's export) would say nothing of the past and are not read as history
     con.create_table("reps_history", pd.DataFrame({
-        "rep_id": ["R1", "R7"], "role": ["senior", "senior"], "valid_from": [None, None], "valid_to": [None, None],
+        "rep_id": ["R1", "R7", "R9", "R9"], "role": ["senior", "senior", "account_manager", "senior"],
+        "valid_from": [None, None, None, "2020-01-01"], "valid_to": [None, None, "2020-01-01", None],
     }).astype({"valid_from": "datetime64[s]", "valid_to": "datetime64[s]"}))
     p = rt.build_panel(con).set_index(["rep_id", "period"])
     assert (p.loc["R1", "role"] == "senior").all() and (p.loc["R7", "role"] == "senior").all()
+    con.create_table("reps_history", pd.DataFrame({
+        "rep_id": ["R1", "R7"], "role": ["senior", "senior"], "valid_from": [None, None], "valid_to": [None, None],
+    }).astype({"valid_from": "datetime64[s]", "valid_to": "datetime64[s]"}), overwrite=True)
+    assert rt._reps_history(con) is None
 
 
 def test_panel_intervals_join_exactly(tiny):

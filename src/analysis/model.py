@@ -166,6 +166,17 @@ class Sources:
         return None
 
 
+def informative_history(con: Any, master: str) -> bool:
+    """Whether ``<master>_history`` says anything of the past: it has rows with ``valid_from`` and
+    ``valid_to`` and at least one of them bounded. A history of open versions only (what a first
+    master load writes from today's export) is today's book, not the state at each sale date."""
+    name = master + HISTORY_SUFFIX
+    if not {"valid_from", "valid_to"} <= set(_cols(con, name)):
+        return False
+    t = con.table(name)
+    return bool(int(t.filter(t.valid_from.notnull() | t.valid_to.notnull()).count().execute()))
+
+
 def sources(con: Any) -> Sources:
     """The tables and columns :func:`sales_lines` can use in this store."""
     if not store.has_table(con, "orders"):
@@ -175,11 +186,8 @@ def sources(con: Any) -> Sources:
     for m in {d.master for d in DIMENSIONS.values()}:
         if c := _cols(con, m):
             masters[m] = tuple(c)
-        if (h := _cols(con, m + HISTORY_SUFFIX)) and {"valid_from", "valid_to"} <= set(h):
-            t = con.table(m + HISTORY_SUFFIX)
-            bounded = t.filter(t.valid_from.notnull() | t.valid_to.notnull()).count().execute()
-            if int(bounded):  # a history of open versions only (a first master load) is today's book
-                histories[m] = tuple(h)
+        if (h := _cols(con, m + HISTORY_SUFFIX)) and informative_history(con, m):
+            histories[m] = tuple(h)
     on_line = [d for d in DIMENSIONS.values() if d.on_line and d.name in orders]
     gaps: dict[str, int] = {}
     if on_line:

@@ -373,14 +373,14 @@ ROLE_NOT_RECORDED = "role_not_recorded"
 
 def _reps_history(con: Any) -> pd.DataFrame | None:
     """rep_id, role, valid_from, valid_to of the store's ``reps_history`` (None without one)."""
-    if not store.has_rows(con, "reps_history"):
+    from . import model
+
+    # open versions only (what a first reps load writes) are today's roles, not the roles at each
+    # month's start: no history (the model's rule, analysis.model.informative_history)
+    if not model.informative_history(con, "reps"):
         return None
     h = con.table("reps_history")
-    if not {"rep_id", "role", "valid_from", "valid_to"} <= set(h.columns):
-        return None
-    # open versions only (what a first reps load writes) say nothing of the past: today's roles
-    # are not the roles at each month's start, so such a history is no history
-    if not int(h.filter(h.valid_from.notnull() | h.valid_to.notnull()).count().execute()):
+    if not {"rep_id", "role"} <= set(h.columns):
         return None
     return h.select(h.rep_id, h.role, valid_from=h.valid_from.cast("date"), valid_to=h.valid_to.cast("date")).to_pandas()
 

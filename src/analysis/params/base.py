@@ -86,6 +86,18 @@ def _money(value: Any) -> Any:
 Money = Annotated[float, BeforeValidator(_money)]
 
 
+def iso_date_or_empty(v: str, accepted: str = "a date 'YYYY-MM-DD' or ''") -> str:
+    """A date parameter that may be empty (a report's default): stripped, and a date
+    ``YYYY-MM-DD`` when not empty; else a ValueError saying what is ``accepted``."""
+    v = v.strip()
+    if v:
+        try:
+            dt.date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(accepted) from None
+    return v
+
+
 def _or_list(items: typing.Sequence[str]) -> str:
     quoted = [repr(i) for i in items]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"

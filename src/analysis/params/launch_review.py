@@ -1,11 +1,10 @@
 """Parameters of the new brand one-month review."""
 from __future__ import annotations
 
-import datetime as dt
 
 from pydantic import Field, field_validator
 
-from .base import ReportParams
+from .base import ReportParams, iso_date_or_empty
 
 
 class LaunchReviewParams(ReportParams):
@@ -39,13 +38,7 @@ class LaunchReviewParams(ReportParams):
     @field_validator("launch_date")
     @classmethod
     def _date_or_empty(cls, v: str) -> str:
-        v = v.strip()
-        if v:
-            try:
-                dt.date.fromisoformat(v)
-            except ValueError:
-                raise ValueError("a date 'YYYY-MM-DD' or ''") from None
-        return v
+        return iso_date_or_empty(v)
 
     @field_validator("benchmarks")
     @classmethod

@@ -1,12 +1,11 @@
 """Parameters of the weekly flash (周报): the month so far on any day."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .base import ReportParams
+from .base import ReportParams, iso_date_or_empty
 
 
 class WeeklyFlashParams(ReportParams):
@@ -30,10 +29,4 @@ class WeeklyFlashParams(ReportParams):
     @field_validator("as_of")
     @classmethod
     def _date_or_empty(cls, v: str) -> str:
-        v = v.strip()
-        if v:
-            try:
-                dt.date.fromisoformat(v)
-            except ValueError:
-                raise ValueError("a date 'YYYY-MM-DD', 'today' or ''") from None
-        return v
+        return iso_date_or_empty(v, "a date 'YYYY-MM-DD', 'today' or ''")

@@ -1,13 +1,19 @@
 """Shared fixtures. The demo world is built once per test session (scale 1, seed 42)."""
 from __future__ import annotations
 
+import glob
 import json
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+PG_SH = ROOT / "scripts" / "pg.sh"
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +44,36 @@ def demo_con(demo_world):
     con = store.connect(str(demo_world[0]), read_only=True)
     yield con
     con.disconnect()
+
+
+# --------------------------------------------------------------------------- servers
+
+
+def _free_port(start: int = 54329) -> int:
+    for port in range(start, start + 50):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port for PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """URL of a throwaway PostgreSQL server, started for this session and stopped after."""
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb") and not shutil.which("initdb"):
+        pytest.skip("PostgreSQL is not installed (make test installs it: scripts/sysdeps.sh postgresql)")
+    # Under /tmp itself: the server may run as the 'postgres' user, who cannot enter pytest's
+    # root-only temp folders.
+    d = tempfile.mkdtemp(prefix="sa-pg-")
+    port = _free_port()
+    proc = subprocess.run(["bash", str(PG_SH), "start", d, str(port)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    url = proc.stdout.strip().splitlines()[-1]
+    try:
+        yield url
+    finally:
+        subprocess.run(["bash", str(PG_SH), "stop", d], capture_output=True, timeout=120)
+        shutil.rmtree(d, ignore_errors=True)

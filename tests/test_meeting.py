@@ -281,3 +281,20 @@ def test_run_scheduled_reports_a_run_result(demo_world, tmp_path, monkeypatch):
     assert res.notes and all(n.startswith("missing: ") for n in res.notes)  # nothing shown: every part listed
     bad = run_scheduled({"month": "2026-10"}, str(tmp_path / "nope.duckdb"), tmp_path)
     assert not bad.ok and bad.error
+
+
+def test_workbook_holds_the_action_points_then_next_months_targets(pack):
+    from openpyxl import load_workbook
+
+    from analysis.meeting.actions import flagged_items
+
+    assert pack.xlsx.exists()
+    wb = load_workbook(pack.xlsx)
+    assert wb.sheetnames[0] == "改善行动点" and len(wb.sheetnames) >= 3  # actions, plan tables, about
+    ws = wb.worksheets[0]
+    items = flagged_items(pack.parts[0].sections, "2026-10")
+    assert ws.max_row - 1 == len(items) > 0
+    assert [ws.cell(r, 3).value for r in range(2, ws.max_row + 1)] == items["item_key"].tolist()
+    record = json.loads(pack.record.read_text(encoding="utf-8"))
+    assert len(record["actions"]["flagged"]) == len(items) and record["outputs"]["xlsx"] == "meeting.xlsx"
+    assert record["actions"]["previous"] is None

@@ -95,6 +95,20 @@ BY_TABLE: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("姓名", "客户经理", "名称"),
     },
     "targets": {"value": ("目标值", "目标", "任务量", "任务", "数值")},
+    # the pack's 改善行动点 sheet (headers: the labels meeting.actions.column.* of every catalogue)
+    "actions": {
+        "meeting_month": ("会议月份", "meeting month", "月份"),
+        "item_kind": ("类别", "kind", "事项类别"),
+        "item_key": ("编码", "code", "事项编码"),
+        "item": ("事项", "item", "改善事项"),
+        "figure": ("当时完成率", "attainment then", "完成率"),
+        "threshold": ("达标线", "threshold", "标准"),
+        "owner": ("负责人", "owner", "责任人"),
+        "action": ("改善措施", "action", "改善行动点", "行动点"),
+        "due_date": ("完成期限", "due date", "截止日期"),
+        "kind": (),
+        "key": (),
+    },
 }
 
 # Category values: column -> {alias (compared after header_key) -> canonical value}.
@@ -109,6 +123,7 @@ VALUES: dict[str, dict[str, str]] = {
     "level": {"公司": "company", "全市": "company", "区域": "region", "客户经理": "rep",
               "品牌": "brand", "价类": "price_class", "规格": "sku"},
     "measure": {"金额": "amount", "销售额": "amount", "数量": "qty", "销量": "qty"},
+    "item_kind": {"区域": "region", "客户经理": "rep", "account manager": "rep"},
 }
 
 # Headers that name a tobacco grade (1–30) or a size class (大户/中户/小户) depending on the

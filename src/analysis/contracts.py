@@ -77,6 +77,7 @@ TARGET_LEVELS = ("company", "region", "rep", "brand", "price_class", "sku")
 TARGET_MEASURES = ("amount", "qty")
 EXIT_REASONS = ("voluntary", "involuntary")
 VISIT_KINDS = ("visit", "guidance")
+ACTION_ITEM_KINDS = ("region", "rep")  # analysis.meeting.actions.ITEM_KINDS
 GRADE_MIN, GRADE_MAX = 1, 30
 
 C = Column
@@ -181,6 +182,20 @@ TABLES: dict[str, TableSpec] = {
         ),
         key=("person_id",),
         keep_extra=True,
+    ),
+    # the 改善行动点 sheet of a meeting pack, filled in and ingested back (analysis.meeting.actions)
+    "actions": TableSpec(
+        "actions",
+        (
+            C("meeting_month", "month", required=True, nullable=False, future_ok=True),
+            C("item_kind", "str", required=True, nullable=False, allowed=ACTION_ITEM_KINDS),
+            C("item_key", "str", required=True, nullable=False),
+            C("item", "str", free_text=True), C("figure", "float"), C("threshold", "float"),
+            C("owner", "str", free_text=True), C("action", "str", free_text=True),
+            C("due_date", "date", future_ok=True),
+        ),
+        key=("meeting_month", "item_kind", "item_key"),
+        period_column="meeting_month",
     ),
 }
 del C

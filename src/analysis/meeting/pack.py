@@ -6,6 +6,8 @@
 meeting.html   one self-contained page (contents list, readable on a phone)
 meeting.pdf    the page printed by headless Chromium (A4), when Chromium is installed
 meeting.docx   the same content as a Word document to edit into the month's summary
+meeting.xlsx   the 改善行动点 sheet (the items flagged for action, to fill and ingest back with
+               ``sales-analysis ingest actions``), then next month's targets
 meeting.json   the record: each part's report, parameters, status, reason and metrics
 ============== ==========================================================================
 
@@ -18,6 +20,9 @@ The parts, in order (:func:`plan`):
 3. ``scorecard`` — the rep scorecard, team version (no pay);
 4. ``target_plan`` — next month's 任务分解表;
 5. ``retention`` — in the last month of a quarter, the incentive and retention review.
+
+When action points were ingested for the month before, the pack opens with them beside each
+item's figure now (:mod:`analysis.meeting.actions`).
 
 Each part is computed once, headlessly (:func:`analysis.reports.compute.compute`: the report's
 own notebook cells, so its metrics are the stand-alone report's), then rendered by the one
@@ -43,6 +48,7 @@ from ..i18n import DEFAULT_LANG, Msg, check_lang, label, message
 from ..periods import add_months, month_end, parse_month
 from ..present import Block, block_html, render
 from ..sections import SectionResult
+from .actions import flagged_items, review_previous, write_workbook
 from .launches import Launch, launch_params, launches_ending
 
 __all__ = ["PartSpec", "Part", "Pack", "PARTS", "QUARTER_END_MONTHS", "plan", "build_pack", "resolve_month",
@@ -115,6 +121,7 @@ class Pack:
     html: Path
     docx: Path
     record: Path
+    xlsx: Path
     pdf: Path | None
     pdf_note: str | None
     parts: list[Part]
@@ -123,7 +130,7 @@ class Pack:
     def summary(self) -> str:
         """Lines for the command's output: the files, then each missing part with its reason."""
         lines = [f"meeting {self.month}: {self.html}", f"  docx: {self.docx}",
-                 f"  pdf: {self.pdf}" if self.pdf else f"  {self.pdf_note}"]
+                 f"  xlsx: {self.xlsx}", f"  pdf: {self.pdf}" if self.pdf else f"  {self.pdf_note}"]
         ok = sum(1 for p in self.parts if p.ok)
         lines.append(f"  parts: {ok} included, {len(self.missing)} missing")
         lines += [f"  missing: {t.render('en')}: {r.render('en')}" for t, r in self.missing]
@@ -242,13 +249,18 @@ def _picture(fig: Any) -> Picture:
     return Picture(png, w, h, figure_png(fig))
 
 
-def pack_blocks(parts: Sequence[Part], missing: Sequence[tuple[Msg, Msg]], lang: str) -> list[Block]:
-    """The pack's content as blocks (charts drawn once, as :class:`Picture`): first the parts
-    not in this pack with their reasons (when any), then each part — its heading (``h2``), then
-    its sections (``h3``) or the reason it is missing."""
+def pack_blocks(parts: Sequence[Part], missing: Sequence[tuple[Msg, Msg]], lang: str,
+                previous: SectionResult | None = None) -> list[Block]:
+    """The pack's content as blocks (charts drawn once, as :class:`Picture`): last month's
+    action points (when ingested), the parts not in this pack with their reasons (when any),
+    then each part — its heading (``h2``), then its sections (``h3``) or the reason it is
+    missing."""
     from ..word import report_texts
+    from .actions import summary_text
 
     blocks: list[Block] = []
+    if previous is not None:
+        blocks += render(previous, lang, summary_text, heading_level=2)
     if missing:
         blocks.append(Block("heading", (2, label("meeting.missing.title", lang))))
         for title, reason in missing:
@@ -358,6 +370,7 @@ def build_pack(
     try:
         ym = resolve_month(con, month)
         specs, missing = plan(con, ym)
+        previous = review_previous(con, ym)
     finally:
         con.disconnect()
     charts.setup()
@@ -365,7 +378,7 @@ def build_pack(
     # the missing list keeps the order of the pack: the launches' line first when it is theirs
     missing = list(missing) + [(p.spec.title, p.reason) for p in parts if not p.ok]
     missing.sort(key=lambda m: _order(m[0]))
-    blocks = pack_blocks(parts, missing, lang)
+    blocks = pack_blocks(parts, missing, lang, previous)
 
     title = message("meeting.title", lang, month=ym)
     generated = dt.datetime.now().isoformat(timespec="seconds")
@@ -378,6 +391,10 @@ def build_pack(
     docx_path = write_docx(folder / f"{FILE_STEM}.docx", title,
                            [Block("figure", b.payload.printed) if b.kind == "figure" else b for b in blocks],
                            lang, meta=meta)
+    items = flagged_items(next((p.sections for p in parts if p.spec.part == "summary" and p.ok), ()), ym)
+    xlsx_path = write_workbook(folder / f"{FILE_STEM}.xlsx", items, lang,
+                               {"report": "meeting", "period": ym, "generated_at": generated, "language": lang},
+                               _plan_tables(parts, lang))
     pdf_path: Path | None = None
     note: str | None = None
     old_pdf = folder / f"{FILE_STEM}.pdf"
@@ -398,10 +415,29 @@ def build_pack(
                    "reason": None if p.ok else p.reason.render(lang),
                    "sections": [s.code for s in p.sections], "metrics": p.metrics} for p in parts],
         "missing": [{"part": t.render(lang), "reason": r.render(lang)} for t, r in missing],
-        "outputs": {"html": html_path.name, "docx": docx_path.name, "pdf": pdf_path.name if pdf_path else None},
+        "actions": {"flagged": [{k: v for k, v in r.items() if k not in ("action", "due_date")}
+                                for r in items.to_dict("records")],
+                    "previous": previous.metrics() if previous is not None else None},
+        "outputs": {"html": html_path.name, "docx": docx_path.name, "xlsx": xlsx_path.name,
+                    "pdf": pdf_path.name if pdf_path else None},
         "pdf_note": note,
     }), ensure_ascii=False, indent=1), encoding="utf-8")
-    return Pack(ym, folder, html_path, docx_path, record, pdf_path, note, parts, missing)
+    return Pack(ym, folder, html_path, docx_path, record, xlsx_path, pdf_path, note, parts, missing)
+
+
+def _plan_tables(parts: Sequence[Part], lang: str) -> list[tuple[str, Any]]:
+    """The target plan part's tables (regions, reps, products) as (sheet title, Table) pairs."""
+    out: list[tuple[str, Any]] = []
+    for p in parts:
+        if p.spec.part != "target_plan" or not p.ok:
+            continue
+        for s in p.sections:
+            if s.skip is not None:
+                continue
+            for t in s.tables:
+                if t.code in ("by_region", "by_rep", "by_product"):
+                    out.append((label(t.title, lang) if t.title else label(s.title_key, lang), t))
+    return out
 
 
 def _order(title: Msg) -> int:

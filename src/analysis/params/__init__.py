@@ -59,14 +59,6 @@ REPORTS: dict[str, ReportSpec] = {
             history="attrition_rate"),
         period=period_from("as_of"),
     ),
-    "target_plan": ReportSpec(
-        "target_plan", "notebooks/target_plan.ipynb", TargetPlanParams,
-        prepare=f"{P}:prepare", narrative="analysis.narrative.target_plan",
-        sections=tuple(Step(f"{P}:{s}") for s in ("overview", "regions", "reps", "products", "backtest")),
-        finish="analysis.reports.finish:target_plan",
-        headline=Headline((Figure("total", "plan_total", "measure"),), history="total"),
-        period=period_from("month"),
-    ),
     "rep_scorecard": ReportSpec(
         "rep_scorecard", "notebooks/rep_scorecard.ipynb", RepScorecardParams,
         prepare=f"{S}:prepare", narrative="analysis.narrative.scorecard",
@@ -77,6 +69,14 @@ REPORTS: dict[str, ReportSpec] = {
         headline=Headline(
             (Figure("leader", "leader", "text"), Figure("below_target", "below_target", "int")),
             history="below_target"),
+        period=period_from("month"),
+    ),
+    "target_plan": ReportSpec(
+        "target_plan", "notebooks/target_plan.ipynb", TargetPlanParams,
+        prepare=f"{P}:prepare", narrative="analysis.narrative.target_plan",
+        sections=tuple(Step(f"{P}:{s}") for s in ("overview", "regions", "reps", "products", "backtest")),
+        finish="analysis.reports.finish:target_plan",
+        headline=Headline((Figure("total", "plan_total", "measure"),), history="total"),
         period=period_from("month"),
     ),
 }

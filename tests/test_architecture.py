@@ -119,3 +119,72 @@ def test_architecture_document_names_every_rule_and_module():
         assert f"`{rule}`" in doc, rule
     for mod in ("sections", "i18n", "present", "excel", "display", "charts", "stats", "store", "narrative", "model"):
         assert f"analysis.{mod}" in doc, mod
+
+
+# ------------------------------------------------------------------ the "may import" column
+def _doc_rows() -> list[tuple[list[str], str]]:
+    """(modules, may-import text) of each row of the document's module table."""
+    import re
+
+    doc = (SRC.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    table = doc.split("## Modules", 1)[1].split("\n## ", 1)[0]
+    rows = []
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith(("`", "metric")):
+            continue
+        mods = re.findall(r"`(analysis\.[a-z0-9_.]+)`", cells[0])
+        rows.append((mods, re.sub(r"\([^)]*\)", "", cells[2])))
+    return rows
+
+
+def allowed_imports() -> dict[str, set[str]]:
+    """module → the top-level ``analysis`` modules it may import.
+
+    "nothing" allows nothing; "anything above" every module of an earlier row; "except x" takes
+    x out; otherwise the names listed (``errors`` → ``analysis.errors``; other words are prose).
+    The modules of one row may import one another."""
+    import re
+
+    name = r"[a-z_][a-z0-9_]*"
+    out: dict[str, set[str]] = {}
+    above: list[str] = []
+    for mods, text in _doc_rows():
+        words = set(re.findall(name, text.split("except")[0]))
+        allowed = {f"analysis.{w}" for w in words} | set(mods)  # a row's modules may use one another
+        if "anything" in words:
+            allowed |= set(above)
+        if "except" in text:
+            allowed -= {f"analysis.{w}" for w in re.findall(name, text.split("except", 1)[1])}
+        for m in mods:
+            out[m] = allowed
+        above.extend(mods)
+    return out
+
+
+def _top(name: str) -> str:
+    parts = name.split(".")
+    return ".".join(parts[:2])
+
+
+def may_import_cases():
+    cases = []
+    for mod, allowed in allowed_imports().items():
+        for path in modules(mod.split(".", 1)[1]):
+            cases.append(pytest.param(mod, path, allowed, id=module_name(path)))
+    return cases
+
+
+@pytest.mark.parametrize("mod, path, allowed", may_import_cases())
+def test_modules_import_only_what_the_document_allows(mod, path, allowed):
+    own = {_top(mod)}
+    used = {_top(i) for i in imports_of(path) if i.startswith("analysis.")} - own - {"analysis"}
+    bad = sorted(used - allowed)
+    assert not bad, f"{module_name(path)} imports {', '.join(bad)}; ARCHITECTURE.md allows {sorted(allowed) or 'nothing'}"
+
+
+def test_the_document_lists_every_module():
+    listed = set(allowed_imports())
+    tops = {_top(module_name(p)) for p in PKG.rglob("*.py")} - {"analysis", "analysis.__main__"}
+    missing = sorted(t for t in tops if t not in listed)
+    assert not missing, f"ARCHITECTURE.md's module table omits {', '.join(missing)}"

@@ -6,21 +6,79 @@ notebook's ``parameters`` cell holds the same defaults.
 """
 from __future__ import annotations
 
-from .base import ReportParams, ReportSpec, validate_params
+from ..spec import Figure, Headline, ReportSpec, Step, launch_period, period_from
+from .base import ReportParams, validate_params
 from .incentive_retention import IncentiveRetentionParams
 from .launch_review import LaunchReviewParams
 from .rep_scorecard import RepScorecardParams
 from .sales_trends import SalesTrendsParams
 from .target_plan import TargetPlanParams
 
+T, L, R, S, P = "analysis.trends", "analysis.launch", "analysis.retention", "analysis.scorecard", "analysis.target_plan"
+
+#: Every report, declared once: parameters, prepare, the ordered sections, what the last cell adds
+#: to metrics.json, the index's headline figures and the period key (see :mod:`analysis.spec`).
 REPORTS: dict[str, ReportSpec] = {
-    "sales_trends": ReportSpec("sales_trends", "notebooks/sales_trends.ipynb", SalesTrendsParams),
-    "launch_review": ReportSpec("launch_review", "notebooks/launch_review.ipynb", LaunchReviewParams),
-    "incentive_retention": ReportSpec(
-        "incentive_retention", "notebooks/incentive_retention.ipynb", IncentiveRetentionParams
+    "sales_trends": ReportSpec(
+        "sales_trends", "notebooks/sales_trends.ipynb", SalesTrendsParams,
+        prepare=f"{T}:prepare", narrative="analysis.narrative.trends",
+        sections=tuple(Step(f"{T}:{s}") for s in (
+            "headline", "attainment_by_level", "underperformers", "trend", "spring_festival", "mix", "contribution",
+            "customers", "process_indicators", "forecast")),
+        finish="analysis.reports.finish:sales_trends",
+        headline=Headline(
+            (Figure("total_amount", "amount", "money_wan"), Figure("attainment", "attainment", "rate"),
+             Figure("time_elapsed", "time_elapsed", "rate"), Figure("yoy", "yoy", "change")),
+            history="total_amount"),
+        period=period_from("month"),
     ),
-    "target_plan": ReportSpec("target_plan", "notebooks/target_plan.ipynb", TargetPlanParams),
-    "rep_scorecard": ReportSpec("rep_scorecard", "notebooks/rep_scorecard.ipynb", RepScorecardParams),
+    "launch_review": ReportSpec(
+        "launch_review", "notebooks/launch_review.ipynb", LaunchReviewParams,
+        prepare=f"{L}:prepare", narrative="analysis.narrative.launch",
+        sections=tuple(Step(f"{L}:{s}") for s in (
+            "headline", "sales_trend", "retailers", "retailer_segments", "opinions", "cannibalization", "benchmarks")),
+        headline=Headline(
+            (Figure("distribution_rate", "distribution_rate", "rate"), Figure("repeat_rate", "repeat_rate", "rate"),
+             Figure("rating_mean", "rating", "f2")),
+            history="distribution_rate", order_by="launch_date"),
+        period=launch_period,
+    ),
+    # retention's public names only (the module is becoming a package: analysis.retention.prepare, …)
+    "incentive_retention": ReportSpec(
+        "incentive_retention", "notebooks/incentive_retention.ipynb", IncentiveRetentionParams,
+        prepare=f"{R}:prepare", narrative="analysis.narrative.retention",
+        sections=(Step(f"{R}:headcount_attrition"), Step(f"{R}:retention_curves"),
+                  Step(f"{R}:feature_curves", (0,)), Step(f"{R}:feature_curves", (1,)),
+                  Step(f"{R}:feature_curves", (2,)), Step(f"{R}:correlation_section"),
+                  Step(f"{R}:effects_section"), Step(f"{R}:model_checks"),
+                  Step(f"{R}:dose_section", ("team_bonus_share",)), Step(f"{R}:dose_section", ("payout_delay_days",)),
+                  Step(f"{R}:written_summary")),
+        headline=Headline(
+            (Figure("attrition_rate", "attrition_rate", "rate"),
+             Figure("first_year_attrition", "first_year_attrition", "rate")),
+            history="attrition_rate"),
+        period=period_from("as_of"),
+    ),
+    "rep_scorecard": ReportSpec(
+        "rep_scorecard", "notebooks/rep_scorecard.ipynb", RepScorecardParams,
+        prepare=f"{S}:prepare", narrative="analysis.narrative.scorecard",
+        sections=(*(Step(f"{S}:{s}") for s in (
+            "headline", "scores", "indicators", "rank_intervals", "territory", "underperformers", "adjustments")),
+            Step(f"{S}:payout", optional=True)),
+        finish="analysis.reports.finish:rep_scorecard",
+        headline=Headline(
+            (Figure("leader", "leader", "text"), Figure("below_target", "below_target", "int")),
+            history="below_target"),
+        period=period_from("month"),
+    ),
+    "target_plan": ReportSpec(
+        "target_plan", "notebooks/target_plan.ipynb", TargetPlanParams,
+        prepare=f"{P}:prepare", narrative="analysis.narrative.target_plan",
+        sections=tuple(Step(f"{P}:{s}") for s in ("overview", "regions", "reps", "products", "backtest")),
+        finish="analysis.reports.finish:target_plan",
+        headline=Headline((Figure("total", "plan_total", "measure"),), history="total"),
+        period=period_from("month"),
+    ),
 }
 
 __all__ = [

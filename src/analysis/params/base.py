@@ -149,11 +149,7 @@ class ReportParams(BaseModel):
                                       {"expected": f"a month such as {periods.MONTH_FORMS}"}) from None
 
 
-@dataclass(frozen=True)
-class ReportSpec:
-    name: str
-    notebook: str
-    params: type[ReportParams]
+from ..spec import ReportSpec  # noqa: E402 - the report spec (declared in analysis.params.REPORTS)
 
 
 def coerce_params(model: type[ReportParams], params: Any = None, where: str = "", **overrides: Any) -> ReportParams:

@@ -1,10 +1,13 @@
-"""A report computed without a kernel: the notebook's cells run in this process.
+"""A report computed without a kernel, from its spec.
 
-:func:`compute` executes the report's notebook (its code cells, in order, with the parameters
-injected after the ``parameters`` cell) in a fresh namespace, with nothing displayed, and
-returns the metrics it records and the sections its presenter showed. The figures are the
-notebook's own (the same cells, the same package calls), so a test or the meeting pack gets
-exactly what a report run writes to metrics.json, in seconds and without Jupyter.
+:func:`compute` reads the report's :class:`analysis.spec.ReportSpec`: it validates the
+parameters with the report's model, calls ``prepare(con, params)`` and each section of the spec
+in order, adds what the report's last cell adds (``finish``) and returns the metrics exactly as
+metrics.json holds them and the sections (nothing is rendered, no chart is drawn). A test checks
+that they equal those of the notebook's own cells (:func:`compute_cells`, which runs the
+notebook's code cells in this process), so a test or the meeting pack gets what a report run
+writes, in seconds and without Jupyter. A report whose spec names no ``prepare`` or sections is
+computed from its notebook's cells.
 
 Examples
 --------
@@ -14,6 +17,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import io
 import json
 import os
@@ -52,8 +56,84 @@ def _cells(path: Path) -> list[tuple[list[str], str]]:
     return out
 
 
+def _check_report(report: str) -> None:
+    if report not in REPORTS:
+        raise ParameterError(f"The 'report' parameter of compute must be one of {', '.join(REPORTS)}. "
+                             f"Got {report!r} instead.")
+
+
 def compute(report: str, store: str | os.PathLike | None = None, params: Mapping[str, Any] | None = None) -> Computed:
-    """Run ``report``'s notebook in this process and return its metrics and sections.
+    """Compute ``report`` from its spec (prepare, the sections, finish) and return its metrics
+    (as metrics.json holds them, ``generated_at`` included) and sections.
+
+    Parameters
+    ----------
+    report : str
+        A report name (``analysis.params.REPORTS``).
+    store : str or path, optional
+        The store (default: the project's).
+    params : mapping, optional
+        The report's parameters (as for ``sales-analysis run``).
+
+    Returns
+    -------
+    Computed
+
+    Raises
+    ------
+    ParameterError
+        Unknown report, or parameters the model refuses.
+    AnalysisError
+        What ``prepare`` or a section raises (the run's failure).
+    """
+    _check_report(report)
+    spec = REPORTS[report]
+    if not spec.headless:
+        return compute_cells(report, store, params)
+    from ..params import validate_params
+    from ..recorder import to_jsonable
+    from ..sections import section_metrics
+    from ..spec import ref
+    from .. import store as store_mod
+
+    values = dict(params or {})
+    if store is not None:
+        values["store"] = str(store)
+    model = validate_params(spec.params, values, report)
+    con = store_mod.connect(model.store, read_only=True) if getattr(model, "source", "store") == "store" else None
+    outputs: list[str] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="sa-compute-") as tmp:
+            def output_path(name: str) -> Path:
+                if name not in outputs:
+                    outputs.append(name)
+                return Path(tmp) / name
+
+            scope = ref(spec.prepare)(con, model)
+            sections = []
+            for step in spec.sections:
+                res = ref(step.section)(scope, *step.args)
+                if res is None and step.optional:
+                    continue
+                sections.append(res)
+            extra = ref(spec.finish)(scope, output_path) if spec.finish else {}
+    finally:
+        if con is not None:
+            with contextlib.suppress(Exception):
+                con.disconnect()
+    metrics: dict[str, Any] = {"report": report, "parameters": to_jsonable(model.model_dump())}
+    metrics.update({k: to_jsonable(v) for k, v in extra.items()})
+    metrics.update({k: to_jsonable(v) for k, v in section_metrics(sections).items()})
+    if outputs:
+        metrics["outputs"] = list(outputs)
+    metrics["generated_at"] = dt.datetime.now().isoformat(timespec="seconds")
+    return Computed(report, metrics, sections)
+
+
+def compute_cells(report: str, store: str | os.PathLike | None = None,
+                  params: Mapping[str, Any] | None = None) -> Computed:
+    """Run ``report``'s notebook (its code cells, in order, parameters injected after the
+    ``parameters`` cell) in this process, nothing displayed, and return its metrics and sections.
 
     Parameters
     ----------
@@ -75,9 +155,7 @@ def compute(report: str, store: str | os.PathLike | None = None, params: Mapping
     ReportRunError
         A cell failed (the cell's number and the error's one line).
     """
-    if report not in REPORTS:
-        raise ParameterError(f"The 'report' parameter of compute must be one of {', '.join(REPORTS)}. "
-                             f"Got {report!r} instead.")
+    _check_report(report)
     values = dict(params or {})
     if store is not None:
         values["store"] = str(store)

@@ -28,54 +28,14 @@ from typing import Any, Mapping
 
 import yaml
 
+from ..params import REPORTS
+from ..spec import Figure, Headline
 from .export import jinja_env, report_css, report_lang, report_name, report_title
 from .outputs import read_json, recorded_outputs
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One headline figure: a metrics.json key (dots reach into mappings), its label (the
-    catalogue label ``index.figure.<label>``) and its format: a value kind of the catalogues
-    (``money_wan``, ``rate``, ``change``, ``f2``, ``int``, …, see :data:`analysis.i18n.KINDS`),
-    or ``"measure"`` for money or volume as the run's metrics.json ``measure`` says."""
-
-    key: str
-    label: str
-    fmt: str
-
-
-@dataclass(frozen=True)
-class Headline:
-    """The headline figures of one report, the figure charted across periods (``history``) and
-    the metrics.json key that orders its periods (``order_by``)."""
-
-    figures: tuple[Figure, ...]
-    history: str | None = None
-    order_by: str = "period"
-
-
-HEADLINES: dict[str, Headline] = {
-    "sales_trends": Headline(
-        (Figure("total_amount", "amount", "money_wan"), Figure("attainment", "attainment", "rate"),
-         Figure("time_elapsed", "time_elapsed", "rate"), Figure("yoy", "yoy", "change")),
-        history="total_amount",
-    ),
-    "launch_review": Headline(
-        (Figure("distribution_rate", "distribution_rate", "rate"), Figure("repeat_rate", "repeat_rate", "rate"),
-         Figure("rating_mean", "rating", "f2")),
-        history="distribution_rate", order_by="launch_date",
-    ),
-    "incentive_retention": Headline(
-        (Figure("attrition_rate", "attrition_rate", "rate"),
-         Figure("first_year_attrition", "first_year_attrition", "rate")),
-        history="attrition_rate",
-    ),
-    "rep_scorecard": Headline(
-        (Figure("leader", "leader", "text"), Figure("below_target", "below_target", "int")),
-        history="below_target",
-    ),
-    "target_plan": Headline((Figure("total", "plan_total", "measure"),), history="total"),
-}
+#: The headline figures of each report, as its spec declares them (:data:`analysis.params.REPORTS`).
+HEADLINES: dict[str, Headline] = {name: spec.headline for name, spec in REPORTS.items() if spec.headline is not None}
 REPORT_ORDER = list(HEADLINES)
 #: The record of the last batch (:func:`record_batch`): the reports it could not produce.
 BATCH_RECORD = ".last_batch.json"

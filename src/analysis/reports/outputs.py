@@ -43,22 +43,17 @@ def safe_component(text: Any) -> str:
 
 
 def run_period(report: str, parameters: Mapping[str, Any], metrics: Mapping[str, Any] | None = None) -> str:
-    """The period folder of a run.
+    """The period folder of a run: the report spec's period key (:mod:`analysis.spec`), file-name safe.
 
     metrics.json ``period`` if the notebook recorded one, else from the parameters
     (sales_trends: month; launch_review: sku/brand + launch date; incentive_retention: as_of).
     """
-    metrics = metrics or {}
-    if metrics.get("period"):
-        return safe_component(metrics["period"])
-    if report == "launch_review":
-        what = parameters.get("sku") or parameters.get("brand") or "launch"
-        when = parameters.get("launch_date") or "auto"
-        return safe_component(f"{what}_{when}")
-    if report == "incentive_retention":
-        return safe_component(parameters.get("as_of") or "latest")
-    value = parameters.get("month") or parameters.get("as_of") or parameters.get("period") or "latest"
-    return safe_component(value)
+    from ..params import REPORTS
+    from ..spec import period_from
+
+    spec = REPORTS.get(report)
+    key = spec.period if spec is not None else period_from("month", "as_of", "period")
+    return safe_component(key(parameters, metrics or {}))
 
 
 def read_json(path: Path) -> dict[str, Any]:

@@ -36,7 +36,7 @@ import yaml
 from ..errors import ParameterError
 from ..recorder import ENV_VAR as METRICS_ENV
 from ..recorder import DOCX_ENV, WORKBOOK_ENV
-from . import execute
+from . import execute as execute_mod
 from .export import export_html, machine_paths
 from .index import FAILURE_KEY, write_index
 from .outputs import TMP_DIRNAME, move_into_place, plain, read_json, run_period, safe_component
@@ -111,6 +111,40 @@ def show_progress() -> bool:
         return False
 
 
+@dataclass
+class Run:
+    """The state one run carries from step to step (papermill's ``execute_notebook`` reads the
+    same way: name, parameterise, execute, check, export, record, index)."""
+
+    spec: Any
+    model: Any
+    parameters: dict[str, Any]
+    out_name: str
+    notebook: Path
+    out: Path
+    work: Path
+    timeout: int
+    started: dt.datetime
+    t0: float
+    result: RunResult
+    nb: Any = None
+    metrics: dict[str, Any] | None = None
+    final: Path | None = None
+    moves: list[tuple[Path, Path]] = field(default_factory=list)
+
+    def file(self, suffix: str) -> Path:
+        """``<work>/<name><suffix>``: where the run writes a file before it is moved into place."""
+        return self.work / f"{self.out_name}{suffix}"
+
+    @property
+    def executed(self) -> Path:
+        return self.file(".ipynb")
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.work / "metrics.json"
+
+
 def _failed(result: RunResult, executed: Path, final: Path, name: str, nb: Any = None) -> RunResult:
     """Keep the executed notebook as ``<name>.FAILED.ipynb``, with the failure in its metadata."""
     final.mkdir(parents=True, exist_ok=True)
@@ -126,6 +160,137 @@ def _failed(result: RunResult, executed: Path, final: Path, name: str, nb: Any =
     os.replace(executed, failed)
     result.failed_notebook = failed
     return result
+
+
+# --------------------------------------------------------------------------------- the steps
+def name_run(report: str, output_name: str | None) -> tuple[Any, str]:
+    """Step 1, *name*: the report's spec and the output name (a plain file name)."""
+    spec = report_spec(report)
+    out_name = safe_component(output_name or spec.name)
+    if output_name is not None and out_name != output_name:
+        raise ParameterError(
+            f"The 'name' parameter of run must be a plain file name (letters, digits, -_.). Got {output_name!r} instead."
+        )
+    return spec, out_name
+
+
+def parameterise(spec: Any, params: Any, param_file: Any, store: Any, today: dt.date | None) -> tuple[Any, dict[str, Any]]:
+    """Step 2, *parameterise*: the validated model (checked against the store before any kernel
+    starts) and the values injected into the notebook."""
+    model = prepare_parameters(spec, params, param_file, store, today=today, check_store=True)
+    return model, papermill_parameters(model)
+
+
+def open_work(out: str | os.PathLike, out_name: str) -> tuple[Path, Path]:
+    """The output root (absolute) and a private work folder under ``<out>/.tmp``."""
+    out = Path(out)
+    if not out.is_absolute():
+        out = Path.cwd() / out
+    tmp_root = out / TMP_DIRNAME
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    return out, Path(tempfile.mkdtemp(prefix=f"{out_name}-", dir=tmp_root))
+
+
+def execute(run: Run, progress: bool, docx: bool) -> BaseException | None:
+    """Step 3, *execute*: papermill runs the notebook in a kernel of this Python, with
+    metrics.json, the workbook (and the Word document) pointed into the work folder."""
+    env = {METRICS_ENV: str(run.metrics_path), WORKBOOK_ENV: str(run.file(".xlsx"))}
+    if docx:
+        env[DOCX_ENV] = str(run.file(".docx"))
+    if os.environ.get("PYTHONWARNINGS"):
+        env["PYTHONWARNINGS"] = os.environ["PYTHONWARNINGS"]
+    return execute_mod.execute_notebook(run.notebook, run.executed, run.parameters, env, run.timeout, progress)
+
+
+def check(run: Run, exc: BaseException | None) -> tuple[int | None, str | None]:
+    """Step 4, *check*: every code cell ran without error and metrics.json was written (what
+    papermill misses); the run's period folder is known from here on. Returns (cell, error)."""
+    import nbformat
+
+    run.nb = nbformat.read(str(run.executed), as_version=4) if run.executed.exists() else None
+    cell, error = (None, None)
+    if run.nb is None:
+        error = f"{type(exc).__name__}: {execute_mod.first_line(str(exc))}" if exc else "the notebook was not written"
+    else:
+        cell, error = execute_mod.check_executed(run.nb, exc, run.timeout)
+        if error and cell is None and exc is not None:
+            culprit = execute_mod.last_executed_cell(run.nb)
+            cell = execute_mod.cell_label(run.nb, culprit) if culprit is not None else None
+    run.metrics = read_json(run.metrics_path) if run.metrics_path.exists() else None
+    if error is None and run.metrics is None:
+        error = "the notebook did not write metrics.json (no ctx.finish() / recorder.save() ran)"
+    period = run_period(run.spec.name, run.parameters, run.metrics)
+    run.final = run.out / run.out_name / period
+    run.result.period, run.result.out_dir = period, run.final
+    return cell, error
+
+
+def export(run: Run, pdf: bool) -> Path:
+    """Step 5, *export*: the HTML page without code (a PDF on request), and the list of the
+    run's files to move into place: notebook, metrics.json, workbook, the report's own files,
+    Word document. Raises what the HTML export raised."""
+    private = machine_paths(run.work, run.out, run.final, run.notebook.parent)
+    page = export_html(run.nb, run.spec.name, run.metrics or {}, run.parameters, run.result.period,
+                       private_paths=private)
+    name, final, result = run.out_name, run.final, run.result
+    html_tmp = run.file(".html")
+    html_tmp.write_text(page, encoding="utf-8")
+    run.moves = [(run.executed, final / f"{name}.ipynb"), (run.metrics_path, final / "metrics.json")]
+    # the Excel workbook is written by the notebook itself (ctx.finish(), which holds the
+    # report's frames) to $SALES_ANALYSIS_WORKBOOK; it is moved into place with the rest
+    if run.file(".xlsx").exists():
+        run.moves.append((run.file(".xlsx"), final / f"{name}.xlsx"))
+        result.workbook = final / f"{name}.xlsx"
+    # files of the report's own (a target plan's targets CSV), listed in metrics.json outputs
+    for extra in (run.metrics or {}).get("outputs") or []:
+        src = run.work / str(extra)
+        if Path(str(extra)).name == str(extra) and src.is_file() and str(extra) not in (
+                "metrics.json", "params.yml", f"{name}.html", f"{name}.ipynb", f"{name}.xlsx"):
+            run.moves.append((src, final / str(extra)))
+    if run.file(".docx").exists():
+        run.moves.append((run.file(".docx"), final / f"{name}.docx"))
+        result.docx = final / f"{name}.docx"
+    if pdf:
+        from .pdf import write_pdf
+
+        why = write_pdf(html_tmp, run.file(".pdf"))
+        if why is None:
+            run.moves.append((run.file(".pdf"), final / f"{name}.pdf"))
+            result.pdf = final / f"{name}.pdf"
+        else:
+            result.notes.append(why)
+    return html_tmp
+
+
+def record(run: Run, html_tmp: Path, inputs: Mapping[str, Any]) -> None:
+    """Step 6, *record*: params.yml (the run record), then every file moved into place; files of
+    the last good run are replaced only now that the new run has succeeded, and the HTML goes
+    last, so a page never sits beside the figures of another run."""
+    name, final = run.out_name, run.final
+    finished = dt.datetime.now().astimezone()
+    entry = {
+        "report": run.spec.name,
+        "name": name,
+        "notebook": str(run.spec.notebook),
+        "status": "ok",
+        "started_at": run.started.isoformat(timespec="seconds"),
+        "finished_at": finished.isoformat(timespec="seconds"),
+        "seconds": round(time.monotonic() - run.t0, 1),
+        "kernel": execute_mod.KERNEL_NAME,
+        "timeout": run.timeout,
+        "inputs": dict(inputs),
+        "parameters": run.parameters,
+        "outputs": sorted([dst.name for _, dst in run.moves] + [f"{name}.html", "params.yml"]),
+    }
+    (run.work / "params.yml").write_text(
+        yaml.safe_dump(plain(entry), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
+    moves = run.moves + [(run.work / "params.yml", final / "params.yml"), (html_tmp, final / f"{name}.html")]
+    move_into_place(moves, final, name)
+    result = run.result
+    result.ok = True
+    result.notebook, result.metrics = final / f"{name}.ipynb", final / "metrics.json"
+    result.params_file, result.html = final / "params.yml", final / f"{name}.html"
 
 
 def run_report(
@@ -144,6 +309,10 @@ def run_report(
     today: dt.date | None = None,
 ) -> RunResult:
     """Run one report notebook and export it.
+
+    The steps, each a function of this module: :func:`name_run`, :func:`parameterise`,
+    :func:`execute`, :func:`check`, :func:`export`, :func:`record`, then the index
+    (:func:`analysis.reports.index.write_index`).
 
     Parameters
     ----------
@@ -187,124 +356,34 @@ def run_report(
     (True, PosixPath('reports/sales_trends/2026-10/sales_trends.html'))
     """
     t0 = time.monotonic()
-    spec = report_spec(name)
-    model = prepare_parameters(spec, params, param_file, store, today=today, check_store=True)
-    pm_params = papermill_parameters(model)
-    out_name = safe_component(output_name or spec.name)
-    if output_name is not None and out_name != output_name:
-        raise ParameterError(
-            f"The 'name' parameter of run must be a plain file name (letters, digits, -_.). Got {output_name!r} instead."
-        )
+    spec, out_name = name_run(name, output_name)
+    model, parameters = parameterise(spec, params, param_file, store, today)
     notebook = notebook_path(spec)
     if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1:
         raise ParameterError(f"The 'timeout' parameter of run_report must be a positive integer. Got {timeout!r} instead.")
     progress = show_progress() if progress is None else progress
-    out = Path(out)
-    if not out.is_absolute():
-        out = Path.cwd() / out
-    tmp_root = out / TMP_DIRNAME
-    tmp_root.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"{out_name}-", dir=tmp_root))
+    out, work = open_work(out, out_name)
     started = dt.datetime.now().astimezone()
-    executed = work / f"{out_name}.ipynb"
-    metrics_path = work / "metrics.json"
-    workbook_tmp = work / f"{out_name}.xlsx"
-    docx_tmp = work / f"{out_name}.docx"
-    env = {METRICS_ENV: str(metrics_path), WORKBOOK_ENV: str(workbook_tmp)}
-    if docx:
-        env[DOCX_ENV] = str(docx_tmp)
-    if os.environ.get("PYTHONWARNINGS"):
-        env["PYTHONWARNINGS"] = os.environ["PYTHONWARNINGS"]
-    result = RunResult(report=spec.name, name=out_name, ok=False, parameters=pm_params,
+    result = RunResult(report=spec.name, name=out_name, ok=False, parameters=parameters,
                        started_at=started.isoformat(timespec="seconds"))
+    run = Run(spec=spec, model=model, parameters=parameters, out_name=out_name, notebook=notebook, out=out,
+              work=work, timeout=timeout, started=started, t0=t0, result=result)
     try:
-        exc = execute.execute_notebook(notebook, executed, pm_params, env, timeout, progress)
-        import nbformat
-
-        nb = nbformat.read(str(executed), as_version=4) if executed.exists() else None
-        cell, error = (None, None)
-        if nb is None:
-            error = f"{type(exc).__name__}: {execute.first_line(str(exc))}" if exc else "the notebook was not written"
-        else:
-            cell, error = execute.check_executed(nb, exc, timeout)
-            if error and cell is None and exc is not None:
-                culprit = execute.last_executed_cell(nb)
-                cell = execute.cell_label(nb, culprit) if culprit is not None else None
-        metrics = read_json(metrics_path) if metrics_path.exists() else None
-        if error is None and metrics is None:
-            error = "the notebook did not write metrics.json (no ctx.finish() / recorder.save() ran)"
-        period = run_period(spec.name, pm_params, metrics)
-        final = out / out_name / period
-        result.period = period
-        result.out_dir = final
+        exc = execute(run, progress, docx)
+        cell, error = check(run, exc)
         if error is not None:
             result.cell, result.error = cell, error
-            return _failed(result, executed, final, out_name, nb) if nb is not None else result
+            return _failed(result, run.executed, run.final, out_name, run.nb) if run.nb is not None else result
         try:
-            private = machine_paths(work, out, final, notebook.parent)
-            page = export_html(nb, spec.name, metrics or {}, pm_params, period, private_paths=private)
+            html_tmp = export(run, pdf)
         except Exception as exc2:  # noqa: BLE001 - an export failure is a failed run, not a crash
-            result.error = f"HTML export failed: {type(exc2).__name__}: {execute.first_line(str(exc2))}"
-            return _failed(result, executed, final, out_name, nb)
-        html_tmp = work / f"{out_name}.html"
-        html_tmp.write_text(page, encoding="utf-8")
-        moves = [
-            (executed, final / f"{out_name}.ipynb"),
-            (metrics_path, final / "metrics.json"),
-        ]
-        # the Excel workbook is written by the notebook itself (ctx.finish(), which holds the
-        # report's frames) to $SALES_ANALYSIS_WORKBOOK; it is moved into place with the rest
-        if workbook_tmp.exists():
-            moves.append((workbook_tmp, final / f"{out_name}.xlsx"))
-            result.workbook = final / f"{out_name}.xlsx"
-        # files of the report's own (a target plan's targets CSV), listed in metrics.json outputs
-        for extra in (metrics or {}).get("outputs") or []:
-            src = work / str(extra)
-            if Path(str(extra)).name == str(extra) and src.is_file() and str(extra) not in (
-                    "metrics.json", "params.yml", f"{out_name}.html", f"{out_name}.ipynb", f"{out_name}.xlsx"):
-                moves.append((src, final / str(extra)))
-        if docx_tmp.exists():
-            moves.append((docx_tmp, final / f"{out_name}.docx"))
-            result.docx = final / f"{out_name}.docx"
-        if pdf:
-            from .pdf import write_pdf
-
-            pdf_tmp = work / f"{out_name}.pdf"
-            why = write_pdf(html_tmp, pdf_tmp)
-            if why is None:
-                moves.append((pdf_tmp, final / f"{out_name}.pdf"))
-                result.pdf = final / f"{out_name}.pdf"
-            else:
-                result.notes.append(why)
-        finished = dt.datetime.now().astimezone()
-        record = {
-            "report": spec.name,
-            "name": out_name,
-            "notebook": str(spec.notebook),
-            "status": "ok",
-            "started_at": started.isoformat(timespec="seconds"),
-            "finished_at": finished.isoformat(timespec="seconds"),
-            "seconds": round(time.monotonic() - t0, 1),
-            "kernel": execute.KERNEL_NAME,
-            "timeout": timeout,
-            "inputs": {
-                "params": (dict(params) if isinstance(params, Mapping) else list(params or [])),
-                "param_file": str(param_file) if param_file else None,
-                "store": str(store) if store else None,
-            },
-            "parameters": pm_params,
-            "outputs": sorted([dst.name for _, dst in moves] + [f"{out_name}.html", "params.yml"]),
-        }
-        (work / "params.yml").write_text(
-            yaml.safe_dump(plain(record), allow_unicode=True, sort_keys=False), encoding="utf-8"
-        )
-        # files of the last good run are replaced only now that the new run has succeeded; the
-        # HTML goes last, so a page never sits beside the figures of another run
-        moves += [(work / "params.yml", final / "params.yml"), (html_tmp, final / f"{out_name}.html")]
-        move_into_place(moves, final, out_name)
-        result.ok = True
-        result.notebook, result.metrics = final / f"{out_name}.ipynb", final / "metrics.json"
-        result.params_file, result.html = final / "params.yml", final / f"{out_name}.html"
+            result.error = f"HTML export failed: {type(exc2).__name__}: {execute_mod.first_line(str(exc2))}"
+            return _failed(result, run.executed, run.final, out_name, run.nb)
+        record(run, html_tmp, {
+            "params": (dict(params) if isinstance(params, Mapping) else list(params or [])),
+            "param_file": str(param_file) if param_file else None,
+            "store": str(store) if store else None,
+        })
         if update_index:
             write_index(out)
         return result
@@ -312,6 +391,6 @@ def run_report(
         result.seconds = round(time.monotonic() - t0, 1)
         shutil.rmtree(work, ignore_errors=True)
         try:
-            tmp_root.rmdir()
+            (out / TMP_DIRNAME).rmdir()
         except OSError:
             pass

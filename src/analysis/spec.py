@@ -1,0 +1,169 @@
+"""The report spec: what a report is, declared once per report in :data:`analysis.params.REPORTS`.
+
+A :class:`ReportSpec` names
+
+- ``params``: the parameter model (validated before any kernel starts);
+- ``prepare``: ``prepare(con, params: Model) -> scope``, the one contract of every report;
+- ``sections``: the ordered :class:`Step` list, each a section function of the report's metric
+  module called as ``fn(scope, *args)`` and (optionally) the name of its text function in the
+  report's narrative module (default: ``narrative.TEXTS[result.code]``);
+- ``finish``: what the last cell adds to metrics.json besides the sections' metrics
+  (``fn(scope, output_path) -> dict``);
+- ``headline``: its headline figures on the index (:class:`Headline`);
+- ``period``: its period key, the run's folder (``period(parameters, metrics) -> str``).
+
+The notebook (``notebook.start`` validates with ``params``), ``reports.outputs.run_period``, the
+index (:data:`analysis.reports.index.HEADLINES`) and the headless run
+(:func:`analysis.reports.compute.compute`, which calls ``prepare`` and the sections without a
+kernel) all read it. Functions are named ``"module:attribute"`` and imported when first used
+(:func:`ref`), so reading the registry (the CLI's ``--help``, the index) imports no metric module.
+
+Registering a report is one entry::
+
+    REPORTS["agency_monthly"] = ReportSpec(
+        "agency_monthly", "notebooks/agency_monthly.ipynb", AgencyMonthlyParams,
+        prepare="analysis.agency:prepare", narrative="analysis.narrative.agency",
+        sections=(Step("analysis.agency:headline"), Step("analysis.agency:by_agency")),
+        headline=Headline((Figure("total_amount", "amount", "money_wan"),), history="total_amount"),
+        period=period_from("month"),
+    )
+
+A spec with only the first three fields (an older report, a test fixture) still runs; its
+headless run executes the notebook's cells instead.
+
+Examples
+--------
+>>> period_from("month")({"month": "2026-10"}, None)
+'2026-10'
+>>> Step("analysis.trends:headline").name
+'headline'
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from .errors import ParameterError
+
+
+def ref(name: str) -> Any:
+    """The object ``"package.module:attribute"`` names (imported on first use).
+
+    Raises
+    ------
+    ParameterError
+        When ``name`` is not ``module:attribute`` or names nothing.
+    """
+    module, _, attr = str(name).partition(":")
+    if not module or not attr:
+        raise ParameterError(f"A report spec must name a function as 'module:attribute'. Got {name!r} instead.")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError):
+        raise ParameterError(f"A report spec names {name!r}, which does not exist.") from None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One section of a report, in order: ``section(scope, *args)`` and its text function.
+
+    ``section`` is ``"module:function"``; ``text`` a function name of the report's narrative
+    module (default: ``TEXTS`` by the result's code); ``optional``: the function may return
+    None (nothing is shown, e.g. the payout outside the manager version).
+    """
+
+    section: str
+    args: tuple = ()
+    text: str | None = None
+    optional: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.section.partition(":")[2]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline figure: a metrics.json key (dots reach into mappings), its label (the
+    catalogue label ``index.figure.<label>``) and its format: a value kind of the catalogues
+    (``money_wan``, ``rate``, ``change``, ``f2``, ``int``, …, see :data:`analysis.i18n.KINDS`),
+    or ``"measure"`` for money or volume as the run's metrics.json ``measure`` says."""
+
+    key: str
+    label: str
+    fmt: str
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The headline figures of one report, the figure charted across periods (``history``) and
+    the metrics.json key that orders its periods (``order_by``)."""
+
+    figures: tuple[Figure, ...]
+    history: str | None = None
+    order_by: str = "period"
+
+
+PeriodKey = Callable[[Mapping[str, Any], "Mapping[str, Any] | None"], str]
+
+
+def period_from(*names: str, default: str = "latest") -> PeriodKey:
+    """A period key: metrics.json ``period`` when the run recorded one, else the first of the
+    parameters ``names`` that is set, else ``default`` (not yet made file-name safe)."""
+
+    def key(parameters: Mapping[str, Any], metrics: Mapping[str, Any] | None = None) -> str:
+        if metrics and metrics.get("period"):
+            return str(metrics["period"])
+        for n in names:
+            if parameters.get(n):
+                return str(parameters[n])
+        return default
+
+    return key
+
+
+def launch_period(parameters: Mapping[str, Any], metrics: Mapping[str, Any] | None = None) -> str:
+    """The launch review's period key: ``<SKU>-<launch date>`` as the run recorded it (ASCII and
+    stable whatever the product is called), else the SKU or brand asked for and the launch date."""
+    if metrics and metrics.get("period"):
+        return str(metrics["period"])
+    what = parameters.get("sku") or parameters.get("brand") or "launch"
+    when = parameters.get("launch_date") or "auto"
+    return f"{what}_{when}"
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One report, declared once (see the module's docstring)."""
+
+    name: str
+    notebook: str
+    params: type
+    prepare: str | None = None
+    narrative: str | None = None
+    sections: tuple[Step, ...] = ()
+    finish: str | None = None
+    headline: Headline | None = None
+    period: PeriodKey = field(default=period_from("month", "as_of", "period"))
+
+    @property
+    def headless(self) -> bool:
+        """True when :func:`analysis.reports.compute.compute` can run it from the spec alone."""
+        return self.prepare is not None and bool(self.sections)
+
+    def period_key(self, parameters: Mapping[str, Any], metrics: Mapping[str, Any] | None = None) -> str:
+        """The run's period (its folder, before it is made file-name safe)."""
+        return self.period(parameters, metrics)
+
+    def texts(self) -> dict[str, Any]:
+        """The narrative module's ``TEXTS`` (section code → text function); {} without one."""
+        if not self.narrative:
+            return {}
+        return dict(getattr(importlib.import_module(self.narrative), "TEXTS", {}) or {})
+
+    def text_of(self, step: Step) -> Any:
+        """The text function named by ``step.text`` (None: the presenter looks up ``TEXTS``)."""
+        if step.text is None:
+            return None
+        return getattr(importlib.import_module(str(self.narrative)), step.text)

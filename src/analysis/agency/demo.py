@@ -100,7 +100,7 @@ PRODUCTS = (
 FREE_LOOK_CANCEL = 0.03
 BASE_POLICIES = 0.75  # expected policies a month of an agent of ability 1, fully ramped
 SEASON = {1: 2.2, 2: 1.4, 3: 1.5, 12: 1.2}  # 开门红 and the year end
-PAY_YEAR2 = (0.88, 0.72)  # probability the 2nd-year premium is paid: agent in force / agent gone
+PAY_YEAR2 = (0.92, 0.75)  # probability the 2nd-year premium is paid: agent in force / agent gone
 PAY_YEAR3 = (0.93, 0.80)
 SURRENDER_SHARE = 0.25  # of lapses
 ALLOWANCE_BY_YEAR = {2019: 1500.0, 2020: 1500.0, 2021: 1600.0, 2022: 1700.0, 2023: 1800.0, 2024: 2000.0,
@@ -192,7 +192,7 @@ def simulate(seed: int = 42, scale: float = 1.0, end: str | date = "2026-10-31",
     # the director, six team heads, and the agents in force when the burn-in starts (veterans)
     heads = wd.grow(1 + len(TEAMS))
     wd.rank[heads] = [3] + [2] * len(TEAMS)
-    wd.team[heads] = [0] + list(range(len(TEAMS)))
+    wd.team[heads] = [0] + list(range(len(TEAMS)))  # the director sits in the first team
     wd.fixed[heads] = True
     vets = wd.grow(target_n - len(heads))
     wd.team[vets] = rng.integers(0, len(TEAMS), len(vets))
@@ -203,6 +203,7 @@ def simulate(seed: int = 42, scale: float = 1.0, end: str | date = "2026-10-31",
         d0 = np.datetime64(_add_months(m0, int(wd.hire_m[i])))
         wd.hire_day[i] = d0 + rng.integers(0, 28)
     wd.ability[allv] = rng.lognormal(0.0, 0.6, len(allv))
+    wd.ability[heads[0]] = 0.0  # the director manages; no personal production
     wd.leads_mu[allv] = rng.gamma(4.0, LEADS_MEAN / 4.0, len(allv))
     wd.engage[allv] = rng.beta(6, 3, len(allv))
     wd.early_fyp[allv] = np.exp(rng.normal(EARLY_REF, 0.8, len(allv))) * 1000  # long past; unused
@@ -351,7 +352,6 @@ def _tables(wd: _World, pol: dict, am_rows: list, months: list[date], w_start: d
         "recruiter_id": [ids[wd.recruiter[i]] if wd.recruiter[i] >= 0 else None for i in idx],
         "manager_id": manager[idx],
     })
-    agents.loc[agents["agent_id"] == ids[director], "team"] = None  # the director heads the branch
     # history: promoted agents have two versions (rank), split on the first day of the promotion month
     hist_rows = []
     kept = set(idx.tolist())
@@ -407,7 +407,7 @@ def _tables(wd: _World, pol: dict, am_rows: list, months: list[date], w_start: d
             amount = float(cat["premium"][i])
             if paid:
                 u = rng.random()
-                off = int(rng.integers(-20, 1)) if u < 0.6 else int(rng.integers(1, 31)) if u < 0.9 \
+                off = int(rng.integers(-30, 1)) if u < 0.75 else int(rng.integers(1, 31)) if u < 0.95 \
                     else int(rng.integers(31, 61))
                 got = due + timedelta(days=off)
                 if got > end_d:

@@ -41,7 +41,7 @@ def demo(
                               "or full."),
     profile: str = typer.Option(
         "tobacco", "--profile", help="The world: tobacco (order lines, retailers, SKUs; the default) or agency "
-                                     "(a life-insurance branch: agents, policies; default store data/agency.duckdb)."),
+                                     "(a life-insurance branch: agents, policies, added to the store beside its other tables)."),
 ) -> None:
     """Build the demo world into the store and write its truth record (``--null``: the null world);
     with ``--export DIR``, write it as export files and print the ingest commands that load them."""

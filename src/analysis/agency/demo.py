@@ -43,7 +43,6 @@ risk, so the effects change who leaves, not how many.
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -447,7 +446,9 @@ def _targets(agents: pd.DataFrame, policies: pd.DataFrame, am: pd.DataFrame, mon
     p = policies.assign(team=policies["agent_id"].map(team_of),
                         month=pd.to_datetime(policies["issue_date"]).dt.to_period("M").dt.to_timestamp().dt.date)
     act = p.groupby(["team", "month"])[["fyp", "fyc"]].sum()
-    win = [m for m in months if m >= w_start] + [_add_months(date(end_d.year, end_d.month, 1), 1)]
+    # the window's months, then the rest of the last year (at least the next month): the year's plan
+    last_m = date(end_d.year, end_d.month, 1)
+    win = [m for m in months if m >= w_start] + [_add_months(last_m, k) for k in range(1, max(2, 13 - last_m.month))]
     rows = []
     for period in win:
         future = period > end_d
@@ -512,6 +513,8 @@ def _truth(wd: _World, agents: pd.DataFrame, am: pd.DataFrame, w_start: date, en
         "active_threshold": ACTIVE_THRESHOLD,
         "persistency_design": {"pay_year2": {"agent_in_force": PAY_YEAR2[0], "agent_gone": PAY_YEAR2[1]},
                                "pay_year3": {"agent_in_force": PAY_YEAR3[0], "agent_gone": PAY_YEAR3[1]}},
+        "agents_table": ("the agents in force at some time in the window, and the recruiters they name: cohorts "
+                         "hired before the window are its survivors (left-truncated)"),
         "row_counts": {k: int(len(v)) for k, v in tables.items()},
     }
 
@@ -547,8 +550,9 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     Parameters
     ----------
     store : str, optional
-        Store path or URL (default ``data/agency.duckdb``). The agency tables are replaced;
-        other tables of a DuckDB store are kept.
+        Store path or URL (default: the project store, ``data/warehouse.duckdb``). The agency
+        tables are replaced; the store's other tables (a tobacco world) are kept, so one store
+        may hold both profiles.
     seed : int
         Random seed: the same seed and scale give identical tables.
     scale : float
@@ -566,8 +570,6 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     dict
         Summary: store, truth record path, row counts, seconds.
     """
-    from ..demo import _copy_other_tables
-
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"The 'seed' parameter of build must be a non-negative integer. Got {seed!r} instead.")
     if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (0 < float(scale) <= 100):
@@ -579,33 +581,24 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     if (end_d + timedelta(days=1)).day != 1:
         raise ParameterError(f"The 'end' parameter of build must be the last day of a month. Got {end!r} instead.")
     t0 = time.perf_counter()
-    loc = store_mod.resolve_store(store) if store is not None else str(store_mod.project_root() / "data" / "agency.duckdb")
+    loc = store_mod.resolve_store(store)
     if truth_path is None:
         folder = Path(loc).parent if not store_mod.is_url(loc) else store_mod.project_root() / "data"
         truth_path = folder / "agency_truth.json"
     truth_path = Path(truth_path)
     world = simulate(seed=int(seed), scale=float(scale), end=end_d, null=bool(null))
-    local = not store_mod.is_url(loc) and not loc.endswith(":memory:")
-    target = loc
-    if local:
+    if not store_mod.is_url(loc) and not loc.endswith(":memory:"):
         Path(loc).parent.mkdir(parents=True, exist_ok=True)
-        target = str(Path(loc).with_name(Path(loc).name + ".building"))
-        for stale in (target, target + ".wal"):
-            Path(stale).unlink(missing_ok=True)
-    con = store_mod.connect(target)
+    # the agency tables are replaced in place; the store's other tables (a tobacco world) stay
+    con = store_mod.connect(loc)
     try:
         for name in TABLE_ORDER:
             con.create_table(name, obj=_to_arrow(name, world["tables"][name]), overwrite=True)
-        if local:
-            _copy_other_tables(loc, con, set(TABLE_ORDER))
     finally:
         try:
             con.disconnect()
         except Exception:  # noqa: BLE001
             pass
-    if local:
-        os.replace(target, loc)
-        Path(loc + ".wal").unlink(missing_ok=True)
     truth = world["truth"]
     truth_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = truth_path.with_suffix(".json.tmp")

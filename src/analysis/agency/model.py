@@ -358,7 +358,8 @@ def elapsed(month: dt.date, last_day: dt.date) -> float:
     return float(min(max(done, 0), days)) / days
 
 
-def recruiting(con: Any, month: dt.date, branch: str | None = None, window_months: int = 12) -> pd.DataFrame:
+def recruiting(con: Any, month: dt.date, branch: str | None = None, window_months: int = 12,
+               since: dt.date | None = None) -> pd.DataFrame:
     """The recruiting tree's output on ``month``: one row per recruiter with recruits.
 
     Columns: recruiter_id, name, team, in_force (the recruiter on the month's last day), recruits
@@ -367,6 +368,10 @@ def recruiting(con: Any, month: dt.date, branch: str | None = None, window_month
     before the month's end), retained_13 (of them, still in force 13 months after hire),
     retention_13 (retained_13 ÷ eligible_13), recruits_fyc (the recruits' FYC over the
     ``window_months`` up to the month), recruits_fyp (likewise).
+
+    ``since``: only recruits hired on or after it count for the 13-month retention (an agents
+    export that lists the agents in force during the data window holds only the survivors of
+    earlier cohorts; the report passes the data's first day).
     """
     a = agents(con, branch)
     e = month_end(month)
@@ -377,7 +382,10 @@ def recruiting(con: Any, month: dt.date, branch: str | None = None, window_month
         alive=in_force_on(rec, ibis.literal(e)).cast("int64"),
         h13=rec.hire_date + ibis.interval(months=13))
     rr = rr.filter(rr.hire_date <= ibis.literal(e))
-    rr = rr.mutate(eligible=(rr.h13 <= ibis.literal(e)).cast("int64"))
+    ok = rr.h13 <= ibis.literal(e)
+    if since is not None:
+        ok = ok & (rr.hire_date >= ibis.literal(since))
+    rr = rr.mutate(eligible=ok.cast("int64"))
     rr = rr.mutate(kept=(rr.eligible == 1) & (rr.exit_date.isnull() | (rr.exit_date > rr.h13.cast("date"))))
     p = policies(con, branch)
     p = p.filter((p.issue_date >= ibis.literal(lo)) & (p.issue_date <= ibis.literal(e)))

@@ -51,7 +51,7 @@ def labels(*names: str) -> dict[str, str]:
 
 def _table(code: str, frame: pd.DataFrame, codes: dict[str, str] | None = None, max_rows: int = 60,
             **kinds: Any) -> Table:
-    return Table.of(code, frame, title=f"{REPORT}.table.{code}", labels=labels(*kinds), codes=codes,
+    return Table.of(code, frame, title=f"agency.monthly.table.{code}", labels=labels(*kinds), codes=codes,
                     max_rows=max_rows, **kinds)
 
 
@@ -166,7 +166,18 @@ def _team_frame(scope: Scope, month: dt.date) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------ sections
 @dataclass(kw_only=True)
-class Headline(SectionResult):
+class AgencySection(SectionResult):
+    """A section of the agency monthly report: its title is ``agency.monthly.section.<code>``."""
+
+    report = REPORT
+
+    @property
+    def title_key(self) -> str:
+        return f"agency.monthly.section.{self.code}"
+
+
+@dataclass(kw_only=True)
+class Headline(AgencySection):
     """The month at a glance. ``persistency`` and ``fyc_attainment`` are NaN when the store lacks
     premium_receipts or targets."""
 
@@ -215,7 +226,7 @@ def headline(scope: Scope) -> Headline:
 
 
 @dataclass(kw_only=True)
-class Manpower(SectionResult):
+class Manpower(AgencySection):
     """人力: 期初, 期末, 平均, 增员 (增员率), 脱落 (脱落率) of the month; the trend and the teams."""
 
     report = REPORT
@@ -229,6 +240,7 @@ class Manpower(SectionResult):
     exit_rate: float = float("nan")
     headcount_end_yoy: float = float("nan")
     recruits_12m: float = float("nan")
+    unattributed: bool = False  # policies of agents the agents table does not know (no team)
 
     def metrics(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("headcount_start", "headcount_end", "headcount_avg", "recruits",
@@ -249,13 +261,12 @@ def manpower(scope: Scope) -> Manpower:
     res.tables.append(_table("manpower_trend", trend, month=Kind.MONTH, **MANPOWER_KINDS))
     teams = _team_frame(scope, scope.month)
     res.tables.append(_table("manpower_teams", teams, codes={"team": "column"}, team=Kind.NAME, **MANPOWER_KINDS))
-    if (teams["team"] == am.UNATTRIBUTED).any():
-        res.note("unattributed_team")
+    res.unattributed = bool((teams["team"] == am.UNATTRIBUTED).any())
     return res
 
 
 @dataclass(kw_only=True)
-class Activity(SectionResult):
+class Activity(AgencySection):
     """活动人力 and 活动率 (any FYP), 实动人力 and 实动率 (FYP ≥ the threshold), against last month
     and last year (in percentage points)."""
 
@@ -295,7 +306,7 @@ def activity(scope: Scope) -> Activity:
 
 
 @dataclass(kw_only=True)
-class Production(SectionResult):
+class Production(AgencySection):
     """FYP, FYC, 件数, 件均, 人均FYC, 人均产能 of the month with 环比 and 同比; trend and teams."""
 
     report = REPORT
@@ -331,7 +342,7 @@ def production(scope: Scope) -> Production:
         [Column("measure", Kind.CODE, "column.measure", codes="agency.column"),
          Column("current", Kind.F1, "column.current"), Column("previous", Kind.F1, "column.previous"),
          Column("mom", Kind.CHANGE, "column.mom"), Column("last_year", Kind.F1, "column.last_year"),
-         Column("yoy", Kind.CHANGE, "column.yoy")], title=f"{REPORT}.table.production_summary"))
+         Column("yoy", Kind.CHANGE, "column.yoy")], title=f"agency.monthly.table.production_summary"))
     res.tables.append(_table("production_trend", _trend(scope), month=Kind.MONTH, **PRODUCTION_KINDS))
     teams = _team_frame(scope, scope.month)
     ly_t = _team_frame(scope, scope.last_year).set_index("team")
@@ -343,7 +354,7 @@ def production(scope: Scope) -> Production:
 
 
 @dataclass(kw_only=True)
-class Persistency(SectionResult):
+class Persistency(AgencySection):
     """Premium persistency: the month's 13- and 25-month figures (or 14/26), the trend, the teams."""
 
     report = REPORT
@@ -389,7 +400,7 @@ def persistency(scope: Scope) -> Persistency:
            "base_first": f"agency.column.base_{k1}", "base_second": f"agency.column.base_{k2}"}
     kinds = {"persistency_first": Kind.RATE, "base_first": Kind.MONEY, "persistency_second": Kind.RATE,
              "base_second": Kind.MONEY}
-    res.tables.append(Table.of("persistency_trend", trend, title=f"{REPORT}.table.persistency_trend",
+    res.tables.append(Table.of("persistency_trend", trend, title=f"agency.monthly.table.persistency_trend",
                                labels=lab, month=Kind.MONTH, **kinds))
     ta = am.persistency(scope.con, [scope.month], k1, "team", scope.params.branch)
     tb = am.persistency(scope.con, [scope.month], k2, "team", scope.params.branch)
@@ -397,7 +408,7 @@ def persistency(scope: Scope) -> Persistency:
                                                       "base": "base_first"}).merge(
         tb[["key", "rate", "base"]].rename(columns={"key": "team", "rate": "persistency_second", "base": "base_second"}),
         on="team", how="outer").sort_values("team").reset_index(drop=True)
-    res.tables.append(Table.of("persistency_teams", teams, title=f"{REPORT}.table.persistency_teams",
+    res.tables.append(Table.of("persistency_teams", teams, title=f"agency.monthly.table.persistency_teams",
                                labels={**lab, "team": "agency.column.team"}, codes={"team": "column"},
                                team=Kind.NAME, **kinds))
     if not np.isfinite(res.first) and not np.isfinite(res.second):
@@ -406,7 +417,7 @@ def persistency(scope: Scope) -> Persistency:
 
 
 @dataclass(kw_only=True)
-class Attainment(SectionResult):
+class Attainment(AgencySection):
     """Actual against target (FYC, FYP, 增员) for the month and the year to date, with time elapsed."""
 
     report = REPORT
@@ -414,6 +425,7 @@ class Attainment(SectionResult):
     month_rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     elapsed: float = float("nan")
     year_elapsed: float = float("nan")
+    last_day: str = ""
 
     def _att(self, measure: str, col: str = "attainment") -> float:
         if self.month_rows.empty:
@@ -476,7 +488,7 @@ def attainment(scope: Scope) -> Attainment:
          Column("ytd_attainment", Kind.RATE, "agency.column.ytd_attainment"),
          Column("year_progress", Kind.RATE, "agency.column.year_progress"),
          Column("year_elapsed", Kind.RATE, "agency.column.year_elapsed")],
-        title=f"{REPORT}.table.attainment_branch"))
+        title=f"agency.monthly.table.attainment_branch"))
     teams = am.attainment(scope.con, [scope.month], "team", p.active_threshold, p.branch, last_day=scope.last)
     if len(teams):
         wide = teams.pivot_table(index="key", columns="measure", values="attainment", aggfunc="first")
@@ -493,14 +505,13 @@ def attainment(scope: Scope) -> Attainment:
              Column("fyc", Kind.RATE, "agency.column.fyc_attainment"),
              Column("fyp", Kind.RATE, "agency.column.fyp_attainment"),
              Column("recruits", Kind.RATE, "agency.column.recruits_attainment")],
-            title=f"{REPORT}.table.attainment_teams"))
-    if res.elapsed < 1:
-        res.note("month_to_date", last=scope.last.isoformat())
+            title=f"agency.monthly.table.attainment_teams"))
+    res.last_day = scope.last.isoformat()
     return res
 
 
 @dataclass(kw_only=True)
-class OffPlan(SectionResult):
+class OffPlan(AgencySection):
     """The teams and the agents furthest off their FYC plan (lowest attainment, then largest gap)."""
 
     report = REPORT
@@ -540,7 +551,7 @@ def off_plan(scope: Scope) -> OffPlan:
              Column("actual", Kind.MONEY, "agency.column.fyc_actual"),
              Column("target", Kind.MONEY, "agency.column.fyc_target"),
              Column("attainment", Kind.RATE, "column.attainment"), Column("gap", Kind.MONEY, "column.gap")],
-            title=f"{REPORT}.table.off_plan_teams"))
+            title=f"agency.monthly.table.off_plan_teams"))
     if len(a):
         who = am.agents(scope.con, p.branch).select("agent_id", "name", "team", "hire_date").execute()
         a = a.merge(who, left_on="key", right_on="agent_id", how="left")
@@ -560,12 +571,12 @@ def off_plan(scope: Scope) -> OffPlan:
              Column("actual", Kind.MONEY, "agency.column.fyc_actual"),
              Column("target", Kind.MONEY, "agency.column.fyc_target"),
              Column("attainment", Kind.RATE, "column.attainment"), Column("gap", Kind.MONEY, "column.gap")],
-            title=f"{REPORT}.table.off_plan_agents"))
+            title=f"agency.monthly.table.off_plan_agents"))
     return res
 
 
 @dataclass(kw_only=True)
-class Recruiting(SectionResult):
+class Recruiting(AgencySection):
     """The recruiting tree's output: who recruited whom in the last 12 months, how many recruits are
     still in force, their 13-month retention and their FYC."""
 
@@ -624,12 +635,12 @@ def recruiting(scope: Scope) -> Recruiting:
          Column("eligible_13", Kind.COUNT, "agency.column.eligible_13"),
          Column("retention_13", Kind.RATE, "agency.column.retention_13"),
          Column("recruits_fyc", Kind.MONEY, "agency.column.recruits_fyc")],
-        title=f"{REPORT}.table.recruiters"))
+        title=f"agency.monthly.table.recruiters"))
     return res
 
 
 @dataclass(kw_only=True)
-class Inputs(SectionResult):
+class Inputs(AgencySection):
     """What the branch put in per agent (agent_month): attendance, leads, training, activities,
     allowances; the month and the trend."""
 

@@ -6,6 +6,7 @@ notebook's ``parameters`` cell holds the same defaults.
 """
 from __future__ import annotations
 
+from .agency_monthly import AgencyMonthlyParams
 from .base import ReportParams, ReportSpec, validate_params
 from .incentive_retention import IncentiveRetentionParams
 from .launch_review import LaunchReviewParams
@@ -21,9 +22,12 @@ REPORTS: dict[str, ReportSpec] = {
     ),
     "target_plan": ReportSpec("target_plan", "notebooks/target_plan.ipynb", TargetPlanParams),
     "rep_scorecard": ReportSpec("rep_scorecard", "notebooks/rep_scorecard.ipynb", RepScorecardParams),
+    # the agency profile (life-insurance agents; docs/AGENCY.md)
+    "agency_monthly": ReportSpec("agency_monthly", "notebooks/agency_monthly.ipynb", AgencyMonthlyParams),
 }
 
 __all__ = [
     "REPORTS", "ReportParams", "ReportSpec", "validate_params",
     "SalesTrendsParams", "LaunchReviewParams", "IncentiveRetentionParams", "RepScorecardParams",
+    "AgencyMonthlyParams",
 ]

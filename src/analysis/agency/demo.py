@@ -105,7 +105,7 @@ SURRENDER_SHARE = 0.25  # of lapses
 ALLOWANCE_BY_YEAR = {2019: 1500.0, 2020: 1500.0, 2021: 1600.0, 2022: 1700.0, 2023: 1800.0, 2024: 2000.0,
                      2025: 2400.0, 2026: 2600.0}
 TRAINING_GROWTH = 0.15  # training hours grow 15 % a year (calendar drift)
-RANK_FYC_TARGET = (1500.0, 3000.0, 5000.0, 8000.0)  # monthly FYC standard of an agent by rank
+RANK_FYC_TARGET = (1500.0, 3000.0)  # monthly FYC standard of a producing agent by rank (业务员, 业务主任)
 
 TABLE_ORDER = ("agents", "agents_history", "policies", "premium_receipts", "agent_month", "agency_targets")
 _DATE_COLS = {"agents": ["hire_date", "exit_date"], "agents_history": ["hire_date", "exit_date", "valid_from", "valid_to"],
@@ -441,7 +441,8 @@ def _tables(wd: _World, pol: dict, am_rows: list, months: list[date], w_start: d
 def _targets(agents: pd.DataFrame, policies: pd.DataFrame, am: pd.DataFrame, months: list[date], w_start: date,
              end_d: date, rng: np.random.Generator, wd: _World, ids: np.ndarray) -> pd.DataFrame:
     """Team targets: the month's actual ÷ a planned attainment (about 95 %); next month's: the same
-    month a year earlier × 1.1. The branch's are the teams' sums; agents' by rank; recruits by team."""
+    month a year earlier × 1.1. The branch's are the teams' sums; producing agents' (业务员, 业务主任)
+    by rank; recruits by team."""
     team_of = agents.set_index("agent_id")["team"]
     p = policies.assign(team=policies["agent_id"].map(team_of),
                         month=pd.to_datetime(policies["issue_date"]).dt.to_period("M").dt.to_timestamp().dt.date)
@@ -473,7 +474,8 @@ def _targets(agents: pd.DataFrame, policies: pd.DataFrame, am: pd.DataFrame, mon
         inforce = agents[(pd.to_datetime(agents["hire_date"]).dt.date <= day)
                          & (agents["exit_date"].isna() | (agents["exit_date"].map(lambda d: d is None or d > day)))]
         for aid, rank in zip(inforce["agent_id"], inforce["rank"]):
-            rows.append((period, "agent", aid, "fyc", RANK_FYC_TARGET[RANKS.index(rank)]))
+            if RANKS.index(rank) < 2:  # producing agents; managers and the director have team targets
+                rows.append((period, "agent", aid, "fyc", RANK_FYC_TARGET[RANKS.index(rank)]))
     return pd.DataFrame(rows, columns=["period", "level", "key", "measure", "value"])
 
 

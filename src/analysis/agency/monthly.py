@@ -340,8 +340,8 @@ def production(scope: Scope) -> Production:
     res.tables.append(Table(
         "production_summary", summary,
         [Column("measure", Kind.CODE, "column.measure", codes="agency.column"),
-         Column("current", Kind.F1, "column.current"), Column("previous", Kind.F1, "column.previous"),
-         Column("mom", Kind.CHANGE, "column.mom"), Column("last_year", Kind.F1, "column.last_year"),
+         Column("current", Kind.INT, "column.current"), Column("previous", Kind.INT, "column.previous"),
+         Column("mom", Kind.CHANGE, "column.mom"), Column("last_year", Kind.INT, "column.last_year"),
          Column("yoy", Kind.CHANGE, "column.yoy")], title=f"agency.monthly.table.production_summary"))
     res.tables.append(_table("production_trend", _trend(scope), month=Kind.MONTH, **PRODUCTION_KINDS))
     teams = _team_frame(scope, scope.month)
@@ -481,10 +481,10 @@ def attainment(scope: Scope) -> Attainment:
     res.tables.append(Table(
         "attainment_branch", res.month_rows,
         [Column("measure", Kind.CODE, "column.measure", codes="agency.column"),
-         Column("actual", Kind.F1, "column.actual"), Column("target", Kind.F1, "column.target"),
+         Column("actual", Kind.INT, "column.actual"), Column("target", Kind.INT, "column.target"),
          Column("attainment", Kind.RATE, "column.attainment"), Column("time_elapsed", Kind.RATE, "column.time_elapsed"),
-         Column("ytd_actual", Kind.F1, "agency.column.ytd_actual"),
-         Column("ytd_target", Kind.F1, "agency.column.ytd_target"),
+         Column("ytd_actual", Kind.INT, "agency.column.ytd_actual"),
+         Column("ytd_target", Kind.INT, "agency.column.ytd_target"),
          Column("ytd_attainment", Kind.RATE, "agency.column.ytd_attainment"),
          Column("year_progress", Kind.RATE, "agency.column.year_progress"),
          Column("year_elapsed", Kind.RATE, "agency.column.year_elapsed")],

@@ -160,3 +160,20 @@ def test_the_exported_and_ingested_world_gives_the_same_metrics(world, results, 
             assert (v is None and again[k] is None) or again[k] == pytest.approx(v, rel=1e-12, nan_ok=True), k
         else:
             assert again[k] == v, k
+
+
+def test_parameters_are_checked_against_the_store_before_any_kernel(world, tmp_path):
+    from analysis.params import REPORTS
+    from analysis.reports.params import prepare_parameters
+
+    spec = REPORTS["agency_monthly"]
+    m = prepare_parameters(spec, ["month=last-2", f"branch={agency_demo.BRANCH}"], store=str(world), check_store=True)
+    assert m.month == "2026-08" and m.branch == agency_demo.BRANCH
+    with pytest.raises(ParameterError, match=r"^No branch matches '西城' .*branches: 城东营业部"):
+        prepare_parameters(spec, ["branch=西城"], store=str(world), check_store=True)
+    with pytest.raises(ParameterError, match=r"^The 'month' parameter of agency_monthly must be a month inside"):
+        prepare_parameters(spec, ["month=2019-05"], store=str(world), check_store=True)
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).execute("CREATE TABLE agents (agent_id VARCHAR)").close()
+    with pytest.raises(ParameterError, match=r"must be a store with the agency tables"):
+        prepare_parameters(spec, [], store=str(empty), check_store=True)

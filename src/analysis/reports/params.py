@@ -392,6 +392,19 @@ def check_agency_store(spec: ReportSpec, params: ReportParams, facts: StoreFacts
                                  f"Got {facts.location!r}, which has no rows in '{t}'.")
 
 
+def check_agency_branch(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
+    """The branch, when given, is a branch of the agents table (else the branches that exist)."""
+    branch = getattr(params, "branch", None)
+    if branch is None:
+        return
+    a = facts.con.table("agents")
+    known = sorted(str(v) for v in a.select("branch").distinct().execute()["branch"].dropna()) \
+        if "branch" in a.columns else []
+    if branch not in known:
+        raise ParameterError(f"No branch matches {branch!r} in the agents table of {spec.name}'s store; "
+                             f"branches: {_shown(known, branch) or 'none'}.")
+
+
 def check_retention_store(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
     """Nothing more than the store's existence: a snapshot run may read its own file."""
 
@@ -404,7 +417,7 @@ STORE_CHECKS: dict[str, tuple[Any, ...]] = {
     "target_plan": (check_orders, check_plan_month),
     "launch_review": (check_orders, check_launch),
     "incentive_retention": (check_retention_store,),
-    "agency_monthly": (check_agency_store, check_month),
+    "agency_monthly": (check_agency_store, check_month, check_agency_branch),
 }
 
 

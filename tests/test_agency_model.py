@@ -257,3 +257,46 @@ def test_missing_tables_are_one_line_errors():
 
 def test_data_window(con):
     assert am.data_window(con) == (D(2024, 3, 5), D(2026, 3, 25))
+
+
+# ---- invariants ------------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from analysis.periods import month_end  # noqa: E402
+
+_day = st.integers(0, 400).map(lambda k: D(2025, 6, 1) + dt.timedelta(days=k))
+
+
+@st.composite
+def _staff(draw):
+    n = draw(st.integers(1, 8))
+    rows = []
+    for i in range(n):
+        hire = draw(_day)
+        gap = draw(st.one_of(st.none(), st.integers(1, 300)))
+        exit_ = None if gap is None else hire + dt.timedelta(days=gap)
+        rows.append((f"X{i}", None, draw(st.sampled_from(["T1", "T2"])), "BR", hire, exit_, None, None, None, None))
+    return rows
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_staff())
+def test_headcount_identity_and_teams_sum_to_the_branch(rows):
+    """For any staff: 期末 = 期初 + 增员 − 脱落 each month; the teams add up to the branch; and the
+    counts equal a plain count of who is in force on the day before the month and on its last day."""
+    c = ibis.duckdb.connect()
+    c.create_table("agents", _table("agents", rows))
+    months = am.months_between(D(2025, 6, 1), D(2026, 6, 1))
+    b = am.manpower(c, months)
+    t = am.manpower(c, months, level="team")
+    assert (b.headcount_end == b.headcount_start + b.recruits - b.exits).all()
+    summed = t.groupby("month")[["headcount_start", "headcount_end", "recruits", "exits"]].sum()
+    got = b.set_index("month")[["headcount_start", "headcount_end", "recruits", "exits"]]
+    pd.testing.assert_frame_equal(summed.reindex(got.index).fillna(0).astype("int64"), got, check_names=False)
+    for m in months[:3] + months[-2:]:
+        def alive(d):
+            return sum(1 for r in rows if r[4] <= d and (r[5] is None or r[5] > d))
+        row_ = b[b["month"] == m].iloc[0]
+        assert row_.headcount_start == alive(m - dt.timedelta(days=1))
+        assert row_.headcount_end == alive(month_end(m))

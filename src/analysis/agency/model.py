@@ -42,7 +42,7 @@ from ..periods import add_months, month_end, month_start
 
 __all__ = ["LEVELS", "UNATTRIBUTED", "ACTIVE_THRESHOLD", "PERSISTENCY", "data_window", "months_between",
            "agents", "policies", "manpower", "production", "figures", "persistency", "targets", "attainment",
-           "recruiting", "agent_month_summary", "in_force_on"]
+           "recruiting", "agent_month_summary", "in_force_on", "elapsed"]
 
 LEVELS = ("branch", "team", "agent")
 UNATTRIBUTED = "unattributed"

@@ -24,7 +24,7 @@ import pandas as pd
 from .. import store
 from ..errors import MissingColumnError, MissingTableError, ParameterError
 from ..periods import add_months, month_end, parse_month_text, resolve_month
-from ..sections import Column, Kind, Reason, SectionResult, Skip, Table
+from ..sections import Column, Kind, Reason, SectionResult, Table
 from . import model as am
 
 REPORT = "agency_monthly"

@@ -300,3 +300,23 @@ def test_headcount_identity_and_teams_sum_to_the_branch(rows):
         row_ = b[b["month"] == m].iloc[0]
         assert row_.headcount_start == alive(m - dt.timedelta(days=1))
         assert row_.headcount_end == alive(month_end(m))
+
+
+def test_team_at_the_time_from_the_history():
+    """A2 moved from T1 to T2 on 2026-03-12 (the agents table shows today's T2): P3, issued on 03-10,
+    is T1's; at the month's end A2 (left on 03-15) belongs to T2 for the headcount. Without the
+    history, every figure takes today's team."""
+    c = ibis.duckdb.connect()
+    agents = [r if r[0] != "A2" else (*r[:2], "T2", *r[3:]) for r in AGENTS]
+    c.create_table("agents", _table("agents", agents))
+    c.create_table("policies", _table("policies", POLICIES))
+    a2 = next(r for r in agents if r[0] == "A2")
+    hist = [(*a2[:2], "T1", *a2[3:], None, D(2026, 3, 12)), (*a2[:2], "T2", *a2[3:], D(2026, 3, 12), None)]
+    f = am.figures(c, [MAR], level="team")
+    assert row(f, MAR, "T2").fyp == 3000.0 and row(f, MAR, "T1").fyp == 56000.0  # today's team: P3 in T2
+    c.create_table("agents_history", _table("agents_history", hist))
+    f = am.figures(c, [MAR], level="team")
+    assert row(f, MAR, "T1").fyp == 59000.0 and row(f, MAR, "T2").fyp == 0.0
+    t2 = row(f, MAR, "T2")
+    assert (t2.headcount_start, t2.exits) == (2, 2)  # A2 and A4, by the team on 03-31
+    assert row(am.figures(c, [MAR]), MAR).fyp == 59000.0  # the branch does not change

@@ -24,8 +24,10 @@ Definitions (month ``M`` from its first day ``s`` to its last day ``e``):
   2nd-year (K = 13, 14) or 3rd-year (K = 25, 26) premium received on or before ``e`` ÷ their
   first-year premium. Single-premium policies are left out.
 
-Groups: ``branch`` (every agent, or those of one branch), ``team`` (the agent's team in the
-agents table; policies of agents the table does not know go to :data:`UNATTRIBUTED`), ``agent``.
+Groups: ``branch`` (every agent, or those of one branch), ``team``, ``agent``. An agent's team is
+the one of ``agents_history`` valid on the day (a policy: its issue day; headcount: the month's last
+day) when the store has an informative history with a team, else the agents table's; policies of
+agents the table does not know go to :data:`UNATTRIBUTED`.
 """
 from __future__ import annotations
 
@@ -112,6 +114,30 @@ def agents(con: Any, branch: str | None = None) -> Any:
     return out
 
 
+def _team_history(con: Any) -> Any | None:
+    """``agents_history`` as (``_hid``, ``_hteam``, ``_from``, ``_to``) without overlaps, when it says
+    anything of the past and has a team column; else None."""
+    from .. import model
+
+    if not model.informative_history(con, "agents") or "team" not in store.columns(con, "agents_history"):
+        return None
+    h = con.table("agents_history")
+    h = h.select(_k=h.agent_id.cast("string"), _hteam=h.team.cast("string"), _from=_date(h.valid_from),
+                 _to=_date(h.valid_to))
+    h = model._non_overlapping(h)
+    return h.rename(_hid="_k")
+
+
+def _team_on(t: Any, h: Any | None, day: Any) -> Any:
+    """``t`` with its ``team`` replaced by the history's team valid on ``day`` (a column of ``t``),
+    where a version covers the day (else the agents table's team is kept)."""
+    if h is None:
+        return t
+    cond = [t.agent_id == h._hid, h._from.isnull() | (h._from <= day), h._to.isnull() | (day < h._to)]
+    j = t.left_join(h, cond)
+    return j.mutate(team=j._hteam.fill_null(j.team)).drop("_hid", "_hteam", "_from", "_to")
+
+
 def policies(con: Any, branch: str | None = None) -> Any:
     """The policies (Ibis) with agent_id, issue_date, month (first day of the issue month), fyp, fyc,
     premium_type, status, counted (not cancelled), team (the agent's; NULL for an unknown agent)."""
@@ -130,6 +156,7 @@ def policies(con: Any, branch: str | None = None) -> Any:
         out = out.left_join(a, out.agent_id == a._aid).drop("_aid")
         if branch is not None:
             out = out.filter(out.branch == branch)
+        out = _team_on(out, _team_history(con), out.issue_date)
     else:
         out = out.mutate(team=ibis.null().cast("string"), branch=ibis.null().cast("string"))
     return out
@@ -162,6 +189,8 @@ def manpower(con: Any, months: Sequence[dt.date], level: str = "branch", branch:
     a = agents(con, branch)
     m = _months_table(months)
     x = a.cross_join(m)
+    if level == "team":
+        x = _team_on(x, _team_history(con), x.m_end)
     x = x.mutate(_key=_key(x, level))
     g = x.group_by(month=x.month, key=x._key).aggregate(
         headcount_start=in_force_on(x, x.prev_end).cast("int64").sum(),

@@ -7,6 +7,7 @@ notebook's ``parameters`` cell holds the same defaults.
 from __future__ import annotations
 
 from ..spec import Figure, Headline, ReportSpec, Step, launch_period, period_from
+from .agency_monthly import AgencyMonthlyParams
 from .base import ReportParams, validate_params
 from .incentive_retention import IncentiveRetentionParams
 from .launch_review import LaunchReviewParams
@@ -15,6 +16,7 @@ from .sales_trends import SalesTrendsParams
 from .target_plan import TargetPlanParams
 
 T, L, R, S, P = "analysis.trends", "analysis.launch", "analysis.retention", "analysis.scorecard", "analysis.target_plan"
+A = "analysis.agency.monthly"
 
 #: Every report, declared once: parameters, prepare, the ordered sections, what the last cell adds
 #: to metrics.json, the index's headline figures and the period key (see :mod:`analysis.spec`).
@@ -79,9 +81,24 @@ REPORTS: dict[str, ReportSpec] = {
         headline=Headline((Figure("total", "plan_total", "measure"),), history="total"),
         period=period_from("month"),
     ),
+    # the agency profile (life-insurance agents; docs/AGENCY.md)
+    "agency_monthly": ReportSpec(
+        "agency_monthly", "notebooks/agency_monthly.ipynb", AgencyMonthlyParams,
+        prepare=f"{A}:prepare", narrative="analysis.agency.monthly_text",
+        sections=tuple(Step(f"{A}:{s}") for s in (
+            "headline", "manpower", "activity", "production", "persistency", "attainment", "off_plan", "recruiting",
+            "inputs")),
+        finish="analysis.reports.finish:agency_monthly",
+        headline=Headline(
+            (Figure("fyc", "fyc", "money_wan"), Figure("headcount_end", "headcount_end", "int"),
+             Figure("active_rate", "active_rate", "rate"), Figure("fyc_yoy", "yoy", "change")),
+            history="fyc"),
+        period=period_from("month"),
+    ),
 }
 
 __all__ = [
     "REPORTS", "ReportParams", "ReportSpec", "validate_params",
     "SalesTrendsParams", "LaunchReviewParams", "IncentiveRetentionParams", "RepScorecardParams",
+    "AgencyMonthlyParams",
 ]

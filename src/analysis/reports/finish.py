@@ -29,3 +29,10 @@ def target_plan(scope: Any, output_path: Callable[[str], Any]) -> dict[str, Any]
 
     files = tp.write_targets(scope, output_path)
     return {"targets_file": files["csv"], "targets_workbook": files["xlsx"], "data_window": tp.data_window(scope)}
+
+
+def agency_monthly(scope: Any, output_path: Callable[[str], Any]) -> dict[str, Any]:
+    """The data window of the agency tables."""
+    from ..agency import monthly
+
+    return {"data_window": monthly.data_window(scope)}

@@ -23,6 +23,9 @@ from ..errors import ParameterError, ReportRunError
 from ..params import REPORTS, ReportSpec
 from ..params.base import ReportParams, coerce_text_value, load_param_file, resolve_relative, validate_params
 
+#: The reports of the agency profile: their data window is the policies' (not the order lines').
+AGENCY_REPORTS = frozenset({"agency_monthly"})
+
 #: How many existing values a "No … match" message names.
 SHOWN_VALUES = 10
 
@@ -188,8 +191,13 @@ class StoreFacts:
 
     @property
     def window(self) -> tuple[dt.date, dt.date]:
-        """(first, last) order day."""
+        """(first, last) order day; for an agency report, the policies' first and last issue day."""
         if self._window is None:
+            if self.spec.name in AGENCY_REPORTS:
+                from ..agency import model as agency_model
+
+                self._window = agency_model.data_window(self.con)
+                return self._window
             from .. import model
 
             self._window = model.data_window(self.con)
@@ -197,7 +205,10 @@ class StoreFacts:
 
     @property
     def grain(self) -> str:
-        """The grain of the order days (daily, weekly, monthly, yearly), as the trends report reads it."""
+        """The grain of the order days (daily, weekly, monthly, yearly), as the trends report reads it
+        (an agency report: daily, the policies' issue days)."""
+        if self.spec.name in AGENCY_REPORTS:
+            return "daily"
         if self._grain is None:
             from .. import model
             from ..trends import detect_grain
@@ -372,6 +383,28 @@ def check_orders(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> N
     facts.window  # noqa: B018 - MissingTableError / MissingColumnError in one line when not
 
 
+def check_agency_store(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
+    """The store has agents and policies (the agency profile's tables)."""
+    for t in ("agents", "policies"):
+        if not store_mod.has_rows(facts.con, t):
+            raise ParameterError(f"The 'store' parameter of {spec.name} must be a store with the agency tables "
+                                 f"(agents, policies; `sales-analysis demo --profile agency` builds them). "
+                                 f"Got {facts.location!r}, which has no rows in '{t}'.")
+
+
+def check_agency_branch(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
+    """The branch, when given, is a branch of the agents table (else the branches that exist)."""
+    branch = getattr(params, "branch", None)
+    if branch is None:
+        return
+    a = facts.con.table("agents")
+    known = sorted(str(v) for v in a.select("branch").distinct().execute()["branch"].dropna()) \
+        if "branch" in a.columns else []
+    if branch not in known:
+        raise ParameterError(f"No branch matches {branch!r} in the agents table of {spec.name}'s store; "
+                             f"branches: {_shown(known, branch) or 'none'}.")
+
+
 def check_retention_store(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
     """Nothing more than the store's existence: a snapshot run may read its own file."""
 
@@ -384,6 +417,7 @@ STORE_CHECKS: dict[str, tuple[Any, ...]] = {
     "target_plan": (check_orders, check_plan_month),
     "launch_review": (check_orders, check_launch),
     "incentive_retention": (check_retention_store,),
+    "agency_monthly": (check_agency_store, check_month, check_agency_branch),
 }
 
 

@@ -165,7 +165,9 @@ def _to_postgres(raw, names: list[str], target: str, chunk_rows: int) -> dict[st
                 # NULL is an empty unquoted field; every present value is quoted, so an empty
                 # string stays an empty string.
                 opts = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-                reader = raw.sql(f"SELECT {collist} FROM {_quote(name)}").fetch_arrow_reader(chunk_rows)
+                rel = raw.sql(f"SELECT {collist} FROM {_quote(name)}")
+                # duckdb 1.5 renamed fetch_arrow_reader (deprecated there) to to_arrow_reader
+                reader = getattr(rel, "to_arrow_reader", rel.fetch_arrow_reader)(chunk_rows)
                 with cur.copy(f"COPY {_quote(name)} ({collist}) FROM STDIN (FORMAT csv)") as cp:
                     for batch in reader:
                         buf = io.BytesIO()

@@ -6,7 +6,12 @@ and to a Spark warehouse folder (analysis.engines), and stops the server afterwa
 runs in local mode. Every metric call is made on the three engines and the results compared:
 rows sorted, floats to 1e-9 relative.
 
-Run: ``.venv/bin/pytest -m engines tests/test_engines.py``.
+Every report (metrics.json) is also computed on PostgreSQL, a Spark standalone cluster (a master
+and a worker started as separate processes on 127.0.0.1 by tests/spark_cluster.py) and Spark Connect
+(a Connect server on that cluster), and must equal DuckDB's.
+
+Run: ``.venv/bin/pytest -m engines tests/test_engines.py``; without the cluster:
+``-m "engines and not cluster"``.
 """
 from __future__ import annotations
 
@@ -37,7 +42,8 @@ RTOL = 1e-9
 # sum in another order (shares that cancel, differences of equal sums).
 ATOL = 1e-12
 
-pytestmark = pytest.mark.engines
+# every engine test in one xdist group: one worker starts the servers once (pytest -n 2 --dist loadgroup)
+pytestmark = [pytest.mark.engines, pytest.mark.xdist_group("engines")]
 
 
 # --------------------------------------------------------------------------- comparing results
@@ -247,6 +253,29 @@ def test_spark_location_parses_urls(tmp_path):
     assert store.spark_location(f"spark://local?warehouse={tmp_path}") == ("local[2]", tmp_path.resolve())
     assert store.spark_location("spark://local[4]")[0] == "local[4]"
     assert store.spark_location("spark://node1:7077?warehouse=/srv/wh") == ("spark://node1:7077", Path("/srv/wh"))
+    assert store.spark_location("sc://node1:15002?warehouse=/srv/wh") == ("sc://node1:15002", Path("/srv/wh"))
+    # Spark Connect's own options stay in the URL given to SparkSession.builder.remote
+    assert store.spark_location("sc://node1:15002/;token=t;use_ssl=true")[0] == "sc://node1:15002/;token=t;use_ssl=true"
+    assert store.resolve_store("sc://h:15002?warehouse=wh").endswith(f"warehouse={Path.cwd() / 'wh'}")
+
+
+def test_a_second_spark_master_in_one_process_is_refused_in_one_line():
+    """Spark runs one driver per process: a store on another master is refused, not silently swapped."""
+    pytest.importorskip("pyspark")
+    from pyspark import SparkContext
+
+    from analysis.errors import StoreError
+
+    class Running:
+        master = "local[2]"
+
+    old = SparkContext._active_spark_context
+    SparkContext._active_spark_context = Running()
+    try:
+        with pytest.raises(StoreError, match=r"already runs a Spark session on local\[2\]; .*spark://127.0.0.1:1 cannot"):
+            store.connect("spark://127.0.0.1:1?warehouse=/nonexistent")
+    finally:
+        SparkContext._active_spark_context = old
 
 
 def test_postgres_store_error_is_one_line():
@@ -426,3 +455,106 @@ def test_report_from_the_command_line_same_on_all_engines(engine_stores, tmp_pat
         metrics[engine] = m
     assert metrics["duckdb"]["total_amount"] > 0
     _assert_same(metrics)
+
+
+# --------------------------------------------------------------------------- every report on every engine
+#
+# A Spark standalone cluster (master + one worker, separate processes on 127.0.0.1) and a Spark
+# Connect server on it are started once per session (tests/spark_cluster.py) and stopped by the
+# process groups they were started in. Every report is computed headless (the notebook's own cells,
+# analysis.reports.compute) on each engine and its metrics.json must equal DuckDB's. A Spark
+# driver is one per process, so each Spark engine's reports run in a process of their own, as a
+# report run by a user would.
+
+REPORT_NAMES = ("sales_trends", "launch_review", "incentive_retention", "rep_scorecard", "target_plan")
+# keys of metrics.json that differ between two runs by design: the time of the run, the store's URL
+RUN_KEYS = ("generated_at",)
+
+_COMPUTE = r"""
+import json, sys
+from analysis.reports.compute import compute
+store, out, reports = sys.argv[1], sys.argv[2], sys.argv[3:]
+res = {}
+for r in reports:
+    try:
+        res[r] = compute(r, store).metrics
+    except Exception as e:  # one report's failure is that report's test failure, not the others'
+        res[r] = {"__error__": f"{type(e).__name__}: {e}"}
+with open(out, "w", encoding="utf-8") as fh:
+    json.dump(res, fh, ensure_ascii=False, default=str)
+"""
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory):
+    """A standalone Spark cluster with a Spark Connect server, on loopback; stopped after the session."""
+    pytest.importorskip("pyspark")
+    if not shutil.which("java"):
+        pytest.skip("Java is not installed (make install-test installs it: scripts/sysdeps.sh java)")
+    from spark_cluster import SparkCluster, connect_jar
+
+    cluster = SparkCluster(tmp_path_factory.mktemp("spark-cluster"), with_connect=connect_jar() is not None)
+    cluster.start()
+    started = [p.popen.pid for p in cluster.procs]
+    yield cluster
+    cluster.stop()
+    for pgid in started:  # stopped by the ids it started, and gone
+        with pytest.raises(ProcessLookupError):
+            os.killpg(pgid, 0)
+
+
+def _engine_store(engine: str, engine_stores, spark_cluster, spark_warehouse) -> str:
+    stores, _ = engine_stores
+    if engine in stores:
+        return stores[engine]
+    if engine == "spark-standalone":
+        return f"{spark_cluster.master_url}?warehouse={spark_warehouse}"
+    if engine == "spark-connect":
+        if not spark_cluster.with_connect:
+            pytest.skip("the installed pyspark ships no Spark Connect server (pyspark >= 4.0 does)")
+        return f"{spark_cluster.connect_url}?warehouse={spark_warehouse}"
+    raise AssertionError(engine)
+
+
+_METRICS: dict[str, dict] = {}
+
+
+def _metrics_on(engine: str, loc: str, tmp: Path) -> dict[str, dict]:
+    """{report: metrics} of every report on one store, computed once per session in a process of its own."""
+    import json
+    import sys
+
+    if engine not in _METRICS:
+        out = tmp / f"{engine}.json"
+        proc = subprocess.run([sys.executable, "-c", _COMPUTE, loc, str(out), *REPORT_NAMES],
+                              capture_output=True, text=True, timeout=3000, cwd=tmp)
+        assert proc.returncode == 0 and out.exists(), proc.stdout[-2000:] + proc.stderr[-3000:]
+        _METRICS[engine] = json.loads(out.read_text(encoding="utf-8"))
+    return _METRICS[engine]
+
+
+def _comparable(m: dict) -> dict:
+    m = {k: v for k, v in m.items() if k not in RUN_KEYS}
+    if isinstance(m.get("parameters"), dict):
+        m["parameters"] = {k: v for k, v in m["parameters"].items() if k != "store"}
+    return m
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("report", REPORT_NAMES)
+@pytest.mark.parametrize("engine", [
+    "postgresql",
+    pytest.param("spark-standalone", marks=pytest.mark.cluster),
+    pytest.param("spark-connect", marks=pytest.mark.cluster),
+])
+def test_every_report_same_on_every_engine(engine, report, request, engine_stores, spark_warehouse,
+                                           tmp_path_factory):
+    """metrics.json of each report on PostgreSQL, a standalone Spark cluster and Spark Connect = DuckDB's."""
+    cluster = request.getfixturevalue("spark_cluster") if engine.startswith("spark-") else None
+    tmp = tmp_path_factory.mktemp(f"metrics-{engine}")
+    base = _metrics_on("duckdb", engine_stores[0]["duckdb"], tmp)[report]
+    got = _metrics_on(engine, _engine_store(engine, engine_stores, cluster, spark_warehouse), tmp)[report]
+    assert "__error__" not in base, base
+    assert "__error__" not in got, f"{report} on {engine}: {got['__error__']}"
+    d = diff(normalize(_comparable(base)), normalize(_comparable(got)))
+    assert not d, f"{report} on {engine} differs from DuckDB:\n" + "\n".join(d[:10])

@@ -8,7 +8,8 @@ Rows travel in chunks, never as one whole table in memory:
   rows) at a time. (DuckDB's postgres extension would need a download, which is not possible on
   every machine, so it is not used.)
 - DuckDB → Spark: each table is written by DuckDB as ``<warehouse>/<table>.parquet`` (streamed
-  by DuckDB itself); :func:`analysis.store.connect` registers those files as Spark tables.
+  by DuckDB itself, written then renamed); :func:`analysis.store.connect` registers those files
+  as Spark tables, in local mode, on a standalone cluster and through Spark Connect alike.
 
 From the command line::
 
@@ -83,7 +84,10 @@ def copy_store(
     source : str, path or Ibis DuckDB backend
         The DuckDB store to read.
     target : str
-        ``postgresql://user@host:port/db`` or ``spark://local?warehouse=DIR``.
+        ``postgresql://user@host:port/db``, or a Spark store with its warehouse folder:
+        ``spark://local?warehouse=DIR``, ``spark://host:7077?warehouse=DIR`` (standalone
+        cluster) or ``sc://host:15002?warehouse=DIR`` (Spark Connect). DIR must be where the
+        executors read it too (a shared folder at the same path).
     tables : iterable of str, optional
         Which tables; default every table of the source (canonical ones first).
     chunk_rows : int
@@ -107,10 +111,10 @@ def copy_store(
         names = _tables_to_copy(raw, tables)
         if scheme in ("postgresql", "postgres"):
             return _to_postgres(raw, names, target, chunk_rows)
-        if scheme in ("spark", "pyspark"):
+        if scheme in ("spark", "pyspark", "sc"):
             return _to_spark(raw, names, target)
         raise ParameterError(
-            "The 'target' parameter of copy_store must be a postgresql:// or spark:// URL. "
+            "The 'target' parameter of copy_store must be a postgresql://, spark:// or sc:// URL. "
             f"Got {target!r} instead."
         )
     finally:
@@ -161,7 +165,9 @@ def _to_postgres(raw, names: list[str], target: str, chunk_rows: int) -> dict[st
                 # NULL is an empty unquoted field; every present value is quoted, so an empty
                 # string stays an empty string.
                 opts = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-                reader = raw.sql(f"SELECT {collist} FROM {_quote(name)}").fetch_arrow_reader(chunk_rows)
+                rel = raw.sql(f"SELECT {collist} FROM {_quote(name)}")
+                # duckdb 1.5 renamed fetch_arrow_reader (deprecated there) to to_arrow_reader
+                reader = getattr(rel, "to_arrow_reader", rel.fetch_arrow_reader)(chunk_rows)
                 with cur.copy(f"COPY {_quote(name)} ({collist}) FROM STDIN (FORMAT csv)") as cp:
                     for batch in reader:
                         buf = io.BytesIO()

@@ -1,8 +1,8 @@
 """The store: where canonical tables live, reached through Ibis.
 
 ``connect()`` opens the DuckDB file ``data/warehouse.duckdb`` of the project by default;
-another ``.duckdb`` path, or a URL (``duckdb://…``, ``postgresql://…``, ``spark://local``)
-selects another store. The environment variable ``SALES_ANALYSIS_STORE`` sets the default.
+another ``.duckdb`` path, or a URL (``duckdb://…``, ``postgresql://…``, ``spark://local``,
+``spark://host:7077``, ``sc://host:15002``) selects another store. The environment variable ``SALES_ANALYSIS_STORE`` sets the default.
 
 Nothing here loads a whole table into pandas: callers build Ibis expressions and
 execute aggregates.
@@ -53,7 +53,7 @@ def resolve_store(store: str | os.PathLike | None = None) -> str:
         store = os.environ.get(ENV_VAR) or str(project_root() / DEFAULT_STORE)
     s = str(store)
     if "://" in s:
-        if s.split("://", 1)[0].lower() in ("spark", "pyspark") and "warehouse=" in s:
+        if s.split("://", 1)[0].lower() in ("spark", "pyspark", "sc") and "warehouse=" in s:
             # a relative warehouse folder means the caller's folder, wherever the report runs
             head, _, wh = s.partition("warehouse=")
             wh, amp, tail = wh.partition("&")
@@ -122,7 +122,8 @@ def connect(store: str | os.PathLike | None = None, read_only: bool = False) -> 
     ----------
     store : str or path, optional
         A ``.duckdb`` file path, or a URL: ``duckdb:///path``, ``postgresql://user@host:port/db``,
-        ``spark://local``. Default: ``$SALES_ANALYSIS_STORE`` or ``data/warehouse.duckdb``.
+        ``spark://local``, ``spark://host:7077`` (standalone cluster), ``sc://host:15002`` (Spark
+        Connect); a Spark URL may end in ``?warehouse=DIR`` (see :func:`spark_location`). Default: ``$SALES_ANALYSIS_STORE`` or ``data/warehouse.duckdb``.
     read_only : bool
         Open a DuckDB file read-only (so several report runs can read at once).
 
@@ -146,7 +147,7 @@ def connect(store: str | os.PathLike | None = None, read_only: bool = False) -> 
             return with_lock_wait(lambda: ibis.duckdb.connect(str(path), read_only=read_only, **duckdb_config()),
                                   path)
         scheme = loc.split("://", 1)[0].lower()
-        if scheme in ("spark", "pyspark"):
+        if scheme in ("spark", "pyspark", "sc"):
             return _connect_spark(loc)
         if scheme == "postgres":
             loc = "postgresql" + loc[len("postgres"):]
@@ -240,12 +241,16 @@ def duckdb_config() -> dict[str, str]:
 
 
 def spark_location(loc: str) -> tuple[str, Path]:
-    """Split a Spark store URL into (Spark master, warehouse folder).
+    """Split a Spark store URL into (Spark master or Connect URL, warehouse folder).
 
-    ``spark://local`` (or ``spark://local[N]``) runs Spark in local mode; ``spark://host:7077``
-    is a standalone cluster master. ``?warehouse=DIR`` names the folder of Parquet tables
+    ``spark://local`` (or ``spark://local[N]``) runs Spark in local mode, in the report's own
+    process; ``spark://host:7077`` is a standalone cluster's master (the report's process is the
+    driver); ``sc://host:15002`` is a Spark Connect server (the report's process is a thin client,
+    the server is the driver). ``?warehouse=DIR`` names the folder of Parquet tables
     (``DIR/<table>.parquet``, written by :mod:`analysis.engines`) that are registered as tables;
-    default ``$SALES_ANALYSIS_SPARK_WAREHOUSE`` or ``data/spark`` of the project.
+    default ``$SALES_ANALYSIS_SPARK_WAREHOUSE`` or ``data/spark`` of the project. On a cluster
+    or through Connect, DIR must be at the same path for this process and for the executors
+    (a shared folder).
 
     Examples
     --------
@@ -253,44 +258,75 @@ def spark_location(loc: str) -> tuple[str, Path]:
     ('local[2]', PosixPath('/srv/wh'))
     >>> spark_location("spark://node1:7077")[0]
     'spark://node1:7077'
+    >>> spark_location("sc://node1:15002/;token=abc?warehouse=/srv/wh")
+    ('sc://node1:15002/;token=abc', PosixPath('/srv/wh'))
     """
     from urllib.parse import parse_qs
 
-    rest = loc.split("://", 1)[1]
+    scheme, rest = loc.split("://", 1)
     host, _, query = rest.partition("?")
-    host = host.rstrip("/")
-    if host in ("", "local"):
-        master = "local[2]"
-    elif host.startswith("local"):
-        master = host
+    if scheme.lower() == "sc":
+        # Spark Connect's own options (``/;token=…;use_ssl=true``) stay in the URL it is given
+        master = "sc://" + (host[:-1] if host.endswith("/") else host)
     else:
-        master = "spark://" + host
+        host = host.rstrip("/")
+        if host in ("", "local"):
+            master = "local[2]"
+        elif host.startswith("local"):
+            master = host
+        else:
+            master = "spark://" + host
     opts = parse_qs(query)
     wh = (opts.get("warehouse") or [os.environ.get("SALES_ANALYSIS_SPARK_WAREHOUSE", "")])[0]
     warehouse = Path(wh) if wh else project_root() / "data" / "spark"
     return master, warehouse.resolve()
 
 
+def _on_loopback(master: str) -> bool:
+    host = master.split("://", 1)[-1].split("/", 1)[0].rsplit(":", 1)[0]
+    return master.startswith("local") or host in ("127.0.0.1", "localhost", "[::1]")
+
+
 def _connect_spark(loc: str) -> Any:
-    """A Spark session (reused when one is running) with the warehouse's Parquet tables as views."""
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    """A Spark session with the warehouse's Parquet tables as temporary views, as an Ibis backend.
+
+    Local mode and a standalone master: the classic session of this process (one per process;
+    reused when it runs on the same master, refused when it runs on another). Spark Connect: a
+    new server-side session of its own (its views are its own), through
+    ``SparkSession.builder.remote``.
+    """
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    master, warehouse = spark_location(loc)
+    if _on_loopback(master):
+        # executors on this machine reach the driver on loopback; a real cluster's driver keeps
+        # the address Spark picks (or $SPARK_LOCAL_IP)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     from pyspark.sql import SparkSession
 
-    master, warehouse = spark_location(loc)
-    builder = (
-        SparkSession.builder.master(master)
-        .appName("sales-analysis")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "8")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-    )
-    if master.startswith("local"):
-        builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-    session = builder.getOrCreate()
-    session.sparkContext.setLogLevel("ERROR")
+    runtime = {"spark.sql.session.timeZone": "UTC", "spark.sql.shuffle.partitions": "8"}
+    if master.startswith("sc://"):
+        builder = SparkSession.builder.remote(master)
+        # a fresh session, not the process's default one: two Connect stores never share views
+        session = builder.create() if hasattr(builder, "create") else builder.getOrCreate()
+        for key, value in runtime.items():
+            session.conf.set(key, value)
+    else:
+        from pyspark import SparkContext
+
+        running = SparkContext._active_spark_context
+        if running is not None and running.master != master:
+            raise StoreError(
+                f"This process already runs a Spark session on {running.master}; Spark allows one per "
+                f"process, so {master} cannot be opened here (disconnect the other store first)."
+            )
+        builder = SparkSession.builder.master(master).appName("sales-analysis")
+        for key, value in {**runtime, "spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+                           "spark.sql.execution.arrow.pyspark.enabled": "true"}.items():
+            builder = builder.config(key, value)
+        if _on_loopback(master):
+            builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+        session = builder.getOrCreate()
+        session.sparkContext.setLogLevel("ERROR")
     if warehouse.is_dir():
         for f in sorted(warehouse.glob("*.parquet")):
             session.read.parquet(str(f)).createOrReplaceTempView(f.name[: -len(".parquet")])

@@ -18,6 +18,7 @@ from analysis import retention as rt
 from analysis.errors import MissingTableError, ParameterError
 from analysis.present import render, text_block
 from analysis.sections import section_metrics
+from analysis.stats import survival
 
 
 def _text(items, lang):
@@ -880,7 +881,7 @@ def _role_panel() -> pd.DataFrame:
 def test_role_never_relabels_the_past_from_a_later_event():
     """The minimal case of issue 25: a rep senior before the data and promoted again inside it
     has, before that promotion, the role of an identical rep who is not promoted."""
-    r = rt._role_history(_role_panel())
+    r = rt.panel._role_history(_role_panel())
     role = {k: g["role"].tolist() for k, g in r.groupby("rep_id")}
     assert role["X"][:2] == role["Y"][:2]           # before X's promotion: alike
     assert role["X"][2:] == ["senior"] * 3          # from the promotion on: the role now
@@ -890,7 +891,7 @@ def test_role_never_relabels_the_past_from_a_later_event():
     hist = pd.DataFrame({"rep_id": ["X", "Y", "Z", "Z", "W"], "role": ["senior", "senior", "am", "senior", "am"],
                          "valid_from": [None, None, "2024-01-01", "2024-04-01", "2024-01-01"],
                          "valid_to": [None, None, "2024-04-01", None, None]})
-    h = rt._role_history(_role_panel(), hist)
+    h = rt.panel._role_history(_role_panel(), hist)
     role = {k: g["role"].tolist() for k, g in h.groupby("rep_id")}
     assert role["X"] == role["Y"] == ["senior"] * 5
     assert role["Z"] == ["am", "am", "am", "senior", "senior"]
@@ -912,7 +913,7 @@ def test_build_panel_reads_the_role_history(tiny, tmp_path):
     con.create_table("reps_history", pd.DataFrame({
         "rep_id": ["R1", "R7"], "role": ["senior", "senior"], "valid_from": [None, None], "valid_to": [None, None],
     }).astype({"valid_from": "datetime64[s]", "valid_to": "datetime64[s]"}), overwrite=True)
-    assert rt._reps_history(con) is None
+    assert rt.panel._reps_history(con) is None
 
 
 def test_panel_intervals_join_exactly(tiny):
@@ -933,7 +934,7 @@ def test_panel_cox_matches_lifelines(null_data):
     adjacent = p.groupby("rep_id")["period"].shift(1) == p["period"] - pd.offsets.MonthBegin(1)
     assert (p.loc[adjacent, "start"] == prev_stop[adjacent]).all()
     covs = ["team_bonus_share", "payout_delay_days", "attainment"]
-    ours = rt.sv.cox_ph(p, covs, duration_col="stop", event_col="event", entry_col="start", check_ph=False)
+    ours = survival.cox_ph(p, covs, duration_col="stop", event_col="event", entry_col="start", check_ph=False)
     d = p[["rep_id", "start", "stop", "event"] + covs].dropna().assign(event=lambda x: x["event"].astype(int))
     ctv = CoxTimeVaryingFitter().fit(d, id_col="rep_id", start_col="start", stop_col="stop", event_col="event")
     theirs = ctv.params_.reindex(covs).to_numpy()
@@ -968,8 +969,8 @@ def _calendar_world(seed: int = 0) -> rt.RetentionData:
     panel["own_month_training_hours"] = panel["training_hours"]
     feats = ["payout_delay_days", "training_hours"]
     as_of = dt.date(2025, 12, 31)
-    horizon = rt._horizon_frame(panel, 12, feats, [], as_of)
-    people = rt._person_level(panel, feats, [])
+    horizon = rt.panel._horizon_frame(panel, 12, feats, [], as_of)
+    people = rt.panel._person_level(panel, feats, [])
     return rt.RetentionData(source="store", as_of=as_of, data_start=dt.date(2024, 1, 1), people=people,
                             window=people[["person_id", "tenure", "left"]], horizon=horizon, panel=panel,
                             features=feats, controls=["region"], categorical=["region"], horizon_months=12,

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from .. import privacy
-from .data import RetentionData
+from .data import RetentionData, headline_window_start
 
 
 def headline(data: RetentionData) -> dict[str, Any]:
@@ -58,12 +58,38 @@ class AttritionTables:
     suppressed_cells: int
 
 
-def attrition_tables(data: RetentionData) -> AttritionTables:
-    """Hires, exits, annualised attrition (exits ÷ average headcount) by region and year,
-    voluntary vs involuntary, first-year attrition by hiring cohort.
+def _window_by_region(w: pd.DataFrame, hired_from: pd.Timestamp | None, k: int) -> tuple[pd.DataFrame, int]:
+    """People, hires (on or after ``hired_from``), exits, headcount and attrition (exits ÷
+    people) by region of the headline window's people, small regions suppressed, and a total
+    row equal to the headline cards (:func:`headline`)."""
+    w = w.assign(hired=(pd.to_datetime(w["hire_date"]) >= hired_from) if hired_from is not None and "hire_date" in w
+                 else False)
+    by_region = w.groupby("region", dropna=False).agg(
+        people=("person_id", "size"), hires=("hired", "sum"), exits=("left", "sum")).reset_index()
+    n, exits = len(w), int(w["left"].sum())
+    total = {"region": TOTAL, "people": n, "hires": int(w["hired"].sum()), "exits": exits}
+    cols = ["region", "people", "hires", "exits", "headcount", "attrition_rate"]
+    if hired_from is None:
+        by_region, cols = by_region.drop(columns="hires"), [c for c in cols if c != "hires"]
+        del total["hires"]
+    by_region["exits"] = by_region["exits"].astype(int)
+    by_region["headcount"] = by_region["people"] - by_region["exits"]
+    by_region["attrition_rate"] = by_region["exits"] / by_region["people"]
+    total.update(headcount=n - exits, attrition_rate=exits / n if n else math.nan)
+    s = privacy.suppress_small(by_region[cols], "people", k, dims=["region"])
+    return pd.concat([s.frame, pd.DataFrame([total])[cols]], ignore_index=True), s.n_suppressed
 
-    Annualised attrition = exits over the data months ÷ average monthly headcount ×
-    12 ÷ months. Groups below ``min_group_size`` people are suppressed (complementary).
+
+def attrition_tables(data: RetentionData) -> AttritionTables:
+    """Attrition by region and exit reason on the people of the headline window, annualised
+    attrition by year, first-year attrition by hiring cohort.
+
+    The tables by region and by reason count the same people, exits and denominator as the
+    headline cards (:func:`headline`: the people employed at any time in the 12 months to
+    ``as_of``, not before the data start; attrition = exits ÷ people; a snapshot: its people),
+    and the total row of the table by region *is* the cards. By year: annualised attrition =
+    exits of the year ÷ its average monthly headcount × 12 ÷ its months (every month of the
+    data). Groups below ``min_group_size`` people are suppressed (complementary).
 
     Examples
     --------
@@ -74,23 +100,10 @@ def attrition_tables(data: RetentionData) -> AttritionTables:
     p = data.people
     if data.panel is not None:
         panel = data.panel
-        n_months = panel["period"].nunique()
-        by_region = panel.groupby("region", dropna=False).agg(
-            people=("rep_id", "nunique"), person_months=("rep_id", "size"), exits=("event", "sum")
-        ).reset_index()
-        hires = p[pd.to_datetime(p["hire_date"]) >= pd.Timestamp(data.data_start)].groupby("region").size()
-        by_region["hires"] = by_region["region"].map(hires).fillna(0).astype(int)
-        by_region["avg_headcount"] = by_region["person_months"] / n_months
-        by_region["attrition_rate"] = by_region["exits"] / by_region["avg_headcount"] * 12 / n_months
-        by_region = by_region[["region", "people", "hires", "exits", "avg_headcount", "attrition_rate"]]
-        total = pd.DataFrame([{
-            "region": TOTAL, "people": panel["rep_id"].nunique(), "hires": int(by_region["hires"].sum()),
-            "exits": int(panel["event"].sum()), "avg_headcount": len(panel) / n_months,
-            "attrition_rate": panel["event"].sum() / (len(panel) / n_months) * 12 / n_months,
-        }])
-        s = privacy.suppress_small(by_region, "people", k, dims=["region"])
-        n_sup += s.n_suppressed
-        by_region = pd.concat([s.frame, total], ignore_index=True)
+        w = data.window
+        hired_from = pd.Timestamp(headline_window_start(data.as_of, data.data_start))
+        by_region, n = _window_by_region(w, hired_from, k)
+        n_sup += n
         py = panel.assign(year=panel["period"].dt.year)
         by_year = py.groupby("year").agg(
             people=("rep_id", "nunique"), person_months=("rep_id", "size"), exits=("event", "sum"),
@@ -103,17 +116,17 @@ def attrition_tables(data: RetentionData) -> AttritionTables:
         s = privacy.suppress_small(by_year, "people", k, dims=["year"])
         n_sup += s.n_suppressed
         by_year = s.frame
+        leavers = w[w["left"]]
     else:
-        by_region = p.groupby("region", dropna=False).agg(people=("person_id", "size"), exits=("left", "sum")).reset_index() \
-            if p["region"].notna().any() else pd.DataFrame(columns=["region", "people", "exits"])
-        if not by_region.empty:
-            by_region["attrition_rate"] = by_region["exits"] / by_region["people"]
-            s = privacy.suppress_small(by_region, "people", k, dims=["region"])
-            n_sup += s.n_suppressed
-            by_region = s.frame
+        w = p
+        if p["region"].notna().any():
+            by_region, n = _window_by_region(p, None, k)
+            n_sup += n
+        else:
+            by_region = pd.DataFrame(columns=["region", "people", "exits", "headcount", "attrition_rate"])
         by_year = pd.DataFrame()
-    # voluntary vs involuntary among the exits of the data window
-    leavers = p[p["left"]]
+        leavers = p[p["left"]]
+    # voluntary vs involuntary among the exits of the headline window (the cards' exits)
     if leavers["exit_reason"].notna().any():
         by_reason = leavers.groupby("exit_reason").agg(exits=("person_id", "size")).reset_index()
         by_reason["share"] = by_reason["exits"] / by_reason["exits"].sum()

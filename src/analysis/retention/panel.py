@@ -374,13 +374,16 @@ def _horizon_frame(panel: pd.DataFrame, horizon: int, features: Sequence[str], n
 
 
 def _window_from_panel(panel: pd.DataFrame, as_of: dt.date, data_start: dt.date) -> pd.DataFrame:
-    """People employed at any time in the 12 months to as_of, from the panel rows."""
+    """People employed at any time in the 12 months to as_of, from the panel rows: person_id,
+    tenure, left (in the window), region (the last in the window), exit_reason, hire_date."""
     w_start = pd.Timestamp(headline_window_start(as_of, data_start))
     in_window = panel[(panel["period"] + pd.offsets.MonthBegin(1) > w_start)]
     # a person leaving before the window start within the window's first month is not in it
     in_window = in_window[in_window["exit_date"].isna() | (in_window["exit_date"] >= w_start)]
     g = in_window.groupby("rep_id")
-    w = g.agg(tenure=("stop", "max"), left=("event", "max")).reset_index().rename(columns={"rep_id": "person_id"})
+    w = g.agg(tenure=("stop", "max"), left=("event", "max"), region=("region", "last"),
+              exit_reason=("exit_reason", "first"), hire_date=("hire_date", "first"))
+    w = w.reset_index().rename(columns={"rep_id": "person_id"})
     w["left"] = w["left"].astype(bool)
     return w
 

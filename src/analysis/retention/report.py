@@ -16,7 +16,7 @@ from .attrition import AttritionTables, attrition_tables, headline
 from .correlation import LOGISTIC_STRATA, CorrelationResult, correlations
 from .cox import EffectsResult, adjusted_effects
 from .curves import CURVE_FEATURES, CurvesResult, curve_feature, km_by_feature, km_overall
-from .data import REPORT, RetentionData
+from .data import DAYS_PER_MONTH, REPORT, RetentionData, headline_window_start
 from .dose import DOSE_FEATURES, DoseResult, dose_response
 from .family import FamilyOfTests, claim_terms, family_of_tests
 from .panel import TIME_VARYING
@@ -158,8 +158,11 @@ def _copy(res: SectionResult, cls: type | None = None, **changes: Any) -> Any:
 class Headcount(SectionResult):
     """Headline figures and the attrition tables (section ``headcount_attrition``).
 
-    The notes are the remarks on the data (skipped features or controls, merged levels, a
-    snapshot's outcome)."""
+    The cards (people, headcount, exits, attrition = exits ÷ people) and the tables by region
+    and by reason cover one period, the headline window ``window_start`` … ``window_end`` (a
+    snapshot: its people), and the total row of the table by region is the cards; the first
+    note says so (``headline_window``, or ``headline_snapshot``), then come the remarks on the
+    data (skipped features or controls, merged levels, a snapshot's outcome)."""
 
     report = REPORT
     default_code = "headcount_attrition"
@@ -175,6 +178,9 @@ class Headcount(SectionResult):
     first_year_exits: int = 0
     first_year_attrition: float = math.nan
     median_tenure: float = math.nan
+    #: the period of the cards and of the tables by region and by reason (None for a snapshot)
+    window_start: str | None = None
+    window_end: str | None = None
 
     def metrics(self) -> dict[str, Any]:
         return {"period": self.period, "data_window": dict(self.data_window), "source": self.source,
@@ -182,24 +188,40 @@ class Headcount(SectionResult):
                 "attrition_rate": self.attrition_rate, "first_year_attrition": self.first_year_attrition}
 
 
+def headline_note(data: RetentionData, people: int) -> Note:
+    """The note that states the period and the denominator the cards and the tables by region
+    and by reason share: ``headline_window`` (start, end, months, people) on the store's panel,
+    ``headline_snapshot`` (people) on a snapshot."""
+    if data.panel is None:
+        return Note("headline_snapshot", {"people": people})
+    start = headline_window_start(data.as_of, data.data_start)
+    months = round(((data.as_of - start).days + 1) / DAYS_PER_MONTH)
+    return Note("headline_window", {"start": start.isoformat(), "end": data.as_of.isoformat(), "months": months,
+                                    "people": people})
+
+
 def headcount_attrition(scope: Scope) -> Headcount:
-    """Headcount, exits and attrition on the people of the 12 months to as_of; attrition by
-    region, year, exit reason and hiring cohort (groups below min_group_size hidden)."""
+    """Headcount, exits and attrition on the people of the 12 months to as_of, the same people
+    by region and by exit reason; annualised attrition by year and first-year attrition by
+    hiring cohort (groups below min_group_size hidden)."""
     h, t, data = scope.head, scope.attrition, scope.data
     med = scope.overall.medians
+    window = headline_note(data, h["people"])
     res = Headcount(period=data.as_of.isoformat(), data_window=data.data_window, source=data.source,
                     median_tenure=float(med["median_tenure"].iloc[0]) if not med.empty else math.nan,
-                    notes=list(data.notes), **h)
-    count = ("people", "hires", "exits", "months", "exits_first_year")
+                    window_start=window.values.get("start"), window_end=window.values.get("end"),
+                    notes=[window, *data.notes], **h)
+    count = ("people", "hires", "exits", "headcount", "months", "exits_first_year")
     cols = [Column("region", "name", codes=VALUES), Column("year", "text"), Column("exit_reason", "name", codes=VALUES),
             Column("hire_cohort", "text"), *(Column(c, "count") for c in count),
             Column("avg_headcount", "f1"), Column("attrition_rate", "rate"), Column("share", "rate"),
             Column("first_year_attrition", "rate")]
+    # the cards' period first (by region, by reason), then the whole data by year and by cohort
     for code, frame, title in (("by_region", t.by_region, f"{REPORT}.table.by_region"),
-                               ("by_year", t.by_year, f"{REPORT}.table.by_year"),
                                ("by_reason", t.by_reason, f"{REPORT}.table.by_reason"),
+                               ("by_year", t.by_year, f"{REPORT}.table.by_year"),
                                ("by_cohort", t.by_cohort, f"{REPORT}.table.first_year_by_cohort")):
-        order = {"by_region": ["region", "people", "hires", "exits", "avg_headcount", "attrition_rate"],
+        order = {"by_region": ["region", "people", "hires", "exits", "headcount", "attrition_rate"],
                  "by_year": ["year", "months", "people", "exits", "avg_headcount", "attrition_rate"],
                  "by_reason": ["exit_reason", "exits", "share"],
                  "by_cohort": ["hire_cohort", "people", "exits_first_year", "first_year_attrition"]}[code]

@@ -80,6 +80,29 @@ COMMON: dict[str, tuple[str, ...]] = {
     # master histories (<table>_history): the days a version of a row was valid
     "valid_from": ("生效日期", "起始日期", "开始日期", "有效期起"),
     "valid_to": ("失效日期", "截止日期", "结束日期", "有效期止"),
+    # the agency profile (life-insurance agents)
+    "agent_id": ("代理人编码", "代理人工号", "代理人代码", "业务员编码", "业务员工号", "工号", "人员编码"),
+    "team": ("营业组", "所属营业组", "组别", "营销组", "团队"),
+    "branch": ("营业部", "所属营业部", "营销服务部", "营业区"),
+    "rank": ("职级", "当前职级", "代理人职级"),
+    "recruiter_id": ("增员人", "增员人编码", "增员人工号", "推荐人", "推荐人编码", "推荐人工号"),
+    "policy_id": ("保单号", "保单号码", "投保单号"),
+    "issue_date": ("承保日期", "签单日期", "生效日期", "出单日期"),
+    "product": ("险种", "险种名称", "产品", "产品名称"),
+    "premium_type": ("缴费方式", "缴费类型", "交费方式"),
+    "fyp": ("首年保费(元)", "首年保费", "规模保费(元)", "规模保费", "新单保费"),
+    "fyc": ("fyc(元)", "fyc", "首年佣金(元)", "首年佣金"),
+    "status": ("保单状态", "状态"),
+    "lapse_date": ("失效日期", "退保日期", "终止日期"),
+    "policy_year": ("保单年度", "缴费年度"),
+    "amount_due": ("应收保费(元)", "应收保费", "应缴保费"),
+    "amount_received": ("实收保费(元)", "实收保费", "实缴保费"),
+    "received_date": ("实收日期", "缴费日期", "到账日期"),
+    "month": ("月份", "统计月份", "年月"),
+    "attendance_days": ("出勤天数", "出勤", "早会出勤天数"),
+    "allowance": ("津贴(元)", "津贴", "底薪", "新人津贴"),
+    "leads_given": ("客户资源", "分配客户数", "分配名单数", "客户资源数"),
+    "activities_attended": ("参加活动次数", "活动次数", "参加活动"),
 }
 
 # Table-specific aliases: these override COMMON for the listed canonical names.
@@ -95,6 +118,24 @@ BY_TABLE: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("姓名", "客户经理", "名称"),
     },
     "targets": {"value": ("目标值", "目标", "任务量", "任务", "数值")},
+    "agents": {
+        "name": ("姓名", "代理人姓名", "名称"),
+        "hire_date": ("签约日期", "入司日期", "入职日期", "聘用日期"),
+        "exit_date": ("解约日期", "离司日期", "离职日期"),
+        "exit_reason": ("解约原因", "离司原因", "离职原因"),
+        "manager_id": ("主管", "主管编码", "主管工号", "直属主管", "上级编码", "直属上级"),
+    },
+    "agents_history": {
+        "name": ("姓名", "代理人姓名", "名称"),
+        "hire_date": ("签约日期", "入司日期", "入职日期", "聘用日期"),
+        "exit_date": ("解约日期", "离司日期", "离职日期"),
+        "exit_reason": ("解约原因", "离司原因", "离职原因"),
+        "manager_id": ("主管", "主管编码", "主管工号", "直属主管", "上级编码", "直属上级"),
+    },
+    "premium_receipts": {"due_date": ("应收日期", "应缴日期", "应收时间")},
+    "agency_targets": {"value": ("目标值", "目标", "任务量", "任务", "数值"),
+                       "level": ("层级", "级别", "分解层级"), "key": ("对象", "对象编码", "分解对象"),
+                       "measure": ("指标", "口径")},
 }
 
 # Category values: column -> {alias (compared after header_key) -> canonical value}.
@@ -104,11 +145,20 @@ VALUES: dict[str, dict[str, str]] = {
     "size_class": {"大户": "large", "大": "large", "中户": "medium", "中": "medium",
                    "小户": "small", "小": "small"},
     "exit_reason": {"主动离职": "voluntary", "主动": "voluntary", "辞职": "voluntary",
-                    "被动离职": "involuntary", "被动": "involuntary", "辞退": "involuntary"},
+                    "被动离职": "involuntary", "被动": "involuntary", "辞退": "involuntary",
+                    "主动解约": "voluntary", "个人原因": "voluntary",
+                    "考核解约": "involuntary", "公司解约": "involuntary", "清退": "involuntary"},
+    "premium_type": {"期缴": "regular", "期交": "regular", "年缴": "regular", "年交": "regular",
+                     "趸缴": "single", "趸交": "single"},
+    "status": {"有效": "in_force", "承保有效": "in_force", "失效": "lapsed", "停效": "lapsed", "中止": "lapsed",
+               "退保": "surrendered", "撤单": "cancelled", "犹豫期撤单": "cancelled", "犹豫期退保": "cancelled"},
     "kind": {"拜访": "visit", "走访": "visit", "指导": "guidance", "经营指导": "guidance"},
     "level": {"公司": "company", "全市": "company", "区域": "region", "客户经理": "rep",
-              "品牌": "brand", "价类": "price_class", "规格": "sku"},
-    "measure": {"金额": "amount", "销售额": "amount", "数量": "qty", "销量": "qty"},
+              "品牌": "brand", "价类": "price_class", "规格": "sku",
+              "营业部": "branch", "营业组": "team", "组": "team", "代理人": "agent", "业务员": "agent"},
+    "measure": {"金额": "amount", "销售额": "amount", "数量": "qty", "销量": "qty",
+                "首年佣金": "fyc", "首年保费": "fyp", "规模保费": "fyp", "新单保费": "fyp",
+                "增员": "recruits", "增员人数": "recruits", "新增人力": "recruits"},
 }
 
 # Headers that name a tobacco grade (1–30) or a size class (大户/中户/小户) depending on the

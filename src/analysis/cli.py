@@ -39,13 +39,31 @@ def demo(
     shape: Optional[str] = typer.Option(
         None, "--shape", help="With --export: slim (order lines without region/rep/brand/price class, the default) "
                               "or full."),
+    profile: str = typer.Option(
+        "tobacco", "--profile", help="The world: tobacco (order lines, retailers, SKUs; the default) or agency "
+                                     "(a life-insurance branch: agents, policies; default store data/agency.duckdb)."),
 ) -> None:
     """Build the demo world into the store and write its truth record (``--null``: the null world);
     with ``--export DIR``, write it as export files and print the ingest commands that load them."""
+    from . import demo as demo_mod
+
+    if profile not in demo_mod.PROFILES:
+        from .errors import ParameterError
+
+        raise ParameterError(f"The 'profile' parameter of demo must be one of {', '.join(demo_mod.PROFILES)}. "
+                             f"Got {profile!r} instead.")
     if export is not None:
         from . import demo_export
 
-        summary = demo_export.export_world(export, shape or "slim", seed=seed, scale=scale, null=null)
+        if profile == "agency":
+            if shape is not None:
+                from .errors import ParameterError
+
+                raise ParameterError(f"The 'shape' parameter of demo applies to the tobacco profile only. "
+                                     f"Got {shape!r} with --profile agency.")
+            summary = demo_export.export_agency_world(export, seed=seed, scale=scale, null=null)
+        else:
+            summary = demo_export.export_world(export, shape or "slim", seed=seed, scale=scale, null=null)
         commands = summary.pop("commands")
         files = summary.pop("files")
         for k, v in summary.items():
@@ -59,9 +77,7 @@ def demo(
         from .errors import ParameterError
 
         raise ParameterError(f"The 'shape' parameter of demo applies with --export only. Got {shape!r} without it.")
-    from . import demo as demo_mod
-
-    summary = demo_mod.build(store=store, seed=seed, scale=scale, truth_path=truth, null=null)
+    summary = demo_mod.build_profile(profile, store=store, seed=seed, scale=scale, truth_path=truth, null=null)
     for k, v in summary.items():
         typer.echo(f"{k}: {v}")
 

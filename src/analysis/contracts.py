@@ -77,6 +77,11 @@ TARGET_LEVELS = ("company", "region", "rep", "brand", "price_class", "sku")
 TARGET_MEASURES = ("amount", "qty")
 EXIT_REASONS = ("voluntary", "involuntary")
 VISIT_KINDS = ("visit", "guidance")
+# the agency profile (life-insurance agents): docs/AGENCY.md
+PREMIUM_TYPES = ("regular", "single")
+POLICY_STATUSES = ("in_force", "lapsed", "surrendered", "cancelled")
+AGENCY_TARGET_LEVELS = ("branch", "team", "agent")
+AGENCY_TARGET_MEASURES = ("fyc", "fyp", "recruits")
 GRADE_MIN, GRADE_MAX = 1, 30
 
 C = Column
@@ -182,6 +187,74 @@ TABLES: dict[str, TableSpec] = {
         key=("person_id",),
         keep_extra=True,
     ),
+    # ---- the agency profile (life-insurance agents; docs/AGENCY.md) ----------------------------
+    "agents": TableSpec(
+        "agents",
+        (
+            C("agent_id", "str", required=True, nullable=False), C("name", "str", free_text=True),
+            C("team", "str"), C("branch", "str"),
+            C("hire_date", "date", required=True, nullable=False), C("exit_date", "date"),
+            C("exit_reason", "str"), C("rank", "str"),
+            C("recruiter_id", "str"), C("manager_id", "str"),
+        ),
+        key=("agent_id",),
+    ),
+    "policies": TableSpec(
+        "policies",
+        (
+            C("policy_id", "str", required=True, nullable=False),
+            C("agent_id", "str", required=True, nullable=False),
+            C("issue_date", "date", required=True, nullable=False),
+            C("product", "str"), C("premium_type", "str", allowed=PREMIUM_TYPES),
+            C("fyp", "float", required=True, min_value=0, unit="money"),
+            C("fyc", "float", min_value=0, unit="money"),
+            C("status", "str", allowed=POLICY_STATUSES), C("lapse_date", "date"),
+        ),
+        key=("policy_id",),
+        references={"agent_id": "agents"},
+        period_column="issue_date",
+    ),
+    "premium_receipts": TableSpec(
+        "premium_receipts",
+        (
+            C("policy_id", "str", required=True, nullable=False),
+            C("policy_year", "int", required=True, nullable=False, allowed=(2, 3)),
+            C("due_date", "date", required=True, nullable=False, future_ok=True),
+            C("amount_due", "float", min_value=0, unit="money"),
+            C("amount_received", "float", min_value=0, unit="money"),
+            C("received_date", "date"),
+        ),
+        key=("policy_id", "policy_year"),
+        references={"policy_id": "policies"},
+        period_column="due_date",
+    ),
+    "agent_month": TableSpec(
+        "agent_month",
+        (
+            C("agent_id", "str", required=True, nullable=False),
+            C("month", "month", required=True, nullable=False),
+            C("attendance_days", "int", min_value=0, max_value=31),
+            C("allowance", "float", min_value=0, unit="money"),
+            C("leads_given", "int", min_value=0),
+            C("training_hours", "float", min_value=0),
+            C("activities_attended", "int", min_value=0),
+        ),
+        key=("agent_id", "month"),
+        references={"agent_id": "agents"},
+        period_column="month",
+    ),
+    "agency_targets": TableSpec(
+        "agency_targets",
+        (
+            C("period", "month", required=True, nullable=False, future_ok=True),
+            C("level", "str", required=True, nullable=False, allowed=AGENCY_TARGET_LEVELS),
+            C("key", "str", required=True, nullable=False),
+            C("measure", "str", required=True, nullable=False, allowed=AGENCY_TARGET_MEASURES),
+            C("value", "float", required=True, min_value=0),
+        ),
+        key=("period", "level", "key", "measure"),
+        period_column="period",
+    ),
 }
 del C
 
@@ -191,8 +264,11 @@ del C
 #: ``ingest <table> FILE --update`` maintains both; a history file (for instance a reassignment
 #: list) can also be ingested directly. :mod:`analysis.model` attributes a sale to the version
 #: valid at the sale date.
-MASTER_TABLES = ("customers", "products", "reps")
+MASTER_TABLES = ("customers", "products", "reps", "agents")
 HISTORY_SUFFIX = "_history"
+#: The tables of the agency profile (life-insurance agents, docs/AGENCY.md); the other tables are
+#: the sales (tobacco/FMCG) profile's.
+AGENCY_TABLES = ("agents", "agents_history", "policies", "premium_receipts", "agent_month", "agency_targets")
 
 
 def _history_spec(base: TableSpec) -> TableSpec:
@@ -522,7 +598,7 @@ def row_rules(table: str, present: list[str] | set[str] | None = None, settings:
             out.append(Rule("not_nullable", (c.name,), f"{col} IS NULL"))
         if c.allowed is not None:
             out.append(Rule("allowed", (c.name,), f"{col} NOT IN ({', '.join(_lit(a) for a in c.allowed)})",
-                            {"allowed": ", ".join(c.allowed)}))
+                            {"allowed": ", ".join(str(a) for a in c.allowed)}))
         if c.min_value is not None:
             out.append(Rule("min_value", (c.name,), f"{col} < {c.min_value:g}", {"min_value": c.min_value}))
         if c.max_value is not None:

@@ -47,7 +47,11 @@ from .errors import ParameterError
 class DemoWarning(UserWarning):
     """Something about the demo build worth knowing (the world is still built)."""
 
-__all__ = ["build", "REGIONS", "HAZARD_RATIOS"]
+__all__ = ["build", "build_profile", "PROFILES", "REGIONS", "HAZARD_RATIOS"]
+
+#: The demo worlds: ``tobacco`` (the default: order lines, retailers, SKUs) and ``agency`` (a
+#: life-insurance branch: agents, policies, premium receipts; :mod:`analysis.agency.demo`).
+PROFILES = ("tobacco", "agency")
 
 # ---------------------------------------------------------------------------------------------
 # Design constants
@@ -1418,6 +1422,18 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     seconds = round(time.perf_counter() - t0, 1)
     return {"store": loc, "truth": str(truth_path), "seed": int(seed), "scale": scale, "null": null,
             "rows": ", ".join(f"{k}={v:,}" for k, v in counts.items()), "seconds": seconds}
+
+
+def build_profile(profile: str = "tobacco", **kwargs: Any) -> dict[str, Any]:
+    """Build the demo world of ``profile`` (one of :data:`PROFILES`) with :func:`build`'s arguments."""
+    if profile not in PROFILES:
+        raise ParameterError(f"The 'profile' parameter of demo must be one of {', '.join(PROFILES)}. "
+                             f"Got {profile!r} instead.")
+    if profile == "agency":
+        from .agency import demo as agency_demo
+
+        return agency_demo.build(**kwargs)
+    return build(**kwargs)
 
 
 def _copy_other_tables(old_store: str, con: Any, demo_tables: set[str]) -> None:

@@ -41,7 +41,8 @@ from typing import Any
 
 from .errors import ParameterError
 
-__all__ = ["SHAPES", "LAYOUT", "ExportFile", "export", "export_world", "ingest_commands"]
+__all__ = ["SHAPES", "LAYOUT", "AGENCY_LAYOUT", "ExportFile", "export", "export_world", "export_agency",
+           "export_agency_world", "ingest_commands"]
 
 SHAPES = ("slim", "full")
 ENCODING = "gbk"
@@ -52,8 +53,11 @@ VALUE_WORDS: dict[str, dict[str, str]] = {
     "size_class": {"large": "大户", "medium": "中户", "small": "小户"},
     "exit_reason": {"voluntary": "主动离职", "involuntary": "被动离职"},
     "kind": {"visit": "拜访", "guidance": "指导"},
-    "level": {"company": "公司", "region": "区域", "rep": "客户经理", "price_class": "价类"},
-    "measure": {"amount": "金额", "qty": "数量"},
+    "level": {"company": "公司", "region": "区域", "rep": "客户经理", "price_class": "价类",
+              "branch": "营业部", "team": "营业组", "agent": "代理人"},
+    "measure": {"amount": "金额", "qty": "数量", "fyc": "首年佣金", "fyp": "首年保费", "recruits": "增员人数"},
+    "premium_type": {"regular": "期缴", "single": "趸缴"},
+    "status": {"in_force": "有效", "lapsed": "失效", "surrendered": "退保", "cancelled": "犹豫期撤单"},
 }
 BOOL_WORDS = ("是", "否")
 
@@ -135,6 +139,35 @@ LAYOUT: tuple[ExportFile, ...] = (
 )
 
 
+_AGENT_HEADERS = {
+    "agent_id": "代理人编码", "name": "姓名", "branch": "营业部", "team": "营业组", "rank": "职级",
+    "hire_date": "签约日期", "exit_date": "解约日期", "exit_reason": "解约原因", "recruiter_id": "增员人编码",
+    "manager_id": "主管编码"}
+
+#: The agency profile's files (``demo --profile agency --export DIR``), in the order they are ingested:
+#: masters as XLSX, the policy and receipt lines as GBK CSV, as agency systems export them.
+AGENCY_LAYOUT: tuple[ExportFile, ...] = (
+    ExportFile("agents", "01_代理人.xlsx", "xlsx", dict(_AGENT_HEADERS), dates=("hire_date", "exit_date")),
+    ExportFile("agents_history", "02_职级变动.xlsx", "xlsx",
+               {**_AGENT_HEADERS, "valid_from": "生效日期", "valid_to": "失效日期"},
+               dates=("hire_date", "exit_date", "valid_from", "valid_to")),
+    ExportFile("policies", "03_承保清单.csv", "csv", {
+        "policy_id": "保单号", "agent_id": "代理人编码", "issue_date": "承保日期", "product": "险种名称",
+        "premium_type": "缴费方式", "fyp": "首年保费(元)", "fyc": "FYC(元)", "status": "保单状态",
+        "lapse_date": "失效日期"}, dates=("issue_date", "lapse_date")),
+    ExportFile("premium_receipts", "04_续期收费.csv", "csv", {
+        "policy_id": "保单号", "policy_year": "保单年度", "due_date": "应收日期", "amount_due": "应收保费(元)",
+        "amount_received": "实收保费(元)", "received_date": "实收日期"}, dates=("due_date", "received_date")),
+    ExportFile("agent_month", "05_代理人月度.xlsx", "xlsx", {
+        "month": "月份", "agent_id": "代理人编码", "attendance_days": "出勤天数", "allowance": "津贴(元)",
+        "leads_given": "分配客户数", "training_hours": "培训时长", "activities_attended": "参加活动次数"},
+        dates=("month",)),
+    ExportFile("agency_targets", "06_营业目标.xlsx", "xlsx", {
+        "period": "月份", "level": "层级", "key": "对象", "measure": "指标", "value": "目标值"},
+        dates=("period",)),
+)
+
+
 def _check_shape(shape: Any, func: str) -> str:
     if shape not in SHAPES:
         raise ParameterError(f"The 'shape' parameter of {func} must be one of {', '.join(SHAPES)}. "
@@ -170,7 +203,10 @@ def _select_sql(f: ExportFile, shape: str, present: set[str], csv: bool) -> tupl
 def _order_by(table: str, cols: list[str]) -> str:
     keys = {"orders": ["order_date", "order_id", "line_no"], "visits": ["visit_date", "rep_id", "customer_id"],
             "feedback": ["response_date", "sku_id", "customer_id"], "customers_history": ["customer_id", "valid_from"],
-            "targets": ["period", "level", "key", "measure"], "compensation": ["period", "rep_id"]}
+            "targets": ["period", "level", "key", "measure"], "compensation": ["period", "rep_id"],
+            "agents_history": ["agent_id", "valid_from"], "policies": ["issue_date", "policy_id"],
+            "premium_receipts": ["due_date", "policy_id", "policy_year"], "agent_month": ["month", "agent_id"],
+            "agency_targets": ["period", "level", "key", "measure"]}
     by = [c for c in keys.get(table, cols[:1]) if c in cols]
     return " ORDER BY " + ", ".join(f"{_q(c)} NULLS FIRST" for c in by) if by else ""
 
@@ -215,11 +251,13 @@ def _write_xlsx(db: Any, sql: str, path: Path, sheet: str) -> None:
     os.replace(tmp, path)
 
 
-def ingest_commands(directory: str | os.PathLike, store: str | None = None) -> list[str]:
-    """The ``sales-analysis ingest`` commands that load an export folder, in order."""
+def ingest_commands(directory: str | os.PathLike, store: str | None = None,
+                    layout: tuple[ExportFile, ...] | None = None) -> list[str]:
+    """The ``sales-analysis ingest`` commands that load an export folder, in order (``layout``:
+    :data:`LAYOUT` by default, :data:`AGENCY_LAYOUT` for the agency profile)."""
     d = Path(directory)
     tail = f" --store {store}" if store else ""
-    return [f"sales-analysis ingest {f.table} {d / f.name}{tail}" for f in LAYOUT if (d / f.name).exists()]
+    return [f"sales-analysis ingest {f.table} {d / f.name}{tail}" for f in (layout or LAYOUT) if (d / f.name).exists()]
 
 
 def _readme(directory: Path, shape: str, written: list[ExportFile]) -> str:
@@ -271,8 +309,6 @@ def export(store: str | os.PathLike, directory: str | os.PathLike, shape: str = 
     ParameterError
         ``shape`` is not slim or full, or ``store`` is not a DuckDB file.
     """
-    import duckdb
-
     _check_shape(shape, "export")
     src = Path(store)
     if not src.is_file():
@@ -280,13 +316,23 @@ def export(store: str | os.PathLike, directory: str | os.PathLike, shape: str = 
                              f"Got {str(store)!r} instead.")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
+    files, written = _write_files(src, out, shape, LAYOUT)
+    (out / "README.txt").write_text(_readme(out, shape, written), encoding="utf-8")
+    return {"directory": str(out), "shape": shape, "files": files, "commands": ingest_commands(out)}
+
+
+def _write_files(src: Path, out: Path, shape: str, layout: tuple[ExportFile, ...]) -> tuple[dict[str, int],
+                                                                                           list[ExportFile]]:
+    """Write the files of ``layout`` whose tables the DuckDB file ``src`` holds."""
+    import duckdb
+
     db = duckdb.connect(str(src), read_only=True)
     files: dict[str, int] = {}
     written: list[ExportFile] = []
     try:
         tables = {r[0] for r in db.execute("SELECT table_name FROM information_schema.tables "
                                            "WHERE table_schema = 'main'").fetchall()}
-        for f in LAYOUT:
+        for f in layout:
             if f.table not in tables:
                 continue
             present = {r[0] for r in db.execute(f"DESCRIBE {_q(f.table)}").fetchall()}
@@ -301,8 +347,7 @@ def export(store: str | os.PathLike, directory: str | os.PathLike, shape: str = 
             written.append(f)
     finally:
         db.close()
-    (out / "README.txt").write_text(_readme(out, shape, written), encoding="utf-8")
-    return {"directory": str(out), "shape": shape, "files": files, "commands": ingest_commands(out)}
+    return files, written
 
 
 def export_world(directory: str | os.PathLike, shape: str = "slim", *, seed: int = 42, scale: float = 1.0,
@@ -335,6 +380,54 @@ def export_world(directory: str | os.PathLike, shape: str = "slim", *, seed: int
         loc = store or str(Path(tmp) / "world.duckdb")
         built = demo.build(store=loc, seed=seed, scale=scale, null=null, truth_path=out / "demo_truth.json")
         summary = export(built["store"], out, shape)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+    summary.update({"rows": built["rows"], "seconds": built["seconds"]})
+    return summary
+
+
+def export_agency(store: str | os.PathLike, directory: str | os.PathLike) -> dict[str, Any]:
+    """Write the agency tables of a store (a DuckDB file) as an agency system's export files
+    (:data:`AGENCY_LAYOUT`: Chinese headers and values, masters as XLSX, policies and receipts
+    as GBK CSV).
+
+    Returns
+    -------
+    dict
+        ``directory``, ``files`` ({file name: rows}) and ``commands`` (the ingest commands, in order).
+    """
+    src = Path(store)
+    if not src.is_file():
+        raise ParameterError(f"The 'store' parameter of export_agency must be a DuckDB file of the agency demo "
+                             f"world. Got {str(store)!r} instead.")
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    files, written = _write_files(src, out, "full", AGENCY_LAYOUT)
+    lines = ["Agency demo world export, written by `sales-analysis demo --profile agency --export`.", "",
+             "Load it into an empty store with the project's own ingest, in this order (agents before",
+             "the policies that name them, policies before their premium receipts):", ""]
+    lines += [f"  sales-analysis ingest {f.table} {f.name} --store STORE" for f in written]
+    lines += ["", "Files:", *[f"  {f.name}: table {f.table}, {'GBK CSV' if f.fmt == 'csv' else 'XLSX'}, headers "
+                              + ", ".join(f.headers.values()) for f in written], ""]
+    (out / "README.txt").write_text("\n".join(lines), encoding="utf-8")
+    return {"directory": str(out), "profile": "agency", "files": files,
+            "commands": ingest_commands(out, layout=AGENCY_LAYOUT)}
+
+
+def export_agency_world(directory: str | os.PathLike, *, seed: int = 42, scale: float = 1.0, null: bool = False,
+                        store: str | None = None) -> dict[str, Any]:
+    """Build the agency demo world and write it as export files (``demo --profile agency --export DIR``);
+    the truth record goes to ``DIR/agency_truth.json``. Arguments as :func:`export_world`."""
+    from .agency import demo as agency_demo
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = None if store else tempfile.mkdtemp(prefix="agency_export_", dir=str(out))
+    try:
+        loc = store or str(Path(tmp) / "agency.duckdb")
+        built = agency_demo.build(store=loc, seed=seed, scale=scale, null=null, truth_path=out / "agency_truth.json")
+        summary = export_agency(built["store"], out)
     finally:
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)

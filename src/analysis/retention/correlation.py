@@ -58,10 +58,13 @@ def tenure_band(tenure: pd.Series) -> pd.Series:
 
 def _matched_frame(data: RetentionData) -> pd.DataFrame:
     """The panel's person-months with their comparison strata: ``calendar_month`` (the
-    period), ``calendar_year`` and ``tenure_band`` (of the tenure at the month's start)."""
+    period), ``calendar_year`` and ``tenure_band`` (of the tenure at the month's start:
+    ``TENURE_BANDS``, or the panel's own ``tenure_band`` column when it has one, for a
+    workforce whose risk of leaving moves by finer steps)."""
     p = data.panel
+    band = p["tenure_band"].astype(str) if "tenure_band" in p.columns else tenure_band(p["start"])
     return p.assign(calendar_month=p["period"].dt.strftime("%Y-%m"), calendar_year=p["period"].dt.year.astype(str),
-                    tenure_band=tenure_band(p["start"]), event=p["event"].astype(float))
+                    tenure_band=band, event=p["event"].astype(float))
 
 
 def correlations(data: RetentionData, n_boot: int = 1000, seed: int = 0) -> CorrelationResult:
@@ -87,12 +90,12 @@ def correlations(data: RetentionData, n_boot: int = 1000, seed: int = 0) -> Corr
         m = _matched_frame(data)
         feats = [f for f in data.features if f in m.columns]
         if int(m["event"].sum()) < max(10, data.min_group_size) or not feats:
-            return CorrelationResult(n_people=int(m["rep_id"].nunique())).skipped(Reason.TOO_FEW_PEOPLE)
+            return CorrelationResult(n_people=int(m[data.id_col].nunique())).skipped(Reason.TOO_FEW_PEOPLE)
         tab = corr_mod.matched_rank_correlation(m, feats, "event", ["calendar_month", "tenure_band"])
         cols = feats + [c for c in data.controls if c not in data.categorical and c in m.columns]
         # how the features move together (person-months, values known at each month's start)
         mat = corr_mod.correlation_matrix(m, cols)
-        return CorrelationResult(table=tab, matrix=mat, n_people=int(m["rep_id"].nunique()))
+        return CorrelationResult(table=tab, matrix=mat, n_people=int(m[data.id_col].nunique()))
     h = data.horizon
     feats = [f for f in data.features if f in h.columns]
     if len(h) < max(10, data.min_group_size) or not feats:

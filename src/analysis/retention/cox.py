@@ -106,7 +106,9 @@ def _logistic_check(data: RetentionData, covs: Sequence[str], reference: dict) -
         lcovs = list(LOGISTIC_STRATA) + [c for c in covs if c in m.columns]
         cat = list(LOGISTIC_STRATA) + [c for c in data.categorical if c in lcovs]
         ref = dict(reference)
-        ref.update({"calendar_year": str(m["calendar_year"].mode().iloc[0]), "tenure_band": "0"})
+        # the first tenure band (the panel's own bands, when it gives them, may not start at "0")
+        first_band = "0" if (m["tenure_band"] == "0").any() else str(m["tenure_band"].mode().iloc[0])
+        ref.update({"calendar_year": str(m["calendar_year"].mode().iloc[0]), "tenure_band": first_band})
         return sv.logistic(m, "event", lcovs, categorical=cat, reference=ref)
     h = data.horizon
     lcovs = [c for c in covs if c in h.columns]

@@ -142,7 +142,7 @@ def km_by_feature(data: RetentionData, feature: str) -> CurvesResult:
         # time-dependent grouping: each person-month counts in the tier of the value known at
         # its start (Simon–Makuch curves, Mantel–Byar log-rank): nobody is put in the
         # "promoted" tier for the months before the promotion (no immortal time)
-        p = data.panel.rename(columns={"rep_id": "person_id"}).assign(entry=data.panel["start"],
+        p = data.panel.rename(columns={data.id_col: "person_id"}).assign(entry=data.panel["start"],
                                                                        tenure=data.panel["stop"],
                                                                        left=data.panel["event"])
         method = "time-dependent"

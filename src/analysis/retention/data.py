@@ -81,6 +81,8 @@ class RetentionData:
     #: remarks on the data (skipped features or controls, merged levels, the snapshot's outcome)
     notes: list[Note] = field(default_factory=list)
     monthly: pd.DataFrame | None = None
+    #: the panel's person column (``rep_id`` for reps; another report's panel names its own, e.g. ``agent_id``)
+    id_col: str = "rep_id"
 
     @property
     def data_window(self) -> dict[str, str | None]:

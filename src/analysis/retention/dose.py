@@ -55,7 +55,7 @@ def dose_response(data: RetentionData, feature: str, bands: Sequence[float] | No
     if feature not in data.features:
         return DoseResult(code=code, feature=feature).skipped(Reason.NO_FEATURE, name=feature)
     if data.panel is not None:
-        d = data.panel[["rep_id", feature, "event"]].dropna().rename(columns={"rep_id": "person_id"})
+        d = data.panel[[data.id_col, feature, "event"]].dropna().rename(columns={data.id_col: "person_id"})
     else:
         d = data.people[["person_id", feature, "left"]].dropna().rename(columns={"left": "event"})
     v = d[feature].astype(float)

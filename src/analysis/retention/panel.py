@@ -281,23 +281,42 @@ def known_at_start(panel: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> p = known_at_start(build_panel(con))  # doctest: +SKIP
     """
-    df = panel.sort_values(["rep_id", "period"]).copy()
-    prev_period = df.groupby("rep_id")["period"].shift(1)
-    has_prev = prev_period.notna() & (prev_period == df["period"] - pd.offsets.MonthBegin(1))
-    cols = [c for c in TIME_VARYING if c in df.columns and c != "payout_delay_days"]
-    for c in cols:
-        df[f"own_month_{c}"] = df[c]
-        df[c] = df.groupby("rep_id")[c].shift(1).where(has_prev)
+    cols = [c for c in TIME_VARYING if c in panel.columns and c != "payout_delay_days"]
+    df = previous_month_values(panel, cols, "rep_id")
+    has_prev = df["has_previous_month"]
     if "role" in df.columns:
         df["own_month_role"] = df["role"]
         df["role"] = df.groupby("rep_id")["role"].shift(1).where(has_prev).fillna(df["own_month_role"])
     if "payout_delay_days" in df.columns:
         df["own_month_payout_delay_days"] = df["payout_delay_days"]
         df["payout_delay_days"] = _delay_known_at(df)
-    df["has_previous_month"] = has_prev
     df.attrs.update(panel.attrs)
     df.attrs["covariate_timing"] = COVARIATE_TIMING
     return df.reset_index(drop=True) if df.index.is_unique else df
+
+
+def previous_month_values(panel: pd.DataFrame, columns: Sequence[str], id_col: str) -> pd.DataFrame:
+    """The panel sorted by person and month, with each of ``columns`` replaced by the person's
+    value of the previous calendar month (missing when that month is not in the panel: the hire
+    month, the first month of the data); the month's own values kept in ``own_month_<name>``,
+    ``has_previous_month`` marking the rows with a previous month. The building block of
+    "covariates known at each month's start" (:func:`known_at_start`; the agency's panel).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"id": ["a", "a", "b"], "period": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-02-01"]),
+    ...                   "x": [1.0, 2.0, 3.0]})
+    >>> previous_month_values(p, ["x"], "id")["x"].tolist()
+    [nan, 1.0, nan]
+    """
+    df = panel.sort_values([id_col, "period"]).copy()
+    prev_period = df.groupby(id_col)["period"].shift(1)
+    has_prev = prev_period.notna() & (prev_period == df["period"] - pd.offsets.MonthBegin(1))
+    for c in columns:
+        df[f"own_month_{c}"] = df[c]
+        df[c] = df.groupby(id_col)[c].shift(1).where(has_prev)
+    df["has_previous_month"] = has_prev
+    return df
 
 
 def _delay_known_at(df: pd.DataFrame) -> pd.Series:

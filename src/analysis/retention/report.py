@@ -49,6 +49,10 @@ class Scope:
     data: RetentionData
     n_boot: int = 1000
     seed: int = 0
+    #: label prefixes of the covariate names and of the categories (model levels) the tables show
+    #: (another report built on these computations names its own)
+    names: str = NAMES
+    values: str = VALUES
 
     @functools.cached_property
     def head(self) -> dict[str, Any]:
@@ -290,7 +294,7 @@ def correlation_section(scope: Scope) -> CorrelationResult:
                                   else np.nan for f in c.table["feature"]])
     c = _copy(c, table=table)
     t = table.rename(columns={"n": "people", "lo": "ci_low", "hi": "ci_high"})
-    cols = [Column("feature", "name", codes=NAMES), Column("method", "code", codes=f"{REPORT}.method", label=f"{REPORT}.column.method"),
+    cols = [Column("feature", "name", codes=scope.names), Column("method", "code", codes=f"{REPORT}.method", label=f"{REPORT}.column.method"),
             Column("people", "count"), Column("rho", "f3", label=f"{REPORT}.column.rho"),
             Column("ci_low", "f2", label=f"{REPORT}.column.boot_low"),
             Column("ci_high", "f2", label=f"{REPORT}.column.boot_high"),
@@ -299,9 +303,9 @@ def correlation_section(scope: Scope) -> CorrelationResult:
                  figures=[Figure("retention.correlation_heatmap", {"matrix": c.matrix})])
 
 
-def _term_columns() -> list[Column]:
-    return [Column("variable", "name", codes=NAMES, label="column.term"),
-            Column("level", "name", codes=VALUES, label=f"{REPORT}.column.level")]
+def _term_columns(scope: Scope) -> list[Column]:
+    return [Column("variable", "name", codes=scope.names, label="column.term"),
+            Column("level", "name", codes=scope.values, label=f"{REPORT}.column.level")]
 
 
 def effects_section(scope: Scope) -> EffectsResult:
@@ -319,7 +323,7 @@ def effects_section(scope: Scope) -> EffectsResult:
     if not fam.table.empty:
         sbs = sbs.assign(p_adj=[fam.p_adj("cox", t) for t in sbs["term"]])
     c = f"{REPORT}.column"
-    cols = _term_columns() + [
+    cols = _term_columns(scope) + [
         Column("raw_hr", "f3", label=f"{c}.raw_hr"), Column("raw_lo", "f3", label=f"{c}.raw_lo"),
         Column("raw_hi", "f3", label=f"{c}.raw_hi"), Column("adj_hr", "f3", label=f"{c}.adj_hr"),
         Column("adj_lo", "f3", label=f"{c}.adj_lo"), Column("adj_hi", "f3", label=f"{c}.adj_hi"),
@@ -359,7 +363,7 @@ def model_checks(scope: Scope) -> ModelChecks:
         return res
     c = f"{REPORT}.column"
     if e.ph is not None and not e.ph.empty:
-        res.tables += _shown("ph", _with_terms(e.ph), _term_columns() + [
+        res.tables += _shown("ph", _with_terms(e.ph), _term_columns(scope) + [
             Column("rho", "f3", label=f"{c}.rho_time"), Column("p", "p_value", label="column.p_value"),
             Column("violated", "flag", label=f"{c}.violated")], title=f"{REPORT}.table.ph")
     if e.logistic is not None:
@@ -369,7 +373,7 @@ def model_checks(scope: Scope) -> ModelChecks:
         lt = lt[~lt["variable"].isin(LOGISTIC_STRATA)]
         about = lt["variable"].isin(claim_terms(scope.data))
         lt = lt.assign(p=lt["p"].where(about), p_adj=[fam.p_adj("logistic", t) for t in lt["term"]])
-        res.tables += _shown("logistic", lt, _term_columns() + [
+        res.tables += _shown("logistic", lt, _term_columns(scope) + [
             Column("or", "f3", label="column.odds_ratio"), Column("lo", "f3", label="column.ci_low"),
             Column("hi", "f3", label="column.ci_high"), Column("p", "p_value", label="column.p_value"),
             Column("p_adj", "p_value", label=f"{c}.p_adj")],

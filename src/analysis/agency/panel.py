@@ -55,8 +55,9 @@ COVARIATE_TIMING = "month_start"
 #: months of the first production (early_fyc)
 EARLY_MONTHS = 3
 #: tenure-month bands within which the correlations and the logistic check compare agents: each
-#: month of the first 13, then months 14–24 and 25 on
-TENURE_BANDS = tuple(str(k) for k in range(1, 14)) + ("14-24", "25+")
+#: month of the first 13 (the year in which most leave and allowances and training change month by
+#: month), then month 14 on
+TENURE_BANDS = tuple(str(k) for k in range(1, 14)) + ("14+",)
 
 
 def tenure_band(k: pd.Series) -> pd.Series:
@@ -65,10 +66,10 @@ def tenure_band(k: pd.Series) -> pd.Series:
     Examples
     --------
     >>> tenure_band(pd.Series([1, 13, 14, 30])).tolist()
-    ['1', '13', '14-24', '25+']
+    ['1', '13', '14+', '14+']
     """
     k = pd.Series(k).astype(int)
-    return pd.Series(np.where(k <= 13, k.astype(str), np.where(k <= 24, "14-24", "25+")), index=k.index)
+    return pd.Series(np.where(k <= 13, k.astype(str), "14+"), index=k.index)
 
 
 def window(con: Any, as_of: Any = "") -> tuple[dt.date, dt.date]:
@@ -134,21 +135,22 @@ def _agent_month(con: Any) -> tuple[pd.DataFrame | None, list[str]]:
     return df, cols
 
 
-def build_panel(con: Any, as_of: Any = "", cohort_start: Any = "") -> pd.DataFrame:
+def build_panel(con: Any, as_of: Any = "", cohort_start: Any = "", agents: pd.DataFrame | None = None) -> pd.DataFrame:
     """The agent-month panel (module docstring), covariates as known at each month's start.
 
     Columns: agent_id, period, team, hire_date, exit_date, exit_reason, recruiter_id,
     tenure_month (1 = the hire month), tenure_band, start, stop, event, the features the store
     gives (``attrs["features"]``), direct_hire, early_fyc, has_previous_month and
     ``own_month_<name>`` for the lagged features. ``attrs``: data_start, as_of,
-    missing_features, agent_month (whether the store has it), covariate_timing.
+    missing_features, agent_month (whether the store has it), covariate_timing. ``agents``: the
+    store's :func:`agents_frame` at ``as_of`` when the caller has read it already.
 
     Examples
     --------
     >>> panel = build_panel(con, "2026-10-31")  # doctest: +SKIP
     """
     data_start, as_of_d = window(con, as_of)
-    agents = agents_frame(con, as_of_d)
+    agents = agents_frame(con, as_of_d) if agents is None else agents
     cohort_d = to_date(cohort_start, "cohort_start", REPORT)
     if cohort_d:
         agents = agents[agents["hire_date"] >= pd.Timestamp(cohort_d)]

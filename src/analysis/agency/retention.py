@@ -179,7 +179,8 @@ def load(con: Any, params: Any = None) -> tuple[retention.RetentionData, pd.Data
     data_start, as_of_d = agent_panel.window(con, _get(params, "as_of", ""))
     cohort = _get(params, "cohort_start", "") or data_start.isoformat()
     k = int(_get(params, "min_group_size", 5))
-    panel = agent_panel.build_panel(con, as_of_d.isoformat(), cohort)
+    all_agents = agent_panel.agents_frame(con, as_of_d)
+    panel = agent_panel.build_panel(con, as_of_d.isoformat(), cohort, agents=all_agents)
     notes: list[Note] = []
     if not panel.attrs["agent_month"]:
         notes.append(Note("no_agent_month"))
@@ -201,7 +202,7 @@ def load(con: Any, params: Any = None) -> tuple[retention.RetentionData, pd.Data
         source="store", as_of=as_of_d, data_start=data_start, people=people, window=empty, horizon=empty,
         panel=panel, features=feats, controls=ctrls, categorical=categorical, horizon_months=13,
         min_group_size=k, notes=notes, id_col="agent_id")
-    agents = new_agents(agent_panel.agents_frame(con, as_of_d), data_start, as_of_d)
+    agents = new_agents(all_agents, data_start, as_of_d)
     return data, agents
 
 
@@ -379,7 +380,8 @@ class Correlations(retention.CorrelationResult):
 def correlations(scope: Scope) -> Correlations:
     """Each feature's matched rank correlation with leaving (same calendar month and tenure month
     band), its p adjusted in the family."""
-    return _as(retention.correlation_section(scope), Correlations)
+    # the heatmap names the features with the sales profile's labels: the table alone
+    return _as(retention.correlation_section(scope), Correlations, figures=[])
 
 
 @dataclass(kw_only=True)

@@ -6,6 +6,7 @@ notebook's ``parameters`` cell holds the same defaults.
 """
 from __future__ import annotations
 
+from .agent_retention import AgentRetentionParams
 from .base import ReportParams, ReportSpec, validate_params
 from .incentive_retention import IncentiveRetentionParams
 from .launch_review import LaunchReviewParams
@@ -21,9 +22,11 @@ REPORTS: dict[str, ReportSpec] = {
     ),
     "target_plan": ReportSpec("target_plan", "notebooks/target_plan.ipynb", TargetPlanParams),
     "rep_scorecard": ReportSpec("rep_scorecard", "notebooks/rep_scorecard.ipynb", RepScorecardParams),
+    "agent_retention": ReportSpec("agent_retention", "notebooks/agent_retention.ipynb", AgentRetentionParams),
 }
 
 __all__ = [
     "REPORTS", "ReportParams", "ReportSpec", "validate_params",
     "SalesTrendsParams", "LaunchReviewParams", "IncentiveRetentionParams", "RepScorecardParams",
+    "AgentRetentionParams",
 ]

@@ -14,6 +14,7 @@ import pytest
 
 from analysis.agency import panel as ap
 from analysis.agency import retention as ar
+from analysis.errors import ParameterError
 from analysis.sections import section_metrics
 from analysis.stats import survival
 
@@ -57,7 +58,8 @@ def _agent_month() -> pd.DataFrame:
             hire, out = T(a.hire_date), T(a.exit_date) if a.exit_date else T("2099-01-01")
             if hire < m + pd.offsets.MonthBegin(1) and out > m:
                 five = a.agent_id == "A5"
-                rows.append((a.agent_id, m.date(), m.month if five else 1, 100.0 * m.month if five else 50.0, 2.0, 1, 20))
+                rows.append((a.agent_id, m.date(), m.month if five else 1, 100.0 * m.month if five else 50.0,
+                             2.0, 1, 20))
     return pd.DataFrame(rows, columns=["agent_id", "month", "leads_given", "allowance", "training_hours",
                                        "activities_attended", "attendance_days"])
 
@@ -104,6 +106,8 @@ def test_retention_by_cohort_by_hand(store):
     # grains
     assert ar.cohort_label(pd.Series(pd.to_datetime(["2024-03-31"])), "month").tolist() == ["2024-03"]
     assert ar.cohort_label(pd.Series(pd.to_datetime(["2024-03-31"])), "year").tolist() == ["2024"]
+    with pytest.raises(ParameterError, match="'grain' parameter of cohort_label"):
+        ar.cohort_label(pd.Series(pd.to_datetime(["2024-03-31"])), "week")
 
 
 def test_small_cohorts_are_hidden(store):

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .. import privacy, retention
+from ..errors import ParameterError
 from ..sections import Column, Figure, Note, Reason, SectionResult, Table, section_metrics
 from ..stats import survival as sv
 from ..stats.proportions import wilson_ci
@@ -84,7 +85,8 @@ def cohort_label(day: pd.Series, grain: str) -> pd.Series:
         return day.dt.strftime("%Y-%m")
     if grain == "year":
         return day.dt.year.astype(str)
-    raise ValueError(f"The 'grain' parameter of cohort_label must be 'quarter', 'month' or 'year'. Got {grain!r} instead.")
+    raise ParameterError(f"The 'grain' parameter of cohort_label must be 'quarter', 'month' or 'year'. "
+                         f"Got {grain!r} instead.")
 
 
 def new_agents(agents: pd.DataFrame, data_start: dt.date, as_of: dt.date) -> pd.DataFrame:

@@ -88,7 +88,8 @@ from .report import (
 __all__ = [
     "BOOL_FEATURES", "CATEGORICAL_CONTROLS", "DAYS_PER_MONTH", "HEADLINE_MONTHS", "PANEL_FEATURES", "REPORT",
     "RetentionData", "headline_window_start", "load", "COVARIATE_TIMING", "ROLE_NOT_RECORDED", "TIME_VARYING",
-    "build_panel", "data_bounds", "known_at_start", "load_panel", "previous_month_values", "SNAPSHOT_ALIASES", "load_snapshot",
+    "build_panel", "data_bounds", "known_at_start", "load_panel", "previous_month_values", "SNAPSHOT_ALIASES",
+    "load_snapshot",
     "read_snapshot", "snapshot_from_store", "TOTAL", "AttritionTables", "attrition_tables", "headline",
     "CURVE_FEATURES", "DELAY_TIERS", "SHARE_TIERS", "TIER_ORDER", "CurvesResult", "curve_feature", "curves_code",
     "feature_tiers", "km_by_feature", "km_overall", "LOGISTIC_STRATA", "TENURE_BANDS", "CorrelationResult",

@@ -18,6 +18,7 @@ from analysis import retention as rt
 from analysis.errors import MissingTableError, ParameterError
 from analysis.present import render, text_block
 from analysis.sections import section_metrics
+from analysis.stats import survival
 
 
 def _text(items, lang):
@@ -207,10 +208,9 @@ def test_sections_run_on_tiny_world(tiny):
     data = rt.load_panel(tiny, min_group_size=2)
     tabs = rt.attrition_tables(data)
     reg = tabs.by_region.set_index("region")
-    # region A: R1 (6 months), R2 (3), R7 (6): 15 person-months over 6 months, 1 exit
-    assert reg.loc["A", "people"] == 3 and reg.loc["A", "exits"] == 1
-    assert reg.loc["A", "avg_headcount"] == pytest.approx(15 / 6)
-    assert reg.loc["A", "attrition_rate"] == pytest.approx(1 / (15 / 6) * 12 / 6)
+    # the headline window (the data's six months): region A holds R1, R2, R7; R2 left
+    assert reg.loc["A", "people"] == 3 and reg.loc["A", "exits"] == 1 and reg.loc["A", "headcount"] == 2
+    assert reg.loc["A", "attrition_rate"] == pytest.approx(1 / 3)
     # one voluntary and one involuntary leaver: groups of 1 person are below 2, hidden
     assert tabs.by_reason["exits"].isna().all() and tabs.by_reason["share"].isna().all()
     shown = rt.attrition_tables(rt.load_panel(tiny, min_group_size=1)).by_reason
@@ -234,6 +234,41 @@ def test_sections_run_on_tiny_world(tiny):
     assert big.by_region.iloc[-1]["people"] == 5 and big.suppressed_cells >= 2
     km = rt.km_overall(data)
     assert km.medians.loc[0, "people"] == 5 and km.medians.loc[0, "exits"] == 2
+
+
+def test_cards_and_tables_beside_them_state_one_period_and_one_denominator(tiny, tmp_path):
+    """issue 21 item 5: the cards and the tables by region and by reason count the same people
+    of the same period (attrition = exits ÷ people); the total row is the cards; a note states
+    the period in both languages."""
+    from analysis.present import note_text
+
+    # the window (twelve months to as_of) is clipped to the data start 2024-01-01:
+    # as_of 2024-04-30: window 2024-01-01 … 2024-04-30; R2 (left 2024-04-20) and R3 (2024-01-10) left in it
+    scope = rt.prepare(tiny, {"as_of": "2024-04-30", "min_group_size": 1}, n_boot=10)
+    res = rt.headcount_attrition(scope)
+    tables = {t.code: t.frame for t in res.tables}
+    assert [t.code for t in res.tables][:2] == ["by_region", "by_reason"]
+    total = tables["by_region"].iloc[-1]
+    assert total["region"] == rt.TOTAL
+    assert (total["people"], total["exits"], total["headcount"]) == (res.people, res.exits, res.headcount)
+    assert total["attrition_rate"] == pytest.approx(res.attrition_rate)
+    assert tables["by_region"].iloc[:-1]["exits"].sum() == res.exits
+    assert tables["by_reason"]["exits"].sum() == res.exits
+    assert (res.window_start, res.window_end) == ("2024-01-01", "2024-04-30")
+    note = res.notes[0]
+    assert note.code == "headline_window"
+    assert note.values == {"start": "2024-01-01", "end": "2024-04-30", "months": 4, "people": res.people}
+    zh, en = note_text(note, rt.REPORT, "zh"), note_text(note, rt.REPORT, "en")
+    assert "2024-01-01" in zh and "2024-04-30" in zh and "2024-01-01" in en
+    # a full year of data: twelve months to as_of
+    w = rt.headline_window_start(dt.date(2026, 10, 31), dt.date(2020, 1, 1))
+    assert w == dt.date(2025, 11, 1)
+    # a snapshot: its people
+    rt.snapshot_from_store(tiny).to_csv(tmp_path / "hr.csv", index=False)
+    snap = rt.load_snapshot(str(tmp_path / "hr.csv"), tenure_unit="months")
+    note = rt.report.headline_note(snap, rt.headline(snap)["people"])
+    assert note.as_dict() == {"code": "headline_snapshot", "values": {"people": 5}}
+    assert "5" in note_text(note, rt.REPORT, "zh")
 
 
 def test_feature_tiers():
@@ -479,7 +514,9 @@ def test_snapshot_headline_invariants(rows):
     assert h["first_year_exits"] <= min(h["exits"], h["first_year_people"])
     assert np.isnan(h["first_year_attrition"]) or 0 <= h["first_year_attrition"] <= 1
     reg = rt.attrition_tables(data).by_region
-    assert reg["people"].sum() == len(df) and reg["exits"].sum() == h["exits"]
+    body, total = reg.iloc[:-1], reg.iloc[-1]
+    assert body["people"].sum() == len(df) and body["exits"].sum() == h["exits"]
+    assert (total["people"], total["exits"], total["headcount"]) == (h["people"], h["exits"], h["headcount"])
     assert reg["attrition_rate"].between(0, 1).all()
 
 
@@ -880,7 +917,7 @@ def _role_panel() -> pd.DataFrame:
 def test_role_never_relabels_the_past_from_a_later_event():
     """The minimal case of issue 25: a rep senior before the data and promoted again inside it
     has, before that promotion, the role of an identical rep who is not promoted."""
-    r = rt._role_history(_role_panel())
+    r = rt.panel._role_history(_role_panel())
     role = {k: g["role"].tolist() for k, g in r.groupby("rep_id")}
     assert role["X"][:2] == role["Y"][:2]           # before X's promotion: alike
     assert role["X"][2:] == ["senior"] * 3          # from the promotion on: the role now
@@ -890,7 +927,7 @@ def test_role_never_relabels_the_past_from_a_later_event():
     hist = pd.DataFrame({"rep_id": ["X", "Y", "Z", "Z", "W"], "role": ["senior", "senior", "am", "senior", "am"],
                          "valid_from": [None, None, "2024-01-01", "2024-04-01", "2024-01-01"],
                          "valid_to": [None, None, "2024-04-01", None, None]})
-    h = rt._role_history(_role_panel(), hist)
+    h = rt.panel._role_history(_role_panel(), hist)
     role = {k: g["role"].tolist() for k, g in h.groupby("rep_id")}
     assert role["X"] == role["Y"] == ["senior"] * 5
     assert role["Z"] == ["am", "am", "am", "senior", "senior"]
@@ -912,7 +949,7 @@ def test_build_panel_reads_the_role_history(tiny, tmp_path):
     con.create_table("reps_history", pd.DataFrame({
         "rep_id": ["R1", "R7"], "role": ["senior", "senior"], "valid_from": [None, None], "valid_to": [None, None],
     }).astype({"valid_from": "datetime64[s]", "valid_to": "datetime64[s]"}), overwrite=True)
-    assert rt._reps_history(con) is None
+    assert rt.panel._reps_history(con) is None
 
 
 def test_panel_intervals_join_exactly(tiny):
@@ -933,7 +970,7 @@ def test_panel_cox_matches_lifelines(null_data):
     adjacent = p.groupby("rep_id")["period"].shift(1) == p["period"] - pd.offsets.MonthBegin(1)
     assert (p.loc[adjacent, "start"] == prev_stop[adjacent]).all()
     covs = ["team_bonus_share", "payout_delay_days", "attainment"]
-    ours = rt.sv.cox_ph(p, covs, duration_col="stop", event_col="event", entry_col="start", check_ph=False)
+    ours = survival.cox_ph(p, covs, duration_col="stop", event_col="event", entry_col="start", check_ph=False)
     d = p[["rep_id", "start", "stop", "event"] + covs].dropna().assign(event=lambda x: x["event"].astype(int))
     ctv = CoxTimeVaryingFitter().fit(d, id_col="rep_id", start_col="start", stop_col="stop", event_col="event")
     theirs = ctv.params_.reindex(covs).to_numpy()
@@ -968,8 +1005,8 @@ def _calendar_world(seed: int = 0) -> rt.RetentionData:
     panel["own_month_training_hours"] = panel["training_hours"]
     feats = ["payout_delay_days", "training_hours"]
     as_of = dt.date(2025, 12, 31)
-    horizon = rt._horizon_frame(panel, 12, feats, [], as_of)
-    people = rt._person_level(panel, feats, [])
+    horizon = rt.panel._horizon_frame(panel, 12, feats, [], as_of)
+    people = rt.panel._person_level(panel, feats, [])
     return rt.RetentionData(source="store", as_of=as_of, data_start=dt.date(2024, 1, 1), people=people,
                             window=people[["person_id", "tenure", "left"]], horizon=horizon, panel=panel,
                             features=feats, controls=["region"], categorical=["region"], horizon_months=12,

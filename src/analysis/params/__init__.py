@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..spec import Figure, Headline, ReportSpec, Step, launch_period, period_from
 from .agency_monthly import AgencyMonthlyParams
+from .agent_retention import AgentRetentionParams
 from .base import ReportParams, validate_params
 from .incentive_retention import IncentiveRetentionParams
 from .launch_review import LaunchReviewParams
@@ -16,7 +17,12 @@ from .sales_trends import SalesTrendsParams
 from .target_plan import TargetPlanParams
 
 T, L, R, S, P = "analysis.trends", "analysis.launch", "analysis.retention", "analysis.scorecard", "analysis.target_plan"
-A = "analysis.agency.monthly"
+A, AR = "analysis.agency.monthly", "analysis.agency.retention"
+
+
+def as_of_period(parameters: dict, metrics: dict | None = None) -> str:
+    """The period key of a report dated by ``as_of``: the day the run recorded, else the parameter."""
+    return str((metrics or {}).get("as_of") or parameters.get("as_of") or "latest")
 
 #: Every report, declared once: parameters, prepare, the ordered sections, what the last cell adds
 #: to metrics.json, the index's headline figures and the period key (see :mod:`analysis.spec`).
@@ -95,10 +101,20 @@ REPORTS: dict[str, ReportSpec] = {
             history="fyc"),
         period=period_from("month"),
     ),
+    "agent_retention": ReportSpec(
+        "agent_retention", "notebooks/agent_retention.ipynb", AgentRetentionParams,
+        prepare=f"{AR}:prepare", narrative=AR,  # no text functions: the sections speak through their notes
+        sections=tuple(Step(f"{AR}:{s}") for s in (
+            "cohort_retention", "cohort_curves", "incentives", "correlations", "model_checks", "written_summary")),
+        headline=Headline(
+            (Figure("retention.13m.rate", "retention_13m", "rate"), Figure("retention.3m.rate", "retention_3m", "rate")),
+            history="retention.13m.rate"),
+        period=as_of_period,
+    ),
 }
 
 __all__ = [
     "REPORTS", "ReportParams", "ReportSpec", "validate_params",
     "SalesTrendsParams", "LaunchReviewParams", "IncentiveRetentionParams", "RepScorecardParams",
-    "AgencyMonthlyParams",
+    "AgencyMonthlyParams", "AgentRetentionParams",
 ]

@@ -499,3 +499,18 @@ def parameter_help(report: str) -> str:
     if doc:
         lines += [""] + ["  " + line if line else "" for line in doc.splitlines()]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def check_agency_store(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
+    """The agency tables the agent retention report reads: agents and policies (agent_month is
+    optional: without it the features it gives are skipped with a note)."""
+    from ..store import has_rows
+
+    for table in ("agents", "policies"):
+        if not has_rows(facts.con, table):
+            raise ParameterError(f"The store {facts.location!r} must have a table '{table}' with rows for "
+                                 f"{spec.name}. Got none instead.")
+
+
+STORE_CHECKS["agent_retention"] = (check_agency_store,)
+

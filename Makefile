@@ -52,10 +52,11 @@ data/warehouse.duckdb: | $(VENV)/.installed
 	$(SA) demo
 	$(SA) demo --profile agency
 
-# pytest and nbval both run, whatever the first gives; the target fails after if either failed.
+# pytest (on two workers, a file's tests in one worker) and nbval both run, whatever the first gives;
+# the target fails after if either failed.
 test: install-test data/warehouse.duckdb
 	@failed=""; \
-	$(BIN)/python -m pytest -q tests || failed="pytest"; \
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests || failed="pytest"; \
 	SALES_ANALYSIS_METRICS=$$(mktemp -d)/metrics.json $(BIN)/python -m pytest -q -p no:cacheprovider \
 	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) notebooks/*.ipynb \
 	  || failed="$${failed:+$$failed and }nbval"; \

@@ -104,7 +104,11 @@ def launch_claims(con, sku: str, untouched: str) -> dict:
     from analysis import launch
 
     spec = launch.resolve_launch(con, sku=sku)
-    c = launch.cannibalization_effect(con, spec, compare_class=untouched)
+    # the new product's window volume, as the headline computes it (only the lost-volume share uses
+    # it, no claim does): given here, the review does not compute the whole headline for it
+    lines = launch._product_lines(con, spec)
+    volume = float(launch._scalar(lines.qty.sum()) or 0.0) if spec.days_covered else None
+    c = launch.cannibalization_effect(con, spec, compare_class=untouched, new_volume=volume)
     hits = launch.hit_incumbents(types.SimpleNamespace(cannibalization=c))
     return {
         "launch_skip": None if c.skip is None else str(c.skip.code),

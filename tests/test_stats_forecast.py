@@ -426,3 +426,58 @@ def test_log_scale_intervals_cover_on_co2_random_walks_and_seasonal_ar():
         e[:, i] = (0.6 * e[:, i - 12] if i >= 12 else 0.0) + rng.normal(0, 5, 1500)
     sar = 300 + 30 * np.sin(2 * np.pi * np.arange(63) / 12) + e
     assert _within(_coverage(sar, log=True)), _coverage(sar, log=True, check=0)
+
+
+def _reported_coverage(Y: np.ndarray, n: int = 60, h: int = 3, n_orig: int = 12, check: int = 3) -> dict:
+    """The backtest coverage forecast_best reports (:func:`fc.interval_coverage`, calibrated: each
+    origin judged by the scale of the earlier origins whose outcomes were known at it, t quantile
+    with as many df as those origins), averaged over the series, on the log scale; the library
+    function is checked to give exactly these shares on the first ``check`` series."""
+    Z = np.log(Y)
+    origins = list(range(n - h - n_orig + 1, n - h + 1))
+    fits = [_css_sarima(Z, o, h) for o in origins]
+    err = np.stack([Z[:, o:o + h] - f[0] for o, f in zip(origins, fits)], 1)   # series × origin × step
+    sd = np.stack([f[1] for f in fits], 1)
+    u = err / sd
+    out = {}
+    for k, lv in (("80", 0.8), ("95", 0.95)):
+        hits = []
+        for j, o in enumerate(origins):
+            known = [i for i, o2 in enumerate(origins) if o2 <= o - h]
+            if len(known) < fc.MIN_COVERAGE_ORIGINS:
+                continue
+            scale = np.sqrt(np.mean(u[:, known] ** 2, axis=(1, 2)))
+            hits.append(np.abs(u[:, j]) <= sps.t.ppf(0.5 + lv / 2, len(known)) * scale[:, None])
+        per_series = np.concatenate(hits, 1).mean(1)
+        out[k] = float(per_series.mean())
+        for r in range(check):
+            bt = pd.DataFrame({"origin": np.repeat(origins, h), "step": np.tile(np.arange(1, h + 1), n_orig),
+                               "actual": 0.0, "predicted": 0.0, "sd": sd[r].ravel(), "error": err[r].ravel(),
+                               "lo80": 0.0, "hi80": 0.0, "lo95": 0.0, "hi95": 0.0})
+            assert fc.interval_coverage(bt, h)["calibrated"][k] == pytest.approx(per_series[r], abs=1e-12)
+    return out
+
+
+def test_reported_backtest_coverage_is_the_true_coverage_on_trend_and_co2():
+    """The coverage the report gives (backtest, measured forward) is, on average over series, what the
+    intervals shown truly cover, within 5 points of nominal on both sides: exp(5 + 0.01 t)·(1 + 0.2
+    sin(2πt/12))·e^N(0, 0.05), 60 months, 3 ahead, 1,500 series: reported 80.9–81.2 % / 95.3–95.9 %,
+    true 80.9–81.3 / 95.3–96.2 (seeds 0–2); statsmodels' co2, the 58 windows of 63 months starting every
+    8 months (the audit's): reported 81.9 / 96.5, true 84.5 / 93.1 (fixed data: deterministic). The same
+    vectorised SARIMA candidate as above; the library's interval_coverage is checked to give exactly
+    these shares."""
+    import statsmodels.datasets.co2 as co2
+
+    rng = np.random.default_rng()
+    t = np.arange(63)
+    Y = np.exp(5 + 0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) * np.exp(rng.normal(0, 0.05, (1500, 63)))
+    rep = _reported_coverage(Y)
+    assert _within(rep), rep
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = co2.load_pandas().data["co2"].resample("MS").mean().interpolate().to_numpy()
+    W = np.array([m[s:s + 63] for s in range(0, len(m) - 63 + 1, 8)])
+    assert len(W) == 58
+    rep = _reported_coverage(W)
+    assert _within(rep), rep
+    assert _within(_coverage(W, log=True, check=0))

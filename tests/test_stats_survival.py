@@ -251,6 +251,9 @@ def _ph_data(violate: bool, seed: int = 3, n: int = 400) -> pd.DataFrame:
 
 
 def test_ph_check_matches_lifelines_and_warns():
+    """The approximate Grambsch–Therneau statistic is lifelines' ``proportional_hazard_test``; the
+    test used (full variance) is close to it on data whose covariates' spread does not change
+    with time, and flags the same term."""
     from lifelines import CoxPHFitter
     from lifelines.statistics import proportional_hazard_test
 
@@ -261,9 +264,95 @@ def test_ph_check_matches_lifelines_and_warns():
     ref = proportional_hazard_test(cph, df, time_transform="rank").summary
     got = res.ph.set_index("term")
     for term in ["x1", "x2"]:
-        assert got.loc[term, "statistic"] == pytest.approx(ref.loc[term, "test_statistic"], rel=1e-4)
-        assert got.loc[term, "p"] == pytest.approx(ref.loc[term, "p"], rel=1e-3, abs=1e-12)
+        assert got.loc[term, "statistic_approx"] == pytest.approx(ref.loc[term, "test_statistic"], rel=1e-4)
+        assert got.loc[term, "p_approx"] == pytest.approx(ref.loc[term, "p"], rel=1e-3, abs=1e-12)
+    # the full-variance test agrees on the violation (45.5 against lifelines' 43.8) and on x1 (no violation)
+    assert got.loc["x2", "statistic"] == pytest.approx(ref.loc["x2", "test_statistic"], rel=0.1)
+    assert got.loc["x1", "p"] > 0.05 and ref.loc["x1", "p"] > 0.05
     assert res.ph_violations == ["x2"]
+    # fixed covariates under proportional hazards: the two statistics are close
+    df = _ph_data(violate=False, seed=5)
+    res = sv.cox_ph(df, ["x1", "x2"], duration_col="T", event_col="E", entry_col=None)
+    ref = proportional_hazard_test(CoxPHFitter().fit(df, "T", "E"), df, time_transform="rank").summary
+    got = res.ph.set_index("term")
+    assert got["statistic"].to_numpy() == pytest.approx(ref.loc[["x1", "x2"], "test_statistic"].to_numpy(), abs=0.15)
+    assert not res.ph_violations
+
+
+def _split_at(df: pd.DataFrame, times: np.ndarray) -> pd.DataFrame:
+    """Counting-process rows cut at every event time inside them (for a covariate x·g(t))."""
+    out = []
+    for r in df.itertuples(index=False):
+        cuts = [u for u in times if r.start < u < r.stop]
+        ends = cuts + [r.stop]
+        begins = [r.start] + cuts
+        for a, b in zip(begins, ends):
+            out.append({**r._asdict(), "start": a, "stop": b, "event": bool(r.event and b == r.stop)})
+    return pd.DataFrame(out)
+
+
+def test_ph_score_test_is_the_score_test_of_x_times_rank_time_in_statsmodels():
+    """The full-variance test is the score test, at the fitted β and 0, of adding x_j·g(t) (g: the
+    rank of the event time) to the Cox model: computed here with statsmodels' PHReg score and
+    Hessian on the rows cut at every event time (Breslow ties; continuous times, entry times)."""
+    from statsmodels.duration.hazard_regression import PHReg
+
+    rng = np.random.default_rng(8)
+    n = 70
+    rows = []
+    for i in range(n):  # two intervals per person, the covariates change between them
+        t1, t2 = rng.uniform(0.2, 1.0), rng.uniform(1.0, 3.0)
+        e2 = rng.random() < 0.7
+        for a, b, e in ((0.0, t1, False), (t1, t2, e2)):
+            rows.append({"start": a, "stop": b, "event": e, "x1": rng.normal(), "x2": rng.normal(0, 1 + b)})
+    df = pd.DataFrame(rows)
+    X = df[["x1", "x2"]].to_numpy()
+    entry = np.where(df["start"] > 0, df["start"] + 1e-9, 0.0)
+    fit = PHReg(df["stop"].to_numpy(), X, status=df["event"].astype(float).to_numpy(), entry=entry,
+                ties="breslow").fit()
+    ours = sv.ph_score_test(X, df["stop"], df["event"], fit.params, entry=df["start"])
+    ev_t = np.sort(df.loc[df["event"], "stop"].to_numpy())
+    g = {u: k + 1.0 for k, u in enumerate(ev_t)}
+    sp = _split_at(df, ev_t)
+    gt = sp["stop"].map(g).fillna(0.0).to_numpy()
+    sp_entry = np.where(sp["start"] > 0, sp["start"] + 1e-9, 0.0)
+    for j, c in enumerate(["x1", "x2"]):
+        Xa = np.column_stack([sp[["x1", "x2"]].to_numpy(), sp[c].to_numpy() * gt])
+        m = PHReg(sp["stop"].to_numpy(), Xa, status=sp["event"].astype(float).to_numpy(), entry=sp_entry,
+                  ties="breslow")
+        b = np.r_[fit.params, 0.0]
+        U = m.score(b)
+        info = -m.hessian(b)
+        stat = float(U @ np.linalg.solve(info, U))
+        assert ours.loc[j, "statistic"] == pytest.approx(stat, rel=1e-5), c
+    assert ours["term"].tolist() == [0, 1, "global"] and ours.loc[2, "df"] == 2
+
+
+def test_ph_check_holds_its_level_when_the_covariates_spread_changes_with_time():
+    """Under proportional hazards (no effect at all), a monthly covariate whose spread is wide in
+    the first months and after 14 months and narrow between: the approximate test (the average
+    information in place of each event time's, as lifelines) flagged 12.5 % of 200 such data sets
+    at 5 %, the full-variance score test 3 % (measured). 80 data sets: the flags stay within
+    Binomial(80, 0.05) (P(more) ≤ 1 %)."""
+    from scipy.stats import binom
+
+    rng = np.random.default_rng(20261204)
+    sims, n, months = 80, 150, 36
+    flags = 0
+    for _ in range(sims):
+        T = rng.geometric(0.05, n)
+        C = rng.integers(6, months + 1, n)
+        stop = np.minimum(T, C)
+        st = np.concatenate([np.arange(s) for s in stop]).astype(float)
+        x = rng.normal(0, np.where((st < 3) | (st >= 14), 4.0, 0.5))
+        e = np.zeros(len(st), bool)
+        e[np.cumsum(stop) - 1] = T <= C
+        df = pd.DataFrame({"start": st, "stop": st + 1, "event": e, "x": x})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ProportionalHazardsWarning)
+            flags += bool(sv.cox_ph(df, ["x"]).ph_violations)
+    limit = next(c for c in range(sims) if binom.sf(c, sims, 0.05) <= 0.01)
+    assert flags <= limit, (flags, limit)
 
 
 def test_ph_check_false_alarm_rate_is_near_alpha():

@@ -470,7 +470,8 @@ def cox_ph(
         diverging=diverging,
     )
     if check_ph and converged:
-        res.ph = ph_check(fit, endog, data[event_col].astype(bool).to_numpy(), list(terms), alpha=ph_alpha)
+        res.ph = ph_check(fit, endog, data[event_col].astype(bool).to_numpy(), list(terms), alpha=ph_alpha,
+                          X=exog, entry=entry)
     return res
 
 
@@ -583,24 +584,117 @@ def _fit_phreg(model: Any) -> tuple[Any, str, bool]:
     return (fit if fit is not None else PHRegResults(model, b, np.full((k, k), np.nan))), "damped-newton", False
 
 
-def ph_check(fit, times, events, terms: Sequence[str], alpha: float = 0.05, warn: bool = True) -> pd.DataFrame:
-    """Proportional-hazards check (Grambsch–Therneau): scaled Schoenfeld residuals against
-    the rank of event time.
+def ph_score_test(X, times, events, beta, entry=None, transform: str = "rank") -> pd.DataFrame:
+    """Grambsch–Therneau score test of proportional hazards with the full variance (as R's
+    ``cox.zph`` since survival 3.0), one row per covariate and a ``global`` row.
 
-    Under proportional hazards the scaled Schoenfeld residuals of a covariate do not trend
-    with time. For each covariate j, with g the ranks of the event times and r* = D·r·V
-    (D events, V the covariance of the estimates, r the Schoenfeld residuals),
-    T_j = (Σ (g − ḡ) r*_j)² / (D · V_jj · Σ (g − ḡ)²) is chi-square with 1 df (as in
-    lifelines' ``proportional_hazard_test(time_transform="rank")`` and R's ``cox.zph``
-    with ``transform="rank"``). ``rho`` is the rank correlation of r*_j with time.
-    A Benjamini–Hochberg-adjusted p-value (over the terms) below ``alpha`` flags a
-    violation and raises
+    The test asks whether adding ``x_j · g(t)`` (g: the rank of the event time) to the fitted
+    Cox model improves it: the score of the added term at the fitted β (and 0 for the new one),
+    U_j = Σ_k (g_k − ḡ) s_kj with s_k the Schoenfeld residuals summed over the events at the
+    k-th event time, has variance I₂₂ − I₂₁ I₁₁⁻¹ I₁₂, the blocks of the information of the
+    augmented model: I₁₁ = Σ d_k V_k, I₁₂ = Σ d_k g̃_k V_k, I₂₂ = Σ d_k g̃_k² V_k, with V_k the
+    exp(xβ)-weighted covariance of the covariates in the k-th risk set (Breslow), d_k the
+    events there. The approximate test (lifelines' ``proportional_hazard_test``, R before 3.0)
+    replaces every V_k by their average I/D; that holds when the covariates' spread in the
+    risk set does not change with time, and fails with time-varying covariates whose spread
+    does (attainment or pay practice whose spread changes with tenure or the calendar): there it
+    rejected about 2.5 times as often as its level.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        Covariates of each row (a person, or a person-interval with ``entry``).
+    times, events : arrays (n,)
+        End of each row's interval and whether it ends in the event.
+    beta : array (p,)
+        The fitted coefficients.
+    entry : array (n,), optional
+        Start of each row's interval: the row is at risk at t when entry < t ≤ time (entry 0:
+        from the origin on, t = 0 included).
+    transform : {"rank"}
+        g(t): the rank of the event time among the events (ties: mean rank).
+
+    Returns
+    -------
+    DataFrame
+        ``term`` (the column index, and "global"), ``statistic``, ``df``, ``p``.
+    """
+    if transform != "rank":
+        raise ParameterError(f"The 'transform' parameter of ph_score_test must be 'rank'. Got {transform!r} instead.")
+    X = np.asarray(X, dtype=float)
+    X = X.reshape(len(X), -1)
+    t = np.asarray(times, dtype=float)
+    ev = np.asarray(events, dtype=bool)
+    b = np.asarray(beta, dtype=float)
+    p = X.shape[1]
+    st = np.zeros(len(t)) if entry is None else np.asarray(entry, dtype=float)
+    ut, d = np.unique(t[ev], return_counts=True)
+    if len(ut) < 2:
+        nan = np.full(p + 1, np.nan)
+        return pd.DataFrame({"term": list(range(p)) + ["global"], "statistic": nan, "df": [1] * p + [p], "p": nan})
+    Xc = X - X.mean(axis=0)
+    eta = Xc @ b
+    w = np.exp(eta - eta.max())
+    # risk sets: rows with entry < t_k <= time (entry 0: at risk from the origin on)
+    at = (t[:, None] >= ut[None, :]) & ((st[:, None] < ut[None, :]) | (st[:, None] == 0))
+    W = at * w[:, None]                                       # n × K
+    S0 = W.sum(axis=0)                                        # K
+    S1 = W.T @ Xc                                             # K × p
+    xbar = S1 / S0[:, None]
+    S2 = (W.T @ (Xc[:, :, None] * Xc[:, None, :]).reshape(len(Xc), p * p)).reshape(len(ut), p, p)  # K × p × p
+    V = S2 / S0[:, None, None] - xbar[:, :, None] * xbar[:, None, :]
+    k_of = np.searchsorted(ut, t[ev])
+    E = np.zeros((len(ut), p))
+    np.add.at(E, k_of, Xc[ev])
+    s = E - d[:, None] * xbar                                 # Schoenfeld residuals summed per event time
+    g_ev = sps.rankdata(t[ev])
+    g = np.zeros(len(ut))
+    np.add.at(g, k_of, g_ev)
+    g = g / d                                                 # the events' (mean) rank at each time
+    gt = g - (d * g).sum() / d.sum()
+    U = (gt[:, None] * s).sum(axis=0)
+    I11 = np.einsum("k,kij->ij", d, V)
+    I12 = np.einsum("k,kij->ij", d * gt, V)
+    I22 = np.einsum("k,kij->ij", d * gt ** 2, V)
+    rows = []
+    with np.errstate(invalid="ignore", divide="ignore"):
+        try:
+            inv11 = np.linalg.pinv(I11)
+            var = I22 - I12.T @ inv11 @ I12
+            for j in range(p):
+                stat = U[j] ** 2 / var[j, j] if var[j, j] > 0 else np.nan
+                rows.append((j, float(stat), 1, float(sps.chi2.sf(stat, 1)) if np.isfinite(stat) else np.nan))
+            glob = float(U @ np.linalg.pinv(var) @ U)
+            rows.append(("global", glob, p, float(sps.chi2.sf(glob, p))))
+        except np.linalg.LinAlgError:  # pragma: no cover - pinv does not fail on finite input
+            rows = [(j, np.nan, 1, np.nan) for j in range(p)] + [("global", np.nan, p, np.nan)]
+    return pd.DataFrame(rows, columns=["term", "statistic", "df", "p"])
+
+
+def ph_check(fit, times, events, terms: Sequence[str], alpha: float = 0.05, warn: bool = True,
+             X=None, entry=None) -> pd.DataFrame:
+    """Proportional-hazards check (Grambsch–Therneau): do the scaled Schoenfeld residuals trend
+    with the rank of event time?
+
+    With the covariates ``X`` (and ``entry`` times) the test is the score test with the full
+    variance (:func:`ph_score_test`, as R's ``cox.zph``); without them, the approximate test
+    T_j = (Σ (g − ḡ) r*_j)² / (D · V_jj · Σ (g − ḡ)²), r* = D·r·V (D events, V the covariance of
+    the estimates, r the Schoenfeld residuals), as lifelines' ``proportional_hazard_test(
+    time_transform="rank")``; it is also returned as ``statistic_approx``/``p_approx``. The
+    approximate test assumes the covariates' spread in the risk set is the same at every
+    event time; with a monthly covariate whose spread changes with tenure it flagged 12.5 % of
+    data sets under proportional hazards at 5 %, the full-variance test 3 %
+    (tests/test_stats_survival.py). ``rho`` is the rank
+    correlation of r*_j with time. A Benjamini–Hochberg-adjusted p-value (over the terms)
+    below ``alpha`` flags a violation (under proportional hazards for every term, any flag
+    has probability ≤ ``alpha``) and raises
     :class:`~analysis.errors.ProportionalHazardsWarning` (when ``warn``).
 
     Returns
     -------
     DataFrame
-        ``term``, ``rho``, ``statistic``, ``p``, ``p_adj``, ``violated``.
+        ``term``, ``rho``, ``statistic``, ``p``, ``p_adj``, ``violated``, ``statistic_approx``,
+        ``p_approx``.
     """
     resid = np.asarray(fit.schoenfeld_residuals, dtype=float)
     ev = np.asarray(events, bool)
@@ -613,7 +707,7 @@ def ph_check(fit, times, events, terms: Sequence[str], alpha: float = 0.05, warn
     rows = []
     if D < 3:
         out = pd.DataFrame({"term": list(terms), "rho": np.nan, "statistic": np.nan, "p": np.nan, "p_adj": np.nan,
-                            "violated": False})
+                            "violated": False, "statistic_approx": np.nan, "p_approx": np.nan})
         return out
     g = sps.rankdata(tt)
     gd = g - g.mean()
@@ -625,13 +719,21 @@ def ph_check(fit, times, events, terms: Sequence[str], alpha: float = 0.05, warn
         p = float(sps.chi2.sf(stat, 1)) if not np.isnan(stat) else np.nan
         rho = float(sps.spearmanr(tt, scaled[:, j])[0]) if np.std(scaled[:, j]) > 0 else np.nan
         rows.append((term, rho, stat, p))
-    out = pd.DataFrame(rows, columns=["term", "rho", "statistic", "p"])
+    out = pd.DataFrame(rows, columns=["term", "rho", "statistic_approx", "p_approx"])
+    if X is not None:
+        exact = ph_score_test(X, times, events, np.asarray(fit.params, dtype=float), entry=entry)
+        out["statistic"] = exact["statistic"].to_numpy()[:len(terms)]
+        out["p"] = exact["p"].to_numpy()[:len(terms)]
+    else:
+        out["statistic"] = out["statistic_approx"]
+        out["p"] = out["p_approx"]
     # one test per term: adjusted together (Benjamini–Hochberg), so a model with many terms
     # and proportional hazards does not flag one by chance more often than ``alpha``
     from .correlation import bh_adjust
 
     out["p_adj"] = bh_adjust(out["p"].to_numpy())
     out["violated"] = (out["p_adj"] < alpha).fillna(False).astype(bool)
+    out = out[["term", "rho", "statistic", "p", "p_adj", "violated", "statistic_approx", "p_approx"]]
     bad = out.loc[out["violated"], "term"].tolist()
     if warn and bad:
         warnings.warn(

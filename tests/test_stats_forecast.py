@@ -318,28 +318,11 @@ def test_model_choice_prefers_intervals_that_cover(monkeypatch):
     assert res.model == better and not res.coverage_ok
 
 
-@pytest.mark.slow
-def test_shown_intervals_cover_future_outcomes_by_simulation():
-    """The whole forecast on simulated 36-month series (trend, seasonality, AR(1) 0.6 noise):
-    the calibrated intervals contain the next three actual months within 10 points of their
-    nominal rate. SARIMA only, to bound the run time (≈ 11 fits per series)."""
-    rng = np.random.default_rng()
-    reps, n, h, phi = 60, 36, 3, 0.6
-    hits = {"80": [], "95": []}
-    for _ in range(reps):
-        e = np.zeros(n + h)
-        e[0] = rng.normal(0, 5 / math.sqrt(1 - phi ** 2))
-        for i in range(1, n + h):
-            e[i] = phi * e[i - 1] + rng.normal(0, 5)
-        t = np.arange(n + h)
-        y = 200 + t + 20 * np.sin(t * np.pi / 6) + 8 * np.cos(t * np.pi / 3) + e
-        res = fc.forecast_best(pd.Series(y[:n], index=pd.period_range("2023-11", periods=n, freq="M")), h,
-                               models=("sarima",))
-        for k in hits:
-            hits[k] += list((y[n:] >= res.forecast[f"lo{k}"]) & (y[n:] <= res.forecast[f"hi{k}"]))
-    # measured on 60 series per setting: 78.9 % / 93.9 % (AR 0.6), 84.4 % / 96.1 % (white noise)
-    assert abs(np.mean(hits["80"]) - 0.80) <= 0.10, np.mean(hits["80"])
-    assert abs(np.mean(hits["95"]) - 0.95) <= 0.10, np.mean(hits["95"])
+# The whole forecast's coverage on 60 simulated series (statsmodels SARIMA, 70–260 s) was measured
+# here until 2026-12: 60 series are too few for a 10-point band (the mean coverage's standard error
+# is about 4 points, so the test failed about one run in four with an unseeded generator). The
+# coverage claim is now tested below on 1,500 series of a vectorised copy of the same model, with
+# the library's own interval_scale/calibrate_intervals checked to give exactly those intervals.
 
 
 # ------------------------------------------------------------- coverage on trending and real series

@@ -30,7 +30,8 @@ import pandas as pd
 
 from . import display
 from .excel import column_header
-from .i18n import DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, join_sentences, label, message, name_label
+from .i18n import (DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, join_sentences, label, message, name_label,
+                   table_unit)
 from .sections import Figure, Kind, Note, SectionResult, Skip, Table, section_metrics, skipped_details, skipped_sections
 
 
@@ -117,13 +118,27 @@ def text_block(item: TextItem, lang: str) -> Block:
     raise TypeError(f"A text function must return Msg, Para, Cards or Caution items. Got {type(item).__name__} instead.")
 
 
-def cell_text(value: Any, column: Any, lang: str) -> str:
-    """One table cell in ``lang`` (the table form of the column's kind)."""
+def cell_text(value: Any, column: Any, lang: str, unit: Mapping[str, Any] | None = None) -> str:
+    """One table cell in ``lang`` (the table form of the column's kind, in the column's
+    ``unit`` when given, see :func:`column_units`)."""
     if column.kind is Kind.CODE:
         return format_value(value, "text", lang) if _blank(value) else label(f"{column.codes}.{value}", lang)
     if column.kind is Kind.NAME:
         return format_value(value, "text", lang) if _blank(value) else name_label(column.codes, value, lang)
-    return format_value(value, column.kind.value, lang, table=True)
+    return format_value(value, column.kind.value, lang, table=True, unit=unit)
+
+
+def column_units(table: Table, lang: str) -> dict[str, Mapping[str, Any] | None]:
+    """The unit of each column of ``table`` in ``lang`` (:func:`analysis.i18n.table_unit`):
+    one unit per column, written in its header and used by every cell (HTML, Word, Excel)."""
+    frame = table.frame
+    out: dict[str, Mapping[str, Any] | None] = {}
+    for c in table.columns:
+        if c.kind in (Kind.CODE, Kind.NAME) or c.name not in frame.columns:
+            out[c.name] = None
+        else:
+            out[c.name] = table_unit(c.kind.value, frame[c.name].tolist(), lang)
+    return out
 
 
 def _blank(v: Any) -> bool:
@@ -136,8 +151,9 @@ def _blank(v: Any) -> bool:
 def headers(table: Table, lang: str) -> list[str]:
     """The column headers of ``table`` in ``lang`` (made unique by a counter if two coincide)."""
     out: list[str] = []
+    units = column_units(table, lang)
     for c in table.columns:
-        h = column_header(c, lang)
+        h = column_header(c, lang, units.get(c.name))
         base, n = h, 2
         while h in out:
             h, n = f"{base} ({n})", n + 1
@@ -155,7 +171,9 @@ def table_html(table: Table, lang: str = DEFAULT_LANG, caption: str | None = Non
         return f'<p class="note">{display.esc(f"{caption}: {text}" if caption else text)}</p>'
     heads = headers(table, lang)
     data = frame.head(table.max_rows)
-    cells = pd.DataFrame({h: [cell_text(v, c, lang) for v in data[c.name]] for h, c in zip(heads, table.columns)})
+    units = column_units(table, lang)
+    cells = pd.DataFrame({h: [cell_text(v, c, lang, units[c.name]) for v in data[c.name]]
+                          for h, c in zip(heads, table.columns)})
     # every cell is already text; the code only sets the alignment class (num / txt)
     codes = {h: ("f2" if c.kind.value in NUMERIC_KINDS else "text") for h, c in zip(heads, table.columns)}
     html = display.table_html(cells, codes, lang=lang, caption=caption, max_rows=len(cells))

@@ -89,15 +89,15 @@ def test_partial_and_empty_texts(con):
     late = launch.prepare(con, LaunchReviewParams(sku="Y1", launch_date="2026-06-01"))
     res = launch.headline(late)
     assert res.skip.code.value == "no_data_in_window"
-    assert blocks(res) == [("note", "本节略过 — 一、总体情况：窗口内没有数据")]
+    assert blocks(res) == [("note", "本节略过 — 总体情况：窗口内没有数据")]
 
 
 def test_skips_are_reason_codes_rendered_from_the_catalogues(con):
     young = launch.prepare(con, LaunchReviewParams(sku="Y1"))
     op = launch.opinions(young)
     assert op.skip.code.value == "no_feedback" and op.skip.details == {}
-    assert blocks(op) == [("note", "本节略过 — 四、消费者评价：窗口内没有该新品的消费者评价")]
-    assert blocks(op, "en") == [("note", "Section skipped — 4. Consumers' opinions: no consumer feedback for the "
+    assert blocks(op) == [("note", "本节略过 — 消费者评价：窗口内没有该新品的消费者评价")]
+    assert blocks(op, "en") == [("note", "Section skipped — Consumers' opinions: no consumer feedback for the "
                                          "launch in the window")]
     can = launch.cannibalization(young)
     assert can.skip.code.value == "too_few_days" and can.skip.details == {"needed": 14}

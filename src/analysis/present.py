@@ -66,7 +66,22 @@ class Caution:
     msg: Msg
 
 
-TextItem = Union[Msg, Para, Cards, Caution]
+@dataclass(frozen=True)
+class Method:
+    """The section's method note (方法说明): how a figure was obtained — the test, its
+    statistic, the method's name — shown below the section's plain text as a visible note
+    (``present.method`` around the message), so the main text stays in the manager's words."""
+
+    sentences: tuple[Msg, ...]
+
+    def __init__(self, *sentences: Msg | Iterable[Msg]) -> None:
+        flat: list[Msg] = []
+        for m in sentences:
+            flat.extend([m] if isinstance(m, Msg) else list(m))
+        object.__setattr__(self, "sentences", tuple(flat))
+
+
+TextItem = Union[Msg, Para, Cards, Caution, Method]
 TextFn = Callable[[Any], Sequence[TextItem]]
 
 
@@ -89,15 +104,45 @@ class ShownTable:
 
 
 # ------------------------------------------------------------------------- rendering
+#: Errors a method raises on the data, as catalogue messages: (pattern of the error's one line,
+#: message id); the pattern's named groups are the message's values. An error not listed is
+#: shown as ``error.other`` (its English line stays in metrics.json ``skipped_details``).
+ERROR_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"The Cox model needs more events \((?P<events>\d+)\) than covariates \((?P<covariates>\d+)\)", "error.cox_events"),
+    (r"did not converge|failed to converge|not converge", "error.not_converged"),
+    (r"[Ss]ingular|collinear", "error.singular"),
+)
+
+
+def error_msg(error: Any) -> Msg:
+    """An error's one line (as a skip's ``error`` detail holds it) as a catalogue message."""
+    import re
+
+    text = str(error or "")
+    for pattern, msg_id in ERROR_MESSAGES:
+        m = re.search(pattern, text)
+        if m:
+            return Msg(msg_id, {k: int(v) if v.isdigit() else v for k, v in m.groupdict().items()})
+    return Msg("error.other", {})
+
+
+def skip_values(skip: Skip) -> dict[str, Any]:
+    """The values of a skip's message: its details, an ``error`` as a catalogue message."""
+    values = dict(skip.details)
+    if "error" in values and not isinstance(values["error"], Msg):
+        values["error"] = error_msg(values["error"])
+    return values
+
+
 def skip_text(skip: Skip, lang: str = DEFAULT_LANG) -> str:
     """The reason of a skip in ``lang`` (message ``skip.<reason>`` with the details)."""
-    return message(skip.message_id, lang, **dict(skip.details))
+    return message(skip.message_id, lang, **skip_values(skip))
 
 
 def skip_msg(skip: Skip) -> Msg:
     """A skip as a message, for a text function that reports a part of a section that did
     not run (``Caution(skip_msg(res.association_skip))``)."""
-    return Msg(skip.message_id, dict(skip.details))
+    return Msg(skip.message_id, skip_values(skip))
 
 
 def note_text(note: Note, report: str, lang: str = DEFAULT_LANG) -> str:
@@ -115,7 +160,11 @@ def text_block(item: TextItem, lang: str) -> Block:
         return Block("cards", {label(k, lang): format_value(v, kind, lang) for k, v, kind in item.items})
     if isinstance(item, Caution):
         return Block("note", item.msg.render(lang))
-    raise TypeError(f"A text function must return Msg, Para, Cards or Caution items. Got {type(item).__name__} instead.")
+    if isinstance(item, Method):
+        text = join_sentences((m.render(lang) for m in item.sentences), lang)
+        return Block("note", message("present.method", lang, text=text))
+    raise TypeError(f"A text function must return Msg, Para, Cards, Caution or Method items. "
+                    f"Got {type(item).__name__} instead.")
 
 
 def cell_text(value: Any, column: Any, lang: str, unit: Mapping[str, Any] | None = None) -> str:

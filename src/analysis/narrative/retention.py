@@ -20,7 +20,7 @@ import math
 from typing import Any, Mapping
 
 from ..i18n import Msg, msg
-from ..present import Caution, Cards, Para
+from ..present import Caution, Cards, Method, Para
 
 R = "incentive_retention"
 
@@ -99,28 +99,31 @@ def feature_curves(res: Any) -> list:
     """How the tiers are formed, and the log-rank test (decided on the adjusted p when the
     report's family gives one)."""
     out: list = []
+    method: list = []
     if res.code == "curves_by_feature":
         out.append(msg(f"{R}.curves.feature", name=res.feature))
     if res.method == "time-dependent":
         start = float(res.start or 0.0)
         if start > 0:
-            out.append(msg(f"{R}.curves.method", "time_dependent_from", start=start))
+            method.append(msg(f"{R}.curves.method", "time_dependent_from", start=start))
         else:
-            out.append(msg(f"{R}.curves.method", "time_dependent", start=start))
+            method.append(msg(f"{R}.curves.method", "time_dependent", start=start))
     elif res.method == "baseline":
-        out.append(msg(f"{R}.curves.method", "baseline", start=0.0))
+        method.append(msg(f"{R}.curves.method", "baseline", start=0.0))
     lr = res.logrank
     if lr is not None:
         decide = lr.p_value if res.p_adj is None else res.p_adj
         verdict = "differ" if decide < 0.05 else "same"
+        out.append(msg(f"{R}.curves.verdict", verdict))
         test = msg(f"{R}.curves.test", "time_dependent" if res.method == "time-dependent" else "plain")
         if res.p_adj is None:
-            out.append(msg(f"{R}.curves.logrank", verdict, test=test, statistic=lr.statistic, df=lr.df,
-                           p=p_msg(lr.p_value), adjusted=[]))
+            method.append(msg(f"{R}.curves.logrank", verdict, test=test, statistic=lr.statistic, df=lr.df,
+                              p=p_msg(lr.p_value), adjusted=[]))
         else:
-            out.append(msg(f"{R}.curves.logrank", f"{verdict}_adjusted", test=test, statistic=lr.statistic,
-                           df=lr.df, p=p_msg(lr.p_value), adjusted=p_msg(res.p_adj)))
-    return out
+            method.append(msg(f"{R}.curves.logrank", f"{verdict}_adjusted", test=test, statistic=lr.statistic,
+                              df=lr.df, p=p_msg(lr.p_value), adjusted=p_msg(res.p_adj)))
+    # plain words above, the method below (方法说明)
+    return out + ([Method(method)] if method else [])
 
 
 def correlations(res: Any) -> list:

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from ..i18n import Msg, msg
-from ..present import Cards, Caution, Para, skip_msg
+from ..present import Cards, Caution, Method, Para, skip_msg
 
 R = "rep_scorecard"
 
@@ -116,11 +116,12 @@ def territory(res: Any) -> list:
         return []
     lo, hi = res.ci_low, res.ci_high
     variant = "positive" if lo > 0 else ("negative" if hi < 0 else "none")
-    out: list = [msg(f"{R}.territory.rho", variant, rho=res.rho, lo=lo, hi=hi, p=res.p_value, n=res.n)]
+    out: list = [msg(f"{R}.territory.plain", variant)]
     out.append(msg(f"{R}.territory.adjusted"))
     if res.moved:
         out.append(msg(f"{R}.territory.moved", count=len(res.moved)))
-    return out
+    # the rank correlation, its interval and test: the section's method note
+    return out + [Method(msg(f"{R}.territory.rho", variant, rho=res.rho, lo=lo, hi=hi, p=res.p_value, n=res.n))]
 
 
 def underperformers(res: Any) -> list:

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from ..i18n import Msg, msg
-from ..present import Cards, Caution, Para, skip_msg, skip_text, text_block
+from ..present import Cards, Caution, Method, Para, skip_msg, skip_text, text_block
 
 R = "sales_trends"
 
@@ -108,15 +108,22 @@ def underperformers(res: Any) -> list:
 
 
 def trend(res: Any) -> list:
-    """The trend test (named, with its correction), the seasonal Sen slope with its interval,
-    and the months outside the expected range."""
+    """In plain words: is the series rising, falling or flat, and by how much a month (the
+    seasonal Sen slope with its interval); which months fell outside the expected range. The
+    test (seasonal Mann–Kendall, its statistic and correction) and the decomposition (STL) go
+    to the section's method note."""
     t = res.test
     out: list = []
+    method: list = []
     if t is not None:
-        variant = t.trend.replace(" ", "_") + ("_adjusted" if getattr(res, "festival_adjusted", False) else "")
-        out.append(msg(f"{R}.trend.test", variant, n=t.n, start=res.test_start,
-                       phi=t.ar1, z=t.z, p=_p(t.p_value), slope=_value(res.measure, t.slope),
+        direction = t.trend.replace(" ", "_")
+        out.append(msg(f"{R}.trend.plain", f"{direction}_{res.measure if res.measure == 'amount' else 'qty'}",
+                       n=t.n, start=res.test_start, slope=_value(res.measure, abs(t.slope)),
                        lo=_value(res.measure, t.slope_low), hi=_value(res.measure, t.slope_high)))
+        variant = direction + ("_adjusted" if getattr(res, "festival_adjusted", False) else "")
+        method.append(msg(f"{R}.trend.test", variant, n=t.n, start=res.test_start,
+                          phi=t.ar1, z=t.z, p=_p(t.p_value), slope=_value(res.measure, t.slope),
+                          lo=_value(res.measure, t.slope_low), hi=_value(res.measure, t.slope_high)))
     elif res.test_skip is not None:
         out.append(msg(f"{R}.trend.no_test", needed=res.test_skip.details.get("needed", 24)))
     if not any(getattr(n, "code", n) == "no_stl" for n in res.notes):
@@ -128,7 +135,11 @@ def trend(res: Any) -> list:
                 out.append(msg(f"{R}.trend.two_year"))
         else:
             out.append(msg(f"{R}.trend.anomalies", "none", count=0, months=[]))
-    return [Para(out)] if out else []
+        method.append(msg(f"{R}.trend.stl"))
+    items: list = [Para(out)] if out else []
+    if method:
+        items.append(Method(method))
+    return items
 
 
 def spring_festival(res: Any) -> list:

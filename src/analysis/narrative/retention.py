@@ -130,7 +130,7 @@ def correlations(res: Any) -> list:
     """What the correlations compare (like with like on the panel), and which features a
     snapshot's person-level correlations leave out, if any."""
     methods = set(res.table["method"]) if not res.table.empty else set()
-    out: list = [msg(f"{R}.correlations.how", "matched" if "matched_rank" in methods else "snapshot")]
+    out: list = [Method(msg(f"{R}.correlations.how", "matched" if "matched_rank" in methods else "snapshot"))]
     if res.left_out:
         out.append(Caution(msg(f"{R}.correlations.left_out", names=[term_msg(f) for f in res.left_out])))
     return out
@@ -163,7 +163,8 @@ def methods(res: Any) -> list[Msg]:
 
 def adjusted_effects(res: Any) -> list:
     """How the model was set up; a visible warning instead of estimates when it did not converge."""
-    out: list = [Para(methods(res))]
+    # how the model was set up is the section's method note (方法说明)
+    out: list = [Method(methods(res))]
     if not res.converged:
         out.append(Caution(msg(f"{R}.effects.not_converged")))
     return out
@@ -179,13 +180,13 @@ def model_checks(res: Any) -> list:
     else:
         out.append(Caution(msg(f"{R}.checks.ph", "some", names=[term_msg(t) for t in res.ph_violations])))
     if res.logistic:
-        out.append(msg(f"{R}.checks.logistic", "panel" if getattr(res, "panel", True) else "snapshot"))
+        out.append(Method(msg(f"{R}.checks.logistic", "panel" if getattr(res, "panel", True) else "snapshot")))
     return out
 
 
 def dose(res: Any) -> list:
     """What a band's rate counts."""
-    return [msg(f"{R}.dose.how", "panel" if res.unit == "person_months" else "snapshot")]
+    return [Method(msg(f"{R}.dose.how", "panel" if res.unit == "person_months" else "snapshot"))]
 
 
 def written_summary(res: Any, max_items: int = 4) -> list:

@@ -54,7 +54,7 @@ def headline(res: Any) -> list:
                      rank=b["rank"], change=b["change"]))
     if res.below_target_streak:
         s.append(msg(f"{R}.headline.streak", "some", count=len(res.below_target_streak), threshold=res.threshold,
-                     streak=res.streak, ids=list(res.below_target_streak)))
+                     streak=res.streak, ids=[_who(res.streak_names.get(str(i)), i) for i in res.below_target_streak]))
     else:
         s.append(msg(f"{R}.headline.streak", "none", count=0, threshold=res.threshold, streak=res.streak, ids=[]))
     if res.team_misses:
@@ -131,7 +131,14 @@ def underperformers(res: Any) -> list:
         return [msg(f"{R}.underperformers.summary", "none", count=0, threshold=res.threshold, streak=res.streak,
                     first=first, last=last, ids=[])]
     return [msg(f"{R}.underperformers.summary", "some", count=len(res.ids), threshold=res.threshold,
-                streak=res.streak, first=first, last=last, ids=list(res.ids))]
+                streak=res.streak, first=first, last=last, ids=[_who(n, i) for i, n in _named(res)])]
+
+
+def _named(res: Any) -> list[tuple[str, Any]]:
+    """(rep id, name or None) of a section's ids, names from its table."""
+    t = res.table
+    names = dict(zip(t["rep_id"].astype(str), t["name"])) if len(t) and {"rep_id", "name"} <= set(t.columns) else {}
+    return [(i, names.get(str(i))) for i in res.ids]
 
 
 def adjustments(res: Any) -> list:

@@ -31,6 +31,23 @@ def _value(measure: str, value: float) -> Msg:
     return msg(f"{R}.value", "amount" if measure == "amount" else "qty", value=value)
 
 
+def _keys(t: Any) -> list:
+    """The keys of a table's rows as a reader names them: the name when the table has one
+    (reps, SKUs, customers), else the key itself (regions, brands)."""
+    if "name" not in t.columns:
+        return list(t["key"])
+    return [n if isinstance(n, str) and n else k for k, n in zip(t["key"], t["name"])]
+
+
+def names_of(ids: Any, table: Any, id_col: str = "rep_id") -> list:
+    """``ids`` as names with the code beside them (``黄杰（R0193）``), from ``table``'s
+    ``name`` column where it has one."""
+    names = {}
+    if table is not None and len(table) and {"name", id_col} <= set(table.columns):
+        names = {str(k): n for k, n in zip(table[id_col], table["name"]) if isinstance(n, str) and n}
+    return [msg("present.name_code", name=names[str(i)], code=str(i)) if str(i) in names else str(i) for i in ids]
+
+
 def _p(p: float) -> Msg:
     return msg(f"{R}.p", "below", p=p) if _ok(p) and p < 0.001 else msg(f"{R}.p", "equal", p=p)
 
@@ -91,11 +108,11 @@ def attainment_by_level(res: Any) -> list:
                        defined=n_def, undefined=n_undef))
         if len(act):
             items = [msg(f"{R}.attainment.gap_item", key=k, attainment=a, gap=g)
-                     for k, a, g in zip(act["key"], act["attainment"], act["gap"])]
+                     for k, a, g in zip(_keys(act), act["attainment"], act["gap"])]
             out.append(msg(f"{R}.attainment.actions", "gap", items=items))
     elif len(act):
         items = [msg(f"{R}.attainment.decline_item", key=k, change=c)
-                 for k, c in zip(act["key"], act["actual"] - act["last_year"])]
+                 for k, c in zip(_keys(act), act["actual"] - act["last_year"])]
         out.append(msg(f"{R}.attainment.actions", "decline", items=items))
     return [Para(out)] if out else []
 
@@ -104,7 +121,7 @@ def underperformers(res: Any) -> list:
     """Who is below target in each of the last months."""
     first, last = (res.months[0], res.months[-1]) if res.months else ("", "")
     return [msg(f"{R}.underperformers.summary", "some" if res.ids else "none", count=len(res.ids), streak=res.streak,
-                first=first, last=last, threshold=res.threshold, ids=list(res.ids))]
+                first=first, last=last, threshold=res.threshold, ids=names_of(res.ids, res.table))]
 
 
 def trend(res: Any) -> list:
@@ -180,10 +197,10 @@ def contribution(res: Any) -> list:
                level=res.level)]
     if len(top_up):
         out.append(msg(f"{R}.contribution.ups", items=[msg(f"{R}.contribution.item", key=k, change=c)
-                                                      for k, c in zip(top_up["key"], top_up["change"])]))
+                                                      for k, c in zip(_keys(top_up), top_up["change"])]))
     if len(top_dn):
         out.append(msg(f"{R}.contribution.downs", items=[msg(f"{R}.contribution.item", key=k, change=c)
-                                                        for k, c in zip(top_dn["key"], top_dn["change"])]))
+                                                        for k, c in zip(_keys(top_dn), top_dn["change"])]))
     return [Para(out)]
 
 

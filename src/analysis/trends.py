@@ -702,7 +702,9 @@ def _show_underperformers(res: Underperformers) -> Underperformers:
         long = long.sort_values(["rep_id", "month"]).reset_index(drop=True)
         res.tables.append(Table.of("reps", long, max_rows=200, **{c: "text" for c in ids}, month="month",
                                    attainment="rate"))
-        res.figures.append(Figure("trends.underperformer_lines", {"series": res.series, "threshold": res.threshold}))
+        names = dict(zip(res.table["rep_id"].astype(str), res.table["name"])) if "name" in res.table else {}
+        res.figures.append(Figure("trends.underperformer_lines", {"series": res.series, "threshold": res.threshold,
+                                                                  "names": names}))
     return res
 
 

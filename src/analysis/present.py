@@ -51,12 +51,16 @@ class Para:
 
 @dataclass(frozen=True)
 class Cards:
-    """Headline figures shown as cards: ``(label key, value, kind)`` triples."""
+    """Headline figures shown as cards: ``(label key, value, kind)`` triples; ``period`` (a
+    message) is the period every card's figure is of, stated in a line above the cards (one
+    period per figure: the same as the table beside them)."""
 
     items: tuple[tuple[str, Any, str], ...]
+    period: Any = None
 
-    def __init__(self, *items: tuple[str, Any, str]) -> None:
+    def __init__(self, *items: tuple[str, Any, str], period: Any = None) -> None:
         object.__setattr__(self, "items", tuple(items))
+        object.__setattr__(self, "period", period)
 
 
 @dataclass(frozen=True)
@@ -277,6 +281,8 @@ def render(result: SectionResult, lang: str = DEFAULT_LANG, text: TextFn | None 
         blocks.append(Block("note", message("present.skipped", lang, section=title, reason=skip_text(result.skip, lang))))
         return blocks
     for item in (text(result) if text is not None else ()):
+        if isinstance(item, Cards) and item.period is not None:
+            blocks.append(Block("paragraph", message("present.cards_period", lang, period=item.period)))
         blocks.append(text_block(item, lang))
     for t in result.tables:
         caption = label(t.title, lang) if t.title else None

@@ -119,7 +119,8 @@ def headline(res: Any) -> Sequence[Any]:
     if _ok(h.get("attainment_amount")):
         cards.append(("launch_review.card.attainment_amount", h["attainment_amount"], "rate"))
     who = _launch_values(res)
-    out: list[Any] = [Cards(*cards),
+    window = msg("launch_review.card.window", days=s.days_covered, start=s.launch_date, end=s.end)
+    out: list[Any] = [Cards(*cards, period=window),
                       msg("launch_review.headline.scope", **who, launch_date=s.launch_date, window_end=s.window_end,
                           window_days=s.window_days, days_covered=s.days_covered, data_end=s.data_end)]
     if s.partial:

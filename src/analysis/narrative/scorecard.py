@@ -42,7 +42,7 @@ def headline(res: Any) -> list:
                      (f"{R}.card.leader", lead.get("label", "—"), "text"),
                      (f"{R}.card.leader_total", lead.get("total"), "f1"),
                      (f"{R}.card.median_total", res.median_total, "f1"),
-                     (f"{R}.card.below_target", res.below_target, "count")))
+                     (f"{R}.card.below_target", res.below_target, "count"), period=msg("present.month", month=res.month)))
     s = [msg(f"{R}.headline.lead", month=res.month, reps=res.reps_scored, scheme=res.scheme)]
     if lead:
         variant = "tied" if lead.get("tied", 1) > 1 else "alone"

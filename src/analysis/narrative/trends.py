@@ -93,7 +93,8 @@ def headline(res: Any) -> list:
         if _ok(r["ytd_attainment"]):
             ytd.append(msg(f"{R}.headline.ytd_attainment", attainment=r["ytd_attainment"], elapsed=res.ytd_time_elapsed))
         sentences.append(msg("present.sentence", clauses=ytd))
-    return [Cards(*cards), Para(sentences)]
+    period = msg(f"{R}.scope.period", "year" if res.kind == "year" else "month", period=res.period)
+    return [Cards(*cards, period=period), Para(sentences)]
 
 
 def attainment_by_level(res: Any) -> list:

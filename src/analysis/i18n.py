@@ -40,7 +40,7 @@ joined with the language's list separator (each item rendered the same way).
 Examples
 --------
 >>> message("skip.missing_table", "zh", table="visits")
-'数据中没有「visits」表'
+'数据中没有「拜访」表'
 >>> message("skip.missing_table", "en", table="visits")
 "the store has no table 'visits'"
 >>> format_value(35649026.0, "money", "zh"), format_value(35649026.0, "money", "en")

@@ -36,14 +36,10 @@ min_group_size = 5
 
 # %%
 from analysis import display, launch, notebook
-from analysis.i18n import label
 from analysis.narrative import launch as narrative
 
 ctx = notebook.start("launch_review", globals())
 ctx.present.texts = narrative.TEXTS
-
-# %%
-display.heading(label("report.launch_review", ctx.lang), 1)
 
 # %%
 scope = launch.prepare(ctx.con, ctx.params)

@@ -38,15 +38,11 @@ n_boot = 1000
 interval_unit = "customer"
 
 # %%
-from analysis import display, notebook, scorecard
-from analysis.i18n import label
+from analysis import notebook, scorecard
 from analysis.narrative import scorecard as narrative
 
 ctx = notebook.start("rep_scorecard", globals())
 ctx.present.texts = narrative.TEXTS
-
-# %%
-display.heading(label("report.rep_scorecard", ctx.lang), 1)
 
 # %%
 scope = scorecard.prepare(ctx.con, ctx.params)

@@ -38,15 +38,11 @@ ramp_share = 0.5
 overrides = {}
 
 # %%
-from analysis import display, notebook, target_plan
-from analysis.i18n import label
+from analysis import notebook, target_plan
 from analysis.narrative import target_plan as narrative
 
 ctx = notebook.start("target_plan", globals())
 ctx.present.texts = narrative.TEXTS
-
-# %%
-display.heading(label("report.target_plan", ctx.lang), 1)
 
 # %%
 scope = target_plan.prepare(ctx.con, ctx.params)

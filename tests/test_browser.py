@@ -253,6 +253,21 @@ def test_charts_are_sharp_and_legible_and_tables_scroll_in_their_box_at_phone_wi
         assert min(m["fonts"]) >= 11, f"{page}: text of {min(m['fonts'])} px"
 
 
+def test_at_desktop_width_charts_take_the_text_width_and_the_page_has_one_title(fixture_html, tmp_path):
+    """At 1280 CSS px: the page does not scroll sideways, every chart is as wide as the text
+    (main's width, at most 960 px), and the page shows its title once. The screenshot is kept
+    in build/screenshots/ for a look."""
+    for j, page in enumerate(_pages(fixture_html)):
+        m = measure_at_phone_width(page, tmp_path / f"d{j}", width=1280)
+        assert m["vw"] == 1280 and m["page"] <= m["vw"], f"{page}: the page scrolls sideways at 1280 px"
+        text_width = min(960, m["vw"] - 28)
+        for im in m["images"]:
+            assert im["shown"] >= 0.95 * text_width, f"{page}: a chart is {im['shown']:.0f} px of {text_width} at 1280 px"
+        assert page.read_text(encoding="utf-8").count("<h1") == 1, f"{page}: more than one title"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    chromium(fixture_html, SHOTS / "fixture-1280.png", tmp_path / "profile", size="1280,1400")
+
+
 def test_wide_table_scrolls_in_its_box_detector_can_fail(tmp_path):
     """Negative control: a wide table outside a scrolling box makes the page scroll sideways."""
     page = tmp_path / "wide.html"

@@ -53,23 +53,25 @@ def test_about_sheet_then_one_sheet_per_table_with_headers_in_the_language(tmp_p
     assert ["数据范围", "2024-01-01 – 2026-10-31"] in about
     assert ["  level", "region"] in about and [None, "完成率 = 实际 ÷ 目标"] in about
     ws = wb["按区域"]
-    assert [c.value for c in ws[1]] == ["区域", "金额", "金额（万元）", "销量", "完成率", "变化（百分点）", "期间", "月份", "客户档位"]
+    assert [c.value for c in ws[1]] == ["区域", "金额（万元）", "金额（万元）", "销量（条）", "完成率", "变化（百分点）", "期间", "月份",
+                                      "客户档位"]
     assert ws.freeze_panes == "A2" and wb["说明"].freeze_panes == "A2"
     assert ws.max_row == len(frame) + 1
 
     en = openpyxl.load_workbook(write_workbook(tmp_path / "en.xlsx", dict(ABOUT, parameters={}), [("By region", _table(frame))], "en"))
     assert en.sheetnames == ["About", "By region"]
-    assert [c.value for c in en["By region"][1]][:6] == ["Region", "Amount", "Amount (10k yuan)", "Volume", "Attainment",
-                                                        "Change (pp)"]
+    assert [c.value for c in en["By region"][1]][:6] == ["Region", "Amount (yuan)", "Amount (10k yuan)", "Volume (cartons)",
+                                                        "Attainment", "Change (pp)"]
     assert en["By region"]["I2"].value == "Large"
 
 
 def test_number_formats_and_one_figure_per_column_against_the_frame(tmp_path, frame):
     ws = openpyxl.load_workbook(write_workbook(tmp_path / "run.xlsx", ABOUT, [("按区域", _table(frame))], "zh"))["按区域"]
     r = 2
-    assert ws[f"B{r}"].value == frame.loc[0, "amount"] and ws[f"B{r}"].number_format == "#,##0"
-    assert ws[f"C{r}"].value == pytest.approx(frame.loc[0, "amount_wan"] / 10000) and ws[f"C{r}"].number_format == "#,##0.0"
-    assert ws[f"D{r}"].value == frame.loc[0, "qty"] and ws[f"D{r}"].number_format == "#,##0"
+    # full-precision amounts; the format shows them in the column's unit (万元: ÷1,000 and a literal point)
+    assert ws[f"B{r}"].value == frame.loc[0, "amount"] and ws[f"B{r}"].number_format == '0!.0,"万元"'
+    assert ws[f"C{r}"].value == frame.loc[0, "amount_wan"] and ws[f"C{r}"].number_format == '0!.0,"万元"'
+    assert ws[f"D{r}"].value == frame.loc[0, "qty"] and ws[f"D{r}"].number_format == '#,##0"条"'
     assert ws[f"E{r}"].value == pytest.approx(frame.loc[0, "attainment"]) and ws[f"E{r}"].number_format == "0.0%"
     assert ws[f"F{r}"].value == pytest.approx(1.25) and ws[f"F{r}"].number_format == "+0.0;-0.0;0.0"
     assert ws[f"G{r}"].value.date() == dt.date(2026, 10, 1) and ws[f"G{r}"].number_format == "yyyy-mm-dd"
@@ -78,7 +80,7 @@ def test_number_formats_and_one_figure_per_column_against_the_frame(tmp_path, fr
     assert ws["B7"].value is None and ws["E5"].value is None  # undefined values are empty cells
     assert all(isinstance(ws.cell(i, 2).value, (int, float, type(None))) for i in range(2, ws.max_row + 1))
     # widths fitted to the content (the amount column is wider than the minimum)
-    assert ws.column_dimensions["B"].width >= len("35,649,026")
+    assert ws.column_dimensions["B"].width >= len("3,565.0")
 
 
 def test_formula_like_text_is_neutralised(tmp_path, frame):
@@ -132,3 +134,11 @@ def test_presenter_writes_the_tables_it_showed(tmp_path, frame):
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["说明", "价类结构", "品牌"]  # a skipped section shows no table
     assert wb["价类结构"]["B2"].value == frame.loc[0, "amount"]
+
+
+def test_a_small_amount_column_is_in_yuan_and_says_so(tmp_path):
+    frame = pd.DataFrame({"region": ["East", "West"], "amount": [1200.0, 9999.0]})
+    t = Table("small", frame, [Column("region"), Column("amount", "money")])
+    ws = openpyxl.load_workbook(write_workbook(tmp_path / "run.xlsx", ABOUT, [("小额", t)], "zh"))["小额"]
+    assert [c.value for c in ws[1]] == ["区域", "金额（元）"]
+    assert ws["B2"].value == 1200.0 and ws["B2"].number_format == '#,##0"元"'

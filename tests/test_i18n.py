@@ -66,7 +66,7 @@ def test_every_message_renders_in_every_language_from_one_set_of_values():
 
 
 def test_the_same_call_gives_both_languages():
-    assert message("skip.missing_table", "zh", table="visits") == "数据中没有「visits」表"
+    assert message("skip.missing_table", "zh", table="visits") == "数据中没有「拜访」表"
     assert message("skip.missing_table", "en", table="visits") == "the store has no table 'visits'"
     assert message("skip.grain", "zh", grain="yearly") == "数据为按年汇总，本节需要按月或更细的数据"
     assert message("skip.grain", "en", grain="yearly") == "the data are at yearly grain"

@@ -41,7 +41,13 @@ def page(res, lang="zh"):
 def summary(scope, lang="zh"):
     """The written analysis of the headline: the figures, then well / not well / next steps."""
     ps = paragraphs(launch.headline(scope), lang)
-    return "\n\n".join(ps[1:])  # ps[0] is the scope line
+    return "\n\n".join(ps[2:])  # ps[0] states the cards' period, ps[1] is the scope line
+
+
+def test_the_cards_state_their_period(rv):
+    ps = paragraphs(launch.headline(rv))
+    assert ps[0].startswith("以下数字均为上市后30天（2026-03-10至2026-04-08）")
+    assert paragraphs(launch.headline(rv), "en")[0].startswith("Figures for the first 30 days after the launch")
 
 
 def test_summary_zh_reports_the_figures_and_three_parts(rv):
@@ -76,8 +82,8 @@ def test_headline_cards_and_scope(rv):
     cards = dict(kinds)["cards"]
     assert cards["销量(条)"] == "10" and cards["订购户数"] == "4" and cards["铺货率"] == "66.7%"
     assert cards["完成率(销量)"] == "33.3%"
-    assert paragraphs(launch.headline(rv))[0].startswith("新品：S1（S1，新牌，三类）；上市日2026-03-10")
-    assert "Launch: S1 (S1, brand 新牌, class 三类)" in paragraphs(launch.headline(rv), "en")[0]
+    assert paragraphs(launch.headline(rv))[1].startswith("新品：S1（S1，新牌，三类）；上市日2026-03-10")
+    assert "Launch: S1 (S1, brand 新牌, class 三类)" in paragraphs(launch.headline(rv), "en")[1]
 
 
 def test_partial_and_empty_texts(con):
@@ -89,15 +95,15 @@ def test_partial_and_empty_texts(con):
     late = launch.prepare(con, LaunchReviewParams(sku="Y1", launch_date="2026-06-01"))
     res = launch.headline(late)
     assert res.skip.code.value == "no_data_in_window"
-    assert blocks(res) == [("note", "本节略过 — 一、总体情况：窗口内没有数据")]
+    assert blocks(res) == [("note", "本节略过 — 总体情况：窗口内没有数据")]
 
 
 def test_skips_are_reason_codes_rendered_from_the_catalogues(con):
     young = launch.prepare(con, LaunchReviewParams(sku="Y1"))
     op = launch.opinions(young)
     assert op.skip.code.value == "no_feedback" and op.skip.details == {}
-    assert blocks(op) == [("note", "本节略过 — 四、消费者评价：窗口内没有该新品的消费者评价")]
-    assert blocks(op, "en") == [("note", "Section skipped — 4. Consumers' opinions: no consumer feedback for the "
+    assert blocks(op) == [("note", "本节略过 — 消费者评价：窗口内没有该新品的消费者评价")]
+    assert blocks(op, "en") == [("note", "Section skipped — Consumers' opinions: no consumer feedback for the "
                                          "launch in the window")]
     can = launch.cannibalization(young)
     assert can.skip.code.value == "too_few_days" and can.skip.details == {"needed": 14}

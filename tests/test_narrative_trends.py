@@ -200,6 +200,26 @@ def test_trend_summary_names_the_test_and_its_correction():
     assert "已扣除春节前三周" in nt.summary(r, "zh")
 
 
+def test_trend_plain_words_above_the_method_below():
+    import re
+
+    r = _trend(pd.DataFrame({"month": []}), measure="amount")
+    import dataclasses
+
+    r.test = dataclasses.replace(r.test, slope=358000.0, slope_low=300000.0, slope_high=400000.0)
+    blocks = present.render(r, "zh", nt.trend)
+    paras = [b.payload for b in blocks if b.kind == "paragraph"]
+    notes = [b.payload for b in blocks if b.kind == "note"]
+    assert "销售额呈上升趋势，每月约增加 35.8万元" in paras[0]
+    # no test, statistic or method name in the main text: they are in the method note below
+    assert not re.search(r"[A-Za-zφρ]", "".join(paras)), paras
+    method = [n for n in notes if n.startswith("方法说明：")]
+    assert len(method) == 1 and "Mann–Kendall" in method[0] and "STL" in method[0] and "φ = 0.40" in method[0]
+    en = [b.payload for b in present.render(r, "en", nt.trend) if b.kind in ("paragraph", "note")]
+    assert any("the amount has been rising, by about 358,000 yuan a month" in t for t in en)
+    assert any(t.startswith("Method: ") and "Mann–Kendall" in t for t in en)
+
+
 def test_trend_summary_without_test():
     from analysis.trends import Skip, Trend
 

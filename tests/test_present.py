@@ -187,7 +187,7 @@ def test_cards_cautions_and_notes():
     assert kinds == ["heading", "cards", "note", "note"]
     assert blocks[1].payload == {"Amount": "35,649,026 yuan", "Attainment": "93.8%"}
     assert blocks[3].payload == "Less than 24 months of history: no seasonal decomposition."
-    with pytest.raises(TypeError, match="must return Msg, Para, Cards or Caution"):
+    with pytest.raises(TypeError, match="must return Msg, Para, Cards, Caution or Method"):
         render(res, "en", text=lambda r: ["a plain string"])
 
 
@@ -342,3 +342,29 @@ def test_a_ported_section_renders_text_table_and_chart_and_feeds_the_workbook(tm
     assert wb.sheetnames == ["About", "Staff below target"]
     assert wb["Staff below target"]["F2"].value == pytest.approx(0.85)
     assert wb["Staff below target"]["F1"].value == "October 2026"
+
+
+def test_a_money_column_takes_one_unit_named_in_its_header():
+    from analysis.present import table_html
+    from analysis.sections import Column, Table
+
+    big = Table("t", pd.DataFrame({"amount": [35133743.0, 1200.0]}), [Column("amount", "money")])
+    html = table_html(big, "zh")
+    assert "金额（万元）" in html and "3,513.4" in html and "0.1" in html and "35,133,743" not in html
+    small = Table("t", pd.DataFrame({"amount": [1200.0, 9999.0]}), [Column("amount", "money")])
+    assert "金额（元）" in table_html(small, "zh") and "9,999" in table_html(small, "zh")
+    assert "Amount (yuan)" in table_html(big, "en") and "35,133,743" in table_html(big, "en")
+
+
+def test_a_method_note_and_an_error_in_the_page_language():
+    from analysis.i18n import msg
+    from analysis.present import Method, skip_text, text_block
+    from analysis.sections import Skip
+
+    b = text_block(Method(msg("skip.no_data")), "zh")
+    assert b.kind == "note" and b.payload.startswith("方法说明：")
+    sk = Skip("failed", {"error": "The Cox model needs more events (1) than covariates (5)."})
+    assert skip_text(sk, "zh") == "计算未能完成：离职人数（1）不多于模型中的因素个数（5），无法拟合比例风险模型"
+    assert "(1)" in skip_text(sk, "en") and "Cox" in skip_text(sk, "en")
+    other = Skip("failed", {"error": "ValueError: something odd"})
+    assert "something" not in skip_text(other, "zh") and "something" not in skip_text(other, "en")

@@ -31,7 +31,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import pandas as pd
 
 from .errors import ParameterError
-from .i18n import DEFAULT_LANG, check_lang, excel_format, format_value, header_label, label, name_label
+from .i18n import DEFAULT_LANG, check_lang, excel_format, format_value, header_label, label, name_label, table_unit
 from .sections import Kind, Table
 
 ABOUT_KEYS = ("report", "period", "parameters", "data_window", "definitions", "generated_at", "language")
@@ -71,12 +71,19 @@ def sheet_name(title: str, taken: Iterable[str] = ()) -> str:
     return name
 
 
-def column_header(column: Any, lang: str = DEFAULT_LANG) -> str:
-    """The header of a column in ``lang``: its label with the unit of its kind
-    (``金额（万元）``), or its message when the header is made from data."""
+def column_header(column: Any, lang: str = DEFAULT_LANG, unit: Mapping[str, Any] | None = None) -> str:
+    """The header of a column in ``lang``: its label with the unit of its kind or of the
+    column's own ``unit`` (``金额（万元）``, ``销量（条）``), or its message when the header is made
+    from data."""
     if column.label is not None and not isinstance(column.label, str) and hasattr(column.label, "render"):
         return column.label.render(lang)
-    return header_label(column.label_key, column.value_kind, lang)
+    return header_label(column.label_key, column.value_kind, lang, unit)
+
+
+def _column_unit(column: Any, frame: pd.DataFrame, lang: str) -> Mapping[str, Any] | None:
+    if column.kind in (Kind.CODE, Kind.NAME) or column.name not in frame.columns:
+        return None
+    return table_unit(column.value_kind, frame[column.name].tolist(), lang)
 
 
 def _width(text: str) -> int:
@@ -105,7 +112,7 @@ def _as_date(v: Any) -> dt.date:
     return pd.Timestamp(s + "-01" if re.fullmatch(r"\d{4}-\d{2}", s) else s).date()
 
 
-def cell_value(value: Any, column: Any, lang: str) -> Any:
+def cell_value(value: Any, column: Any, lang: str, unit: Mapping[str, Any] | None = None) -> Any:
     """The value written to a cell for a column (numbers scaled, dates as dates, text neutralised)."""
     kind = column.kind
     if _undefined(value):
@@ -120,7 +127,7 @@ def cell_value(value: Any, column: Any, lang: str) -> Any:
         return _as_date(value)
     if kind is Kind.TEXT or isinstance(value, str):
         return neutralise(str(value))
-    _, scale = excel_format(kind.value, lang)
+    _, scale = excel_format(kind.value, lang, unit)
     return float(value) / scale if scale != 1 else (int(value) if isinstance(value, int) else float(value))
 
 
@@ -231,22 +238,23 @@ def write_workbook(path: str | os.PathLike, about: Mapping[str, Any], tables: It
         sh = wb.create_sheet(sheet_name(title, names))
         names.append(sh.title)
         cols = list(table.columns)
-        heads = [column_header(c, lang) for c in cols]
+        units = [_column_unit(c, table.frame, lang) for c in cols]
+        heads = [column_header(c, lang, u) for c, u in zip(cols, units)]
         sh.append([neutralise(h) for h in heads])
         for c in sh[1]:
             c.font = bold
             c.alignment = Alignment(wrap_text=False)
         widths = [_width(h) for h in heads]
         frame = table.frame
-        formats = [excel_format(c.value_kind, lang)[0] for c in cols]
+        formats = [excel_format(c.value_kind, lang, u)[0] for c, u in zip(cols, units)]
         for row in frame[[c.name for c in cols]].itertuples(index=False, name=None):
-            sh.append([cell_value(v, c, lang) for v, c in zip(row, cols)])
+            sh.append([cell_value(v, c, lang, u) for v, c, u in zip(row, cols, units)])
             r = sh.max_row
             for j, (cell, c) in enumerate(zip(sh[r], cols)):
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # never a formula
                 cell.number_format = formats[j]
-                shown = format_value(row[j], c.value_kind, lang, table=True) \
+                shown = format_value(row[j], c.value_kind, lang, table=True, unit=units[j]) \
                     if c.kind not in (Kind.CODE, Kind.NAME) else str(cell.value or "")
                 widths[j] = max(widths[j], _width(shown))
         sh.freeze_panes = "A2"

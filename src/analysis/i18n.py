@@ -40,7 +40,7 @@ joined with the language's list separator (each item rendered the same way).
 Examples
 --------
 >>> message("skip.missing_table", "zh", table="visits")
-'数据中没有「visits」表'
+'数据中没有「拜访」表'
 >>> message("skip.missing_table", "en", table="visits")
 "the store has no table 'visits'"
 >>> format_value(35649026.0, "money", "zh"), format_value(35649026.0, "money", "en")
@@ -450,7 +450,7 @@ def kind_spec(kind: str, lang: str = DEFAULT_LANG) -> Mapping[str, Any]:
 
 
 def format_value(value: Any, kind: str, lang: str = DEFAULT_LANG, *, table: bool = False,
-                 sign: str | None = None) -> str:
+                 sign: str | None = None, unit: Mapping[str, Any] | None = None) -> str:
     """One value written in ``lang`` as ``kind``; the same function serves text and tables.
 
     Parameters
@@ -471,6 +471,9 @@ def format_value(value: Any, kind: str, lang: str = DEFAULT_LANG, *, table: bool
     sign : {None, "abs", "signed"}
         ``"abs"`` writes the magnitude (for sentences whose variant says the direction);
         ``"signed"`` always writes a sign.
+    unit : mapping, optional
+        The table form of a column's unit (:func:`table_unit`): with ``table=True``, the
+        number is written by it (``{scale, number}``) instead of the kind's table form.
 
     Examples
     --------
@@ -501,6 +504,8 @@ def format_value(value: Any, kind: str, lang: str = DEFAULT_LANG, *, table: bool
     rule = dict(spec.get("table", {})) if table and "table" in spec else _rule(rules, v)
     if table and "table" in spec:
         rule = {**_rule(rules, v), **rule}
+    if table and unit is not None:
+        rule = {**_rule(rules, v), "scale": 1, **{k: unit[k] for k in ("scale", "number", "signed") if k in unit}}
     x = v / float(rule.get("scale", 1))
     signed = bool(rule.get("signed")) if sign is None else sign == "signed"
     if sign == "abs" or signed:
@@ -514,16 +519,47 @@ def format_value(value: Any, kind: str, lang: str = DEFAULT_LANG, *, table: bool
     return rule.get("text", "{number}").format(number=number)
 
 
-def header_label(key: str, kind: str, lang: str = DEFAULT_LANG) -> str:
+def table_unit(kind: str, values: Iterable[Any] = (), lang: str = DEFAULT_LANG) -> Mapping[str, Any] | None:
+    """The unit of a table column of ``kind``: one unit for the whole column (and for its
+    header and its Excel cells), chosen by the column's largest magnitude from the kind's
+    ``units`` list in the catalogue (first matching ``abs_ge`` / ``abs_lt`` rule wins; in
+    Chinese an amount column reaching 10,000 yuan is in 万元, else in 元). None when the kind
+    has no units (its plain table form applies).
+
+    Examples
+    --------
+    >>> table_unit("money", [1234.0, 35133743.0], "zh")["header"]
+    '{label}（万元）'
+    >>> table_unit("money", [1234.0], "zh")["header"]
+    '{label}（元）'
+    """
+    units = kind_spec(kind, lang).get("units")
+    if not units:
+        return None
+    big = 0.0
+    for v in values:
+        if _undefined(v) or isinstance(v, (str, bool)):
+            continue
+        try:
+            big = max(big, abs(float(v)))
+        except (TypeError, ValueError):
+            continue
+    return _rule(list(units), big)
+
+
+def header_label(key: str, kind: str, lang: str = DEFAULT_LANG, unit: Mapping[str, Any] | None = None) -> str:
     """A column header: its label, with the unit of the kind's table form where it has one
-    (``金额（万元）``, ``Change (pp)``)."""
+    (``金额（万元）``, ``Change (pp)``); ``unit`` (:func:`table_unit`) names the column's own unit."""
     head = label(key, lang)
-    pattern = kind_spec(kind, lang).get("header")
+    pattern = (unit or {}).get("header") or kind_spec(kind, lang).get("header")
     return pattern.format(label=head) if pattern else head
 
 
-def excel_format(kind: str, lang: str = DEFAULT_LANG) -> tuple[str, float]:
-    """(Excel number format, scale) of a value kind; a cell holds value ÷ scale."""
+def excel_format(kind: str, lang: str = DEFAULT_LANG, unit: Mapping[str, Any] | None = None) -> tuple[str, float]:
+    """(Excel number format, scale) of a value kind; a cell holds value ÷ scale. With a column's
+    ``unit`` (:func:`table_unit`) the cell keeps the full value and the format shows the unit."""
+    if unit is not None and unit.get("excel"):
+        return str(unit["excel"]), 1.0
     spec = kind_spec(kind, lang)
     ex = spec.get("excel") or {}
     return str(ex.get("format", "General")), float(ex.get("scale", 1))

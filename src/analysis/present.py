@@ -30,7 +30,8 @@ import pandas as pd
 
 from . import display
 from .excel import column_header
-from .i18n import DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, join_sentences, label, message, name_label
+from .i18n import (DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, join_sentences, label, message, name_label,
+                   table_unit)
 from .sections import Figure, Kind, Note, SectionResult, Skip, Table, section_metrics, skipped_details, skipped_sections
 
 
@@ -50,12 +51,16 @@ class Para:
 
 @dataclass(frozen=True)
 class Cards:
-    """Headline figures shown as cards: ``(label key, value, kind)`` triples."""
+    """Headline figures shown as cards: ``(label key, value, kind)`` triples; ``period`` (a
+    message) is the period every card's figure is of, stated in a line above the cards (one
+    period per figure: the same as the table beside them)."""
 
     items: tuple[tuple[str, Any, str], ...]
+    period: Any = None
 
-    def __init__(self, *items: tuple[str, Any, str]) -> None:
+    def __init__(self, *items: tuple[str, Any, str], period: Any = None) -> None:
         object.__setattr__(self, "items", tuple(items))
+        object.__setattr__(self, "period", period)
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,22 @@ class Caution:
     msg: Msg
 
 
-TextItem = Union[Msg, Para, Cards, Caution]
+@dataclass(frozen=True)
+class Method:
+    """The section's method note (方法说明): how a figure was obtained — the test, its
+    statistic, the method's name — shown below the section's plain text as a visible note
+    (``present.method`` around the message), so the main text stays in the manager's words."""
+
+    sentences: tuple[Msg, ...]
+
+    def __init__(self, *sentences: Msg | Iterable[Msg]) -> None:
+        flat: list[Msg] = []
+        for m in sentences:
+            flat.extend([m] if isinstance(m, Msg) else list(m))
+        object.__setattr__(self, "sentences", tuple(flat))
+
+
+TextItem = Union[Msg, Para, Cards, Caution, Method]
 TextFn = Callable[[Any], Sequence[TextItem]]
 
 
@@ -88,15 +108,45 @@ class ShownTable:
 
 
 # ------------------------------------------------------------------------- rendering
+#: Errors a method raises on the data, as catalogue messages: (pattern of the error's one line,
+#: message id); the pattern's named groups are the message's values. An error not listed is
+#: shown as ``error.other`` (its English line stays in metrics.json ``skipped_details``).
+ERROR_MESSAGES: tuple[tuple[str, str], ...] = (
+    (r"The Cox model needs more events \((?P<events>\d+)\) than covariates \((?P<covariates>\d+)\)", "error.cox_events"),
+    (r"did not converge|failed to converge|not converge", "error.not_converged"),
+    (r"[Ss]ingular|collinear", "error.singular"),
+)
+
+
+def error_msg(error: Any) -> Msg:
+    """An error's one line (as a skip's ``error`` detail holds it) as a catalogue message."""
+    import re
+
+    text = str(error or "")
+    for pattern, msg_id in ERROR_MESSAGES:
+        m = re.search(pattern, text)
+        if m:
+            return Msg(msg_id, {k: int(v) if v.isdigit() else v for k, v in m.groupdict().items()})
+    return Msg("error.other", {})
+
+
+def skip_values(skip: Skip) -> dict[str, Any]:
+    """The values of a skip's message: its details, an ``error`` as a catalogue message."""
+    values = dict(skip.details)
+    if "error" in values and not isinstance(values["error"], Msg):
+        values["error"] = error_msg(values["error"])
+    return values
+
+
 def skip_text(skip: Skip, lang: str = DEFAULT_LANG) -> str:
     """The reason of a skip in ``lang`` (message ``skip.<reason>`` with the details)."""
-    return message(skip.message_id, lang, **dict(skip.details))
+    return message(skip.message_id, lang, **skip_values(skip))
 
 
 def skip_msg(skip: Skip) -> Msg:
     """A skip as a message, for a text function that reports a part of a section that did
     not run (``Caution(skip_msg(res.association_skip))``)."""
-    return Msg(skip.message_id, dict(skip.details))
+    return Msg(skip.message_id, skip_values(skip))
 
 
 def note_text(note: Note, report: str, lang: str = DEFAULT_LANG) -> str:
@@ -114,16 +164,34 @@ def text_block(item: TextItem, lang: str) -> Block:
         return Block("cards", {label(k, lang): format_value(v, kind, lang) for k, v, kind in item.items})
     if isinstance(item, Caution):
         return Block("note", item.msg.render(lang))
-    raise TypeError(f"A text function must return Msg, Para, Cards or Caution items. Got {type(item).__name__} instead.")
+    if isinstance(item, Method):
+        text = join_sentences((m.render(lang) for m in item.sentences), lang)
+        return Block("note", message("present.method", lang, text=text))
+    raise TypeError(f"A text function must return Msg, Para, Cards, Caution or Method items. "
+                    f"Got {type(item).__name__} instead.")
 
 
-def cell_text(value: Any, column: Any, lang: str) -> str:
-    """One table cell in ``lang`` (the table form of the column's kind)."""
+def cell_text(value: Any, column: Any, lang: str, unit: Mapping[str, Any] | None = None) -> str:
+    """One table cell in ``lang`` (the table form of the column's kind, in the column's
+    ``unit`` when given, see :func:`column_units`)."""
     if column.kind is Kind.CODE:
         return format_value(value, "text", lang) if _blank(value) else label(f"{column.codes}.{value}", lang)
     if column.kind is Kind.NAME:
         return format_value(value, "text", lang) if _blank(value) else name_label(column.codes, value, lang)
-    return format_value(value, column.kind.value, lang, table=True)
+    return format_value(value, column.kind.value, lang, table=True, unit=unit)
+
+
+def column_units(table: Table, lang: str) -> dict[str, Mapping[str, Any] | None]:
+    """The unit of each column of ``table`` in ``lang`` (:func:`analysis.i18n.table_unit`):
+    one unit per column, written in its header and used by every cell (HTML, Word, Excel)."""
+    frame = table.frame
+    out: dict[str, Mapping[str, Any] | None] = {}
+    for c in table.columns:
+        if c.kind in (Kind.CODE, Kind.NAME) or c.name not in frame.columns:
+            out[c.name] = None
+        else:
+            out[c.name] = table_unit(c.kind.value, frame[c.name].tolist(), lang)
+    return out
 
 
 def _blank(v: Any) -> bool:
@@ -136,8 +204,9 @@ def _blank(v: Any) -> bool:
 def headers(table: Table, lang: str) -> list[str]:
     """The column headers of ``table`` in ``lang`` (made unique by a counter if two coincide)."""
     out: list[str] = []
+    units = column_units(table, lang)
     for c in table.columns:
-        h = column_header(c, lang)
+        h = column_header(c, lang, units.get(c.name))
         base, n = h, 2
         while h in out:
             h, n = f"{base} ({n})", n + 1
@@ -155,7 +224,9 @@ def table_html(table: Table, lang: str = DEFAULT_LANG, caption: str | None = Non
         return f'<p class="note">{display.esc(f"{caption}: {text}" if caption else text)}</p>'
     heads = headers(table, lang)
     data = frame.head(table.max_rows)
-    cells = pd.DataFrame({h: [cell_text(v, c, lang) for v in data[c.name]] for h, c in zip(heads, table.columns)})
+    units = column_units(table, lang)
+    cells = pd.DataFrame({h: [cell_text(v, c, lang, units[c.name]) for v in data[c.name]]
+                          for h, c in zip(heads, table.columns)})
     # every cell is already text; the code only sets the alignment class (num / txt)
     codes = {h: ("f2" if c.kind.value in NUMERIC_KINDS else "text") for h, c in zip(heads, table.columns)}
     html = display.table_html(cells, codes, lang=lang, caption=caption, max_rows=len(cells))
@@ -210,6 +281,8 @@ def render(result: SectionResult, lang: str = DEFAULT_LANG, text: TextFn | None 
         blocks.append(Block("note", message("present.skipped", lang, section=title, reason=skip_text(result.skip, lang))))
         return blocks
     for item in (text(result) if text is not None else ()):
+        if isinstance(item, Cards) and item.period is not None:
+            blocks.append(Block("paragraph", message("present.cards_period", lang, period=item.period)))
         blocks.append(text_block(item, lang))
     for t in result.tables:
         caption = label(t.title, lang) if t.title else None

@@ -773,6 +773,7 @@ class Headline(SectionResult):
     median_total: float = float("nan")
     below_target: int = 0
     below_target_streak: list[str] = field(default_factory=list)
+    streak_names: dict[str, str] = field(default_factory=dict)  # rep_id → name, for the text (names first)
     streak: int = 3
     threshold: float = 0.9
     team_misses: list[str] = field(default_factory=list)
@@ -844,6 +845,9 @@ def headline(scope: Scope) -> Headline:
     if "amount_attainment" in s.columns:
         res.below_target = int((s["amount_attainment"] < 1.0).sum())
     res.below_target_streak = list(scope.streaks["rep_id"]) if len(scope.streaks) else []
+    if len(scope.streaks) and "name" in scope.streaks:
+        res.streak_names = {str(k): n for k, n in zip(scope.streaks["rep_id"], scope.streaks["name"])
+                            if isinstance(n, str) and n}
     tv = team_values(scope)
     res.team_misses = [r.indicator for r in tv.itertuples() if r.scored and r.meets is False]
     if "within_noise" in s.columns:

@@ -570,9 +570,37 @@ class LevelAttainment(SectionResult):
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # key, target, actual, attainment, gap, yoy, action
 
 
+#: the master table and its name column of a level whose keys are codes (names first in tables)
+KEY_NAMES = {"rep": ("reps", "rep_id", "name"), "sku": ("products", "sku_id", "sku_name"),
+             "customer": ("customers", "customer_id", "name")}
+
+
+def _with_names(scope: Scope, level: str, table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with a ``name`` column for a level whose keys are codes (rep, SKU, customer):
+    the master's name of each key (None where the master has none)."""
+    if level not in KEY_NAMES or table.empty:
+        return table
+    master, key, name = KEY_NAMES[level]
+    if not scope.has(master, key, name):
+        return table
+    keys = [str(k) for k in table["key"].dropna().unique()]
+    t = scope.con.table(master)
+    info = t.filter(t[key].cast("string").isin(keys)).select(t[key].cast("string").name("key"), t[name].name("name"))
+    names = info.execute().drop_duplicates("key").set_index("key")["name"]
+    out = table.copy()
+    out["name"] = out["key"].astype(str).map(names)
+    return out
+
+
+def _name_kinds(table: pd.DataFrame) -> dict[str, str]:
+    return {"name": "text"} if "name" in table.columns else {}
+
+
 def _show_attainment(res: LevelAttainment) -> LevelAttainment:
-    res.tables.append(Table.of("by_level", res.table, labels={"key": f"level.{res.level}"}, max_rows=40,
-                               codes={"key": "column"}, key="name", target="money", actual="money",
+    names = _name_kinds(res.table)  # names first, the code beside them
+    res.tables.append(Table.of("by_level", res.table, labels={"key": "column.code" if names else f"level.{res.level}",
+                                                               "name": f"level.{res.level}"}, max_rows=40,
+                               codes={"key": "column"}, **names, key="name", target="money", actual="money",
                                attainment="rate", gap="signed",
                                last_year="money", yoy="change", action="flag"))
     if res.has_targets and res.table["attainment"].notna().any():
@@ -641,7 +669,8 @@ def attainment_by_level(scope: Scope, level: str | None = None, action_rows: int
         df = df.sort_values(["yoy_change", "key"], na_position="last", kind="mergesort")
         short = df.index[df["yoy_change"] < 0][:k_rows]
     df["action"] = df.index.isin(short)
-    res.table = df[["key", "target", "actual", "attainment", "gap", "last_year", "yoy", "action"]].reset_index(drop=True)
+    res.table = _with_names(scope, level, df[["key", "target", "actual", "attainment", "gap", "last_year", "yoy",
+                                              "action"]].reset_index(drop=True))
     if not res.has_targets and not (tl and not comparable):
         res.note("no_targets", level=level)
     return _show_attainment(res)
@@ -668,12 +697,14 @@ class Underperformers(SectionResult):
 def _show_underperformers(res: Underperformers) -> Underperformers:
     if len(res.table):
         # one row per rep and month (the scorecard's form): headers stay catalogue labels
-        ids = [c for c in ("rep_id", "name", "region") if c in res.table]
+        ids = [c for c in ("name", "rep_id", "region") if c in res.table]  # names first, the code beside them
         long = res.table.melt(id_vars=ids, value_vars=list(res.months), var_name="month", value_name="attainment")
         long = long.sort_values(["rep_id", "month"]).reset_index(drop=True)
         res.tables.append(Table.of("reps", long, max_rows=200, **{c: "text" for c in ids}, month="month",
                                    attainment="rate"))
-        res.figures.append(Figure("trends.underperformer_lines", {"series": res.series, "threshold": res.threshold}))
+        names = dict(zip(res.table["rep_id"].astype(str), res.table["name"])) if "name" in res.table else {}
+        res.figures.append(Figure("trends.underperformer_lines", {"series": res.series, "threshold": res.threshold,
+                                                                  "names": names}))
     return res
 
 
@@ -1102,8 +1133,10 @@ def _show_contribution(res: Contribution, max_rows: int = 25) -> Contribution:
     total = pd.DataFrame({"key": ["total"], "current": [res.total_current], "previous": [res.total_previous],
                           "change": [res.total_change], "share_of_change": [1.0 if res.total_change else np.nan]})
     shown = pd.concat([t.head(max_rows), total], ignore_index=True)
-    res.tables.append(Table.of("parts", shown, labels={"key": f"level.{res.level}", "previous": "column.last_year"},
-                               codes={"key": "column"}, key="name", current="money", previous="money", change="signed",
+    names = _name_kinds(shown)  # names first, the code beside them
+    res.tables.append(Table.of("parts", shown, labels={"key": "column.code" if names else f"level.{res.level}",
+                                                       "name": f"level.{res.level}", "previous": "column.last_year"},
+                               codes={"key": "column"}, **names, key="name", current="money", previous="money", change="signed",
                                share_of_change="rate"))
     res.figures.append(Figure("trends.contribution_chart", {"table": res.table}))
     return res
@@ -1133,7 +1166,7 @@ def contribution(scope: Scope, level: str | None = None) -> Contribution:
     if prev is None:
         return res.skipped(Reason.TOO_SHORT, needed=13, got=scope.months_of_history)
     m = scope.value
-    res.table = contribution_parts(cur.set_index("key")[m], prev.set_index("key")[m])
+    res.table = _with_names(scope, res.level, contribution_parts(cur.set_index("key")[m], prev.set_index("key")[m]))
     tc = _period_totals(scope, p)[m].iloc[0]
     tp = _period_totals(scope, p.last_year())[m].iloc[0]
     res.total_current, res.total_previous = float(tc), float(tp)

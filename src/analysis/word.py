@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .i18n import DEFAULT_LANG, NUMERIC_KINDS, check_lang, message
-from .present import Block, cell_text, headers, render
+from .present import Block, cell_text, column_units, headers, render
 from .sections import SectionResult
 
 __all__ = ["PRINT_DPI", "FALLBACK_FONT", "write_docx", "section_blocks", "report_texts", "figure_png",
@@ -241,6 +241,7 @@ def _add_table(doc: Any, table: Any, lang: str) -> None:
         return
     size = Pt(7.5 if wide else (8 if len(table.columns) > 8 else TABLE_FONT_PT))
     heads = headers(table, lang)
+    units = column_units(table, lang)
     data = frame.head(table.max_rows)
     t = doc.add_table(rows=1, cols=len(heads))
     t.style = doc.styles["Table Grid"]
@@ -256,7 +257,7 @@ def _add_table(doc: Any, table: Any, lang: str) -> None:
     for _, row in data.iterrows():
         cells = t.add_row().cells
         for cell, col, num in zip(cells, table.columns, numeric):
-            run = cell.paragraphs[0].add_run(cell_text(row[col.name], col, lang))
+            run = cell.paragraphs[0].add_run(cell_text(row[col.name], col, lang, units[col.name]))
             run.font.size = size
             if num:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT

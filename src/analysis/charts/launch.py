@@ -56,7 +56,9 @@ def _bars_and_line(daily: pd.DataFrame, bars: tuple[str, str, str], line: tuple[
     ax2.grid(False)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=9)
+    # the legend above the plot, never over the bars
+    ax.legend(h1 + h2, l1 + l2, loc="lower left", bbox_to_anchor=(0, 1.02), ncol=2, frameon=False, borderaxespad=0,
+              fontsize=11)
     fig.tight_layout()
     return fig
 

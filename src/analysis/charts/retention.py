@@ -74,8 +74,9 @@ def km_curves(curves: Mapping[str, Any], min_group_size: int = 5, start: float =
     start = float(start or 0.0)
     if start > 0:  # the at-risk table starts where the curves start
         ticks = np.concatenate([[start], ticks[ticks > start + tick_step / 4]])
-    fig, (ax, axt) = plt.subplots(2, 1, figsize=(8, 4.8 + 0.25 * len(curves)),
-                                  gridspec_kw={"height_ratios": [4, 0.6 + 0.3 * len(curves)]})
+    # drawn at phone width, so the at-risk table's 11 pt rows are not shrunk: one row ≈ 0.3 in
+    rows_in = 0.3 * (len(curves) + 1) + 0.35
+    fig, (ax, axt) = plt.subplots(2, 1, figsize=(5.2, 3.4 + rows_in), gridspec_kw={"height_ratios": [3.4, rows_in]})
     for i, (name, km) in enumerate(curves.items()):
         tab = km.table[(km.table["time"] <= ends[name]) & (km.table["time"] > start)]
         x = np.concatenate([[start], tab["time"].to_numpy()])
@@ -106,8 +107,9 @@ def km_curves(curves: Mapping[str, Any], min_group_size: int = 5, start: float =
     tbl = axt.table(cellText=cells, rowLabels=[_tier_label(str(n), lang) for n in names],
                     colLabels=[f"{t:.3g}" for t in ticks], loc="center", cellLoc="center")
     tbl.auto_set_font_size(False)
-    tbl.set_fontsize(8)
-    axt.set_title(label("column.at_risk", lang), fontsize=9, loc="left")
+    tbl.set_fontsize(11)  # read on a phone: never below the charts' smallest text
+    tbl.scale(1, 1.5)
+    axt.set_title(label("column.at_risk", lang), fontsize=11, loc="left")
     fig.tight_layout()
     return fig
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from typing import Any, Mapping
+
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
@@ -63,18 +65,48 @@ def attainment_bars(table: pd.DataFrame, time_elapsed: float, lang: str = "zh", 
     return fig
 
 
-def underperformer_lines(series: pd.DataFrame, threshold: float, lang: str = "zh") -> Figure:
-    """Monthly attainment of each listed rep, with the threshold line."""
+#: more lines than this in one chart are drawn as small multiples (one panel per line)
+MAX_LINES = 5
+
+
+def underperformer_lines(series: pd.DataFrame, threshold: float, lang: str = "zh",
+                         names: Mapping[str, str] | None = None) -> Figure:
+    """Monthly attainment of each listed rep, with the threshold line: one chart with a legend
+    for up to :data:`MAX_LINES` reps, else small multiples (one panel per rep, titled by name,
+    shared axes) so a phone can still tell them apart."""
     check_lang(lang, "charts.trends")
-    fig, ax = plt.subplots()
-    for i, (rep, g) in enumerate(series.groupby("rep_id")):
-        ax.plot(_months(g["month"]), g["attainment"], marker="o", markersize=3, label=str(rep),
-                color=PALETTE[i % len(PALETTE)])
-    ax.axhline(threshold, color="#d62728", linestyle="--", linewidth=1)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_ylabel(label("attainment", lang))
-    if series["rep_id"].nunique() <= 12:
-        ax.legend(fontsize=8, ncol=2, loc="best")
+    names = dict(names or {})
+    reps = list(series.groupby("rep_id"))
+
+    def who(rep: Any) -> str:
+        n = names.get(str(rep))
+        return f"{n}（{rep}）" if n and lang == "zh" else (f"{n} ({rep})" if n else str(rep))
+
+    if len(reps) <= MAX_LINES:
+        fig, ax = plt.subplots()
+        for i, (rep, g) in enumerate(reps):
+            ax.plot(_months(g["month"]), g["attainment"], marker="o", markersize=3, label=who(rep),
+                    color=PALETTE[i % len(PALETTE)])
+        ax.axhline(threshold, color="#d62728", linestyle="--", linewidth=1)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_ylabel(label("attainment", lang))
+        if reps:
+            # the legend above the plot, never over the data
+            ax.legend(fontsize=9, ncol=2, loc="lower left", bbox_to_anchor=(0, 1.02), frameon=False, borderaxespad=0)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        return fig
+    ncols = 2
+    nrows = -(-len(reps) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2, 1.7 * nrows + 0.4), sharex=True, sharey=True, squeeze=False)
+    for ax, (rep, g) in zip(axes.flat, reps):
+        ax.plot(_months(g["month"]), g["attainment"], marker="o", markersize=3, color=PALETTE[0])
+        ax.axhline(threshold, color="#d62728", linestyle="--", linewidth=1)
+        ax.set_title(who(rep), fontsize=11)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    for ax in list(axes.flat)[len(reps):]:
+        ax.axis("off")
+    fig.supylabel(label("attainment", lang))
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig

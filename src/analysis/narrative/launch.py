@@ -11,7 +11,7 @@ import math
 from typing import Any, Sequence
 
 from ..i18n import Msg, message, msg
-from ..present import Cards, Caution, Para
+from ..present import Cards, Caution, Method, Para
 
 __all__ = ["TEXTS", "headline", "retailers", "opinions", "cannibalization", "benchmarks", "method_text",
            "pretrend_text", "judgement"]
@@ -19,6 +19,9 @@ __all__ = ["TEXTS", "headline", "retailers", "opinions", "cannibalization", "ben
 # thresholds of the written judgement (documented in the report's method note)
 SELL_THROUGH_GOOD, SELL_THROUGH_LOW = 0.6, 0.4
 RATING_GOOD, RATING_LOW = 4.0, 3.5
+# "no clear loss for the incumbents" is said only when the interval of the share of the new volume
+# taken from them reaches at most this (else: the data cannot tell)
+NO_LOSS_MAX_SHARE = 0.3
 
 
 def _ok(x: Any) -> bool:
@@ -90,7 +93,11 @@ def judgement(res: Any) -> tuple[list[Msg], list[Msg], list[Msg]]:
         if class_drift:
             bad.append(msg("launch_review.judge.class_drift"))
         elif _ok(sh["lo"]) and sh["lo"] <= 0 <= sh["hi"]:
-            good.append(msg("launch_review.judge.no_loss"))
+            # "no clear loss" only when the interval is narrow enough to say so
+            if _ok(sh["hi"]) and sh["hi"] <= NO_LOSS_MAX_SHARE:
+                good.append(msg("launch_review.judge.no_loss"))
+            else:
+                bad.append(msg("launch_review.judge.undecided", lo=sh["lo"], hi=sh["hi"]))
     if not todo:
         todo.append(msg("launch_review.action.keep"))
     return good, bad, todo
@@ -112,7 +119,8 @@ def headline(res: Any) -> Sequence[Any]:
     if _ok(h.get("attainment_amount")):
         cards.append(("launch_review.card.attainment_amount", h["attainment_amount"], "rate"))
     who = _launch_values(res)
-    out: list[Any] = [Cards(*cards),
+    window = msg("launch_review.card.window", days=s.days_covered, start=s.launch_date, end=s.end)
+    out: list[Any] = [Cards(*cards, period=window),
                       msg("launch_review.headline.scope", **who, launch_date=s.launch_date, window_end=s.window_end,
                           window_days=s.window_days, days_covered=s.days_covered, data_end=s.data_end)]
     if s.partial:
@@ -170,16 +178,17 @@ def cannibalization(res: Any) -> Sequence[Any]:
     """The DiD of the class with its method and the share of new volume, then the placebo check (and its
     warning when the pre-launch trends differed)."""
     d, sh = res.did, res.share
-    out: list[Any] = [msg("launch_review.cannibalization.did", price_class=res.treated_class, treated=d.n_treated,
-                          control=d.n_control, post=d.n_post, pre=d.n_pre,
-                          method=msg("launch_review.cannibalization.method",
-                                     "panel" if d.method == "panel" else "aggregate"),
+    out: list[Any] = [msg("launch_review.cannibalization.did", price_class=res.treated_class,
                           estimate=d.estimate, lo=d.lo, hi=d.hi, share=sh["estimate"], share_lo=sh["lo"],
                           share_hi=sh["hi"])]
     text, warning = pretrend_text(res)
-    out.append(text)
     if warning is not None:
         out.append(Caution(warning))
+    # the design, its interval method and the placebo check: the section's method note
+    out.append(Method(msg("launch_review.cannibalization.design", price_class=res.treated_class, treated=d.n_treated,
+                          control=d.n_control, post=d.n_post, pre=d.n_pre,
+                          method=msg("launch_review.cannibalization.method",
+                                     "panel" if d.method == "panel" else "aggregate")), text))
     return out
 
 

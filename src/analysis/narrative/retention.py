@@ -20,7 +20,7 @@ import math
 from typing import Any, Mapping
 
 from ..i18n import Msg, msg
-from ..present import Caution, Cards, Para
+from ..present import Caution, Cards, Method, Para
 
 R = "incentive_retention"
 
@@ -99,35 +99,38 @@ def feature_curves(res: Any) -> list:
     """How the tiers are formed, and the log-rank test (decided on the adjusted p when the
     report's family gives one)."""
     out: list = []
+    method: list = []
     if res.code == "curves_by_feature":
         out.append(msg(f"{R}.curves.feature", name=res.feature))
     if res.method == "time-dependent":
         start = float(res.start or 0.0)
         if start > 0:
-            out.append(msg(f"{R}.curves.method", "time_dependent_from", start=start))
+            method.append(msg(f"{R}.curves.method", "time_dependent_from", start=start))
         else:
-            out.append(msg(f"{R}.curves.method", "time_dependent", start=start))
+            method.append(msg(f"{R}.curves.method", "time_dependent", start=start))
     elif res.method == "baseline":
-        out.append(msg(f"{R}.curves.method", "baseline", start=0.0))
+        method.append(msg(f"{R}.curves.method", "baseline", start=0.0))
     lr = res.logrank
     if lr is not None:
         decide = lr.p_value if res.p_adj is None else res.p_adj
         verdict = "differ" if decide < 0.05 else "same"
+        out.append(msg(f"{R}.curves.verdict", verdict))
         test = msg(f"{R}.curves.test", "time_dependent" if res.method == "time-dependent" else "plain")
         if res.p_adj is None:
-            out.append(msg(f"{R}.curves.logrank", verdict, test=test, statistic=lr.statistic, df=lr.df,
-                           p=p_msg(lr.p_value), adjusted=[]))
+            method.append(msg(f"{R}.curves.logrank", verdict, test=test, statistic=lr.statistic, df=lr.df,
+                              p=p_msg(lr.p_value), adjusted=[]))
         else:
-            out.append(msg(f"{R}.curves.logrank", f"{verdict}_adjusted", test=test, statistic=lr.statistic,
-                           df=lr.df, p=p_msg(lr.p_value), adjusted=p_msg(res.p_adj)))
-    return out
+            method.append(msg(f"{R}.curves.logrank", f"{verdict}_adjusted", test=test, statistic=lr.statistic,
+                              df=lr.df, p=p_msg(lr.p_value), adjusted=p_msg(res.p_adj)))
+    # plain words above, the method below (方法说明)
+    return out + ([Method(method)] if method else [])
 
 
 def correlations(res: Any) -> list:
     """What the correlations compare (like with like on the panel), and which features a
     snapshot's person-level correlations leave out, if any."""
     methods = set(res.table["method"]) if not res.table.empty else set()
-    out: list = [msg(f"{R}.correlations.how", "matched" if "matched_rank" in methods else "snapshot")]
+    out: list = [Method(msg(f"{R}.correlations.how", "matched" if "matched_rank" in methods else "snapshot"))]
     if res.left_out:
         out.append(Caution(msg(f"{R}.correlations.left_out", names=[term_msg(f) for f in res.left_out])))
     return out
@@ -160,7 +163,8 @@ def methods(res: Any) -> list[Msg]:
 
 def adjusted_effects(res: Any) -> list:
     """How the model was set up; a visible warning instead of estimates when it did not converge."""
-    out: list = [Para(methods(res))]
+    # how the model was set up is the section's method note (方法说明)
+    out: list = [Method(methods(res))]
     if not res.converged:
         out.append(Caution(msg(f"{R}.effects.not_converged")))
     return out
@@ -176,13 +180,13 @@ def model_checks(res: Any) -> list:
     else:
         out.append(Caution(msg(f"{R}.checks.ph", "some", names=[term_msg(t) for t in res.ph_violations])))
     if res.logistic:
-        out.append(msg(f"{R}.checks.logistic", "panel" if getattr(res, "panel", True) else "snapshot"))
+        out.append(Method(msg(f"{R}.checks.logistic", "panel" if getattr(res, "panel", True) else "snapshot")))
     return out
 
 
 def dose(res: Any) -> list:
     """What a band's rate counts."""
-    return [msg(f"{R}.dose.how", "panel" if res.unit == "person_months" else "snapshot")]
+    return [Method(msg(f"{R}.dose.how", "panel" if res.unit == "person_months" else "snapshot"))]
 
 
 def written_summary(res: Any, max_items: int = 4) -> list:

@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from ..i18n import Msg, msg
-from ..present import Cards, Caution, Para, skip_msg
+from ..present import Cards, Caution, Method, Para, skip_msg
 
 R = "rep_scorecard"
 
@@ -42,7 +42,7 @@ def headline(res: Any) -> list:
                      (f"{R}.card.leader", lead.get("label", "—"), "text"),
                      (f"{R}.card.leader_total", lead.get("total"), "f1"),
                      (f"{R}.card.median_total", res.median_total, "f1"),
-                     (f"{R}.card.below_target", res.below_target, "count")))
+                     (f"{R}.card.below_target", res.below_target, "count"), period=msg("present.month", month=res.month)))
     s = [msg(f"{R}.headline.lead", month=res.month, reps=res.reps_scored, scheme=res.scheme)]
     if lead:
         variant = "tied" if lead.get("tied", 1) > 1 else "alone"
@@ -54,7 +54,7 @@ def headline(res: Any) -> list:
                      rank=b["rank"], change=b["change"]))
     if res.below_target_streak:
         s.append(msg(f"{R}.headline.streak", "some", count=len(res.below_target_streak), threshold=res.threshold,
-                     streak=res.streak, ids=list(res.below_target_streak)))
+                     streak=res.streak, ids=[_who(res.streak_names.get(str(i)), i) for i in res.below_target_streak]))
     else:
         s.append(msg(f"{R}.headline.streak", "none", count=0, threshold=res.threshold, streak=res.streak, ids=[]))
     if res.team_misses:
@@ -116,11 +116,12 @@ def territory(res: Any) -> list:
         return []
     lo, hi = res.ci_low, res.ci_high
     variant = "positive" if lo > 0 else ("negative" if hi < 0 else "none")
-    out: list = [msg(f"{R}.territory.rho", variant, rho=res.rho, lo=lo, hi=hi, p=res.p_value, n=res.n)]
+    out: list = [msg(f"{R}.territory.plain", variant)]
     out.append(msg(f"{R}.territory.adjusted"))
     if res.moved:
         out.append(msg(f"{R}.territory.moved", count=len(res.moved)))
-    return out
+    # the rank correlation, its interval and test: the section's method note
+    return out + [Method(msg(f"{R}.territory.rho", variant, rho=res.rho, lo=lo, hi=hi, p=res.p_value, n=res.n))]
 
 
 def underperformers(res: Any) -> list:
@@ -130,7 +131,14 @@ def underperformers(res: Any) -> list:
         return [msg(f"{R}.underperformers.summary", "none", count=0, threshold=res.threshold, streak=res.streak,
                     first=first, last=last, ids=[])]
     return [msg(f"{R}.underperformers.summary", "some", count=len(res.ids), threshold=res.threshold,
-                streak=res.streak, first=first, last=last, ids=list(res.ids))]
+                streak=res.streak, first=first, last=last, ids=[_who(n, i) for i, n in _named(res)])]
+
+
+def _named(res: Any) -> list[tuple[str, Any]]:
+    """(rep id, name or None) of a section's ids, names from its table."""
+    t = res.table
+    names = dict(zip(t["rep_id"].astype(str), t["name"])) if len(t) and {"rep_id", "name"} <= set(t.columns) else {}
+    return [(i, names.get(str(i))) for i in res.ids]
 
 
 def adjustments(res: Any) -> list:

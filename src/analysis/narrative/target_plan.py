@@ -51,7 +51,7 @@ def overview(res: Any) -> Sequence[Any]:
         keys = {str(k) for r in res.relaxed for k in r["keys"]}
         out.append(Caution(msg("target_plan.overview.cap_relaxed", cap=res.growth_cap, relaxed=res.relaxed_cap,
                                count=len(keys))))
-    return out + [Cards(*cards), Para(sentences)]
+    return out + [Cards(*cards, period=msg("target_plan.card.period", month=res.month)), Para(sentences)]
 
 
 def regions(res: Any) -> Sequence[Any]:

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from ..i18n import Msg, msg
-from ..present import Cards, Caution, Para, skip_msg, skip_text, text_block
+from ..present import Cards, Caution, Method, Para, skip_msg, skip_text, text_block
 
 R = "sales_trends"
 
@@ -29,6 +29,23 @@ def _ok(x: Any) -> bool:
 def _value(measure: str, value: float) -> Msg:
     """An amount (money) or a volume (int), by the measure."""
     return msg(f"{R}.value", "amount" if measure == "amount" else "qty", value=value)
+
+
+def _keys(t: Any) -> list:
+    """The keys of a table's rows as a reader names them: the name when the table has one
+    (reps, SKUs, customers), else the key itself (regions, brands)."""
+    if "name" not in t.columns:
+        return list(t["key"])
+    return [n if isinstance(n, str) and n else k for k, n in zip(t["key"], t["name"])]
+
+
+def names_of(ids: Any, table: Any, id_col: str = "rep_id") -> list:
+    """``ids`` as names with the code beside them (``黄杰（R0193）``), from ``table``'s
+    ``name`` column where it has one."""
+    names = {}
+    if table is not None and len(table) and {"name", id_col} <= set(table.columns):
+        names = {str(k): n for k, n in zip(table[id_col], table["name"]) if isinstance(n, str) and n}
+    return [msg("present.name_code", name=names[str(i)], code=str(i)) if str(i) in names else str(i) for i in ids]
 
 
 def _p(p: float) -> Msg:
@@ -76,7 +93,8 @@ def headline(res: Any) -> list:
         if _ok(r["ytd_attainment"]):
             ytd.append(msg(f"{R}.headline.ytd_attainment", attainment=r["ytd_attainment"], elapsed=res.ytd_time_elapsed))
         sentences.append(msg("present.sentence", clauses=ytd))
-    return [Cards(*cards), Para(sentences)]
+    period = msg(f"{R}.scope.period", "year" if res.kind == "year" else "month", period=res.period)
+    return [Cards(*cards, period=period), Para(sentences)]
 
 
 def attainment_by_level(res: Any) -> list:
@@ -91,11 +109,11 @@ def attainment_by_level(res: Any) -> list:
                        defined=n_def, undefined=n_undef))
         if len(act):
             items = [msg(f"{R}.attainment.gap_item", key=k, attainment=a, gap=g)
-                     for k, a, g in zip(act["key"], act["attainment"], act["gap"])]
+                     for k, a, g in zip(_keys(act), act["attainment"], act["gap"])]
             out.append(msg(f"{R}.attainment.actions", "gap", items=items))
     elif len(act):
         items = [msg(f"{R}.attainment.decline_item", key=k, change=c)
-                 for k, c in zip(act["key"], act["actual"] - act["last_year"])]
+                 for k, c in zip(_keys(act), act["actual"] - act["last_year"])]
         out.append(msg(f"{R}.attainment.actions", "decline", items=items))
     return [Para(out)] if out else []
 
@@ -104,19 +122,26 @@ def underperformers(res: Any) -> list:
     """Who is below target in each of the last months."""
     first, last = (res.months[0], res.months[-1]) if res.months else ("", "")
     return [msg(f"{R}.underperformers.summary", "some" if res.ids else "none", count=len(res.ids), streak=res.streak,
-                first=first, last=last, threshold=res.threshold, ids=list(res.ids))]
+                first=first, last=last, threshold=res.threshold, ids=names_of(res.ids, res.table))]
 
 
 def trend(res: Any) -> list:
-    """The trend test (named, with its correction), the seasonal Sen slope with its interval,
-    and the months outside the expected range."""
+    """In plain words: is the series rising, falling or flat, and by how much a month (the
+    seasonal Sen slope with its interval); which months fell outside the expected range. The
+    test (seasonal Mann–Kendall, its statistic and correction) and the decomposition (STL) go
+    to the section's method note."""
     t = res.test
     out: list = []
+    method: list = []
     if t is not None:
-        variant = t.trend.replace(" ", "_") + ("_adjusted" if getattr(res, "festival_adjusted", False) else "")
-        out.append(msg(f"{R}.trend.test", variant, n=t.n, start=res.test_start,
-                       phi=t.ar1, z=t.z, p=_p(t.p_value), slope=_value(res.measure, t.slope),
+        direction = t.trend.replace(" ", "_")
+        out.append(msg(f"{R}.trend.plain", f"{direction}_{res.measure if res.measure == 'amount' else 'qty'}",
+                       n=t.n, start=res.test_start, slope=_value(res.measure, abs(t.slope)),
                        lo=_value(res.measure, t.slope_low), hi=_value(res.measure, t.slope_high)))
+        variant = direction + ("_adjusted" if getattr(res, "festival_adjusted", False) else "")
+        method.append(msg(f"{R}.trend.test", variant, n=t.n, start=res.test_start,
+                          phi=t.ar1, z=t.z, p=_p(t.p_value), slope=_value(res.measure, t.slope),
+                          lo=_value(res.measure, t.slope_low), hi=_value(res.measure, t.slope_high)))
     elif res.test_skip is not None:
         out.append(msg(f"{R}.trend.no_test", needed=res.test_skip.details.get("needed", 24)))
     if not any(getattr(n, "code", n) == "no_stl" for n in res.notes):
@@ -128,7 +153,11 @@ def trend(res: Any) -> list:
                 out.append(msg(f"{R}.trend.two_year"))
         else:
             out.append(msg(f"{R}.trend.anomalies", "none", count=0, months=[]))
-    return [Para(out)] if out else []
+        method.append(msg(f"{R}.trend.stl"))
+    items: list = [Para(out)] if out else []
+    if method:
+        items.append(Method(method))
+    return items
 
 
 def spring_festival(res: Any) -> list:
@@ -169,10 +198,10 @@ def contribution(res: Any) -> list:
                level=res.level)]
     if len(top_up):
         out.append(msg(f"{R}.contribution.ups", items=[msg(f"{R}.contribution.item", key=k, change=c)
-                                                      for k, c in zip(top_up["key"], top_up["change"])]))
+                                                      for k, c in zip(_keys(top_up), top_up["change"])]))
     if len(top_dn):
         out.append(msg(f"{R}.contribution.downs", items=[msg(f"{R}.contribution.item", key=k, change=c)
-                                                        for k, c in zip(top_dn["key"], top_dn["change"])]))
+                                                        for k, c in zip(_keys(top_dn), top_dn["change"])]))
     return [Para(out)]
 
 

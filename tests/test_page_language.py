@@ -180,7 +180,6 @@ def _en_problems(shown, data_cjk) -> list[str]:
 # ------------------------------------------------------------------------------- tests
 #: (store, report) pairs that do not run to the end today, with the reason (not language)
 BROKEN = {
-    ("skipping", "sales_trends"): "trends.spring_festival fails on a store of one month (KeyError 'complete')",
     ("skipping", "target_plan"): "a plan needs the same month last year: refused before any page is written",
 }
 #: parameters that keep the run short without changing which texts a page can hold (the

@@ -855,3 +855,19 @@ def test_qty_only_weekly(tmp_path):
     m = trends.collect_metrics(s, h)
     assert m["total_amount"] is None and m["total_qty"] == 50 and m["attainment"] == pytest.approx(1.25)
     con.disconnect()
+
+
+def test_spring_festival_on_one_month_of_daily_data_skips_instead_of_failing(tmp_path):
+    """One month of daily orders far from any Spring Festival: no window, no crash."""
+    import datetime as dt
+
+    import ibis
+
+    db = tmp_path / "one_month.duckdb"
+    con = ibis.duckdb.connect(str(db))
+    days = [dt.date(2026, 7, d) for d in range(1, 32)]
+    con.create_table("orders", pd.DataFrame({"order_date": days, "amount": [100.0] * 31, "qty": [1.0] * 31}))
+    scope = trends.prepare(con, month="2026-07")
+    res = trends.spring_festival(scope)
+    assert res.skip is not None and res.aligned.empty
+    con.disconnect()

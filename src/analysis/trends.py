@@ -973,7 +973,7 @@ def spring_festival(scope: Scope, before: int = 42, after: int = 21) -> SpringFe
         daily = o.group_by(o.order_date.name("date")).aggregate(**{v: o[v].sum()}).execute()
         al = ts.align_on_spring_festival(daily, before, after, value_col=v)
         # a window that sticks out of the data is not comparable
-        al = al[al["complete"]]
+        al = al[al["complete"].astype(bool)]  # (an empty object column would select columns)
         res.aligned = al.drop(columns="complete").reset_index(drop=True)
         tot = al.groupby(["season", "festival"], as_index=False)["value"].sum().rename(columns={"value": v})
         prev = tot.set_index("season")[v]

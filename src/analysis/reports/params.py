@@ -200,7 +200,7 @@ class StoreFacts:
         """The grain of the order days (daily, weekly, monthly, yearly), as the trends report reads it."""
         if self._grain is None:
             from .. import model
-            from ..trends import detect_grain
+            from ..periods import detect_grain
 
             self._grain = detect_grain(model.order_days(self.con).execute()["order_date"])
         return self._grain

@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 PKG = SRC / "analysis"
 
 METRIC_MODULES = ("trends", "launch", "retention", "scorecard", "target_plan", "flash")
-ARITHMETIC_MODULES = ("allocation", "scheme", "scoring")  # pure computations used by the metric modules
+ARITHMETIC_MODULES = ("allocation", "scheme", "scoring", "attainment", "scopes")  # shared by the metric modules
 MODEL_MODULES = ("model",)  # the analysed sales lines every report reads
 # the agency profile (analysis.agency): its model and report modules are metric modules; its text
 # functions are narrative (the helper branch adds agency.retention* and agency.panel* to the metrics)

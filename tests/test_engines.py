@@ -32,6 +32,7 @@ import pandas as pd
 import pytest
 
 from analysis import engines, store
+from analysis.params import SalesTrendsParams
 from analysis.errors import ParameterError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -345,7 +346,7 @@ def _trends_scope(con, truth):
 
     key = ("trends-scope", id(con))
     if key not in _CACHE:
-        _CACHE[key] = trends.prepare(con, month=truth["end"][:7])
+        _CACHE[key] = trends.prepare(con, SalesTrendsParams.of(month=truth["end"][:7]))
     return _CACHE[key]
 
 
@@ -367,7 +368,7 @@ def test_trends_by_rep_and_filtered_same_on_all_engines(engine_world):
     from analysis import trends
 
     def run(con, truth):
-        scope = trends.prepare(con, month=truth["end"][:7], level="rep", filters={"region": ["市区", "北县"]})
+        scope = trends.prepare(con, SalesTrendsParams.of(month=truth["end"][:7], level="rep", filters={"region": ["市区", "北县"]}))
         return {"attainment": trends.attainment_by_level(scope), "contribution": trends.contribution(scope),
                 "headline": trends.headline(scope)}
 

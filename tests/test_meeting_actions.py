@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from analysis import store, trends
+from analysis.params import SalesTrendsParams
 from analysis.meeting import actions
 from analysis.present import render
 
@@ -131,7 +132,7 @@ def store_with_actions(demo_world, tmp_path_factory):
     db = d / "w.duckdb"
     shutil.copy(src, db)
     con = store.connect(str(db), read_only=True)
-    scope = trends.prepare(con, month="2026-10", level="region")
+    scope = trends.prepare(con, SalesTrendsParams.of(month="2026-10", level="region"))
     regions = trends.attainment_by_level(scope, "region").table
     reps = trends.rep_attainment(scope, scope.period.start, scope.period.end)
     con.disconnect()

@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import model
+from analysis.params import SalesTrendsParams
 from analysis.sections import Reason
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,8 +210,8 @@ def test_the_slim_store_gives_the_full_stores_regions_and_classes(demo_con, demo
     slim = store.connect(str(_slim_store(tmp_path, demo_world)), read_only=True)
     try:
         for level in ("region", "brand", "price_class"):
-            a = trends.attainment_by_level(trends.prepare(demo_con, level=level)).table
-            b = trends.attainment_by_level(trends.prepare(slim, level=level)).table
+            a = trends.attainment_by_level(trends.prepare(demo_con, SalesTrendsParams.of(level=level))).table
+            b = trends.attainment_by_level(trends.prepare(slim, SalesTrendsParams.of(level=level))).table
             pd.testing.assert_frame_equal(a, b)
         assert trends.mix(trends.prepare(slim)).shift_pp == trends.mix(trends.prepare(demo_con)).shift_pp
     finally:
@@ -222,7 +223,7 @@ def test_a_store_without_products_skips_what_needs_them_and_runs_the_rest(demo_w
 
     con = store.connect(str(_slim_store(tmp_path, demo_world, drop_products=True)), read_only=True)
     try:
-        s = trends.prepare(con, level="brand")
+        s = trends.prepare(con, SalesTrendsParams.of(level="brand"))
         att, mx = trends.attainment_by_level(s), trends.mix(s)
         assert att.skip.code == Reason.UNRESOLVED_TABLE and att.skip.details["table"] == "products"
         assert mx.skip.code == Reason.UNRESOLVED_TABLE

@@ -223,7 +223,7 @@ def test_trend_plain_words_above_the_method_below():
 def test_trend_summary_without_test():
     from analysis.trends import Skip, Trend
 
-    r = Trend(test_skip=Skip("too_short", {"needed": 24, "got": 20}), anomalies=pd.DataFrame({"month": []}),
+    r = Trend(parts={"test": Skip("too_short", {"needed": 24, "got": 20})}, anomalies=pd.DataFrame({"month": []}),
               notes=[Note("no_stl")])
     assert nt.summary(r, "en") == "Less than 24 months of history: no trend test (a seasonal test needs at least two years)."
     assert "未做趋势检验" in nt.summary(r, "zh")

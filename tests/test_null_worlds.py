@@ -82,7 +82,7 @@ def trends_claims(con) -> dict:
     """The trends report's claims for the last month of a store."""
     from analysis import trends
 
-    scope = trends.prepare(con, month="2026-10")
+    scope = trends.prepare(con, SalesTrendsParams.of(month="2026-10"))
     tr = trends.trend(scope)
     proc = trends.process_indicators(scope)
     a = proc.association

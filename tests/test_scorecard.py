@@ -148,7 +148,7 @@ def _prepare(fixture_store, **kw):
     path, scheme = fixture_store
     con = store.connect(str(path), read_only=True)
     params = {"store": str(path), "scheme": str(scheme), "month": "2026-03", "n_boot": 200, **kw}
-    return sc.prepare(con, params)
+    return sc.prepare(con, RepScorecardParams.of(**params))
 
 
 @pytest.fixture(scope="module")

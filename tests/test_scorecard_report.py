@@ -12,6 +12,7 @@ from bs4 import BeautifulSoup
 
 from analysis import reports, store
 from analysis import scorecard as sc
+from analysis.params import RepScorecardParams
 from test_scorecard import SCHEME, _write_store
 
 pytestmark = pytest.mark.slow
@@ -78,7 +79,7 @@ def test_workbook_is_the_meetings_sheet(runs):
 def test_demo_underperformers_rank_in_the_bottom_quarter(demo_world):
     path, truth = demo_world
     con = store.connect(str(path), read_only=True)
-    scope = sc.prepare(con, {"n_boot": 100})
+    scope = sc.prepare(con, RepScorecardParams.of(n_boot=100))
     s = scope.scores.set_index("rep_id")
     ranked = int(s["rank"].notna().sum())
     under = truth["underperformers"]

@@ -91,7 +91,7 @@ def test_metrics_json_form_is_language_free_and_stable():
     ]
     m = section_metrics(results)
     assert m == {"coverage": 0.62, "reps": 12, "skipped_sections": ["forecast", "underperformers"],
-                 "skipped_details": skipped_details(results)}
+                 "skipped_details": skipped_details(results), "skipped_parts": [], "section_notes": []}
     json.dumps(m)
     with pytest.raises(ParameterError, match="The metric 'coverage' of section 'process_indicators' is already given"):
         section_metrics([Coverage(), Coverage()])
@@ -124,3 +124,35 @@ def test_figure_names_a_chart_function():
         Figure("trends.bars.x")
     with pytest.raises(ParameterError):
         Figure("attainment_bars")
+
+
+def test_parts_and_notes_of_every_section_reach_metrics_as_codes():
+    ran = Coverage(coverage=0.5).skipped_part("association", Reason.TOO_SHORT, needed=5, got=np.int64(3))
+    ran.note("partial_month", elapsed=np.float64(0.5))
+    other = Coverage(code="forecast", parts={"model": Skip("failed", {"error": "singular"})})
+    m = section_metrics([ran])
+    assert ran.ok and m["skipped_sections"] == [] and m["skipped_parts"] == [
+        {"section": "process_indicators", "part": "association", "reason": "too_short",
+         "details": {"needed": 5, "got": 3}}]
+    assert m["section_notes"] == [{"section": "process_indicators", "code": "partial_month", "values": {"elapsed": 0.5}}]
+    assert sections.skipped_parts([ran, other])[1] == {"section": "forecast", "part": "model", "reason": "failed",
+                                                       "details": {"error": "singular"}}
+    json.dumps(m)
+    with pytest.raises(ParameterError, match="The 'part' parameter of Coverage must be a lower-case ASCII id"):
+        Coverage(parts={"Bad Part": Skip("failed", {})})
+    with pytest.raises(ParameterError, match="must be one of"):
+        Coverage().skipped_part("test", "no_such_reason")
+
+
+def test_the_one_off_skip_fields_are_parts():
+    """The trends and scorecard parts that used to be fields of their own are ``parts`` (the old
+    names read them)."""
+    from analysis import scorecard, trends
+
+    t = trends.Trend().skipped_part("test", "too_short", needed=24, got=20)
+    p = trends.Process().skipped_part("association", "no_targets", level="rep")
+    h = scorecard.Headline().skipped_part("penalty", "no_targets", level="rep")
+    assert t.test_skip == t.parts["test"] and p.association_skip == p.parts["association"]
+    assert h.penalty_skip == h.parts["penalty"]
+    for cls in (trends.Trend, trends.Process, scorecard.Headline):
+        assert not {f for f in cls.__dataclass_fields__ if f.endswith("_skip")}, cls

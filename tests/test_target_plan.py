@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from analysis import store, target_plan as tp
+from analysis.params import SalesTrendsParams
 from analysis.errors import InsufficientDataError, ParameterError, PlanError
 from analysis.params import TargetPlanParams, validate_params
 
@@ -70,7 +71,7 @@ def world(tmp_path):
 def plan(con, **kw):
     kw.setdefault("rounding", 1)
     kw.setdefault("growth_cap", None)
-    return tp.prepare(con, **kw)
+    return tp.prepare(con, TargetPlanParams.of(**kw))
 
 
 def by(frame: pd.DataFrame, key: str) -> dict:
@@ -274,7 +275,7 @@ def test_an_infeasible_cap_is_relaxed_and_said_at_the_top(world):
 def test_total_from_the_store_rounded_to_the_unit(tmp_path):
     tg = [(dt.date(2026, 1, 1), "company", "company", "amount", 38212.0)]
     con = store.connect(str(make_store(tmp_path / "w.duckdb", targets=tg)), read_only=True)
-    s = tp.prepare(con, method="last_12", growth_cap=None, rounding=100)
+    s = tp.prepare(con, TargetPlanParams.of(method="last_12", growth_cap=None, rounding=100))
     assert s.total == 38200.0 and s.total_source == "store"
     # the fixture has no rep-level targets: the watch list cannot be made, and the report says so
     assert s.notes == [("total_rounded", {"value": 38212.0, "rounded": 38200.0, "unit": 100.0}),
@@ -297,7 +298,7 @@ def test_targets_file_ingests_and_the_trends_report_reads_it(tmp_path):
     res = ingest.ingest_file("targets", tmp_path / names["csv"], store=str(path))
     assert res.accepted == len(s.plan.targets) and res.quarantined == 0, res.summary()
     con = store.connect(str(path), read_only=True)
-    scope = trends.prepare(con, month="2025-12")
+    scope = trends.prepare(con, SalesTrendsParams.of(month="2025-12"))
     att = trends.attainment_by_level(scope, "region")
     assert att.has_targets
     assert att.table.set_index("key")["target"].to_dict() == by(s.plan.regions, "region")

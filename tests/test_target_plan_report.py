@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import store, target_plan as tp
+from analysis.params import TargetPlanParams
 from analysis.errors import ParameterError
 from analysis.narrative import target_plan as texts
 from analysis.present import Presenter
@@ -30,7 +31,7 @@ def test_metrics_are_language_free_and_documented(tmp_path):
 
     charts.setup()
     con = store.connect(str(make_store(tmp_path / "w.duckdb")), read_only=True)
-    scope = tp.prepare(con, total=38200, rounding=1, method="last_12", growth_cap=None)
+    scope = tp.prepare(con, TargetPlanParams.of(total=38200, rounding=1, method="last_12", growth_cap=None))
     runs = {}
     for lang in ("zh", "en"):
         p = Presenter("target_plan", texts.TEXTS, lang=lang)

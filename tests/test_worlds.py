@@ -133,7 +133,7 @@ def trend_metrics(con: Any) -> tuple[dict | None, float | None]:
     and the plain Mann–Kendall p of its trend section when it has one."""
     from analysis import trends
 
-    scope = trends.prepare(con, {})
+    scope = trends.prepare(con)
     tr = trends.trend(scope)
     mk = getattr(tr, "mk", None)
     mk_p = float(mk.p_value) if mk is not None and hasattr(mk, "p_value") else None

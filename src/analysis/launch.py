@@ -47,12 +47,14 @@ import pandas as pd
 
 from . import periods, store
 from .errors import InsufficientDataError, ParameterError
+from .scopes import ScopeBase, between, store_tables
 from .sections import Figure, Reason, SectionResult, Skip, Table, section_metrics
 
 REPORT = NEEDED_BY = "launch_review"
 SEGMENT_DIMENSIONS = ("area_type", "size_class", "region")
 BENCHMARK_DAYS = (7, 14, 30)
 MIN_BENCHMARKS_SAME_CLASS = 3
+TABLES = ("orders", "customers", "products", "feedback", "targets")  # the store tables a launch review reads (scope.tables)
 
 
 def _table(con: Any, name: str, required: tuple[str, ...] = ()) -> Any:
@@ -147,7 +149,8 @@ def _purchases(t: Any) -> Any:
 
 
 def _between(t: Any, start: dt.date, end: dt.date) -> Any:
-    return t.filter(t.order_date.between(ibis.literal(start), ibis.literal(end)))
+    """Lines from ``start`` to ``end``, both days included (a launch window's last day is in it)."""
+    return between(t, start, end + dt.timedelta(days=1))
 
 
 def _data_range(con: Any) -> tuple[dt.date, dt.date]:
@@ -1060,7 +1063,7 @@ SEGMENT_GAP = 0.10  # a segment this far (10 points) below the best one is calle
 
 
 @dataclass
-class LaunchScope:
+class LaunchScope(ScopeBase):
     """Everything the sections show, computed once by :func:`prepare` (numbers and codes only)."""
 
     spec: LaunchSpec
@@ -1079,6 +1082,7 @@ class LaunchScope:
     min_group_size: int = 5
     coverage: dict[str, float] = field(default_factory=dict)  # segment dimension -> share of the window's amount
     segment_notes: list = field(default_factory=list)  # unattributed notes of the segment dimensions
+    tables: dict[str, list[str]] = field(default_factory=dict)  # the store's tables with rows (ScopeBase)
 
     @property
     def themes(self) -> Any:
@@ -1109,7 +1113,7 @@ def prepare(con: Any, params: Any) -> LaunchScope:
             spec=spec, headline=head, daily=daily, weekly=weekly, curves=pd.DataFrame(), depth=pd.DataFrame(),
             sell_through={"rate": None}, segments={}, segments_skip=no_customers, opinions=op,
             cannibalization=can, benchmarks=Benchmarks(skip=no_customers), retailers_skip=no_customers,
-            min_group_size=params.min_group_size,
+            min_group_size=params.min_group_size, tables=store_tables(con, TABLES),
         )
     segs: dict[str, pd.DataFrame] = {}
     seg_skip = None
@@ -1147,6 +1151,7 @@ def prepare(con: Any, params: Any) -> LaunchScope:
         sell_through=st, segments=segs, segments_skip=seg_skip, opinions=op, cannibalization=can, benchmarks=bm,
         retailers_skip=Skip(Reason.NO_DATA_IN_WINDOW) if spec.days_covered == 0 else None,
         min_group_size=params.min_group_size, coverage=seg_coverage, segment_notes=seg_notes,
+        tables=store_tables(con, TABLES),
     )
 
 

@@ -6,7 +6,10 @@ A month is written ``2026-06``, ``2026-6``, ``2026/6``, ``2026.06``, ``2026年6�
 ``last`` (the last complete month), ``last-N`` (N months before it), ``current`` (the month
 of the latest order day, possibly partial) and ``next`` (the month after the last complete
 one, a plan month). :func:`resolve_month` turns any of them into the first day of a month
-against the data window.
+against the data window and its grain (:func:`detect_grain`); it is the one rule of every
+report (the trends report's period, the scorecard's month, the plan month) and of the checks
+before a run (:mod:`analysis.reports.params`). :func:`month_in_data` adds the rule of a report
+of a month of the data: the month overlaps the data.
 
 Examples
 --------
@@ -213,3 +216,51 @@ def resolve_month(value: Any, first: dt.date, last: dt.date, grain: str = "daily
     if m:
         return add_months(complete, -int(m.group(1)))
     return dt.date.fromisoformat(f"{text}-01")
+
+
+def month_in_data(value: Any, first: dt.date, last: dt.date, grain: str = "daily",
+                  name: str = "month", owner: str | None = None) -> dt.date:
+    """:func:`resolve_month`, for a report of a month of the data: the month must overlap the
+    data from ``first`` to ``last`` (the rule of the sales trends report and the scorecard; a
+    plan month, after the data, uses :func:`resolve_month`).
+
+    Raises
+    ------
+    ParameterError
+        A month that is not one (:func:`parse_month_text`) or lies outside the data.
+
+    Examples
+    --------
+    >>> month_in_data("last", dt.date(2024, 1, 1), dt.date(2026, 10, 30))
+    datetime.date(2026, 9, 1)
+    """
+    month = resolve_month(value, first, last, grain, name, owner)
+    if add_months(month, 1) <= first or month > last:
+        where = f" of {owner}" if owner else ""
+        raise ParameterError(f"The '{name}' parameter{where} must be a month inside the data "
+                             f"({first:%Y-%m} … {last:%Y-%m}). Got {value!r} instead.")
+    return month
+
+
+def detect_grain(dates: Any) -> str:
+    """The grain of a date column: daily, weekly, monthly or yearly (from the median gap between
+    the distinct days).
+
+    Examples
+    --------
+    >>> detect_grain(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]))
+    'monthly'
+    >>> detect_grain(pd.to_datetime(["2022-01-01", "2023-01-01"]))
+    'yearly'
+    """
+    d = pd.Series(pd.to_datetime(pd.Series(dates)).dt.normalize().unique()).sort_values()
+    if len(d) < 2:
+        return "monthly" if len(d) == 1 and d.iloc[0].day == 1 else "daily"
+    med = float(d.diff().dt.days.dropna().median())
+    if med >= 360:
+        return "yearly"
+    if med >= 27:
+        return "monthly"
+    if med >= 6:
+        return "weekly"
+    return "daily"

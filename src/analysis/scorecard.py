@@ -48,21 +48,25 @@ Definitions (month M, a rep r)
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from . import model, scoring, store
+from . import attainment, model, scoring, store
+from . import periods
 from .periods import add_months
 from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError
 from .scheme import AUTO_KEY_BRANDS, INDICATORS, Scheme, load_adjustments, load_scheme
+from .scopes import ScopeBase, between, store_tables
 from .sections import Figure, Reason, SectionResult, Skip, Table
+
+if TYPE_CHECKING:  # the parameter model (imported when prepare runs)
+    from .params import RepScorecardParams
 
 REPORT = "rep_scorecard"
 UNKNOWN = model.UNATTRIBUTED
@@ -78,37 +82,9 @@ ADDITIVE = ("amount", "qty", "mix_top", "mix_total", "mix_top_ly", "mix_total_ly
             "effective_guided", "visits")
 
 
-# ----------------------------------------------------------------------------- months
-def resolve_month(month: str, first: dt.date, last: dt.date) -> dt.date:
-    """The first day of the scored month: ``"last"`` = the last complete month of the data
-    (the month of ``last`` when ``last`` is its final day, else the month before).
-
-    Examples
-    --------
-    >>> resolve_month("last", dt.date(2024, 1, 1), dt.date(2026, 10, 31))
-    datetime.date(2026, 10, 1)
-    >>> resolve_month("last", dt.date(2024, 1, 1), dt.date(2026, 10, 30))
-    datetime.date(2026, 9, 1)
-    """
-    if month == "last":
-        m = last.replace(day=1)
-        if last.day != calendar.monthrange(last.year, last.month)[1]:
-            m = add_months(m, -1)
-    else:
-        try:
-            m = dt.date.fromisoformat(f"{month}-01")
-        except ValueError:
-            raise ParameterError(f"The 'month' parameter of {REPORT} must be 'last' or 'YYYY-MM'. "
-                                 f"Got {month!r} instead.") from None
-    if add_months(m, 1) <= first or m > last:
-        raise ParameterError(f"The 'month' parameter of {REPORT} must be a month inside the data "
-                             f"({first:%Y-%m} … {last:%Y-%m}). Got {month!r} instead.")
-    return m
-
-
 # ------------------------------------------------------------------------------ scope
 @dataclass
-class Scope:
+class Scope(ScopeBase):
     """What every section needs: the parameters, the scheme, the facts of the store and the
     computed scores (filled by :func:`prepare`)."""
 
@@ -147,35 +123,17 @@ class Scope:
     def end(self) -> dt.date:
         return add_months(self.month, 1)
 
-    def has(self, table: str, *cols: str) -> bool:
-        return table in self.tables and all(c in self.tables[table] for c in cols)
-
-    def missing(self, table: str, *cols: str) -> Skip | None:
-        """A Skip when ``table`` or one of ``cols`` is missing."""
-        if table not in self.tables:
-            return Skip(Reason.MISSING_TABLE, {"table": table})
-        for c in cols:
-            if c not in self.tables[table]:
-                return Skip(Reason.MISSING_COLUMN, {"table": table, "column": c})
-        return None
 
 
-def _params(params: Any = None, **kw: Any) -> Any:
-    from .params import RepScorecardParams
-    from .params.base import coerce_params
-
-    return coerce_params(RepScorecardParams, params, REPORT, **kw)
-
-
-def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
+def prepare(con: Any, params: RepScorecardParams | None = None) -> Scope:
     """Inspect the store, load the scheme, resolve the month and score every rep.
 
     Parameters
     ----------
     con : ibis backend
         From :func:`analysis.store.connect`.
-    params : RepScorecardParams or dict, optional
-        Report parameters (defaults when omitted); keyword arguments override.
+    params : RepScorecardParams, optional
+        The report's parameters, validated (``RepScorecardParams.of(month=...)``); None: the defaults.
 
     Returns
     -------
@@ -191,10 +149,13 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
 
     Examples
     --------
-    >>> scope = prepare(con, month="2026-10")  # doctest: +SKIP
+    >>> scope = prepare(con, RepScorecardParams.of(month="2026-10"))  # doctest: +SKIP
     >>> scope.scores[["rep_id", "total", "rank"]].head()  # doctest: +SKIP
     """
-    p = _params(params, **kw)
+    from .params import RepScorecardParams
+    from .params.base import as_params
+
+    p = as_params(RepScorecardParams, params, f"{REPORT}.prepare")
     scheme = load_scheme(p.scheme)
     if not store.has_rows(con, "orders"):
         raise MissingTableError("orders", REPORT)
@@ -205,11 +166,12 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     if not src.available("rep_id"):
         raise MissingColumnError("orders", "rep_id", list(src.orders))
     lines = model.sales_lines(con, book="sale", src=src)
-    tables = {t: store.columns(con, t) for t in TABLES if store.has_rows(con, t)}
+    tables = store_tables(con, TABLES)
     tables["orders"] = list(lines.columns)  # the resolved sales lines
     w = lines.aggregate(first=lines.order_date.min(), last=lines.order_date.max()).execute()
     first, last = pd.Timestamp(w["first"].iloc[0]).date(), pd.Timestamp(w["last"].iloc[0]).date()
-    month = resolve_month(p.month, first, last)
+    grain = periods.detect_grain(model.order_days(con).execute()["order_date"])
+    month = periods.month_in_data(p.month, first, last, grain, owner=REPORT)
     scope = Scope(con=con, params=p, scheme=scheme, month=month, first=first, last=last, tables=tables,
                   src=src, lines=lines)
     contrib, fixed = month_inputs(scope, month, record=True)
@@ -242,11 +204,6 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
 
 
 # ------------------------------------------------------------------------- the inputs
-def _between(t: Any, col: str, start: dt.date, end: dt.date) -> Any:
-    d = t[col].cast("date")
-    return t.filter((d >= ibis.literal(start)) & (d < ibis.literal(end)))
-
-
 def _orders(scope: Scope) -> Any:
     """The sales lines of :func:`analysis.model.sales_lines` (every dimension resolved; ids as
     strings, measures as float)."""
@@ -284,7 +241,7 @@ def roster(scope: Scope, month: dt.date) -> pd.DataFrame:
     end = add_months(month, 1)
     last_day = end - dt.timedelta(days=1)
     days = (end - month).days
-    o = _between(_orders(scope), "order_date", month, end)
+    o = between(_orders(scope), month, end)
     if scope.has("reps", "rep_id", "hire_date"):
         r = scope.con.table("reps")
         cols = {c: r[c] for c in ("region", "name") if c in r.columns}
@@ -299,7 +256,7 @@ def roster(scope: Scope, month: dt.date) -> pd.DataFrame:
     else:
         ids = set(o.select("rep_id").distinct().execute()["rep_id"].dropna().astype(str))
         if scope.has("targets", "period", "level", "key", "value"):
-            t = _between(scope.con.table("targets"), "period", month, end)
+            t = between(scope.con.table("targets"), month, end, "period")
             t = t.filter(t.level == "rep")
             ids |= set(t.select(k=t.key.cast("string")).distinct().execute()["k"].dropna())
         df = pd.DataFrame({"rep_id": sorted(ids), "employed_share": 1.0})
@@ -320,7 +277,7 @@ def _targets(scope: Scope, month: dt.date, level: str, measure: str) -> pd.Serie
     """Targets of ``level`` and ``measure`` for ``month`` by key; None when there are none."""
     if not scope.has("targets", "period", "level", "key", "value"):
         return None
-    t = _between(scope.con.table("targets"), "period", month, add_months(month, 1))
+    t = between(scope.con.table("targets"), month, add_months(month, 1), "period")
     f = t.level == level
     if "measure" in t.columns:
         f = f & (t.measure == measure)
@@ -334,10 +291,10 @@ def _key_brands(scope: Scope, o: Any, month: dt.date) -> tuple[str, ...]:
     if scope.scheme.key_brands is not None:
         return scope.scheme.key_brands
     m = "amount" if "amount" in o.columns else "qty"
-    w = _between(o, "order_date", add_months(month, -12), month).filter(o.brand.notnull())
+    w = between(o, add_months(month, -12), month).filter(o.brand.notnull())
     df = w.group_by("brand").aggregate(v=w[m].sum()).execute()
     if df.empty:
-        w = _between(o, "order_date", month, add_months(month, 1)).filter(o.brand.notnull())
+        w = between(o, month, add_months(month, 1)).filter(o.brand.notnull())
         df = w.group_by("brand").aggregate(v=w[m].sum()).execute()
     df = df.sort_values(["v", "brand"], ascending=[False, True])
     return tuple(str(b) for b in df["brand"].head(AUTO_KEY_BRANDS))
@@ -360,7 +317,7 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
     end = add_months(month, 1)
     ly, ly_end = add_months(month, -12), add_months(month, -11)
     o = _orders(scope)
-    om = _between(o, "order_date", month, end)
+    om = between(o, month, end)
     fixed = roster(scope, month)
     reps = set(fixed["rep_id"])
     if not scope.has("reps", "rep_id", "hire_date"):
@@ -398,7 +355,7 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
         book = book.filter(book.rep_id.notnull())
         act = book.select("rep_id", "customer_id").distinct().execute()
     else:
-        w = _between(o, "order_date", add_months(month, -2), end)
+        w = between(o, add_months(month, -2), end)
         w = w.filter(w.rep_id.notnull() & w.customer_id.notnull())
         act = w.select("rep_id", "customer_id").distinct().execute()
         notes.append(("active_from_orders", {}))
@@ -442,7 +399,7 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
         sk["price_class_mix"] = Skip(Reason.MISSING_COLUMN, {"table": "products", "column": "price_class"})
     cm = om.filter(om.customer_id.notnull()).group_by("customer_id").aggregate(**cust_aggs).execute()
     # the same month last year (per customer): the structure's baseline and the territory's potential
-    ol = _between(o, "order_date", ly, ly_end).filter(o.customer_id.notnull())
+    ol = between(o, ly, ly_end).filter(o.customer_id.notnull())
     if ly < scope.first:
         if has_mix:
             sk["price_class_mix"] = Skip(Reason.TOO_SHORT, {"needed": 13, "got": _months_between(scope.first, end)})
@@ -458,7 +415,7 @@ def month_inputs(scope: Scope, month: dt.date, record: bool = False) -> tuple[pd
     # visits by the rep to its active customers
     vis = None
     if (s := scope.missing("visits", "visit_date", "rep_id", "customer_id")) is None:
-        v = _between(scope.con.table("visits"), "visit_date", month, end)
+        v = between(scope.con.table("visits"), month, end, "visit_date")
         v = v.mutate(rep_id=v.rep_id.cast("string"), customer_id=v.customer_id.cast("string"))
         guide = (v.kind == "guidance") if "kind" in v.columns else ibis.literal(True)
         if "kind" not in v.columns:
@@ -618,7 +575,7 @@ def day_inputs(scope: Scope) -> pd.DataFrame:
     """Per scored rep and day of the month: ``amount``, ``qty`` (the rep's own orders) and
     ``visits``, every day of the month present (0 on days without any)."""
     month, end = scope.month, scope.end
-    o = _between(_orders(scope), "order_date", month, end).filter(lambda x: x.rep_id.notnull())
+    o = between(_orders(scope), month, end).filter(lambda x: x.rep_id.notnull())
     measures = [m for m in ("amount", "qty") if m in o.columns]
     od = o.group_by(rep_id=o.rep_id, day=o.order_date).aggregate(**{m: o[m].sum() for m in measures}).execute()
     days = pd.date_range(month, end - dt.timedelta(days=1), freq="D").date
@@ -627,7 +584,7 @@ def day_inputs(scope: Scope) -> pd.DataFrame:
     od["day"] = pd.to_datetime(od["day"]).dt.date
     out = grid.merge(od, on=["rep_id", "day"], how="left")
     if scope.missing("visits", "visit_date", "rep_id") is None:
-        v = _between(scope.con.table("visits"), "visit_date", month, end)
+        v = between(scope.con.table("visits"), month, end, "visit_date")
         v = v.filter(v.rep_id.notnull())
         vd = v.group_by(rep_id=v.rep_id.cast("string"), day=v.visit_date.cast("date")).aggregate(
             visits=v.rep_id.count()).execute()
@@ -638,50 +595,16 @@ def day_inputs(scope: Scope) -> pd.DataFrame:
     return out
 
 
-def _rep_monthly_attainment(scope: Scope, start: dt.date, end: dt.date) -> pd.DataFrame | None:
-    """Amount attainment per rep and month in [start, end): rep_id, month ("YYYY-MM"), attainment."""
-    if not scope.has("targets", "period", "level", "key", "value") or "amount" not in _orders(scope).columns:
-        return None
-    t = _between(scope.con.table("targets"), "period", start, end)
-    f = t.level == "rep"
-    if "measure" in t.columns:
-        f = f & (t.measure == "amount")
-    t = t.filter(f)
-    tg = t.group_by(month=t.period.cast("date").truncate("M"), rep_id=t.key.cast("string")).aggregate(
-        target=t.value.cast("float64").sum()).execute()
-    if tg.empty:
-        return None
-    o = _between(_orders(scope), "order_date", start, end).filter(lambda x: x.rep_id.notnull())
-    daily = o.group_by(day=o.order_date, rep_id=o.rep_id).aggregate(amount=o.amount.sum())
-    act = daily.group_by(month=daily.day.truncate("M"), rep_id=daily.rep_id).aggregate(
-        actual=daily.amount.sum()).execute()
-    for d in (tg, act):
-        d["month"] = pd.to_datetime(d["month"]).dt.strftime("%Y-%m")
-    df = tg.merge(act, on=["month", "rep_id"], how="left")
-    df["actual"] = df["actual"].fillna(0.0)
-    df["attainment"] = (df["actual"] / df["target"].where(df["target"] > 0)).astype(float)
-    return df
-
-
 def below_streak(scope: Scope, month: dt.date, k: int, thr: float) -> tuple[pd.DataFrame | None, Skip | None]:
     """Amount attainment of each rep in the ``k`` months ending with ``month`` (columns m0 … m{k-1},
     oldest first) and whether it is below ``thr`` in each of them (column ``below``); or the
-    reason it cannot be told."""
-    months = [add_months(month, -i) for i in range(k - 1, -1, -1)]
-    if months[0] < scope.first.replace(day=1):
-        return None, Skip(Reason.TOO_SHORT, {"needed": k, "got": _months_between(scope.first, add_months(month, 1))})
-    cov = _coverage(scope, ["rep_id"], months[0], add_months(month, 1))["rep_id"]
-    if not cov.sufficient:
-        return None, _unresolved(cov)
-    att = _rep_monthly_attainment(scope, months[0], add_months(month, 1))
-    if att is None:
-        return None, (scope.missing("targets", "period", "level", "key", "value") or
-                      Skip(Reason.NO_TARGETS, {"level": "rep"}))
-    wide = att.pivot_table(index="rep_id", columns="month", values="attainment", aggfunc="sum")
-    wide = wide.reindex(columns=[f"{m:%Y-%m}" for m in months])
-    below = (wide < thr).all(axis=1) & wide.notna().all(axis=1)
-    wide.columns = [f"m{i}" for i in range(k)]
-    wide["below"] = below
+    reason it cannot be told (:func:`analysis.attainment.below_target_streak`, the trends
+    report's definition)."""
+    wide, skip = attainment.below_target_streak(scope.con, _orders(scope), month, k, thr, first=scope.first,
+                                                src=scope.src)
+    if wide is None:
+        return None, skip
+    wide.columns = [*(f"m{i}" for i in range(k)), "below"]
     return wide, None
 
 
@@ -778,10 +701,14 @@ class Headline(SectionResult):
     threshold: float = 0.9
     team_misses: list[str] = field(default_factory=list)
     within_noise: int = 0
-    penalty: dict[str, Any] = field(default_factory=dict)
-    penalty_skip: Skip | None = None
+    penalty: dict[str, Any] = field(default_factory=dict)  # parts["penalty"]: why it could not be applied
     penalised: list[str] = field(default_factory=list)
     coverage: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def penalty_skip(self) -> Skip | None:
+        """Why the scheme's streak penalty could not be applied: the part ``penalty``."""
+        return self.parts.get("penalty")
 
     def metrics(self) -> dict[str, Any]:
         return {"month": self.month, "period": self.month, "scheme": self.scheme, "audience": self.audience,
@@ -856,7 +783,8 @@ def headline(scope: Scope) -> Headline:
     if sp is not None:
         res.penalty = {"points": sp.points, "months": sp.months, "threshold": sp.threshold}
         res.penalised = sorted(s.loc[s["penalty"], "rep_id"].astype(str))
-    res.penalty_skip = scope.penalty_skip
+    if scope.penalty_skip is not None:
+        res.parts["penalty"] = scope.penalty_skip
     if scope.notes:
         for code, values in scope.notes:
             res.note(code, **values)

@@ -7,6 +7,9 @@ section, ``section(scope) -> SectionResult`` subclass. A result carries
   whatever the language; its title is the catalogue label ``<report>.section.<code>``;
 - ``skip``: ``None`` when the section ran, else a :class:`Skip` — a :class:`Reason` code and
   the details its message needs (``Skip(Reason.MISSING_TABLE, {"table": "visits"})``);
+- ``parts``: ``{part: Skip}``, the parts of a section that ran which did not (the trend
+  test of the trend section, the association of the process indicators, the scorecard's streak
+  penalty): the section is shown, the part's skip is rendered where the part would be;
 - ``notes``: :class:`Note` codes with values (rendered from ``<report>.note.<code>``);
 - ``tables``: :class:`Table` objects: a frame plus the kind of each shown column
   (money, qty, rate, pp, date, …), so the HTML page and the Excel workbook format them
@@ -16,7 +19,8 @@ section, ``section(scope) -> SectionResult`` subclass. A result carries
 - ``metrics()``: the section's language-free figures for metrics.json.
 
 Reason codes follow pandera's ``SchemaErrorReason``: a closed enum whose values are the
-stable strings written to metrics.json (``skipped_details``).
+stable strings written to metrics.json (``skipped_details``; a part's in ``skipped_parts``;
+every note in ``section_notes``, see :func:`section_metrics`).
 
 Examples
 --------
@@ -33,6 +37,9 @@ Examples
 ('process_indicators', False, 'missing_table')
 >>> skipped_sections([r]), skipped_details([r])
 (['process_indicators'], [{'section': 'process_indicators', 'reason': 'missing_table', 'details': {'table': 'visits'}}])
+>>> ran = Visits().skipped_part("association", "too_short", needed=5, got=3).note("no_stl")
+>>> ran.ok, skipped_parts([ran]), section_notes([ran])
+(True, [{'section': 'process_indicators', 'part': 'association', 'reason': 'too_short', 'details': {'needed': 5, 'got': 3}}], [{'section': 'process_indicators', 'code': 'no_stl', 'values': {}}])
 """
 from __future__ import annotations
 
@@ -361,6 +368,7 @@ class SectionResult:
 
     code: str = ""
     skip: Skip | None = None
+    parts: dict[str, Skip] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
@@ -369,6 +377,8 @@ class SectionResult:
         if not self.code:
             self.code = self.default_code
         check_code(self.code, "code", type(self).__name__)
+        for part in self.parts:
+            check_code(part, "part", type(self).__name__)
         if self.report:
             check_code(self.report, "report", type(self).__name__)
 
@@ -385,6 +395,12 @@ class SectionResult:
     def skipped(self, code: Reason | str, **details: Any) -> "SectionResult":
         """Set the skip (``res.skipped("grain", grain="yearly")``) and return the result."""
         self.skip = Skip(code, details)
+        return self
+
+    def skipped_part(self, part: str, code: Reason | str, **details: Any) -> "SectionResult":
+        """Record that the part ``part`` of the section did not run (``res.skipped_part("test",
+        "too_short", needed=24, got=20)``) and return the result; the section still runs."""
+        self.parts[check_code(part, "part", type(self).__name__)] = Skip(code, details)
         return self
 
     def note(self, code: str, **values: Any) -> "SectionResult":
@@ -411,9 +427,22 @@ def skipped_details(results: Iterable[SectionResult]) -> list[dict[str, Any]]:
     return [{"section": r.code, **r.skip.as_dict()} for r in results if r.skip is not None]
 
 
+def skipped_parts(results: Iterable[SectionResult]) -> list[dict[str, Any]]:
+    """{section, part, reason, details} of each skipped part of the sections, in order
+    (metrics.json ``skipped_parts``)."""
+    return [{"section": r.code, "part": part, **sk.as_dict()} for r in results for part, sk in r.parts.items()]
+
+
+def section_notes(results: Iterable[SectionResult]) -> list[dict[str, Any]]:
+    """{section, code, values} of every note of the sections, in order (metrics.json
+    ``section_notes``)."""
+    return [{"section": r.code, **n.as_dict()} for r in results for n in r.notes]
+
+
 def section_metrics(results: Iterable[SectionResult]) -> dict[str, Any]:
-    """The merged ``metrics()`` of every section, plus ``skipped_sections`` and
-    ``skipped_details``; a key given by two sections is an error.
+    """The merged ``metrics()`` of every section, plus ``skipped_sections``,
+    ``skipped_details``, ``skipped_parts`` and ``section_notes``; a key given by two sections
+    is an error.
 
     ``metrics()`` is called on skipped sections too, so the keys of metrics.json do not
     depend on what was skipped: a skipped section gives its keys with undefined values
@@ -428,4 +457,6 @@ def section_metrics(results: Iterable[SectionResult]) -> dict[str, Any]:
             out[k] = _plain(v)
     out["skipped_sections"] = skipped_sections(results)
     out["skipped_details"] = skipped_details(results)
+    out["skipped_parts"] = skipped_parts(results)
+    out["section_notes"] = section_notes(results)
     return out

@@ -33,21 +33,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TYPE_CHECKING
 
 import ibis
 import numpy as np
 import pandas as pd
 
 from . import allocation as al
-from . import model, store
-from .errors import AnalysisError, InsufficientDataError, MissingColumnError, MissingTableError, ParameterError, PlanError
+from . import model, periods, store
+from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError, PlanError
+from .scopes import ScopeBase, store_tables
 from .sections import Reason, SectionResult, Skip, Table
+
+if TYPE_CHECKING:  # the parameter model (imported when prepare runs)
+    from .params import TargetPlanParams
 
 REPORT = "target_plan"
 HISTORY_MONTHS = 18  # the last 12 months of the earliest of 6 backtest months
 BACKTEST_MONTHS = 6
 NEW_REP_MONTHS = 3
+TABLES = ("orders", "customers", "products", "reps", "targets")  # the store tables the plan reads (scope.tables)
 PRODUCT_COLUMN = {"brand": "brand", "price_class": "price_class"}
 TARGET_HEADERS_ZH = {"period": "月份", "level": "层级", "key": "对象", "measure": "指标", "value": "目标值"}
 """The Chinese headers of the 任务分解表 (each one an accepted header of ``sales-analysis ingest targets``)."""
@@ -90,7 +95,7 @@ def _unresolved(cov: model.Coverage) -> Skip:
 
 
 @dataclass
-class Scope:
+class Scope(ScopeBase):
     """What every section needs: the parameters, the resolved month and total, and the plan."""
 
     params: Any
@@ -106,17 +111,11 @@ class Scope:
     underperformers: list
     plan: Plan
     notes: list = field(default_factory=list)  # (code, values)
+    tables: dict[str, list[str]] = field(default_factory=dict)  # the store's tables with rows (ScopeBase)
 
     @property
     def label(self) -> str:
         return str(self.month)
-
-
-def _params(params: Any = None, **kw: Any) -> Any:
-    from .params import TargetPlanParams
-    from .params.base import coerce_params
-
-    return coerce_params(TargetPlanParams, params, REPORT, **kw)
 
 
 def _columns(con: Any, name: str) -> list[str]:
@@ -266,25 +265,24 @@ def _company_target(con: Any, month: pd.Period, measure: str) -> float | None:
     return float(v["v"].iloc[0]) if int(v["n"].iloc[0]) else None
 
 
-def _underperformers(con: Any, last: pd.Period) -> tuple[list, str | None]:
-    """Reps below target several months running up to ``last``, by the trends report's definition.
+def _underperformers(con: Any, last: pd.Period, first: dt.date, src: Any = None) -> tuple[list, str | None]:
+    """Reps below target several months running up to ``last``, by the trends report's definition
+    (:func:`analysis.attainment.below_target_streak` with the trends report's default threshold and
+    streak, on the sales lines with the rep at the time of sale).
 
     Returns the rep ids and ``None``, or an empty list and the reason code why the list could not be
-    made (the data cannot say: no rep targets, too short, another grain). Programming errors are not
-    caught: a broken call must fail the run, not silently empty the watch list.
+    made (the data cannot say: no rep targets, too short, the rep does not resolve).
     """
-    from . import trends
+    from . import attainment
+    from .params import SalesTrendsParams
 
-    try:
-        tscope = trends.prepare(con, month=str(last))
-        res = trends.underperformers(tscope)
-    except AnalysisError as exc:
-        return [], type(exc).__name__
-    skip = getattr(res, "skip", None)
-    if skip is not None:
-        code = getattr(skip, "code", skip)
-        return [], str(getattr(code, "value", code))
-    return list(res.ids), None
+    fields = SalesTrendsParams.model_fields
+    k, thr = int(fields["underperform_streak"].default), float(fields["underperform_threshold"].default)
+    lines = model.sales_lines(con, book="sale", src=src)
+    wide, skip = attainment.below_target_streak(con, lines, _month_start(last), k, thr, first=first, src=src)
+    if wide is None:
+        return [], skip.code.value
+    return sorted(wide.index[wide["below"]].tolist()), None
 
 
 # ---------------------------------------------------------------------------- prepare
@@ -311,20 +309,14 @@ def _flat_overrides(ov: Mapping[str, Any], regions: list, reps: list) -> tuple[d
     return reg, rep
 
 
-def _complete_last(con: Any, lines: Any = None) -> tuple[dt.date, dt.date, pd.Period]:
+def _complete_last(con: Any, lines: Any = None) -> tuple[dt.date, dt.date, str]:
+    """The data's first and last order days and the grain of the dates."""
     o = _lines(con) if lines is None else lines
     d = o.order_date
     w = o.aggregate(first=d.min(), last=d.max()).execute()
     first, last = pd.Timestamp(w["first"].iloc[0]).date(), pd.Timestamp(w["last"].iloc[0]).date()
-    lp = pd.Period(last, "M")
-    # the last month is complete when the data reach its last day, or when the data are monthly
-    # (one date per month, as monthly exports carry)
-    from .trends import detect_grain
-
     dates = o.select(d=d).distinct().execute()["d"]
-    monthly = detect_grain(dates) in ("monthly", "yearly")
-    complete = lp if (last == lp.end_time.date() or monthly) else lp - 1
-    return first, last, complete
+    return first, last, periods.detect_grain(dates)
 
 
 def _window(df: pd.DataFrame, lo: pd.Period, hi: pd.Period, key: str) -> pd.Series:
@@ -338,7 +330,7 @@ def _beside(df: pd.DataFrame, month: pd.Period, key: str) -> tuple[pd.Series, pd
     return ly, a3
 
 
-def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
+def prepare(con: Any, params: TargetPlanParams | None = None) -> Scope:
     """Check the parameters against the store and make the plan of the month.
 
     Raises
@@ -351,16 +343,22 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
 
     Examples
     --------
-    >>> scope = prepare(con, month="2026-11", total=40_000_000)  # doctest: +SKIP
+    >>> scope = prepare(con, TargetPlanParams.of(month="2026-11", total=40_000_000))  # doctest: +SKIP
     >>> scope.plan.regions[["region", "plan"]]  # doctest: +SKIP
     """
-    p = _params(params, **kw)
+    from .params import TargetPlanParams
+    from .params.base import as_params
+
+    p = as_params(TargetPlanParams, params, f"{REPORT}.prepare")
     if not store.has_rows(con, "orders"):
         raise MissingTableError("orders", REPORT)
     src = model.sources(con)
     lines = model.sales_lines(con, book="current", src=src)
-    first, last, complete = _complete_last(con, lines)
-    month = complete + 1 if p.month == "next" else pd.Period(p.month, "M")
+    first, last, grain = _complete_last(con, lines)
+    # the month by the one rule (analysis.periods.resolve_month): "next" is the month after the last
+    # complete month (complete when the data reach its last day, or monthly data)
+    complete = pd.Period(periods.last_complete_month(last, grain), "M")
+    month = pd.Period(periods.resolve_month(p.month, first, last, grain, owner=REPORT), "M")
     hist_end = min(month - 1, complete)
     if hist_end < pd.Period(first, "M") or pd.Period(first, "M") >= month:
         raise InsufficientDataError(
@@ -532,7 +530,7 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
         rep_tab["locked"] = sd["locked"].to_numpy()
         rep_tab["new"] = rep_tab["rep_id"].isin(new)
         rep_tab["pool"] = rep_tab["rep_id"].astype(str).str.startswith(al.POOL_PREFIX)
-        under, why = _underperformers(con, hist_end) if "rep" in levels else ([], None)
+        under, why = _underperformers(con, hist_end, first, src) if "rep" in levels else ([], None)
         if why is not None:
             notes.append(("no_watch_list", {"reason": why}))
         rep_tab["underperformer"] = rep_tab["rep_id"].isin(under)
@@ -578,7 +576,7 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
                 skips=skips, coverage={d: c.share for d, c in cov.items()}, backtest_book=book)
     return Scope(params=p, month=month, total=float(total), total_source=source, unit=unit, data_first=first,
                  data_last=last, history_start=hist_start, history_end=hist_end, capacity_by=capacity_by,
-                 underperformers=under, plan=plan, notes=notes)
+                 underperformers=under, plan=plan, notes=notes, tables=store_tables(con, TABLES))
 
 
 def _products(h: pd.DataFrame, levels_out: dict, rep_tab: pd.DataFrame | None, region_plan: pd.Series,

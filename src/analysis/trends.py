@@ -26,16 +26,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import ibis
 import numpy as np
 import pandas as pd
 
-from . import model, store
+from . import attainment, model, store
 from .errors import InsufficientDataError, MissingColumnError, MissingTableError, ParameterError
-from .periods import add_months, half_open, parse_month
+from .periods import add_months, detect_grain, half_open, month_in_data, parse_month, resolve_month
+from .scopes import ScopeBase, between
 from .sections import Figure, Reason, SectionResult, Skip, Table
+
+if TYPE_CHECKING:  # the parameter model (imported when prepare runs)
+    from .params import SalesTrendsParams
 
 REPORT = "sales_trends"
 LEVEL_COLUMNS = {"region": "region", "rep": "rep_id", "brand": "brand", "price_class": "price_class",
@@ -111,29 +115,6 @@ def month_period(month: str | dt.date) -> Period:
     return Period("month", d, e, e)
 
 
-def detect_grain(dates) -> str:
-    """The grain of a date column: daily, weekly, monthly or yearly (from the median gap).
-
-    Examples
-    --------
-    >>> detect_grain(pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]))
-    'monthly'
-    >>> detect_grain(pd.to_datetime(["2022-01-01", "2023-01-01"]))
-    'yearly'
-    """
-    d = pd.Series(pd.to_datetime(pd.Series(dates)).dt.normalize().unique()).sort_values()
-    if len(d) < 2:
-        return "monthly" if len(d) == 1 and d.iloc[0].day == 1 else "daily"
-    med = float(d.diff().dt.days.dropna().median())
-    if med >= 360:
-        return "yearly"
-    if med >= 27:
-        return "monthly"
-    if med >= 6:
-        return "weekly"
-    return "daily"
-
-
 def _data_end_exclusive(last: dt.date, grain: str) -> dt.date:
     if grain == "daily":
         return last + dt.timedelta(days=1)
@@ -145,11 +126,12 @@ def _data_end_exclusive(last: dt.date, grain: str) -> dt.date:
 
 
 def resolve_period(month: str, first: dt.date, last: dt.date, grain: str) -> Period:
-    """The report period from the ``month`` parameter.
+    """The report period from the ``month`` parameter, by :func:`analysis.periods.resolve_month`
+    (every form of the month; a month must overlap the data, :func:`analysis.periods.month_in_data`).
 
     "last": the last complete month in the data; "current": the month of the latest date
-    (possibly partial); "YYYY-MM": that month. At yearly grain the period is a year
-    ("last"/"current": the latest year; "YYYY" or "YYYY-MM": that year).
+    (possibly partial); "YYYY-MM": that month. At yearly grain the period is the year of that
+    month ("last"/"current": the latest year).
 
     Examples
     --------
@@ -160,41 +142,16 @@ def resolve_period(month: str, first: dt.date, last: dt.date, grain: str) -> Per
     """
     end_x = _data_end_exclusive(last, grain)
     if grain == "yearly":
-        if month in ("last", "current"):
-            y = last.year
-        else:
-            try:
-                y = int(str(month)[:4])
-            except ValueError:
-                raise ParameterError(
-                    f"The 'month' parameter of sales_trends must be 'last', 'current' or 'YYYY-MM'. Got {month!r} instead."
-                ) from None
+        y = resolve_month(month, first, last, grain, owner=REPORT).year
         s, e = dt.date(y, 1, 1), dt.date(y + 1, 1, 1)
         return Period("year", s, e, min(e, end_x))
-    if month == "current":
-        p = month_period(last)
-    elif month == "last":
-        p = month_period(last)
-        if end_x < p.end:
-            p = p.previous()
-    else:
-        try:
-            p = month_period(str(month))
-        except ValueError:
-            raise ParameterError(
-                f"The 'month' parameter of sales_trends must be 'last', 'current' or 'YYYY-MM'. Got {month!r} instead."
-            ) from None
-    if p.end <= first or p.start > last:
-        raise ParameterError(
-            f"The 'month' parameter of sales_trends must be a month inside the data ({first:%Y-%m} … {last:%Y-%m}). "
-            f"Got {month!r} instead."
-        )
+    p = month_period(month_in_data(month, first, last, grain, owner=REPORT))
     return Period(p.kind, p.start, p.end, min(p.end, end_x))
 
 
 # ------------------------------------------------------------------------------ scope
 @dataclass
-class Scope:
+class Scope(ScopeBase):
     """What every section needs: the filtered orders expression and facts about the data."""
 
     con: Any
@@ -237,9 +194,6 @@ class Scope:
     def covers(self, p: Period) -> bool:
         return p.start >= self.data_start and p.data_end <= self.data_end
 
-    def has(self, table: str, *cols: str) -> bool:
-        return table in self.tables and all(c in self.tables[table] for c in cols)
-
     def has_col(self, col: str) -> bool:
         return col in self.orders.columns
 
@@ -268,19 +222,14 @@ class Scope:
         return True
 
     def missing(self, table: str, *cols: str) -> Skip | None:
-        """A Skip when ``table`` (or one of ``cols`` in it) is missing (not for the sales
-        lines: see :meth:`resolve`)."""
+        """A Skip when ``table`` (or one of ``cols`` in it) is missing; for ``orders``, the
+        columns of the (resolved, filtered) sales lines (the dimensions: see :meth:`resolve`)."""
         if table == "orders":
             for c in cols:
                 if not self.has_col(c):
                     return Skip("missing_column", {"table": "orders", "column": c})
             return None
-        if table not in self.tables:
-            return Skip("missing_table", {"table": table})
-        for c in cols:
-            if c not in self.tables[table]:
-                return Skip("missing_column", {"table": table, "column": c})
-        return None
+        return super().missing(table, *cols)
 
     @property
     def months_of_history(self) -> int:
@@ -296,22 +245,15 @@ class Scope:
         return max(self.data_start, add_months(self.period.start, -(lb - 1)))
 
 
-def _params(params: Any = None, **kw: Any) -> Any:
-    from .params import SalesTrendsParams
-    from .params.base import coerce_params
-
-    return coerce_params(SalesTrendsParams, params, REPORT, **kw)
-
-
-def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
+def prepare(con: Any, params: SalesTrendsParams | None = None) -> Scope:
     """Inspect the store and resolve the report period.
 
     Parameters
     ----------
     con : ibis backend
         From :func:`analysis.store.connect`.
-    params : SalesTrendsParams or dict, optional
-        Report parameters (defaults when omitted); keyword arguments override.
+    params : SalesTrendsParams, optional
+        The report's parameters, validated (``SalesTrendsParams.of(month=...)``); None: the defaults.
 
     Returns
     -------
@@ -319,11 +261,14 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
 
     Examples
     --------
-    >>> scope = prepare(con, month="2026-10", level="rep")  # doctest: +SKIP
+    >>> scope = prepare(con, SalesTrendsParams.of(month="2026-10", level="rep"))  # doctest: +SKIP
     >>> scope.period.label  # doctest: +SKIP
     '2026-10'
     """
-    p = _params(params, **kw)
+    from .params import SalesTrendsParams
+    from .params.base import as_params
+
+    p = as_params(SalesTrendsParams, params, f"{REPORT}.prepare")
     if not store.has_rows(con, "orders"):
         raise MissingTableError("orders", REPORT)
     tables: dict[str, list[str]] = {}
@@ -364,14 +309,9 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
 
 
 # ----------------------------------------------------------------------- aggregation
-def _between(o: Any, start: dt.date, end: dt.date) -> Any:
-    """Orders with start <= order_date < end."""
-    return o.filter(half_open(o.order_date, start, end))
-
-
 def _totals(scope: Scope, start: dt.date, end: dt.date, by: str | None = None) -> pd.DataFrame:
     """Sums of the measures between two dates (end exclusive), optionally by a column."""
-    f = _between(scope.orders, start, end)
+    f = between(scope.orders, start, end)
     aggs = {m: f[m].sum() for m in scope.measures}
     if by is None:
         out = f.aggregate(**aggs).execute()
@@ -391,7 +331,7 @@ def _period_totals(scope: Scope, p: Period, by: str | None = None) -> pd.DataFra
 def _monthly(scope: Scope, start: dt.date, end: dt.date, by: str | None = None) -> pd.DataFrame:
     """Monthly sums between two dates: ``month`` (pd.Period), [key], measures; months without
     orders inside the range are filled with 0."""
-    f = _between(scope.orders, start, end)
+    f = between(scope.orders, start, end)
     # Sum per day first, then truncate the (few thousand) daily rows to months: truncating the
     # date of every order line costs several times more in the engine (see BENCHMARKS.md).
     day_keys = [f.order_date.name("day")] + ([f[by].cast("string").fill_null(UNKNOWN).name("key")] if by else [])
@@ -711,15 +651,11 @@ def _show_underperformers(res: Underperformers) -> Underperformers:
 def rep_attainment(scope: Scope, start: dt.date, end: dt.date) -> pd.DataFrame | None:
     """Monthly attainment per rep for months in [start, end): ``rep_id, month, actual,
     target, attainment``; rows are the reps' targets (a rep with a target and no sales has
-    actual 0). None without rep targets."""
-    tg = _targets(scope, "rep", start, end, "amount")
-    if tg is None or "amount" not in scope.measures or not scope.has_col("rep_id"):
+    actual 0). None without rep targets (:func:`analysis.attainment.rep_monthly` on the
+    report's filtered sales lines)."""
+    if "amount" not in scope.measures or not scope.has_col("rep_id"):
         return None
-    act = _monthly(scope, start, end, "rep_id").rename(columns={"key": "rep_id", "amount": "actual"})
-    df = tg.rename(columns={"key": "rep_id"}).merge(act[["month", "rep_id", "actual"]], on=["month", "rep_id"], how="left")
-    df["actual"] = df["actual"].fillna(0.0)
-    df["attainment"] = _rates(df["actual"], df["target"])
-    return df.sort_values(["rep_id", "month"]).reset_index(drop=True)
+    return attainment.rep_monthly(scope.con, scope.orders, start, end)
 
 
 def underperformers(scope: Scope, threshold: float | None = None, streak: int | None = None) -> Underperformers:
@@ -739,12 +675,15 @@ def underperformers(scope: Scope, threshold: float | None = None, streak: int | 
     if p.kind != "month":
         return res.skipped(Reason.GRAIN, grain=scope.grain)
     start = add_months(p.start, -(k - 1))
+    if start < scope.first.replace(day=1):  # the streak cannot be told before the data start
+        return res.skipped(Reason.TOO_SHORT, needed=k, got=(p.end.year - scope.first.year) * 12
+                           + p.end.month - scope.first.month)
     if not scope.resolve(res, "rep_id", start, p.data_end):
         return res
     if (sk := scope.missing("targets", "level", "key", "value")) is not None:
         res.skip = sk
         return res
-    months = [pd.Period(add_months(p.start, -i), "M") for i in range(k - 1, -1, -1)]
+    months = attainment.streak_months(p.start, k)
     res.months = [str(m) for m in months]
     att = rep_attainment(scope, min(start, scope.window_start), p.end)
     if att is None:
@@ -754,13 +693,10 @@ def underperformers(scope: Scope, threshold: float | None = None, streak: int | 
     if scope.filtered:
         seen = set(_totals(scope, start, p.data_end, "rep_id")["key"])
         att = att[att["rep_id"].isin(seen)]
-    win = att[att["month"].isin(months)]
-    wide = win.pivot_table(index="rep_id", columns="month", values="attainment", aggfunc="sum")
-    wide = wide.reindex(columns=months)
-    below = (wide < thr).all(axis=1) & wide.notna().all(axis=1)
-    ids = sorted(wide.index[below].tolist())
+    wide = attainment.below(att, months, thr)
+    ids = sorted(wide.index[wide["below"]].tolist())
     res.ids = ids
-    tab = wide.loc[ids].copy()
+    tab = wide.loc[ids].drop(columns="below")
     tab.columns = [str(c) for c in tab.columns]
     tab = tab.reset_index()
     if scope.has("reps", "rep_id") and ids:
@@ -788,13 +724,17 @@ class Trend(SectionResult):
     report = REPORT
     default_code = "trend"
     series: pd.DataFrame = field(default_factory=pd.DataFrame)  # month, observed, trend, seasonal, remainder, expected_*, anomaly
-    test: Any = None  # analysis.stats.timeseries.SeasonalMannKendallResult
-    test_skip: Skip | None = None  # why the trend test did not run (too little history)
+    test: Any = None  # analysis.stats.timeseries.SeasonalMannKendallResult (parts["test"]: why it did not run)
     test_start: str = ""  # first month ("YYYY-MM") of the span the test ran on
     anomalies: pd.DataFrame = field(default_factory=pd.DataFrame)
     measure: str = "amount"
     anomaly_cycles: int = 0  # fewest cycles behind a month's seasonal reference (2: the two-year rule applied)
     festival_adjusted: bool = False  # the trend test took the Spring Festival days of each month out first
+
+    @property
+    def test_skip(self) -> Skip | None:
+        """Why the trend test did not run (too little history): the part ``test``."""
+        return self.parts.get("test")
 
     @property
     def p_value(self) -> float:
@@ -869,7 +809,7 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
     of trendless series significant. It runs on the last
     max(lookback, 36) complete months of the history (up to max(lookback, 60)), because with two
     years a seasonal test compares only twelve pairs; it needs 24 months, and with fewer the
-    section shows the series without a test (``test_skip``). The decomposition and expected
+    section shows the series without a test (the part ``test`` skipped). The decomposition and expected
     range use up to 60 months (more cycles make the range robust); the lookback window is
     what is shown.
 
@@ -898,7 +838,7 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
         res.festival_adjusted = True
         res.test_start = str(longer.index[-span])
     else:
-        res.test_skip = Skip(Reason.TOO_SHORT, {"needed": TREND_TEST_MIN_MONTHS, "got": len(longer)})
+        res.skipped_part("test", Reason.TOO_SHORT, needed=TREND_TEST_MIN_MONTHS, got=len(longer))
     if len(longer) >= 24:
         parts = ts.flag_anomalies(ts.stl_decompose(longer, period=12), k=k, period=12)
         res.anomaly_cycles = int(min(np.bincount(np.arange(len(longer)) % 12, minlength=12)))
@@ -969,7 +909,7 @@ def spring_festival(scope: Scope, before: int = 42, after: int = 21) -> SpringFe
     res.jan_feb = ts.jan_feb_combined(monthly, value_col=v)
     res.peaks = ts.spring_festival_peaks(monthly, value_col=v)
     if scope.grain in ("daily", "weekly"):
-        o = _between(scope.orders, scope.data_start, end)
+        o = between(scope.orders, scope.data_start, end)
         daily = o.group_by(o.order_date.name("date")).aggregate(**{v: o[v].sum()}).execute()
         al = ts.align_on_spring_festival(daily, before, after, value_col=v)
         # a window that sticks out of the data is not comparable
@@ -1281,7 +1221,7 @@ def customers(scope: Scope, top_fraction: float = 0.2, size_by: str | None = Non
         scope.coverage[source] = min(cov.share, scope.coverage.get(source, 1.0))
         if (note := model.coverage_note(cov)) is not None:
             res.notes.append(note)
-        o = _between(scope.orders, scope.window_start, p.data_end)
+        o = between(scope.orders, scope.window_start, p.data_end)
         j = o.mutate(size_class=grade_band(o.grade) if by == "grade_band" else o.size_class)
         g = j.group_by(j.order_date.truncate("M").name("month"), j.size_class.fill_null(UNKNOWN).name("size_class")) \
             .aggregate(**{v: j[v].sum()}).execute()
@@ -1291,7 +1231,7 @@ def customers(scope: Scope, top_fraction: float = 0.2, size_by: str | None = Non
         ly = None
         if scope.covers(p.last_year()):
             ly_p = p.last_year()
-            oj = _between(scope.orders, ly_p.start, ly_p.data_end)
+            oj = between(scope.orders, ly_p.start, ly_p.data_end)
             jj = oj.mutate(size_class=grade_band(oj.grade) if by == "grade_band" else oj.size_class)
             ly = jj.group_by(jj.size_class.fill_null(UNKNOWN).name("size_class")).aggregate(
                 **{v: jj[v].sum()}).execute().set_index("size_class")[v]
@@ -1320,8 +1260,12 @@ class Process(SectionResult):
     effective_standard: float = 0.8
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # per rep
     summary: dict = field(default_factory=dict)
-    association: Any = None
-    association_skip: Skip | None = None
+    association: Any = None  # parts["association"]: why it was not estimated
+
+    @property
+    def association_skip(self) -> Skip | None:
+        """Why the association with attainment was not estimated: the part ``association``."""
+        return self.parts.get("association")
 
 
 def _show_process(res: Process) -> Process:
@@ -1377,7 +1321,7 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
         # ifelse rather than a cast: PostgreSQL cannot cast boolean to bigint
         effective=(ibis.ifelse(g.effective, 1, 0).max() if eff_col else ibis.literal(0).max()))
     if scope.has_col("rep_id") and scope.has_col("customer_id"):
-        o = _between(scope.orders, p.start, p.data_end)
+        o = between(scope.orders, p.start, p.data_end)
         served = o.select(rep_id=o.rep_id.cast("string"), customer_id=o.customer_id.cast("string")).distinct()
         served = served.filter(served.rep_id.notnull() & served.customer_id.notnull())
     else:
@@ -1415,7 +1359,7 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
         "reps_meeting_effective": float(per["meets_effective"].mean()) if eff_col else float("nan"),
     }
     if att is None:
-        res.association_skip = Skip(Reason.NO_TARGETS, {"level": "rep"})
+        res.skipped_part("association", Reason.NO_TARGETS, level="rep")
     else:
         try:
             res.association = linear_association(per["coverage"], per["attainment"], n_boot=2000, seed=0,
@@ -1423,7 +1367,7 @@ def process_indicators(scope: Scope, coverage_standard: float = 0.6, effective_s
         except _IDE:
             # too few reps with both figures, or one of them does not vary across reps
             pairs = int((np.isfinite(per["coverage"]) & np.isfinite(per["attainment"])).sum())
-            res.association_skip = Skip(Reason.TOO_SHORT, {"needed": ASSOCIATION_MIN_REPS, "got": pairs})
+            res.skipped_part("association", Reason.TOO_SHORT, needed=ASSOCIATION_MIN_REPS, got=pairs)
     return _show_process(res)
 
 
@@ -1460,7 +1404,7 @@ class Forecast(SectionResult):
         """The section result of a :class:`~analysis.stats.forecast.ForecastResult`."""
         import dataclasses
 
-        names = {f.name for f in dataclasses.fields(cls)} - {"code", "skip", "notes", "tables", "figures"}
+        names = {f.name for f in dataclasses.fields(cls)} - {"code", "skip", "parts", "notes", "tables", "figures"}
         return cls(**{f.name: getattr(fit, f.name) for f in dataclasses.fields(fit) if f.name in names})
 
     @property
@@ -1580,6 +1524,7 @@ def collect_metrics(scope: Scope, head: Headline | None = None, under: Underperf
     out = scope_metrics(scope)
     out.update(section_metrics(given + defaults))
     out.pop("skipped_sections", None)
-    out.pop("skipped_details", None)
+    for k in ("skipped_details", "skipped_parts", "section_notes"):
+        out.pop(k, None)
     out.update(extra)
     return out

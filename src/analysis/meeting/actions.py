@@ -190,8 +190,9 @@ def previous_actions(con: Any, month: str) -> pd.DataFrame | None:
 def _figures_now(con: Any, month: str) -> dict[tuple[str, str], float]:
     """(kind, key) → the month's attainment, for regions and reps (trends' own definitions)."""
     from .. import trends
+    from ..params import SalesTrendsParams
 
-    scope = trends.prepare(con, month=month, level="region")
+    scope = trends.prepare(con, SalesTrendsParams.of(month=month, level="region"))
     out: dict[tuple[str, str], float] = {}
     reg = trends.attainment_by_level(scope, "region")
     if reg.skip is None and not reg.table.empty:

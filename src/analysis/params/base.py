@@ -27,7 +27,7 @@ import typing
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
@@ -114,9 +114,17 @@ class ReportParams(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", validate_default=True)
+    #: The report's name (in messages); set by each report's model.
+    report: ClassVar[str] = ""
 
     store: str | None = None
     lang: str = i18n.DEFAULT_LANG
+
+    @classmethod
+    def of(cls, **values: Any) -> "ReportParams":
+        """The model of ``values`` (``SalesTrendsParams.of(month="2026-10", level="rep")``), a bad
+        value a one-line :class:`~analysis.errors.ParameterError` naming the report."""
+        return validate_params(cls, values, cls.report or cls.__name__)
 
     @field_validator("lang")
     @classmethod
@@ -169,6 +177,29 @@ def coerce_params(model: type[ReportParams], params: Any = None, where: str = ""
     if overrides:
         return validate_params(model, {**params.model_dump(), **overrides}, where)
     return params
+
+
+def as_params(model: type[ReportParams], params: Any, owner: str) -> ReportParams:
+    """The one contract of ``prepare(con, params)``: ``params`` is a ``model`` (validated), or None
+    for its defaults.
+
+    Raises
+    ------
+    ParameterError
+        Anything else (a dict: make the model with ``Model.of(**values)`` or :func:`validate_params`).
+
+    Examples
+    --------
+    >>> from analysis.params import SalesTrendsParams
+    >>> as_params(SalesTrendsParams, None, "sales_trends.prepare").month
+    'last'
+    """
+    if params is None:
+        return model.of()
+    if isinstance(params, model):
+        return params
+    raise ParameterError(f"The 'params' parameter of {owner} must be a {model.__name__} (or None for the defaults; "
+                         f"{model.__name__}.of(name=value, ...) makes one). Got {type(params).__name__} instead.")
 
 
 def validate_params(model: type[ReportParams], values: dict[str, Any], where: str = "") -> ReportParams:

@@ -1,7 +1,7 @@
 """Parameters of the incentives vs retention report."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -22,6 +22,8 @@ class IncentiveRetentionParams(ReportParams):
     of a snapshot's tenure column. features / controls: column names; missing ones are
     skipped with a note. min_group_size: smallest group of people a table or chart shows.
     """
+
+    report: ClassVar[str] = "incentive_retention"
 
     source: Literal["store", "snapshot"] = "store"
     snapshot: str = ""

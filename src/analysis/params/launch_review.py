@@ -1,6 +1,8 @@
 """Parameters of the new brand one-month review."""
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 from pydantic import Field, field_validator
 
@@ -26,6 +28,8 @@ class LaunchReviewParams(ReportParams):
     >>> LaunchReviewParams(sku="S043").window_days
     30
     """
+
+    report: ClassVar[str] = "launch_review"
 
     sku: str = ""
     brand: str = ""

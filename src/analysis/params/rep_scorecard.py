@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -12,7 +12,8 @@ from .base import ReportParams
 class RepScorecardParams(ReportParams):
     """Parameters of ``notebooks/rep_scorecard.ipynb``.
 
-    month: "YYYY-MM" or "last" (the last complete month in the data, the default).
+    month: "YYYY-MM" or "last" (the last complete month in the data, the default), or any form of
+    :func:`analysis.periods.parse_month_text` (resolved by :func:`analysis.periods.resolve_month`).
     scheme: a packaged scheme name ("default": ``analysis/schemes/default.yml``) or the path of
     the department's YAML file. It is loaded and validated here, before any kernel starts: an
     unknown indicator, weights not summing to 100 or a rule missing a bound stop the run with a
@@ -36,6 +37,8 @@ class RepScorecardParams(ReportParams):
     'team'
     """
 
+    report: ClassVar[str] = "rep_scorecard"
+
     month: str = "last"
     scheme: str = "default"
     adjustments: str | None = None
@@ -45,19 +48,6 @@ class RepScorecardParams(ReportParams):
     underperform_streak: int = Field(3, ge=1, le=24)
     n_boot: int = Field(1000, ge=100, le=20000)
     interval_unit: Literal["customer", "day"] = "customer"
-
-    @field_validator("month")
-    @classmethod
-    def _month(cls, v: str) -> str:
-        import datetime as dt
-
-        v = v.strip()
-        if v != "last":
-            try:
-                dt.date.fromisoformat(f"{v}-01")
-            except ValueError:
-                raise ValueError("'last' or a month 'YYYY-MM'") from None
-        return v
 
     @field_validator("scheme")
     @classmethod

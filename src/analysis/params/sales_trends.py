@@ -1,7 +1,7 @@
 """Parameters of the monthly sales trends report."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -15,6 +15,8 @@ class SalesTrendsParams(ReportParams):
     applied to the orders in the engine (e.g. {"region": ["市区"]}). action_rows: how many rows
     furthest off plan are flagged as needing an action point.
     """
+
+    report: ClassVar[str] = "sales_trends"
 
     month: str = "last"
     lookback_months: int = Field(24, ge=3, le=240)

@@ -4,11 +4,10 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 from fractions import Fraction
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
 from pydantic import Field, ValidationInfo, field_validator
@@ -18,7 +17,6 @@ from .base import Money, ReportParams
 PLAN_METHODS = ("last_12", "same_month", "blend", "capacity")
 PRODUCT_LEVELS = ("brand", "price_class")
 OVERRIDE_LEVELS = ("region", "rep")
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 
 def _number(v: Any, where: str) -> float:
@@ -98,7 +96,9 @@ def normalise_overrides(v: Any) -> dict[str, Any]:
 class TargetPlanParams(ReportParams):
     """Parameters of ``notebooks/target_plan.ipynb``.
 
-    month: the plan month "YYYY-MM", or "next" (the month after the last complete month of data).
+    month: the plan month "YYYY-MM", or "next" (the default: the month after the last complete month of
+    data), or any form of :func:`analysis.periods.parse_month_text` (resolved by
+    :func:`analysis.periods.resolve_month`, the rule of every report).
     total: the company total of the month in the measure; None = the store's company-level
     target of that month (one of them is required).
     measure: "amount" (元) or "qty" (条 / the sales unit).
@@ -122,6 +122,8 @@ class TargetPlanParams(ReportParams):
     1.0
     """
 
+    report: ClassVar[str] = "target_plan"
+
     month: str = "next"
     measure: Literal["amount", "qty"] = "amount"
     rounding: float | None = Field(None, gt=0)
@@ -132,14 +134,6 @@ class TargetPlanParams(ReportParams):
     growth_cap: float | None = Field(0.3, ge=0, le=10)
     ramp_share: float = Field(0.5, gt=0, le=1)
     overrides: dict[str, Any] | str | None = None
-
-    @field_validator("month")
-    @classmethod
-    def _month(cls, v: str) -> str:
-        v = str(v).strip()
-        if v != "next" and not _MONTH.match(v):
-            raise ValueError("a month 'YYYY-MM' or 'next'")
-        return v
 
     @field_validator("blend_weights")
     @classmethod

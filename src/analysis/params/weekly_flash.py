@@ -1,7 +1,7 @@
 """Parameters of the weekly flash (周报): the month so far on any day."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -21,6 +21,8 @@ class WeeklyFlashParams(ReportParams):
     >>> WeeklyFlashParams(as_of="2026-10-20").behind_rows
     10
     """
+
+    report: ClassVar[str] = "weekly_flash"
 
     as_of: str = ""
     measure: Literal["amount", "qty"] = "amount"

@@ -211,7 +211,7 @@ class StoreFacts:
             return "daily"
         if self._grain is None:
             from .. import model
-            from ..trends import detect_grain
+            from ..periods import detect_grain
 
             self._grain = detect_grain(model.order_days(self.con).execute()["order_date"])
         return self._grain

@@ -298,3 +298,13 @@ def test_workbook_holds_the_action_points_then_next_months_targets(pack):
     record = json.loads(pack.record.read_text(encoding="utf-8"))
     assert len(record["actions"]["flagged"]) == len(items) and record["outputs"]["xlsx"] == "meeting.xlsx"
     assert record["actions"]["previous"] is None
+
+
+def test_the_index_lists_the_pack_with_its_files(pack):
+    from analysis.reports.index import write_index
+
+    out = pack.folder.parent.parent
+    page = write_index(out, lang="zh").read_text(encoding="utf-8")
+    assert "月例会材料" in page and "月例会材料（2026年10月）" in page
+    for name in ("meeting.html", "meeting.docx", "meeting.xlsx"):
+        assert f'href="meeting/2026-10/{name}"' in page

@@ -868,7 +868,9 @@ def test_spring_festival_on_one_month_of_daily_data_skips_instead_of_failing(tmp
     con = ibis.duckdb.connect(str(db))
     days = [dt.date(2026, 7, d) for d in range(1, 32)]
     con.create_table("orders", pd.DataFrame({"order_date": days, "amount": [100.0] * 31, "qty": [1.0] * 31}))
-    scope = trends.prepare(con, month="2026-07")
+    from analysis.params import SalesTrendsParams
+
+    scope = trends.prepare(con, SalesTrendsParams.of(month="2026-07"))
     res = trends.spring_festival(scope)
     assert res.skip is not None and res.aligned.empty
     con.disconnect()

@@ -390,7 +390,43 @@ def build_groups(runs: list[Run], out: Path, lang: str, failures: list[Failure] 
 
 
 INDEX_TEXTS = ("title", "updated", "count", "failed_count", "latest", "earlier", "history", "highest", "lowest",
-               "generated_at", "none", "failed_notebook")
+               "generated_at", "none", "failed_notebook", "packs")
+
+#: The files of a meeting pack the index links (its record's ``outputs`` keys), in order.
+PACK_FILES = ("html", "docx", "pdf", "xlsx")
+
+
+def find_packs(out: Path, lang: str) -> list[dict[str, Any]]:
+    """The meeting packs under ``<out>/meeting/`` (newest month first), from their records:
+    title, links to the page, the Word document, the PDF and the workbook, and the parts not in
+    the pack. A record that cannot be read is listed as such, never skipped."""
+    import json
+
+    from .. import i18n
+
+    packs = []
+    for rec in sorted((out / "meeting").glob("*/meeting.json"), reverse=True):
+        folder = rec.parent
+        try:
+            m = json.loads(rec.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            packs.append({"month": folder.name, "title": folder.name, "href": None, "links": [],
+                          "missing": [], "generated_at": "", "unreadable": True})
+            continue
+        outputs = m.get("outputs") or {}
+        links = [{"href": (folder / outputs[k]).relative_to(out).as_posix(), "text": text(f"pack_{k}", lang), "kind": k}
+                 for k in PACK_FILES if outputs.get(k) and (folder / outputs[k]).exists()]
+        packs.append({
+            "month": m.get("month", folder.name),
+            "title": i18n.message("meeting.title", lang, month=m.get("month", folder.name)),
+            "href": links[0]["href"] if links else None,
+            "links": links,
+            "missing": [i18n.message("meeting.missing.item", lang, part=str(x.get("part", "")),
+                                     reason=str(x.get("reason", ""))) for x in m.get("missing", [])],
+            "generated_at": str(m.get("generated_at", "")).replace("T", " "),
+            "unreadable": False,
+        })
+    return packs
 
 
 def write_index(out: str | os.PathLike, lang: str | None = None) -> Path:
@@ -425,6 +461,7 @@ def write_index(out: str | os.PathLike, lang: str | None = None) -> Path:
         html_lang=i18n.html_lang(lang),
         t={k: text(k, lang) for k in INDEX_TEXTS},
         groups=groups,
+        packs=find_packs(out, lang),
         count=sum(len(s["earlier"]) + (s["latest"] is not None) for g in groups for s in g["series"]),
         failed=n_failed,
         updated=dt.datetime.now().isoformat(timespec="seconds").replace("T", " "),

@@ -20,6 +20,8 @@ def small_store(tmp_path_factory):
     d = tmp_path_factory.mktemp("compute_world")
     store = d / "w.duckdb"
     demo.build(store=str(store), seed=SEED, scale=SCALE, truth_path=d / "truth.json")
+    # the agency profile's tables beside the tobacco world's, for the agency reports
+    demo.build_profile("agency", store=str(store), seed=SEED, scale=0.3, truth_path=d / "agency_truth.json")
     return store
 
 

@@ -334,6 +334,15 @@ def journal(con: Any, table: str, where: str, load_id: int, catalog: "Catalog | 
     return n
 
 
+def rollback_quietly(con: Any) -> None:
+    """Roll back the open transaction of ``con`` (after an error or a refusal); a connection that
+    lost it already (closed, or the error ended it) is left as it is."""
+    try:
+        con.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def refuse_other_engines(con: Any) -> None:
     if getattr(con, "name", "duckdb") != "duckdb":
         raise IngestError(f"ingest writes to a DuckDB store; the store given is a {con.name} backend "

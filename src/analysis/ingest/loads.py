@@ -396,10 +396,7 @@ def undo(store: Any = None, load_id: int | None = None, lock_timeout: float | No
         began = False
     finally:
         if began:
-            try:
-                con.execute("ROLLBACK")
-            except Exception:  # noqa: BLE001
-                pass
+            ap.rollback_quietly(con)
         if owned:
             con.close()
     res = UndoResult(ld, removed, restored, orphans=orphans)

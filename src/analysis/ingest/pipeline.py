@@ -535,10 +535,7 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
         raise
     finally:
         if began:
-            try:
-                con.execute("ROLLBACK")
-            except Exception:  # noqa: BLE001
-                pass
+            ap.rollback_quietly(con)
         if attached:
             try:
                 con.execute("DETACH sa_work")

@@ -190,7 +190,7 @@ def _mirror(pg: PgCon, sh: Any, cols: dict[str, dict[str, str]], work: Path, ts:
             w = duckdb.connect(str(work / "work.duckdb"), read_only=True)
             try:
                 reader = w.sql(f"SELECT DISTINCT {keys} FROM staged WHERE NOT __blank AND "
-                               + " AND ".join(f"{q(k)} IS NOT NULL" for k in st.key)).fetch_arrow_reader(CHUNK_ROWS)
+                               + " AND ".join(f"{q(k)} IS NOT NULL" for k in st.key)).to_arrow_reader(CHUNK_ROWS)
                 pg.execute("CREATE TEMP TABLE sa_keys (" + ", ".join(f"k{i} TEXT" for i in range(len(st.key)))
                            + ") ON COMMIT DROP")
                 _copy_in(pg, "sa_keys", [f"k{i}" for i in range(len(st.key))], reader)
@@ -240,7 +240,7 @@ def _apply(pg: PgCon, sh: Any, pg_cols: dict[str, dict[str, str]], lid: int) -> 
         pg.execute("CREATE TEMP TABLE IF NOT EXISTS sa_gone (c tid) ON COMMIT DROP")
         pg.execute("TRUNCATE sa_gone")
         _copy_in(pg, "sa_gone", ["c"], sh.sql(f"SELECT DISTINCT {ap.ROW_ID} AS c FROM {q(jt)} WHERE {where}")
-                 .fetch_arrow_reader(CHUNK_ROWS))
+                 .to_arrow_reader(CHUNK_ROWS))
         gone = pg.execute(f"DELETE FROM {q(base)} WHERE ctid IN (SELECT c FROM sa_gone)").rowcount
         if gone != n:
             raise IngestError(f"internal: {base} changed while the ingest held its lock ({gone} of {n} rows to "
@@ -259,7 +259,7 @@ def _apply(pg: PgCon, sh: Any, pg_cols: dict[str, dict[str, str]], lid: int) -> 
         want = int(sh.execute(f"SELECT count(*) FROM {q(t)} WHERE {where}").fetchone()[0])
         if not want:
             continue
-        reader = sh.sql(f"SELECT {', '.join(q(c) for c in names)} FROM {q(t)} WHERE {where}").fetch_arrow_reader(CHUNK_ROWS)
+        reader = sh.sql(f"SELECT {', '.join(q(c) for c in names)} FROM {q(t)} WHERE {where}").to_arrow_reader(CHUNK_ROWS)
         got = _copy_in(pg, t, names, reader)
         if got != want:
             raise IngestError(f"internal: {got} of {want} rows of {t} written; nothing was stored.")

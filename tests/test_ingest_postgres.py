@@ -175,6 +175,21 @@ def test_a_store_copied_by_engines_takes_ingests(tmp_path, pg_store):
     assert pg(pg_store, "SELECT count(*) FROM orders") == [(2,)]
 
 
+def test_a_second_writer_waits_for_the_lock_then_stops_in_one_line(tmp_path, pg_store):
+    """While another ingest (or undo) holds the store's lock, an ingest waits at most its lock
+    timeout and changes nothing."""
+    from analysis.errors import StoreError
+    from analysis.ingest.warehouse import PG_LOCK_KEY
+
+    a = write_csv(tmp_path / "a.csv", [HEAD, ["A1", "1", "2026-10-01", "C1", "S1", "1", "10"]])
+    with psycopg.connect(pg_store) as holder:  # a transaction holding the lock
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", [PG_LOCK_KEY])
+        with pytest.raises(StoreError, match="in use by another ingest or undo; waited 0.2 s"):
+            ingest_file("orders", a, store=pg_store, lock_timeout=0.2)
+    assert pg(pg_store, "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()") == [(0,)]
+    assert run("orders", a, pg_store).accepted == 1
+
+
 def _cmd(*args: str) -> list[str]:
     exe = ROOT / ".venv" / "bin" / "sales-analysis"
     return ([str(exe)] if exe.exists() else [sys.executable, "-m", "analysis.cli"]) + list(args)

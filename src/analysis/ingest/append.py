@@ -393,5 +393,5 @@ def rollback_quietly(con: Any) -> None:
 
 def refuse_other_engines(con: Any) -> None:
     if getattr(con, "name", "duckdb") != "duckdb":
-        raise IngestError(f"ingest writes to a DuckDB store; the store given is a {con.name} backend "
-                          "(load warehouse tables there with the warehouse's own tools, see docs/WAREHOUSE.md).")
+        raise IngestError(f"ingest writes to a DuckDB store given as a connection; the store given is a {con.name} "
+                          "backend (give a PostgreSQL store as its URL, postgresql://…; see docs/WAREHOUSE.md).")

@@ -363,7 +363,7 @@ def undo(store: Any = None, load_id: int | None = None, lock_timeout: float | No
         con.execute("BEGIN TRANSACTION")
         began = True
         if getattr(con, "dialect", "duckdb") == "postgres":
-            con.lock()  # one ingest or undo at a time (warehouse.py)
+            con.lock(lock_timeout)  # one ingest or undo at a time (warehouse.py)
         qrec = con.execute(f"SELECT accounting FROM {ap.LOG_TABLE} WHERE load_id = ?", [lid]).fetchone()
         recorded_q = (json.loads(qrec[0] or "{}").get("quarantine_path") if qrec and qrec[0] else None)
         catalog = ap.Catalog(con)

@@ -180,7 +180,10 @@ def ingest_file(
     if not path.is_file():
         raise IngestError(f"{path} cannot be read as a table: no such file.")
     raw_con, loc, owned = _store_target(store)
-    res = IngestResult(table=table, source=str(path), store=loc, replace_period=period[2] if period else None)
+    from . import warehouse as wh
+
+    res = IngestResult(table=table, source=str(path), store=wh.redact(loc),
+                       replace_period=period[2] if period else None)
     res.mode = "replace" if period else "update" if update else "append"
     if raw_con is not None and not loc:
         loc_q = ap.store_file(raw_con)
@@ -198,8 +201,6 @@ def ingest_file(
 
     res.content_hash = content_hash(path) + _sheet_key(path, sheet)
     res.file_format = file_kind(path)
-    from . import warehouse as wh
-
     pg = wh.is_postgres(loc)
     file_store = owned and not pg and not loc.endswith(":memory:")
 
@@ -291,7 +292,7 @@ def ingest_file(
         if pg:  # checked in a local copy of what the checks read, written in one PostgreSQL transaction
             wh.commit(loc, work, ts, st, period, update, as_of, res, run=lambda open_shadow: _commit(
                 open_shadow, None, work, ts, src, st, typed, plans, period, res, qpath, force=force,
-                update=update, as_of=as_of, today=today, pauses=False))
+                update=update, as_of=as_of, today=today, pauses=False), lock_timeout=lock_timeout)
         else:
             _commit(open_store, raw_con, work, ts, src, st, typed, plans, period, res, qpath,
                     force=force, update=update, as_of=as_of, today=today)

@@ -56,6 +56,25 @@ def is_postgres(loc: str) -> bool:
     return scheme(loc) in ("postgresql", "postgres")
 
 
+def redact(loc: str) -> str:
+    """A store location without its password (it is kept in the ingest log and printed).
+
+    Examples
+    --------
+    >>> redact("postgresql://sa:secret@db:5432/sales")
+    'postgresql://sa@db:5432/sales'
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    if "://" not in loc:
+        return loc
+    u = urlsplit(loc)
+    if u.password is None:
+        return loc
+    netloc = (u.username or "") + "@" + u.netloc.rsplit("@", 1)[1]
+    return urlunsplit(u._replace(netloc=netloc))
+
+
 def refuse_spark(loc: str) -> None:
     """A Spark store: refused in one line naming the way to load one."""
     if scheme(loc) in ("spark", "pyspark", "sc"):
@@ -111,9 +130,20 @@ class PgCon:
             out.setdefault(t, {})[c] = d
         return out
 
-    def lock(self) -> None:
-        """Take the store's ingest lock until the transaction ends."""
-        self.pg.execute("SELECT pg_advisory_xact_lock(%s)", [PG_LOCK_KEY])
+    def lock(self, timeout: float | None = None) -> None:
+        """Take the store's ingest lock until the transaction ends, waiting at most ``timeout``
+        seconds (default ``$SALES_ANALYSIS_LOCK_TIMEOUT`` or 30) for it and for table locks."""
+        import psycopg
+
+        from ..store import LOCK_TIMEOUT_ENV, lock_timeout
+
+        limit = lock_timeout(timeout)
+        self.pg.execute(f"SET LOCAL lock_timeout = '{int(limit * 1000)}ms'")
+        try:
+            self.pg.execute("SELECT pg_advisory_xact_lock(%s)", [PG_LOCK_KEY])
+        except psycopg.errors.LockNotAvailable:
+            raise StoreError(f"The store {redact(self.url)} is in use by another ingest or undo; waited {limit:g} s "
+                             f"for it (set {LOCK_TIMEOUT_ENV} to wait longer).") from None
 
     def close(self) -> None:
         self.pg.close()
@@ -266,7 +296,7 @@ def _apply(pg: PgCon, sh: Any, pg_cols: dict[str, dict[str, str]], lid: int) -> 
 
 
 def commit(url: str, work: Path, ts: Any, st: Any, period: tuple | None, update: bool, as_of: Any, res: Any,
-           run: Callable[[Callable[[bool], Any]], None]) -> None:
+           run: Callable[[Callable[[bool], Any]], None], lock_timeout: float | None = None) -> None:
     """The final step of an ingest into PostgreSQL (module docstring). ``run(open_store)`` runs the
     DuckDB store transaction on the store ``open_store(read_only)`` opens (here: the shadow)."""
     import duckdb
@@ -279,12 +309,19 @@ def commit(url: str, work: Path, ts: Any, st: Any, period: tuple | None, update:
     try:
         pg.execute("BEGIN")
         began = True
-        pg.lock()
+        pg.lock(lock_timeout)
         cols = pg.columns()
         master = ts.name[: -len(HISTORY_SUFFIX)] if ts.name.endswith(HISTORY_SUFFIX) else ts.name
+        import psycopg
+
         for t in dict.fromkeys([ts.name, master, master + HISTORY_SUFFIX, ap.LOG_TABLE]):
             if t in cols:
-                pg.execute(f"LOCK TABLE {q(t)} IN SHARE ROW EXCLUSIVE MODE")
+                try:
+                    pg.execute(f"LOCK TABLE {q(t)} IN SHARE ROW EXCLUSIVE MODE")
+                except psycopg.errors.LockNotAvailable:
+                    raise StoreError(f"The table {t} of {redact(url)} is being written by another process; the "
+                                     "ingest waited for it and changed nothing (set SALES_ANALYSIS_LOCK_TIMEOUT to "
+                                     "wait longer).") from None
         _pause("read")
         sh = duckdb.connect(str(shadow))
         try:

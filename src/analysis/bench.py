@@ -440,6 +440,7 @@ def _run_child(args: list[str], cap_gb: float | None, timeout: float) -> dict[st
     p.stdout.close()
     p.stderr.close()
     res: dict[str, Any] = {"wall_s": wall, "peak_gb": ru.ru_maxrss * 1024 / GB,
+                           "cpu_s": ru.ru_utime + ru.ru_stime,  # all threads, and the children it waited for
                            "load": [round(load0, 1), round(os.getloadavg()[0], 1)]}
     if out_json.exists():
         res.update(json.loads(out_json.read_text()))
@@ -727,6 +728,10 @@ def ingest_notes(rows: list[dict]) -> list[str]:
         ig = res.get("ingest")
         if ig and ig.get("phases"):
             parts.append("ingest phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in ig["phases"].items()))
+        fl = res.get("ingest_floor")
+        if ig and fl and ig.get("cpu_s") and fl.get("cpu_s"):
+            parts.append(f"CPU s (whole process, every thread): ingest {ig['cpu_s']:.1f}, floor {fl['cpu_s']:.1f}, "
+                         f"ratio {ig['cpu_s'] / fl['cpu_s']:.2f}×")
         for v in INGEST_VARIANTS:
             if res.get(v) and res[v].get("load"):
                 a, b = res[v]["load"]

@@ -25,3 +25,16 @@ def register_fixture(monkeypatch) -> None:
     )
     old = __import__("os").environ.get("PYTHONPATH", "")
     monkeypatch.setenv("PYTHONPATH", str(FIXTURES) + (":" + old if old else ""))
+
+
+def quarantine(store, table: str):
+    """The quarantine lines of a store's table as a DataFrame of text (empty, with the
+    quarantine's columns, when nothing was quarantined)."""
+    import pandas as pd
+
+    from analysis import ingest as ing
+
+    p = Path(ing.quarantine_path_for(str(store), table))
+    if not p.exists():
+        return pd.DataFrame(columns=ing.QUARANTINE_COLUMNS)
+    return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")

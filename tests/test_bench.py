@@ -69,6 +69,15 @@ def test_ingest_table_formats_the_accounting():
     assert row[7:] == ("10 = 9 + 1 + 0", "2 of 2", "yes")
 
 
+def test_ingest_notes_give_the_phases_and_the_load():
+    rows = [{"size": "20M", "lines": 10, "results": {
+        "ingest": {"status": "ok", "phases": {"hash": 1.25, "stage": 80.0}, "load": [3.5, 6.0], "cpu_s": 300.0},
+        "ingest_floor": {"status": "ok", "load": [6.0, 5.5], "cpu_s": 120.0}}}]
+    assert bench.ingest_notes(rows) == [
+        "20M: ingest phases (s): hash 1.2, stage 80.0; CPU s (whole process, every thread): ingest 300.0, floor "
+        "120.0, ratio 2.50×; load average during ingest: 3.5 → 6; load average during ingest_floor: 6 → 5.5"]
+
+
 def test_agree_detects_a_wrong_aggregate(tmp_path):
     import pandas as pd
 

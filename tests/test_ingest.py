@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import ingest as ing
+from pipeline_helpers import quarantine
 from analysis import store as store_mod
 from analysis.contracts import ibis_schema
 from analysis.errors import IngestError, StoreError
@@ -69,13 +70,6 @@ def count(store: Path, table: str) -> int:
         return int(con.table(table).count().execute()) if ing.has_table(con, table) else 0
     finally:
         con.disconnect()
-
-
-def quarantine(store: Path, table: str) -> pd.DataFrame:
-    p = ing.quarantine_path_for(str(store), table)
-    if not p.exists():
-        return pd.DataFrame(columns=ing.QUARANTINE_COLUMNS)
-    return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 @pytest.fixture

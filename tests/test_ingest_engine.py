@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import ingest as ing
+from pipeline_helpers import quarantine
 from analysis import store as store_mod
 from analysis.errors import IngestError, ParameterError, StoreError
 from analysis.ingest import ingest_file
@@ -51,13 +52,6 @@ def sql(store: Path, query: str):
         return con.execute(query).fetchall()
     finally:
         con.close()
-
-
-def quarantine(store: Path, table: str) -> pd.DataFrame:
-    p = ing.quarantine_path_for(str(store), table)
-    if not p.exists():
-        return pd.DataFrame(columns=ing.QUARANTINE_COLUMNS)
-    return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 @pytest.fixture

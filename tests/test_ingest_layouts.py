@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis import ingest as ing
+from pipeline_helpers import quarantine
 from analysis.errors import IngestError, ParameterError
 from analysis.ingest import ingest_file
 from analysis.ingest.header import detect, join_rows, unit_of
@@ -49,13 +50,6 @@ def sql(store: Path, query: str):
         return con.execute(query).fetchall()
     finally:
         con.close()
-
-
-def quarantine(store: Path, table: str) -> pd.DataFrame:
-    p = Path(ing.quarantine_path_for(str(store), table))
-    if not p.exists():
-        return pd.DataFrame(columns=ing.QUARANTINE_COLUMNS)
-    return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
 
 def write_csv(path: Path, rows: list[list], encoding: str = "utf-8", crlf: bool = False) -> Path:
@@ -210,6 +204,53 @@ def test_excel_error_text_in_a_csv(tmp_path, store):
     assert (res.rows_read, res.accepted, res.quarantined) == (3, 1, 2)
     assert res.codes == {"excel_error": 2}
     assert sql(store, "SELECT sum(amount) FROM orders") == [(4.0,)]
+
+
+def test_excel_errors_saved_from_excel_to_csv_are_quarantined_with_their_code(tmp_path, store):
+    """Every error value Excel writes into a CSV (also padded, or full-width as WPS may save it)
+    is quarantined as excel_error, in any column type; the other rows' sums are exact."""
+    errors = ["#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#NULL!", " #N/A ", "＃Ｎ／Ａ"]
+    rows = [["订单编号", "行号", "订单日期", "客户编码", "数量", "金额"]]
+    for i, e in enumerate(errors):
+        col = i % 4  # amount, qty, order_date, customer_id in turn
+        r = [f"E{i}", "1", "2026-10-01", "C1", "2", "10"]
+        r[[5, 4, 2, 3][col]] = e
+        rows.append(r)
+    rows += [["G1", "1", "2026-10-02", "C1", "1", "2.5"], ["G2", "1", "2026-10-03", "C2", "3", "4.25"]]
+    p = write_csv(tmp_path / "o.csv", rows, crlf=True)
+    res = run("orders", p, store)
+    assert (res.rows_read, res.accepted, res.quarantined) == (11, 2, 9)
+    assert res.codes == {"excel_error": 9}
+    q = quarantine(store, "orders")
+    assert q["code"].tolist() == ["excel_error"] * 9
+    assert q["column"].tolist() == ["amount", "qty", "order_date", "customer_id"] * 2 + ["amount"]
+    assert sql(store, "SELECT sum(amount), sum(qty), count(*) FROM orders") == [(6.75, 4.0, 2)]
+
+
+@pytest.mark.parametrize("title, unit_factor", [
+    ([["2026年10月订单明细"], ["单位：万元"]], 10_000),
+    ([["2026年10月订单明细", "", "", "金额单位:千元"]], 1_000),
+    ([["单位:元"]], 1),
+])
+def test_a_unit_in_the_title_applies_to_money_columns_without_their_own(tmp_path, store, title, unit_factor):
+    rows = [*title, ["订单编号", "行号", "订单日期", "数量(箱)", "金额"],
+            ["A1", "1", "2026-10-01", "2", "1.2345"], ["A2", "1", "2026-10-02", "1", "0.5"]]
+    p = write_csv(tmp_path / "o.csv", rows)
+    res = run("orders", p, store)
+    assert (res.rows_read, res.accepted) == (2, 2)
+    [(amount, qty)] = sql(store, "SELECT sum(amount), sum(qty) FROM orders")
+    assert amount == pytest.approx(1.7345 * unit_factor, rel=1e-12)
+    assert qty == 750.0  # the volume keeps its own unit (箱), the title's money unit is not its
+    assert any("from the title on row" in n and "applied to 金额" in n for n in res.notes), res.notes
+    assert "from the title" in res.summary()
+
+
+def test_a_title_unit_leaves_a_column_with_its_own_unit(tmp_path, store):
+    p = write_csv(tmp_path / "o.csv", [["单位：万元"], ["订单编号", "行号", "订单日期", "金额(元)"],
+                                       ["A1", "1", "2026-10-01", "12.5"]])
+    res = run("orders", p, store)
+    assert sql(store, "SELECT amount FROM orders") == [(12.5,)]
+    assert any("not applied: 金额(元) name their own unit" in n for n in res.notes), res.notes
 
 
 # ---- merged key cells, title rows and two-row headers in XLSX ------------------------------------

@@ -417,6 +417,7 @@ def _run_child(args: list[str], cap_gb: float | None, timeout: float) -> dict[st
             cap = int(cap_gb * GB)
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
+    load0 = os.getloadavg()[0]  # the machine's load (1-minute average) around the run, for the record
     t0 = time.perf_counter()
     p = subprocess.Popen(
         [sys.executable, "-m", "analysis.bench", *args, str(out_json)],
@@ -438,7 +439,9 @@ def _run_child(args: list[str], cap_gb: float | None, timeout: float) -> dict[st
     stdout, stderr = p.stdout.read(), p.stderr.read()
     p.stdout.close()
     p.stderr.close()
-    res: dict[str, Any] = {"wall_s": wall, "peak_gb": ru.ru_maxrss * 1024 / GB}
+    res: dict[str, Any] = {"wall_s": wall, "peak_gb": ru.ru_maxrss * 1024 / GB,
+                           "cpu_s": ru.ru_utime + ru.ru_stime,  # all threads, and the children it waited for
+                           "load": [round(load0, 1), round(os.getloadavg()[0], 1)]}
     if out_json.exists():
         res.update(json.loads(out_json.read_text()))
         out_json.unlink()
@@ -710,7 +713,32 @@ def _print_ingest_table(rows: list[dict]) -> None:
             print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     print("ingest: analysis.ingest.ingest_file of the GBK CSV (Chinese headers, returns as negative lines, no")
     print("is_return column) into a fresh store. floor: DuckDB read_csv of the same file into a table (as latin-1).")
+    for line in ingest_notes(rows):
+        print(line)
     print()
+
+
+def ingest_notes(rows: list[dict]) -> list[str]:
+    """Per size: the ingest's phases and the machine's load average around each run (times on a
+    shared machine say little without it)."""
+    out = []
+    for r in rows:
+        res = r["results"]
+        parts = []
+        ig = res.get("ingest")
+        if ig and ig.get("phases"):
+            parts.append("ingest phases (s): " + ", ".join(f"{k} {v:.1f}" for k, v in ig["phases"].items()))
+        fl = res.get("ingest_floor")
+        if ig and fl and ig.get("cpu_s") and fl.get("cpu_s"):
+            parts.append(f"CPU s (whole process, every thread): ingest {ig['cpu_s']:.1f}, floor {fl['cpu_s']:.1f}, "
+                         f"ratio {ig['cpu_s'] / fl['cpu_s']:.2f}×")
+        for v in INGEST_VARIANTS:
+            if res.get(v) and res[v].get("load"):
+                a, b = res[v]["load"]
+                parts.append(f"load average during {v}: {a:g} → {b:g}")
+        if parts:
+            out.append(f"{r['size']}: " + "; ".join(parts))
+    return out
 
 
 if __name__ == "__main__":

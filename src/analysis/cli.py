@@ -103,6 +103,9 @@ def ingest(
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="With --update: the day changes take effect (default: the first day after the "
                               "month of the latest stored order)."),
+    quarantine: Optional[Path] = typer.Option(
+        None, "--quarantine", help="Folder of the quarantine file <table>.csv (default: beside the store file; "
+                                   "a PostgreSQL store: a folder named after it in the user's data folder)."),
     store: Optional[str] = StoreOpt,
 ) -> None:
     """Read, normalise and validate a file; append accepted rows in one transaction, quarantine the rest."""
@@ -110,7 +113,8 @@ def ingest(
 
     result = ingest_mod.ingest_file(table, file, store=store, mapping=mapping, replace_period=replace_period,
                                     sheet=sheet, date_min=date_min, grade_bands=grade_bands, force=force,
-                                    update=update, as_of=as_of, header_row=header_row)
+                                    update=update, as_of=as_of, header_row=header_row,
+                                    quarantine_path=quarantine / f"{table}.csv" if quarantine else None)
     typer.echo(result.summary())
 
 

@@ -4,8 +4,9 @@
 DuckDB work database as text columns (:mod:`.read`), maps its headers and types its cells with
 SQL expressions (:mod:`.normalise`), runs the contract's rules and finds duplicates
 (:mod:`.validate`), then appends the accepted rows to the store in one transaction and writes
-the rejected ones to the quarantine file (:mod:`.append`). ``check_store`` runs the same rules
-on the stored tables.
+the rejected ones to the quarantine file (:mod:`.append`). A PostgreSQL store gets the same
+checks and one PostgreSQL transaction (:mod:`.warehouse`); a Spark store is refused.
+``check_store`` runs the same rules on the stored tables.
 
 Decisions (the tests hold them; docs/INGEST.md has the user's view):
 

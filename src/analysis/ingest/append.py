@@ -61,21 +61,59 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+QUARANTINE_DIR_ENV = "SALES_ANALYSIS_QUARANTINE_DIR"
+
+
 def quarantine_path_for(store_loc: str | None, table: str) -> Path:
-    """``<store>.quarantine/<table>.csv`` beside a store file (each store its own), else
-    data/quarantine/ of the project (an in-memory store).
+    """``<store>.quarantine/<table>.csv`` beside a store file (each store its own); for a warehouse
+    URL (PostgreSQL), a folder named after the server, database and schema under
+    ``$SALES_ANALYSIS_QUARANTINE_DIR`` or the user's data folder (``$XDG_DATA_HOME``, default
+    ``~/.local/share``) ``/sales-analysis/quarantine/``; else data/quarantine/ of the project (an
+    in-memory store).
 
     Examples
     --------
     >>> quarantine_path_for("/srv/sales/warehouse.duckdb", "orders").as_posix()
     '/srv/sales/warehouse.duckdb.quarantine/orders.csv'
+    >>> quarantine_path_for("postgresql://sa@db.example:5432/sales?options=-csearch_path%3Dsh", "orders").name
+    'orders.csv'
     """
     from ..store import is_url, project_root
 
-    if store_loc and not is_url(store_loc) and not store_loc.endswith(":memory:"):
+    if store_loc and is_url(store_loc):
+        return warehouse_quarantine_dir(store_loc) / f"{table}.csv"
+    if store_loc and not store_loc.endswith(":memory:"):
         p = Path(store_loc)
         return p.with_name(p.name + ".quarantine") / f"{table}.csv"
     return project_root() / "data" / "quarantine" / f"{table}.csv"
+
+
+def warehouse_quarantine_dir(url: str) -> Path:
+    """The quarantine folder of a warehouse store: ``<base>/<host>-<port>-<database>[-<schema>]``
+    (no user name or password in it), ``<base>`` = ``$SALES_ANALYSIS_QUARANTINE_DIR`` or
+    ``${XDG_DATA_HOME:-~/.local/share}/sales-analysis/quarantine``.
+
+    Examples
+    --------
+    >>> warehouse_quarantine_dir("postgresql://sa:pw@127.0.0.1:54329/sales").name
+    '127.0.0.1-54329-sales'
+    """
+    import re
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    u = urlsplit(url)
+    db = unquote(u.path.lstrip("/")) or "postgres"
+    parts = [u.hostname or "localhost", str(u.port or 5432), db]
+    opts = " ".join(parse_qs(u.query).get("options", []))
+    m = re.search(r"search_path\s*=\s*([A-Za-z0-9_]+)", unquote(opts))
+    if m:
+        parts.append(m.group(1))
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts))
+    base = os.environ.get(QUARANTINE_DIR_ENV)
+    if not base:
+        base = str(Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+                   / "sales-analysis" / "quarantine")
+    return Path(base) / name
 
 
 def store_file(con: Any) -> str | None:
@@ -155,7 +193,10 @@ def drop_quarantine_lines(path: Path, load_id: int, ingested_at: str) -> int:
 # the store side
 # ---------------------------------------------------------------------------------------------
 def stored_columns(con: Any, table: str, schema: str = "main") -> dict[str, str] | None:
-    """{column: SQL type} of a stored table (None when absent). ``con`` is a raw DuckDB connection."""
+    """{column: SQL type} of a stored table (None when absent). ``con`` is a raw DuckDB connection
+    or a :class:`analysis.ingest.warehouse.PgCon` (types then named as DuckDB names them)."""
+    if getattr(con, "dialect", "duckdb") == "postgres":
+        return con.columns().get(table)
     # (no exception inside the ingest's transaction: an error would abort it)
     exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
                          "AND schema_name = ? AND table_name = ?", [schema, table]).fetchone()[0]
@@ -170,6 +211,10 @@ class Catalog:
 
     def __init__(self, con: Any) -> None:
         self._cols: dict[str, dict[str, str]] = {}
+        if getattr(con, "dialect", "duckdb") == "postgres":
+            self._cols = con.columns()
+            self._rows: dict[str, int] = {}
+            return
         for t, c, typ in con.execute(
                 "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name = "
                 "current_database() AND schema_name = 'main' ORDER BY table_name, column_index").fetchall():
@@ -190,14 +235,14 @@ class Catalog:
         if table not in self._cols:
             return 0
         if fresh or table not in self._rows:
-            self._rows[table] = int(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(table)} LIMIT 1)").fetchone()[0])
+            self._rows[table] = int(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(table)} LIMIT 1) AS x").fetchone()[0])
         return self._rows[table]
 
 
 def table_rows(con: Any, table: str) -> int:
     if stored_columns(con, table) is None:
         return 0
-    return int(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(table)} LIMIT 1)").fetchone()[0])
+    return int(con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(table)} LIMIT 1) AS x").fetchone()[0])
 
 
 def ensure_table(con: Any, ts: TableSpec, extras: dict[str, str], notes: list[str],
@@ -231,9 +276,12 @@ def ensure_table(con: Any, ts: TableSpec, extras: dict[str, str], notes: list[st
     return have
 
 
+ROW_ID = "_pg_ctid"  # a warehouse row's id in the local copy an ingest checks against (warehouse.py)
+
+
 def data_columns(cols: dict[str, str]) -> dict[str, str]:
-    """A stored table's columns without the bookkeeping ones (``_load_id``)."""
-    return {c: t for c, t in cols.items() if c != LOAD_COLUMN}
+    """A stored table's columns without the bookkeeping ones (``_load_id``, a warehouse row's id)."""
+    return {c: t for c, t in cols.items() if c not in (LOAD_COLUMN, ROW_ID)}
 
 
 def ensure_log(con: Any, catalog: "Catalog | None" = None) -> None:
@@ -334,7 +382,16 @@ def journal(con: Any, table: str, where: str, load_id: int, catalog: "Catalog | 
     return n
 
 
+def rollback_quietly(con: Any) -> None:
+    """Roll back the open transaction of ``con`` (after an error or a refusal); a connection that
+    lost it already (closed, or the error ended it) is left as it is."""
+    try:
+        con.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def refuse_other_engines(con: Any) -> None:
     if getattr(con, "name", "duckdb") != "duckdb":
-        raise IngestError(f"ingest writes to a DuckDB store; the store given is a {con.name} backend "
-                          "(load warehouse tables there with the warehouse's own tools, see docs/WAREHOUSE.md).")
+        raise IngestError(f"ingest writes to a DuckDB store given as a connection; the store given is a {con.name} "
+                          "backend (give a PostgreSQL store as its URL, postgresql://…; see docs/WAREHOUSE.md).")

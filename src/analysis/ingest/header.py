@@ -126,7 +126,8 @@ def join_rows(top: list[str | None], bottom: list[str | None]) -> tuple[list[str
         if filled[i] and j > i and len(below) > 1 and not re.search(r"[:：]", filled[i]):
             spans = True
         i = j + 1
-    group = spans and len({v for v in filled if v}) >= 2
+    # (a title's unit cell, 金额单位:万元, is not a group: it sits beside the title)
+    group = spans and len({v for v in filled if v and not _TITLE_UNIT.search(aliases.header_key(v))}) >= 2
     return names, group
 
 
@@ -186,7 +187,66 @@ def detect(rows: list[list[str | None]], table: str, user: dict[str, str] | None
             head.notes.append(f"header found on {_rows_text(head.first + first_row, head.data - 1 + first_row)}"
                               + (f" (rows above it skipped: {head.first})" if head.first else ""))
     _apply_unit_row(rows, head, table, user, first_row)
+    _apply_title_unit(rows, head, table, user, first_row)
     return head
+
+
+# ``单位：万元``, ``金额单位:元``, ``(单位：万元)`` in a title cell above the header
+_TITLE_UNIT = re.compile(r"(?:金额|货币)?单位\s*[:：]\s*([^\s,，;；:：)）\]】]+)")
+
+
+def title_unit(rows: list[list[str | None]]) -> tuple[int, str] | None:
+    """(row index, unit) of the first money unit a title row names (``单位：万元``), or None.
+
+    Examples
+    --------
+    >>> title_unit([["2026年10月销售明细"], ["", "金额单位:元"]])
+    (1, '元')
+    >>> title_unit([["单位：箱"]]) is None
+    True
+    """
+    for i, row in enumerate(rows):
+        for v in row:
+            t = header_text(v)
+            if not t:
+                continue
+            m = _TITLE_UNIT.search(aliases.header_key(t))
+            if m and aliases.unit_factor("money", m.group(1)):
+                return i, m.group(1)
+    return None
+
+
+def _apply_title_unit(rows: list[list[str | None]], head: Header, table: str, user: dict[str, str],
+                      first_row: int) -> None:
+    """A title row above the header naming a money unit (``单位：万元``) is the unit of the money
+    columns (amount, pay …) that carry no unit of their own (in brackets or from a unit row);
+    prices (money per volume) and volumes are left as given."""
+    from .normalise import header_candidate
+
+    found = title_unit(rows[: head.first])
+    if found is None:
+        return
+    k, u = found
+    ts = spec(table)
+    applied, own = [], []
+    names = list(head.names)
+    for i, h in enumerate(names):
+        if not h:
+            continue
+        cand = header_candidate(table, h, user)
+        if cand is None or cand[0] not in {c.name for c in ts.columns} or ts.column(cand[0]).unit != "money":
+            continue
+        if aliases.split_unit(h)[1] is not None:
+            own.append(h)
+            continue
+        names[i] = f"{h}({u})"
+        applied.append(h)
+    head.names = names
+    if applied:
+        head.notes.append(f"unit {u} from the title on row {k + first_row} applied to {', '.join(applied)}"
+                          + (f" ({', '.join(own)} name their own unit)" if own else ""))
+    elif own:
+        head.notes.append(f"unit {u} from the title on row {k + first_row} not applied: {', '.join(own)} name their own unit")
 
 
 def _rows_text(a: int, b: int) -> str:

@@ -235,9 +235,13 @@ def _open(store: Any, read_only: bool, lock_timeout: float | None = None) -> tup
     from .. import store as store_mod
     from .pipeline import _store_target
 
+    from . import warehouse as wh
+
     raw, loc, _ = _store_target(store)
     if raw is not None:
         return raw, False, ap.store_file(raw) or ""
+    if wh.is_postgres(loc):
+        return wh.PgCon(loc), True, loc
     if loc.endswith(":memory:") or not Path(loc).exists():
         from ..errors import StoreError
 
@@ -358,6 +362,10 @@ def undo(store: Any = None, load_id: int | None = None, lock_timeout: float | No
         lid = ld.load_id
         con.execute("BEGIN TRANSACTION")
         began = True
+        if getattr(con, "dialect", "duckdb") == "postgres":
+            con.lock(lock_timeout)  # one ingest or undo at a time (warehouse.py)
+        qrec = con.execute(f"SELECT accounting FROM {ap.LOG_TABLE} WHERE load_id = ?", [lid]).fetchone()
+        recorded_q = (json.loads(qrec[0] or "{}").get("quarantine_path") if qrec and qrec[0] else None)
         catalog = ap.Catalog(con)
         tables = [t for t in catalog.tables() if ap.LOAD_COLUMN in (catalog.columns(t) or {}) and not t.startswith("_")]
         journals = {t[len(ap.UNDO_PREFIX):]: t for t in catalog.tables() if t.startswith(ap.UNDO_PREFIX)}
@@ -396,17 +404,18 @@ def undo(store: Any = None, load_id: int | None = None, lock_timeout: float | No
         began = False
     finally:
         if began:
-            try:
-                con.execute("ROLLBACK")
-            except Exception:  # noqa: BLE001
-                pass
+            ap.rollback_quietly(con)
         if owned:
             con.close()
     res = UndoResult(ld, removed, restored, orphans=orphans)
     if loc:
         when = ld.ingested_at.isoformat()
-        for t in {ld.table, *removed}:
-            res.quarantine_lines += ap.drop_quarantine_lines(ap.quarantine_path_for(loc, t), lid, when)
+        # the load's quarantine file as recorded (it may have been given, --quarantine), else the store's
+        paths = {ap.quarantine_path_for(loc, t) for t in {ld.table, *removed}}
+        if recorded_q:
+            paths.add(Path(recorded_q))
+        for p in paths:
+            res.quarantine_lines += ap.drop_quarantine_lines(p, lid, when)
     return res
 
 
@@ -418,7 +427,7 @@ def _orphans(con: Any, catalog: ap.Catalog, table: str) -> dict[str, int]:
             cols = catalog.columns(name)
             if ref != table or not cols or col not in cols or col not in (catalog.columns(ref) or {}):
                 continue
-            if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(ref)} LIMIT 1)").fetchone()[0]:
+            if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(ref)} LIMIT 1) AS x").fetchone()[0]:
                 continue  # an empty master: references are not checked (as at ingest)
             n = int(con.execute(f"SELECT count(*) FROM {q(name)} t WHERE t.{q(col)} IS NOT NULL AND NOT EXISTS "
                                 f"(SELECT 1 FROM {q(ref)} r WHERE r.{q(col)} = t.{q(col)})").fetchone()[0])

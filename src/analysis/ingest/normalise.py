@@ -377,7 +377,9 @@ def typed_sql(plan: ColumnPlan, p: str, raw: str) -> tuple[str, str]:
     """
     t = plan.dtype
     given = f"sa_clean({raw}) IS NOT NULL"
-    err = f"WHEN {raw} IN ({_in_list(EXCEL_ERRORS)}) THEN 'excel_error'"
+    # as Excel writes it, or with spaces around / in full-width characters (a CSV saved by WPS)
+    err = (f"WHEN {raw} IN ({_in_list(EXCEL_ERRORS)}) OR ((strpos({raw}, '#') > 0 OR strpos({raw}, '＃') > 0) "
+           f"AND upper(sa_clean({raw})) IN ({_in_list(EXCEL_ERRORS)})) THEN 'excel_error'")
     if t == "str":
         why = f"CASE {err} END"
         if plan.category:

@@ -53,10 +53,15 @@ def _store_target(store: Any) -> tuple[Any, str, bool]:
         return store.con, "", False
     loc = store_mod.resolve_store(store)
     if store_mod.is_url(loc):
+        from . import warehouse as wh
+
+        wh.refuse_spark(loc)
+        if wh.is_postgres(loc):
+            return None, loc, True
         scheme, rest = loc.split("://", 1)
         if scheme.lower() != "duckdb" or not rest.startswith("/"):
-            raise IngestError(f"ingest writes to a DuckDB store; {loc!r} is not one "
-                              "(load warehouse tables with the warehouse's own tools).")
+            raise IngestError(f"ingest writes to a DuckDB or PostgreSQL store; {loc!r} is neither "
+                              "(docs/WAREHOUSE.md, Loading exports into a warehouse).")
         loc = rest
     return None, loc, True
 
@@ -175,7 +180,10 @@ def ingest_file(
     if not path.is_file():
         raise IngestError(f"{path} cannot be read as a table: no such file.")
     raw_con, loc, owned = _store_target(store)
-    res = IngestResult(table=table, source=str(path), store=loc, replace_period=period[2] if period else None)
+    from . import warehouse as wh
+
+    res = IngestResult(table=table, source=str(path), store=wh.redact(loc),
+                       replace_period=period[2] if period else None)
     res.mode = "replace" if period else "update" if update else "append"
     if raw_con is not None and not loc:
         loc_q = ap.store_file(raw_con)
@@ -193,18 +201,21 @@ def ingest_file(
 
     res.content_hash = content_hash(path) + _sheet_key(path, sheet)
     res.file_format = file_kind(path)
-    file_store = owned and not loc.endswith(":memory:")
+    pg = wh.is_postgres(loc)
+    file_store = owned and not pg and not loc.endswith(":memory:")
 
     def open_store(read_only: bool):
         if raw_con is not None:
             return raw_con
+        if pg:
+            return wh.PgCon(loc)
         return store_mod.duckdb_connect(loc, read_only=read_only, timeout=lock_timeout,
                                         config={"memory_limit": _work_config()["memory_limit"]})
 
     # what the store already holds (briefly, read-only): the ingest log and the table's columns
     stored_cols: dict[str, str] | None = None
     known_file = False
-    if raw_con is not None or (file_store and Path(loc).exists()):
+    if raw_con is not None or pg or (file_store and Path(loc).exists()):
         con = open_store(read_only=True)
         try:
             stored_cols = ap.stored_columns(con, table)
@@ -278,8 +289,13 @@ def ingest_file(
         finally:
             w.close()
         lap("duplicates")
-        _commit(open_store, raw_con, work, ts, src, st, typed, plans, period, res, qpath,
-                force=force, update=update, as_of=as_of, today=today)
+        if pg:  # checked in a local copy of what the checks read, written in one PostgreSQL transaction
+            wh.commit(loc, work, ts, st, period, update, as_of, res, run=lambda open_shadow: _commit(
+                open_shadow, None, work, ts, src, st, typed, plans, period, res, qpath, force=force,
+                update=update, as_of=as_of, today=today, pauses=False), lock_timeout=lock_timeout)
+        else:
+            _commit(open_store, raw_con, work, ts, src, st, typed, plans, period, res, qpath,
+                    force=force, update=update, as_of=as_of, today=today)
         lap("commit")
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -370,8 +386,10 @@ def _type_extras(w: Any, plans: list[ColumnPlan], stored: dict[str, str] | None,
 
 def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed: list[str], plans, period,
             res: IngestResult, qpath: Path, *, force: bool = False, update: bool = False,
-            as_of: dt.date | None = None, today: dt.date | None = None) -> None:
-    """The one transaction on the store (see :mod:`.append`)."""
+            as_of: dt.date | None = None, today: dt.date | None = None, pauses: bool = True) -> None:
+    """The one transaction on the store (see :mod:`.append`); ``pauses``: the test hook's points
+    (:data:`STOP_ENV`) are here (off when the store is a warehouse's local copy)."""
+    pause = _pause if pauses else (lambda point: None)
     con = open_store(read_only=False)
     table = ts.name
     stamp = dt.datetime.now().replace(microsecond=0)
@@ -384,7 +402,7 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
         wpath = str(work / "work.duckdb").replace("'", "''")
         con.execute(f"ATTACH '{wpath}' AS sa_work (READ_ONLY)")
         attached = True
-        _pause("read")
+        pause("read")
         con.execute("BEGIN TRANSACTION")
         began = True
         if period is None:
@@ -526,19 +544,16 @@ def _commit(open_store, raw_con, work: Path, ts, src: Source, st: Staging, typed
             res.notes.append(f"{res.codes['key_in_store']:,} rows have a key already stored with other values: to "
                              f"apply a newer export of {table}, ingest it with --update (changes are kept as history)")
         ap.log_ingest(con, res, stamp, catalog)
-        _pause("insert")
+        pause("insert")
         con.execute("COMMIT")
         began = False
-        _pause("commit")
+        pause("commit")
     except BaseException:
         res.load_id = None
         raise
     finally:
         if began:
-            try:
-                con.execute("ROLLBACK")
-            except Exception:  # noqa: BLE001
-                pass
+            ap.rollback_quietly(con)
         if attached:
             try:
                 con.execute("DETACH sa_work")

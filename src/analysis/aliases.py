@@ -129,8 +129,6 @@ BY_TABLE: dict[str, dict[str, tuple[str, ...]]] = {
         "owner": ("负责人", "owner", "责任人"),
         "action": ("改善措施", "action", "改善行动点", "行动点"),
         "due_date": ("完成期限", "due date", "截止日期"),
-        "kind": (),
-        "key": (),
     },
     "agents": {
         "name": ("姓名", "代理人姓名", "名称"),

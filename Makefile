@@ -56,7 +56,7 @@ data/warehouse.duckdb: | $(VENV)/.installed
 # the target fails after if either failed.
 test: install-test data/warehouse.duckdb
 	@failed=""; \
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile tests || failed="pytest"; \
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25 tests || failed="pytest"; \
 	SALES_ANALYSIS_METRICS=$$(mktemp -d)/metrics.json $(BIN)/python -m pytest -q -p no:cacheprovider \
 	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) notebooks/*.ipynb \
 	  || failed="$${failed:+$$failed and }nbval"; \

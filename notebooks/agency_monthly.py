@@ -35,16 +35,12 @@ lookback_months = 13
 top_n = 10
 
 # %%
-from analysis import display, notebook
+from analysis import notebook
 from analysis.agency import monthly
 from analysis.agency import monthly_text as narrative
-from analysis.i18n import label
 
 ctx = notebook.start("agency_monthly", globals())
 ctx.present.texts = narrative.TEXTS
-
-# %%
-display.heading(label("report.agency_monthly", ctx.lang), 1)
 
 # %%
 scope = monthly.prepare(ctx.con, ctx.params)

@@ -49,6 +49,8 @@ from pathlib import Path
 import pytest
 from scipy.stats import binom, norm
 
+from analysis.params import SalesTrendsParams
+
 SEEDS = tuple(range(300, 320))  # 20 null worlds
 SCALE = 0.17  # ≥ 1/6: 300 retailers with scale 1's lines per order (see the module docstring)
 ALPHA = 0.05  # nominal rate of the trend test, the association, and each launch claim

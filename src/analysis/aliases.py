@@ -137,13 +137,6 @@ BY_TABLE: dict[str, dict[str, tuple[str, ...]]] = {
         "exit_reason": ("解约原因", "离司原因", "离职原因"),
         "manager_id": ("主管", "主管编码", "主管工号", "直属主管", "上级编码", "直属上级"),
     },
-    "agents_history": {
-        "name": ("姓名", "代理人姓名", "名称"),
-        "hire_date": ("签约日期", "入司日期", "入职日期", "聘用日期"),
-        "exit_date": ("解约日期", "离司日期", "离职日期"),
-        "exit_reason": ("解约原因", "离司原因", "离职原因"),
-        "manager_id": ("主管", "主管编码", "主管工号", "直属主管", "上级编码", "直属上级"),
-    },
     "premium_receipts": {"due_date": ("应收日期", "应缴日期", "应收时间")},
     "agency_targets": {"value": ("目标值", "目标", "任务量", "任务", "数值"),
                        "level": ("层级", "级别", "分解层级"), "key": ("对象", "对象编码", "分解对象"),
@@ -204,8 +197,11 @@ def header_key(text: object) -> str:
 
 
 def aliases_for(table: str) -> dict[str, tuple[str, ...]]:
-    """Canonical name -> alias headers for ``table`` (common aliases with table overrides)."""
+    """Canonical name -> alias headers for ``table`` (common aliases with table overrides); a
+    master's history table (``agents_history``) reads its master's headers."""
     out = dict(COMMON)
+    base = table.removesuffix("_history")
+    out.update(BY_TABLE.get(base, {}))
     out.update(BY_TABLE.get(table, {}))
     return out
 

@@ -1,24 +1,23 @@
-"""The same metric code on DuckDB, PostgreSQL and Spark gives the same answers.
+"""The same metric code on DuckDB and PostgreSQL gives the same answers; copies to Spark keep every value.
 
 A session fixture starts a throwaway PostgreSQL server (scripts/pg.sh: Debian's binaries, a
-temp folder, 127.0.0.1:54329+), builds a small demo world in DuckDB, copies it to PostgreSQL
-and to a Spark warehouse folder (analysis.engines), and stops the server afterwards. Spark
-runs in local mode. Every metric call is made on the three engines and the results compared:
-rows sorted, floats to 1e-9 relative.
+temp folder, a free port on 127.0.0.1), builds a small demo world (both profiles) in DuckDB and
+copies it to PostgreSQL (analysis.engines). Every section of the reports is computed on both in
+this process and the results compared: rows sorted, floats to 1e-9 relative
+(tests/engine_compare.py). Every report's metrics.json, computed headless in a process of its
+own, must equal DuckDB's, and so must the command line's.
 
-Every report (metrics.json) is also computed on PostgreSQL, a Spark standalone cluster (a master
-and a worker started as separate processes on 127.0.0.1 by tests/spark_cluster.py) and Spark Connect
-(a Connect server on that cluster), and must equal DuckDB's.
+Spark is checked where it runs for real: tests/test_engines_cluster.py starts a standalone
+cluster and a Spark Connect server and requires every report's metrics.json to equal DuckDB's.
+Here only the copy to a Spark warehouse (Parquet written by DuckDB, read back by Spark in local
+mode) and the store's one-line errors are tested.
 
-Run: ``.venv/bin/pytest -m engines tests/test_engines.py``; without the cluster:
-``-m "engines and not cluster"``.
+Run: ``.venv/bin/pytest -m engines tests/test_engines.py``.
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import glob
-import math
 import os
 import shutil
 import socket
@@ -27,130 +26,21 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import engines, store
-from analysis.params import SalesTrendsParams
+from analysis.params import REPORTS, SalesTrendsParams
 from analysis.errors import ParameterError
+from engine_compare import comparable, diff, metrics_in_subprocess, normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SH = ROOT / "scripts" / "pg.sh"
 DEMO_SCALE = 0.05
-RTOL = 1e-9
-# Absolute floor for values that are zero in exact arithmetic but come out as ±1e-17 after a
-# sum in another order (shares that cancel, differences of equal sums).
-ATOL = 1e-12
+AGENCY_SCALE = 1.0
 
 # every engine test in one xdist group: one worker starts the servers once (pytest -n 2 --dist loadgroup)
 pytestmark = [pytest.mark.engines, pytest.mark.xdist_group("engines")]
-
-
-# --------------------------------------------------------------------------- comparing results
-
-
-def normalize(x: Any) -> Any:
-    """A plain structure: frames become sorted lists of row tuples, objects dicts of fields."""
-    if isinstance(x, pd.DataFrame):
-        df = x
-        if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
-            df = df.reset_index()
-        cols = [str(c) for c in df.columns]
-        rows = [tuple(_scalar(v) for v in row) for row in df.itertuples(index=False, name=None)]
-        rows.sort(key=_sort_key)
-        return {"__frame__": cols, "rows": rows}
-    if isinstance(x, pd.Series):
-        return normalize(x.to_frame(name=x.name if x.name is not None else "value"))
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return {f.name: normalize(getattr(x, f.name)) for f in dataclasses.fields(x)}
-    if isinstance(x, dict):
-        return {str(k): normalize(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [normalize(v) for v in x]
-    if hasattr(x, "model_dump"):
-        return normalize(x.model_dump())
-    if isinstance(x, np.ndarray):
-        return [normalize(v) for v in x.tolist()]
-    return _scalar(x)
-
-
-def _scalar(v: Any) -> Any:
-    if v is None or v is pd.NaT:
-        return None
-    if isinstance(v, (pd.Timestamp, dt.datetime, np.datetime64)):
-        ts = pd.Timestamp(v)
-        if ts is pd.NaT:
-            return None
-        ts = ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo else ts
-        return ("date", ts.isoformat())
-    if isinstance(v, dt.date):
-        return ("date", pd.Timestamp(v).isoformat())
-    if isinstance(v, pd.Period):
-        return ("period", str(v))
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return float(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return None if math.isnan(f) else f
-    if isinstance(v, (pd.DataFrame, pd.Series, dict, list, tuple, np.ndarray)) or dataclasses.is_dataclass(v):
-        return normalize(v)
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return v
-
-
-def _sort_key(row: tuple) -> tuple:
-    # Keys (non-float cells) first, then floats rounded far above the tolerance, so that rows
-    # sort the same on every engine.
-    keys = []
-    for v in row:
-        if isinstance(v, float):
-            keys.append((1, f"{v:.6e}"))
-        elif v is None:
-            keys.append((0, ""))
-        else:
-            keys.append((2, repr(v)))
-    return tuple(k for k in keys if k[0] != 1) + tuple(keys)
-
-
-def diff(a: Any, b: Any, path: str = "") -> list[str]:
-    """Differences between two normalised results (empty list: the same)."""
-    out: list[str] = []
-    if isinstance(a, dict) and isinstance(b, dict):
-        if "__frame__" in a or "__frame__" in b:
-            if a.get("__frame__") != b.get("__frame__"):
-                return [f"{path}: columns {a.get('__frame__')} != {b.get('__frame__')}"]
-            ra, rb = a["rows"], b["rows"]
-            if len(ra) != len(rb):
-                return [f"{path}: {len(ra)} rows != {len(rb)} rows"]
-            for i, (x, y) in enumerate(zip(ra, rb)):
-                for c, u, w in zip(a["__frame__"], x, y):
-                    out += diff(u, w, f"{path}[row {i}].{c}")
-                if len(out) > 10:
-                    return out
-            return out
-        if set(a) != set(b):
-            return [f"{path}: keys {sorted(a)} != {sorted(b)}"]
-        for k in a:
-            out += diff(a[k], b[k], f"{path}.{k}")
-        return out
-    if isinstance(a, list) and isinstance(b, list):
-        if len(a) != len(b):
-            return [f"{path}: length {len(a)} != {len(b)}"]
-        for i, (x, y) in enumerate(zip(a, b)):
-            out += diff(x, y, f"{path}[{i}]")
-        return out
-    if isinstance(a, float) and isinstance(b, float):
-        return [] if math.isclose(a, b, rel_tol=RTOL, abs_tol=ATOL) else [f"{path}: {a!r} != {b!r}"]
-    if a != b:
-        return [f"{path}: {a!r} != {b!r}"]
-    return []
 
 
 def test_compare_helpers_catch_differences():
@@ -290,20 +180,27 @@ def test_postgres_store_error_is_one_line():
 
 
 @pytest.fixture(scope="session")
-def engine_stores(pg_url, spark_warehouse, tmp_path_factory):
-    """A small demo world in DuckDB, copied to PostgreSQL and Spark: ({engine: store}, truth)."""
+def engine_stores(pg_url, tmp_path_factory):
+    """A small demo world (the tobacco and the agency profile) in DuckDB, copied to PostgreSQL: ({engine: store}, truth)."""
+    stores, truth = build_engine_world(tmp_path_factory.mktemp("engines-demo"))
+    counts = engines.copy_store(stores["duckdb"], pg_url)
+    assert {k: v for k, v in counts.items() if k in truth["row_counts"]} == \
+        {k: v for k, v in truth["row_counts"].items() if k in counts}
+    return {**stores, "postgresql": pg_url}, truth
+
+
+def build_engine_world(d: Path) -> tuple[dict[str, str], dict]:
+    """The tobacco demo world at DEMO_SCALE and the agency world beside it, in one DuckDB store."""
     import json
 
     from analysis import demo
+    from analysis.agency import demo as agency_demo
 
-    d = tmp_path_factory.mktemp("engines-demo")
     src = d / "warehouse.duckdb"
     demo.build(store=str(src), seed=42, scale=DEMO_SCALE, truth_path=d / "demo_truth.json")
+    agency_demo.build(store=str(src), seed=42, scale=AGENCY_SCALE, truth_path=d / "agency_truth.json")
     truth = json.loads((d / "demo_truth.json").read_text(encoding="utf-8"))
-    counts_pg = engines.copy_store(src, pg_url)
-    counts_spark = engines.copy_store(src, spark_url(spark_warehouse))
-    assert counts_pg == counts_spark == {k: v for k, v in truth["row_counts"].items() if k in counts_pg}
-    return {"duckdb": str(src), "postgresql": pg_url, "spark": spark_url(spark_warehouse)}, truth
+    return {"duckdb": str(src)}, truth
 
 
 @pytest.fixture(scope="session")
@@ -313,14 +210,10 @@ def engine_world(engine_stores):
     cons = {
         "duckdb": store.connect(stores["duckdb"], read_only=True),
         "postgresql": store.connect(stores["postgresql"]),
-        "spark": store.connect(stores["spark"]),
     }
     yield cons, truth
     for con in cons.values():
-        try:
-            con.disconnect()
-        except Exception:  # noqa: BLE001 - Spark's session may already be gone at exit
-            pass
+        con.disconnect()
 
 
 _CACHE: dict = {}
@@ -336,7 +229,7 @@ def _on_all(engine_world, key: str, fn) -> dict[str, Any]:
 
 def _assert_same(results: dict[str, Any]) -> None:
     base = normalize(results["duckdb"])
-    for engine in ("postgresql", "spark"):
+    for engine in ("postgresql",):
         d = diff(base, normalize(results[engine]))
         assert not d, f"{engine} differs from DuckDB:\n" + "\n".join(d[:10])
 
@@ -458,104 +351,28 @@ def test_report_from_the_command_line_same_on_all_engines(engine_stores, tmp_pat
     _assert_same(metrics)
 
 
-# --------------------------------------------------------------------------- every report on every engine
-#
-# A Spark standalone cluster (master + one worker, separate processes on 127.0.0.1) and a Spark
-# Connect server on it are started once per session (tests/spark_cluster.py) and stopped by the
-# process groups they were started in. Every report is computed headless (the notebook's own cells,
-# analysis.reports.compute) on each engine and its metrics.json must equal DuckDB's. A Spark
-# driver is one per process, so each Spark engine's reports run in a process of their own, as a
-# report run by a user would.
-
-REPORT_NAMES = ("sales_trends", "launch_review", "incentive_retention", "rep_scorecard", "target_plan")
-# keys of metrics.json that differ between two runs by design: the time of the run, the store's URL
-RUN_KEYS = ("generated_at",)
-
-_COMPUTE = r"""
-import json, sys
-from analysis.reports.compute import compute
-store, out, reports = sys.argv[1], sys.argv[2], sys.argv[3:]
-res = {}
-for r in reports:
-    try:
-        res[r] = compute(r, store).metrics
-    except Exception as e:  # one report's failure is that report's test failure, not the others'
-        res[r] = {"__error__": f"{type(e).__name__}: {e}"}
-with open(out, "w", encoding="utf-8") as fh:
-    json.dump(res, fh, ensure_ascii=False, default=str)
-"""
-
-
-@pytest.fixture(scope="session")
-def spark_cluster(tmp_path_factory):
-    """A standalone Spark cluster with a Spark Connect server, on loopback; stopped after the session."""
-    pytest.importorskip("pyspark")
-    if not shutil.which("java"):
-        pytest.skip("Java is not installed (make install-test installs it: scripts/sysdeps.sh java)")
-    from spark_cluster import SparkCluster, connect_jar
-
-    cluster = SparkCluster(tmp_path_factory.mktemp("spark-cluster"), with_connect=connect_jar() is not None)
-    cluster.start()
-    started = [p.popen.pid for p in cluster.procs]
-    yield cluster
-    cluster.stop()
-    for pgid in started:  # stopped by the ids it started, and gone
-        with pytest.raises(ProcessLookupError):
-            os.killpg(pgid, 0)
-
-
-def _engine_store(engine: str, engine_stores, spark_cluster, spark_warehouse) -> str:
-    stores, _ = engine_stores
-    if engine in stores:
-        return stores[engine]
-    if engine == "spark-standalone":
-        return f"{spark_cluster.master_url}?warehouse={spark_warehouse}"
-    if engine == "spark-connect":
-        if not spark_cluster.with_connect:
-            pytest.skip("the installed pyspark ships no Spark Connect server (pyspark >= 4.0 does)")
-        return f"{spark_cluster.connect_url}?warehouse={spark_warehouse}"
-    raise AssertionError(engine)
+# --------------------------------------------------------------------------- every report
 
 
 _METRICS: dict[str, dict] = {}
 
 
 def _metrics_on(engine: str, loc: str, tmp: Path) -> dict[str, dict]:
-    """{report: metrics} of every report on one store, computed once per session in a process of its own."""
-    import json
-    import sys
-
+    """{report: metrics} of every report on one store, computed once per session."""
     if engine not in _METRICS:
-        out = tmp / f"{engine}.json"
-        proc = subprocess.run([sys.executable, "-c", _COMPUTE, loc, str(out), *REPORT_NAMES],
-                              capture_output=True, text=True, timeout=3000, cwd=tmp)
-        assert proc.returncode == 0 and out.exists(), proc.stdout[-2000:] + proc.stderr[-3000:]
-        _METRICS[engine] = json.loads(out.read_text(encoding="utf-8"))
+        _METRICS[engine] = metrics_in_subprocess(loc, tmp / f"{engine}.json", tuple(REPORTS))
     return _METRICS[engine]
 
 
-def _comparable(m: dict) -> dict:
-    m = {k: v for k, v in m.items() if k not in RUN_KEYS}
-    if isinstance(m.get("parameters"), dict):
-        m["parameters"] = {k: v for k, v in m["parameters"].items() if k != "store"}
-    return m
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("report", REPORT_NAMES)
-@pytest.mark.parametrize("engine", [
-    "postgresql",
-    pytest.param("spark-standalone", marks=pytest.mark.cluster),
-    pytest.param("spark-connect", marks=pytest.mark.cluster),
-])
-def test_every_report_same_on_every_engine(engine, report, request, engine_stores, spark_warehouse,
-                                           tmp_path_factory):
-    """metrics.json of each report on PostgreSQL, a standalone Spark cluster and Spark Connect = DuckDB's."""
-    cluster = request.getfixturevalue("spark_cluster") if engine.startswith("spark-") else None
-    tmp = tmp_path_factory.mktemp(f"metrics-{engine}")
-    base = _metrics_on("duckdb", engine_stores[0]["duckdb"], tmp)[report]
-    got = _metrics_on(engine, _engine_store(engine, engine_stores, cluster, spark_warehouse), tmp)[report]
+@pytest.mark.parametrize("report", tuple(REPORTS))
+def test_every_report_same_on_postgresql(report, engine_stores, tmp_path_factory):
+    """metrics.json of each report on PostgreSQL = DuckDB's (headless, a process of its own)."""
+    stores, _ = engine_stores
+    tmp = tmp_path_factory.mktemp("metrics")
+    base = _metrics_on("duckdb", stores["duckdb"], tmp)[report]
+    got = _metrics_on("postgresql", stores["postgresql"], tmp)[report]
     assert "__error__" not in base, base
-    assert "__error__" not in got, f"{report} on {engine}: {got['__error__']}"
-    d = diff(normalize(_comparable(base)), normalize(_comparable(got)))
-    assert not d, f"{report} on {engine} differs from DuckDB:\n" + "\n".join(d[:10])
+    assert "__error__" not in got, f"{report} on postgresql: {got['__error__']}"
+    d = diff(normalize(comparable(base)), normalize(comparable(got)))
+    assert not d, f"{report} on postgresql differs from DuckDB:\n" + "\n".join(d[:10])

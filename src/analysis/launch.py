@@ -38,6 +38,7 @@ the same price class; when fewer than 3 exist, all earlier launches with a full 
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Sequence
 
@@ -126,8 +127,17 @@ def _to_date(value: Any) -> dt.date | None:
     return periods.to_date(value)
 
 
+# The resolved lines (and what the store offers) for the duration of one ``prepare``: a review
+# reads them about a hundred times, and looking the store up each time (tables, columns, whether
+# the histories say anything) costs a query per table, seconds per review on Spark.
+_LINES: ContextVar[dict[int, Any] | None] = ContextVar("launch_lines", default=None)
+
+
 def _orders(con: Any) -> Any:
     """The sales lines of :func:`analysis.model.sales_lines` (dimensions resolved)."""
+    memo = _LINES.get()
+    if memo is not None and id(con) in memo:
+        return memo[id(con)][0]
     from . import model
 
     src = model.sources(con)
@@ -135,7 +145,21 @@ def _orders(con: Any) -> Any:
         from .errors import MissingColumnError
 
         raise MissingColumnError("orders", "sku_id", list(src.orders))
-    return model.sales_lines(con, src=src)
+    lines = model.sales_lines(con, src=src)
+    if memo is not None:
+        memo[id(con)] = (lines, src)
+    return lines
+
+
+def _sources(con: Any) -> Any:
+    """What the store offers (:func:`analysis.model.sources`), looked up once per ``prepare``."""
+    _orders(con)
+    memo = _LINES.get()
+    if memo is not None:
+        return memo[id(con)][1]
+    from . import model
+
+    return model.sources(con)
 
 
 def _purchases(t: Any) -> Any:
@@ -1098,6 +1122,14 @@ def prepare(con: Any, params: Any) -> LaunchScope:
     >>> headline(scope).ordering_customers  # doctest: +SKIP
     324
     """
+    token = _LINES.set({})
+    try:
+        return _prepare(con, params)
+    finally:
+        _LINES.reset(token)
+
+
+def _prepare(con: Any, params: Any) -> LaunchScope:
     spec = resolve_launch(con, params.sku, params.brand, params.launch_date, params.window_days)
     head = headline_figures(con, spec)
     daily = daily_trend(con, spec)
@@ -1124,9 +1156,9 @@ def prepare(con: Any, params: Any) -> LaunchScope:
     else:
         from . import model
 
-        src = model.sources(con)
+        src = _sources(con)
         dims = [d for d in SEGMENT_DIMENSIONS if src.available(d)]
-        covs = model.coverage(model.sales_lines(con, src=src), dims, start=spec.launch_date,
+        covs = model.coverage(_orders(con), dims, start=spec.launch_date,
                               end=spec.end + dt.timedelta(days=1), src=src) if dims else {}
         for by in dims:
             cov = covs[by]

@@ -280,7 +280,7 @@ def sales_lines(con: Any, *, book: str = "sale", src: Sources | None = None, kee
         o = o.mutate(**resolved)
     # the join's helpers and the store's bookkeeping (ingest's ``_load_id``) are not sales data
     helpers = [c for c in o.columns if c.startswith("_")]
-    return o.drop(*helpers) if helpers else o
+    return store.reused(o.drop(*helpers) if helpers else o)
 
 
 # ----------------------------------------------------------------------------- coverage

@@ -333,6 +333,25 @@ def _connect_spark(loc: str) -> Any:
     return ibis.pyspark.connect(session)
 
 
+def reused(expr: Any) -> Any:
+    """``expr``, materialised once on engines where re-running it per query costs more than keeping it.
+
+    A report runs about a hundred queries on the same resolved order lines. DuckDB plans the
+    joins of each in milliseconds and materialising 20M lines would cost memory, so it (and
+    PostgreSQL) gets the expression as is. Spark runs every query as jobs that re-read the
+    Parquet files and re-join the masters (0.3-1 s each even on a small world), so there the
+    lines are cached (``DataFrame.cache``: memory, spilling to disk) the first time a query
+    reads them; an equal expression built again finds the same cache.
+    """
+    try:
+        backend = expr._find_backend()
+    except Exception:  # noqa: BLE001 - an unbound expression: nothing to cache on
+        return expr
+    if getattr(backend, "name", "") != "pyspark":
+        return expr
+    return expr.cache()
+
+
 def has_table(con: Any, name: str) -> bool:
     """True when the store has a table ``name`` (rows or not)."""
     try:

@@ -193,10 +193,10 @@ def manpower(con: Any, months: Sequence[dt.date], level: str = "branch", branch:
         x = _team_on(x, _team_history(con), x.m_end)
     x = x.mutate(_key=_key(x, level))
     g = x.group_by(month=x.month, key=x._key).aggregate(
-        headcount_start=in_force_on(x, x.prev_end).cast("int64").sum(),
-        headcount_end=in_force_on(x, x.m_end).cast("int64").sum(),
-        recruits=((x.hire_date >= x.month) & (x.hire_date <= x.m_end)).cast("int64").sum(),
-        exits=(x.exit_date.notnull() & (x.exit_date >= x.month) & (x.exit_date <= x.m_end)).cast("int64").sum(),
+        headcount_start=in_force_on(x, x.prev_end).ifelse(1, 0).sum(),
+        headcount_end=in_force_on(x, x.m_end).ifelse(1, 0).sum(),
+        recruits=((x.hire_date >= x.month) & (x.hire_date <= x.m_end)).ifelse(1, 0).sum(),
+        exits=(x.exit_date.notnull() & (x.exit_date >= x.month) & (x.exit_date <= x.m_end)).ifelse(1, 0).sum(),
     )
     out = g.execute()
     return _tidy(out, ["headcount_start", "headcount_end", "recruits", "exits"], int_cols=True)
@@ -226,8 +226,8 @@ def production(con: Any, months: Sequence[dt.date], level: str = "branch", thres
     k = _key(per_agent, level)
     g = per_agent.group_by(month=per_agent.month, key=k).aggregate(
         fyp=per_agent.fyp.sum(), fyc=per_agent.fyc.sum(), policies=per_agent.policies.sum(),
-        active=(per_agent.fyp > 0).cast("int64").sum(),
-        qualified=(per_agent.fyp >= float(threshold)).cast("int64").sum())
+        active=(per_agent.fyp > 0).ifelse(1, 0).sum(),
+        qualified=(per_agent.fyp >= float(threshold)).ifelse(1, 0).sum())
     out = g.execute()
     if out.empty:
         out = pd.DataFrame(columns=["month", "key", "fyp", "fyc", "policies", "active", "qualified"])
@@ -407,14 +407,14 @@ def recruiting(con: Any, month: dt.date, branch: str | None = None, window_month
     lo = add_months(month, -(window_months - 1))
     rec = a.filter(a.recruiter_id.notnull())
     rr = rec.mutate(
-        recent=((rec.hire_date >= ibis.literal(lo)) & (rec.hire_date <= ibis.literal(e))).cast("int64"),
-        alive=in_force_on(rec, ibis.literal(e)).cast("int64"),
+        recent=((rec.hire_date >= ibis.literal(lo)) & (rec.hire_date <= ibis.literal(e))).ifelse(1, 0),
+        alive=in_force_on(rec, ibis.literal(e)).ifelse(1, 0),
         h13=rec.hire_date + ibis.interval(months=13))
     rr = rr.filter(rr.hire_date <= ibis.literal(e))
     ok = rr.h13 <= ibis.literal(e)
     if since is not None:
         ok = ok & (rr.hire_date >= ibis.literal(since))
-    rr = rr.mutate(eligible=ok.cast("int64"))
+    rr = rr.mutate(eligible=ok.ifelse(1, 0))
     rr = rr.mutate(kept=(rr.eligible == 1) & (rr.exit_date.isnull() | (rr.exit_date > rr.h13.cast("date"))))
     p = policies(con, branch)
     p = p.filter((p.issue_date >= ibis.literal(lo)) & (p.issue_date <= ibis.literal(e)))
@@ -422,7 +422,7 @@ def recruiting(con: Any, month: dt.date, branch: str | None = None, window_month
     j = rr.left_join(prod, rr.agent_id == prod._aid)
     g = j.group_by(recruiter_id=j.recruiter_id).aggregate(
         recruits=j.agent_id.count(), recruits_recent=j.recent.sum(), recruits_in_force=j.alive.sum(),
-        eligible_13=j.eligible.sum(), retained_13=j.kept.cast("int64").sum(),
+        eligible_13=j.eligible.sum(), retained_13=j.kept.ifelse(1, 0).sum(),
         recruits_fyc=j.fyc.fill_null(0.0).sum(), recruits_fyp=j.fyp.fill_null(0.0).sum())
     out = g.execute()
     who = a.select("agent_id", "name", "team", "hire_date", "exit_date").execute()

@@ -1300,11 +1300,11 @@ def top_complaint(op: Opinions) -> str | None:
 THEME_CODES = {"口感": "taste", "香气": "aroma", "劲头": "strength", "包装": "packaging", "价格": "price", "烟灰": "ash"}
 
 
-def _table_of(code: str, frame: pd.DataFrame, *, title: str | None = None, codes: dict[str, str] | None = None,
+def _table_of(table_code: str, frame: pd.DataFrame, /, *, title: str | None = None, codes: dict[str, str] | None = None,
               **kinds: str) -> Table:
     """A Table whose headers are this report's labels (``launch_review.column.<name>``)."""
     labels = {n: f"{REPORT}.column.{n}" for n in kinds}
-    return Table.of(code, frame, title=title, labels=labels, codes=codes, **kinds)
+    return Table.of(table_code, frame, title=title, labels=labels, codes=codes, **kinds)
 
 
 def _spec_fields(spec: LaunchSpec) -> dict[str, Any]:
@@ -1484,9 +1484,9 @@ def opinions(scope: LaunchScope) -> Opinions:
     if not br.empty and len(br) > 1:
         br = br.copy()
         br.insert(0, "product", br["launch"].map(lambda k: scope.benchmarks.names.get(k, k)))
-        br = br.rename(columns={"launch": "code"})
+        br = br.rename(columns={"launch": "sku_code"})
         res.tables.append(_table_of("benchmark_ratings", br, title=f"{REPORT}.table.benchmark_ratings",
-                                    product="text", code="text", responses="count", rating_mean="f2", ci_low="f2", ci_high="f2"))
+                                    product="text", sku_code="text", responses="count", rating_mean="f2", ci_low="f2", ci_high="f2"))
     res.figures.append(Figure("launch.rating_distribution", {"dist": res.distribution}))
     return res
 
@@ -1506,8 +1506,8 @@ def cannibalization(scope: LaunchScope) -> Cannibalization:
         tab = res.by_sku.drop(columns=["hit_ci_high"], errors="ignore").rename(columns={"share": "share_of_new"})
         if "product" not in tab:
             tab.insert(0, "product", tab["sku"].astype(str).map(lambda k: scope.names.get(k, k)))
-        tab = tab.rename(columns={"sku": "code"})
-        res.tables.append(_table_of("by_sku", tab, title=f"{REPORT}.table.by_sku", product="text", code="text",
+        tab = tab.rename(columns={"sku": "sku_code"})
+        res.tables.append(_table_of("by_sku", tab, title=f"{REPORT}.table.by_sku", product="text", sku_code="text",
                                     estimate="rate",
                                     ci_low="rate", ci_high="rate", share_of_new="rate", share_lo="rate",
                                     share_hi="rate", pretrend_estimate="rate", pretrend_p="f3"))
@@ -1526,7 +1526,7 @@ def benchmarks(scope: LaunchScope) -> Benchmarks:
     units = {scope.spec.unit, *(b.unit for b in res.launches)}
     kind = QTY_KINDS[units.pop() if len(units) == 1 else "mixed"]  # launches in several units: no one unit
     res.tables.append(_table_of("at_days", benchmark_table(res), title=f"{REPORT}.table.at_days", product="text",
-                                code="text", day="int", cum_qty=kind, distribution_rate="rate", repeat_rate="rate"))
+                                sku_code="text", day="int", cum_qty=kind, distribution_rate="rate", repeat_rate="rate"))
     res.figures.append(Figure("launch.benchmark_curves", {"curves": res.curves, "this": res.this,
                                                           "names": dict(res.names), "qty_kind": kind}))
     return res
@@ -1540,7 +1540,7 @@ def benchmark_table(b: Benchmarks) -> pd.DataFrame:
     at = at.assign(_o=at["launch"].map(order)).sort_values(["_o", "day"], kind="mergesort").drop(columns="_o")
     # names first, the code (the launch's label) beside it
     at.insert(0, "product", at["launch"].map(lambda k: b.names.get(k, k)))
-    return at.rename(columns={"launch": "code"}).reset_index(drop=True)
+    return at.rename(columns={"launch": "sku_code"}).reset_index(drop=True)
 
 
 SECTIONS = (headline, sales_trend, retailers, retailer_segments, opinions, cannibalization, benchmarks)

@@ -149,12 +149,13 @@ def benchmark_curves(curves: pd.DataFrame, this: str, lang: str = "zh", names: M
     >>> fig = benchmark_curves(c, "A")
     """
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+    shown = dict(names or {})  # label -> product name
     names = [this] + sorted(n for n in curves["launch"].unique() if n != this)
     for ax, m in zip(axes, ["cum_qty", "distribution", "repeat"]):
         for i, n in enumerate(names):
             c = curves[curves["launch"] == n]
             ax.plot(c["day"], c[m], lw=3 if n == this else 1.2, color=PALETTE[i % len(PALETTE)],
-                    label=str((names or {}).get(n, n)), alpha=1 if n == this else 0.8)
+                    label=str(shown.get(n, n)), alpha=1 if n == this else 0.8)
         ax.set_title(_axis(m, qty_kind, lang) if m == "cum_qty" else _t(m, lang), fontsize=11)
         ax.set_xlabel(_t("day", lang))
         if m != "cum_qty":

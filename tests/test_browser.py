@@ -165,7 +165,8 @@ window.addEventListener('load', function () {
   var r = {vw: window.innerWidth, page: document.documentElement.scrollWidth, images: [], boxes: [], fonts: []};
   document.querySelectorAll('main img').forEach(function (im) {
     var b = im.getBoundingClientRect();
-    r.images.push({natural: im.naturalWidth, shown: b.width, right: b.right, src: im.src.slice(0, 40)});
+    r.images.push({natural: im.naturalWidth, shown: b.width, right: b.right, left: b.left, top: b.top,
+                   pair: !!im.closest('.pair'), src: im.src.slice(0, 40)});
   });
   document.querySelectorAll('table, pre, svg').forEach(function (el) {
     var box = el.closest('.tbl') || el;
@@ -251,18 +252,30 @@ def test_charts_are_sharp_and_legible_and_tables_scroll_in_their_box_at_phone_wi
             smallest = charts.MIN_FONT_PT * dpi / 72 / density
             assert smallest >= 9.5, f"{page}: the smallest chart text is {smallest:.1f} CSS px at phone width"
         assert min(m["fonts"]) >= 11, f"{page}: text of {min(m['fonts'])} px"
+        pairs = [im for im in m["images"] if im["pair"]]
+        for a, b in zip(pairs[::2], pairs[1::2]):  # on a phone the two of a pair stack
+            assert b["top"] > a["top"] + 10, f"{page}: a pair is not one under the other at phone width: {a}, {b}"
 
 
 def test_at_desktop_width_charts_take_the_text_width_and_the_page_has_one_title(fixture_html, tmp_path):
     """At 1280 CSS px: the page does not scroll sideways, every chart is as wide as the text
-    (main's width, at most 960 px), and the page shows its title once. The screenshot is kept
-    in build/screenshots/ for a look."""
+    (main's width, at most 960 px) except the two of a pair, which sit side by side, each half
+    of it, and the page shows its title once. The screenshot is kept in build/screenshots/ for a look."""
     for j, page in enumerate(_pages(fixture_html)):
         m = measure_at_phone_width(page, tmp_path / f"d{j}", width=1280)
         assert m["vw"] == 1280 and m["page"] <= m["vw"], f"{page}: the page scrolls sideways at 1280 px"
         text_width = min(960, m["vw"] - 28)
         for im in m["images"]:
-            assert im["shown"] >= 0.95 * text_width, f"{page}: a chart is {im['shown']:.0f} px of {text_width} at 1280 px"
+            if im["pair"]:
+                assert 0.45 * text_width <= im["shown"] <= 0.5 * text_width, \
+                    f"{page}: a chart of a pair is {im['shown']:.0f} px of {text_width} at 1280 px"
+            else:
+                assert im["shown"] >= 0.95 * text_width, f"{page}: a chart is {im['shown']:.0f} px of {text_width} at 1280 px"
+        pairs = [im for im in m["images"] if im["pair"]]
+        for a, b in zip(pairs[::2], pairs[1::2]):
+            assert abs(a["top"] - b["top"]) < 1 and b["left"] > a["right"] - 1, f"{page}: a pair is not side by side: {a}, {b}"
+        if page == fixture_html:
+            assert len(pairs) == 2, "the fixture report has a pair of charts"
         assert page.read_text(encoding="utf-8").count("<h1") == 1, f"{page}: more than one title"
     SHOTS.mkdir(parents=True, exist_ok=True)
     chromium(fixture_html, SHOTS / "fixture-1280.png", tmp_path / "profile", size="1280,1400")

@@ -52,7 +52,7 @@ def test_the_cards_state_their_period(rv):
 
 def test_summary_zh_reports_the_figures_and_three_parts(rv):
     text = summary(rv)
-    assert text.startswith("S1（S1，新牌，三类）于2026-03-10上市。上市30天内（2026-03-10至2026-04-08）销量10条")
+    assert text.startswith("新牌（S1，新牌，三类）于2026-03-10上市。上市30天内（2026-03-10至2026-04-08）销量10条")
     assert "订购户数4户" in text and "铺货率" in text and "66.7%" in text and "复购率25.0%" in text
     parts = text.split("\n\n")
     assert [p[:4] for p in parts[1:]] == ["做得好的", "存在的问题"[:4], "下步建议"]
@@ -69,7 +69,7 @@ def test_summary_zh_reports_the_figures_and_three_parts(rv):
 
 def test_summary_en(rv):
     text = summary(rv, "en")
-    assert "S1 (S1, brand 新牌, class 三类) launched on 2026-03-10" in text
+    assert "新牌 (S1, brand 新牌, class 三类) launched on 2026-03-10" in text
     assert "What went well:" in text and "What did not:" in text and "Next steps: 1." in text
     assert "sell-through only 33.3%" in text
     assert "Next steps: 1. Coach retailers on selling it through and restock on real sales, not pushed stock." in text
@@ -82,8 +82,8 @@ def test_headline_cards_and_scope(rv):
     cards = dict(kinds)["cards"]
     assert cards["销量(条)"] == "10" and cards["订购户数"] == "4" and cards["铺货率"] == "66.7%"
     assert cards["完成率(销量)"] == "33.3%"
-    assert paragraphs(launch.headline(rv))[1].startswith("新品：S1（S1，新牌，三类）；上市日2026-03-10")
-    assert "Launch: S1 (S1, brand 新牌, class 三类)" in paragraphs(launch.headline(rv), "en")[1]
+    assert paragraphs(launch.headline(rv))[1].startswith("新品：新牌（S1，新牌，三类）；上市日2026-03-10")
+    assert "Launch: 新牌 (S1, brand 新牌, class 三类)" in paragraphs(launch.headline(rv), "en")[1]
 
 
 def test_partial_and_empty_texts(con):

@@ -374,7 +374,7 @@ def test_sanitize_html_allow_list():
 def test_run_period_from_metrics_or_parameters():
     assert reports.run_period("sales_trends", {"month": "last"}, {"period": "2026-10"}) == "2026-10"
     assert reports.run_period("sales_trends", {"month": "2026-09"}) == "2026-09"
-    assert reports.run_period("launch_review", {"sku": "S041", "launch_date": "2026-08-01"}) == "S041_2026-08-01"
+    assert reports.run_period("launch_review", {"sku": "S041", "launch_date": "2026-08-01"}) == "S041-2026-08-01"  # the folder a good run records (spec.launch_key)
     assert reports.run_period("incentive_retention", {"as_of": "2026-10-31"}) == "2026-10-31"
     assert reports.run_period("incentive_retention", {"as_of": ""}) == "latest"
     assert reports.run_period("x", {"month": "../../etc"}) == "etc"

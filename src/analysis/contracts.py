@@ -77,6 +77,13 @@ TARGET_LEVELS = ("company", "region", "rep", "brand", "price_class", "sku")
 TARGET_MEASURES = ("amount", "qty")
 EXIT_REASONS = ("voluntary", "involuntary")
 VISIT_KINDS = ("visit", "guidance")
+#: the products' ``pack_unit`` (the unit of their order lines' ``qty``) as a unit code: the words a
+#: department writes for it (a unit not listed is its own, unrecognised unit)
+PACK_UNITS = {"carton": ("条", "carton", "cartons"), "case": ("箱", "件", "case", "cases"),
+              "pack": ("包", "盒", "pack", "packs")}
+#: the value kind of a quantity in each unit (its header: 销量（条）, 销量（箱）, 销量（包）); "mixed":
+#: products in several (or unrecognised) units, whose quantities never add under one unit
+QTY_KINDS = {"carton": "qty", "case": "qty_case", "pack": "qty_pack", "mixed": "qty_mixed"}
 ACTION_ITEM_KINDS = ("region", "rep")  # analysis.meeting.actions.ITEM_KINDS
 # the agency profile (life-insurance agents): docs/AGENCY.md
 PREMIUM_TYPES = ("regular", "single")
@@ -84,6 +91,44 @@ POLICY_STATUSES = ("in_force", "lapsed", "surrendered", "cancelled")
 AGENCY_TARGET_LEVELS = ("branch", "team", "agent")
 AGENCY_TARGET_MEASURES = ("fyc", "fyp", "recruits")
 GRADE_MIN, GRADE_MAX = 1, 30
+
+def pack_unit_code(value: Any) -> str | None:
+    """The unit code (:data:`PACK_UNITS`) of a products ``pack_unit`` value; None when it is
+    empty, "other" when it names a unit not listed.
+
+    Examples
+    --------
+    >>> pack_unit_code("箱"), pack_unit_code(" Cartons "), pack_unit_code(None), pack_unit_code("瓶")
+    ('case', 'carton', None, 'other')
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip().lower()
+    if not text:
+        return None
+    for code, words in PACK_UNITS.items():
+        if text in words:
+            return code
+    return "other"
+
+
+def qty_unit(values: Any) -> str:
+    """The one unit of the quantities of products whose ``pack_unit`` values are ``values``:
+    a :data:`PACK_UNITS` code, "mixed" when they say several units or one not listed, and
+    "carton" (the tobacco trade's sales unit, 条) when none says any.
+
+    Examples
+    --------
+    >>> qty_unit(["箱", "箱"]), qty_unit(["条", None]), qty_unit([]), qty_unit(["条", "箱"]), qty_unit(["瓶"])
+    ('case', 'carton', 'carton', 'mixed', 'mixed')
+    """
+    codes = {c for c in (pack_unit_code(v) for v in (values if values is not None else ())) if c is not None}
+    if not codes:
+        return "carton"
+    if len(codes) > 1 or "other" in codes:
+        return "mixed"
+    return codes.pop()
+
 
 C = Column
 TABLES: dict[str, TableSpec] = {

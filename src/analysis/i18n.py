@@ -72,7 +72,7 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 
 #: The value kinds every catalogue must define under ``format.kinds``.
 KINDS: tuple[str, ...] = (
-    "text", "int", "count", "qty", "money", "money_wan", "rate", "change", "pp", "signed",
+    "text", "int", "count", "qty", "qty_case", "qty_pack", "qty_mixed", "money", "money_wan", "rate", "change", "pp", "signed",
     "f1", "f2", "f3", "p_value", "date", "month", "flag",
 )
 #: Kinds whose values are numbers (right-aligned in tables, numeric cells in Excel).

@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import periods, store
+from .contracts import QTY_KINDS, qty_unit
 from .errors import InsufficientDataError, ParameterError
 from .scopes import ScopeBase, between, store_tables
 from .sections import Figure, Reason, SectionResult, Skip, Table, section_metrics
@@ -93,6 +94,19 @@ class LaunchSpec:
     data_start: dt.date
     data_end: dt.date
     sku_name: str = ""
+    #: what a reader calls the product: brand + specification (:func:`product_name`), the brand
+    #: for a brand review; the title, the index entry and every table show it, the code beside it
+    name: str = ""
+    #: the unit of its quantities (:func:`analysis.contracts.qty_unit` of its products' pack_unit):
+    #: carton (条), case (箱), pack (包) or mixed (a brand whose SKUs say several units)
+    unit: str = "carton"
+
+    @property
+    def qty_kind(self) -> str:
+        """The value kind of this launch's quantities (``qty``, ``qty_case``, … ``qty_mixed``)."""
+        from .contracts import QTY_KINDS
+
+        return QTY_KINDS[self.unit]
 
     @property
     def days_covered(self) -> int:
@@ -105,8 +119,16 @@ class LaunchSpec:
 
     @property
     def period(self) -> str:
-        """Report period name, e.g. ``"S041-2026-08-15"``."""
-        return f"{self.label}-{self.launch_date.isoformat()}"
+        """The run's folder, ASCII and stable whatever the product is called
+        (:func:`analysis.spec.launch_key`), e.g. ``"S041-2026-08-15"``."""
+        from .spec import launch_key
+
+        return launch_key(self.label, self.launch_date.isoformat())
+
+    @property
+    def shown_name(self) -> str:
+        """The product's name for a reader (the code when the products master has none)."""
+        return self.name or self.sku_name or self.label
 
     def day(self, n: int) -> dt.date:
         """The date of day ``n`` (day 1 = launch day)."""
@@ -189,13 +211,49 @@ def _data_range(con: Any) -> tuple[dt.date, dt.date]:
 def _products(con: Any) -> pd.DataFrame:
     """The products table (small: one row per SKU)."""
     p = _table(con, "products", required=("sku_id", "brand"))
-    cols = [c for c in ("sku_id", "brand", "sku_name", "price_class", "unit_price", "launch_date") if c in p.columns]
+    cols = [c for c in ("sku_id", "brand", "sku_name", "price_class", "unit_price", "pack_unit", "launch_date")
+            if c in p.columns]
     df = p.select(*cols).to_pandas()
-    for c in ("sku_name", "price_class", "launch_date"):
+    for c in ("sku_name", "price_class", "pack_unit", "launch_date"):
         if c not in df.columns:
             df[c] = None
     df["launch_date"] = df["launch_date"].map(_to_date)
     return df
+
+
+def product_name(brand: Any, sku_name: Any, sku_id: Any = "") -> str:
+    """What a reader calls a product: its brand and specification (``红梅(软黄)``).
+
+    The products master's ``sku_name`` when it already starts with the brand, else the brand
+    followed by the specification in brackets; the brand alone without a ``sku_name``, the
+    ``sku_id`` without either.
+
+    Examples
+    --------
+    >>> product_name("红梅", "红梅(软黄)"), product_name("红梅", "软黄"), product_name("红梅", None)
+    ('红梅(软黄)', '红梅(软黄)', '红梅')
+    >>> product_name(None, None, "6901028339568")
+    '6901028339568'
+    """
+    def text(v: Any) -> str:
+        try:
+            if v is None or pd.isna(v):
+                return ""
+        except (TypeError, ValueError):
+            pass
+        return str(v).strip()
+
+    b, n = text(brand), text(sku_name)
+    if n and (not b or n.startswith(b)):
+        return n
+    if n:
+        return f"{b}({n})"
+    return b or text(sku_id)
+
+
+def product_names(products: pd.DataFrame) -> dict[str, str]:
+    """``{sku_id: product name}`` of the products table (:func:`product_name`)."""
+    return {str(r.sku_id): product_name(r.brand, r.sku_name, r.sku_id) for r in products.itertuples()}
 
 
 def _first_order_dates(con: Any, sku_ids: Sequence[str]) -> dict[str, dt.date]:
@@ -228,6 +286,11 @@ def make_spec(
     price_class = str(pcs.mode().iloc[0]) if len(pcs) else None
     names = rows["sku_name"].dropna()
     window_end = launch_date + dt.timedelta(days=window_days - 1)
+    if len(sku_ids) == 1 and len(rows):
+        r = rows.iloc[0]
+        name = product_name(r["brand"], r["sku_name"], r["sku_id"])
+    else:
+        name = brand or (label or "")
     return LaunchSpec(
         sku_ids=tuple(sorted(str(s) for s in sku_ids)),
         label=label or (str(sku_ids[0]) if len(sku_ids) == 1 else brand),
@@ -240,6 +303,8 @@ def make_spec(
         data_start=lo,
         data_end=hi,
         sku_name=str(names.iloc[0]) if len(names) == 1 and len(sku_ids) == 1 else "",
+        name=name,
+        unit=qty_unit(rows["pack_unit"].tolist() if "pack_unit" in rows else []),
     )
 
 
@@ -1028,6 +1093,7 @@ class Benchmarks(SectionResult):
     day: int | None = None
     ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
     this: str = ""  # the reviewed launch's label in ``curves``
+    names: dict[str, str] = field(default_factory=dict)  # launch label -> product name
 
     def metrics(self) -> dict[str, Any]:
         return {"benchmark_rank": self.rank, "benchmark_ranks": dict(self.ranks), "benchmark_count": self.count,
@@ -1076,8 +1142,9 @@ def benchmark_comparison(con: Any, spec: LaunchSpec, which: str | Sequence[str] 
         if spec.label in set(rat["launch"]):
             mine = float(rat.loc[rat["launch"] == spec.label, "rating_mean"].iloc[0])
             ranks["rating"] = int((rat["rating_mean"] > mine).sum() + 1)
+    names = {s.label: s.shown_name for s in [*others, spec]}
     return Benchmarks(launches=others, curves=curves, at_days=at, ranks=ranks, rank=ranks.get("distribution"),
-                      count=len(others), day=day, ratings=rat, this=spec.label)
+                      count=len(others), day=day, ratings=rat, this=spec.label, names=names)
 
 
 # --------------------------------------------------------------------------- the whole review
@@ -1107,6 +1174,7 @@ class LaunchScope(ScopeBase):
     coverage: dict[str, float] = field(default_factory=dict)  # segment dimension -> share of the window's amount
     segment_notes: list = field(default_factory=list)  # unattributed notes of the segment dimensions
     tables: dict[str, list[str]] = field(default_factory=dict)  # the store's tables with rows (ScopeBase)
+    names: dict[str, str] = field(default_factory=dict)  # sku_id -> product name (brand + specification)
 
     @property
     def themes(self) -> Any:
@@ -1138,6 +1206,10 @@ def _prepare(con: Any, params: Any) -> LaunchScope:
     if op.skip is None:
         op.themes = comment_themes(op)
     can = cannibalization_effect(con, spec, params.compare_class, new_volume=head["volume"])
+    names = product_names(_products(con))
+    if not can.by_sku.empty and "product" not in can.by_sku:
+        # names first: each incumbent by its product name, its code beside it
+        can.by_sku.insert(0, "product", can.by_sku["sku"].astype(str).map(lambda k: names.get(k, k)))
     if "customer_id" not in _orders(con).columns:
         # orders without customers: volume, trend, opinions and cannibalisation only
         no_customers = Skip(Reason.MISSING_COLUMN, {"table": "orders", "column": "customer_id"})
@@ -1145,7 +1217,7 @@ def _prepare(con: Any, params: Any) -> LaunchScope:
             spec=spec, headline=head, daily=daily, weekly=weekly, curves=pd.DataFrame(), depth=pd.DataFrame(),
             sell_through={"rate": None}, segments={}, segments_skip=no_customers, opinions=op,
             cannibalization=can, benchmarks=Benchmarks(skip=no_customers), retailers_skip=no_customers,
-            min_group_size=params.min_group_size, tables=store_tables(con, TABLES),
+            min_group_size=params.min_group_size, tables=store_tables(con, TABLES), names=names,
         )
     segs: dict[str, pd.DataFrame] = {}
     seg_skip = None
@@ -1183,7 +1255,7 @@ def _prepare(con: Any, params: Any) -> LaunchScope:
         sell_through=st, segments=segs, segments_skip=seg_skip, opinions=op, cannibalization=can, benchmarks=bm,
         retailers_skip=Skip(Reason.NO_DATA_IN_WINDOW) if spec.days_covered == 0 else None,
         min_group_size=params.min_group_size, coverage=seg_coverage, segment_notes=seg_notes,
-        tables=store_tables(con, TABLES),
+        tables=store_tables(con, TABLES), names=names,
     )
 
 
@@ -1260,15 +1332,16 @@ def top_complaint(op: Opinions) -> str | None:
 THEME_CODES = {"口感": "taste", "香气": "aroma", "劲头": "strength", "包装": "packaging", "价格": "price", "烟灰": "ash"}
 
 
-def _table_of(code: str, frame: pd.DataFrame, *, title: str | None = None, codes: dict[str, str] | None = None,
+def _table_of(table_code: str, frame: pd.DataFrame, /, *, title: str | None = None, codes: dict[str, str] | None = None,
               **kinds: str) -> Table:
     """A Table whose headers are this report's labels (``launch_review.column.<name>``)."""
     labels = {n: f"{REPORT}.column.{n}" for n in kinds}
-    return Table.of(code, frame, title=title, labels=labels, codes=codes, **kinds)
+    return Table.of(table_code, frame, title=title, labels=labels, codes=codes, **kinds)
 
 
 def _spec_fields(spec: LaunchSpec) -> dict[str, Any]:
-    return {"sku": spec.label, "sku_ids": list(spec.sku_ids), "brand": spec.brand, "price_class": spec.price_class,
+    # subject: what the review is of, by name (the page's title and the index entry read it)
+    return {"subject": spec.shown_name, "sku": spec.label, "sku_ids": list(spec.sku_ids), "brand": spec.brand, "price_class": spec.price_class,
             "launch_date": spec.launch_date.isoformat(), "period": spec.period,
             "window": {"start": spec.launch_date.isoformat(), "end": spec.window_end.isoformat()},
             "data_window": {"start": spec.data_start.isoformat(), "end": spec.data_end.isoformat()},
@@ -1337,10 +1410,14 @@ def sales_trend(scope: LaunchScope) -> SalesTrend:
         return res.skipped(Reason.NO_DATA_IN_WINDOW)
     w = scope.weekly[["week", "days", "qty", "amount", "customer_days"]].rename(columns={"qty": "volume"})
     res.weekly = w
-    res.tables.append(_table_of("weekly", w, week="int", days="int", volume="qty", amount="money",
+    kind = scope.spec.qty_kind
+    res.tables.append(_table_of("weekly", w, week="int", days="int", volume=kind, amount="money",
                                 customer_days="count"))
-    res.figures += [Figure("launch.sales_trend", {"daily": scope.daily}),
-                    Figure("launch.customers_per_day", {"daily": scope.daily})]
+    if scope.spec.unit == "mixed":
+        res.note("mixed_units")
+    # the two daily charts pair: side by side on a wide screen, one under the other on a phone
+    res.figures += [Figure("launch.sales_trend", {"daily": scope.daily, "qty_kind": kind}, pair=True),
+                    Figure("launch.customers_per_day", {"daily": scope.daily, "qty_kind": kind})]
     return res
 
 
@@ -1437,8 +1514,11 @@ def opinions(scope: LaunchScope) -> Opinions:
         res.note("no_comments")
     br = scope.benchmarks.ratings
     if not br.empty and len(br) > 1:
+        br = br.copy()
+        br.insert(0, "product", br["launch"].map(lambda k: scope.benchmarks.names.get(k, k)))
+        br = br.rename(columns={"launch": "sku_code"})
         res.tables.append(_table_of("benchmark_ratings", br, title=f"{REPORT}.table.benchmark_ratings",
-                                    launch="text", responses="count", rating_mean="f2", ci_low="f2", ci_high="f2"))
+                                    product="text", sku_code="text", responses="count", rating_mean="f2", ci_low="f2", ci_high="f2"))
     res.figures.append(Figure("launch.rating_distribution", {"dist": res.distribution}))
     return res
 
@@ -1456,7 +1536,11 @@ def cannibalization(scope: LaunchScope) -> Cannibalization:
     res.figures.append(Figure("launch.cannibalization", {"series": res.series, "placebo_split": split}))
     if not res.by_sku.empty:
         tab = res.by_sku.drop(columns=["hit_ci_high"], errors="ignore").rename(columns={"share": "share_of_new"})
-        res.tables.append(_table_of("by_sku", tab, title=f"{REPORT}.table.by_sku", sku="text", estimate="rate",
+        if "product" not in tab:
+            tab.insert(0, "product", tab["sku"].astype(str).map(lambda k: scope.names.get(k, k)))
+        tab = tab.rename(columns={"sku": "sku_code"})
+        res.tables.append(_table_of("by_sku", tab, title=f"{REPORT}.table.by_sku", product="text", sku_code="text",
+                                    estimate="rate",
                                     ci_low="rate", ci_high="rate", share_of_new="rate", share_lo="rate",
                                     share_hi="rate", pretrend_estimate="rate", pretrend_p="f3"))
         res.note("by_sku")
@@ -1471,9 +1555,12 @@ def benchmarks(scope: LaunchScope) -> Benchmarks:
     res = dataclasses.replace(b, notes=[], tables=[], figures=[])
     if res.skip is not None:
         return res
-    res.tables.append(_table_of("at_days", benchmark_table(res), title=f"{REPORT}.table.at_days", launch="text",
-                                day="int", cum_qty="qty", distribution_rate="rate", repeat_rate="rate"))
-    res.figures.append(Figure("launch.benchmark_curves", {"curves": res.curves, "this": res.this}))
+    units = {scope.spec.unit, *(b.unit for b in res.launches)}
+    kind = QTY_KINDS[units.pop() if len(units) == 1 else "mixed"]  # launches in several units: no one unit
+    res.tables.append(_table_of("at_days", benchmark_table(res), title=f"{REPORT}.table.at_days", product="text",
+                                sku_code="text", day="int", cum_qty=kind, distribution_rate="rate", repeat_rate="rate"))
+    res.figures.append(Figure("launch.benchmark_curves", {"curves": res.curves, "this": res.this,
+                                                          "names": dict(res.names), "qty_kind": kind}))
     return res
 
 
@@ -1483,7 +1570,9 @@ def benchmark_table(b: Benchmarks) -> pd.DataFrame:
     at = b.at_days.rename(columns={"distribution": "distribution_rate", "repeat": "repeat_rate"})
     order = {name: i for i, name in enumerate(dict.fromkeys(at["launch"]))}
     at = at.assign(_o=at["launch"].map(order)).sort_values(["_o", "day"], kind="mergesort").drop(columns="_o")
-    return at.reset_index(drop=True)
+    # names first, the code (the launch's label) beside it
+    at.insert(0, "product", at["launch"].map(lambda k: b.names.get(k, k)))
+    return at.rename(columns={"launch": "sku_code"}).reset_index(drop=True)
 
 
 SECTIONS = (headline, sales_trend, retailers, retailer_segments, opinions, cannibalization, benchmarks)

@@ -287,8 +287,13 @@ def render(result: SectionResult, lang: str = DEFAULT_LANG, text: TextFn | None 
     for t in result.tables:
         caption = label(t.title, lang) if t.title else None
         blocks.append(Block("table", (t, table_html(t, lang, caption))))
-    for f in result.figures:
-        blocks.append(Block("figure", draw(f, lang)))
+    figs = list(result.figures)
+    for i, f in enumerate(figs):
+        fig = draw(f, lang)
+        # a pair the section marks (Figure.pair on the first): side by side on a wide screen
+        if (getattr(f, "pair", False) and i + 1 < len(figs)) or (i > 0 and getattr(figs[i - 1], "pair", False)):
+            setattr(fig, PAIR_ATTR, True)
+        blocks.append(Block("figure", fig))
     for n in result.notes:
         blocks.append(Block("note", note_text(n, result.report, lang)))
     return blocks
@@ -329,12 +334,52 @@ def render_html(result: SectionResult, lang: str = DEFAULT_LANG, text: TextFn | 
     return "".join(block_html(b) for b in render(result, lang, text))
 
 
+#: set on a drawn figure that pairs with its neighbour (:func:`render`)
+PAIR_ATTR = "_sales_analysis_pair"
+
+
+def pair_html(first: Any, second: Any) -> str:
+    """Two charts that pair, as one ``<div class="pair">`` of two ``img.chart`` (each a 2× PNG
+    fitted for a phone with its display size, as ``analysis.display.figure`` shows one): the
+    report's CSS sets them side by side on a wide screen (≥ 1000 px), one under the other on a
+    phone. The figures are closed."""
+    import matplotlib.pyplot as plt
+
+    imgs = []
+    for fig in (first, second):
+        data, meta = display.figure_output(fig)
+        size = meta.get("image/png", {})
+        imgs.append(f'<img class="chart" alt="" width="{int(size.get("width", 0))}" height="{int(size.get("height", 0))}" '
+                    f'src="data:image/png;base64,{data["image/png"]}"/>')
+        plt.close(fig)
+    return f'<div class="pair">{"".join(imgs)}</div>'
+
+
+def show_pair(first: Any, second: Any) -> None:
+    """Display two charts that pair (:func:`pair_html`) in the notebook."""
+    from IPython.display import HTML
+    from IPython.display import display as ipy_display
+
+    ipy_display(HTML(pair_html(first, second)))
+
+
+def _paired(block: Block) -> bool:
+    return block.kind == "figure" and bool(getattr(block.payload, PAIR_ATTR, False))
+
+
 def _show_blocks(blocks: Sequence[Block]) -> None:
     from IPython.display import HTML
     from IPython.display import display as ipy_display
 
-    for b in blocks:
-        if b.kind == "heading":
+    skip = False
+    for i, b in enumerate(blocks):
+        if skip:
+            skip = False
+            continue
+        if _paired(b) and i + 1 < len(blocks) and _paired(blocks[i + 1]):
+            show_pair(b.payload, blocks[i + 1].payload)
+            skip = True
+        elif b.kind == "heading":
             display.heading(b.payload[1], b.payload[0])
         elif b.kind == "paragraph":
             display.paragraph(b.payload)

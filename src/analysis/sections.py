@@ -205,6 +205,9 @@ class Kind(str, enum.Enum):
     INT = "int"
     COUNT = "count"
     QTY = "qty"
+    QTY_CASE = "qty_case"  # a quantity in cases (箱): products whose pack_unit says so
+    QTY_PACK = "qty_pack"  # in packs (包)
+    QTY_MIXED = "qty_mixed"  # products in several units: never headed by one unit
     MONEY = "money"
     MONEY_WAN = "money_wan"
     RATE = "rate"
@@ -343,10 +346,13 @@ class Figure:
 
     ``chart`` is ``"<module>.<function>"`` inside ``analysis.charts`` (for instance
     ``"trends.attainment_bars"``); the present layer calls it with ``**data`` and ``lang``.
+    ``pair``: this figure and the next one of the section make a pair, drawn side by side on a
+    wide screen (one under the other on a phone).
     """
 
     chart: str
     data: Mapping[str, Any] = field(default_factory=dict)
+    pair: bool = False
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", str(self.chart)):

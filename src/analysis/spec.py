@@ -123,14 +123,42 @@ def period_from(*names: str, default: str = "latest") -> PeriodKey:
     return key
 
 
+def launch_key(what: Any, when: Any) -> str:
+    """The folder of a launch review: ``<code>-<launch date>``, ASCII and stable.
+
+    The product's *name* (brand + specification) titles the page and the index entry; the
+    folder keeps the code, which never changes when the products master renames a product (a
+    name-derived folder would move, and split one launch's runs), and which a department's
+    codes keep ASCII. A code or brand that is not ASCII-safe (a brand review of ``红梅``) is
+    written as its ASCII letters, if any, and the first 8 hex digits of its SHA-1: still
+    stable, never a character a file system or a URL might mangle.
+
+    Examples
+    --------
+    >>> launch_key("6901028339568", "2026-09-15")
+    '6901028339568-2026-09-15'
+    >>> launch_key("红梅", "2026-09-15")
+    'b-ee59007b-2026-09-15'
+    """
+    import hashlib
+    import re
+
+    text = str(what).strip()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,39}", text):
+        slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:24]
+        text = f"{slug or 'b'}-{hashlib.sha1(text.encode('utf-8')).hexdigest()[:8]}"
+    return f"{text}-{when}"
+
+
 def launch_period(parameters: Mapping[str, Any], metrics: Mapping[str, Any] | None = None) -> str:
-    """The launch review's period key: ``<SKU>-<launch date>`` as the run recorded it (ASCII and
-    stable whatever the product is called), else the SKU or brand asked for and the launch date."""
+    """The launch review's period key: the folder the run recorded (metrics.json ``period``,
+    :func:`launch_key` of the reviewed SKU or brand and its launch date), else the same key of
+    the SKU or brand asked for and the launch date (``auto`` when not given)."""
     if metrics and metrics.get("period"):
         return str(metrics["period"])
     what = parameters.get("sku") or parameters.get("brand") or "launch"
     when = parameters.get("launch_date") or "auto"
-    return f"{what}_{when}"
+    return launch_key(what, when)
 
 
 @dataclass(frozen=True)

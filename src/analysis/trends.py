@@ -757,7 +757,7 @@ class Trend(SectionResult):
 
 
 def _show_trend(res: Trend) -> Trend:
-    res.figures.append(Figure("trends.trend_chart", {"series": res.series}))
+    res.figures.append(Figure("trends.trend_chart", {"series": res.series, "measure": res.measure}))
     if len(res.anomalies):
         res.tables.append(Table.of("anomalies", res.anomalies, month="month", observed="money", expected="money",
                                    expected_low="money", expected_high="money"))

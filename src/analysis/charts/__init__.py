@@ -120,6 +120,34 @@ def fit_for_phone(fig: Any) -> Any:
     return fig
 
 
+def axis_label(key: str, kind: str, lang: str) -> str:
+    """The label of a value axis with its unit, as a table header writes it: ``金额（万元）``,
+    ``销量（条）``, ``销量（箱）``, ``Amount (10k yuan)`` (``kind``: ``money`` (shown in 万元),
+    ``qty``, ``qty_case``, ``qty_pack``, ``qty_mixed``, or any kind without a unit).
+
+    Examples
+    --------
+    >>> axis_label("column.amount", "money", "zh"), axis_label("column.qty", "qty_case", "zh")
+    ('金额（万元）', '销量（箱）')
+    """
+    from ..i18n import header_label, table_unit
+
+    kind = "money_wan" if kind == "money" else kind
+    return header_label(key, kind, lang, table_unit(kind, (), lang))
+
+
+def value_axis(axis: Any, key: str, kind: str, lang: str) -> None:
+    """Label a matplotlib axis (``ax.yaxis``, ``ax.xaxis``) of values of ``kind`` with its unit
+    (:func:`axis_label`) and write its ticks in that unit (amounts in 万元, whole numbers)."""
+    from matplotlib.ticker import FuncFormatter
+
+    from ..i18n import excel_format
+
+    scale = excel_format("money_wan", lang)[1] if kind in ("money", "money_wan") else 1.0
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v / scale:,.0f}"))
+    axis.set_label_text(axis_label(key, kind, lang))
+
+
 def render_png(fig: Any) -> tuple[bytes, int, int]:
     """``fig`` as PNG bytes at :data:`DENSITY` × its display size.
 

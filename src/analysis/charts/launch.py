@@ -10,7 +10,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from typing import Mapping
+
 from ..i18n import label
+from . import axis_label
 
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
@@ -20,39 +23,46 @@ def _t(key: str, lang: str) -> str:
     return label(f"launch_review.chart.{key}", lang)
 
 
-def sales_trend(daily: pd.DataFrame, lang: str = "zh") -> Figure:
-    """Daily volume (bars) and cumulative volume (line, right axis) by day since launch.
+def sales_trend(daily: pd.DataFrame, lang: str = "zh", qty_kind: str = "qty") -> Figure:
+    """Daily volume (bars) and cumulative volume (line, right axis) by day since launch; both
+    axes in the product's unit (``qty_kind``: 条 ``qty``, 箱 ``qty_case``, …).
 
     Examples
     --------
     >>> fig = sales_trend(pd.DataFrame({"day": [1, 2], "qty": [3.0, 1.0], "cum_qty": [3.0, 4.0]}))
     """
-    return _bars_and_line(daily, ("qty", "qty_day", PALETTE[0]), ("cum_qty", "cum_qty", PALETTE[1]),
+    return _bars_and_line(daily, ("qty", "qty_day", PALETTE[0], qty_kind), ("cum_qty", "cum_qty", PALETTE[1], qty_kind),
                           lang, (8, 3.6), {"lw": 2})
 
 
-def customers_per_day(daily: pd.DataFrame, lang: str = "zh") -> Figure:
-    """Ordering customers per day (bars) and cartons per ordering customer (line).
+def customers_per_day(daily: pd.DataFrame, lang: str = "zh", qty_kind: str = "qty") -> Figure:
+    """Ordering customers per day (bars) and volume per ordering customer (line, in the
+    product's unit ``qty_kind``).
 
     Examples
     --------
     >>> fig = customers_per_day(pd.DataFrame({"day": [1, 2], "customers": [3, 0], "order_size": [2.0, None]}))
     """
-    return _bars_and_line(daily, ("customers", "customers_day", PALETTE[2]),
-                          ("order_size", "order_size", PALETTE[3]), lang, (8, 3.2), {"marker": "o", "ms": 3})
+    return _bars_and_line(daily, ("customers", "customers_day", PALETTE[2], "count"),
+                          ("order_size", "order_size", PALETTE[3], qty_kind), lang, (8, 3.2), {"marker": "o", "ms": 3})
 
 
-def _bars_and_line(daily: pd.DataFrame, bars: tuple[str, str, str], line: tuple[str, str, str], lang: str,
+def _axis(key: str, kind: str, lang: str) -> str:
+    """A chart label with the unit of its values (``日销量（条）``; none for counts)."""
+    return axis_label(f"launch_review.chart.{key}", kind, lang)
+
+
+def _bars_and_line(daily: pd.DataFrame, bars: tuple[str, str, str, str], line: tuple[str, str, str, str], lang: str,
                    size: tuple[float, float], line_kw: dict) -> Figure:
     """Bars of one column and a line of another (right axis) by day since launch, one legend.
-    ``bars`` / ``line``: (column, label key, colour)."""
+    ``bars`` / ``line``: (column, label key, colour, value kind: the unit on its axis)."""
     fig, ax = plt.subplots(figsize=size)
-    ax.bar(daily["day"], daily[bars[0]], color=bars[2], alpha=0.7, label=_t(bars[1], lang))
+    ax.bar(daily["day"], daily[bars[0]], color=bars[2], alpha=0.7, label=_axis(bars[1], bars[3], lang))
     ax.set_xlabel(_t("day", lang))
-    ax.set_ylabel(_t(bars[1], lang))
+    ax.set_ylabel(_axis(bars[1], bars[3], lang))
     ax2 = ax.twinx()
-    ax2.plot(daily["day"], daily[line[0]], color=line[2], label=_t(line[1], lang), **line_kw)
-    ax2.set_ylabel(_t(line[1], lang))
+    ax2.plot(daily["day"], daily[line[0]], color=line[2], label=_axis(line[1], line[3], lang), **line_kw)
+    ax2.set_ylabel(_axis(line[1], line[3], lang))
     ax2.grid(False)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
@@ -127,8 +137,10 @@ def cannibalization(series: pd.DataFrame, lang: str = "zh", placebo_split: float
     return fig
 
 
-def benchmark_curves(curves: pd.DataFrame, this: str, lang: str = "zh") -> Figure:
-    """Cumulative volume, distribution and repeat by day since launch, this launch in bold.
+def benchmark_curves(curves: pd.DataFrame, this: str, lang: str = "zh", names: Mapping[str, str] | None = None,
+                     qty_kind: str = "qty") -> Figure:
+    """Cumulative volume (in the unit ``qty_kind``), distribution and repeat by day since launch,
+    this launch in bold; each launch by its product name (``names``: label → name).
 
     Examples
     --------
@@ -137,13 +149,14 @@ def benchmark_curves(curves: pd.DataFrame, this: str, lang: str = "zh") -> Figur
     >>> fig = benchmark_curves(c, "A")
     """
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+    shown = dict(names or {})  # label -> product name
     names = [this] + sorted(n for n in curves["launch"].unique() if n != this)
     for ax, m in zip(axes, ["cum_qty", "distribution", "repeat"]):
         for i, n in enumerate(names):
             c = curves[curves["launch"] == n]
             ax.plot(c["day"], c[m], lw=3 if n == this else 1.2, color=PALETTE[i % len(PALETTE)],
-                    label=str(n), alpha=1 if n == this else 0.8)
-        ax.set_title(_t(m, lang), fontsize=11)
+                    label=str(shown.get(n, n)), alpha=1 if n == this else 0.8)
+        ax.set_title(_axis(m, qty_kind, lang) if m == "cum_qty" else _t(m, lang), fontsize=11)
         ax.set_xlabel(_t("day", lang))
         if m != "cum_qty":
             ax.yaxis.set_major_formatter(PercentFormatter(1.0))

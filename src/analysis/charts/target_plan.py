@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..i18n import check_lang, label
+from . import axis_label
 
 
 def plan_bars(table: pd.DataFrame, measure: str = "amount", lang: str = "zh") -> Figure:
@@ -27,7 +28,8 @@ def plan_bars(table: pd.DataFrame, measure: str = "amount", lang: str = "zh") ->
             label=label("column.last_year", lang))
     ax.set_yticks(y, d["key"].astype(str))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    unit = label("target_plan.chart.wan_yuan" if measure == "amount" else "target_plan.chart.qty", lang)
+    # the axis says its unit: 万元 for amounts, 条 for quantities
+    unit = label("target_plan.chart.wan_yuan", lang) if measure == "amount" else axis_label("target_plan.chart.qty", "qty", lang)
     ax.set_xlabel(unit)
     ax.legend(loc="lower right")
     fig.tight_layout()

@@ -17,6 +17,7 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from ..i18n import check_lang, excel_format, header_label, name_label
 from ..i18n import label as _label
+from . import value_axis
 
 
 def label(key: str, lang: str) -> str:
@@ -112,8 +113,9 @@ def underperformer_lines(series: pd.DataFrame, threshold: float, lang: str = "zh
     return fig
 
 
-def trend_chart(series: pd.DataFrame, lang: str = "zh") -> Figure:
-    """Observed monthly values, STL trend, the expected band and flagged anomalies."""
+def trend_chart(series: pd.DataFrame, lang: str = "zh", measure: str = "amount") -> Figure:
+    """Observed monthly values, STL trend, the expected band and flagged anomalies (the axis in
+    万元 for amounts, in 条 for ``measure="qty"``)."""
     check_lang(lang, "charts.trends")
     x = _months(series["month"])
     fig, ax = plt.subplots()
@@ -126,8 +128,7 @@ def trend_chart(series: pd.DataFrame, lang: str = "zh") -> Figure:
     if "anomaly" in series and series["anomaly"].any():
         a = series["anomaly"].to_numpy(dtype=bool)
         ax.scatter(x[a], series["observed"][a], color="#d62728", zorder=5, s=40)
-    ax.yaxis.set_major_formatter(_wan(lang))
-    ax.set_ylabel(_amount_axis(lang))
+    value_axis(ax.yaxis, f"column.{measure}", "money" if measure == "amount" else "qty", lang)
     ax.legend(fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
@@ -240,8 +241,11 @@ def size_class_lines(big: pd.DataFrame, value: str = "amount", lang: str = "zh")
     for i, (sc, g) in enumerate(sorted(big.groupby("size_class"), key=lambda kv: order.get(kv[0], 9))):
         ax.plot(_months(g["month"]), g[value], marker="o", markersize=3, label=name_label("column", sc, lang),
                 color=PALETTE[i % len(PALETTE)])
-    ax.yaxis.set_major_formatter(_wan(lang))
-    ax.set_ylabel(_amount_axis(lang))
+    if value == "amount":
+        ax.yaxis.set_major_formatter(_wan(lang))
+        ax.set_ylabel(_amount_axis(lang))
+    else:  # quantities: their own unit (条), never 万元
+        value_axis(ax.yaxis, f"column.{value}", "qty", lang)
     ax.legend(title=label("size_class", lang), fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()

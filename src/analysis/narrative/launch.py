@@ -43,7 +43,7 @@ def _chain(items: Sequence[Any], joiner: str) -> Any:
 
 def _launch_values(res: Any) -> dict[str, Any]:
     s = res.spec
-    return {"name": s.sku_name or s.label, "sku": s.label, "brand": s.brand, "price_class": s.price_class}
+    return {"name": getattr(s, "shown_name", None) or s.sku_name or s.label, "sku": s.label, "brand": s.brand, "price_class": s.price_class}
 
 
 def judgement(res: Any) -> tuple[list[Msg], list[Msg], list[Msg]]:
@@ -84,10 +84,11 @@ def judgement(res: Any) -> tuple[list[Msg], list[Msg], list[Msg]]:
     if len(res.hits):
         r0 = res.hits.iloc[0]
         drift = class_drift or bool(r0.get("pretrend_differs", False))
-        bad.append(msg("launch_review.judge.hit", "drift" if drift else "plain", sku=r0["sku"],
+        who = str(r0.get("product") or r0["sku"])  # the incumbent by its name
+        bad.append(msg("launch_review.judge.hit", "drift" if drift else "plain", sku=who,
                        drop=-float(r0["estimate"]), share=float(r0["share"]), lo=float(r0["share_lo"]),
                        hi=float(r0["share_hi"])))
-        todo.append(msg("launch_review.action.hit", sku=r0["sku"]))
+        todo.append(msg("launch_review.action.hit", sku=who))
     elif c is not None and c.skip is None and c.did is not None:
         sh = c.share
         if class_drift:
@@ -107,7 +108,8 @@ def headline(res: Any) -> Sequence[Any]:
     """Cards, the scope line, the partial-review caution, then the written analysis: the figures of the
     window, what went well, what did not, what to do next."""
     s, h = res.spec, res.values
-    cards = [("launch_review.column.volume", h["volume"], "qty"),
+    unit = getattr(s, "unit", "carton")
+    cards = [(f"launch_review.card.volume.{unit}", h["volume"], getattr(s, "qty_kind", "qty")),
              ("launch_review.column.amount", h["amount"], "money"),
              ("launch_review.column.ordering_customers", h["ordering_customers"], "count"),
              ("launch_review.column.distribution_rate", h["distribution_rate"], "rate"),
@@ -126,13 +128,14 @@ def headline(res: Any) -> Sequence[Any]:
     if s.partial:
         out.append(Caution(msg("launch_review.note.partial", days_covered=s.days_covered, window_days=s.window_days)))
     lead = [msg("launch_review.headline.lead", **who, launch_date=s.launch_date, days_covered=s.days_covered,
-                end=s.end, volume=h["volume"], amount=h["amount"], ordering=h["ordering_customers"],
+                end=s.end, volume=h["volume"], unit=unit, amount=h["amount"], ordering=h["ordering_customers"],
                 active=h["active_customers"], distribution=h["distribution_rate"],
                 weighted=h["weighted_distribution_rate"], repeat=h["repeat_rate"], sell_through=h["sell_through_rate"])]
     if s.partial:
         lead.append(msg("launch_review.headline.partial", window_days=s.window_days, days_covered=s.days_covered))
     if _ok(h.get("attainment_qty")):
-        lead.append(msg("launch_review.headline.plan_qty", plan=h["target_qty"], attainment=h["attainment_qty"]))
+        lead.append(msg("launch_review.headline.plan_qty", plan=h["target_qty"], unit=unit,
+                        attainment=h["attainment_qty"]))
     elif _ok(h.get("attainment_amount")):
         lead.append(msg("launch_review.headline.plan_amount", plan=h["target_amount"],
                         attainment=h["attainment_amount"]))
@@ -196,7 +199,7 @@ def benchmarks(res: Any) -> Sequence[Any]:
     """This launch's ranks among the earlier launches at its last covered day."""
     r = res.ranks
     return [msg("launch_review.benchmarks.summary", "with_rating" if r.get("rating") else "no_rating",
-                count=res.count, names=[b.label for b in res.launches], day=res.day,
+                count=res.count, names=[getattr(b, "shown_name", b.label) for b in res.launches], day=res.day,
                 distribution=r.get("distribution"), repeat=r.get("repeat"), cum_qty=r.get("cum_qty"),
                 rating=r.get("rating"), total=res.count + 1)]
 

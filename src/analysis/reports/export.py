@@ -165,6 +165,8 @@ def report_title(report: str, lang: str, metrics: Mapping[str, Any], parameters:
     """The title of a report page: metrics.json ``title``, else the report's name in ``lang``
     followed by the filter values (``月度销售趋势 · 市区``)."""
     title = metrics.get("title") or report_name(report, lang)
+    if metrics.get("subject") and not metrics.get("title"):  # what the report is of, by name (a launch's product)
+        title = f"{title} · {metrics['subject']}"
     filters = parameters.get("filters") or {}
     if isinstance(filters, Mapping) and filters and not metrics.get("title"):
         parts = [", ".join(str(x) for x in (v if isinstance(v, list) else [v])) for v in filters.values()]
@@ -236,9 +238,11 @@ def export_html(
             img["class"] = ["chart"]
     body = str(soup)
 
+    from .outputs import shown_period
+
     meta = []
     if period:
-        meta.append((label("present.period", lang), period))
+        meta.append((label("present.period", lang), shown_period(period, metrics)))
     window = data_window_text(metrics.get("data_window"))
     if window:
         meta.append((label("present.data_window", lang), window))

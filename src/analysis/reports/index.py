@@ -31,7 +31,7 @@ import yaml
 from ..params import REPORTS
 from ..spec import Figure, Headline
 from .export import jinja_env, report_css, report_lang, report_name, report_title
-from .outputs import read_json, recorded_outputs
+from .outputs import read_json, recorded_outputs, shown_period
 
 
 #: The headline figures of each report, as its spec declares them (:data:`analysis.params.REPORTS`).
@@ -300,7 +300,8 @@ def _run_view(run: Run, out: Path, lang: str) -> dict[str, Any]:
     return {
         "href": links[0]["href"],
         "title": report_title(run.report, run.lang, run.metrics, run.parameters),
-        "period": run.period,
+        "period": shown_period(run.period, run.metrics),
+        "subject": str(run.metrics.get("subject") or ""),
         "generated_at": run.generated.replace("T", " "),
         "figures": figures,
         "links": links,
@@ -309,6 +310,11 @@ def _run_view(run: Run, out: Path, lang: str) -> dict[str, Any]:
         "failed_href": (run.failure.notebook.relative_to(out).as_posix()
                         if run.failed_since and run.failure and run.failure.notebook else None),
     }
+
+
+def _point_name(run: Run) -> str:
+    """A run's name on the history chart: what it is of (a launch's product), else its period."""
+    return str(run.metrics.get("subject") or run.period)
 
 
 def _failure_view(f: Failure, out: Path, lang: str) -> dict[str, Any]:
@@ -353,7 +359,7 @@ def build_groups(runs: list[Run], out: Path, lang: str, failures: list[Failure] 
             spec = HEADLINES.get(report)
             history = None
             if rs and spec and spec.history:
-                points = [(r.period, number(lookup(r.metrics, spec.history))) for r in reversed(rs)]
+                points = [(_point_name(r), number(lookup(r.metrics, spec.history))) for r in reversed(rs)]
                 geom = sparkline(points)
                 if geom is not None:
                     fig = next((f for f in spec.figures if f.key == spec.history), Figure(spec.history, spec.history, "f2"))

@@ -56,6 +56,27 @@ def run_period(report: str, parameters: Mapping[str, Any], metrics: Mapping[str,
     return safe_component(key(parameters, metrics or {}))
 
 
+def shown_period(period: str, metrics: Mapping[str, Any] | None = None) -> str:
+    """The period a reader sees for a run in ``period`` (its folder): a review of something by
+    name (metrics.json ``subject``, a launch's product) shows its window (``window.start`` –
+    ``window.end``, else ``launch_date``) instead of the folder's code; other runs their folder.
+
+    Examples
+    --------
+    >>> shown_period("S044-2026-09-08", {"subject": "海韵(中支)", "window": {"start": "2026-09-08", "end": "2026-10-07"}})
+    '2026-09-08 – 2026-10-07'
+    >>> shown_period("2026-10", {})
+    '2026-10'
+    """
+    m = metrics or {}
+    if not m.get("subject"):
+        return str(period)
+    w = m.get("window") if isinstance(m.get("window"), Mapping) else {}
+    if w and w.get("start") and w.get("end"):
+        return f"{w['start']} – {w['end']}"
+    return str(m.get("launch_date") or period)
+
+
 def read_json(path: Path) -> dict[str, Any]:
     """A JSON object from ``path`` ({} when missing, unreadable or not an object)."""
     try:

@@ -113,6 +113,26 @@ def _scope(path, **kw):
         con.disconnect()
 
 
+@pytest.fixture(scope="module")
+def con(world):
+    """One read-only connection to the world, shared by the module's tests."""
+    c = ibis.duckdb.connect(str(world[0]), read_only=True)
+    yield c
+    c.disconnect()
+
+
+@pytest.fixture(scope="module")
+def agent_scope(world, con):
+    """March 2026 at the agent level under the test scheme (computed once for the module)."""
+    return scorecard.prepare(con, AgencyScorecardParams.of(month="2026-03", scheme=world[1]))
+
+
+@pytest.fixture(scope="module")
+def team_scope(world, con):
+    """March 2026 at the team level under the test scheme (computed once for the module)."""
+    return scorecard.prepare(con, AgencyScorecardParams.of(month="2026-03", scheme=world[1], level="team"))
+
+
 def test_the_agency_scheme_ships_and_is_checked():
     s = load_scheme("agency")
     assert s.profile == "agency" and sum(s.weights.values()) == 100
@@ -123,9 +143,8 @@ def test_the_agency_scheme_ships_and_is_checked():
         load_scheme({"indicators": {"fyc_attainment": {"weight": 100, "rule": {"kind": "rank"}}}})
 
 
-def test_agents_scored_by_hand(world):
-    path, scheme = world
-    s = _scope(path, scheme=scheme).scores.set_index("rep_id")
+def test_agents_scored_by_hand(agent_scope):
+    s = agent_scope.scores.set_index("rep_id")
     assert set(s.index) == {"A1", "A2", "A3", "A5"}           # A4 has no FYC target
     v = s[["fyc_attainment", "active_rate", "recruit_attainment", "persistency"]]
     assert v.loc["A1"].tolist() == pytest.approx([0.9, 2 / 3, 1.0, 1.0])
@@ -142,9 +161,8 @@ def test_agents_scored_by_hand(world):
     assert s.loc["A5", "employed_share"] == pytest.approx(30 / 31)
 
 
-def test_teams_scored_by_hand(world):
-    path, scheme = world
-    sc = _scope(path, scheme=scheme, level="team")
+def test_teams_scored_by_hand(team_scope):
+    sc = team_scope
     s = sc.scores.set_index("rep_id")
     assert s.loc["T1", ["fyc_attainment", "active_rate", "recruit_attainment", "persistency"]].tolist() == \
         pytest.approx([2300 / 3000, 4 / 6.5, 1.0, 10000 / 14000])
@@ -188,26 +206,18 @@ def test_every_agency_report_names_a_missing_required_table(world, tmp_path, dro
         con.disconnect()
 
 
-def test_prepare_takes_the_validated_model(world):
-    con = ibis.duckdb.connect(str(world[0]), read_only=True)
-    try:
-        for prep in (monthly.prepare, scorecard.prepare, plan.prepare, retention.prepare):
-            with pytest.raises(ParameterError, match="must be a"):
-                prep(con, {"month": "2026-03"})
-    finally:
-        con.disconnect()
+def test_prepare_takes_the_validated_model(con):
+    for prep in (monthly.prepare, scorecard.prepare, plan.prepare, retention.prepare):
+        with pytest.raises(ParameterError, match="must be a"):
+            prep(con, {"month": "2026-03"})
 
 
-def test_the_plan_by_hand(world):
+def test_the_plan_by_hand(con):
     """April 2026, FYC 10,000 (unit 100), last 12 months: A1 2,100, A2 700, A3 900, A5 new (0).
     A5 gets ½ × T1's average share (2800/3700 ÷ 3); T1 = 8400/11100 of 10,000 → 7,600 (largest
     remainder), T2 2,400; in T1 A1 : A2 : A5 = 5250 : 1750 : 1400 → 4,700, 1,600, 1,300."""
-    con = ibis.duckdb.connect(str(world[0]), read_only=True)
-    try:
-        s = plan.prepare(con, AgencyTargetPlanParams.of(month="2026-04", method="last_12", total_fyc=10000,
-                                                        total_fyp=20000))
-    finally:
-        con.disconnect()
+    s = plan.prepare(con, AgencyTargetPlanParams.of(month="2026-04", method="last_12", total_fyc=10000,
+                                                    total_fyp=20000))
     t = s.teams[s.teams["measure"] == "fyc"].set_index("team")["plan"]
     assert t.to_dict() == {"T1": 7600.0, "T2": 2400.0}
     a = s.agents[s.agents["measure"] == "fyc"].set_index("agent_id")
@@ -225,16 +235,32 @@ def test_the_plan_by_hand(world):
         assert "A1" in "".join(Presenter(plan.REPORT, lang=lang).html(r) for r in res)
 
 
-def test_the_agency_meeting_plan(world):
-    con = ibis.duckdb.connect(str(world[0]), read_only=True)
-    try:
-        assert agency_pack.detect_profile(con) == "agency"
-        specs, missing = agency_pack.plan(con, "2026-03")
-        assert agency_pack.agency_month(con, "last") == "2026-02"
-    finally:
-        con.disconnect()
+def test_the_agency_meeting_plan(con):
+    assert agency_pack.detect_profile(con) == "agency"
+    specs, missing = agency_pack.plan(con, "2026-03")
+    assert agency_pack.agency_month(con, "last") == "2026-02"
     assert [(s.part, s.report) for s in specs] == [
         ("summary", "agency_monthly"), ("scorecard", "agency_scorecard"), ("target_plan", "agency_target_plan"),
         ("retention", "agent_retention")] and missing == []
     assert specs[1].params == {"month": "2026-03", "level": "team"} and specs[2].params == {"month": "2026-04"}
     assert "retention" not in [s.part for s in agency_pack.plan(None, "2026-02")[0]]
+
+
+def test_the_scorecard_and_plan_parameters_are_checked_against_the_store(world):
+    """Before any kernel: the month inside the policies' window, a plan month with history, the branch."""
+    from analysis.params import REPORTS
+    from analysis.reports.params import prepare_parameters
+
+    def check(report, *params):
+        return prepare_parameters(REPORTS[report], list(params), store=str(world[0]), check_store=True)
+
+    assert check("agency_scorecard", "month=last-1", f"scheme={world[1]}").month == "2026-01"  # last: 2026-02
+    assert check("agency_target_plan", "month=current").month == "2026-03"
+    with pytest.raises(ParameterError, match=r"^The 'month' parameter of agency_scorecard must be a month inside "
+                                             r"the data \(2025-01 … 2026-03\)\. Got '2024-12' instead\.$"):
+        check("agency_scorecard", "month=2024-12", f"scheme={world[1]}")
+    with pytest.raises(ParameterError, match=r"^The 'month' parameter of agency_target_plan must be a month after"):
+        check("agency_target_plan", "month=2025-01")
+    with pytest.raises(ParameterError, match=r"^No branch matches 'XX' in the agents table of agency_target_plan's "
+                                             r"store; branches: BR\.$"):
+        check("agency_target_plan", "branch=XX")

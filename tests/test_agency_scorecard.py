@@ -223,6 +223,9 @@ def test_the_plan_by_hand(con):
     a = s.agents[s.agents["measure"] == "fyc"].set_index("agent_id")
     assert a["plan"].to_dict() == {"A1": 4700.0, "A2": 1600.0, "A3": 2400.0, "A5": 1300.0}
     assert a.loc["A5", "new"] and not a.loc["A1", "new"]
+    # no sales in Jan–Mar: a 0 average, not a blank; April 2025: 0 for A1 (hired), blank for A5 (not yet)
+    assert a.loc["A5", "last_3_avg"] == 0.0 and a.loc["A1", "last_3_avg"] == pytest.approx(2100 / 3)
+    assert a.loc["A1", "last_year"] == 0.0 and math.isnan(a.loc["A5", "last_year"])
     assert s.totals["fyc"] == (10000.0, "parameter")
     tg = s.targets
     for m in ("fyc", "fyp"):   # every level sums exactly to the one above

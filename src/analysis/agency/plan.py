@@ -145,9 +145,9 @@ def prepare(con: Any, params: AgencyTargetPlanParams | None = None) -> Scope:
         children = pd.DataFrame({"parent": team_of.reindex(sh.index).to_numpy(), "key": sh.index,
                                  "share": sh.to_numpy()})
         ap = al.split_down(tp, children, p.unit)
-        ly, l3 = _beside(hist, pm)
-        team_ly = ly.groupby(team_of.reindex(ly.index).to_numpy()).sum()
-        team_l3 = l3.groupby(team_of.reindex(l3.index).to_numpy()).sum()
+        ly, l3 = _beside(hist, pm, r)
+        team_ly = ly.groupby(team_of.reindex(ly.index).to_numpy()).sum(min_count=1)
+        team_l3 = l3.groupby(team_of.reindex(l3.index).to_numpy()).sum(min_count=1)
         ch = al.plan_changes(tp, team_ly.reindex(tp.index), team_l3.reindex(tp.index))
         team_rows.append(ch.rename(columns={"key": "team"}).assign(measure=measure))
         a = ap.rename(columns={"parent": "team", "key": "agent_id", "value": "plan"})
@@ -167,11 +167,19 @@ def prepare(con: Any, params: AgencyTargetPlanParams | None = None) -> Scope:
     return scope
 
 
-def _beside(hist: pd.DataFrame, pm: pd.Period) -> tuple[pd.Series, pd.Series]:
-    """Per key: the same month last year and the average of the last 3 months."""
-    ly = hist[hist["month"] == pm - 12].groupby("key")["value"].sum()
+def _beside(hist: pd.DataFrame, pm: pd.Period, roster: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Per agent of ``roster``: the same month last year and the average of the last 3 months.
+
+    Every agent of the roster is in force at the end of the month before ``pm``, so one without
+    sales in the last 3 months averages 0 (not blank); the same month last year is 0 for an agent
+    hired by its end without sales in it, blank (NaN) for one hired after it.
+    """
+    ids = pd.Index(roster["agent_id"], name="key")
+    ly = hist[hist["month"] == pm - 12].groupby("key")["value"].sum().reindex(ids)
+    hired = pd.to_datetime(roster.set_index("agent_id")["hire_date"]).reindex(ids)
+    ly = ly.where(ly.notna() | ~(hired <= (pm - 12).end_time).to_numpy(), 0.0)
     l3 = hist[(hist["month"] >= pm - 3) & (hist["month"] <= pm - 1)].groupby("key")["value"].sum() / 3.0
-    return ly, l3
+    return ly.astype(float), l3.reindex(ids, fill_value=0.0).astype(float)
 
 
 def _total(scope: Scope, measure: str, hist: pd.DataFrame) -> tuple[float, str]:

@@ -118,6 +118,7 @@ REPORTS: dict[str, ReportSpec] = {
         "agency_scorecard", "notebooks/agency_scorecard.ipynb", AgencyScorecardParams,
         prepare=f"{AS}:prepare", narrative=AS,  # no text functions: the sections speak through their notes
         sections=tuple(Step(f"{AS}:{s}") for s in ("headline", "scores", "indicators")),
+        finish="analysis.reports.finish:agency_scorecard",
         headline=Headline((Figure("leader", "leader", "text"),), history="leader_total"),
         period=period_from("month"),
     ),
@@ -125,6 +126,7 @@ REPORTS: dict[str, ReportSpec] = {
         "agency_target_plan", "notebooks/agency_target_plan.ipynb", AgencyTargetPlanParams,
         prepare=f"{AP}:prepare", narrative=AP,
         sections=tuple(Step(f"{AP}:{s}") for s in ("overview", "teams", "agents")),
+        finish="analysis.reports.finish:agency_target_plan",
         headline=Headline((Figure("total_fyc", "plan_total", "money_wan"),), history="total_fyc"),
         period=period_from("month"),
     ),

@@ -16,6 +16,7 @@ from analysis.agency import monthly
 from analysis.agency import monthly_text
 from analysis.errors import MissingTableError, ParameterError
 from analysis.ingest import ingest_file
+from analysis.params import AgencyMonthlyParams
 from analysis.present import Presenter
 from analysis.sections import section_metrics
 
@@ -81,7 +82,7 @@ def test_both_languages_render_every_section(results):
 def test_grace_variant_and_threshold(world):
     con = ibis.duckdb.connect(str(world), read_only=True)
     try:
-        scope = monthly.prepare(con, grace=True, active_threshold="1万")
+        scope = monthly.prepare(con, AgencyMonthlyParams.of(grace=True, active_threshold="1万"))
         p = monthly.persistency(scope)
         a = monthly.activity(scope)
         base = monthly.activity(monthly.prepare(con))
@@ -126,10 +127,10 @@ def test_no_policies_or_a_bad_month_or_branch_are_one_line_errors(world, tmp_pat
     con = ibis.duckdb.connect(str(world), read_only=True)
     try:
         with pytest.raises(ParameterError, match=r"^The 'month' parameter of agency_monthly must be a month inside"):
-            monthly.prepare(con, month="2019-01")
+            monthly.prepare(con, AgencyMonthlyParams.of(month="2019-01"))
         with pytest.raises(ParameterError, match=r"^The 'branch' parameter of agency_monthly must be a branch"):
-            monthly.prepare(con, branch="西城营业部")
-        assert monthly.prepare(con, branch=agency_demo.BRANCH, month="last-1").label == "2026-09"
+            monthly.prepare(con, AgencyMonthlyParams.of(branch="西城营业部"))
+        assert monthly.prepare(con, AgencyMonthlyParams.of(branch=agency_demo.BRANCH, month="last-1")).label == "2026-09"
     finally:
         con.disconnect()
     path = _copy_without(world, tmp_path, ["policies"])

@@ -15,6 +15,7 @@ import pytest
 from analysis.agency import panel as ap
 from analysis.agency import retention as ar
 from analysis.errors import ParameterError
+from analysis.params import AgentRetentionParams
 from analysis.sections import section_metrics
 from analysis.stats import survival
 
@@ -88,7 +89,7 @@ def bare(tmp_path_factory):
 
 # ------------------------------------------------------------------ cohorts by hand
 def test_retention_by_cohort_by_hand(store):
-    scope = ar.prepare(store, {"min_group_size": 1}, n_boot=10)
+    scope = ar.prepare(store, AgentRetentionParams.of(min_group_size=1), n_boot=10)
     # the new agents: hired 2024-01-01 … as_of (the last policy day, 2024-12-31); A1 and A7 are not
     assert sorted(scope.agents["agent_id"]) == ["A2", "A3", "A4", "A5", "A6"]
     t = scope.cohort_table[0].set_index("cohort")
@@ -111,7 +112,7 @@ def test_retention_by_cohort_by_hand(store):
 
 
 def test_small_cohorts_are_hidden(store):
-    scope = ar.prepare(store, {"min_group_size": 2}, n_boot=10)
+    scope = ar.prepare(store, AgentRetentionParams.of(min_group_size=2), n_boot=10)
     t = scope.cohort_table[0].set_index("cohort")
     assert pd.isna(t.loc["2024Q2", "hires"]) and t.loc["total", "hires"] == 5
     assert scope.suppressed_cells >= 1
@@ -120,7 +121,7 @@ def test_small_cohorts_are_hidden(store):
 def test_km_by_cohort_equals_lifelines(store):
     from lifelines import KaplanMeierFitter
 
-    scope = ar.prepare(store, {"min_group_size": 1, "curve_cohort": "year"}, n_boot=10)
+    scope = ar.prepare(store, AgentRetentionParams.of(min_group_size=1, curve_cohort="year"), n_boot=10)
     curves, med, _ = scope.cohort_curves
     a = scope.agents
     end = T("2025-01-01")  # as_of + 1 day: the first day not observed
@@ -179,7 +180,7 @@ def test_a_store_without_agent_month_skips_those_features_with_codes(bare):
     assert ("no_agent_month", {}) in codes
     for f in ("leads_given", "allowance", "training_hours", "activities_attended"):
         assert ("missing_feature", {"name": f}) in codes
-    m = section_metrics(ar.sections(ar.prepare(bare, {"min_group_size": 1}, n_boot=10)))
+    m = section_metrics(ar.sections(ar.prepare(bare, AgentRetentionParams.of(min_group_size=1), n_boot=10)))
     assert m["features"] == ["recruiter_tenure", "recruiter_exited"]
     assert {"code": "no_agent_month", "values": {}} in m["notes"]
     assert m["retention"]["3m"]["observed"] == 5
@@ -188,7 +189,7 @@ def test_a_store_without_agent_month_skips_those_features_with_codes(bare):
 def test_notes_render_in_every_language(store):
     from analysis.present import render
 
-    scope = ar.prepare(store, {"min_group_size": 1}, n_boot=10)
+    scope = ar.prepare(store, AgentRetentionParams.of(min_group_size=1), n_boot=10)
     for res in ar.sections(scope):
         for lang in ("zh", "en"):
             render(res, lang)
@@ -223,7 +224,7 @@ def test_cox_equals_lifelines_on_the_panel(demo_con):
 
 def test_the_planted_effects_are_recovered(demo_con):
     con, truth = demo_con
-    scope = ar.prepare(con, {}, n_boot=10)
+    scope = ar.prepare(con, AgentRetentionParams.of(), n_boot=10)
     hr = scope.effects.hazard_ratios()
     planted = truth["hazard_ratios"]
     leads = planted["leads_given"]["hr_per_unit"]

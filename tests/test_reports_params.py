@@ -116,3 +116,60 @@ def test_run_stops_before_any_kernel_and_leaves_no_folder(small_store, tmp_path,
     with pytest.raises(AnalysisError):
         reports.run_report("launch_review", ["sku=S9"], store=small_store, out=out)
     assert not started and not out.exists()
+
+
+AGENCY = ("agency_monthly", "agent_retention", "agency_scorecard", "agency_target_plan")
+
+
+@pytest.fixture
+def tobacco_store_with_agents(tmp_path):
+    """A store with order lines and an agents table with rows, but no policies."""
+    path = tmp_path / "no_policies.duckdb"
+    con = store.connect(str(path))
+    con.create_table("orders", pd.DataFrame({"order_date": pd.to_datetime(["2026-01-05"]), "amount": [1.0],
+                                             "qty": [1.0], "customer_id": ["c1"], "sku_id": ["S01"]}))
+    con.create_table("agents", pd.DataFrame({"agent_id": ["A1"], "team": ["T1"]}))
+    con.disconnect()
+    return str(path)
+
+
+@pytest.mark.parametrize("report", AGENCY)
+def test_an_agency_report_names_the_missing_table_and_what_the_store_has(report, tobacco_store_with_agents):
+    # a relative month is not resolved against the order lines first: the missing table is the error
+    params = ["month=last-1"] if "month" in REPORTS[report].params.model_fields else []
+    with pytest.raises(ParameterError) as e:
+        check(report, *params, store_path=tobacco_store_with_agents)
+    assert str(e.value) == (
+        f"The 'store' parameter of {report} must be a store with the agency tables agents and policies "
+        f"(`sales-analysis demo --profile agency` builds them). Got {tobacco_store_with_agents!r}, which has "
+        f"no table 'policies'; its tables: agents, orders.")
+
+
+def test_an_empty_agents_table_is_named(tmp_path):
+    path = tmp_path / "empty_agents.duckdb"
+    con = store.connect(str(path))
+    con.raw_sql("CREATE TABLE agents (agent_id VARCHAR)")
+    con.disconnect()
+    with pytest.raises(ParameterError, match=r"which has no rows in 'agents'; its tables: agents\.$"):
+        check("agency_scorecard", store_path=str(path))
+
+
+def test_run_of_an_agency_report_without_policies_exits_2_before_any_kernel(tobacco_store_with_agents, tmp_path,
+                                                                          monkeypatch, capsys):
+    """`sales-analysis run agency_monthly --store <no policies>`: exit 2, one line, no folder."""
+    import sys
+
+    from analysis.cli import main
+
+    started = []
+    monkeypatch.setattr(reports.execute, "execute_notebook", lambda *a, **k: started.append(a))
+    out = tmp_path / "out"
+    monkeypatch.setattr(sys, "argv", ["sales-analysis", "run", "agency_monthly", "--store", tobacco_store_with_agents,
+                                      "--out", str(out)])
+    with pytest.raises(SystemExit) as e:
+        main()
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("sales-analysis: error: The 'store' parameter of agency_monthly")
+    assert err.rstrip().endswith("which has no table 'policies'; its tables: agents, orders.")
+    assert not started and not out.exists()

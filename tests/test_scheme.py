@@ -148,7 +148,7 @@ def test_visit_plan_required_for_visits():
 
 
 def test_scheme_files(tmp_path):
-    assert "is neither a file nor a packaged scheme. Packaged schemes: 'default'" in _error("nosuch")
+    assert "is neither a file nor a packaged scheme. Packaged schemes: 'agency', 'default'" in _error("nosuch")
     assert "does not exist" in _error(tmp_path / "missing.yml")
     p = tmp_path / "broken.yml"
     p.write_text("indicators: [a\n", encoding="utf-8")

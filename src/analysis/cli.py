@@ -248,6 +248,9 @@ def meeting(
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also print the PDF (needs headless Chromium)."),
     weekly: bool = typer.Option(False, "--weekly", help="The weekly flash (周报) instead: the month to date on --as-of."),
     as_of: str = typer.Option("", "--as-of", help="With --weekly: the day YYYY-MM-DD (default: the last order date)."),
+    profile: str = typer.Option("auto", "--profile", help="Whose pack: sales, agency (a life-insurance branch: "
+                                "agency monthly report, team scorecard, agency targets, agent retention), or auto "
+                                "(agency on a store with agents and policies and no order lines)."),
 ) -> None:
     """The monthly meeting pack: summary, launch reviews, scorecard, next month's targets (HTML, PDF, DOCX).
 
@@ -262,7 +265,7 @@ def meeting(
         return
     from .meeting import build_pack
 
-    typer.echo(build_pack(month=month, store=store, out=out, lang=lang, pdf=pdf).summary())
+    typer.echo(build_pack(month=month, store=store, out=out, lang=lang, pdf=pdf, profile=profile).summary())
 
 
 @app.command()

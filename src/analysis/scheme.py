@@ -35,6 +35,13 @@ and what the result indicators count:
     ``threshold`` (default 0.9) in each of the last ``months`` months (default 3) ending
     with the scored month: ``{points: 10, months: 3, threshold: 0.9}``.
 
+``profile``
+    ``sales`` (default: the indicators of :data:`INDICATORS`) or ``agency`` (a life-insurance
+    branch's agents: :data:`AGENCY_INDICATORS`, scored by :mod:`analysis.agency.scorecard`),
+    with ``activity_months`` (default 3: the months ending with the scored one that
+    ``active_rate`` covers) and ``persistency_months`` (default 12: the issue months pooled
+    by ``persistency``); ``schemes/agency.yml`` ships as the agency's example.
+
 Every problem is one line naming the field, what was given and what is allowed, raised as
 :class:`~analysis.errors.SchemeError` before any computation starts.
 
@@ -73,6 +80,15 @@ BEHAVIOUR_INDICATORS = (
 )
 INDICATORS = RESULT_INDICATORS + BEHAVIOUR_INDICATORS
 """The indicator ids a scheme may use (result indicators first, then behaviour)."""
+AGENCY_INDICATORS = (
+    "fyc_attainment",          # FYC ÷ the FYC target of the month (agency_targets)
+    "active_rate",             # 活动率: months with FYP > 0 ÷ months in force (agent), active ÷ 平均人力 (team)
+    "recruit_attainment",      # 增员: recruits brought ÷ the recruits target (agency_targets)
+    "persistency",             # 13个月继续率 of the agent's (team's) policies
+)
+"""The indicator ids of a scheme of the agency profile (``profile: agency``)."""
+PROFILES = {"sales": INDICATORS, "agency": AGENCY_INDICATORS}
+"""The profile of a scheme (``profile``, default ``sales``) and the indicators it may use."""
 
 RULE_KINDS = ("linear", "threshold", "rank")
 _RULE_KEYS = {
@@ -81,7 +97,7 @@ _RULE_KEYS = {
     "rank": (set(), set()),
 }
 _TOP_KEYS = ("name", "description", "visit_plan", "indicators", "bonus_pool", "top_price_classes", "mix_measure",
-             "key_brands", "new_brand_months", "streak_penalty")
+             "key_brands", "new_brand_months", "streak_penalty", "profile", "activity_months", "persistency_months")
 _PENALTY_KEYS = ("points", "months", "threshold")
 DEFAULT_TOP_PRICE_CLASSES = ("一类", "二类")
 MIX_MEASURES = ("qty", "amount")
@@ -163,6 +179,9 @@ class Scheme:
     key_brands: tuple[str, ...] | None = None  # None: auto (the largest brands before the month)
     new_brand_months: int = 12
     streak_penalty: StreakPenalty | None = None
+    profile: str = "sales"
+    activity_months: int = 3       # agency: the months ending with the scored one that active_rate covers
+    persistency_months: int = 12   # agency: the issue months pooled by the persistency indicator
 
     @property
     def weights(self) -> dict[str, float]:
@@ -185,13 +204,14 @@ class Scheme:
         for k in data:
             if k not in _TOP_KEYS:
                 raise SchemeError(f"The scheme '{name}' has an unknown key '{k}'. Allowed keys: {_allowed(_TOP_KEYS)}.")
+        profile = _choice(data.get("profile", "sales"), "profile", tuple(PROFILES), name)
         inds = data.get("indicators")
         if not isinstance(inds, Mapping) or not inds:
             raise SchemeError(f"The 'indicators' of scheme '{name}' must be a non-empty mapping of indicator "
                               f"id to weight and rule. Got {_r(inds)} instead.")
         out = []
         for iid, spec in inds.items():
-            out.append(_indicator(str(iid), spec, name))
+            out.append(_indicator(str(iid), spec, name, PROFILES[profile]))
         total = math.fsum(i.weight for i in out)
         if abs(total - 100.0) > 1e-9:
             raise SchemeError(f"The 'weights' of scheme '{name}' must sum to 100. Got {total:g} instead.")
@@ -210,7 +230,16 @@ class Scheme:
                    mix_measure=_choice(data.get("mix_measure", "qty"), "mix_measure", MIX_MEASURES, name),
                    key_brands=_key_brands(data.get("key_brands", "auto"), name),
                    new_brand_months=_months(data.get("new_brand_months", 12), name),
-                   streak_penalty=_penalty(data.get("streak_penalty"), name))
+                   streak_penalty=_penalty(data.get("streak_penalty"), name), profile=profile,
+                   activity_months=_whole(data.get("activity_months", 3), "activity_months", 1, 12, name),
+                   persistency_months=_whole(data.get("persistency_months", 12), "persistency_months", 1, 24, name))
+
+
+def _whole(v: Any, key: str, lo: int, hi: int, scheme: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+        raise SchemeError(f"The '{key}' of scheme '{scheme}' must be a whole number of months from {lo} to {hi}. "
+                          f"Got {_r(v)} instead.")
+    return int(v)
 
 
 def _penalty(spec: Any, scheme: str) -> StreakPenalty | None:
@@ -270,10 +299,10 @@ def _months(v: Any, scheme: str) -> int:
     return int(v)
 
 
-def _indicator(iid: str, spec: Any, scheme: str) -> Indicator:
-    if iid not in INDICATORS:
+def _indicator(iid: str, spec: Any, scheme: str, allowed: tuple[str, ...] = INDICATORS) -> Indicator:
+    if iid not in allowed:
         raise SchemeError(f"The indicator '{iid}' of scheme '{scheme}' is not known. "
-                          f"Allowed indicators: {_allowed(INDICATORS)}.")
+                          f"Allowed indicators: {_allowed(allowed)}.")
     where = f"indicator '{iid}' in scheme '{scheme}'"
     if not isinstance(spec, Mapping):
         raise SchemeError(f"The {where} must be a mapping with 'weight' and 'rule'. Got {_r(spec)} instead.")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,9 @@ from ..errors import MissingColumnError, MissingTableError, ParameterError
 from ..periods import add_months, month_end, parse_month_text, resolve_month
 from ..sections import Column, Kind, Reason, SectionResult, Table
 from . import model as am
+
+if TYPE_CHECKING:
+    from ..params.agency_monthly import AgencyMonthlyParams
 
 REPORT = "agency_monthly"
 MEASURES = ("fyc", "fyp", "recruits")
@@ -106,8 +109,14 @@ def resolve_report_month(text: Any, first: dt.date, last: dt.date) -> dt.date:
     return month
 
 
-def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
+def prepare(con: Any, params: AgencyMonthlyParams | None = None) -> Scope:
     """Resolve the month and compute the branch's and the teams' figures (in the engine).
+
+    Parameters
+    ----------
+    con : ibis backend
+    params : AgencyMonthlyParams, optional
+        The report's parameters, validated (``AgencyMonthlyParams.of(month=...)``); None: the defaults.
 
     Raises
     ------
@@ -116,7 +125,10 @@ def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
     ParameterError
         A month outside the data, or a branch the agents table does not have.
     """
-    p = _params(params, **kw)
+    from ..params.agency_monthly import AgencyMonthlyParams
+    from ..params.base import as_params
+
+    p = as_params(AgencyMonthlyParams, params, f"{REPORT}.prepare")
     for t in ("agents", "policies"):
         if not store.has_rows(con, t):
             raise MissingTableError(t, REPORT)
@@ -680,6 +692,7 @@ SECTIONS = {"headline": headline, "manpower": manpower, "activity": activity, "p
 
 
 def compute(con: Any, params: Any = None, **kw: Any) -> list[SectionResult]:
-    """Every section of the report, in order (for tests and headless use)."""
-    scope = prepare(con, params, **kw)
+    """Every section of the report, in order (for tests and headless use); ``params`` a model, a
+    dict or None, keyword overrides win."""
+    scope = prepare(con, _params(params, **kw))
     return [fn(scope) for fn in SECTIONS.values()]

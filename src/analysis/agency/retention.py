@@ -242,11 +242,19 @@ class Scope(retention.Scope):
 def prepare(con: Any, params: Any = None, n_boot: int = 1000, seed: int = 0) -> Scope:
     """The report's data for the section functions.
 
+    ``params``: an :class:`~analysis.params.agent_retention.AgentRetentionParams` (validated,
+    ``AgentRetentionParams.of(as_of=...)``) or None for the defaults; ``n_boot`` and ``seed``: the
+    bootstrap of the correlations.
+
     Examples
     --------
     >>> scope = prepare(ctx.con, ctx.params)  # doctest: +SKIP
     >>> ctx.present.show(cohort_retention(scope))  # doctest: +SKIP
     """
+    from ..params.agent_retention import AgentRetentionParams
+    from ..params.base import as_params
+
+    params = as_params(AgentRetentionParams, params, f"{REPORT}.prepare")
     data, agents = load(con, params)
     return Scope(data, n_boot=n_boot, seed=seed, agents=agents, cohort=_get(params, "cohort", "quarter"),
                  curve_cohort=_get(params, "curve_cohort", "year"))

@@ -21,6 +21,11 @@ The parts, in order (:func:`plan`):
 4. ``target_plan`` — next month's 任务分解表;
 5. ``retention`` — in the last month of a quarter, the incentive and retention review.
 
+On a store of the agency profile (``profile="agency"``, or ``"auto"`` on a store with agents and
+policies and no order lines) the parts are the agency's (:mod:`analysis.meeting.agency`): the agency
+monthly report, the team scorecard, next month's agency targets and, at a quarter's end, agent
+retention.
+
 When action points were ingested for the month before, the pack opens with them beside each
 item's figure now (:mod:`analysis.meeting.actions`).
 
@@ -48,6 +53,7 @@ from ..i18n import DEFAULT_LANG, Msg, check_lang, label, message
 from ..periods import add_months, month_end, parse_month
 from ..present import Block, block_html, render
 from ..sections import SectionResult
+from . import agency as agency_pack
 from .actions import flagged_items, review_previous, write_workbook
 from .launches import Launch, launch_params, launches_ending
 
@@ -216,7 +222,9 @@ def compute_part(spec: PartSpec, store: Any, lang: str, compute: Callable[..., A
         out = compute(spec.report, store, {**spec.params, "lang": lang})
     except Exception as exc:  # noqa: BLE001 - a part that fails is listed with the reason, never raised
         return Part(spec, reason=Msg("meeting.missing.failed", {"error": _one_line(exc)}))
-    wanted = SHOWN.get(spec.part)
+    from .agency import SHOWN as AGENCY_SHOWN
+
+    wanted = AGENCY_SHOWN[spec.report] if spec.report in AGENCY_SHOWN else SHOWN.get(spec.part)
     shown = [s for s in out.sections
              if (wanted is None or s.code in wanted)
              and not (s.skip is not None and s.skip.code.value in QUIET_SKIPS)]
@@ -271,11 +279,18 @@ def pack_blocks(parts: Sequence[Part], missing: Sequence[tuple[Msg, Msg]], lang:
         if not p.ok:
             blocks.append(Block("note", message("meeting.missing.here", lang, reason=p.reason.render(lang))))
             continue
-        texts = report_texts(p.spec.report)
+        texts = report_texts(p.spec.report) or _spec_texts(p.spec.report)
         for s in p.sections:
             for b in render(s, lang, texts.get(s.code), heading_level=3):
                 blocks.append(Block("figure", _picture(b.payload)) if b.kind == "figure" else b)
     return blocks
+
+
+def _spec_texts(report: str) -> dict[str, Any]:
+    """The text functions a report's spec names (the agency reports' are not under analysis.narrative)."""
+    from ..params import REPORTS
+
+    return REPORTS[report].texts() if report in REPORTS else {}
 
 
 def _html_body(blocks: Sequence[Block]) -> tuple[str, list[dict[str, Any]]]:
@@ -337,6 +352,7 @@ def build_pack(
     lang: str = DEFAULT_LANG,
     pdf: bool = True,
     compute: Callable[..., Any] | None = None,
+    profile: str = "auto",
 ) -> Pack:
     """Compute the month's parts and write the pack (HTML, PDF, DOCX, record).
 
@@ -356,6 +372,9 @@ def build_pack(
     compute : callable, optional
         ``compute(report, store, params) -> Computed`` (default
         :func:`analysis.reports.compute.compute`).
+    profile : {"auto", "sales", "agency"}
+        Whose pack: the sales team's or the agency's (:mod:`analysis.meeting.agency`); "auto": the
+        agency's on a store with agents and policies and no order lines.
 
     Returns
     -------
@@ -368,9 +387,11 @@ def build_pack(
     loc = store_mod.resolve_store(store)
     con = store_mod.connect(loc, read_only=True)
     try:
+        profile = agency_pack.detect_profile(con, profile)
+        month = agency_pack.agency_month(con, month) if profile == "agency" else month
         ym = resolve_month(con, month)
-        specs, missing = plan(con, ym)
-        previous = review_previous(con, ym)
+        specs, missing = plan(con, ym) if profile == "sales" else agency_pack.plan(con, ym)
+        previous = review_previous(con, ym) if profile == "sales" else None
     finally:
         con.disconnect()
     charts.setup()
@@ -409,7 +430,7 @@ def build_pack(
         note = "PDF not written: --no-pdf"
     record = folder / f"{FILE_STEM}.json"
     record.write_text(json.dumps(_jsonable({
-        "report": "meeting", "month": ym, "lang": lang, "generated_at": generated,
+        "report": "meeting", "month": ym, "lang": lang, "generated_at": generated, "profile": profile,
         "parts": [{"key": p.spec.key, "part": p.spec.part, "report": p.spec.report, "params": p.spec.params,
                    "title": p.spec.title.render(lang), "status": "ok" if p.ok else "missing",
                    "reason": None if p.ok else p.reason.render(lang),
@@ -435,13 +456,13 @@ def _plan_tables(parts: Sequence[Part], lang: str) -> list[tuple[str, Any]]:
             if s.skip is not None:
                 continue
             for t in s.tables:
-                if t.code in ("by_region", "by_rep", "by_product"):
+                if t.code in ("by_region", "by_rep", "by_product", "by_team", "by_agent"):
                     out.append((label(t.title, lang) if t.title else label(s.title_key, lang), t))
     return out
 
 
 def _order(title: Msg) -> int:
     """The position in the pack of the part a missing line is about."""
-    part = title.id.removeprefix("meeting.part.")
+    part = title.id.removeprefix("agency.").removeprefix("meeting.part.")
     part = "launch" if part == "launches" else part
     return PARTS.index(part) if part in PARTS else len(PARTS)

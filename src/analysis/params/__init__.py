@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from ..spec import Figure, Headline, ReportSpec, Step, launch_period, period_from
 from .agency_monthly import AgencyMonthlyParams
+from .agency_scorecard import AgencyScorecardParams
+from .agency_target_plan import AgencyTargetPlanParams
 from .agent_retention import AgentRetentionParams
 from .base import ReportParams, validate_params
 from .incentive_retention import IncentiveRetentionParams
@@ -18,6 +20,7 @@ from .target_plan import TargetPlanParams
 
 T, L, R, S, P = "analysis.trends", "analysis.launch", "analysis.retention", "analysis.scorecard", "analysis.target_plan"
 A, AR = "analysis.agency.monthly", "analysis.agency.retention"
+AS, AP = "analysis.agency.scorecard", "analysis.agency.plan"
 
 
 def as_of_period(parameters: dict, metrics: dict | None = None) -> str:
@@ -111,10 +114,26 @@ REPORTS: dict[str, ReportSpec] = {
             history="retention.13m.rate"),
         period=as_of_period,
     ),
+    "agency_scorecard": ReportSpec(
+        "agency_scorecard", "notebooks/agency_scorecard.ipynb", AgencyScorecardParams,
+        prepare=f"{AS}:prepare", narrative=AS,  # no text functions: the sections speak through their notes
+        sections=tuple(Step(f"{AS}:{s}") for s in ("headline", "scores", "indicators")),
+        finish="analysis.reports.finish:agency_scorecard",
+        headline=Headline((Figure("leader", "leader", "text"),), history="leader_total"),
+        period=period_from("month"),
+    ),
+    "agency_target_plan": ReportSpec(
+        "agency_target_plan", "notebooks/agency_target_plan.ipynb", AgencyTargetPlanParams,
+        prepare=f"{AP}:prepare", narrative=AP,
+        sections=tuple(Step(f"{AP}:{s}") for s in ("overview", "teams", "agents")),
+        finish="analysis.reports.finish:agency_target_plan",
+        headline=Headline((Figure("total_fyc", "plan_total", "money_wan"),), history="total_fyc"),
+        period=period_from("month"),
+    ),
 }
 
 __all__ = [
     "REPORTS", "ReportParams", "ReportSpec", "validate_params",
     "SalesTrendsParams", "LaunchReviewParams", "IncentiveRetentionParams", "RepScorecardParams",
-    "AgencyMonthlyParams", "AgentRetentionParams",
+    "AgencyMonthlyParams", "AgentRetentionParams", "AgencyScorecardParams", "AgencyTargetPlanParams",
 ]

@@ -36,3 +36,17 @@ def agency_monthly(scope: Any, output_path: Callable[[str], Any]) -> dict[str, A
     from ..agency import monthly
 
     return {"data_window": monthly.data_window(scope)}
+
+
+def agency_scorecard(scope: Any, output_path: Callable[[str], Any]) -> dict[str, Any]:
+    """The data window of the agency tables (as the notebook's last cell)."""
+    from ..agency import scorecard
+
+    return {"data_window": scorecard.data_window(scope)}
+
+
+def agency_target_plan(scope: Any, output_path: Callable[[str], Any]) -> dict[str, Any]:
+    """The data window of the agency tables (as the notebook's last cell)."""
+    from ..agency import plan
+
+    return {"data_window": plan.data_window(scope)}

@@ -23,8 +23,13 @@ from ..errors import ParameterError, ReportRunError
 from ..params import REPORTS, ReportSpec
 from ..params.base import ReportParams, coerce_text_value, load_param_file, resolve_relative, validate_params
 
-#: The reports of the agency profile: their data window is the policies' (not the order lines').
-AGENCY_REPORTS = frozenset({"agency_monthly"})
+#: The reports of the agency profile: their data window is the policies' (not the order lines'),
+#: and their store must have the agency tables :data:`AGENCY_TABLES` before any kernel starts.
+AGENCY_REPORTS = frozenset({"agency_monthly", "agent_retention", "agency_scorecard", "agency_target_plan"})
+
+#: The tables every agency report needs (premium_receipts, agent_month and agency_targets are
+#: optional: without them a report skips what they give, with a note).
+AGENCY_TABLES = ("agents", "policies")
 
 #: How many existing values a "No … match" message names.
 SHOWN_VALUES = 10
@@ -137,10 +142,15 @@ def prepare_parameters(
     # every error a value can have on its own first, then what only the store can tell
     validate_params(spec.params, _month_placeholder(spec, values), spec.name)
     with StoreFacts.open(spec, values.get("store")) as facts:
+        checks = STORE_CHECKS[spec.name]
+        for check in checks:  # the tables first: a month is resolved against them
+            if check in STORE_ONLY_CHECKS:
+                check(spec, None, facts)
         values = resolve_months(spec, values, facts)
         model = validate_params(spec.params, values, spec.name)
-        for check in STORE_CHECKS[spec.name]:
-            check(spec, model, facts)
+        for check in checks:
+            if check not in STORE_ONLY_CHECKS:
+                check(spec, model, facts)
     return model
 
 
@@ -383,13 +393,20 @@ def check_orders(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> N
     facts.window  # noqa: B018 - MissingTableError / MissingColumnError in one line when not
 
 
-def check_agency_store(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
-    """The store has agents and policies (the agency profile's tables)."""
-    for t in ("agents", "policies"):
-        if not store_mod.has_rows(facts.con, t):
-            raise ParameterError(f"The 'store' parameter of {spec.name} must be a store with the agency tables "
-                                 f"(agents, policies; `sales-analysis demo --profile agency` builds them). "
-                                 f"Got {facts.location!r}, which has no rows in '{t}'.")
+def check_agency_store(spec: ReportSpec, params: ReportParams | None, facts: StoreFacts) -> None:
+    """The store has rows in the agency tables (:data:`AGENCY_TABLES`); else one line naming the
+    first missing one and the tables the store has."""
+    for t in AGENCY_TABLES:
+        if store_mod.has_rows(facts.con, t):
+            continue
+        why = f"no rows in '{t}'" if store_mod.has_table(facts.con, t) else f"no table '{t}'"
+        try:
+            tables = sorted(str(n) for n in facts.con.list_tables())
+        except Exception:  # noqa: BLE001 - a driver that cannot list its tables: say so
+            tables = []
+        raise ParameterError(f"The 'store' parameter of {spec.name} must be a store with the agency tables "
+                             f"{' and '.join(AGENCY_TABLES)} (`sales-analysis demo --profile agency` builds them). "
+                             f"Got {facts.location!r}, which has {why}; its tables: {_shown(tables) or 'none'}.")
 
 
 def check_agency_branch(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
@@ -418,7 +435,15 @@ STORE_CHECKS: dict[str, tuple[Any, ...]] = {
     "launch_review": (check_orders, check_launch),
     "incentive_retention": (check_retention_store,),
     "agency_monthly": (check_agency_store, check_month, check_agency_branch),
+    "agent_retention": (check_agency_store,),
+    "agency_scorecard": (check_agency_store, check_month, check_agency_branch),
+    "agency_target_plan": (check_agency_store, check_plan_month, check_agency_branch),
 }
+
+
+#: The checks that need the store only (not the parameters): run first, before a relative month
+#: is resolved against the data (they get ``params=None``).
+STORE_ONLY_CHECKS = frozenset({check_agency_store})
 
 
 # --------------------------------------------------------------------------- --help
@@ -499,18 +524,4 @@ def parameter_help(report: str) -> str:
     if doc:
         lines += [""] + ["  " + line if line else "" for line in doc.splitlines()]
     return "\n".join(line.rstrip() for line in lines)
-
-
-def check_agency_store(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
-    """The agency tables the agent retention report reads: agents and policies (agent_month is
-    optional: without it the features it gives are skipped with a note)."""
-    from ..store import has_rows
-
-    for table in ("agents", "policies"):
-        if not has_rows(facts.con, table):
-            raise ParameterError(f"The store {facts.location!r} must have a table '{table}' with rows for "
-                                 f"{spec.name}. Got none instead.")
-
-
-STORE_CHECKS["agent_retention"] = (check_agency_store,)
 

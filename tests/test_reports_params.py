@@ -41,10 +41,10 @@ def test_relative_months_resolve_against_the_store(small_store):
     assert check("sales_trends", "month=last-1", store_path=small_store).month == "2026-08"
     assert check("sales_trends", "month=current", store_path=small_store).month == "2026-10"
     assert check("rep_scorecard", "month=last-12", store_path=small_store).month == "2025-09"
-    assert check("target_plan", "month=last", store_path=small_store).month == "2026-09"
+    assert check("target_plan", "month=last", "total=3400万", store_path=small_store).month == "2026-09"
     # the report's own default keyword stays (the report resolves it as it always has)
     assert check("sales_trends", "month=last", store_path=small_store).month == "last"
-    assert check("target_plan", store_path=small_store).month == "next"
+    assert check("target_plan", "total=3400万", store_path=small_store).month == "next"
     assert check("sales_trends", "month=2026年6月", store_path=small_store).month == "2026-06"
 
 
@@ -57,7 +57,12 @@ def test_a_month_outside_the_data_is_one_line(small_store):
         check("rep_scorecard", "month=last-30", store_path=small_store)
     with pytest.raises(ParameterError, match="must be a month after the first month of the data"):
         check("target_plan", "month=2025-01", store_path=small_store)
-    assert check("target_plan", "month=2025-02", store_path=small_store).month == "2025-02"
+    assert check("target_plan", "month=2025-02", "total=3400万", store_path=small_store).month == "2025-02"
+    # a plan month the store has no company target for, and no total: said before any kernel starts
+    with pytest.raises(ParameterError, match=r"^The 'total' parameter of target_plan is required: the store has no "
+                                             r"company-level amount target for 2030-01\."):
+        check("target_plan", "month=2030年1月", store_path=small_store)
+    assert check("target_plan", "month=2030-01", "total=3400万", store_path=small_store).total == 34_000_000
 
 
 def test_filter_values_that_do_not_exist_name_those_that_do(small_store):

@@ -253,7 +253,8 @@ def _capacity_customers(con: Any) -> tuple[pd.DataFrame | None, str | None]:
     return grp, by
 
 
-def _company_target(con: Any, month: pd.Period, measure: str) -> float | None:
+def company_target(con: Any, month: pd.Period, measure: str) -> float | None:
+    """The store's company-level ``measure`` target of ``month`` (None when it has none)."""
     cols = _columns(con, "targets")
     if not {"period", "level", "measure", "value"} <= set(cols):
         return None
@@ -368,7 +369,7 @@ def prepare(con: Any, params: TargetPlanParams | None = None) -> Scope:
     notes: list = []
     total, source = p.total, "parameter"
     if total is None:
-        t = _company_target(con, month, p.measure)
+        t = company_target(con, month, p.measure)
         if t is None or not t > 0:
             raise ParameterError(
                 f"The 'total' parameter of {REPORT} is required: the store has no company-level {p.measure} "

@@ -461,7 +461,7 @@ def headline(scope: Scope) -> Headline:
         pv = float(prev[m].iloc[0]) if prev is not None else np.nan
         y = float(ytd[m].iloc[0]) if ytd is not None and ytd_p.start >= scope.data_start else np.nan
         yl = float(ytd_ly[m].iloc[0]) if ytd_ly is not None else np.nan
-        tgt, ytgt = _company_target(scope, m, p), _company_target(scope, m, ytd_p) if p.kind == "month" else np.nan
+        tgt, ytgt = company_target(scope, m, p), company_target(scope, m, ytd_p) if p.kind == "month" else np.nan
         rows.append({
             "measure": m, "current": c, "last_year": l, "yoy": change(c, l), "yoy_change": c - l,
             "previous": pv, "mom": change(c, pv), "mom_change": c - pv,
@@ -475,7 +475,7 @@ def headline(scope: Scope) -> Headline:
                                    table=pd.DataFrame(rows)))
 
 
-def _company_target(scope: Scope, measure: str, p: Period) -> float:
+def company_target(scope: Scope, measure: str, p: Period) -> float:
     """Company target of the period's months; with only a region filter, the sum of the
     filtered regions' targets; other filters leave it undefined."""
     if p.kind != "month" and p.start.month != 1:

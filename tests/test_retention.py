@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from analysis import retention as rt
 from analysis.errors import MissingTableError, ParameterError
+from analysis.params import IncentiveRetentionParams as Params
 from analysis.present import render, text_block
 from analysis.sections import section_metrics
 from analysis.stats import survival
@@ -244,7 +245,7 @@ def test_cards_and_tables_beside_them_state_one_period_and_one_denominator(tiny,
 
     # the window (twelve months to as_of) is clipped to the data start 2024-01-01:
     # as_of 2024-04-30: window 2024-01-01 … 2024-04-30; R2 (left 2024-04-20) and R3 (2024-01-10) left in it
-    scope = rt.prepare(tiny, {"as_of": "2024-04-30", "min_group_size": 1}, n_boot=10)
+    scope = rt.prepare(tiny, Params.of(as_of="2024-04-30", min_group_size=1), n_boot=10)
     res = rt.headcount_attrition(scope)
     tables = {t.code: t.frame for t in res.tables}
     assert [t.code for t in res.tables][:2] == ["by_region", "by_reason"]
@@ -282,16 +283,21 @@ def test_feature_tiers():
     assert rt.feature_tiers(pd.Series([1.0, 2.0, 3.0]), "JobLevel").tolist() == ["1", "2", "3"]
 
 
-def test_load_rejects_unknown_source(tiny):
-    with pytest.raises(ParameterError):
-        rt.load(tiny, {"source": "ftp"})
+def test_load_takes_the_model_only(tiny):
+    """One prepare contract: the parameters are the report's model (its defaults, not copies)."""
+    with pytest.raises(ParameterError, match="The 'source' parameter of incentive_retention"):
+        Params.of(source="ftp")
+    with pytest.raises(ParameterError, match="must be a IncentiveRetentionParams"):
+        rt.load(tiny, {"source": "store"})
+    with pytest.raises(ParameterError, match="must be a IncentiveRetentionParams"):
+        rt.prepare(tiny, {})
 
 
 # ------------------------------------------------------------------ the demo world
 
 @pytest.fixture(scope="module")
 def demo_data(demo_con):
-    return rt.load(demo_con, {})
+    return rt.load(demo_con)
 
 
 @pytest.fixture(scope="module")
@@ -851,7 +857,7 @@ def _render_all(scope, lang):
 
 
 def test_every_section_renders_in_both_languages_from_the_same_results(tiny):
-    scope = rt.prepare(tiny, {"min_group_size": 2}, n_boot=50)
+    scope = rt.prepare(tiny, Params.of(min_group_size=2), n_boot=50)
     zh, html_zh = _render_all(scope, "zh")
     en, html_en = _render_all(scope, "en")
     assert [s.code for s in zh.sections] == [s.code for s in en.sections] == [
@@ -873,8 +879,8 @@ def test_snapshot_sections_skip_with_codes_and_show_its_own_names(tmp_path):
     df = pd.DataFrame({"person_id": [f"P{i}" for i in range(n)], "tenure": rng.integers(1, 90, n).astype(float),
                        "left": rng.random(n) < 0.35, "OverTime": rng.choice(["Yes", "No"], n)})
     df.to_csv(tmp_path / "hr.csv", index=False)
-    scope = rt.prepare(None, {"source": "snapshot", "snapshot": str(tmp_path / "hr.csv"), "tenure_unit": "months",
-                              "features": ["OverTime", "team_bonus_share"], "controls": []}, n_boot=50)
+    scope = rt.prepare(None, Params.of(source="snapshot", snapshot=str(tmp_path / "hr.csv"), tenure_unit="months",
+                                       features=["OverTime", "team_bonus_share"], controls=[]), n_boot=50)
     zh, html_zh = _render_all(scope, "zh")
     en, html_en = _render_all(scope, "en")
     m = zh.metrics()

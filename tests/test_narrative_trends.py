@@ -119,8 +119,8 @@ def test_show_skipped_section_records_visible_note(shown):
     html = "".join(shown)
     assert "<h2>Price-class mix</h2>" in html and "Section skipped — Price-class mix: table" in html
     assert "has no column" in html and "price_class" in html
-    assert p.skipped_sections() == ["mix"]
-    assert p.skipped_details() == [{"section": "mix", "reason": "missing_column",
+    assert p.metrics()["skipped_sections"] == ["mix"]
+    assert p.metrics()["skipped_details"] == [{"section": "mix", "reason": "missing_column",
                                     "details": {"table": "orders", "column": "price_class"}}]
 
 
@@ -137,7 +137,7 @@ def test_show_escapes_data(shown):
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "需制定措施" in html and "—" in html and "<th>品牌</th>" in html
     assert "没有「品牌」层级的目标" in html
-    assert p.skipped_sections() == []
+    assert p.metrics()["skipped_sections"] == []
 
 
 def test_show_headline(shown):

@@ -16,6 +16,7 @@ import pytest
 docx = pytest.importorskip("docx")
 
 from analysis.i18n import Msg  # noqa: E402
+from analysis.errors import ParameterError  # noqa: E402
 from analysis.meeting import build_pack, launches_ending, plan, resolve_month, window_end  # noqa: E402
 from analysis.meeting.pack import SHOWN, PartSpec, compute_part  # noqa: E402
 from analysis.reports.compute import Computed  # noqa: E402
@@ -169,7 +170,7 @@ def test_resolve_month(demo_con):
     assert resolve_month(demo_con, "last") == "2026-10"
     assert resolve_month(demo_con, "2026-03") == "2026-03"
     assert resolve_month(demo_con, "last-1") == "2026-09" and resolve_month(demo_con, "2026年3月") == "2026-03"
-    with pytest.raises(__import__("analysis.errors").errors.ParameterError, match="The 'month' parameter of build_pack must be a month such as"):
+    with pytest.raises(ParameterError, match="The 'month' parameter of build_pack must be a month such as"):
         resolve_month(demo_con, "October")
 
 

@@ -20,6 +20,7 @@ from analysis.params import IncentiveRetentionParams as Params
 from analysis.present import render, text_block
 from analysis.sections import section_metrics
 from analysis.stats import survival
+from present_helpers import shown_html
 
 
 def _text(items, lang):
@@ -852,7 +853,7 @@ def _render_all(scope, lang):
     charts.setup()
 
     p = Presenter("incentive_retention", nr.TEXTS, lang)
-    html = "".join(p.html(r) for r in rt.sections(scope))
+    html = "".join(shown_html(p, r) for r in rt.sections(scope))
     return p, html
 
 
@@ -864,7 +865,7 @@ def test_every_section_renders_in_both_languages_from_the_same_results(tiny):
         "headcount_attrition", "retention_curves", "curves_team_bonus_share", "curves_payout_delay_days",
         "curves_promoted_last_12m", "correlations", "adjusted_effects", "model_checks", "dose_team_bonus_share",
         "dose_payout_delay_days", "written_summary"]
-    assert zh.metrics() == en.metrics() == rt.report_metrics(tiny, {"min_group_size": 2}, n_boot=50)
+    assert zh.metrics() == en.metrics() == rt.report_metrics(tiny, Params.of(min_group_size=2), n_boot=50)
     assert all(s.isascii() for s in zh.metrics()["skipped_sections"])
     # the total row and the exit reasons are codes in the data, words on the page
     assert "合计" in html_zh and "Total" in html_en and "主动离职" in html_zh and "Voluntary" in html_en

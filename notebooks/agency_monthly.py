@@ -43,34 +43,34 @@ ctx = notebook.start("agency_monthly", globals())
 ctx.present.texts = narrative.TEXTS
 
 # %%
-scope = monthly.prepare(ctx.con, ctx.params)
+scope = ctx.prepare()
 
 # %%
-headline = ctx.present.show(monthly.headline(scope))
+ctx.section("headline")
 
 # %%
-manpower = ctx.present.show(monthly.manpower(scope))
+ctx.section("manpower")
 
 # %%
-activity = ctx.present.show(monthly.activity(scope))
+ctx.section("activity")
 
 # %%
-production = ctx.present.show(monthly.production(scope))
+ctx.section("production")
 
 # %%
-persistency = ctx.present.show(monthly.persistency(scope))
+ctx.section("persistency")
 
 # %%
-attainment = ctx.present.show(monthly.attainment(scope))
+ctx.section("attainment")
 
 # %%
-off_plan = ctx.present.show(monthly.off_plan(scope))
+ctx.section("off_plan")
 
 # %%
-recruiting = ctx.present.show(monthly.recruiting(scope))
+ctx.section("recruiting")
 
 # %%
-inputs = ctx.present.show(monthly.inputs(scope))
+ctx.section("inputs")
 
 # %%
 ctx.finish(data_window=monthly.data_window(scope), **ctx.present.metrics())

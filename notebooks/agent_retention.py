@@ -40,25 +40,25 @@ from analysis.agency import retention
 ctx = notebook.start("agent_retention", globals())
 
 # %%
-scope = retention.prepare(ctx.con, ctx.params)
+scope = ctx.prepare()
 
 # %%
-cohorts = ctx.present.show(retention.cohort_retention(scope))
+ctx.section("cohort_retention")
 
 # %%
-curves = ctx.present.show(retention.cohort_curves(scope))
+ctx.section("cohort_curves")
 
 # %%
-incentives = ctx.present.show(retention.incentives(scope))
+ctx.section("incentives")
 
 # %%
-corr = ctx.present.show(retention.correlations(scope))
+ctx.section("correlations")
 
 # %%
-checks = ctx.present.show(retention.model_checks(scope))
+ctx.section("model_checks")
 
 # %%
-summary = ctx.present.show(retention.written_summary(scope))
+ctx.section("written_summary")
 
 # %%
 ctx.finish(**ctx.present.metrics())

@@ -35,47 +35,45 @@ controls = ["attainment", "region", "role"]
 min_group_size = 5
 
 # %%
-from analysis import notebook, retention
-from analysis.narrative import retention as narrative
+from analysis import notebook
 
 ctx = notebook.start("incentive_retention", globals())
-ctx.present.texts = narrative.TEXTS
 
 # %%
-scope = retention.prepare(ctx.con, ctx.params)
+scope = ctx.prepare()
 
 # %%
-headcount = ctx.present.show(retention.headcount_attrition(scope))
+ctx.section("headcount_attrition")
 
 # %%
-curves = ctx.present.show(retention.retention_curves(scope))
+ctx.section("retention_curves")
 
 # %%
-curves_1 = ctx.present.show(retention.feature_curves(scope, 0))
+ctx.section("feature_curves_1")
 
 # %%
-curves_2 = ctx.present.show(retention.feature_curves(scope, 1))
+ctx.section("feature_curves_2")
 
 # %%
-curves_3 = ctx.present.show(retention.feature_curves(scope, 2))
+ctx.section("feature_curves_3")
 
 # %%
-corr = ctx.present.show(retention.correlation_section(scope))
+ctx.section("correlation_section")
 
 # %%
-effects = ctx.present.show(retention.effects_section(scope))
+ctx.section("effects_section")
 
 # %%
-checks = ctx.present.show(retention.model_checks(scope))
+ctx.section("model_checks")
 
 # %%
-split = ctx.present.show(retention.dose_section(scope, "team_bonus_share"))
+ctx.section("dose_team_bonus_share")
 
 # %%
-delay = ctx.present.show(retention.dose_section(scope, "payout_delay_days"))
+ctx.section("dose_payout_delay_days")
 
 # %%
-summary = ctx.present.show(retention.written_summary(scope))
+ctx.section("written_summary")
 
 # %%
-ctx.finish(**ctx.present.metrics())
+ctx.finish()

@@ -35,38 +35,37 @@ compare_class = ""
 min_group_size = 5
 
 # %%
-from analysis import display, launch, notebook
+from analysis import notebook
 from analysis.narrative import launch as narrative
 
 ctx = notebook.start("launch_review", globals())
-ctx.present.texts = narrative.TEXTS
 
 # %%
-scope = launch.prepare(ctx.con, ctx.params)
+scope = ctx.prepare()
 
 # %%
-head = ctx.present.show(launch.headline(scope))
+ctx.section("headline")
 
 # %%
-trend = ctx.present.show(launch.sales_trend(scope))
+ctx.section("sales_trend")
 
 # %%
-ordering = ctx.present.show(launch.retailers(scope))
+ctx.section("retailers")
 
 # %%
-segments = ctx.present.show(launch.retailer_segments(scope))
+ctx.section("retailer_segments")
 
 # %%
-opinions = ctx.present.show(launch.opinions(scope))
+ctx.section("opinions")
 
 # %%
-cannibalization = ctx.present.show(launch.cannibalization(scope))
+ctx.section("cannibalization")
 
 # %%
-compared = ctx.present.show(launch.benchmarks(scope))
+ctx.section("benchmarks")
 
 # %%
-display.note(narrative.method_text(scope.spec.window_days, ctx.lang))
+ctx.present.note(narrative.method(scope.spec.window_days))
 
 # %%
-ctx.finish(**ctx.present.metrics())
+ctx.finish()

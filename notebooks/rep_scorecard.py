@@ -38,38 +38,36 @@ n_boot = 1000
 interval_unit = "customer"
 
 # %%
-from analysis import notebook, scorecard
-from analysis.narrative import scorecard as narrative
+from analysis import notebook
 
 ctx = notebook.start("rep_scorecard", globals())
-ctx.present.texts = narrative.TEXTS
 
 # %%
-scope = scorecard.prepare(ctx.con, ctx.params)
+scope = ctx.prepare()
 
 # %%
-headline = ctx.present.show(scorecard.headline(scope))
+ctx.section("headline")
 
 # %%
-scores = ctx.present.show(scorecard.scores(scope))
+ctx.section("scores")
 
 # %%
-indicators = ctx.present.show(scorecard.indicators(scope))
+ctx.section("indicators")
 
 # %%
-rank_intervals = ctx.present.show(scorecard.rank_intervals(scope))
+ctx.section("rank_intervals")
 
 # %%
-territory = ctx.present.show(scorecard.territory(scope))
+ctx.section("territory")
 
 # %%
-underperformers = ctx.present.show(scorecard.underperformers(scope))
+ctx.section("underperformers")
 
 # %%
-adjustments = ctx.present.show(scorecard.adjustments(scope))
+ctx.section("adjustments")
 
 # %%
-narrative.show_payout(ctx.present, scorecard.payout(scope))
+ctx.section("payout")
 
 # %%
-ctx.finish(data_window=scorecard.data_window(scope), **ctx.present.metrics())
+ctx.finish()

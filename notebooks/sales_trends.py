@@ -37,47 +37,46 @@ action_rows = 3
 size_by = "size_class"
 
 # %%
-from analysis import notebook, trends
+from analysis import notebook
 from analysis.narrative import trends as narrative
 
 ctx = notebook.start("sales_trends", globals())
-ctx.present.texts = narrative.TEXTS
 
 # %%
-scope = trends.prepare(ctx.con, ctx.params)
+scope = ctx.prepare()
 
 # %%
-narrative.show_scope(ctx.present, scope)
+ctx.present.note(narrative.data_note(scope))
 
 # %%
-headline = ctx.present.show(trends.headline(scope))
+ctx.section("headline")
 
 # %%
-attainment = ctx.present.show(trends.attainment_by_level(scope))
+ctx.section("attainment_by_level")
 
 # %%
-underperformers = ctx.present.show(trends.underperformers(scope))
+ctx.section("underperformers")
 
 # %%
-trend = ctx.present.show(trends.trend(scope))
+ctx.section("trend")
 
 # %%
-spring_festival = ctx.present.show(trends.spring_festival(scope))
+ctx.section("spring_festival")
 
 # %%
-mix = ctx.present.show(trends.mix(scope))
+ctx.section("mix")
 
 # %%
-contribution = ctx.present.show(trends.contribution(scope))
+ctx.section("contribution")
 
 # %%
-customers = ctx.present.show(trends.customers(scope))
+ctx.section("customers")
 
 # %%
-process = ctx.present.show(trends.process_indicators(scope))
+ctx.section("process_indicators")
 
 # %%
-forecast = ctx.present.show(trends.forecast(scope))
+ctx.section("forecast")
 
 # %%
-ctx.finish(**trends.scope_metrics(scope), **ctx.present.metrics())
+ctx.finish()

@@ -38,33 +38,27 @@ ramp_share = 0.5
 overrides = {}
 
 # %%
-from analysis import notebook, target_plan
-from analysis.narrative import target_plan as narrative
+from analysis import notebook
 
 ctx = notebook.start("target_plan", globals())
-ctx.present.texts = narrative.TEXTS
 
 # %%
-scope = target_plan.prepare(ctx.con, ctx.params)
+scope = ctx.prepare()
 
 # %%
-basis = ctx.present.show(target_plan.overview(scope))
+ctx.section("overview")
 
 # %%
-by_region = ctx.present.show(target_plan.regions(scope))
+ctx.section("regions")
 
 # %%
-by_rep = ctx.present.show(target_plan.reps(scope))
+ctx.section("reps")
 
 # %%
-by_product = ctx.present.show(target_plan.products(scope))
+ctx.section("products")
 
 # %%
-fit = ctx.present.show(target_plan.backtest(scope))
+ctx.section("backtest")
 
 # %%
-files = target_plan.write_targets(scope, ctx.output_path)
-
-# %%
-ctx.finish(**ctx.present.metrics(), targets_file=files["csv"], targets_workbook=files["xlsx"],
-           data_window=target_plan.data_window(scope))
+ctx.finish()

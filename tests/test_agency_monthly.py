@@ -18,6 +18,7 @@ from analysis.errors import MissingTableError, ParameterError
 from analysis.ingest import ingest_file
 from analysis.params import AgencyMonthlyParams
 from analysis.present import Presenter
+from present_helpers import shown_html
 from analysis.sections import section_metrics
 
 SCALE = 0.2
@@ -73,7 +74,7 @@ def test_sections_agree_with_the_model(world, results):
 def test_both_languages_render_every_section(results):
     for lang in ("zh", "en"):
         p = Presenter(monthly.REPORT, texts=monthly_text.TEXTS, lang=lang)
-        html = "".join(p.html(r) for r in results)
+        html = "".join(shown_html(p, r) for r in results)
         assert "{" not in html.replace("{}", "")
         assert ("万元" in html) == (lang == "zh")
         assert len(p.tables) == sum(len(r.tables) for r in results)
@@ -120,7 +121,7 @@ def test_a_store_without_the_optional_tables_skips_those_parts(world, tmp_path):
     assert m["skipped_sections"] == ["persistency", "attainment", "off_plan", "inputs"]
     for lang in ("zh", "en"):  # the skips render as one visible note each
         p = Presenter(monthly.REPORT, texts=monthly_text.TEXTS, lang=lang)
-        assert "agency_targets" in "".join(p.html(r) for r in res.values())
+        assert "agency_targets" in "".join(shown_html(p, r) for r in res.values())
 
 
 def test_no_policies_or_a_bad_month_or_branch_are_one_line_errors(world, tmp_path):

@@ -113,10 +113,10 @@ def test_the_rules_cover_the_modules_they_name():
 
 
 def test_imports_of_resolves_relative_and_lazy_imports(tmp_path):
-    text = PKG.joinpath("present.py").read_text(encoding="utf-8")
-    assert "from .excel import write_workbook" in text  # imported inside a method
-    found = imports_of(PKG / "present.py")
-    assert {"analysis.display", "analysis.i18n", "analysis.sections", "analysis.excel"} <= found
+    text = PKG.joinpath("notebook.py").read_text(encoding="utf-8")
+    assert "        from .present import Presenter" in text  # imported inside a method
+    found = imports_of(PKG / "notebook.py")
+    assert {"analysis.present", "analysis.spec", "analysis.sections", "analysis.recorder"} <= found
 
 
 def test_architecture_document_names_every_rule_and_module():

@@ -98,15 +98,13 @@ def test_figure_is_a_sharp_phone_sized_png(monkeypatch):
     [
         (display.heading, (SCRIPT, 2)),
         (display.paragraph, (SCRIPT + "\n\n" + SCRIPT,)),
-        (display.bullets, ([SCRIPT],)),
         (display.note, (SCRIPT,)),
         (display.kpis, ({SCRIPT: SCRIPT},)),
-        (display.skipped, (SCRIPT, SCRIPT, "en")),
     ],
 )
 def test_every_helper_escapes(monkeypatch, fn, args):
     shown = []
-    monkeypatch.setattr(display, "_show", shown.append)
+    monkeypatch.setattr(display, "html", shown.append)
     fn(*args)
     assert shown and all("<script" not in s for s in shown)
     assert all("&lt;script&gt;" in s for s in shown)
@@ -157,10 +155,3 @@ def test_headers_and_formats_come_from_the_catalogues():
     for code, kind in display.CODES.items():
         if code != "text":
             assert display.fmt(-1234.5, code, "en") == i18n.format_value(-1234.5, kind, "en", table=True)
-
-
-def test_skipped_note_is_the_catalogue_message(monkeypatch):
-    shown = []
-    monkeypatch.setattr(display, "_show", shown.append)
-    display.skipped("趋势", "数据不足", "zh")
-    assert shown == ['<p class="note">本节略过 — 趋势：数据不足</p>']

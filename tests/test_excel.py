@@ -127,10 +127,10 @@ def test_presenter_writes_the_tables_it_showed(tmp_path, frame):
         default_code = "mix"
 
     p = Presenter("sales_trends", lang="zh")
-    p.html(Mix(tables=[_table(frame)]))
-    p.html(Mix(code="contribution", tables=[_table(frame, "by_brand", title="column.brand")]))
-    p.html(Mix(code="forecast", tables=[_table(frame)]).skipped("disabled", param="forecast_months"))
-    path = p.write_workbook(tmp_path / "run.xlsx", {"period": "2026-10"})
+    p.blocks(Mix(tables=[_table(frame)]))
+    p.blocks(Mix(code="contribution", tables=[_table(frame, "by_brand", title="column.brand")]))
+    p.blocks(Mix(code="forecast", tables=[_table(frame)]).skipped("disabled", param="forecast_months"))
+    path = write_workbook(tmp_path / "run.xlsx", {"report": "sales_trends", "period": "2026-10"}, p.tables, "zh")
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames == ["说明", "价类结构", "品牌"]  # a skipped section shows no table
     assert wb["价类结构"]["B2"].value == frame.loc[0, "amount"]

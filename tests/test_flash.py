@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from analysis import flash, model
 from analysis.narrative import flash as texts
+from analysis.params.weekly_flash import WeeklyFlashParams as Params
 from analysis.present import render
 
 CUTS = {"2026-10-10": 3, "2026-10-20": 10, "2026-10-31": 18}  # working days worked (hand-counted, below)
@@ -27,7 +28,7 @@ def test_working_days_follow_the_china_calendar():
 
 @pytest.fixture(scope="module", params=list(CUTS))
 def cut(request, demo_con):
-    scope = flash.prepare(demo_con, {"as_of": request.param})
+    scope = flash.prepare(demo_con, Params.of(as_of=request.param))
     return request.param, scope, flash.pace(scope), flash.week_on_week(scope), flash.behind(scope)
 
 
@@ -85,7 +86,7 @@ def test_behind_lists_regions_and_the_reps_furthest_behind(cut):
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(day=st.integers(1, 31))
 def test_pace_invariants_on_any_day(demo_con, day):
-    scope = flash.prepare(demo_con, {"as_of": f"2026-10-{day:02d}"})
+    scope = flash.prepare(demo_con, Params.of(as_of=f"2026-10-{day:02d}"))
     p = flash.pace(scope)
     assert 0 <= p.worked <= p.working_days == 18 and p.remaining == 18 - p.worked
     assert 0 <= p.elapsed <= 1
@@ -93,10 +94,10 @@ def test_pace_invariants_on_any_day(demo_con, day):
 
 
 def test_a_day_after_the_data_says_so(demo_con):
-    scope = flash.prepare(demo_con, {"as_of": "2026-11-05"})
+    scope = flash.prepare(demo_con, Params.of(as_of="2026-11-05"))
     p = flash.pace(scope)
     assert p.skip is not None and p.skip.code.value == "no_data"
-    scope = flash.prepare(demo_con, {})  # default: the last order date
+    scope = flash.prepare(demo_con)  # default: the last order date
     assert scope.as_of == dt.date(2026, 10, 31) and not scope.partial
 
 

@@ -459,9 +459,9 @@ def test_minimal_orders_without_customers_or_qty(tmp_path):
     m = launch.metrics(rv)
     assert m["sku"] == "S1" and m["amount"] == pytest.approx(50.0) and m["volume"] is None
     assert m["ordering_customers"] == 0 and m["distribution_rate"] is None
-    assert rv.retailers_skip and rv.benchmarks.skip and rv.opinions.skip
+    assert rv.part_skip("retailers") and rv.benchmarks.skip and rv.opinions.skip
     assert rv.cannibalization.skip
-    assert rv.retailers_skip.as_dict() == {"reason": "missing_column",
+    assert rv.part_skip("retailers").as_dict() == {"reason": "missing_column",
                                            "details": {"table": "orders", "column": "customer_id"}}
     assert rv.opinions.skip.as_dict() == {"reason": "missing_table", "details": {"table": "feedback"}}
     assert m["skipped_sections"] == ["retailers", "retailer_segments", "opinions", "cannibalization", "benchmarks"]

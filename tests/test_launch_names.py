@@ -20,6 +20,7 @@ from analysis.charts import launch as launch_charts  # noqa: E402
 from analysis.launch import product_name  # noqa: E402
 from analysis.reports.outputs import run_period, shown_period  # noqa: E402
 from analysis.spec import launch_key  # noqa: E402
+from present_helpers import section_html  # noqa: E402
 
 
 # ------------------------------------------------------------------ names and folders
@@ -147,21 +148,21 @@ def test_a_launch_in_cases_says_cases_and_its_name(case_store):
     assert out.metrics["period"] == "N1-2026-03-01"
     trend = next(s for s in out.sections if s.code == "sales_trend")
     assert trend.skip is None
-    html = present.render_html(trend, "zh")
+    html = section_html(trend, "zh")
     assert "销量（箱）" in html and "（条）" not in html
     head = next(s for s in out.sections if s.code == "headline")
     from analysis.narrative import launch as texts
 
-    zh = present.render_html(head, "zh", texts.headline)
+    zh = section_html(head, "zh", texts.headline)
     assert "销量(箱)" in zh and "海韵(中支)" in zh and "箱、金额" in zh
-    assert "cases" in present.render_html(head, "en", texts.headline)
+    assert "cases" in section_html(head, "en", texts.headline)
 
 
 def test_a_brand_in_mixed_units_never_sums_under_one_unit(case_store):
     out = _launch(case_store, brand="海韵", launch_date="2026-03-01", window_days=28)
     trend = next(s for s in out.sections if s.code == "sales_trend")
     assert [n.code for n in trend.notes] == ["mixed_units"]
-    html = present.render_html(trend, "zh")
+    html = section_html(trend, "zh")
     assert "（单位不一）" in html and "销量（条）" not in html and "销量（箱）" not in html
     assert out.metrics["period"].isascii()
 

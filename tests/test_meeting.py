@@ -16,6 +16,7 @@ import pytest
 docx = pytest.importorskip("docx")
 
 from analysis.i18n import Msg  # noqa: E402
+from analysis.errors import ParameterError  # noqa: E402
 from analysis.meeting import build_pack, launches_ending, plan, resolve_month, window_end  # noqa: E402
 from analysis.meeting.pack import SHOWN, PartSpec, compute_part  # noqa: E402
 from analysis.reports.compute import Computed  # noqa: E402
@@ -168,7 +169,8 @@ def test_plan_without_launch_dates_lists_the_reason():
 def test_resolve_month(demo_con):
     assert resolve_month(demo_con, "last") == "2026-10"
     assert resolve_month(demo_con, "2026-03") == "2026-03"
-    with pytest.raises(Exception, match="must be a month 'YYYY-MM'"):
+    assert resolve_month(demo_con, "last-1") == "2026-09" and resolve_month(demo_con, "2026年3月") == "2026-03"
+    with pytest.raises(ParameterError, match="The 'month' parameter of build_pack must be a month such as"):
         resolve_month(demo_con, "October")
 
 

@@ -8,6 +8,7 @@ from analysis.errors import ParameterError
 from analysis.narrative import launch as nl
 from analysis.params import LaunchReviewParams
 from launch_helpers import build_small
+from present_helpers import section_html
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +36,7 @@ def paragraphs(res, lang="zh"):
 def page(res, lang="zh"):
     """The section's HTML as the report shows it (charts left out)."""
     res.figures = []
-    return present.render_html(res, lang, nl.TEXTS.get(res.code))
+    return section_html(res, lang, nl.TEXTS.get(res.code))
 
 
 def summary(scope, lang="zh"):
@@ -229,9 +230,10 @@ def test_pretrend_not_run_is_said(tmp_path):
 
 
 def test_method_text_names_the_methods(rv):
-    assert "野聚类自助法" in nl.method_text(30, "zh") and "安慰剂检验" in nl.method_text(30, "zh")
-    assert "wild cluster bootstrap" in nl.method_text(30, "en") and "placebo" in nl.method_text(30, "en")
-    assert "第30天" in nl.method_text(30, "zh")
+    zh, en = nl.method(30).render("zh"), nl.method(30).render("en")
+    assert "野聚类自助法" in zh and "安慰剂检验" in zh
+    assert "wild cluster bootstrap" in en and "placebo" in en
+    assert "第30天" in zh
 
 
 def test_no_language_branch_in_the_report_modules():

@@ -15,6 +15,7 @@ from analysis.narrative import trends as nt
 from analysis.present import Cards, Para, Presenter
 from analysis.sections import Note
 from analysis.trends import Contribution, Headline, LevelAttainment, Mix, Skip, Underperformers
+from present_helpers import summary
 
 
 def _headline(attainment=0.775, ly=2000.0):
@@ -32,7 +33,7 @@ def _headline(attainment=0.775, ly=2000.0):
 
 
 def test_headline_summary_zh():
-    s = nt.summary(_headline(), "zh")
+    s = summary(_headline(), "zh")
     # money in Chinese text: yuan below 10,000, 万元 from 10,000 on (the catalogue's rule)
     assert s.startswith("2025年3月金额3,100元")
     assert "同比增长55.0%（增加1,100元）" in s
@@ -43,14 +44,14 @@ def test_headline_summary_zh():
 
 
 def test_headline_summary_en():
-    s = nt.summary(_headline(), "en")
+    s = summary(_headline(), "en")
     assert s.startswith("March 2025: amount 3,100 yuan, +55.0% on last year (+1,100 yuan)")
     assert "Attainment 77.5% against 100.0% of time elapsed: 22.5 pp behind schedule." in s
     assert "nan" not in s.lower()
 
 
 def test_headline_undefined_attainment_shows_dash():
-    s = nt.summary(_headline(attainment=np.nan), "zh")
+    s = summary(_headline(attainment=np.nan), "zh")
     assert "完成率不适用（—）" in s
     cards = present.text_block(nt.headline(_headline(attainment=np.nan))[0], "en").payload
     assert cards["Attainment"] == "—" and cards["Amount"] == "3,100 yuan" and cards["Year on year"] == "+55.0%"
@@ -66,11 +67,11 @@ def test_text_functions_choose_messages_only():
 
 
 def test_skip_text():
-    assert nt.skip_text(Skip("missing_column", {"table": "orders", "column": "rep_id"}), "zh") == "「orders」表没有「rep_id」列"
-    assert nt.skip_text(Skip("grain", {"grain": "yearly"}), "en") == "the data are at yearly grain"
-    assert "年" in nt.skip_text(Skip("grain", {"grain": "yearly"}), "zh")
+    assert present.skip_text(Skip("missing_column", {"table": "orders", "column": "rep_id"}), "zh") == "「orders」表没有「rep_id」列"
+    assert present.skip_text(Skip("grain", {"grain": "yearly"}), "en") == "the data are at yearly grain"
+    assert "年" in present.skip_text(Skip("grain", {"grain": "yearly"}), "zh")
     with pytest.raises(ParameterError):
-        nt.skip_text(Skip("no_data"), "fr")
+        present.skip_text(Skip("no_data"), "fr")
 
 
 def test_attainment_summary_names_action_points():
@@ -78,40 +79,37 @@ def test_attainment_summary_names_action_points():
                       "attainment": [0.64, np.nan], "gap": [-900.0, np.nan], "last_year": [700.0, 1300.0],
                       "yoy": [1600 / 700 - 1, 1500 / 1300 - 1], "action": [True, False]})
     r = LevelAttainment(level="region", has_targets=True, table=t)
-    zh = nt.summary(r, "zh")
+    zh = summary(r, "zh")
     assert "按区域共 2 项，其中 1 项有目标，1 项目标缺失或不大于零" in zh and "A（完成率64.0%，差额-900元）" in zh
     assert "距计划最远、需制定措施的是：A" in zh and "B（" not in zh
-    en = nt.summary(r, "en")
+    en = summary(r, "en")
     assert "2 items by region, 1 with a target" in en and "A (attainment 64.0%, gap -900 yuan)" in en
     # without targets the largest declines on last year are the action points
     r2 = LevelAttainment(level="brand", has_targets=False, table=t.assign(attainment=np.nan, gap=np.nan))
-    assert nt.summary(r2, "en") == "Largest declines on last year, each needing an action point: A (900 yuan)."
+    assert summary(r2, "en") == "Largest declines on last year, each needing an action point: A (900 yuan)."
 
 
 def test_underperformers_and_mix_and_contribution_text():
     u = Underperformers(threshold=0.9, streak=3, months=["2025-01", "2025-02", "2025-03"], ids=["R1", "R3"])
-    assert nt.summary(u, "zh") == "2 名客户经理连续 3 个月（2025-01 至 2025-03）完成率低于90.0%：R1、R3。"
+    assert summary(u, "zh") == "2 名客户经理连续 3 个月（2025-01 至 2025-03）完成率低于90.0%：R1、R3。"
     m = Mix(shift_pp={"一类": 16.2, "二类": -16.2}, share_measure="qty")
-    assert "一类 gained +16.2 pp" in nt.summary(m, "en")
-    assert "二类占比下降16.2个百分点" in nt.summary(m, "zh")
-    assert nt.summary(Mix(), "en") == "No same period last year to compare the mix with."
+    assert "一类 gained +16.2 pp" in summary(m, "en")
+    assert "二类占比下降16.2个百分点" in summary(m, "zh")
+    assert summary(Mix(), "en") == "No same period last year to compare the mix with."
     c = Contribution(level="region", table=pd.DataFrame({"key": ["C", "B", "A"], "change": [-50.0, 200.0, 900.0]}),
                      total_current=3100.0, total_previous=2000.0, total_change=1100.0)
-    en = nt.summary(c, "en")
+    en = summary(c, "en")
     assert "+1,100 yuan" in en and en.index("A (+900 yuan)") < en.index("B (+200 yuan)")
     assert "Largest drags: C (-50 yuan)." in en
-    zh = nt.summary(c, "zh")
+    zh = summary(c, "zh")
     assert zh.startswith("与上年同期相比总额增加1,100元，按区域分解") and "拖累最多：C（-50元）" in zh
 
 
 @pytest.fixture
 def shown(monkeypatch):
     out = []
-    monkeypatch.setattr(display, "_show", out.append)
+    monkeypatch.setattr(display, "html", out.append)
     monkeypatch.setattr(display, "figure", lambda fig: out.append("<figure>"))
-    import IPython.display
-
-    monkeypatch.setattr(IPython.display, "display", lambda obj: out.append(obj.data))
     return out
 
 
@@ -121,8 +119,8 @@ def test_show_skipped_section_records_visible_note(shown):
     html = "".join(shown)
     assert "<h2>Price-class mix</h2>" in html and "Section skipped — Price-class mix: table" in html
     assert "has no column" in html and "price_class" in html
-    assert p.skipped_sections() == ["mix"]
-    assert p.skipped_details() == [{"section": "mix", "reason": "missing_column",
+    assert p.metrics()["skipped_sections"] == ["mix"]
+    assert p.metrics()["skipped_details"] == [{"section": "mix", "reason": "missing_column",
                                     "details": {"table": "orders", "column": "price_class"}}]
 
 
@@ -139,7 +137,7 @@ def test_show_escapes_data(shown):
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "需制定措施" in html and "—" in html and "<th>品牌</th>" in html
     assert "没有「品牌」层级的目标" in html
-    assert p.skipped_sections() == []
+    assert p.metrics()["skipped_sections"] == []
 
 
 def test_show_headline(shown):
@@ -177,27 +175,27 @@ def _trend(anomalies, measure="qty", cycles=3):
 
 def test_trend_summary_points_at_spring_festival():
     an = pd.DataFrame({"month": [pd.Period("2025-01", "M"), pd.Period("2026-02", "M")]})
-    zh = nt.summary(_trend(an), "zh")
+    zh = summary(_trend(an), "zh")
     assert "显著上升" in zh and "2025-01、2026-02" in zh and "春节" in zh
     assert "有 2 个月超出预期范围" in zh
     r2 = _trend(pd.DataFrame({"month": [pd.Period("2025-06", "M")]}))
-    assert "Spring Festival" not in nt.summary(r2, "en") and "2025-06" in nt.summary(r2, "en")
+    assert "Spring Festival" not in summary(r2, "en") and "2025-06" in summary(r2, "en")
 
 
 def test_trend_summary_names_the_test_and_its_correction():
     r = _trend(pd.DataFrame({"month": []}))
-    en, zh = nt.summary(r, "en"), nt.summary(r, "zh")
+    en, zh = summary(r, "en"), summary(r, "zh")
     assert "seasonal Mann–Kendall" in en and "lag-1 autocorrelation" in en and "φ = 0.40" in en
     assert "季节性 Mann–Kendall" in zh and "一阶自相关" in zh and "季节性 Sen 斜率" in zh
     assert "Over the last 36 months (from 2023-11)" in en and "近 36 个月（2023-11 起）" in zh
     assert "per month (95% CI 2 to 2)" in en  # a noiseless slope of 2 per month
     # the two-year rule is stated only when a month has two years and something was flagged
     two = _trend(pd.DataFrame({"month": [pd.Period("2025-06", "M")]}), cycles=2)
-    assert "only two years" in nt.summary(two, "en") and "只有两年" in nt.summary(two, "zh")
+    assert "only two years" in summary(two, "en") and "只有两年" in summary(two, "zh")
     assert "only two years" not in en
     r.festival_adjusted = True
-    assert "adjusted for the Spring Festival weeks" in nt.summary(r, "en")
-    assert "已扣除春节前三周" in nt.summary(r, "zh")
+    assert "adjusted for the Spring Festival weeks" in summary(r, "en")
+    assert "已扣除春节前三周" in summary(r, "zh")
 
 
 def test_trend_plain_words_above_the_method_below():
@@ -225,8 +223,8 @@ def test_trend_summary_without_test():
 
     r = Trend(parts={"test": Skip("too_short", {"needed": 24, "got": 20})}, anomalies=pd.DataFrame({"month": []}),
               notes=[Note("no_stl")])
-    assert nt.summary(r, "en") == "Less than 24 months of history: no trend test (a seasonal test needs at least two years)."
-    assert "未做趋势检验" in nt.summary(r, "zh")
+    assert summary(r, "en") == "Less than 24 months of history: no trend test (a seasonal test needs at least two years)."
+    assert "未做趋势检验" in summary(r, "zh")
     # the missing decomposition is the section's note, shown under it
     blocks = present.render(r, "en", nt.trend)
     assert blocks[-1].payload == "Less than 24 months of history: no seasonal decomposition."
@@ -246,27 +244,27 @@ def _forecast(scaled=True):
 
 
 def test_forecast_summary_states_calibration_and_coverage():
-    en, zh = nt.summary(_forecast(), "en"), nt.summary(_forecast(), "zh")
+    en, zh = summary(_forecast(), "en"), summary(_forecast(), "zh")
     assert "calibrated on the backtest's out-of-sample errors" in en and "× 1.43" in en
     assert "logarithm" not in en  # a series fitted on its own scale says nothing of logarithms
     assert "80% intervals covered 80.0%" in en and "95% intervals 93.3%" in en and "56.7% and 76.7%" in en
     assert "按回测的样本外误差校准" in zh and "乘以 1.43" in zh and "覆盖了 80.0%" in zh and "93.3%" in zh
-    assert "model's own" in nt.summary(_forecast(scaled=False), "en")
+    assert "model's own" in summary(_forecast(scaled=False), "en")
 
 
 def test_forecast_summary_names_festival_regressor_and_warns_when_coverage_is_off():
     r = _forecast()
     r.regressors, r.coverage_ok = True, False
-    en, zh = nt.summary(r, "en"), nt.summary(r, "zh")
+    en, zh = summary(r, "en"), summary(r, "zh")
     assert "three weeks before Spring Festival" in en and "春节前三周" in zh
     assert "Caution" in en and "仅供参考" in zh
-    assert "Caution" not in nt.summary(_forecast(), "en")
+    assert "Caution" not in summary(_forecast(), "en")
 
 
 def test_forecast_summary_says_why_a_lower_error_model_was_passed_over():
     r = _forecast()
     r.model = "ets"
     r.backtest = pd.DataFrame({"model": ["ets", "sarima", "seasonal_naive"], "mape": [0.032, 0.031, 0.147]})
-    assert "not chosen" in nt.summary(r, "en") and "故未选用" in nt.summary(r, "zh")
+    assert "not chosen" in summary(r, "en") and "故未选用" in summary(r, "zh")
     r.model = "sarima"
-    assert "not chosen" not in nt.summary(r, "en")
+    assert "not chosen" not in summary(r, "en")

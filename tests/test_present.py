@@ -20,10 +20,10 @@ import pytest
 from analysis import present
 from analysis.errors import MessageError, ParameterError
 from analysis.i18n import Msg, languages, msg
-from analysis.narrative import trends as old_text
 from analysis import trends as old_trends
-from analysis.present import Cards, Caution, Para, Presenter, render, render_html, skip_text
+from analysis.present import Cards, Caution, Para, Presenter, render, skip_text
 from analysis.sections import Column, Figure, Reason, SectionResult, Skip, Table
+from present_helpers import section_html, shown_html, summary
 
 
 # ------------------------------------------------------------------ the ported section
@@ -107,9 +107,9 @@ def test_ported_headline_paragraph_equals_todays_text(case, lang):
     table = _table(**CASES[case])
     old = old_trends.Headline(period="2026-10", kind="month", time_elapsed=0.4839, ytd_time_elapsed=0.8301, table=table)
     new = Headline(period="2026-10", kind="month", time_elapsed=0.4839, ytd_time_elapsed=0.8301, table=table)
-    html = render_html(new, lang, text=headline_text)
+    html = section_html(new, lang, text=headline_text)
     paragraph = present.render(new, lang, text=headline_text)[1].payload
-    assert paragraph == old_text.headline_summary(old, lang)
+    assert paragraph == summary(old, lang)
     assert f"<p>{present.display.esc(paragraph)}</p>" in html
 
 
@@ -121,7 +121,7 @@ def test_one_text_function_for_every_language():
         return headline_text(res)
 
     new = Headline(period="2026-10", time_elapsed=0.5, ytd_time_elapsed=0.8, table=_table())
-    out = {lang: render_html(new, lang, text=text) for lang in languages()}
+    out = {lang: section_html(new, lang, text=text) for lang in languages()}
     assert len(calls) == len(languages())  # the same function, called without a language
     assert "2026年10月金额3,564.9万元" in out["zh"] and "October 2026: amount 35,649,026 yuan" in out["en"]
 
@@ -140,7 +140,9 @@ TRENDS_SKIPS = [
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("code, details", TRENDS_SKIPS)
 def test_ported_skip_reasons_equal_todays_text(code, details, lang):
-    assert skip_text(Skip(code, details), lang) == old_text.skip_text(old_trends.Skip(code, details), lang)
+    from analysis.i18n import message
+
+    assert skip_text(Skip(code, details), lang) == message(f"skip.{code}", lang, **details)
 
 
 def test_skipped_section_shows_heading_and_one_note_only():
@@ -159,13 +161,13 @@ def test_tables_are_escaped_formatted_and_labelled_from_the_catalogue():
     t = Table("by_region", frame, [Column("region"), Column("amount", "money_wan"), Column("attainment", "rate"),
                                    Column("size_class", "code", codes="column"), Column("shift", "pp", "column.change_pp")])
     res = Headline(tables=[t])
-    zh = render_html(res, "zh")
+    zh = section_html(res, "zh")
     assert "&lt;b&gt;East&lt;/b&gt;" in zh and "<b>East" not in zh
     for s in ("<th>区域</th>", "<th>金额（万元）</th>", "<th>变化（百分点）</th>", '<td class="num">3,564.9</td>',
               '<td class="num">93.0%</td>', '<td class="txt">大户</td>', '<td class="num">—</td>',
               '<td class="num">+1.2</td>'):
         assert s in zh, s
-    en = render_html(res, "en")
+    en = section_html(res, "en")
     for s in ("<th>Amount (10k yuan)</th>", "<th>Change (pp)</th>", '<td class="txt">Large</td>'):
         assert s in en, s
 
@@ -213,8 +215,8 @@ def test_presenter_records_sections_tables_and_language_free_metrics():
     runs = {}
     for lang in ("zh", "en"):
         p = Presenter("sales_trends", {"headline": headline_text}, lang=lang)
-        p.html(Headline(period="2026-10", time_elapsed=0.5, ytd_time_elapsed=0.8, table=_table(), tables=[t]))
-        p.html(Process().skipped("missing_table", table="visits"))
+        shown_html(p, Headline(period="2026-10", time_elapsed=0.5, ytd_time_elapsed=0.8, table=_table(), tables=[t]))
+        shown_html(p, Process().skipped("missing_table", table="visits"))
         runs[lang] = p
     assert runs["zh"].metrics() == runs["en"].metrics()
     m = runs["zh"].metrics()
@@ -233,26 +235,33 @@ def test_presenter_refuses_another_reports_section_and_unknown_report():
         default_code = "headline"
 
     with pytest.raises(ParameterError, match="belongs to report 'launch_review'"):
-        Presenter("sales_trends").html(Other())
+        shown_html(Presenter("sales_trends"), Other())
     with pytest.raises(MessageError, match="report.no_such_report"):
         Presenter("no_such_report")
 
 
 def test_show_displays_the_same_blocks_in_the_notebook(monkeypatch):
+    """The notebook shows each block as the HTML the meeting pack and the tests render
+    (present.block_html), a chart as a chart output."""
     shown = []
-    for name in ("heading", "paragraph", "note", "kpis", "figure"):
-        monkeypatch.setattr(present.display, name, lambda *a, _n=name: shown.append((_n, a)))
-    import IPython.display
-
-    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(("html", obj.data)))
+    monkeypatch.setattr(present.display, "html", lambda text: shown.append(("html", text)))
+    monkeypatch.setattr(present.display, "figure", lambda fig: shown.append(("figure", fig)))
     t = Table.of("rows", pd.DataFrame({"region": ["East"]}), region="text")
     p = Presenter("sales_trends", {"headline": headline_text}, lang="zh")
     res = Headline(period="2026-10", time_elapsed=0.5, ytd_time_elapsed=0.8, table=_table(), tables=[t]).note("no_stl")
     assert p.show(res) is res
-    assert [k for k, _ in shown] == ["heading", "paragraph", "html", "note"]
-    assert shown[0][1] == ("总体情况", 2)
+    assert [k for k, _ in shown] == ["html"] * 4
+    assert "".join(h for _, h in shown) == section_html(res, "zh", headline_text)
+    assert shown[0][1] == "<h2>总体情况</h2>"
     assert "<th>区域</th>" in shown[2][1]
     assert p.sections == [res] and len(p.tables) == 1
+
+
+def test_a_page_note_is_shown_through_the_presenter(monkeypatch):
+    shown = []
+    monkeypatch.setattr(present.display, "html", shown.append)
+    Presenter("sales_trends", lang="en").note(Msg("skip.no_data", {}))
+    assert shown == ['<p class="note">' + present.display.esc(Msg("skip.no_data", {}).render("en")) + "</p>"]
 
 
 # ------------------------------------------------------------ a whole section, ported
@@ -311,7 +320,7 @@ def test_ported_underperformers_text_equals_todays(ids, lang):
     months = ["2026-08", "2026-09", "2026-10"]
     old = old_trends.Underperformers(threshold=0.9, streak=3, months=months, ids=ids)
     new = Underperformers(threshold=0.9, streak=3, months=months, ids=ids)
-    assert render(new, lang, text=underperformers_text)[1].payload == old_text.underperformers_summary(old, lang)
+    assert render(new, lang, text=underperformers_text)[1].payload == summary(old, lang)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -320,7 +329,7 @@ def test_ported_underperformers_text_equals_todays(ids, lang):
 def test_ported_mix_text_equals_todays(shift, measure, lang):
     old = old_trends.Mix(shift_pp=shift, share_measure=measure)
     new = Mix(shift_pp=shift, share_measure=measure)
-    assert render(new, lang, text=mix_text)[1].payload == old_text.mix_summary(old, lang)
+    assert render(new, lang, text=mix_text)[1].payload == summary(old, lang)
 
 
 def test_a_ported_section_renders_text_table_and_chart_and_feeds_the_workbook(tmp_path):
@@ -338,7 +347,10 @@ def test_a_ported_section_renders_text_table_and_chart_and_feeds_the_workbook(tm
     assert p.metrics()["underperformers"] == ["R01"]
     import openpyxl
 
-    wb = openpyxl.load_workbook(p.write_workbook(tmp_path / "run.xlsx", {"period": "2026-10"}))
+    from analysis.excel import write_workbook
+
+    wb = openpyxl.load_workbook(write_workbook(tmp_path / "run.xlsx", {"report": "sales_trends", "period": "2026-10"},
+                                               p.tables, "en"))
     assert wb.sheetnames == ["About", "Staff below target"]
     assert wb["Staff below target"]["F2"].value == pytest.approx(0.85)
     assert wb["Staff below target"]["F1"].value == "October 2026"

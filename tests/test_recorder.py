@@ -66,7 +66,9 @@ def test_finish_returns_nothing_so_the_last_cell_shows_no_path(tmp_path, monkeyp
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "m" / "metrics.json"))
     monkeypatch.delenv("SALES_ANALYSIS_WORKBOOK", raising=False)
     ctx = Context("sales_trends", SimpleNamespace(lang="zh"), None, Recorder("sales_trends"))
-    ctx.skipped.append({"section": "forecast", "reason": "too_short"})
+    from analysis.trends import Forecast
+
+    ctx.present.sections.append(Forecast().skipped("too_short", needed=8, got=3))
     assert ctx.finish(total_amount=1.5) is None
     data = json.loads((tmp_path / "m" / "metrics.json").read_text(encoding="utf-8"))
     assert data["total_amount"] == 1.5 and data["skipped_sections"] == ["forecast"]

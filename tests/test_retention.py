@@ -16,9 +16,11 @@ from hypothesis import strategies as st
 
 from analysis import retention as rt
 from analysis.errors import MissingTableError, ParameterError
+from analysis.params import IncentiveRetentionParams as Params
 from analysis.present import render, text_block
 from analysis.sections import section_metrics
 from analysis.stats import survival
+from present_helpers import shown_html
 
 
 def _text(items, lang):
@@ -244,7 +246,7 @@ def test_cards_and_tables_beside_them_state_one_period_and_one_denominator(tiny,
 
     # the window (twelve months to as_of) is clipped to the data start 2024-01-01:
     # as_of 2024-04-30: window 2024-01-01 … 2024-04-30; R2 (left 2024-04-20) and R3 (2024-01-10) left in it
-    scope = rt.prepare(tiny, {"as_of": "2024-04-30", "min_group_size": 1}, n_boot=10)
+    scope = rt.prepare(tiny, Params.of(as_of="2024-04-30", min_group_size=1), n_boot=10)
     res = rt.headcount_attrition(scope)
     tables = {t.code: t.frame for t in res.tables}
     assert [t.code for t in res.tables][:2] == ["by_region", "by_reason"]
@@ -282,16 +284,21 @@ def test_feature_tiers():
     assert rt.feature_tiers(pd.Series([1.0, 2.0, 3.0]), "JobLevel").tolist() == ["1", "2", "3"]
 
 
-def test_load_rejects_unknown_source(tiny):
-    with pytest.raises(ParameterError):
-        rt.load(tiny, {"source": "ftp"})
+def test_load_takes_the_model_only(tiny):
+    """One prepare contract: the parameters are the report's model (its defaults, not copies)."""
+    with pytest.raises(ParameterError, match="The 'source' parameter of incentive_retention"):
+        Params.of(source="ftp")
+    with pytest.raises(ParameterError, match="must be a IncentiveRetentionParams"):
+        rt.load(tiny, {"source": "store"})
+    with pytest.raises(ParameterError, match="must be a IncentiveRetentionParams"):
+        rt.prepare(tiny, {})
 
 
 # ------------------------------------------------------------------ the demo world
 
 @pytest.fixture(scope="module")
 def demo_data(demo_con):
-    return rt.load(demo_con, {})
+    return rt.load(demo_con)
 
 
 @pytest.fixture(scope="module")
@@ -846,19 +853,19 @@ def _render_all(scope, lang):
     charts.setup()
 
     p = Presenter("incentive_retention", nr.TEXTS, lang)
-    html = "".join(p.html(r) for r in rt.sections(scope))
+    html = "".join(shown_html(p, r) for r in rt.sections(scope))
     return p, html
 
 
 def test_every_section_renders_in_both_languages_from_the_same_results(tiny):
-    scope = rt.prepare(tiny, {"min_group_size": 2}, n_boot=50)
+    scope = rt.prepare(tiny, Params.of(min_group_size=2), n_boot=50)
     zh, html_zh = _render_all(scope, "zh")
     en, html_en = _render_all(scope, "en")
     assert [s.code for s in zh.sections] == [s.code for s in en.sections] == [
         "headcount_attrition", "retention_curves", "curves_team_bonus_share", "curves_payout_delay_days",
         "curves_promoted_last_12m", "correlations", "adjusted_effects", "model_checks", "dose_team_bonus_share",
         "dose_payout_delay_days", "written_summary"]
-    assert zh.metrics() == en.metrics() == rt.report_metrics(tiny, {"min_group_size": 2}, n_boot=50)
+    assert zh.metrics() == en.metrics() == rt.report_metrics(tiny, Params.of(min_group_size=2), n_boot=50)
     assert all(s.isascii() for s in zh.metrics()["skipped_sections"])
     # the total row and the exit reasons are codes in the data, words on the page
     assert "合计" in html_zh and "Total" in html_en and "主动离职" in html_zh and "Voluntary" in html_en
@@ -873,8 +880,8 @@ def test_snapshot_sections_skip_with_codes_and_show_its_own_names(tmp_path):
     df = pd.DataFrame({"person_id": [f"P{i}" for i in range(n)], "tenure": rng.integers(1, 90, n).astype(float),
                        "left": rng.random(n) < 0.35, "OverTime": rng.choice(["Yes", "No"], n)})
     df.to_csv(tmp_path / "hr.csv", index=False)
-    scope = rt.prepare(None, {"source": "snapshot", "snapshot": str(tmp_path / "hr.csv"), "tenure_unit": "months",
-                              "features": ["OverTime", "team_bonus_share"], "controls": []}, n_boot=50)
+    scope = rt.prepare(None, Params.of(source="snapshot", snapshot=str(tmp_path / "hr.csv"), tenure_unit="months",
+                                       features=["OverTime", "team_bonus_share"], controls=[]), n_boot=50)
     zh, html_zh = _render_all(scope, "zh")
     en, html_en = _render_all(scope, "en")
     m = zh.metrics()

@@ -80,7 +80,7 @@ def claims(path: Path) -> dict[str, bool]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            scope = rt.prepare(con, {}, n_boot=50)
+            scope = rt.prepare(con, n_boot=50)
             fam = scope.family  # the Cox models, the curves, the correlations and the logistic check
         out = fam.claims()
         out["ph"] = bool(scope.effects.ph_violations)

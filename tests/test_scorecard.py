@@ -33,6 +33,7 @@ from analysis.params import RepScorecardParams, validate_params
 from analysis.i18n import label
 from analysis.present import Presenter
 from analysis.scheme import load_scheme
+from present_helpers import shown_html
 
 ROOT = Path(__file__).resolve().parents[1]
 charts.setup()  # the CJK font, as a report run sets it
@@ -362,7 +363,7 @@ def test_every_section_renders_and_team_version_holds_no_pay(fixture_store, tmp_
         pres = Presenter("rep_scorecard", text.TEXTS, lang)
         results = [f(s) for f in (sc.headline, sc.scores, sc.indicators, sc.rank_intervals, sc.territory,
                                   sc.underperformers, sc.adjustments, sc.payout)]
-        html = "".join(pres.html(r) for r in results if r is not None)
+        html = "".join(shown_html(pres, r) for r in results if r is not None)
         m = pres.metrics()
         if audience == "team":
             assert "payout" not in [r.code for r in results if r is not None]
@@ -381,7 +382,7 @@ def test_metrics_are_the_same_in_both_languages(fixture_store):
         pres = Presenter("rep_scorecard", text.TEXTS, lang)
         for f in (sc.headline, sc.scores, sc.indicators, sc.rank_intervals, sc.territory, sc.underperformers,
                   sc.adjustments):
-            pres.html(f(s))
+            shown_html(pres, f(s))
         out[lang] = json.loads(json.dumps(pres.metrics(), default=str))
     assert out["zh"] == out["en"]
     scores = out["zh"]["scores"]
@@ -400,7 +401,7 @@ def test_metrics_doc_lists_every_key(fixture_store):
               sc.adjustments, sc.payout):
         r = f(s)
         if r is not None:
-            pres.html(r)
+            shown_html(pres, r)
     keys = set(pres.metrics()) | {"report", "parameters", "data_window", "generated_at"}
     assert keys == documented
 
@@ -441,8 +442,8 @@ def test_a_missing_table_skips_its_indicators_with_a_visible_note(tmp_path, drop
     s = _prepare((path, tmp_path / "s.yml"))
     assert set(s.indicator_skips) == skipped
     pres = Presenter("rep_scorecard", text.TEXTS, "en")
-    html = "".join(pres.html(f(s)) for f in (sc.headline, sc.scores, sc.indicators, sc.underperformers))
-    assert set(pres.skipped_sections()) == sections
+    html = "".join(shown_html(pres, f(s)) for f in (sc.headline, sc.scores, sc.indicators, sc.underperformers))
+    assert set(pres.metrics()["skipped_sections"]) == sections
     for iid in skipped:
         assert f"{label('rep_scorecard.indicator.' + iid, 'en')} not scored:" in html
     if drop == ["reps"]:
@@ -485,7 +486,7 @@ def test_slim_orders_score_through_the_customers_and_products(tmp_path, null):
             assert (pd.isna(r.loc[rep, iid]) if math.isnan(want) else r.loc[rep, iid] == pytest.approx(want)), \
                 (rep, iid)
     pres = Presenter("rep_scorecard", text.TEXTS, "en")
-    pres.html(sc.headline(s))
+    shown_html(pres, sc.headline(s))
     assert pres.metrics()["coverage"] == {"rep_id": 1.0, "brand": 1.0, "price_class": 1.0}
 
 
@@ -507,5 +508,5 @@ def test_an_unresolved_dimension_skips_its_indicators_with_the_share(tmp_path):
     assert s.indicator_skips["price_class_mix"].as_dict()["details"]["dimension"] == "price_class"
     assert "key_brand_distribution" not in s.scores.attrs["weights"]
     pres = Presenter("rep_scorecard", text.TEXTS, "en")
-    html = pres.html(sc.indicators(s))
+    html = shown_html(pres, sc.indicators(s))
     assert "of the amount can be attributed to a" in html and "these codes are not in the products table: p2" in html

@@ -145,14 +145,16 @@ def test_parts_and_notes_of_every_section_reach_metrics_as_codes():
 
 
 def test_the_one_off_skip_fields_are_parts():
-    """The trends and scorecard parts that used to be fields of their own are ``parts`` (the old
-    names read them)."""
-    from analysis import scorecard, trends
+    """The parts that used to be fields of their own (results' ``test_skip``, ``association_skip``,
+    ``penalty_skip``; scopes' ``intervals_skip``, ``streak_skip``, ``retailers_skip``,
+    ``segments_skip``) are ``parts``: the result's, or the scope's (``ScopeBase.part_skip``)."""
+    import dataclasses
+
+    from analysis import flash, launch, scorecard, target_plan, trends
 
     t = trends.Trend().skipped_part("test", "too_short", needed=24, got=20)
-    p = trends.Process().skipped_part("association", "no_targets", level="rep")
-    h = scorecard.Headline().skipped_part("penalty", "no_targets", level="rep")
-    assert t.test_skip == t.parts["test"] and p.association_skip == p.parts["association"]
-    assert h.penalty_skip == h.parts["penalty"]
-    for cls in (trends.Trend, trends.Process, scorecard.Headline):
-        assert not {f for f in cls.__dataclass_fields__ if f.endswith("_skip")}, cls
+    assert t.parts["test"].code == "too_short"
+    for cls in (trends.Trend, trends.Process, scorecard.Headline, trends.Scope, scorecard.Scope, launch.LaunchScope,
+                target_plan.Scope, flash.Scope):
+        names = {f.name for f in dataclasses.fields(cls)} | {n for n in vars(cls) if not n.startswith("__")}
+        assert not {n for n in names if n.endswith("_skip")}, cls

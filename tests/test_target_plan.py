@@ -253,6 +253,7 @@ def test_an_infeasible_cap_is_relaxed_and_said_at_the_top(world):
     # 30 % stopped the plan; now the cap is relaxed to 560 / 410 - 1 and every key is at it
     from analysis.narrative import target_plan as text
     from analysis.present import Presenter
+    from present_helpers import shown_html
 
     s = plan(world, total=560, growth_cap=0.3, method="last_12")
     reg = s.plan.regions.set_index("region")
@@ -264,7 +265,7 @@ def test_an_infeasible_cap_is_relaxed_and_said_at_the_top(world):
     res = tp.overview(s)
     assert res.metrics()["growth_cap_relaxed"][0]["cap"] == pytest.approx(560 / 410 - 1)
     for lang, words in (("en", "the cap was relaxed"), ("zh", "上限已放宽")):
-        html = Presenter("target_plan", text.TEXTS, lang).html(res)
+        html = shown_html(Presenter("target_plan", text.TEXTS, lang), res)
         first = html.split("</h2>", 1)[1].split("</p>", 1)[0]  # the first thing under the heading
         assert words in first, first
     # no plan can be made: overrides above the total still refuse

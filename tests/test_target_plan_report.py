@@ -14,6 +14,7 @@ from analysis.params import TargetPlanParams
 from analysis.errors import ParameterError
 from analysis.narrative import target_plan as texts
 from analysis.present import Presenter
+from present_helpers import shown_html
 
 from test_target_plan import make_store
 
@@ -36,7 +37,7 @@ def test_metrics_are_language_free_and_documented(tmp_path):
     for lang in ("zh", "en"):
         p = Presenter("target_plan", texts.TEXTS, lang=lang)
         for section in SECTIONS:
-            p.html(section(scope))
+            shown_html(p, section(scope))
         runs[lang] = p.metrics()
     con.disconnect()
     assert runs["zh"] == runs["en"]

@@ -345,19 +345,26 @@ def test_process_indicators(scope):
     assert p.summary["coverage"] == pytest.approx(4 / 5)
     assert p.summary["effective_rate"] == pytest.approx(3 / 4)
     # three reps are too few for an association: shown as skipped, not a bare number
-    assert p.association is None and p.association_skip is not None
-    assert p.association_skip.as_dict() == {"reason": "too_short", "details": {"needed": 5, "got": 3}}
-    from analysis.narrative import trends as nt
+    assert p.association is None and "association" in p.parts
+    assert p.parts["association"].as_dict() == {"reason": "too_short", "details": {"needed": 5, "got": 3}}
+    from present_helpers import summary
 
-    assert "Only 3 account managers have both guidance coverage and attainment (5 needed)" in nt.summary(p, "en")
-    assert "只有 3 名客户经理同时有经营指导面和完成率（至少需要 5 名）" in nt.summary(p, "zh")
+    assert "Only 3 account managers have both guidance coverage and attainment (5 needed)" in summary(p, "en")
+    assert "只有 3 名客户经理同时有经营指导面和完成率（至少需要 5 名）" in summary(p, "zh")
 
 
 # ------------------------------------------------------------------------- metrics
-def test_collect_metrics(scope):
+def _metrics(scope, *results) -> dict:
+    """metrics.json's figures of ``results`` (as a run records them: the scope's, then the sections')."""
+    from analysis.sections import section_metrics
+
+    return {**trends.scope_metrics(scope), **section_metrics(results)}
+
+
+def test_metrics_of_the_sections(scope):
     h, u, m = trends.headline(scope), trends.underperformers(scope), trends.mix(scope)
     fc = trends.forecast(scope)
-    out = trends.collect_metrics(scope, h, u, m, fc)
+    out = _metrics(scope, h, u, m, fc)
     assert out["period"] == "2025-03"
     assert out["total_amount"] == 3100 and out["total_qty"] == 13
     assert out["attainment"] == pytest.approx(0.775) and out["time_elapsed"] == 1.0
@@ -370,7 +377,7 @@ def test_collect_metrics(scope):
     assert fc.skip is not None and out["forecast"] == [] and out["backtest_mape"] is None
     assert out["backtest_coverage"] is None
     # 14 months: too short for the seasonal trend test, null rather than NaN
-    assert trends.collect_metrics(scope, tr=trends.trend(scope))["trend"] is None
+    assert trends.trend(scope).metrics()["trend"] is None
 
 
 # ------------------------------------------------------------------- partial data
@@ -398,7 +405,7 @@ def test_minimal_data_sections(minimal_con):
         assert res.skip is not None and res.skip.code == code, res
     assert trends.trend(s).skip is None
     assert trends.spring_festival(s).skip is None
-    out = trends.collect_metrics(s, h, trends.underperformers(s), trends.mix(s), None)
+    out = _metrics(s, h, trends.underperformers(s), trends.mix(s))
     assert out["total_qty"] is None and out["attainment"] is None and out["underperformers"] == []
 
 
@@ -419,7 +426,7 @@ def _metrics_by_lang(s) -> dict:
     for lang in ("zh", "en"):
         p = Presenter("sales_trends", nt.TEXTS, lang=lang)
         for r in results:
-            p.html(r)
+            p.blocks(r)
         out[lang] = {**trends.scope_metrics(s), **p.metrics()}
     return out
 
@@ -436,10 +443,6 @@ def test_metrics_are_language_free_and_keep_their_keys_when_sections_skip(scope,
     assert set(minimal["zh"]) == set(full["zh"])  # a skipped section leaves its keys, empty
     assert minimal["zh"]["mix_shift_pp"] == {} and minimal["zh"]["underperformers"] == []
     assert all(s.isascii() for s in minimal["zh"]["skipped_sections"])
-    # the older entry point gives the same figures
-    old = trends.collect_metrics(scope, trends.headline(scope), trends.underperformers(scope), trends.mix(scope),
-                                 trends.forecast(scope), trends.trend(scope))
-    assert {k: v for k, v in full["zh"].items() if not k.startswith("skipped") and k != "section_notes"} == old
 
 
 def test_customers_by_grade_band(fixture_con):
@@ -546,14 +549,14 @@ def test_demo_forecast_intervals_cover_in_backtest(demo_scope):
     assert f.coverage["80"] >= 0.80 - 0.10 and f.coverage["95"] >= 0.95 - 0.10, f.coverage
     within = abs(f.coverage["80"] - 0.80) <= 0.10 and abs(f.coverage["95"] - 0.95) <= 0.10
     assert f.coverage_ok == within
-    m = trends.collect_metrics(demo_scope, fc=f)
+    m = f.metrics()
     assert m["backtest_coverage"] == {"80": f.coverage["80"], "95": f.coverage["95"]}
 
 
 @pytest.mark.slow
 def test_demo_trend_metrics(demo_scope):
     t = trends.trend(demo_scope)
-    m = trends.collect_metrics(demo_scope, tr=t)["trend"]
+    m = t.metrics()["trend"]
     assert set(m) == {"method", "slope", "lo", "hi", "p"} and m["method"] == "seasonal_mann_kendall_ar1"
     assert m["lo"] <= m["slope"] <= m["hi"] and 0 <= m["p"] <= 1 and t.test.n == 36
 
@@ -760,7 +763,7 @@ def test_trend_test_matches_direct_computation(tmp_path):
     adj = vals - beta * x
     ref = ts.seasonal_mann_kendall(adj[-36:], ar1=ts.ar1_from_seasonal_differences(adj, exog=x))
     assert t.test == ref and t.test_start == "2023-01" and len(t.series) == 24 and t.festival_adjusted
-    m = trends.collect_metrics(trends.prepare(con), tr=t)["trend"]
+    m = t.metrics()["trend"]
     assert m == {"method": ref.method, "slope": ref.slope, "lo": ref.slope_low, "hi": ref.slope_high, "p": ref.p_value}
     con.disconnect()
 
@@ -769,8 +772,8 @@ def test_trend_test_needs_two_years(tmp_path):
     con = _monthly_store(tmp_path, np.arange(20.0) + 100)
     s = trends.prepare(con)
     t = trends.trend(s)
-    assert t.skip is None and t.test is None and t.test_skip.code == "too_short" and math.isnan(t.p_value)
-    assert trends.collect_metrics(s, tr=t)["trend"] is None
+    assert t.skip is None and t.test is None and t.parts["test"].code == "too_short" and math.isnan(t.p_value)
+    assert t.metrics()["trend"] is None
     con.disconnect()
 
 
@@ -853,7 +856,7 @@ def test_qty_only_weekly(tmp_path):
     # Mondays of March 2025: 3, 10, 17, 24, 31 → 50 against 40; March 2024: 4, 11, 18, 25 → 40
     assert h.value("qty", "current") == 50 and h.value("qty", "attainment") == pytest.approx(1.25)
     assert h.value("qty", "yoy") == pytest.approx(0.25)
-    m = trends.collect_metrics(s, h)
+    m = _metrics(s, h)
     assert m["total_amount"] is None and m["total_qty"] == 50 and m["attainment"] == pytest.approx(1.25)
     con.disconnect()
 

@@ -110,21 +110,9 @@ def retention_metrics(con: Any) -> tuple[dict, dict[str, float]]:
     computes them: ``retention.report_metrics``), and the log-rank p of each curve section."""
     from analysis import retention as rt
 
-    if hasattr(rt, "report_metrics"):
-        m = rt.report_metrics(con, {}, n_boot=100)  # the bootstrap only sets correlation CIs
-        lr = {f: c["logrank"]["p"] for f, c in (m.get("curves") or {}).items()
-              if c.get("logrank") and c["logrank"].get("p") is not None}
-        return m, lr
-    # reports without report_metrics (older code): the notebook's calls
-    data = rt.load(con, {})
-    head = rt.headline(data)
-    overall = rt.km_overall(data)
-    curves = [rt.km_by_feature(data, rt.curve_feature(data, i)) for i in range(3)]
-    corr = rt.correlations(data, n_boot=100)
-    eff = rt.adjusted_effects(data)
-    tables = rt.attrition_tables(data)
-    m = rt.metrics(data, head, overall, corr, eff, rt.suppressed_total(tables, *curves))
-    lr = {c.feature: float(c.logrank.p_value) for c in curves if c.logrank is not None}
+    m = rt.report_metrics(con, n_boot=100)  # the default parameters; the bootstrap only sets correlation CIs
+    lr = {f: c["logrank"]["p"] for f, c in (m.get("curves") or {}).items()
+          if c.get("logrank") and c["logrank"].get("p") is not None}
     return m, lr
 
 
@@ -137,22 +125,8 @@ def trend_metrics(con: Any) -> tuple[dict | None, float | None]:
     tr = trends.trend(scope)
     mk = getattr(tr, "mk", None)
     mk_p = float(mk.p_value) if mk is not None and hasattr(mk, "p_value") else None
-    m = trends.collect_metrics(scope, trends.headline(scope), None, None, None, **_trend_kw(tr))
-    t = m.get("trend")
+    t = tr.metrics().get("trend")
     return (t if isinstance(t, dict) else None), mk_p
-
-
-def _trend_kw(tr: Any) -> dict:
-    """How collect_metrics takes the trend section (keyword ``trend`` when it accepts it)."""
-    import inspect
-
-    from analysis import trends
-
-    params = inspect.signature(trends.collect_metrics).parameters
-    for name in ("trend", "tr", "trend_result"):
-        if name in params:
-            return {name: tr}
-    return {}
 
 
 def run_world(tmp: Path, seed: int, null: bool, independent: bool = True) -> WorldResult:

@@ -1,10 +1,13 @@
-"""Safe display helpers for report notebooks.
+"""Safe display helpers for report notebooks: escaping, tables as HTML, and the two outputs a
+report shows (:func:`html`, a block rendered by :mod:`analysis.present`; :func:`figure`, a chart).
+:func:`heading`, :func:`paragraph`, :func:`note`, :func:`kpis` and :func:`table` show the same
+markup for a notebook written without a spec (the pipeline's fixture report).
 
 Every string that comes from data is HTML-escaped here: pandas Styler does not escape
 unless asked, and IPython's Markdown/HTML displays pass text through as it is.
 Numbers are formatted with fixed precision so executed notebooks are deterministic.
 
-Format codes for :func:`table` name value kinds of the message catalogues
+Format codes for :func:`table_html` name value kinds of the message catalogues
 (``analysis/locales/<lang>.yml``, :data:`CODES`), written in their table form (the unit
 belongs in the header): ``"int"`` (thousands separators), ``"money"`` (yuan), ``"wan"``
 (万元), ``"pct"`` (a rate as a percentage), ``"pp"`` (percentage points, signed),
@@ -14,7 +17,7 @@ as ``column.<name>`` labels (else shown as they are); no text lives here.
 """
 from __future__ import annotations
 
-import html
+import html as _html
 import math
 from typing import Any, Mapping
 
@@ -61,7 +64,7 @@ def fmt(value: Any, code: str = "f2", lang: str = DEFAULT_LANG) -> str:
 
 def esc(value: Any) -> str:
     """HTML-escape any value as text."""
-    return html.escape("" if value is None else str(value), quote=True)
+    return _html.escape("" if value is None else str(value), quote=True)
 
 
 def table_html(
@@ -112,41 +115,33 @@ def table_html(
     )
 
 
-def _show(html_text: str) -> None:
+def html(text: str) -> None:
+    """Display ``text``, HTML already escaped (a rendered block of :mod:`analysis.present`), in
+    the notebook: the one way a report shows text."""
     from IPython.display import HTML, display
 
-    display(HTML(html_text))
+    display(HTML(text))
 
 
 def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, lang: str = DEFAULT_LANG, **kw: Any) -> None:
     """Display ``df`` as an escaped, formatted HTML table (see :func:`table_html`)."""
-    _show(table_html(df, formats, lang, **kw))
+    html(table_html(df, formats, lang, **kw))
 
 
 def heading(text: str, level: int = 2) -> None:
     """Display an escaped heading (collected into the report's table of contents)."""
-    _show(f"<h{level}>{esc(text)}</h{level}>")
+    html(f"<h{level}>{esc(text)}</h{level}>")
 
 
 def paragraph(text: str) -> None:
     """Display escaped text as a paragraph; blank lines separate paragraphs."""
     parts = [p.strip() for p in str(text).split("\n\n") if p.strip()]
-    _show("".join(f"<p>{esc(p)}</p>" for p in parts))
-
-
-def bullets(items: list[str]) -> None:
-    """Display escaped items as a bullet list."""
-    _show("<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>")
+    html("".join(f"<p>{esc(p)}</p>" for p in parts))
 
 
 def note(text: str) -> None:
-    """Display an escaped, visibly styled note (used for skipped sections and cautions)."""
-    _show(f'<p class="note">{esc(text)}</p>')
-
-
-def skipped(section: str, reason: str, lang: str = DEFAULT_LANG) -> None:
-    """Display the visible note of a skipped section (the catalogue's ``present.skipped``)."""
-    note(message("present.skipped", lang, section=section, reason=reason))
+    """Display an escaped, visibly styled note."""
+    html(f'<p class="note">{esc(text)}</p>')
 
 
 def kpis(items: Mapping[str, str]) -> None:
@@ -155,7 +150,7 @@ def kpis(items: Mapping[str, str]) -> None:
         f'<div class="kpi"><div class="kpi-v">{esc(v)}</div><div class="kpi-l">{esc(k)}</div></div>'
         for k, v in items.items()
     )
-    _show(f'<div class="kpis">{cards}</div>')
+    html(f'<div class="kpis">{cards}</div>')
 
 
 def figure_output(fig: Any) -> tuple[dict[str, Any], dict[str, Any]]:

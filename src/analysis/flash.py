@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import model, store as store_mod
-from .params.base import coerce_params
+from .params.base import as_params
 from .params.weekly_flash import WeeklyFlashParams
 from .periods import add_months, half_open, month_start
 from .sections import Reason, SectionResult, Table
@@ -113,9 +113,21 @@ class Scope:
         return MEASURES[self.params.measure]
 
 
-def prepare(con: Any, params: Any = None, **kw: Any) -> Scope:
-    """Resolve ``as_of`` (default: the last order date) and select the month's lines so far."""
-    params = coerce_params(WeeklyFlashParams, params, REPORT, **kw)
+def prepare(con: Any, params: WeeklyFlashParams | None = None) -> Scope:
+    """Resolve ``as_of`` (default: the last order date) and select the month's lines so far.
+
+    Parameters
+    ----------
+    con : Ibis backend
+    params : WeeklyFlashParams, optional
+        Validated (``WeeklyFlashParams.of(as_of="2026-10-20")``); None: the defaults.
+
+    Raises
+    ------
+    ParameterError
+        ``params`` is not a ``WeeklyFlashParams``.
+    """
+    params = as_params(WeeklyFlashParams, params, f"{REPORT}.prepare")
     lines = model.sales_lines(con)
     last = lines.order_date.max().execute()
     data_last = pd.Timestamp(last).date() if last is not None and not pd.isna(last) else None

@@ -1165,11 +1165,10 @@ class LaunchScope(ScopeBase):
     depth: pd.DataFrame
     sell_through: dict[str, Any]
     segments: dict[str, pd.DataFrame]
-    segments_skip: Skip | None
     opinions: Opinions
     cannibalization: Cannibalization
     benchmarks: Benchmarks
-    retailers_skip: Skip | None = None
+    parts: dict[str, Skip] = field(default_factory=dict)  # ScopeBase: "retailers", "segments"
     min_group_size: int = 5
     coverage: dict[str, float] = field(default_factory=dict)  # segment dimension -> share of the window's amount
     segment_notes: list = field(default_factory=list)  # unattributed notes of the segment dimensions
@@ -1215,8 +1214,9 @@ def _prepare(con: Any, params: Any) -> LaunchScope:
         no_customers = Skip(Reason.MISSING_COLUMN, {"table": "orders", "column": "customer_id"})
         return LaunchScope(
             spec=spec, headline=head, daily=daily, weekly=weekly, curves=pd.DataFrame(), depth=pd.DataFrame(),
-            sell_through={"rate": None}, segments={}, segments_skip=no_customers, opinions=op,
-            cannibalization=can, benchmarks=Benchmarks(skip=no_customers), retailers_skip=no_customers,
+            sell_through={"rate": None}, segments={}, opinions=op,
+            cannibalization=can, benchmarks=Benchmarks(skip=no_customers),
+            parts={"retailers": no_customers, "segments": no_customers},
             min_group_size=params.min_group_size, tables=store_tables(con, TABLES), names=names,
         )
     segs: dict[str, pd.DataFrame] = {}
@@ -1252,8 +1252,9 @@ def _prepare(con: Any, params: Any) -> LaunchScope:
     return LaunchScope(
         spec=spec, headline=head, daily=daily, weekly=weekly, curves=curves,
         depth=repeat_depth(con, spec) if spec.days_covered else pd.DataFrame(),
-        sell_through=st, segments=segs, segments_skip=seg_skip, opinions=op, cannibalization=can, benchmarks=bm,
-        retailers_skip=Skip(Reason.NO_DATA_IN_WINDOW) if spec.days_covered == 0 else None,
+        sell_through=st, segments=segs, opinions=op, cannibalization=can, benchmarks=bm,
+        parts={k: v for k, v in (("retailers", Skip(Reason.NO_DATA_IN_WINDOW) if spec.days_covered == 0 else None),
+                                 ("segments", seg_skip)) if v is not None},
         min_group_size=params.min_group_size, coverage=seg_coverage, segment_notes=seg_notes,
         tables=store_tables(con, TABLES), names=names,
     )
@@ -1434,8 +1435,8 @@ class Retailers(SectionResult):
 def retailers(scope: LaunchScope) -> Retailers:
     """Section ``retailers``."""
     res = Retailers(sell_through=dict(scope.sell_through))
-    if scope.retailers_skip is not None:
-        res.skip = scope.retailers_skip
+    if scope.part_skip("retailers") is not None:
+        res.skip = scope.part_skip("retailers")
         return res
     res.figures.append(Figure("launch.ordering_curves", {"curves": scope.curves}))
     if not scope.depth.empty:
@@ -1465,11 +1466,9 @@ def retailer_segments(scope: LaunchScope) -> RetailerSegments:
     """Section ``retailer_segments``: one table per customers column (area_type, size_class, region)."""
     res = RetailerSegments(segments=dict(scope.segments), coverage=dict(scope.coverage))
     res.notes.extend(scope.segment_notes)
-    if scope.retailers_skip is not None:
-        res.skip = scope.retailers_skip
-        return res
-    if scope.segments_skip is not None:
-        res.skip = scope.segments_skip
+    skip = scope.part_skip("retailers") or scope.part_skip("segments")
+    if skip is not None:
+        res.skip = skip
         return res
     res.note("small_groups", min_group_size=scope.min_group_size)
     for dim, tab in scope.segments.items():

@@ -1,15 +1,21 @@
-"""What a report notebook calls first and last.
+"""What a report notebook calls: the report's spec, cell by cell.
 
 A report notebook is: a ``parameters`` cell, then
 
     ctx = notebook.start("sales_trends", globals())
+    scope = ctx.prepare()
+    ctx.section("headline")        # one cell per step of the report's spec, in order
+    …
+    ctx.finish()
 
-which validates the parameters with the report's model (unknown or wrong ones fail
-here, visibly), configures charts, opens the store read-only and creates the metrics
-recorder; cells then call the report's metric module with ``ctx.con`` and ``ctx.params``
-and display results with ``analysis.display``; the last cell calls ``ctx.finish()``,
-which writes metrics.json (and the Excel workbook of the tables the report showed, when
-the run asks for one). ``finish()`` shows nothing: the last cell of a report has no output.
+``start`` validates the parameters with the report's model (unknown or wrong ones fail here,
+visibly), configures charts, opens the store read-only and creates the metrics recorder;
+``prepare`` calls the spec's ``prepare(con, params)``; ``section(name)`` computes the spec's
+step of that name (:func:`analysis.spec.run_step`, the call the headless run
+:func:`analysis.reports.compute.compute` makes) and shows it through the presenter with the
+step's text function; ``finish`` writes metrics.json (what the spec's ``finish`` adds, then the
+sections' metrics) and the Excel workbook of the tables shown, when the run asks for one. It
+shows nothing: the last cell of a report has no output.
 """
 from __future__ import annotations
 
@@ -20,24 +26,33 @@ from pathlib import Path
 from typing import Any
 
 from . import charts, store
+from . import spec as spec_mod
+from .errors import ParameterError
 from .params import REPORTS, validate_params
 from .recorder import DOCX_ENV, WORKBOOK_ENV, Recorder
+from .sections import section_metrics
+from .spec import ReportSpec, ref
 
 
 @dataclass
 class Context:
-    """The state of one report notebook: parameters, store connection, recorder, skips, and the
-    presenter that renders its sections (and keeps the tables shown, for the workbook)."""
+    """The state of one report notebook: parameters, store connection, recorder, the scope of
+    the spec's ``prepare`` and the presenter that renders its sections (and keeps the tables
+    shown, for the workbook)."""
 
     report: str
     params: Any
     con: Any
     rec: Recorder
     font: str | None = None
-    skipped: list[dict] = field(default_factory=list)
-    tables: list[tuple[str, Any]] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
+    scope: Any = None
     _presenter: Any = None
+
+    @property
+    def spec(self) -> ReportSpec:
+        """The report's spec (:data:`analysis.params.REPORTS`)."""
+        return REPORTS[self.report]
 
     @property
     def lang(self) -> str:
@@ -53,37 +68,50 @@ class Context:
         metrics.json; the run moves it into the report's folder with the rest (metrics.json
         ``outputs`` lists it)."""
         if not name or Path(name).name != name or name in ("metrics.json", "params.yml"):
-            from .errors import ParameterError
-
             raise ParameterError(f"The 'name' parameter of output_path must be a plain file name. Got {name!r} instead.")
         if name not in self.outputs:
             self.outputs.append(name)
         return self.rec.path.parent / name
 
-    def skip(self, section: str, reason: str) -> None:
-        """Record and show a skipped section (visible note + metrics.json ``skipped_sections``)."""
-        from . import display
-
-        self.skipped.append({"section": section, "reason": reason})
-        display.skipped(section, reason, self.lang)
-
     @property
     def present(self) -> Any:
-        """The report's :class:`analysis.present.Presenter` (made on first use): ``ctx.present.show(section)``."""
+        """The report's :class:`analysis.present.Presenter` (made on first use, with the text
+        functions of the spec's narrative module)."""
         if self._presenter is None:
             from .present import Presenter
 
-            self._presenter = Presenter(self.report, lang=self.lang)
+            self._presenter = Presenter(self.report, texts=self.spec.texts(), lang=self.lang)
         return self._presenter
 
-    def add_table(self, title: str, table: Any) -> None:
-        """Keep a table shown outside the presenter (an ``analysis.sections.Table``) for the workbook."""
-        self.tables.append((title, table))
+    def prepare(self) -> Any:
+        """The spec's ``prepare(con, params)``; the scope is kept for :meth:`section` and
+        :meth:`finish` (``ctx.scope``) and returned."""
+        self.scope = ref(self.spec.prepare)(self.con, self.params)
+        return self.scope
+
+    def section(self, name: str) -> None:
+        """Compute the spec's step ``name`` on the prepared scope and show it.
+
+        The step is computed by :func:`analysis.spec.run_step` (as the headless run computes
+        it) and shown by the presenter with the step's text function (an optional step with
+        nothing to show shows nothing). Returns nothing, so the cell's only output is the
+        section; the results shown are ``ctx.present.sections``.
+
+        Raises
+        ------
+        ParameterError
+            ``name`` is not a step of the report, or :meth:`prepare` has not run.
+        """
+        step = self.spec.step(name)
+        if self.scope is None:
+            raise ParameterError(f"The section {name!r} of {self.report} needs the scope: call ctx.prepare() first.")
+        res = spec_mod.run_step(step, self.scope)
+        if res is not None:
+            self.present.show(res, text=self.spec.text_of(step))
 
     def workbook_tables(self) -> list[Any]:
-        """The workbook's sheets: the tables the presenter showed, then those added by hand."""
-        shown = list(self._presenter.tables) if self._presenter is not None else []
-        return shown + list(self.tables)
+        """The workbook's sheets: the tables the presenter showed."""
+        return list(self._presenter.tables) if self._presenter is not None else []
 
     def about(self) -> dict[str, Any]:
         """The workbook's first sheet (说明 / About): report, period, parameters, data window."""
@@ -108,17 +136,14 @@ class Context:
         return excel.write_workbook(Path(target), self.about(), tables, self.lang)
 
     def finish(self, **extra: Any) -> None:
-        """Write metrics.json (parameters as resolved, skipped sections, extra figures) and the
-        workbook. Returns nothing, so the report's last cell shows nothing (its path would
-        be a file of the server)."""
+        """Write metrics.json and the workbook: what the spec's ``finish`` adds (when
+        :meth:`prepare` ran), the sections' metrics (:func:`analysis.sections.section_metrics`:
+        their figures, skipped sections and parts, notes), then ``extra``. Returns nothing, so
+        the report's last cell shows nothing (its path would be a file of the server)."""
+        if self.scope is not None and self.spec.finish:
+            self.rec.update(ref(self.spec.finish)(self.scope, self.output_path))
+        self.rec.update(section_metrics(self._presenter.sections if self._presenter is not None else []))
         self.rec.update(extra)
-        sections = [s["section"] for s in self.skipped]
-        details = list(self.skipped)
-        if self._presenter is not None:
-            sections += self._presenter.skipped_sections()
-            details += self._presenter.skipped_details()
-        self.rec.record("skipped_sections", sections)
-        self.rec.record("skipped_details", details)
         if self.outputs:
             self.rec.record("outputs", list(self.outputs))
         self.rec.record("generated_at", dt.datetime.now().isoformat(timespec="seconds"))

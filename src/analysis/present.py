@@ -16,7 +16,6 @@ Examples
 >>> pres.show(trends.headline(scope), text=trends_text.headline)      # doctest: +SKIP
 >>> pres.metrics()["skipped_sections"]                                # doctest: +SKIP
 ['process_indicators']
->>> pres.write_workbook("report.xlsx", about={"report": "sales_trends", "period": "2026-10"})  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -32,7 +31,7 @@ from . import display
 from .excel import column_header
 from .i18n import (DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, join_sentences, label, message, name_label,
                    table_unit)
-from .sections import Figure, Kind, Note, SectionResult, Skip, Table, section_metrics, skipped_details, skipped_sections
+from .sections import Figure, Kind, Note, SectionResult, Skip, Table, section_metrics
 
 
 # ------------------------------------------------------------------------ text items
@@ -145,7 +144,7 @@ def skip_text(skip: Skip, lang: str = DEFAULT_LANG) -> str:
 
 def skip_msg(skip: Skip) -> Msg:
     """A skip as a message, for a text function that reports a part of a section that did
-    not run (``Caution(skip_msg(res.association_skip))``)."""
+    not run (``Caution(skip_msg(res.parts["association"]))``)."""
     return Msg(skip.message_id, skip_values(skip))
 
 
@@ -329,11 +328,6 @@ def block_html(block: Block) -> str:
     raise ValueError(f"Unknown block kind {block.kind!r}.")
 
 
-def render_html(result: SectionResult, lang: str = DEFAULT_LANG, text: TextFn | None = None) -> str:
-    """A section as one HTML string (see :func:`render`)."""
-    return "".join(block_html(b) for b in render(result, lang, text))
-
-
 #: set on a drawn figure that pairs with its neighbour (:func:`render`)
 PAIR_ATTR = "_sales_analysis_pair"
 
@@ -357,10 +351,7 @@ def pair_html(first: Any, second: Any) -> str:
 
 def show_pair(first: Any, second: Any) -> None:
     """Display two charts that pair (:func:`pair_html`) in the notebook."""
-    from IPython.display import HTML
-    from IPython.display import display as ipy_display
-
-    ipy_display(HTML(pair_html(first, second)))
+    display.html(pair_html(first, second))
 
 
 def _paired(block: Block) -> bool:
@@ -368,9 +359,9 @@ def _paired(block: Block) -> bool:
 
 
 def _show_blocks(blocks: Sequence[Block]) -> None:
-    from IPython.display import HTML
-    from IPython.display import display as ipy_display
-
+    """Display blocks in the notebook: each as its HTML (:func:`block_html`), a figure as a chart
+    output (:func:`analysis.display.figure`, a PNG fitted for a phone), two figures that pair side
+    by side (:func:`show_pair`)."""
     skip = False
     for i, b in enumerate(blocks):
         if skip:
@@ -379,18 +370,10 @@ def _show_blocks(blocks: Sequence[Block]) -> None:
         if _paired(b) and i + 1 < len(blocks) and _paired(blocks[i + 1]):
             show_pair(b.payload, blocks[i + 1].payload)
             skip = True
-        elif b.kind == "heading":
-            display.heading(b.payload[1], b.payload[0])
-        elif b.kind == "paragraph":
-            display.paragraph(b.payload)
-        elif b.kind == "note":
-            display.note(b.payload)
-        elif b.kind == "cards":
-            display.kpis(b.payload)
         elif b.kind == "figure":
             display.figure(b.payload)
         else:
-            ipy_display(HTML(block_html(b)))
+            display.html(block_html(b))
 
 
 # ------------------------------------------------------------------------ a report run
@@ -444,27 +427,16 @@ class Presenter:
                 self.tables.append(ShownTable(result.code, table_title(result, t, self.lang), t))
         return blocks
 
-    def html(self, result: SectionResult, text: TextFn | None = None) -> str:
-        """Render and record ``result``; return its HTML."""
-        return "".join(block_html(b) for b in self.blocks(result, text))
-
     def show(self, result: SectionResult, text: TextFn | None = None) -> SectionResult:
         """Render, record and display ``result`` in the notebook; return it."""
         _show_blocks(self.blocks(result, text))
         return result
 
-    def skipped_sections(self) -> list[str]:
-        return skipped_sections(self.sections)
-
-    def skipped_details(self) -> list[dict[str, Any]]:
-        return skipped_details(self.sections)
+    def note(self, msg: Msg) -> None:
+        """Display a message as a visible note of the page, outside any section (the sales
+        trends report's data note, the launch review's definitions)."""
+        _show_blocks([Block("note", msg.render(self.lang))])
 
     def metrics(self) -> dict[str, Any]:
         """The language-free metrics of the sections shown (see :func:`analysis.sections.section_metrics`)."""
         return section_metrics(self.sections)
-
-    def write_workbook(self, path: Any, about: Mapping[str, Any]) -> Any:
-        """Write the run's Excel workbook: the about sheet, then one sheet per table shown."""
-        from .excel import write_workbook
-
-        return write_workbook(path, {"report": self.report, **dict(about)}, self.tables, self.lang)

@@ -18,6 +18,8 @@ Examples
 (True, {'reason': 'missing_column', 'details': {'table': 'visits', 'column': 'kind'}})
 >>> s.missing("feedback").as_dict()
 {'reason': 'missing_table', 'details': {'table': 'feedback'}}
+>>> s.part_skip("intervals") is None
+True
 """
 from __future__ import annotations
 
@@ -31,9 +33,25 @@ from .sections import Reason, Skip
 
 class ScopeBase:
     """Base of the reports' scopes: what the store holds (``tables``, a field of the subclass:
-    ``{table: [columns]}`` of the tables with rows) and the checks on it."""
+    ``{table: [columns]}`` of the tables with rows) and the checks on it; and the skips of the
+    parts ``prepare`` computed for a section (``parts``, ``{part: Skip}``, a field of a subclass
+    that has such parts): :meth:`skip_part` records one, :meth:`part_skip` reads it. The section
+    a part belongs to carries it on its result: in :attr:`SectionResult.parts
+    <analysis.sections.SectionResult.parts>` when the section still runs (the scorecard's streak
+    penalty), as the section's ``skip`` when the part is the whole section (the rank intervals),
+    so every one reaches metrics.json (``skipped_parts`` or ``skipped_details``)."""
 
     tables: dict[str, list[str]]
+    parts: dict[str, Skip]
+
+    def skip_part(self, part: str, skip: Skip | None) -> None:
+        """Record that the part ``part`` could not be computed (``skip`` None: nothing to record)."""
+        if skip is not None:
+            self.parts[part] = skip
+
+    def part_skip(self, part: str) -> Skip | None:
+        """Why the part ``part`` could not be computed; None when it was (or the scope has no parts)."""
+        return (getattr(self, "parts", None) or {}).get(part)
 
     def has(self, table: str, *cols: str) -> bool:
         """True when ``table`` holds rows and has every one of ``cols``."""

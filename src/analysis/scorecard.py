@@ -108,12 +108,10 @@ class Scope(ScopeBase):
     values: pd.DataFrame = field(default_factory=pd.DataFrame)
     scores: pd.DataFrame = field(default_factory=pd.DataFrame)
     intervals: pd.DataFrame | None = None
-    intervals_skip: Skip | None = None
     streaks: pd.DataFrame = field(default_factory=pd.DataFrame)
     streak_months: list[str] = field(default_factory=list)
-    streak_skip: Skip | None = None
     team_attainment: dict[str, float] = field(default_factory=dict)
-    penalty_skip: Skip | None = None
+    parts: dict[str, Skip] = field(default_factory=dict)  # ScopeBase: "intervals", "streaks", "penalty"
 
     @property
     def period(self) -> str:
@@ -538,7 +536,7 @@ def _intervals(scope: Scope) -> None:
     s = scope.scores
     ranked = s["rank"].notna().sum()
     if ranked < 3:
-        scope.intervals_skip = Skip(Reason.TOO_FEW_PEOPLE, {})
+        scope.skip_part("intervals", Skip(Reason.TOO_FEW_PEOPLE, {}))
         return
     add = [c for c in ADDITIVE if c in scope.contributions.columns]
     fixed = _group_values(scope, scope.fixed.drop(columns=[c for c in ("name",) if c in scope.fixed.columns]))
@@ -555,7 +553,7 @@ def _intervals(scope: Scope) -> None:
         iv = scoring.rank_intervals(units, fixed, scope.scheme, unit=unit,
                                     adjustments=scope.adjustments, n_boot=int(scope.params.n_boot), seed=0)
     except InsufficientDataError as exc:
-        scope.intervals_skip = Skip(Reason.FAILED, {"error": str(exc)})
+        scope.skip_part("intervals", Skip(Reason.FAILED, {"error": str(exc)}))
         return
     keep = ["rep_id", "rank_lo", "rank_hi", "rank_region_lo", "rank_region_hi", "overlaps_next", "within_noise"]
     iv = iv[keep]
@@ -618,7 +616,7 @@ def _penalties(scope: Scope, month: dt.date, reps: set[str]) -> pd.DataFrame:
     wide, skip = below_streak(scope, month, sp.months, sp.threshold)
     if wide is None:
         if month == scope.month:
-            scope.penalty_skip = skip
+            scope.skip_part("penalty", skip)
         return pd.DataFrame(cols)
     ids = sorted(set(wide.index[wide["below"]]) & reps)
     return pd.DataFrame({"rep_id": ids, "points": [-sp.points] * len(ids), "reason": [""] * len(ids),
@@ -632,7 +630,7 @@ def _streaks(scope: Scope) -> None:
     scope.streak_months = [f"{m:%Y-%m}" for m in months]
     wide, skip = below_streak(scope, scope.month, k, thr)
     if wide is None:
-        scope.streak_skip = skip
+        scope.skip_part("streaks", skip)
         return
     ids = sorted(set(wide.index[wide["below"]]) & set(scope.scores["rep_id"]))
     tab = wide.loc[ids].drop(columns="below").reset_index()
@@ -704,11 +702,6 @@ class Headline(SectionResult):
     penalty: dict[str, Any] = field(default_factory=dict)  # parts["penalty"]: why it could not be applied
     penalised: list[str] = field(default_factory=list)
     coverage: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def penalty_skip(self) -> Skip | None:
-        """Why the scheme's streak penalty could not be applied: the part ``penalty``."""
-        return self.parts.get("penalty")
 
     def metrics(self) -> dict[str, Any]:
         return {"month": self.month, "period": self.month, "scheme": self.scheme, "audience": self.audience,
@@ -783,8 +776,8 @@ def headline(scope: Scope) -> Headline:
     if sp is not None:
         res.penalty = {"points": sp.points, "months": sp.months, "threshold": sp.threshold}
         res.penalised = sorted(s.loc[s["penalty"], "rep_id"].astype(str))
-    if scope.penalty_skip is not None:
-        res.parts["penalty"] = scope.penalty_skip
+    if scope.part_skip("penalty") is not None:
+        res.parts["penalty"] = scope.part_skip("penalty")
     if scope.notes:
         for code, values in scope.notes:
             res.note(code, **values)
@@ -940,8 +933,8 @@ def rank_intervals(scope: Scope) -> HonestRanks:
     """Section 4: each ranked rep's 95 % rank interval from a bootstrap over its customers, and a
     flag where the intervals of neighbouring ranks overlap (the order between them is noise)."""
     res = HonestRanks(n_boot=int(scope.params.n_boot), unit=str(getattr(scope.params, "interval_unit", "customer")))
-    if scope.intervals_skip is not None:
-        res.skip = scope.intervals_skip
+    if scope.part_skip("intervals") is not None:
+        res.skip = scope.part_skip("intervals")
         return res
     s = scope.scores[scope.scores["rank"].notna()].reset_index(drop=True)
     res.table = s
@@ -1050,8 +1043,8 @@ def underperformers(scope: Scope) -> Underperformers:
     res = Underperformers(threshold=float(scope.params.underperform_threshold),
                           streak=int(scope.params.underperform_streak), months=list(scope.streak_months),
                           ranked=int(scope.scores["rank"].notna().sum()))
-    if scope.streak_skip is not None:
-        res.skip = scope.streak_skip
+    if scope.part_skip("streaks") is not None:
+        res.skip = scope.part_skip("streaks")
         return res
     res.ids = list(scope.streaks["rep_id"])
     res.table = scope.streaks

@@ -41,10 +41,13 @@ Examples
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from .errors import ParameterError
+
+_NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def ref(name: str) -> Any:
@@ -70,17 +73,49 @@ class Step:
 
     ``section`` is ``"module:function"``; ``text`` a function name of the report's narrative
     module (default: ``TEXTS`` by the result's code); ``optional``: the function may return
-    None (nothing is shown, e.g. the payout outside the manager version).
+    None (nothing is shown, e.g. the payout outside the manager version); ``name``: the step's
+    name in its report, the notebook's ``ctx.section(name)`` (default: the function's name; two
+    steps of one function with different ``args`` need their own, ``"feature_curves_1"``).
     """
 
     section: str
     args: tuple = ()
     text: str | None = None
     optional: bool = False
+    name: str = ""
 
-    @property
-    def name(self) -> str:
-        return self.section.partition(":")[2]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "args", tuple(self.args))
+        if not self.name:
+            object.__setattr__(self, "name", str(self.section).partition(":")[2])
+        if not _NAME_RE.fullmatch(self.name):
+            raise ParameterError(f"The 'name' parameter of Step must be a lower-case ASCII id such as "
+                                 f"'feature_curves_1'. Got {self.name!r} instead.")
+
+
+def run_step(step: Step, scope: Any) -> Any:
+    """The section of ``step`` computed on ``scope``: ``section(scope, *args)``.
+
+    The one call of a section function from a spec, used by the notebook
+    (:meth:`analysis.notebook.Context.section`, which then shows the result) and by the headless
+    run (:func:`analysis.reports.compute.compute`).
+
+    Returns
+    -------
+    SectionResult or None
+        None only for an optional step whose function returned None (nothing to show).
+
+    Raises
+    ------
+    ReportRunError
+        A step that is not optional returned None.
+    """
+    res = ref(step.section)(scope, *step.args)
+    if res is None and not step.optional:
+        from .errors import ReportRunError
+
+        raise ReportRunError(f"The section {step.section!r} returned nothing; only an optional step may.")
+    return res
 
 
 @dataclass(frozen=True)
@@ -174,6 +209,27 @@ class ReportSpec:
     finish: str | None = None
     headline: Headline | None = None
     period: PeriodKey = field(default=period_from("month", "as_of", "period"))
+
+    def __post_init__(self) -> None:
+        names = [s.name for s in self.sections]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ParameterError(f"The steps of report {self.name!r} must have distinct names "
+                                 f"(Step(..., name=...)). Got {', '.join(map(repr, twice))} twice.")
+
+    def step(self, name: str) -> Step:
+        """The step named ``name`` (:attr:`Step.name`).
+
+        Raises
+        ------
+        ParameterError
+            No step of the report has that name.
+        """
+        for s in self.sections:
+            if s.name == name:
+                return s
+        raise ParameterError(f"The 'name' parameter of section must be a step of report {self.name!r} "
+                             f"({', '.join(s.name for s in self.sections)}). Got {name!r} instead.")
 
     @property
     def headless(self) -> bool:

@@ -732,11 +732,6 @@ class Trend(SectionResult):
     festival_adjusted: bool = False  # the trend test took the Spring Festival days of each month out first
 
     @property
-    def test_skip(self) -> Skip | None:
-        """Why the trend test did not run (too little history): the part ``test``."""
-        return self.parts.get("test")
-
-    @property
     def p_value(self) -> float:
         """The trend test's p-value (NaN when it did not run)."""
         return float("nan") if self.test is None else float(self.test.p_value)
@@ -1262,11 +1257,6 @@ class Process(SectionResult):
     summary: dict = field(default_factory=dict)
     association: Any = None  # parts["association"]: why it was not estimated
 
-    @property
-    def association_skip(self) -> Skip | None:
-        """Why the association with attainment was not estimated: the part ``association``."""
-        return self.parts.get("association")
-
 
 def _show_process(res: Process) -> Process:
     a = res.association
@@ -1497,34 +1487,3 @@ def scope_metrics(scope: Scope) -> dict:
         "coverage": {k: round(float(v), 6) for k, v in sorted(scope.coverage.items())},
         "conflicts": model.conflicts(scope.con, src=scope.src),
     }
-
-
-def collect_metrics(scope: Scope, head: Headline | None = None, under: Underperformers | None = None,
-                    mx: Mix | None = None, fc: Forecast | None = None, tr: Trend | None = None, **extra: Any) -> dict:
-    """The key figures for metrics.json from the given sections (undefined values → None):
-    :func:`scope_metrics` and each section's ``metrics()``; a section not given contributes
-    its empty values (no underperformers, no mix shifts, no forecast, no trend).
-
-    ``trend`` is {"method", "slope", "lo", "hi", "p"} of the trend test (None when it did not
-    run); ``backtest_coverage`` is {"80", "95"}: the backtest coverage of the forecast
-    intervals shown (None without a forecast). A report run gets the same keys from
-    ``ctx.present.metrics()`` beside :func:`scope_metrics`.
-
-    Examples
-    --------
-    >>> sorted(collect_metrics(scope, head))[:3]  # doctest: +SKIP
-    ['attainment', 'backtest_mape', 'baseline_mape']
-    """
-    from .sections import section_metrics
-
-    given = [r for r in (head, under, mx, fc, tr) if r is not None]
-    defaults = [r for r, g in ((Underperformers(), under), (Mix(), mx), (Forecast(), fc), (Trend(), tr)) if g is None]
-    for r in defaults:
-        r.skipped(Reason.NO_DATA)
-    out = scope_metrics(scope)
-    out.update(section_metrics(given + defaults))
-    out.pop("skipped_sections", None)
-    for k in ("skipped_details", "skipped_parts", "section_notes"):
-        out.pop(k, None)
-    out.update(extra)
-    return out

@@ -145,20 +145,22 @@ class Pack:
 
 # -------------------------------------------------------------------------- the plan
 def resolve_month(con: Any, month: str) -> str:
-    """``month`` as "YYYY-MM": "last" is the last complete month of the sales lines (the month
-    of the last order date when that date is the month's last day, else the month before)."""
-    if str(month).strip().lower() != "last":
-        return parse_month(month, "month", "build_pack").strftime("%Y-%m")
-    from .. import model
+    """``month`` as "YYYY-MM" by the rule of every report (:func:`analysis.periods.resolve_month`):
+    "last" is the last complete month of the order lines, "last-N" N months before it,
+    "current" the month of the last order day; a written month (``2026-10``, ``2026年10月``) is
+    that month, without reading the store."""
+    from .. import model, periods
 
-    last = model.sales_lines(con).order_date.max().execute()
-    if last is None:
-        raise ParameterError("The 'month' parameter of build_pack is 'last' but the store has no order lines.")
-    import pandas as pd
-
-    last = pd.Timestamp(last).date()
-    first = last.replace(day=1)
-    return (first if last == month_end(first) else add_months(first, -1)).strftime("%Y-%m")
+    text = periods.parse_month_text(month, "month", "build_pack")
+    if not periods.is_relative_month(text):
+        return text
+    try:
+        first, last = model.data_window(con)
+    except (ValueError, TypeError):  # an orders table without rows: no window
+        raise ParameterError(f"The 'month' parameter of build_pack is {month!r} but the store has no order lines.") \
+            from None
+    grain = periods.detect_grain(model.order_days(con).execute()["order_date"])
+    return f"{periods.resolve_month(text, first, last, grain, owner='build_pack'):%Y-%m}"
 
 
 def plan(con: Any, month: str) -> tuple[list[PartSpec], list[tuple[Msg, Msg]]]:

@@ -38,13 +38,14 @@ def build_flash(
     """
     from .. import flash, store as store_mod
     from ..narrative import flash as texts
+    from ..params.weekly_flash import WeeklyFlashParams
     from ..present import Presenter
     from ..word import write_docx
 
     check_lang(lang, "build_flash")
     con = store_mod.connect(store_mod.resolve_store(store), read_only=True)
     try:
-        scope = flash.prepare(con, {"as_of": as_of, "lang": lang})
+        scope = flash.prepare(con, WeeklyFlashParams.of(as_of=as_of, lang=lang))
         sections = [flash.pace(scope), flash.week_on_week(scope), flash.behind(scope)]
     finally:
         con.disconnect()

@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from ..i18n import Msg, message, msg
+from ..i18n import Msg, msg
 from ..present import Cards, Caution, Method, Para
 
-__all__ = ["TEXTS", "headline", "retailers", "opinions", "cannibalization", "benchmarks", "method_text",
+__all__ = ["TEXTS", "headline", "retailers", "opinions", "cannibalization", "benchmarks", "method",
            "pretrend_text", "judgement"]
 
 # thresholds of the written judgement (documented in the report's method note)
@@ -204,9 +204,10 @@ def benchmarks(res: Any) -> Sequence[Any]:
                 rating=r.get("rating"), total=res.count + 1)]
 
 
-def method_text(window_days: int, lang: str) -> str:
-    """The definitions used by the review (printed at the end of the report)."""
-    return message("launch_review.method", lang, w=window_days)
+def method(window_days: int) -> Msg:
+    """The definitions used by the review (a note at the end of the report:
+    ``ctx.present.note(method(scope.spec.window_days))``)."""
+    return Msg("launch_review.method", {"w": window_days})
 
 
 TEXTS = {"headline": headline, "retailers": retailers, "opinions": opinions, "cannibalization": cannibalization,

@@ -2,7 +2,7 @@
 :mod:`analysis.scorecard` and returns message ids and values (never text); the sentences are
 in ``analysis/locales/<lang>.yml`` under ``rep_scorecard.*``.
 
-``TEXTS`` maps section codes to their text function (``ctx.present.texts = TEXTS``).
+``TEXTS`` maps section codes to their text function (the report spec's narrative module).
 """
 from __future__ import annotations
 
@@ -74,8 +74,8 @@ def headline(res: Any) -> list:
     if res.penalty and res.penalised:
         out.append(msg(f"{R}.headline.penalty", points=res.penalty["points"], months=res.penalty["months"],
                        threshold=res.penalty["threshold"], count=len(res.penalised)))
-    if res.penalty_skip is not None:
-        out.append(Caution(msg(f"{R}.headline.no_penalty", reason=skip_msg(res.penalty_skip))))
+    if "penalty" in res.parts:
+        out.append(Caution(msg(f"{R}.headline.no_penalty", reason=skip_msg(res.parts["penalty"]))))
     if res.part_month:
         out.append(msg(f"{R}.headline.part_month", count=res.part_month))
     return out
@@ -157,9 +157,3 @@ def payout(res: Any) -> list:
 
 TEXTS = {"headline": headline, "scores": scores, "indicators": indicators, "rank_intervals": rank_intervals,
          "territory": territory, "underperformers": underperformers, "adjustments": adjustments, "payout": payout}
-
-
-def show_payout(present: Any, res: Any) -> None:
-    """Show the payout section when there is one (the team version has none: it holds no money)."""
-    if res is not None:
-        present.show(res)

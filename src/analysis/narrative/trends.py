@@ -2,9 +2,8 @@
 :mod:`analysis.trends` and returns message ids and values (never text); the sentences are in
 ``analysis/locales/<lang>.yml`` under ``sales_trends.*``.
 
-``TEXTS`` maps section codes to their text function (``ctx.present.texts = TEXTS``).
-:func:`summary` renders a section's written text in one language (for tests and for code that
-wants the sentences without the page).
+``TEXTS`` maps section codes to their text function (the report spec's narrative module);
+:func:`data_note` is the page's note on the data used (``ctx.present.note(data_note(scope))``).
 """
 from __future__ import annotations
 
@@ -12,11 +11,11 @@ import math
 from typing import Any
 
 from ..i18n import Msg, msg
-from ..present import Cards, Caution, Method, Para, skip_msg, skip_text, text_block
+from ..present import Cards, Caution, Method, Para, skip_msg
 
 R = "sales_trends"
 
-__all__ = ["TEXTS", "summary", "skip_text", "data_note", "show_scope"]
+__all__ = ["TEXTS", "data_note"]
 
 
 def _ok(x: Any) -> bool:
@@ -142,8 +141,8 @@ def trend(res: Any) -> list:
         method.append(msg(f"{R}.trend.test", variant, n=t.n, start=res.test_start,
                           phi=t.ar1, z=t.z, p=_p(t.p_value), slope=_value(res.measure, t.slope),
                           lo=_value(res.measure, t.slope_low), hi=_value(res.measure, t.slope_high)))
-    elif res.test_skip is not None:
-        out.append(msg(f"{R}.trend.no_test", needed=res.test_skip.details.get("needed", 24)))
+    elif "test" in res.parts:
+        out.append(msg(f"{R}.trend.no_test", needed=res.parts["test"].details.get("needed", 24)))
     if not any(getattr(n, "code", n) == "no_stl" for n in res.notes):
         months = [str(m) for m in res.anomalies["month"]] if len(res.anomalies) else []
         if months:
@@ -234,7 +233,7 @@ def process_indicators(res: Any) -> list:
         verdict = "includes_zero" if a.slope_low <= 0 <= a.slope_high else ("positive" if a.slope > 0 else "negative")
         out.append(msg(f"{R}.process.verdict", verdict))
     items: list = [Para(out)]
-    sk = res.association_skip
+    sk = res.parts.get("association")
     if a is None and sk is not None:
         if str(sk.code) == "too_short":
             got, needed = sk.details.get("got", 0), sk.details.get("needed", 5)
@@ -287,41 +286,3 @@ def data_note(scope: Any) -> Msg:
     variant = ("complete" if p.complete else "partial") + ("_filtered" if fl else "")
     return msg(f"{R}.scope.lead", variant, first=scope.first, last=scope.last, grain=scope.grain, period=period,
                items=fl)
-
-
-def show_scope(present: Any, scope: Any) -> None:
-    """Show the data note in the report's language (a notebook cell: ``narrative.show_scope(ctx.present, scope)``)."""
-    from .. import display
-
-    display.note(data_note(scope).render(present.lang))
-
-
-# ================================================================= text in a language
-def summary(res: Any, lang: str = "zh") -> str:
-    """A section's written text in ``lang``: its paragraphs and cautions (not its cards),
-    separated by blank lines; "" for a skipped section.
-
-    Examples
-    --------
-    >>> summary(trends.headline(scope), "en")  # doctest: +SKIP
-    'October 2026: amount 35,649,026 yuan, +11.5% on last year (+3,669,433 yuan), ...'
-    """
-    if res.skip is not None:
-        return ""
-    blocks = [text_block(item, lang) for item in TEXTS[res.code](res)]
-    return "\n\n".join(str(b.payload) for b in blocks if b.kind in ("paragraph", "note"))
-
-
-def headline_summary(res: Any, lang: str = "zh") -> str:
-    """The headline paragraph in ``lang`` (:func:`summary` of the headline)."""
-    return summary(res, lang)
-
-
-def underperformers_summary(res: Any, lang: str = "zh") -> str:
-    """The underperformers sentence in ``lang``."""
-    return summary(res, lang)
-
-
-def mix_summary(res: Any, lang: str = "zh") -> str:
-    """The mix sentence in ``lang``."""
-    return summary(res, lang)

@@ -54,15 +54,13 @@ REPORTS: dict[str, ReportSpec] = {
             history="distribution_rate", order_by="launch_date"),
         period=launch_period,
     ),
-    # retention's public names only (the module is becoming a package: analysis.retention.prepare, …)
     "incentive_retention": ReportSpec(
         "incentive_retention", "notebooks/incentive_retention.ipynb", IncentiveRetentionParams,
         prepare=f"{R}:prepare", narrative="analysis.narrative.retention",
         sections=(Step(f"{R}:headcount_attrition"), Step(f"{R}:retention_curves"),
-                  Step(f"{R}:feature_curves", (0,)), Step(f"{R}:feature_curves", (1,)),
-                  Step(f"{R}:feature_curves", (2,)), Step(f"{R}:correlation_section"),
-                  Step(f"{R}:effects_section"), Step(f"{R}:model_checks"),
-                  Step(f"{R}:dose_section", ("team_bonus_share",)), Step(f"{R}:dose_section", ("payout_delay_days",)),
+                  *(Step(f"{R}:feature_curves", (i,), name=f"feature_curves_{i + 1}") for i in range(3)),
+                  Step(f"{R}:correlation_section"), Step(f"{R}:effects_section"), Step(f"{R}:model_checks"),
+                  *(Step(f"{R}:dose_section", (f,), name=f"dose_{f}") for f in ("team_bonus_share", "payout_delay_days")),
                   Step(f"{R}:written_summary")),
         headline=Headline(
             (Figure("attrition_rate", "attrition_rate", "rate"),

@@ -2,7 +2,8 @@
 
 :func:`compute` reads the report's :class:`analysis.spec.ReportSpec`: it validates the
 parameters with the report's model, calls ``prepare(con, params)`` and each section of the spec
-in order, adds what the report's last cell adds (``finish``) and returns the metrics exactly as
+in order (:func:`analysis.spec.run_step`, the function the notebook's ``ctx.section(name)`` calls
+before showing the result), adds what the report's last cell adds (``finish``) and returns the metrics exactly as
 metrics.json holds them and the sections (nothing is rendered, no chart is drawn). A test checks
 that they equal those of the notebook's own cells (:func:`compute_cells`, which runs the
 notebook's code cells in this process), so a test or the meeting pack gets what a report run
@@ -93,8 +94,9 @@ def compute(report: str, store: str | os.PathLike | None = None, params: Mapping
     from ..params import validate_params
     from ..recorder import to_jsonable
     from ..sections import section_metrics
-    from ..spec import ref
+    from .. import spec as spec_mod
     from .. import store as store_mod
+    from ..spec import ref
 
     values = dict(params or {})
     if store is not None:
@@ -110,12 +112,8 @@ def compute(report: str, store: str | os.PathLike | None = None, params: Mapping
                 return Path(tmp) / name
 
             scope = ref(spec.prepare)(con, model)
-            sections = []
-            for step in spec.sections:
-                res = ref(step.section)(scope, *step.args)
-                if res is None and step.optional:
-                    continue
-                sections.append(res)
+            # the notebook's ctx.section(name) computes each step through the same function
+            sections = [res for res in (spec_mod.run_step(step, scope) for step in spec.sections) if res is not None]
             extra = ref(spec.finish)(scope, output_path) if spec.finish else {}
     finally:
         if con is not None:

@@ -89,14 +89,6 @@ class RetentionData:
         return {"start": self.data_start.isoformat() if self.data_start else None, "end": self.as_of.isoformat()}
 
 
-def _params_get(params: Any, name: str, default: Any) -> Any:
-    if params is None:
-        return default
-    if isinstance(params, dict):
-        return params.get(name, default)
-    return getattr(params, name, default)
-
-
 def headline_window_start(as_of: dt.date, data_start: dt.date | None, months: int = HEADLINE_MONTHS) -> dt.date:
     """First day of the headline window: ``months`` before as_of, not before the data start."""
     w = (pd.Timestamp(as_of) - pd.DateOffset(months=months) + pd.Timedelta(days=1)).date()

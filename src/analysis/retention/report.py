@@ -11,6 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from ..params.incentive_retention import IncentiveRetentionParams
 from ..sections import Column, Figure, Note, SectionResult, Table, section_metrics
 from .attrition import AttritionTables, attrition_tables, headline
 from .correlation import LOGISTIC_STRATA, CorrelationResult, correlations
@@ -97,13 +98,15 @@ class Scope:
         return list(self.data.notes) + list(self.effects.notes)
 
 
-def prepare(con: Any, params: Any = None, n_boot: int = 1000, seed: int = 0) -> Scope:
+def prepare(con: Any, params: IncentiveRetentionParams | None = None, n_boot: int = 1000, seed: int = 0) -> Scope:
     """Load the report's data (:func:`load`) for the section functions.
 
     Parameters
     ----------
     con : Ibis backend or None
-    params : IncentiveRetentionParams or dict, optional
+    params : IncentiveRetentionParams, optional
+        The report's parameters, validated (``IncentiveRetentionParams.of(as_of=...)``); None:
+        the defaults.
     n_boot : int, default 1000
         Bootstrap resamples of the correlation intervals.
     seed : int, default 0
@@ -428,21 +431,21 @@ def written_summary(scope: Scope) -> Summary:
 
 
 def sections(scope: Scope) -> list[SectionResult]:
-    """Every section of the report, in the order of the notebook."""
-    return [headcount_attrition(scope), retention_curves(scope),
-            *(feature_curves(scope, i) for i in range(len(CURVE_FEATURES))),
-            correlation_section(scope), effects_section(scope), model_checks(scope),
-            *(dose_section(scope, f) for f in DOSE_FEATURES), written_summary(scope)]
+    """Every section of the report, in the order of its spec (``analysis.params.REPORTS``)."""
+    from ..params import REPORTS
+    from ..spec import run_step
+
+    return [run_step(step, scope) for step in REPORTS[REPORT].sections]
 
 
-def report_metrics(con: Any, params: Any = None, n_boot: int = 1000) -> dict[str, Any]:
+def report_metrics(con: Any, params: IncentiveRetentionParams | None = None, n_boot: int = 1000) -> dict[str, Any]:
     """The report's metrics.json figures from a connection, without the notebook: every
     section's metrics (:func:`sections`), ``skipped_sections`` and ``skipped_details``.
     ``significant_features`` is the key a check of a world without effects looks at.
 
     Examples
     --------
-    >>> report_metrics(con, {"as_of": "2026-10-31"})["significant_features"]  # doctest: +SKIP
+    >>> report_metrics(con, IncentiveRetentionParams.of(as_of="2026-10-31"))["significant_features"]  # doctest: +SKIP
     []
     """
     return section_metrics(sections(prepare(con, params, n_boot=n_boot)))

@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import store
-from ..errors import ParameterError
-from .data import RetentionData, _params_get
+from ..params.incentive_retention import IncentiveRetentionParams
+from .data import RetentionData
 from .panel import load_panel
 from .snapshot import load_snapshot
 
 
-def load(con: Any, params: Any = None) -> RetentionData:
+def load(con: Any, params: IncentiveRetentionParams | None = None) -> RetentionData:
     """Load the report's data from the store (panel) or from a snapshot.
 
     Parameters
@@ -18,32 +18,27 @@ def load(con: Any, params: Any = None) -> RetentionData:
     con : Ibis backend or None
         The store (None for a snapshot file; the default store is opened when a snapshot
         table is asked for without a connection).
-    params : IncentiveRetentionParams or dict
-        source, snapshot, as_of, cohort_start, horizon_months, tenure_unit, features,
-        controls, min_group_size (``lang`` plays no part: the data carry no language).
+    params : IncentiveRetentionParams, optional
+        The report's parameters, validated (``IncentiveRetentionParams.of(as_of=...)``); None:
+        the defaults. ``lang`` plays no part: the data carry no language.
+
+    Raises
+    ------
+    ParameterError
+        ``params`` is not an ``IncentiveRetentionParams`` (a dict: make the model with
+        ``IncentiveRetentionParams.of(**values)``).
 
     Examples
     --------
-    >>> data = load(con, {"as_of": "2026-10-31"})  # doctest: +SKIP
+    >>> data = load(con, IncentiveRetentionParams.of(as_of="2026-10-31"))  # doctest: +SKIP
     """
-    from ..params.incentive_retention import DEFAULT_CONTROLS, DEFAULT_FEATURES
+    from ..params.base import as_params
 
-    source = _params_get(params, "source", "store")
-    kw = dict(
-        as_of=_params_get(params, "as_of", ""),
-        cohort_start=_params_get(params, "cohort_start", ""),
-        horizon_months=int(_params_get(params, "horizon_months", 12)),
-        features=list(_params_get(params, "features", DEFAULT_FEATURES)),
-        controls=list(_params_get(params, "controls", DEFAULT_CONTROLS)),
-        min_group_size=int(_params_get(params, "min_group_size", 5)),
-    )
-    if source == "store":
-        if con is None:
-            con = store.connect(_params_get(params, "store", None), read_only=True)
-        return load_panel(con, **kw)
-    if source == "snapshot":
-        snap = _params_get(params, "snapshot", "")
-        if not snap and con is None:
-            con = store.connect(_params_get(params, "store", None), read_only=True)
-        return load_snapshot(snap or con, tenure_unit=_params_get(params, "tenure_unit", "years"), **kw)
-    raise ParameterError(f"The 'source' parameter of retention.load must be 'store' or 'snapshot'. Got {source!r} instead.")
+    p = as_params(IncentiveRetentionParams, params, "incentive_retention.load")
+    kw = dict(as_of=p.as_of, cohort_start=p.cohort_start, horizon_months=int(p.horizon_months),
+              features=list(p.features), controls=list(p.controls), min_group_size=int(p.min_group_size))
+    if p.source == "store":
+        return load_panel(con if con is not None else store.connect(p.store, read_only=True), **kw)
+    if not p.snapshot and con is None:
+        con = store.connect(p.store, read_only=True)
+    return load_snapshot(p.snapshot or con, tenure_unit=p.tenure_unit, **kw)

@@ -33,21 +33,20 @@ level = "agent"
 
 # %%
 from analysis import notebook
-from analysis.agency import scorecard
 
 ctx = notebook.start("agency_scorecard", globals())
 
 # %%
-scope = scorecard.prepare(ctx.con, ctx.params)
+scope = ctx.prepare()
 
 # %%
-headline = ctx.present.show(scorecard.headline(scope))
+ctx.section("headline")
 
 # %%
-scores = ctx.present.show(scorecard.scores(scope))
+ctx.section("scores")
 
 # %%
-indicators = ctx.present.show(scorecard.indicators(scope))
+ctx.section("indicators")
 
 # %%
-ctx.finish(data_window=scorecard.data_window(scope), **ctx.present.metrics())
+ctx.finish()

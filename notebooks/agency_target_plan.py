@@ -38,21 +38,20 @@ ramp_share = 0.5
 
 # %%
 from analysis import notebook
-from analysis.agency import plan
 
 ctx = notebook.start("agency_target_plan", globals())
 
 # %%
-scope = plan.prepare(ctx.con, ctx.params)
+scope = ctx.prepare()
 
 # %%
-overview = ctx.present.show(plan.overview(scope))
+ctx.section("overview")
 
 # %%
-teams = ctx.present.show(plan.teams(scope))
+ctx.section("teams")
 
 # %%
-agents = ctx.present.show(plan.agents(scope))
+ctx.section("agents")
 
 # %%
-ctx.finish(data_window=plan.data_window(scope), **ctx.present.metrics())
+ctx.finish()

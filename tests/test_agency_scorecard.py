@@ -36,6 +36,7 @@ from analysis.params import (AgencyMonthlyParams, AgencyScorecardParams, AgencyT
 from analysis.present import Presenter
 from analysis.scheme import load_scheme
 from analysis.sections import section_metrics
+from present_helpers import shown_html
 
 D = dt.date
 AGENTS = [
@@ -175,7 +176,7 @@ def test_teams_scored_by_hand(team_scope):
     assert b["fyc_attainment"] == pytest.approx(2300 / 4000) and b["persistency"] == pytest.approx(15000 / 19000)
     res = [scorecard.headline(sc), scorecard.scores(sc), scorecard.indicators(sc)]
     for lang in ("zh", "en"):
-        html = "".join(Presenter(scorecard.REPORT, lang=lang).html(r) for r in res)
+        html = "".join(shown_html(Presenter(scorecard.REPORT, lang=lang), r) for r in res)
         assert "T1" in html
     assert section_metrics(res)["leader"] == "T1"
 
@@ -235,7 +236,7 @@ def test_the_plan_by_hand(con):
             tg[(tg.level == "team") & (tg.measure == m)]["value"].sum()
     res = [plan.overview(s), plan.teams(s), plan.agents(s)]
     for lang in ("zh", "en"):
-        assert "A1" in "".join(Presenter(plan.REPORT, lang=lang).html(r) for r in res)
+        assert "A1" in "".join(shown_html(Presenter(plan.REPORT, lang=lang), r) for r in res)
 
 
 def test_the_agency_meeting_plan(con):

@@ -327,10 +327,21 @@ def _connect_spark(loc: str) -> Any:
             builder = builder.config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
         session = builder.getOrCreate()
         session.sparkContext.setLogLevel("ERROR")
+    names = []
     if warehouse.is_dir():
         for f in sorted(warehouse.glob("*.parquet")):
-            session.read.parquet(str(f)).createOrReplaceTempView(f.name[: -len(".parquet")])
-    return ibis.pyspark.connect(session)
+            names.append(f.name[: -len(".parquet")])
+            session.read.parquet(str(f)).createOrReplaceTempView(names[-1])
+    con = ibis.pyspark.connect(session)
+    # the views are this connection's and fixed (ingest into Spark is refused): look them up here,
+    # not with a SHOW TABLES job per question (a report asks dozens of times)
+    setattr(con, FIXED_TABLES, {name: None for name in names})
+    return con
+
+
+# The attribute of a backend whose tables cannot change while connected (a Spark warehouse's
+# views): {table: has rows (None until asked)}.
+FIXED_TABLES = "_sales_analysis_fixed_tables"
 
 
 def reused(expr: Any) -> Any:
@@ -354,6 +365,9 @@ def reused(expr: Any) -> Any:
 
 def has_table(con: Any, name: str) -> bool:
     """True when the store has a table ``name`` (rows or not)."""
+    fixed = getattr(con, FIXED_TABLES, None)
+    if fixed is not None:
+        return name in fixed
     try:
         return name in con.list_tables()
     except Exception:  # noqa: BLE001 - a driver that cannot list tables: ask for the table itself
@@ -384,6 +398,11 @@ def has_rows(con: Any, name: str) -> bool:
     """True when table ``name`` exists and holds at least one row."""
     if not has_table(con, name):
         return False
+    fixed = getattr(con, FIXED_TABLES, None)
+    if fixed is not None:
+        if fixed[name] is None:
+            fixed[name] = bool(con.table(name).limit(1).count().execute())
+        return fixed[name]
     return bool(con.table(name).limit(1).count().execute())
 
 

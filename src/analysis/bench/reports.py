@@ -83,12 +83,14 @@ class Engines:
     def __enter__(self) -> "Engines":
         from .servers import PostgresServer, SparkCluster, connect_jar
 
-        # Directly under /tmp: as root, PostgreSQL runs as the 'postgres' user, who must enter it.
         self.root = Path(tempfile.mkdtemp(prefix="sa-bench-engines-"))
         try:
             if "postgresql" in self.names:
                 t0 = time.perf_counter()
-                self.pg = PostgresServer(self.root / "pg").start()
+                # its own folder directly under /tmp: as root, PostgreSQL runs as the 'postgres'
+                # user, who must enter it (pg.sh hands the folder to that user)
+                self.pg = PostgresServer(Path(tempfile.mkdtemp(prefix="sa-bench-pg-")))
+                self.pg.start()
                 self.start_s["postgresql"] = time.perf_counter() - t0
                 print(f"[bench] PostgreSQL at {self.pg.url} ({self.start_s['postgresql']:.1f} s)", flush=True)
             if any(e.startswith("spark") for e in self.names):
@@ -113,6 +115,7 @@ class Engines:
         finally:
             if self.pg is not None:
                 self.pg.stop()
+                shutil.rmtree(self.pg.root, ignore_errors=True)
                 self.pg = None
             if self.root is not None:
                 shutil.rmtree(self.root, ignore_errors=True)

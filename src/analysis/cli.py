@@ -345,13 +345,18 @@ def bench(
     workdir: Path = typer.Option(Path("data/bench"), help="Where the benchmark worlds are written."),
     variants: str = typer.Option(
         "project,pandas,polars,floor,ingest,ingest_floor",
-        help="Variants: project, pandas, polars, floor (trends aggregates); ingest, ingest_floor (a GBK CSV)."),
-    repeat: int = typer.Option(0, "--repeat", help="Runs per variant, best time kept (0: 2, pandas once above 20M)."),
+        help="Variants: project, pandas, polars, floor (trends aggregates); ingest, ingest_floor (a GBK CSV); "
+             "reports (the five reports on each engine of --engines)."),
+    repeat: int = typer.Option(0, "--repeat", help="Runs per variant, best time kept (0: 2, pandas once above 20M, "
+                                                   "reports once)."),
+    engines: str = typer.Option("duckdb", help="For --variants reports: some of duckdb, postgresql, spark, "
+                                               "spark-connect (servers started for the run)."),
 ) -> None:
-    """Benchmark the trends metrics (vs pandas, Polars, a hand-written DuckDB query) and ingest (vs DuckDB read_csv)."""
+    """Benchmark the trends metrics (vs pandas, Polars, a hand-written DuckDB query), ingest (vs DuckDB read_csv)
+    and the five reports on DuckDB, PostgreSQL and a Spark cluster."""
     from . import bench as bench_mod
 
-    bench_mod.main(sizes=sizes, workdir=workdir, variants=variants, repeat=repeat)
+    bench_mod.main(sizes=sizes, workdir=workdir, variants=variants, repeat=repeat, engines=engines)
 
 
 def main() -> None:

@@ -3,7 +3,7 @@ against DuckDB's plain ``read_csv``.
 
 ``sales-analysis bench --sizes 1M,20M,100M --workdir data/bench`` builds (or reuses) the demo
 world at each size in ``<workdir>/<size>/`` (``warehouse.duckdb`` + ``orders.parquet``), then
-runs three variants, each in its own subprocess so that its wall time and peak memory
+runs the variants, each in its own subprocess so that its wall time and peak memory
 (``ru_maxrss`` of that process) are its own:
 
 ``project``
@@ -27,7 +27,14 @@ runs three variants, each in its own subprocess so that its wall time and peak m
 ``ingest_floor``
     DuckDB's plain ``read_csv`` of the same file into a table of a fresh database file (read as
     latin-1: DuckDB cannot decode GBK without its ``encodings`` extension, so the floor
-    parses the bytes without decoding them, which flatters it).
+    parses the bytes without decoding them, which flatters it);
+``reports``
+    the five reports headless (:func:`analysis.reports.compute.compute`), each in a fresh
+    process, on the engines of ``--engines`` (duckdb, postgresql, spark, spark-connect): the
+    servers are started for the run (PostgreSQL by ``scripts/pg.sh``, a Spark standalone
+    master and worker, a Spark Connect server) and the world copied into them; wall time and
+    peak memory of the report's process and of the engine's processes, and the metrics
+    compared with DuckDB's (:mod:`analysis.bench.reports`).
 
 ``pandas`` and ``floor`` compute the order-line aggregates the report needs (:data:`AGGREGATES`);
 the pandas results and the project's monthly series are compared with the floor's (floats to
@@ -71,7 +78,7 @@ def parse_sizes(sizes: str) -> list[int]:
     >>> parse_sizes("500k, 2M")
     [500000, 2000000]
     """
-    from .errors import ParameterError
+    from ..errors import ParameterError
 
     out = []
     for part in str(sizes).split(","):
@@ -137,7 +144,7 @@ def _readable(path: Path) -> bool:
 def _build_child(d: Path, scale: float) -> None:
     import duckdb
 
-    from . import demo
+    from .. import demo
 
     # DuckDB keeps written pages in its buffer pool up to memory_limit (default 80 % of RAM):
     # a cap keeps the build's footprint bounded at any scale
@@ -235,7 +242,7 @@ ENGINE_CLOCK = _EngineClock()
 def _project(d: Path) -> dict[str, Any]:
     import pandas as pd
 
-    from . import store, trends
+    from .. import store, trends
 
     con = store.connect(str(d / "warehouse.duckdb"), read_only=True)
     scope = trends.prepare(con)
@@ -323,7 +330,7 @@ def _gbk_file(d: Path) -> tuple[Path, dict]:
 
 
 def _ingest(d: Path) -> dict[str, Any]:
-    from .ingest import ingest_file
+    from ..ingest import ingest_file
 
     path, info = _gbk_file(d)
     store = d / "ingest_store.duckdb"
@@ -403,6 +410,8 @@ VARIANTS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "project": _project, "pandas": _pandas, "polars": _polars, "floor": _floor,
     "ingest": _ingest, "ingest_floor": _ingest_floor}
 INGEST_VARIANTS = ("ingest", "ingest_floor")
+# the five reports headless on each engine (analysis.bench.reports; --engines)
+REPORT_VARIANTS = ("reports",)
 
 
 # --------------------------------------------------------------------------- subprocesses
@@ -461,14 +470,18 @@ def _child(argv: list[str]) -> None:
     try:
         if kind == "build":
             _build_child(Path(d), float(rest[0]))
+        elif kind == "report":
+            from .reports import report_child
+
+            result.update(report_child(Path(d), rest[0], rest[1], Path(rest[2])))
         else:
             variant = rest[0]
             # imports outside the timed part, for every variant
             if variant == "project":
                 import statsmodels.api  # noqa: F401
 
-                from . import store, trends  # noqa: F401
-                from .stats import association, forecast, timeseries  # noqa: F401
+                from .. import store, trends  # noqa: F401
+                from ..stats import association, forecast, timeseries  # noqa: F401
 
                 ENGINE_CLOCK.install()
             elif variant == "polars":
@@ -476,8 +489,8 @@ def _child(argv: list[str]) -> None:
             elif variant in INGEST_VARIANTS:
                 import duckdb  # noqa: F401
 
-                from . import ingest  # noqa: F401
-                from .ingest import pipeline  # noqa: F401
+                from .. import ingest  # noqa: F401
+                from ..ingest import pipeline  # noqa: F401
                 from python_calamine import CalamineWorkbook  # noqa: F401
 
                 _gbk_file(Path(d))  # the file is the input, built before the clock starts
@@ -573,61 +586,95 @@ def _fmt_res(r: dict) -> tuple[str, str]:
 
 def main(sizes: str = "1M,20M,100M", workdir: Path = Path("data/bench"),
          variants: str = "project,pandas,polars,floor,ingest,ingest_floor",
-         pandas_cap_gb: float = PANDAS_CAP_GB, repeat: int = 0, timeout: float = TIMEOUT_S) -> list[dict]:
-    """Build or reuse the worlds, run the variants, print the table; return the rows.
+         pandas_cap_gb: float = PANDAS_CAP_GB, repeat: int = 0, timeout: float = TIMEOUT_S,
+         engines: str = "duckdb", reports: tuple[str, ...] | None = None) -> list[dict]:
+    """Build or reuse the worlds, run the variants, print the tables; return the rows.
 
     ``repeat`` runs per variant (the best time is kept; peak memory is the largest); 0 means
     2 (the first run reads the files from disk, the second from the page cache), but 1 for
-    pandas above 20M lines (minutes per run, or out of memory).
+    pandas above 20M lines (minutes per run, or out of memory), and 1 for ``reports``.
+    ``engines`` (for the ``reports`` variant only): some of duckdb, postgresql, spark (a
+    standalone cluster), spark-connect; the servers they need are started for the run and
+    stopped after it (:mod:`analysis.bench.reports`); ``reports`` limits that variant to some
+    of the five reports (default: all).
     """
+    from contextlib import nullcontext
+
+    from ..errors import ParameterError
+    from .reports import REPORTS, Engines, parse_engines, print_tables, run_size
+
     workdir = Path(workdir).resolve()
     names = [v.strip() for v in variants.split(",") if v.strip()]
-    from .errors import ParameterError
-
-    unknown = [v for v in names if v not in VARIANTS]
+    known = (*VARIANTS, *REPORT_VARIANTS)
+    unknown = [v for v in names if v not in known]
     if unknown or not names:
-        raise ParameterError(f"The 'variants' parameter of bench must be some of {', '.join(VARIANTS)}. "
+        raise ParameterError(f"The 'variants' parameter of bench must be some of {', '.join(known)}. "
                              f"Got {variants!r} instead.")
+    engine_names = parse_engines(engines)
     if "polars" in names:
         try:
             import polars  # noqa: F401
         except ImportError:
             print("[bench] polars is not installed (pip install 'sales-analysis[bench]'): variant skipped", flush=True)
             names.remove("polars")
+    size_list = parse_sizes(sizes)
     rows = []
     print(f"machine: {machine()}", flush=True)
-    for n in parse_sizes(sizes):
-        d, info = world(n, workdir)
-        res: dict[str, dict] = {}
-        for v in names:
-            reps = repeat or (1 if v == "pandas" and n > 20_000_000 else 2)
-            best: dict | None = None
-            for _ in range(reps):
-                cap = pandas_cap_gb if v == "pandas" else None
-                r = _run_child(["run", str(d), v], cap_gb=cap, timeout=timeout)
-                r["cap_gb"] = cap
-                if best is None or (r["status"] == "ok" and (best["status"] != "ok" or r["work_s"] < best["work_s"])):
-                    peak = max(best["peak_gb"], r["peak_gb"]) if best else r["peak_gb"]
-                    best = dict(r, peak_gb=peak)
-                else:
-                    best["peak_gb"] = max(best["peak_gb"], r["peak_gb"])
-                if r["status"] != "ok":
-                    break
-            res[v] = best
-            print(f"[bench] {label(n)} {v}: {_fmt_res(best)[0]} s, peak {_fmt_res(best)[1]} GB", flush=True)
-        row = {"size": label(n), "lines": info["lines"], "results": res}
-        if "project" in res and "floor" in res:
-            row["project_vs_floor_agree"] = _agree(d, "project", "floor")
-        if "pandas" in res and "floor" in res:
-            row["pandas_vs_floor_agree"] = _agree(d, "pandas", "floor")
-        if "polars" in res and "floor" in res:
-            row["polars_vs_floor_agree"] = _agree(d, "polars", "floor")
-        rows.append(row)
-    _print_table(rows)
+    with (Engines(engine_names) if "reports" in names else nullcontext()) as servers:
+        for n in size_list:
+            d, info = world(n, workdir)
+            res: dict[str, dict] = {}
+            for v in (v for v in names if v in VARIANTS):
+                res[v] = _best_of(d, n, v, repeat, pandas_cap_gb, timeout)
+            row: dict[str, Any] = {"size": label(n), "lines": info["lines"], "results": res}
+            if "reports" in names:
+                row["reports"] = run_size(d, servers, reports=tuple(reports or REPORTS), repeat=repeat or 1,
+                                          timeout=timeout)
+            if "project" in res and "floor" in res:
+                row["project_vs_floor_agree"] = _agree(d, "project", "floor")
+            if "pandas" in res and "floor" in res:
+                row["pandas_vs_floor_agree"] = _agree(d, "pandas", "floor")
+            if "polars" in res and "floor" in res:
+                row["polars_vs_floor_agree"] = _agree(d, "polars", "floor")
+            rows.append(row)
+            # written after every size: a long run that fails later keeps what it measured
+            (workdir / "results.json").write_text(
+                json.dumps({"machine": machine(), "rows": rows}, indent=1, default=str))
+    if any(v in ("project", "pandas", "polars", "floor") for v in names):
+        _print_table(rows)
     if any(v in INGEST_VARIANTS for r in rows for v in r["results"]):
         _print_ingest_table(rows)
-    (workdir / "results.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=1, default=str))
+    if "reports" in names:
+        print_tables(rows)
     return rows
+
+
+def _best_of(d: Path, n: int, v: str, repeat: int, pandas_cap_gb: float, timeout: float) -> dict:
+    """The best of ``repeat`` runs of variant ``v`` (its largest peak memory)."""
+    reps = repeat or (1 if v == "pandas" and n > 20_000_000 else 2)
+    best: dict | None = None
+    for _ in range(reps):
+        cap = pandas_cap_gb if v == "pandas" else None
+        r = _run_child(["run", str(d), v], cap_gb=cap, timeout=timeout)
+        r["cap_gb"] = cap
+        if best is None or (r["status"] == "ok" and (best["status"] != "ok" or r["work_s"] < best["work_s"])):
+            peak = max(best["peak_gb"], r["peak_gb"]) if best else r["peak_gb"]
+            best = dict(r, peak_gb=peak)
+        else:
+            best["peak_gb"] = max(best["peak_gb"], r["peak_gb"])
+        if r["status"] != "ok":
+            break
+    print(f"[bench] {label(n)} {v}: {_fmt_res(best)[0]} s, peak {_fmt_res(best)[1]} GB", flush=True)
+    return best
+
+
+def print_markdown(table: list[tuple]) -> None:
+    """Print rows of cells (the first: the header) as a Markdown table."""
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
+    for i, row in enumerate(table):
+        print("| " + " | ".join(str(c).ljust(w) for c, w in zip(row, widths)) + " |")
+        if i == 0:
+            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
 
 
 def _ratio(a: dict | None, b: dict | None, key: str, key_b: str | None = None) -> str:
@@ -740,6 +787,3 @@ def ingest_notes(rows: list[dict]) -> list[str]:
             out.append(f"{r['size']}: " + "; ".join(parts))
     return out
 
-
-if __name__ == "__main__":
-    _child(sys.argv[1:])

@@ -128,29 +128,49 @@ def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, lang: str 
     html(table_html(df, formats, lang, **kw))
 
 
-def heading(text: str, level: int = 2) -> None:
-    """Display an escaped heading (collected into the report's table of contents)."""
-    html(f"<h{level}>{esc(text)}</h{level}>")
+def heading_html(text: str, level: int = 2) -> str:
+    """An escaped heading (collected into the report's table of contents)."""
+    return f"<h{level}>{esc(text)}</h{level}>"
 
 
-def paragraph(text: str) -> None:
-    """Display escaped text as a paragraph; blank lines separate paragraphs."""
-    parts = [p.strip() for p in str(text).split("\n\n") if p.strip()]
-    html("".join(f"<p>{esc(p)}</p>" for p in parts))
+def paragraph_html(text: str) -> str:
+    """Escaped text as paragraphs; blank lines separate paragraphs."""
+    return "".join(f"<p>{esc(p.strip())}</p>" for p in str(text).split("\n\n") if p.strip())
 
 
-def note(text: str) -> None:
-    """Display an escaped, visibly styled note."""
-    html(f'<p class="note">{esc(text)}</p>')
+def note_html(text: str) -> str:
+    """An escaped, visibly styled note."""
+    return f'<p class="note">{esc(text)}</p>'
 
 
-def kpis(items: Mapping[str, str]) -> None:
-    """Display headline figures as cards: {label: formatted value}, both escaped."""
+def kpis_html(items: Mapping[str, str]) -> str:
+    """Headline figures as cards: {label: formatted value}, both escaped."""
     cards = "".join(
         f'<div class="kpi"><div class="kpi-v">{esc(v)}</div><div class="kpi-l">{esc(k)}</div></div>'
         for k, v in items.items()
     )
-    html(f'<div class="kpis">{cards}</div>')
+    return f'<div class="kpis">{cards}</div>'
+
+
+def heading(text: str, level: int = 2) -> None:
+    """Display :func:`heading_html` (a report's own cell; sections show through the presenter,
+    whose blocks use the same markup)."""
+    html(heading_html(text, level))
+
+
+def paragraph(text: str) -> None:
+    """Display :func:`paragraph_html`."""
+    html(paragraph_html(text))
+
+
+def note(text: str) -> None:
+    """Display :func:`note_html`."""
+    html(note_html(text))
+
+
+def kpis(items: Mapping[str, str]) -> None:
+    """Display :func:`kpis_html`."""
+    html(kpis_html(items))
 
 
 def figure_output(fig: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -308,19 +308,16 @@ def _figure_html(fig: Any) -> str:
 
 
 def block_html(block: Block) -> str:
-    """One block as escaped HTML (figures as embedded PNG)."""
-    esc = display.esc
+    """One block as escaped HTML (figures as embedded PNG); the markup is :mod:`analysis.display`'s."""
     if block.kind == "heading":
         level, text = block.payload
-        return f"<h{level}>{esc(text)}</h{level}>"
+        return display.heading_html(text, level)
     if block.kind == "paragraph":
-        return "".join(f"<p>{esc(p.strip())}</p>" for p in str(block.payload).split("\n\n") if p.strip())
+        return display.paragraph_html(block.payload)
     if block.kind == "note":
-        return f'<p class="note">{esc(block.payload)}</p>'
+        return display.note_html(block.payload)
     if block.kind == "cards":
-        cards = "".join(f'<div class="kpi"><div class="kpi-v">{esc(v)}</div><div class="kpi-l">{esc(k)}</div></div>'
-                        for k, v in block.payload.items())
-        return f'<div class="kpis">{cards}</div>'
+        return display.kpis_html(block.payload)
     if block.kind == "table":
         return block.payload[1]
     if block.kind == "figure":

@@ -117,7 +117,8 @@ REPORTS: dict[str, ReportSpec] = {
         prepare=f"{AS}:prepare", narrative=AS,  # no text functions: the sections speak through their notes
         sections=tuple(Step(f"{AS}:{s}") for s in ("headline", "scores", "indicators")),
         finish="analysis.reports.finish:agency_scorecard",
-        headline=Headline((Figure("leader", "leader", "text"),), history="leader_total"),
+        headline=Headline((Figure("leader", "leader", "text"), Figure("median_total", "median_total", "f1")),
+                          history="median_total"),
         period=period_from("month"),
     ),
     "agency_target_plan": ReportSpec(

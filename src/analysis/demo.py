@@ -1298,6 +1298,29 @@ def _truth(cal: Calendar, seed: int, scale: float, products: pd.DataFrame, wf: W
 # ---------------------------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------------------------
+def check_world_args(seed: Any, scale: Any, end: Any, max_scale: float) -> date:
+    """Check a demo world's ``seed``, ``scale`` and ``end`` (the last day of a month); return ``end``
+    as a date.
+
+    Raises
+    ------
+    ParameterError
+        One line naming the parameter, what it must be and what was given.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError(f"The 'seed' parameter of build must be a non-negative integer. Got {seed!r} instead.")
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (0 < float(scale) <= max_scale):
+        raise ParameterError(f"The 'scale' parameter of build must be a number in (0, {max_scale:g}]. "
+                             f"Got {scale!r} instead.")
+    try:
+        end_d = date.fromisoformat(str(end))
+    except ValueError:
+        raise ParameterError(f"The 'end' parameter of build must be a date YYYY-MM-DD. Got {end!r} instead.") from None
+    if (end_d + timedelta(days=1)).day != 1:
+        raise ParameterError(f"The 'end' parameter of build must be the last day of a month. Got {end!r} instead.")
+    return end_d
+
+
 def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_path: str | Path | None = None,
           end: str = "2026-10-31", null: bool = False) -> dict[str, Any]:
     """Build the demo world into ``store`` and write its truth record.
@@ -1333,16 +1356,7 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     >>> build(store="/tmp/w.duckdb", scale=0.05)["row_counts"]["reps"] > 300  # doctest: +SKIP
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError(f"The 'seed' parameter of build must be a non-negative integer. Got {seed!r} instead.")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (0 < float(scale) <= 1000):
-        raise ParameterError(f"The 'scale' parameter of build must be a number in (0, 1000]. Got {scale!r} instead.")
-    try:
-        end_d = date.fromisoformat(str(end))
-    except ValueError:
-        raise ParameterError(f"The 'end' parameter of build must be a date YYYY-MM-DD. Got {end!r} instead.") from None
-    if (end_d + timedelta(days=1)).day != 1:
-        raise ParameterError(f"The 'end' parameter of build must be the last day of a month. Got {end!r} instead.")
+    end_d = check_world_args(seed, scale, end, max_scale=1000)
     if not isinstance(null, (bool, np.bool_)):
         raise ParameterError(f"The 'null' parameter of build must be True or False. Got {null!r} instead.")
     null = bool(null)

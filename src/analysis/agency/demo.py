@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .. import store as store_mod
-from ..demo import _name
+from ..demo import _name, check_world_args
 from ..errors import ParameterError
 
 __all__ = ["build", "simulate", "HAZARD_RATIOS", "TEAMS", "BRANCH", "RANKS", "TABLE_ORDER", "ACTIVE_THRESHOLD"]
@@ -572,16 +572,7 @@ def build(store: str | None = None, seed: int = 42, scale: float = 1.0, truth_pa
     dict
         Summary: store, truth record path, row counts, seconds.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError(f"The 'seed' parameter of build must be a non-negative integer. Got {seed!r} instead.")
-    if isinstance(scale, bool) or not isinstance(scale, (int, float)) or not (0 < float(scale) <= 100):
-        raise ParameterError(f"The 'scale' parameter of build must be a number in (0, 100]. Got {scale!r} instead.")
-    try:
-        end_d = date.fromisoformat(str(end))
-    except ValueError:
-        raise ParameterError(f"The 'end' parameter of build must be a date YYYY-MM-DD. Got {end!r} instead.") from None
-    if (end_d + timedelta(days=1)).day != 1:
-        raise ParameterError(f"The 'end' parameter of build must be the last day of a month. Got {end!r} instead.")
+    end_d = check_world_args(seed, scale, end, max_scale=100)
     t0 = time.perf_counter()
     loc = store_mod.resolve_store(store)
     if truth_path is None:

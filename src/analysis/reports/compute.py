@@ -133,18 +133,7 @@ def compute_cells(report: str, store: str | os.PathLike | None = None,
     """Run ``report``'s notebook (its code cells, in order, parameters injected after the
     ``parameters`` cell) in this process, nothing displayed, and return its metrics and sections.
 
-    Parameters
-    ----------
-    report : str
-        A report name (``analysis.params.REPORTS``).
-    store : str or path, optional
-        The store (default: the project's).
-    params : mapping, optional
-        The report's parameters (as for ``sales-analysis run``).
-
-    Returns
-    -------
-    Computed
+    Parameters and return value as :func:`compute`.
 
     Raises
     ------

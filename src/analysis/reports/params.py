@@ -309,18 +309,23 @@ def check_plan_month(spec: ReportSpec, params: ReportParams, facts: StoreFacts) 
         shown = typed if str(typed) == f"{month:%Y-%m}" else f"{typed} ({month:%Y-%m})"
         raise ParameterError(f"The 'month' parameter of {spec.name} must be a month after the first month of the "
                              f"data ({first:%Y-%m}), with history before it. Got {shown!r} instead.")
-    if spec.name == "target_plan" and getattr(params, "total", None) is None:
-        # without a total the plan splits the store's company-level target of that month: say now
-        # that there is none, not inside the kernel
-        import pandas as pd
 
-        from ..target_plan import company_target
 
-        t = company_target(facts.con, pd.Period(month, "M"), params.measure)
-        if t is None or not t > 0:
-            raise ParameterError(
-                f"The 'total' parameter of {spec.name} is required: the store has no company-level "
-                f"{params.measure} target for {month:%Y-%m}. Got None instead (give -p total=…, e.g. 3400万).")
+def check_plan_total(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
+    """Without a ``total`` the plan splits the store's company-level target of its month: one must exist."""
+    if getattr(params, "total", None) is not None or getattr(params, "month", None) is None:
+        return
+    import pandas as pd
+
+    from ..target_plan import company_target
+
+    first, last = facts.window
+    month = periods.resolve_month(params.month, first, last, facts.grain, owner=spec.name)
+    t = company_target(facts.con, pd.Period(month, "M"), params.measure)
+    if t is None or not t > 0:
+        raise ParameterError(
+            f"The 'total' parameter of {spec.name} is required: the store has no company-level "
+            f"{params.measure} target for {month:%Y-%m}. Got None instead (give -p total=…, e.g. 3400万).")
 
 
 def check_filters(spec: ReportSpec, params: ReportParams, facts: StoreFacts) -> None:
@@ -443,7 +448,7 @@ def check_retention_store(spec: ReportSpec, params: ReportParams, facts: StoreFa
 STORE_CHECKS: dict[str, tuple[Any, ...]] = {
     "sales_trends": (check_orders, check_month, check_filters),
     "rep_scorecard": (check_orders, check_month),
-    "target_plan": (check_orders, check_plan_month),
+    "target_plan": (check_orders, check_plan_month, check_plan_total),
     "launch_review": (check_orders, check_launch),
     "incentive_retention": (check_retention_store,),
     "agency_monthly": (check_agency_store, check_month, check_agency_branch),

@@ -843,16 +843,7 @@ def scores(scope: Scope) -> Scores:
     labels = {f"{i}_points": f"rep_scorecard.points.{i}" for i in weights}
     labels.update({k: f"rep_scorecard.column.{k}" for k in ("rank", "total", "rank_region", "rank_change",
                                                              "rank_lo", "rank_hi", "within_noise", "adjustment")})
-    full = s[~s["part_month"]].reset_index(drop=True)
-    res.tables.append(Table.of("ranking", full, labels=labels, max_rows=300, **cols))
-    part = s[s["part_month"]].reset_index(drop=True)
-    if len(part):
-        pc = {k: v for k, v in cols.items() if k not in ("rank", "rank_region", "rank_change", "rank_lo", "rank_hi",
-                                                         "within_noise")}
-        pc["employed_share"] = "rate"
-        labels["employed_share"] = "rep_scorecard.column.employed_share"
-        res.tables.append(Table.of("part_month", part, labels=labels, title="rep_scorecard.table.part_month",
-                                   max_rows=100, **pc))
+    res.tables.extend(scoring.ranking_tables(s, cols, labels, max_rows=300))
     skipped = [i for i in scope.scheme.weights if i not in weights]
     if skipped:
         res.note("renormalised", indicators=skipped)

@@ -42,6 +42,7 @@ from scipy import stats as sps
 from .allocation import _exact, _r, _units, largest_remainder_units
 from .errors import InsufficientDataError, ParameterError, SchemeError
 from .scheme import Indicator, Rule, Scheme
+from .sections import Table
 
 # indicator id → (numerator, denominator[, extra]) columns of the per-rep sums
 INDICATOR_INPUTS: dict[str, tuple[str, ...]] = {
@@ -701,3 +702,32 @@ def payout(scores: pd.DataFrame, pool: float, individual_share: float = 0.7,
         "individual": ind / 100.0, "team": team / 100.0, "amount": total_fen / 100.0,
         "amount_fen": total_fen.astype(np.int64),
     })
+
+
+#: columns of a ranking that a part-month unit has no value in
+RANK_COLUMNS = ("rank", "rank_region", "rank_change", "rank_lo", "rank_hi", "within_noise")
+
+
+def ranking_tables(scores: pd.DataFrame, cols: Mapping[str, str], labels: Mapping[str, str],
+                   max_rows: int) -> list[Table]:
+    """The ranking of the full-month units, and apart the part-month units (no ranks; their
+    share of the month employed): the tables of a scorecard's scores section (reps or agents).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        :func:`score`'s table (a ``part_month`` column).
+    cols, labels : mapping
+        The ranking's columns with their formats, and their catalogue labels.
+    max_rows : int
+        Rows shown of the ranking.
+    """
+    full = scores[~scores["part_month"]].reset_index(drop=True)
+    out = [Table.of("ranking", full, labels=dict(labels), max_rows=max_rows, **cols)]
+    part = scores[scores["part_month"]].reset_index(drop=True)
+    if len(part):
+        pc = {k: v for k, v in cols.items() if k not in RANK_COLUMNS}
+        pc["employed_share"] = "rate"
+        out.append(Table.of("part_month", part, labels={**labels, "employed_share": "rep_scorecard.column.employed_share"},
+                            title="rep_scorecard.table.part_month", max_rows=100, **pc))
+    return out

@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+DEMO_SCALE = 0.05
+AGENCY_SCALE = 1.0
 RTOL = 1e-9
 # Absolute floor for values that are zero in exact arithmetic but come out as ±1e-17 after a
 # sum in another order (shares that cancel, differences of equal sums).
@@ -160,3 +162,18 @@ def comparable(m: dict) -> dict:
     if isinstance(m.get("parameters"), dict):
         m["parameters"] = {k: v for k, v in m["parameters"].items() if k != "store"}
     return m
+
+
+def build_engine_world(d: Path) -> tuple[dict[str, str], dict]:
+    """The tobacco demo world at DEMO_SCALE and the agency world beside it, in one DuckDB store in
+    ``d``: ({"duckdb": path}, the tobacco world's truth record)."""
+    import json
+
+    from analysis import demo
+    from analysis.agency import demo as agency_demo
+
+    src = d / "warehouse.duckdb"
+    demo.build(store=str(src), seed=42, scale=DEMO_SCALE, truth_path=d / "demo_truth.json")
+    agency_demo.build(store=str(src), seed=42, scale=AGENCY_SCALE, truth_path=d / "agency_truth.json")
+    truth = json.loads((d / "demo_truth.json").read_text(encoding="utf-8"))
+    return {"duckdb": str(src)}, truth

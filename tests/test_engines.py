@@ -32,12 +32,10 @@ import pytest
 from analysis import engines, store
 from analysis.params import REPORTS, SalesTrendsParams
 from analysis.errors import ParameterError
-from engine_compare import comparable, diff, metrics_in_subprocess, normalize
+from engine_compare import build_engine_world, comparable, diff, metrics_in_subprocess, normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SH = ROOT / "scripts" / "pg.sh"
-DEMO_SCALE = 0.05
-AGENCY_SCALE = 1.0
 
 # every engine test in one xdist group: one worker starts the servers once (pytest -n 2 --dist loadgroup)
 pytestmark = [pytest.mark.engines, pytest.mark.xdist_group("engines")]
@@ -187,20 +185,6 @@ def engine_stores(pg_url, tmp_path_factory):
     assert {k: v for k, v in counts.items() if k in truth["row_counts"]} == \
         {k: v for k, v in truth["row_counts"].items() if k in counts}
     return {**stores, "postgresql": pg_url}, truth
-
-
-def build_engine_world(d: Path) -> tuple[dict[str, str], dict]:
-    """The tobacco demo world at DEMO_SCALE and the agency world beside it, in one DuckDB store."""
-    import json
-
-    from analysis import demo
-    from analysis.agency import demo as agency_demo
-
-    src = d / "warehouse.duckdb"
-    demo.build(store=str(src), seed=42, scale=DEMO_SCALE, truth_path=d / "demo_truth.json")
-    agency_demo.build(store=str(src), seed=42, scale=AGENCY_SCALE, truth_path=d / "agency_truth.json")
-    truth = json.loads((d / "demo_truth.json").read_text(encoding="utf-8"))
-    return {"duckdb": str(src)}, truth
 
 
 @pytest.fixture(scope="session")

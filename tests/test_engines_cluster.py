@@ -21,8 +21,7 @@ import pytest
 
 from analysis import engines
 from analysis.params import REPORTS
-from engine_compare import comparable, diff, metrics_in_subprocess, normalize
-from test_engines import build_engine_world
+from engine_compare import build_engine_world, comparable, diff, metrics_in_subprocess, normalize
 
 pytestmark = [pytest.mark.engines, pytest.mark.cluster, pytest.mark.slow]
 

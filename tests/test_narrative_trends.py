@@ -147,21 +147,33 @@ def test_show_headline(shown):
     p.show(trends._show_headline(_headline()))
     html = "".join(shown)
     assert "总体情况" in html and "77.5%" in html and "时间进度" in html and "3,100" in html
-    assert "<th>同比</th>" in html and '<td class="txt">金额</td>' in html
+    assert "<th>同比</th>" in html and "<th>本期（元）</th>" in html
+    # one table per measure, each column in one unit: the volume in its own unit, never in yuan
+    assert "<caption>金额</caption>" in html and "<caption>销量</caption>" in html
+    assert "<th>本期（条）</th>" in html
+
+
+def test_show_headline_in_cases(shown):
+    """Products whose pack unit is the case (箱): the volume table says 箱."""
+    from analysis import trends
+
+    p = Presenter("sales_trends", nt.TEXTS, lang="zh")
+    h = _headline()
+    h.qty_kind = "qty_case"
+    p.show(trends._show_headline(h))
+    html = "".join(shown)
+    assert "<th>本期（箱）</th>" in html and "<th>本期（条）</th>" not in html
 
 
 def test_data_note():
-    from analysis.trends import Period
-
-    scope = types.SimpleNamespace(
-        first=pd.Timestamp("2023-11-01").date(), last=pd.Timestamp("2026-10-15").date(), grain="daily",
-        period=Period("month", pd.Timestamp("2026-10-01").date(), pd.Timestamp("2026-11-01").date(),
-                      pd.Timestamp("2026-10-16").date()),
-        params=types.SimpleNamespace(filters={"region": ["市区", "县区"]}))
-    zh, en = nt.data_note(scope).render("zh"), nt.data_note(scope).render("en")
-    assert zh == "数据范围：2023-11-01 至 2026-10-15（按日）；报告期：2026年10月（截至 2026-10-15，不完整）；筛选：region = 市区、县区。"
+    """The data note is a field set of the headline result, rendered first in its text."""
+    res = types.SimpleNamespace(
+        data_first=pd.Timestamp("2023-11-01").date(), data_last=pd.Timestamp("2026-10-15").date(), grain="daily",
+        period="2026-10", kind="month", complete=False, filters={"region": ["市区", "县区"]})
+    zh, en = nt.data_note(res).render("zh"), nt.data_note(res).render("en")
+    assert zh == "数据范围：2023-11-01 至 2026-10-15（按日）；报告期：2026年10月（截至 2026-10-15，不完整）；筛选：区域 = 市区、县区。"
     assert en == ("Data window: 2023-11-01 to 2026-10-15 (daily); report period: October 2026 (to 2026-10-15, incomplete); "
-                  "filters: region = 市区, 县区.")
+                  "filters: Region = 市区, 县区.")
 
 
 def _trend(anomalies, measure="qty", cycles=3):

@@ -1,7 +1,8 @@
 """Safe display helpers for report notebooks: escaping, tables as HTML, and the two outputs a
 report shows (:func:`html`, a block rendered by :mod:`analysis.present`; :func:`figure`, a chart).
-:func:`heading`, :func:`paragraph`, :func:`note`, :func:`kpis` and :func:`table` show the same
-markup for a notebook written without a spec (the pipeline's fixture report).
+:func:`heading_html`, :func:`paragraph_html`, :func:`note_html`, :func:`kpis_html` and
+:func:`table_html` are that markup, written once (a notebook without a spec, the pipeline's fixture
+report, shows them with :func:`html` too).
 
 Every string that comes from data is HTML-escaped here: pandas Styler does not escape
 unless asked, and IPython's Markdown/HTML displays pass text through as it is.
@@ -123,11 +124,6 @@ def html(text: str) -> None:
     display(HTML(text))
 
 
-def table(df: pd.DataFrame, formats: Mapping[str, str] | None = None, lang: str = DEFAULT_LANG, **kw: Any) -> None:
-    """Display ``df`` as an escaped, formatted HTML table (see :func:`table_html`)."""
-    html(table_html(df, formats, lang, **kw))
-
-
 def heading_html(text: str, level: int = 2) -> str:
     """An escaped heading (collected into the report's table of contents)."""
     return f"<h{level}>{esc(text)}</h{level}>"
@@ -150,27 +146,6 @@ def kpis_html(items: Mapping[str, str]) -> str:
         for k, v in items.items()
     )
     return f'<div class="kpis">{cards}</div>'
-
-
-def heading(text: str, level: int = 2) -> None:
-    """Display :func:`heading_html` (a report's own cell; sections show through the presenter,
-    whose blocks use the same markup)."""
-    html(heading_html(text, level))
-
-
-def paragraph(text: str) -> None:
-    """Display :func:`paragraph_html`."""
-    html(paragraph_html(text))
-
-
-def note(text: str) -> None:
-    """Display :func:`note_html`."""
-    html(note_html(text))
-
-
-def kpis(items: Mapping[str, str]) -> None:
-    """Display :func:`kpis_html`."""
-    html(kpis_html(items))
 
 
 def figure_output(fig: Any) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -72,7 +72,8 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 
 #: The value kinds every catalogue must define under ``format.kinds``.
 KINDS: tuple[str, ...] = (
-    "text", "int", "count", "qty", "qty_case", "qty_pack", "qty_mixed", "money", "money_wan", "rate", "change", "pp", "signed",
+    "text", "int", "count", "qty", "qty_case", "qty_pack", "qty_mixed", "money", "money_wan", "money_signed", "rate", "change",
+    "pp", "signed",
     "f1", "f2", "f3", "p_value", "date", "month", "flag",
 )
 #: Kinds whose values are numbers (right-aligned in tables, numeric cells in Excel).
@@ -460,7 +461,8 @@ def format_value(value: Any, kind: str, lang: str = DEFAULT_LANG, *, table: bool
         and inf are undefined and written as the catalogue's ``format.undefined`` ("—").
     kind : str
         One of :data:`KINDS`. ``money`` is yuan (in Chinese text 万元 from 10,000 yuan on),
-        ``money_wan`` is shown in 万元 (10k yuan) everywhere, ``rate`` a fraction shown as a
+        ``money_wan`` is shown in 万元 (10k yuan) everywhere, ``money_signed`` a change of money
+        (signed, in the column's unit), ``rate`` a fraction shown as a
         percentage with one decimal, ``change`` a signed relative change, ``pp`` a change of
         shares already in percentage points, ``signed`` a signed amount.
     lang : str

@@ -210,6 +210,7 @@ class Kind(str, enum.Enum):
     QTY_MIXED = "qty_mixed"  # products in several units: never headed by one unit
     MONEY = "money"
     MONEY_WAN = "money_wan"
+    MONEY_SIGNED = "money_signed"  # a change of money (a gap, a part of a change): signed, in 万元 or 元
     RATE = "rate"
     CHANGE = "change"
     PP = "pp"

@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any, TYPE_CHECKING
+from typing import Any, Mapping, TYPE_CHECKING
 
 import ibis
 import numpy as np
@@ -167,11 +167,23 @@ class Scope(ScopeBase):
     filtered: bool = False
     src: Any = None  # model.Sources: what resolves the dimensions
     coverage: dict = field(default_factory=dict)  # dimension -> share of the period's amount (metrics.json)
+    #: the value kind of the quantities (their unit, from the products' pack_unit): qty (条),
+    #: qty_case (箱), qty_pack (包), qty_mixed (several units)
+    qty_kind: str = "qty"
 
     @property
     def value(self) -> str:
         """The main measure: amount when present, else qty."""
         return "amount" if "amount" in self.measures else "qty"
+
+    def kind(self, measure: str) -> str:
+        """The value kind of ``measure`` as tables and charts show it: money, or the quantities' unit."""
+        return "money" if measure == "amount" else self.qty_kind
+
+    @property
+    def value_kind(self) -> str:
+        """The value kind of the main measure (:meth:`kind` of :attr:`value`)."""
+        return self.kind(self.value)
 
     @property
     def data_start(self) -> dt.date:
@@ -305,7 +317,20 @@ def prepare(con: Any, params: SalesTrendsParams | None = None) -> Scope:
     grain = detect_grain(dates)
     period = resolve_period(p.month, first, last, grain)
     return Scope(con=con, params=p, orders=o, grain=grain, first=first, last=last, period=period,
-                 measures=measures, tables=tables, row_counts=row_counts, filtered=filtered, src=src)
+                 measures=measures, tables=tables, row_counts=row_counts, filtered=filtered, src=src,
+                 qty_kind=_qty_kind(con, tables))
+
+
+def _qty_kind(con: Any, tables: Mapping[str, list[str]]) -> str:
+    """The value kind of the store's quantities, from the products' ``pack_unit``
+    (:func:`analysis.contracts.qty_unit`; 条 when the products do not say)."""
+    from .contracts import QTY_KINDS, qty_unit
+
+    if "pack_unit" not in tables.get("products", ()):
+        return "qty"
+    t = con.table("products")
+    units = t.select(t.pack_unit).distinct().execute()["pack_unit"].tolist()
+    return QTY_KINDS[qty_unit(units)]
 
 
 # ----------------------------------------------------------------------- aggregation
@@ -403,6 +428,13 @@ class Headline(SectionResult):
     time_elapsed: float = float("nan")
     ytd_time_elapsed: float = float("nan")
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per measure
+    # the data used (the section's data note): window, grain, whether the period is complete, filters
+    data_first: dt.date | None = None
+    data_last: dt.date | None = None
+    grain: str = ""
+    complete: bool = True
+    filters: dict = field(default_factory=dict)
+    qty_kind: str = "qty"  # the unit of the volume row (Scope.qty_kind)
 
     def value(self, measure: str, col: str) -> float:
         if "measure" not in self.table:
@@ -428,9 +460,13 @@ HEADLINE_COLUMNS = {"current": "money", "last_year": "money", "yoy": "change", "
 
 
 def _show_headline(res: Headline) -> Headline:
+    """One table per measure (amount in 万元, volume in its own unit): a column holds one unit."""
     cols = list(HEADLINE_COLUMNS) if res.kind == "month" else ["current", "last_year", "yoy"]
-    kinds = {c: HEADLINE_COLUMNS[c] for c in cols}
-    res.tables.append(Table.of("measures", res.table, codes={"measure": "column"}, measure="code", **kinds))
+    for measure in res.table.get("measure", pd.Series(dtype=str)):
+        kind = "money" if measure == "amount" else res.qty_kind
+        kinds = {c: (kind if HEADLINE_COLUMNS[c] == "money" else HEADLINE_COLUMNS[c]) for c in cols}
+        rows = res.table[res.table["measure"] == measure].reset_index(drop=True)
+        res.tables.append(Table.of(measure, rows, title=f"column.{measure}", **kinds))
     return res
 
 
@@ -472,7 +508,9 @@ def headline(scope: Scope) -> Headline:
     ytd_total = (dt.date(p.start.year + 1, 1, 1) - ytd_p.start).days
     return _show_headline(Headline(period=p.label, kind=p.kind, time_elapsed=p.time_elapsed,
                                    ytd_time_elapsed=ytd_days / ytd_total if p.kind == "month" else p.time_elapsed,
-                                   table=pd.DataFrame(rows)))
+                                   table=pd.DataFrame(rows), data_first=scope.first, data_last=scope.last,
+                                   grain=scope.grain, complete=p.complete, qty_kind=scope.qty_kind,
+                                   filters={k: list(v) for k, v in (scope.params.filters or {}).items() if v}))
 
 
 def company_target(scope: Scope, measure: str, p: Period) -> float:
@@ -508,6 +546,7 @@ class LevelAttainment(SectionResult):
     has_targets: bool = False
     time_elapsed: float = 1.0
     table: pd.DataFrame = field(default_factory=pd.DataFrame)  # key, target, actual, attainment, gap, yoy, action
+    value_kind: str = "money"  # of target, actual and gap (Scope.value_kind)
 
 
 #: the master table and its name column of a level whose keys are codes (names first in tables)
@@ -540,8 +579,9 @@ def _show_attainment(res: LevelAttainment) -> LevelAttainment:
     names = _name_kinds(res.table)  # names first, the code beside them
     res.tables.append(Table.of("by_level", res.table, labels={"key": "column.code" if names else f"level.{res.level}",
                                                                "name": f"level.{res.level}"}, max_rows=40,
-                               codes={"key": "column"}, **names, key="name", target="money", actual="money",
-                               attainment="rate", gap="signed",
+                               codes={"key": "column"}, **names, key="name", target=res.value_kind,
+                               actual=res.value_kind, attainment="rate",
+                               gap="money_signed" if res.value_kind == "money" else res.value_kind,
                                last_year="money", yoy="change", action="flag"))
     if res.has_targets and res.table["attainment"].notna().any():
         res.figures.append(Figure("trends.attainment_bars", {"table": res.table, "time_elapsed": res.time_elapsed}))
@@ -567,7 +607,7 @@ def attainment_by_level(scope: Scope, level: str | None = None, action_rows: int
         )
     k_rows = int(action_rows if action_rows is not None else getattr(scope.params, "action_rows", 3))
     col = LEVEL_COLUMNS[level]
-    res = LevelAttainment(level=level, time_elapsed=scope.period.time_elapsed)
+    res = LevelAttainment(level=level, time_elapsed=scope.period.time_elapsed, value_kind=scope.value_kind)
     if scope.period.kind != "month":
         return res.skipped(Reason.GRAIN, grain=scope.grain)
     if not scope.resolve(res, col):
@@ -728,6 +768,7 @@ class Trend(SectionResult):
     test_start: str = ""  # first month ("YYYY-MM") of the span the test ran on
     anomalies: pd.DataFrame = field(default_factory=pd.DataFrame)
     measure: str = "amount"
+    value_kind: str = "money"  # the unit of the series (Scope.value_kind)
     anomaly_cycles: int = 0  # fewest cycles behind a month's seasonal reference (2: the two-year rule applied)
     festival_adjusted: bool = False  # the trend test took the Spring Festival days of each month out first
 
@@ -752,10 +793,12 @@ class Trend(SectionResult):
 
 
 def _show_trend(res: Trend) -> Trend:
-    res.figures.append(Figure("trends.trend_chart", {"series": res.series, "measure": res.measure}))
+    res.figures.append(Figure("trends.trend_chart", {"series": res.series, "measure": res.measure,
+                                                     "kind": res.value_kind}))
     if len(res.anomalies):
-        res.tables.append(Table.of("anomalies", res.anomalies, month="month", observed="money", expected="money",
-                                   expected_low="money", expected_high="money"))
+        k = res.value_kind
+        res.tables.append(Table.of("anomalies", res.anomalies, month="month", observed=k, expected=k,
+                                   expected_low=k, expected_high=k))
     return res
 
 
@@ -815,7 +858,7 @@ def trend(scope: Scope, k: float = 3.0) -> Trend:
     """
     from .stats import timeseries as ts
 
-    res = Trend(measure=scope.value)
+    res = Trend(measure=scope.value, value_kind=scope.value_kind)
     if scope.period.kind != "month":
         return res.skipped(Reason.GRAIN, grain=scope.grain)
     s = _complete_monthly(scope, scope.window_start)
@@ -869,17 +912,19 @@ class SpringFestival(SectionResult):
     peaks: pd.DataFrame = field(default_factory=pd.DataFrame)
     before: int = 42
     after: int = 21
+    value_kind: str = "money"  # the unit of the totals (Scope.value_kind)
 
 
 def _show_spring_festival(res: SpringFestival) -> SpringFestival:
     if len(res.jan_feb):
-        res.tables.append(Table.of("jan_feb", res.jan_feb, year="text", festival="date", jan="money", feb="money",
-                                   jan_feb="money", jan_yoy="change", feb_yoy="change", jan_feb_yoy="change"))
+        k = res.value_kind
+        res.tables.append(Table.of("jan_feb", res.jan_feb, year="text", festival="date", jan=k, feb=k,
+                                   jan_feb=k, jan_yoy="change", feb_yoy="change", jan_feb_yoy="change"))
     if len(res.aligned_totals):
         value = [c for c in res.aligned_totals.columns if c not in ("season", "festival", "yoy")]
         res.tables.append(Table.of("aligned", res.aligned_totals, title="column.aligned_window", season="text",
-                                   festival="date", **{c: "money" for c in value}, yoy="change"))
-        res.figures.append(Figure("trends.spring_festival_chart", {"aligned": res.aligned}))
+                                   festival="date", **{c: res.value_kind for c in value}, yoy="change"))
+        res.figures.append(Figure("trends.spring_festival_chart", {"aligned": res.aligned, "kind": res.value_kind}))
     return res
 
 
@@ -894,7 +939,7 @@ def spring_festival(scope: Scope, before: int = 42, after: int = 21) -> SpringFe
     """
     from .stats import timeseries as ts
 
-    res = SpringFestival(before=before, after=after)
+    res = SpringFestival(before=before, after=after, value_kind=scope.value_kind)
     if scope.period.kind != "month":
         return res.skipped(Reason.GRAIN, grain=scope.grain)
     v = scope.value
@@ -933,6 +978,7 @@ class Mix(SectionResult):
     share_measure: str = "qty"
     unit_value: pd.DataFrame = field(default_factory=pd.DataFrame)  # price_class rows + total: per carton, per case
     per_case: bool = False
+    qty_kind: str = "qty"  # the unit of the volumes (Scope.qty_kind)
 
     def metrics(self) -> dict[str, Any]:
         return {"mix_shift_pp": dict(self.shift_pp) if self.skip is None else {}}
@@ -940,7 +986,7 @@ class Mix(SectionResult):
 
 def _show_mix(res: Mix) -> Mix:
     m = res.share_measure
-    kinds = {f"{m}_cur": "money" if m == "amount" else "qty", f"{m}_share": "rate", f"{m}_share_ly": "rate",
+    kinds = {f"{m}_cur": "money" if m == "amount" else res.qty_kind, f"{m}_share": "rate", f"{m}_share_ly": "rate",
              f"{m}_shift_pp": "pp"}
     res.tables.append(Table.of("shares", res.table, labels={f"{m}_cur": f"column.{m}"}, codes={"price_class": "column"}, price_class="name",
                                **{c: k for c, k in kinds.items() if c in res.table}))
@@ -963,7 +1009,7 @@ def mix(scope: Scope) -> Mix:
     >>> mix(prepare(con)).shift_pp  # doctest: +SKIP
     {'一类': 2.1, ...}
     """
-    res = Mix()
+    res = Mix(qty_kind=scope.qty_kind)
     if not scope.resolve(res, "price_class"):
         return res
     p = scope.period
@@ -1061,6 +1107,7 @@ class Contribution(SectionResult):
     total_current: float = float("nan")
     total_previous: float = float("nan")
     total_change: float = float("nan")
+    value_kind: str = "money"  # the unit of the parts (Scope.value_kind)
 
 
 def _show_contribution(res: Contribution, max_rows: int = 25) -> Contribution:
@@ -1071,9 +1118,10 @@ def _show_contribution(res: Contribution, max_rows: int = 25) -> Contribution:
     names = _name_kinds(shown)  # names first, the code beside them
     res.tables.append(Table.of("parts", shown, labels={"key": "column.code" if names else f"level.{res.level}",
                                                        "name": f"level.{res.level}", "previous": "column.last_year"},
-                               codes={"key": "column"}, **names, key="name", current="money", previous="money", change="signed",
+                               codes={"key": "column"}, **names, key="name", current=res.value_kind, previous=res.value_kind,
+                               change="money_signed" if res.value_kind == "money" else res.value_kind,
                                share_of_change="rate"))
-    res.figures.append(Figure("trends.contribution_chart", {"table": res.table}))
+    res.figures.append(Figure("trends.contribution_chart", {"table": res.table, "kind": res.value_kind}))
     return res
 
 
@@ -1088,7 +1136,7 @@ def contribution(scope: Scope, level: str | None = None) -> Contribution:
     """
     level = level or scope.params.level
     col = LEVEL_COLUMNS.get(level)
-    res = Contribution(level=level)
+    res = Contribution(level=level, value_kind=scope.value_kind)
     if col is None:
         raise ParameterError(
             f"The 'level' parameter of contribution must be one of {', '.join(LEVEL_COLUMNS)}. Got {level!r} instead."
@@ -1124,19 +1172,21 @@ class Customers(SectionResult):
     big: pd.DataFrame = field(default_factory=pd.DataFrame)  # month, size_class, amount
     big_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # size_class, current, last_year, yoy, share
     value: str = "amount"  # the measure of ``big``
+    value_kind: str = "money"  # its unit (Scope.value_kind)
 
 
 def _show_customers(res: Customers) -> Customers:
     if len(res.abc):
-        res.tables.append(Table.of("abc", res.abc, abc_class="text", customers="count", amount="money",
+        res.tables.append(Table.of("abc", res.abc, abc_class="text", customers="count", amount=res.value_kind,
                                    customer_share="rate", amount_share="rate"))
         res.figures.append(Figure("trends.pareto_chart", {"curve": res.curve, "top_fraction": res.top_fraction}))
     if len(res.big_summary):
         res.tables.append(Table.of("size_class", res.big_summary, title="sales_trends.table.size_class",
                                    codes={"size_class": "column"}, size_class="name",
-                                   current="money", last_year="money", yoy="change", share="rate"))
+                                   current=res.value_kind, last_year=res.value_kind, yoy="change", share="rate"))
         if len(res.big):
-            res.figures.append(Figure("trends.size_class_lines", {"big": res.big, "value": res.value}))
+            res.figures.append(Figure("trends.size_class_lines", {"big": res.big, "value": res.value,
+                                                                  "kind": res.value_kind}))
     return res
 
 
@@ -1196,7 +1246,7 @@ def customers(scope: Scope, top_fraction: float = 0.2, size_by: str | None = Non
     --------
     >>> customers(prepare(con)).top_share  # doctest: +SKIP
     """
-    res = Customers(top_fraction=top_fraction, value=scope.value)
+    res = Customers(top_fraction=top_fraction, value=scope.value, value_kind=scope.value_kind)
     if not scope.resolve(res, "customer_id"):
         return res
     p = scope.period
@@ -1388,6 +1438,7 @@ class Forecast(SectionResult):
     coverage_ok: bool = True
     regressors: bool = False
     log_scale: bool = False  # fitted and calibrated on the log of the series (positive series)
+    value_kind: str = "money"  # the unit of the series (Scope.value_kind)
 
     @classmethod
     def of(cls, fit: Any) -> "Forecast":
@@ -1423,9 +1474,10 @@ def _show_forecast(res: Forecast) -> Forecast:
     res.tables.append(Table.of("backtest", res.backtest, codes={"model": "column"},
                                labels={c: f"sales_trends.column.{c}" for c in cov}, model="code", mape="rate",
                                origins="count", **cov))
-    res.tables.append(Table.of("forecast", res.forecast, title="sales_trends.table.forecast", period="month", mean="money", lo80="money", hi80="money",
-                               lo95="money", hi95="money"))
-    res.figures.append(Figure("trends.forecast_chart", {"history": res.history, "forecast": res.forecast}))
+    res.tables.append(Table.of("forecast", res.forecast, title="sales_trends.table.forecast", period="month",
+                               **{c: res.value_kind for c in ("mean", "lo80", "hi80", "lo95", "hi95")}))
+    res.figures.append(Figure("trends.forecast_chart", {"history": res.history, "forecast": res.forecast,
+                                                        "kind": res.value_kind}))
     return res
 
 
@@ -1466,7 +1518,9 @@ def forecast(scope: Scope, horizon: int | None = None, n_origins: int = 12) -> F
     # month (history and forecast months) enter as a calendar regressor
     months = list(series.index) + [series.index[-1] + k for k in range(1, h + 1)]
     exog = ts.festival_days_by_month(months, before=FESTIVAL_REGRESSOR_DAYS).reshape(-1, 1)
-    return _show_forecast(Forecast.of(forecast_best(series, h, n_origins=n_origins, exog=exog)))
+    res = Forecast.of(forecast_best(series, h, n_origins=n_origins, exog=exog))
+    res.value_kind = scope.value_kind
+    return _show_forecast(res)
 
 
 # ============================================================================== metrics

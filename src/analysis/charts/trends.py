@@ -113,9 +113,10 @@ def underperformer_lines(series: pd.DataFrame, threshold: float, lang: str = "zh
     return fig
 
 
-def trend_chart(series: pd.DataFrame, lang: str = "zh", measure: str = "amount") -> Figure:
+def trend_chart(series: pd.DataFrame, lang: str = "zh", measure: str = "amount", kind: str | None = None) -> Figure:
     """Observed monthly values, STL trend, the expected band and flagged anomalies (the axis in
-    万元 for amounts, in 条 for ``measure="qty"``)."""
+    万元 for amounts, in the products' unit for ``measure="qty"``: ``kind`` ``qty`` 条,
+    ``qty_case`` 箱, …)."""
     check_lang(lang, "charts.trends")
     x = _months(series["month"])
     fig, ax = plt.subplots()
@@ -128,23 +129,23 @@ def trend_chart(series: pd.DataFrame, lang: str = "zh", measure: str = "amount")
     if "anomaly" in series and series["anomaly"].any():
         a = series["anomaly"].to_numpy(dtype=bool)
         ax.scatter(x[a], series["observed"][a], color="#d62728", zorder=5, s=40)
-    value_axis(ax.yaxis, f"column.{measure}", "money" if measure == "amount" else "qty", lang)
+    value_axis(ax.yaxis, f"column.{measure}", kind or ("money" if measure == "amount" else "qty"), lang)
     ax.legend(fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
 
-def spring_festival_chart(aligned: pd.DataFrame, lang: str = "zh") -> Figure:
-    """Cumulative amount by days to Spring Festival, one line per festival year."""
+def spring_festival_chart(aligned: pd.DataFrame, lang: str = "zh", kind: str = "money") -> Figure:
+    """Cumulative amount (or quantity: ``kind`` ``qty``, ``qty_case``, …) by days to Spring
+    Festival, one line per festival year."""
     check_lang(lang, "charts.trends")
     fig, ax = plt.subplots()
     for i, (season, g) in enumerate(aligned.groupby("season")):
         ax.plot(g["offset"], g["cumulative"], label=str(season), color=PALETTE[i % len(PALETTE)])
     ax.axvline(0, color="#333333", linestyle="--", linewidth=1)
     ax.set_xlabel(label("offset", lang))
-    ax.yaxis.set_major_formatter(_wan(lang))
-    ax.set_ylabel(_amount_axis(lang))
+    value_axis(ax.yaxis, "column.amount" if kind in ("money", "money_wan") else "column.qty", kind, lang)
     ax.legend(title=label("season", lang), fontsize=8)
     fig.tight_layout()
     return fig
@@ -167,16 +168,16 @@ def mix_chart(table: pd.DataFrame, measure: str = "qty", lang: str = "zh") -> Fi
     return fig
 
 
-def contribution_chart(table: pd.DataFrame, lang: str = "zh", max_rows: int = 15) -> Figure:
-    """Horizontal bars of the change per item (largest absolute changes), red for declines."""
+def contribution_chart(table: pd.DataFrame, lang: str = "zh", max_rows: int = 15, kind: str = "money") -> Figure:
+    """Horizontal bars of the change per item (largest absolute changes), red for declines; the
+    axis in 万元, or in the quantities' unit (``kind``: ``qty``, ``qty_case``, …)."""
     check_lang(lang, "charts.trends")
     d = table.reindex(table["change"].abs().sort_values(ascending=False).index).head(max_rows)
     d = d.sort_values("change")
     fig, ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(d) + 1)))
     ax.barh([name_label("column", str(k), lang) for k in d["key"]], d["change"], color=["#d62728" if v < 0 else "#2ca02c" for v in d["change"]])
     ax.axvline(0, color="#333333", linewidth=1)
-    ax.xaxis.set_major_formatter(_wan(lang))
-    ax.set_xlabel(_amount_axis(lang, "yoy_change"))
+    value_axis(ax.xaxis, "column.yoy_change", kind, lang)
     fig.tight_layout()
     return fig
 
@@ -215,8 +216,10 @@ def coverage_scatter(table: pd.DataFrame, coverage_standard: float = 0.6, slope:
     return fig
 
 
-def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, lang: str = "zh", last_months: int = 24) -> Figure:
-    """The last ``last_months`` of history and the forecast with 80 % and 95 % bands."""
+def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, lang: str = "zh", last_months: int = 24,
+                   kind: str = "money") -> Figure:
+    """The last ``last_months`` of history and the forecast with 80 % and 95 % bands (the axis
+    in 万元, or in the quantities' unit: ``kind`` ``qty``, ``qty_case``, …)."""
     check_lang(lang, "charts.trends")
     h = history.tail(last_months)
     fig, ax = plt.subplots()
@@ -225,15 +228,14 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, lang: str = "z
     ax.fill_between(fx, forecast["lo95"], forecast["hi95"], color="#ff7f0e", alpha=0.15, label="95%")
     ax.fill_between(fx, forecast["lo80"], forecast["hi80"], color="#ff7f0e", alpha=0.3, label="80%")
     ax.plot(fx, forecast["mean"], marker="o", markersize=3, color="#ff7f0e", label=label("forecast", lang))
-    ax.yaxis.set_major_formatter(_wan(lang))
-    ax.set_ylabel(_amount_axis(lang))
+    value_axis(ax.yaxis, "column.amount" if kind in ("money", "money_wan") else "column.qty", kind, lang)
     ax.legend(fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
     return fig
 
 
-def size_class_lines(big: pd.DataFrame, value: str = "amount", lang: str = "zh") -> Figure:
+def size_class_lines(big: pd.DataFrame, value: str = "amount", lang: str = "zh", kind: str | None = None) -> Figure:
     """Monthly amount by customer size class (大户/中户/小户), one line each."""
     check_lang(lang, "charts.trends")
     fig, ax = plt.subplots()
@@ -245,7 +247,7 @@ def size_class_lines(big: pd.DataFrame, value: str = "amount", lang: str = "zh")
         ax.yaxis.set_major_formatter(_wan(lang))
         ax.set_ylabel(_amount_axis(lang))
     else:  # quantities: their own unit (条), never 万元
-        value_axis(ax.yaxis, f"column.{value}", "qty", lang)
+        value_axis(ax.yaxis, f"column.{value}", kind or "qty", lang)
     ax.legend(title=label("size_class", lang), fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()

@@ -109,7 +109,7 @@ def headline(res: Any) -> Sequence[Any]:
     window, what went well, what did not, what to do next."""
     s, h = res.spec, res.values
     unit = getattr(s, "unit", "carton")
-    cards = [(f"launch_review.card.volume.{unit}", h["volume"], getattr(s, "qty_kind", "qty")),
+    cards = [("column.qty", h["volume"], getattr(s, "qty_kind", "qty")),
              ("launch_review.column.amount", h["amount"], "money"),
              ("launch_review.column.ordering_customers", h["ordering_customers"], "count"),
              ("launch_review.column.distribution_rate", h["distribution_rate"], "rate"),
@@ -146,7 +146,8 @@ def headline(res: Any) -> Sequence[Any]:
                 items=_chain(good, "launch_review.headline.and") if good else ""),
             msg("launch_review.headline.bad", "some" if bad else "none",
                 items=_chain(bad, "launch_review.headline.and") if bad else ""),
-            msg("launch_review.headline.todo", steps=_chain(steps, "launch_review.headline.steps_and"))]
+            msg("launch_review.headline.todo", steps=_chain(steps, "launch_review.headline.steps_and")),
+            Caution(method(s.window_days))]
     return out
 
 
@@ -205,8 +206,7 @@ def benchmarks(res: Any) -> Sequence[Any]:
 
 
 def method(window_days: int) -> Msg:
-    """The definitions used by the review (a note at the end of the report:
-    ``ctx.present.note(method(scope.spec.window_days))``)."""
+    """The definitions used by the review (口径说明), the note closing the headline section."""
     return Msg("launch_review.method", {"w": window_days})
 
 

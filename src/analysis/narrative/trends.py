@@ -3,7 +3,8 @@
 ``analysis/locales/<lang>.yml`` under ``sales_trends.*``.
 
 ``TEXTS`` maps section codes to their text function (the report spec's narrative module);
-:func:`data_note` is the page's note on the data used (``ctx.present.note(data_note(scope))``).
+:func:`data_note` is the note on the data used, the first item of the headline section's text
+(its values are fields of :class:`analysis.trends.Headline`).
 """
 from __future__ import annotations
 
@@ -58,10 +59,10 @@ def headline(res: Any) -> list:
     t = res.table.set_index("measure")
     m = "amount" if "amount" in t.index else "qty"
     r = t.loc[m]
-    kind = "money" if m == "amount" else "int"
+    kind = "money" if m == "amount" else res.qty_kind
     cards = [(f"column.{m}", r["current"], kind)]
     if "qty" in t.index and m == "amount":
-        cards.append(("column.qty", t.loc["qty", "current"], "int"))
+        cards.append(("column.qty", t.loc["qty", "current"], res.qty_kind))
     cards += [("column.attainment", r["attainment"], "rate"), ("column.time_elapsed", res.time_elapsed, "rate"),
               ("column.yoy", r["yoy"], "change")]
     if res.kind == "month":
@@ -93,7 +94,8 @@ def headline(res: Any) -> list:
             ytd.append(msg(f"{R}.headline.ytd_attainment", attainment=r["ytd_attainment"], elapsed=res.ytd_time_elapsed))
         sentences.append(msg("present.sentence", clauses=ytd))
     period = msg(f"{R}.scope.period", "year" if res.kind == "year" else "month", period=res.period)
-    return [Cards(*cards, period=period), Para(sentences)]
+    lead = [Caution(data_note(res))] if res.data_first is not None else []
+    return lead + [Cards(*cards, period=period), Para(sentences)]
 
 
 def attainment_by_level(res: Any) -> list:
@@ -277,12 +279,12 @@ TEXTS = {"headline": headline, "attainment_by_level": attainment_by_level, "unde
 
 
 # ======================================================================= the data note
-def data_note(scope: Any) -> Msg:
-    """One line on the data used: window, grain, report period, filters."""
-    p = scope.period
-    period = msg(f"{R}.scope.period", "year" if p.kind == "year" else "month", period=p.label)
-    fl = [msg(f"{R}.scope.filter", column=k, values=[str(x) for x in v]) for k, v in (scope.params.filters or {}).items()
-          if v]
-    variant = ("complete" if p.complete else "partial") + ("_filtered" if fl else "")
-    return msg(f"{R}.scope.lead", variant, first=scope.first, last=scope.last, grain=scope.grain, period=period,
+def data_note(res: Any) -> Msg:
+    """One line on the data used: window, grain, report period, filters (from the headline
+    result's ``data_first``, ``data_last``, ``grain``, ``period``, ``kind``, ``complete`` and
+    ``filters``)."""
+    period = msg(f"{R}.scope.period", "year" if res.kind == "year" else "month", period=res.period)
+    fl = [msg(f"{R}.scope.filter", column=k, values=[str(x) for x in v]) for k, v in (res.filters or {}).items() if v]
+    variant = ("complete" if res.complete else "partial") + ("_filtered" if fl else "")
+    return msg(f"{R}.scope.lead", variant, first=res.data_first, last=res.data_last, grain=res.grain, period=period,
                items=fl)

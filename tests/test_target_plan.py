@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from analysis import store, target_plan as tp
+from analysis.reports.targets_file import write_targets
 from analysis.params import SalesTrendsParams
 from analysis.errors import InsufficientDataError, ParameterError, PlanError
 from analysis.params import TargetPlanParams, validate_params
@@ -292,7 +293,7 @@ def test_targets_file_ingests_and_the_trends_report_reads_it(tmp_path):
     con = store.connect(str(path), read_only=True)
     s = plan(con, total=38200, month="2025-12", method="last_12", levels=["region", "rep", "brand"])
     con.disconnect()
-    names = tp.write_targets(s, lambda n: tmp_path / n)
+    names = write_targets(s, lambda n: tmp_path / n)
     assert names == {"csv": "targets_2025-12.csv", "xlsx": "targets_2025-12.xlsx"}
     csv = pd.read_csv(tmp_path / names["csv"], encoding="utf-8-sig")
     assert list(csv.columns) == ["period", "level", "key", "measure", "value"]
@@ -320,12 +321,25 @@ def test_the_xlsx_has_chinese_headers(world, tmp_path):
     from openpyxl import load_workbook
 
     s = plan(world, total=38200)
-    names = tp.write_targets(s, lambda n: tmp_path / n)
+    names = write_targets(s, lambda n: tmp_path / n)
     ws = load_workbook(tmp_path / names["xlsx"]).active
     assert ws.title == "任务分解表"
     assert [c.value for c in ws[1]] == ["月份", "层级", "对象", "指标", "目标值"]
     assert [c.value for c in ws[2]] == ["2026-01", "公司", "company", "金额", 38200]
     assert ws.freeze_panes == "A2"
+
+
+def test_the_xlsx_follows_the_run_language(world, tmp_path):
+    """In English the workbook carries the canonical names, which ingest reads as they are."""
+    from openpyxl import load_workbook
+
+    s = plan(world, total=38200)
+    s.params = s.params.model_copy(update={"lang": "en"})
+    names = write_targets(s, lambda n: tmp_path / n)
+    ws = load_workbook(tmp_path / names["xlsx"]).active
+    assert ws.title == "targets"
+    assert [c.value for c in ws[1]] == ["period", "level", "key", "measure", "value"]
+    assert [c.value for c in ws[2]] == ["2026-01", "company", "company", "amount", 38200]
 
 
 def test_short_history_plans_but_skips_the_backtest(tmp_path):

@@ -522,6 +522,18 @@ def coverage_note(cov: Coverage) -> "Note | None":
                                  "amount": cov.unresolved_amount, "codes": codes})
 
 
+def qty_kind(con: Any) -> str:
+    """The value kind of the store's quantities, their unit from the products' ``pack_unit``
+    (:func:`analysis.contracts.qty_unit`): ``qty`` (条; also when the products do not say),
+    ``qty_case`` (箱), ``qty_pack`` (包) or ``qty_mixed`` (several units: never summed under one)."""
+    from .contracts import QTY_KINDS, qty_unit
+
+    if not store.has_rows(con, "products") or "pack_unit" not in _cols(con, "products"):
+        return "qty"
+    t = con.table("products")
+    return QTY_KINDS[qty_unit(t.select(t.pack_unit).distinct().execute()["pack_unit"].tolist())]
+
+
 def order_days(con: Any) -> Any:
     """The distinct days with order lines (an Ibis table with one column ``order_date``, a date):
     the data window and the grain of the dates, without resolving any dimension."""

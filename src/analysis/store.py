@@ -308,6 +308,11 @@ def _connect_spark(loc: str) -> Any:
         builder = SparkSession.builder.remote(master)
         # a fresh session, not the process's default one: two Connect stores never share views
         session = builder.create() if hasattr(builder, "create") else builder.getOrCreate()
+        # no reattachable execution: its release thread pool is one per process, and closing one
+        # session shuts it down under the others' feet (pyspark 4.0: "cannot schedule new futures
+        # after shutdown" in the next report; SPARK-55406 reworks it). A query whose stream breaks
+        # then fails with the server's message instead of reattaching.
+        session.client.disable_reattachable_execute()
         for key, value in runtime.items():
             session.conf.set(key, value)
     else:

@@ -54,10 +54,6 @@ BACKTEST_MONTHS = 6
 NEW_REP_MONTHS = 3
 TABLES = ("orders", "customers", "products", "reps", "targets")  # the store tables the plan reads (scope.tables)
 PRODUCT_COLUMN = {"brand": "brand", "price_class": "price_class"}
-TARGET_HEADERS_ZH = {"period": "月份", "level": "层级", "key": "对象", "measure": "指标", "value": "目标值"}
-"""The Chinese headers of the 任务分解表 (each one an accepted header of ``sales-analysis ingest targets``)."""
-LEVEL_ZH = {"company": "公司", "region": "区域", "rep": "客户经理", "brand": "品牌", "price_class": "价类"}
-MEASURE_ZH = {"amount": "金额", "qty": "销量"}
 
 
 # ------------------------------------------------------------------------------ scope
@@ -112,6 +108,7 @@ class Scope(ScopeBase):
     plan: Plan
     notes: list = field(default_factory=list)  # (code, values)
     tables: dict[str, list[str]] = field(default_factory=dict)  # the store's tables with rows (ScopeBase)
+    qty_kind: str = "qty"  # the unit of quantities (analysis.model.qty_kind)
 
     @property
     def label(self) -> str:
@@ -577,7 +574,8 @@ def prepare(con: Any, params: TargetPlanParams | None = None) -> Scope:
                 skips=skips, coverage={d: c.share for d, c in cov.items()}, backtest_book=book)
     return Scope(params=p, month=month, total=float(total), total_source=source, unit=unit, data_first=first,
                  data_last=last, history_start=hist_start, history_end=hist_end, capacity_by=capacity_by,
-                 underperformers=under, plan=plan, notes=notes, tables=store_tables(con, TABLES))
+                 underperformers=under, plan=plan, notes=notes, tables=store_tables(con, TABLES),
+                 qty_kind=model.qty_kind(con))
 
 
 def _products(h: pd.DataFrame, levels_out: dict, rep_tab: pd.DataFrame | None, region_plan: pd.Series,
@@ -696,8 +694,8 @@ class RegionPlan(SectionResult):
         return {"by_region": dict(zip(t["region"], t["plan"])) if len(t) else {}}
 
 
-def _value_kind(measure: str) -> str:
-    return "money" if measure == "amount" else "qty"
+def _value_kind(measure: str, qty_kind: str = "qty") -> str:
+    return "money" if measure == "amount" else qty_kind
 
 
 def regions(scope: Scope) -> RegionPlan:
@@ -705,20 +703,21 @@ def regions(scope: Scope) -> RegionPlan:
     t = scope.plan.regions.copy()
     m = scope.params.measure
     res = RegionPlan(measure=m, table=t)
-    vk = _value_kind(m)
+    vk = _value_kind(m, scope.qty_kind)
     res.tables.append(Table.of("by_region", t, region="text", plan=vk, share="rate", last_year=vk, change="change",
                                last_3_avg=vk, change_3="change", capped="flag", locked="flag",
                                labels={"plan": "target_plan.column.plan", "last_3_avg": "target_plan.column.last_3_avg",
                                        "change": "target_plan.column.change", "change_3": "target_plan.column.change_3",
                                        "capped": "target_plan.column.capped", "locked": "target_plan.column.locked"}))
-    res.figures.append(_bars(t.rename(columns={"region": "key"}), m))
+    res.figures.append(_bars(t.rename(columns={"region": "key"}), m, scope.qty_kind))
     return res
 
 
-def _bars(t: pd.DataFrame, measure: str) -> Any:
+def _bars(t: pd.DataFrame, measure: str, qty_kind: str = "qty") -> Any:
     from .sections import Figure
 
-    return Figure("target_plan.plan_bars", {"table": t[["key", "plan", "last_year"]].copy(), "measure": measure})
+    return Figure("target_plan.plan_bars", {"table": t[["key", "plan", "last_year"]].copy(), "measure": measure,
+                                            "kind": qty_kind})
 
 
 @dataclass(kw_only=True)
@@ -751,7 +750,7 @@ def reps(scope: Scope) -> RepPlan:
     t = scope.plan.reps.copy()
     t = t.sort_values(["region", "rep_id"], kind="mergesort").reset_index(drop=True)
     res.table = t
-    vk = _value_kind(m)
+    vk = _value_kind(m, scope.qty_kind)
     res.tables.append(Table.of("by_rep", t, rep_id="text", name="text", region="text", plan=vk, last_year=vk,
                                change="change", last_3_avg=vk, change_3="change", capped="flag", locked="flag",
                                new="flag", watch="flag", max_rows=400,
@@ -787,7 +786,7 @@ def products(scope: Scope) -> ProductPlan:
     if plan.products is None:
         return res.skipped("disabled", param="levels")
     res.table = plan.products
-    vk = _value_kind(m)
+    vk = _value_kind(m, scope.qty_kind)
     res.tables.append(Table.of("by_product", plan.products, product="text", plan=vk, share="rate", last_year=vk,
                                change="change", labels={"product": f"column.{lv}", "plan": "target_plan.column.plan",
                                                          "change": "target_plan.column.change"}))
@@ -850,69 +849,9 @@ def _col(name: str, kind: str, label: str, codes: str | None = None) -> Any:
 
 # ------------------------------------------------------------------------------ files
 def targets_file_names(scope: Scope) -> dict[str, str]:
-    """The names of the plan's files in the run folder: ``targets_<month>.csv`` / ``.xlsx``."""
+    """The names of the plan's files in the run folder: ``targets_<month>.csv`` / ``.xlsx``
+    (written by :mod:`analysis.reports.targets_file`)."""
     return {"csv": f"targets_{scope.label}.csv", "xlsx": f"targets_{scope.label}.xlsx"}
-
-
-def write_targets(scope: Scope, path_for: Callable[[str], Path]) -> dict[str, str]:
-    """Write the targets of the month as CSV (canonical headers) and XLSX (任务分解表, the Chinese
-    headers ingest accepts), both ready for ``sales-analysis ingest targets``.
-
-    Parameters
-    ----------
-    path_for : callable
-        File name → path in the run folder (``ctx.output_path`` in a notebook).
-
-    Returns
-    -------
-    dict
-        ``{"csv": name, "xlsx": name}``, the names relative to the run folder.
-    """
-    names = targets_file_names(scope)
-    t = scope.plan.targets
-    csv_path = Path(path_for(names["csv"]))
-    csv_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = csv_path.with_name(csv_path.name + ".tmp")
-    out = t.copy()
-    out["value"] = [_plain_number(v) for v in out["value"]]
-    out.to_csv(tmp, index=False, encoding="utf-8-sig")
-    tmp.replace(csv_path)
-    write_targets_xlsx(t, Path(path_for(names["xlsx"])), scope.unit)
-    return names
-
-
-def _plain_number(v: float) -> Any:
-    return int(v) if float(v).is_integer() else float(f"{v:.10g}")
-
-
-def write_targets_xlsx(targets: pd.DataFrame, path: Path, unit: float = 1.0) -> Path:
-    """The 任务分解表: one sheet, the five target columns under their Chinese headers
-    (月份, 层级, 对象, 指标, 目标值), levels and measures in Chinese; header row frozen."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "任务分解表"
-    cols = ["period", "level", "key", "measure", "value"]
-    ws.append([TARGET_HEADERS_ZH[c] for c in cols])
-    for r in targets.itertuples(index=False):
-        key = str(r.key)
-        key = "'" + key if key.startswith(("=", "+", "-", "@", "\t", "\r")) else key
-        ws.append([r.period, LEVEL_ZH.get(r.level, r.level), key, MEASURE_ZH.get(r.measure, r.measure),
-                   _plain_number(r.value)])
-    fmt = "#,##0" if float(unit).is_integer() else "#,##0.00"
-    for cell in ws["E"][1:]:
-        cell.number_format = fmt
-    for cell in ws["A"][1:]:
-        cell.number_format = "@"
-    ws.freeze_panes = "A2"
-    for letter, width in zip("ABCDE", (10, 10, 18, 8, 16)):
-        ws.column_dimensions[letter].width = width
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp.xlsx")
-    wb.save(tmp)
-    tmp.replace(path)
-    return path
 
 
 def data_window(scope: Scope) -> dict[str, str]:

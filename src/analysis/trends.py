@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, TYPE_CHECKING
+from typing import Any, TYPE_CHECKING
 
 import ibis
 import numpy as np
@@ -318,19 +318,7 @@ def prepare(con: Any, params: SalesTrendsParams | None = None) -> Scope:
     period = resolve_period(p.month, first, last, grain)
     return Scope(con=con, params=p, orders=o, grain=grain, first=first, last=last, period=period,
                  measures=measures, tables=tables, row_counts=row_counts, filtered=filtered, src=src,
-                 qty_kind=_qty_kind(con, tables))
-
-
-def _qty_kind(con: Any, tables: Mapping[str, list[str]]) -> str:
-    """The value kind of the store's quantities, from the products' ``pack_unit``
-    (:func:`analysis.contracts.qty_unit`; 条 when the products do not say)."""
-    from .contracts import QTY_KINDS, qty_unit
-
-    if "pack_unit" not in tables.get("products", ()):
-        return "qty"
-    t = con.table("products")
-    units = t.select(t.pack_unit).distinct().execute()["pack_unit"].tolist()
-    return QTY_KINDS[qty_unit(units)]
+                 qty_kind=model.qty_kind(con))
 
 
 # ----------------------------------------------------------------------- aggregation

@@ -11,7 +11,7 @@ from ..i18n import check_lang, label
 from . import axis_label
 
 
-def plan_bars(table: pd.DataFrame, measure: str = "amount", lang: str = "zh") -> Figure:
+def plan_bars(table: pd.DataFrame, measure: str = "amount", lang: str = "zh", kind: str = "qty") -> Figure:
     """Each key's plan beside the same month last year (paired horizontal bars).
 
     Examples
@@ -28,8 +28,8 @@ def plan_bars(table: pd.DataFrame, measure: str = "amount", lang: str = "zh") ->
             label=label("column.last_year", lang))
     ax.set_yticks(y, d["key"].astype(str))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    # the axis says its unit: 万元 for amounts, 条 for quantities
-    unit = label("target_plan.chart.wan_yuan", lang) if measure == "amount" else axis_label("target_plan.chart.qty", "qty", lang)
+    # the axis says its unit: 万元 for amounts, the products' unit for quantities (kind: qty 条, qty_case 箱, …)
+    unit = label("target_plan.chart.wan_yuan", lang) if measure == "amount" else axis_label("target_plan.chart.qty", kind, lang)
     ax.set_xlabel(unit)
     ax.legend(loc="lower right")
     fig.tight_layout()

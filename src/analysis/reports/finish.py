@@ -26,8 +26,9 @@ def rep_scorecard(scope: Any, output_path: Callable[[str], Any]) -> dict[str, An
 def target_plan(scope: Any, output_path: Callable[[str], Any]) -> dict[str, Any]:
     """The targets files (CSV and XLSX, written with ``output_path``) and the data window."""
     from .. import target_plan as tp
+    from .targets_file import write_targets
 
-    files = tp.write_targets(scope, output_path)
+    files = write_targets(scope, output_path)
     return {"targets_file": files["csv"], "targets_workbook": files["xlsx"], "data_window": tp.data_window(scope)}
 
 

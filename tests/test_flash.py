@@ -116,3 +116,20 @@ def test_build_flash_writes_html_docx(demo_world, tmp_path):
     assert len(d.tables) == len(soup.find("main").find_all("table")) == 3
     assert res["metrics"]["partial"] is True and res["metrics"]["worked_days"] == 10
     assert "2026-10-01至2026-10-20" in "\n".join(p.text for p in d.paragraphs)
+
+
+def test_a_volume_flash_writes_the_products_unit_never_yuan():
+    """measure=qty on products sold by the case: cards, sentences and items say 箱, never 万元."""
+    pace = flash.Pace(value_kind="qty_case", period="2026-10-01..2026-10-20", as_of="2026-10-20", worked=10,
+                      working_days=18, remaining=8, elapsed=10 / 18, actual=52000.0, target=90000.0,
+                      attainment=52000 / 90000, gap=52000 - 90000 * 10 / 18, needed_per_day=4750.0, run_rate=5200.0)
+    zh = render(pace, "zh", texts.pace)
+    cards = next(b.payload for b in zh if b.kind == "cards")
+    text = " ".join(b.payload for b in zh if b.kind == "paragraph")
+    assert cards["月累计（箱）"] == "52,000" and cards["每个工作日需完成（箱）"] == "4,750"
+    assert "52,000箱" in text and "90,000箱" in text and "4,750箱" in text and "万元" not in text
+    week = flash.WeekOnWeek(value_kind="qty_case", this_start="2026-10-14", this_end="2026-10-20",
+                            last_start="2026-10-07", last_end="2026-10-13", this_week=14000.0, last_week=12000.0,
+                            change=14000 / 12000 - 1)
+    en = " ".join(b.payload for b in render(week, "en", texts.week_on_week) if b.kind == "paragraph")
+    assert "14,000 cases" in en and "12,000 cases" in en and "yuan" not in en

@@ -83,6 +83,7 @@ class Scope:
     data_last: dt.date | None
     lines: Any = None  # Ibis: the month's sales lines from the 1st to as_of
     tables: dict[str, list[str]] = field(default_factory=dict)
+    qty_kind: str = "qty"  # the unit of quantities (analysis.model.qty_kind)
 
     @property
     def worked(self) -> int:
@@ -112,6 +113,11 @@ class Scope:
     def value(self) -> str:
         return MEASURES[self.params.measure]
 
+    @property
+    def value_kind(self) -> str:
+        """How the measure's values are written: money, or the quantities' unit (``qty_kind``)."""
+        return "money" if self.value == "amount" else self.qty_kind
+
 
 def prepare(con: Any, params: WeeklyFlashParams | None = None) -> Scope:
     """Resolve ``as_of`` (default: the last order date) and select the month's lines so far.
@@ -136,7 +142,7 @@ def prepare(con: Any, params: WeeklyFlashParams | None = None) -> Scope:
     last_day = add_months(first, 1) - dt.timedelta(days=1)
     tables = {n: store_mod.columns(con, n) for n in ("targets", "reps")}
     month_lines = lines.filter(half_open(lines.order_date.cast("date"), first, as_of + dt.timedelta(days=1)))
-    return Scope(con, params, as_of, first, last_day, data_last, month_lines, tables)
+    return Scope(con, params, as_of, first, last_day, data_last, month_lines, tables, model.qty_kind(con))
 
 
 def _target(scope: Scope, level: str) -> pd.DataFrame | None:
@@ -190,6 +196,7 @@ class Pace(SectionResult):
     gap: float = float("nan")
     needed_per_day: float = float("nan")
     run_rate: float = float("nan")
+    value_kind: str = "money"  # money, or the quantities' unit (Scope.value_kind)
 
     def metrics(self) -> dict[str, Any]:
         return {"mtd": self.actual, "month_target": self.target, "mtd_attainment": self.attainment,
@@ -201,7 +208,7 @@ class Pace(SectionResult):
 def pace(scope: Scope) -> Pace:
     """Section 1: month to date, the month's target, attainment beside time elapsed, the gap to
     pace and what each remaining working day needs."""
-    res = Pace(period=scope.period, as_of=scope.as_of.isoformat(), partial=scope.partial, worked=scope.worked,
+    res = Pace(value_kind=scope.value_kind, period=scope.period, as_of=scope.as_of.isoformat(), partial=scope.partial, worked=scope.worked,
                working_days=scope.working_days, remaining=scope.remaining, elapsed=scope.elapsed)
     actual = float(scope.lines[scope.value].sum().execute() or 0.0)
     if scope.data_last is None or scope.data_last < scope.first:
@@ -239,6 +246,7 @@ class WeekOnWeek(SectionResult):
     last_week: float = float("nan")
     change: float = float("nan")
     table: pd.DataFrame = field(default_factory=pd.DataFrame)
+    value_kind: str = "money"  # money, or the quantities' unit (Scope.value_kind)
 
     def metrics(self) -> dict[str, Any]:
         return {"this_week": self.this_week, "last_week": self.last_week, "wow": self.change}
@@ -248,7 +256,7 @@ def week_on_week(scope: Scope) -> WeekOnWeek:
     """Section 2: the last 7 days against the 7 before (they may reach into the previous month)."""
     end = scope.as_of + dt.timedelta(days=1)
     this0, last0 = scope.as_of - dt.timedelta(days=6), scope.as_of - dt.timedelta(days=13)
-    res = WeekOnWeek(this_start=this0.isoformat(), this_end=scope.as_of.isoformat(),
+    res = WeekOnWeek(value_kind=scope.value_kind, this_start=this0.isoformat(), this_end=scope.as_of.isoformat(),
                      last_start=last0.isoformat(), last_end=(this0 - dt.timedelta(days=1)).isoformat())
     lines = model.sales_lines(scope.con)
     d = lines.order_date.cast("date")
@@ -264,7 +272,7 @@ def week_on_week(scope: Scope) -> WeekOnWeek:
     res.this_week, res.last_week = float(wide["this_week"].sum()), float(wide["last_week"].sum())
     res.change = res.this_week / res.last_week - 1 if res.last_week > 0 else float("nan")
     res.table = wide.sort_values("wow", na_position="last").reset_index(drop=True)
-    kind = "money_wan" if v == "amount" else "qty"
+    kind = "money_wan" if v == "amount" else scope.qty_kind
     res.tables.append(Table.of("by_region", res.table, labels=_labels("this_week", "last_week", "wow"),
                                codes={"region": "column"}, region="name", this_week=kind, last_week=kind, wow="change"))
     return res
@@ -280,6 +288,7 @@ class Behind(SectionResult):
     remaining: int = 0
     regions: pd.DataFrame = field(default_factory=pd.DataFrame)
     reps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    value_kind: str = "money"  # money, or the quantities' unit (Scope.value_kind)
 
     def metrics(self) -> dict[str, Any]:
         def rows(df: pd.DataFrame) -> list[dict[str, Any]]:
@@ -307,13 +316,13 @@ def _level(scope: Scope, level: str) -> pd.DataFrame | None:
 
 def behind(scope: Scope) -> Behind:
     """Section 3: every region, and the ``behind_rows`` reps furthest behind pace (gap < 0)."""
-    res = Behind(remaining=scope.remaining)
+    res = Behind(remaining=scope.remaining, value_kind=scope.value_kind)
     regions = _level(scope, "region")
     reps = _level(scope, "rep")
     if regions is None and reps is None:
         return res.skipped(Reason.NO_TARGETS, level="region")
-    kind = "money_wan" if scope.value == "amount" else "qty"
-    per_day = "money" if scope.value == "amount" else "qty"
+    kind = "money_wan" if scope.value == "amount" else scope.qty_kind
+    per_day = "money" if scope.value == "amount" else scope.qty_kind
     labels = _labels("needed_per_day", "run_rate", "needed_vs_run_rate")
     cols = dict(target=kind, actual=kind, attainment="rate", gap=kind, needed_per_day=per_day, run_rate=per_day,
                 needed_vs_run_rate="f2")

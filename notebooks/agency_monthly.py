@@ -36,11 +36,8 @@ top_n = 10
 
 # %%
 from analysis import notebook
-from analysis.agency import monthly
-from analysis.agency import monthly_text as narrative
 
 ctx = notebook.start("agency_monthly", globals())
-ctx.present.texts = narrative.TEXTS
 
 # %%
 scope = ctx.prepare()
@@ -73,4 +70,4 @@ ctx.section("recruiting")
 ctx.section("inputs")
 
 # %%
-ctx.finish(data_window=monthly.data_window(scope), **ctx.present.metrics())
+ctx.finish()

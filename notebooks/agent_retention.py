@@ -61,4 +61,4 @@ ctx.section("model_checks")
 ctx.section("written_summary")
 
 # %%
-ctx.finish(**ctx.present.metrics())
+ctx.finish()

@@ -36,7 +36,6 @@ min_group_size = 5
 
 # %%
 from analysis import notebook
-from analysis.narrative import launch as narrative
 
 ctx = notebook.start("launch_review", globals())
 
@@ -63,9 +62,6 @@ ctx.section("cannibalization")
 
 # %%
 ctx.section("benchmarks")
-
-# %%
-ctx.present.note(narrative.method(scope.spec.window_days))
 
 # %%
 ctx.finish()

@@ -38,15 +38,11 @@ size_by = "size_class"
 
 # %%
 from analysis import notebook
-from analysis.narrative import trends as narrative
 
 ctx = notebook.start("sales_trends", globals())
 
 # %%
 scope = ctx.prepare()
-
-# %%
-ctx.present.note(narrative.data_note(scope))
 
 # %%
 ctx.section("headline")

@@ -266,19 +266,29 @@ def test_seasonal_reference_worked_example():
     assert ts.seasonal_reference([0.0, 1, 9, 1, 2, 1], 2).tolist() == [2.0, 1.0]
 
 
-@pytest.mark.parametrize("n", [24, 27, 30, 35])
-def test_one_spike_with_two_cycles_flags_one_month(n):
+def test_one_spike_with_two_cycles_flags_one_month():
+    """A month 30 noise deviations high in a 24–35-month series is flagged, and the same month of
+    the other years is not, in all but a rare series: 100 random series for each length and spike
+    position (1,200 in all). A 3σ band on 2–3 cycles cannot promise it for every series (the
+    spread of one calendar month across two or three years is itself noisy); measured over 36,000
+    series the method fails 0.09 % of them, so 1,200 series show about 1 failure, and more than 8
+    has a probability below 10⁻⁴ even at the upper end of that rate's 95 % interval. (With statsmodels' default 23-month trend window it failed
+    0.5 % of them, 4.4 % of the 30-month series with the spike in the middle year.)"""
     rng = np.random.default_rng()
-    t = np.arange(n)
-    base = 100 + 0.5 * t + 10 * np.sin(t * np.pi / 6)
-    for at in (3, n - 14, n - 2):  # with 24–35 months these positions have two cycles or more
-        y = base + rng.normal(0, 1, n)
-        y[at] += 30
-        flagged = set(np.flatnonzero(ts.flag_anomalies(ts.stl_decompose(pd.Series(y)), k=3)["anomaly"]))
-        same_month = set(range(at % 12, n, 12)) - {at}
-        # the spike is flagged and the same month of the other years is not (a 3σ band can
-        # still catch an unrelated month by chance, about 0.3 % of months)
-        assert at in flagged and not flagged & same_month, (n, at, sorted(flagged))
+    failures = []
+    for n in (24, 27, 30, 35):
+        t = np.arange(n)
+        base = 100 + 0.5 * t + 10 * np.sin(t * np.pi / 6)
+        for at in (3, n - 14, n - 2):  # with 24–35 months these positions have two cycles or more
+            same_month = set(range(at % 12, n, 12)) - {at}
+            for _ in range(100):
+                y = base + rng.normal(0, 1, n)
+                y[at] += 30
+                flagged = set(np.flatnonzero(ts.flag_anomalies(ts.stl_decompose(pd.Series(y)), k=3)["anomaly"]))
+                # an unrelated month caught by chance (about 0.3 % of months) is not a failure here
+                if at not in flagged or flagged & same_month:
+                    failures.append((n, at, sorted(int(i) for i in flagged)))
+    assert len(failures) <= 8, failures
 
 
 def test_festival_days_by_month():

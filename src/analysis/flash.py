@@ -116,7 +116,7 @@ class Scope:
     @property
     def value_kind(self) -> str:
         """How the measure's values are written: money, or the quantities' unit (``qty_kind``)."""
-        return "money" if self.value == "amount" else self.qty_kind
+        return model.measure_kind(self.value, self.qty_kind)
 
 
 def prepare(con: Any, params: WeeklyFlashParams | None = None) -> Scope:
@@ -208,8 +208,8 @@ class Pace(SectionResult):
 def pace(scope: Scope) -> Pace:
     """Section 1: month to date, the month's target, attainment beside time elapsed, the gap to
     pace and what each remaining working day needs."""
-    res = Pace(value_kind=scope.value_kind, period=scope.period, as_of=scope.as_of.isoformat(), partial=scope.partial, worked=scope.worked,
-               working_days=scope.working_days, remaining=scope.remaining, elapsed=scope.elapsed)
+    res = Pace(value_kind=scope.value_kind, period=scope.period, as_of=scope.as_of.isoformat(), partial=scope.partial,
+               worked=scope.worked, working_days=scope.working_days, remaining=scope.remaining, elapsed=scope.elapsed)
     actual = float(scope.lines[scope.value].sum().execute() or 0.0)
     if scope.data_last is None or scope.data_last < scope.first:
         return res.skipped(Reason.NO_DATA)

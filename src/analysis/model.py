@@ -534,6 +534,18 @@ def qty_kind(con: Any) -> str:
     return QTY_KINDS[qty_unit(t.select(t.pack_unit).distinct().execute()["pack_unit"].tolist())]
 
 
+def measure_kind(measure: str, qty_kind: str = "qty") -> str:
+    """The value kind a measure's figures are written in: ``money`` for the amount, the
+    quantities' kind (:func:`qty_kind`) for the volume.
+
+    Examples
+    --------
+    >>> measure_kind("amount", "qty_case"), measure_kind("qty", "qty_case")
+    ('money', 'qty_case')
+    """
+    return "money" if measure == "amount" else qty_kind
+
+
 def order_days(con: Any) -> Any:
     """The distinct days with order lines (an Ibis table with one column ``order_date``, a date):
     the data window and the grain of the dates, without resolving any dimension."""

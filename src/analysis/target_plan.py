@@ -694,16 +694,12 @@ class RegionPlan(SectionResult):
         return {"by_region": dict(zip(t["region"], t["plan"])) if len(t) else {}}
 
 
-def _value_kind(measure: str, qty_kind: str = "qty") -> str:
-    return "money" if measure == "amount" else qty_kind
-
-
 def regions(scope: Scope) -> RegionPlan:
     """Section 2: the region plan with changes and flags (capped, locked)."""
     t = scope.plan.regions.copy()
     m = scope.params.measure
     res = RegionPlan(measure=m, table=t)
-    vk = _value_kind(m, scope.qty_kind)
+    vk = model.measure_kind(m, scope.qty_kind)
     res.tables.append(Table.of("by_region", t, region="text", plan=vk, share="rate", last_year=vk, change="change",
                                last_3_avg=vk, change_3="change", capped="flag", locked="flag",
                                labels={"plan": "target_plan.column.plan", "last_3_avg": "target_plan.column.last_3_avg",
@@ -750,7 +746,7 @@ def reps(scope: Scope) -> RepPlan:
     t = scope.plan.reps.copy()
     t = t.sort_values(["region", "rep_id"], kind="mergesort").reset_index(drop=True)
     res.table = t
-    vk = _value_kind(m, scope.qty_kind)
+    vk = model.measure_kind(m, scope.qty_kind)
     res.tables.append(Table.of("by_rep", t, rep_id="text", name="text", region="text", plan=vk, last_year=vk,
                                change="change", last_3_avg=vk, change_3="change", capped="flag", locked="flag",
                                new="flag", watch="flag", max_rows=400,
@@ -786,7 +782,7 @@ def products(scope: Scope) -> ProductPlan:
     if plan.products is None:
         return res.skipped("disabled", param="levels")
     res.table = plan.products
-    vk = _value_kind(m, scope.qty_kind)
+    vk = model.measure_kind(m, scope.qty_kind)
     res.tables.append(Table.of("by_product", plan.products, product="text", plan=vk, share="rate", last_year=vk,
                                change="change", labels={"product": f"column.{lv}", "plan": "target_plan.column.plan",
                                                          "change": "target_plan.column.change"}))

@@ -177,8 +177,8 @@ class Scope(ScopeBase):
         return "amount" if "amount" in self.measures else "qty"
 
     def kind(self, measure: str) -> str:
-        """The value kind of ``measure`` as tables and charts show it: money, or the quantities' unit."""
-        return "money" if measure == "amount" else self.qty_kind
+        """The value kind of ``measure`` as tables and charts show it (:func:`analysis.model.measure_kind`)."""
+        return model.measure_kind(measure, self.qty_kind)
 
     @property
     def value_kind(self) -> str:
@@ -451,7 +451,7 @@ def _show_headline(res: Headline) -> Headline:
     """One table per measure (amount in 万元, volume in its own unit): a column holds one unit."""
     cols = list(HEADLINE_COLUMNS) if res.kind == "month" else ["current", "last_year", "yoy"]
     for measure in res.table.get("measure", pd.Series(dtype=str)):
-        kind = "money" if measure == "amount" else res.qty_kind
+        kind = model.measure_kind(measure, res.qty_kind)
         kinds = {c: (kind if HEADLINE_COLUMNS[c] == "money" else HEADLINE_COLUMNS[c]) for c in cols}
         rows = res.table[res.table["measure"] == measure].reset_index(drop=True)
         res.tables.append(Table.of(measure, rows, title=f"column.{measure}", **kinds))
@@ -1032,7 +1032,8 @@ def mix(scope: Scope) -> Mix:
                               "unit_value_ly": [rate(rows["amount_ly"].sum(), rows["qty_ly"].sum()) if ly is not None else np.nan]})
         uv = pd.concat([uv, total], ignore_index=True)
         uv["unit_value_yoy"] = _rates(uv["unit_value"], uv["unit_value_ly"]) - 1
-        res.per_case = _cartons(scope)
+        # qty in cartons (条) when the products say so: the value per case follows
+        res.per_case = scope.has("products", "pack_unit") and scope.qty_kind == "qty"
         if res.per_case:
             uv["case_value"] = uv["unit_value"] * CARTONS_PER_CASE
             uv["case_value_ly"] = uv["unit_value_ly"] * CARTONS_PER_CASE
@@ -1045,15 +1046,6 @@ def _price_class_order(s: pd.Series) -> pd.Series:
 
     order = {c: i for i, c in enumerate(PRICE_CLASSES)}
     return s.map(lambda v: (order.get(v, len(order)), str(v)))
-
-
-def _cartons(scope: Scope) -> bool:
-    """True when every product's pack unit is the carton (条), so qty is in cartons."""
-    if not scope.has("products", "pack_unit"):
-        return False
-    t = scope.con.table("products")
-    units = t.select(t.pack_unit).distinct().execute()["pack_unit"].dropna().astype(str).tolist()
-    return bool(units) and set(units) == {"条"}
 
 
 # ========================================================================= 7 contribution

@@ -13,9 +13,9 @@ from typing import Any, Mapping
 
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, PercentFormatter
+from matplotlib.ticker import PercentFormatter
 
-from ..i18n import check_lang, excel_format, header_label, name_label
+from ..i18n import check_lang, name_label
 from ..i18n import label as _label
 from . import value_axis
 
@@ -27,15 +27,9 @@ def label(key: str, lang: str) -> str:
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
-def _wan(lang: str):
-    """Axis formatter of amounts in 10k yuan (万元), whole numbers (the scale of the money_wan kind)."""
-    scale = excel_format("money_wan", lang)[1]
-    return FuncFormatter(lambda v, _: f"{v / scale:,.0f}")
-
-
-def _amount_axis(lang: str, key: str = "amount") -> str:
-    """An amount axis label with its unit (金额（万元） / Amount (10k yuan))."""
-    return header_label(f"column.{key}", "money_wan", lang)
+def _measure_axis(axis: Any, kind: str, lang: str) -> None:
+    """A value axis of the report's measure: 金额（万元） for money, 销量 in the quantities' unit."""
+    value_axis(axis, "column.amount" if kind in ("money", "money_wan") else "column.qty", kind, lang)
 
 
 def _months(s: pd.Series) -> pd.Series:
@@ -145,7 +139,7 @@ def spring_festival_chart(aligned: pd.DataFrame, lang: str = "zh", kind: str = "
         ax.plot(g["offset"], g["cumulative"], label=str(season), color=PALETTE[i % len(PALETTE)])
     ax.axvline(0, color="#333333", linestyle="--", linewidth=1)
     ax.set_xlabel(label("offset", lang))
-    value_axis(ax.yaxis, "column.amount" if kind in ("money", "money_wan") else "column.qty", kind, lang)
+    _measure_axis(ax.yaxis, kind, lang)
     ax.legend(title=label("season", lang), fontsize=8)
     fig.tight_layout()
     return fig
@@ -228,7 +222,7 @@ def forecast_chart(history: pd.DataFrame, forecast: pd.DataFrame, lang: str = "z
     ax.fill_between(fx, forecast["lo95"], forecast["hi95"], color="#ff7f0e", alpha=0.15, label="95%")
     ax.fill_between(fx, forecast["lo80"], forecast["hi80"], color="#ff7f0e", alpha=0.3, label="80%")
     ax.plot(fx, forecast["mean"], marker="o", markersize=3, color="#ff7f0e", label=label("forecast", lang))
-    value_axis(ax.yaxis, "column.amount" if kind in ("money", "money_wan") else "column.qty", kind, lang)
+    _measure_axis(ax.yaxis, kind, lang)
     ax.legend(fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()
@@ -243,11 +237,8 @@ def size_class_lines(big: pd.DataFrame, value: str = "amount", lang: str = "zh",
     for i, (sc, g) in enumerate(sorted(big.groupby("size_class"), key=lambda kv: order.get(kv[0], 9))):
         ax.plot(_months(g["month"]), g[value], marker="o", markersize=3, label=name_label("column", sc, lang),
                 color=PALETTE[i % len(PALETTE)])
-    if value == "amount":
-        ax.yaxis.set_major_formatter(_wan(lang))
-        ax.set_ylabel(_amount_axis(lang))
-    else:  # quantities: their own unit (条), never 万元
-        value_axis(ax.yaxis, f"column.{value}", kind or "qty", lang)
+    # amounts in 万元, quantities in their own unit (条, 箱, …), never 万元
+    value_axis(ax.yaxis, f"column.{value}", kind or ("money" if value == "amount" else "qty"), lang)
     ax.legend(title=label("size_class", lang), fontsize=8)
     fig.autofmt_xdate()
     fig.tight_layout()

@@ -126,7 +126,7 @@ def test_a_volume_flash_writes_the_products_unit_never_yuan():
     zh = render(pace, "zh", texts.pace)
     cards = next(b.payload for b in zh if b.kind == "cards")
     text = " ".join(b.payload for b in zh if b.kind == "paragraph")
-    assert cards["月累计（箱）"] == "52,000" and cards["每个工作日需完成（箱）"] == "4,750"
+    assert cards["月累计"] == "52,000箱" and cards["每个工作日需完成"] == "4,750箱"
     assert "52,000箱" in text and "90,000箱" in text and "4,750箱" in text and "万元" not in text
     week = flash.WeekOnWeek(value_kind="qty_case", this_start="2026-10-14", this_end="2026-10-20",
                             last_start="2026-10-07", last_end="2026-10-13", this_week=14000.0, last_week=12000.0,

@@ -10,7 +10,7 @@ import pytest
 
 from analysis import i18n
 from analysis.errors import CatalogueError, MessageError, ParameterError
-from analysis.i18n import Msg, format_value, label, message, msg
+from analysis.i18n import Measured, Msg, format_value, label, message, msg
 from analysis.sections import Kind, Reason
 
 
@@ -51,6 +51,8 @@ def test_every_message_renders_in_every_language_from_one_set_of_values():
         if spec == "clauses":
             return ["a", "b"]
         kind = spec.partition(".")[0]
+        if kind == "measured":
+            return Measured(1234.5, "qty_case")
         return {"date": dt.date(2026, 10, 1), "month": "2026-10", "text": "x", "flag": True}.get(kind, 1234.5)
 
     for msg_id in i18n.catalogue("zh").messages:
@@ -112,7 +114,7 @@ def test_label_is_strict_unlike_an_echo():
     (8500.0, "money", "8,500元", "8,500 yuan"),
     (35649026.0, "money_wan", "3,564.9万元", "35,649,026 yuan"),
     (1234567, "int", "1,234,567", "1,234,567"),
-    (1234567.4, "qty", "1,234,567", "1,234,567"),
+    (1234567.4, "qty", "1,234,567条", "1,234,567 cartons"),
     (0.1234, "rate", "12.3%", "12.3%"),
     (0.115, "change", "+11.5%", "+11.5%"),
     (-0.052, "change", "-5.2%", "-5.2%"),
@@ -158,11 +160,32 @@ def test_placeholder_specs_kinds_codes_lists_and_nested_messages():
         "「customers」表缺少area_type、size_class字段"
     assert message("skip.missing_columns", "en", table="customers", columns=["area_type", "size_class"]) == \
         "table 'customers' has none of the columns area_type, size_class"
-    inner = msg("sales_trends.headline.change", "amount_down", value=-3669433.0)
+    inner = msg("sales_trends.headline.change", "down", value=Measured(-3669433.0, "money"))
     assert message("sales_trends.headline.yoy", "zh", "down", rate=-0.1, change=inner) == "同比下降10.0%（减少366.9万元）"
     assert message("sales_trends.headline.yoy", "en", "down", rate=-0.1, change=inner) == \
         "-10.0% on last year (−3,669,433 yuan)"
     assert Msg("skip.no_data").render("en") == "no data in the period"
+
+
+def test_a_measured_value_is_written_in_its_own_kind():
+    """{x:measured} takes the kind from the value: money, or a quantity with its unit."""
+    item = "sales_trends.attainment.gap_item"
+    assert message(item, "zh", key="市区", attainment=0.8, gap=Measured(-1200.0, "qty_case")) == \
+        "市区（完成率80.0%，差额-1,200箱）"
+    assert message(item, "zh", key="市区", attainment=0.8, gap=Measured(-36694.0, "money")) == \
+        "市区（完成率80.0%，差额-3.7万元）"
+    assert message(item, "en", key="urban", attainment=0.8, gap=Measured(-1200.0, "qty")) == \
+        "urban (attainment 80.0%, gap -1,200 cartons)"
+    assert message(item, "zh", key="市区", attainment=0.8, gap=Measured(float("nan"), "qty")) == \
+        "市区（完成率80.0%，差额—）"
+    # the text form of a quantity carries its unit; its table form is the bare number (the unit is in the header)
+    assert [format_value(5.0, k, "zh") for k in ("qty", "qty_case", "qty_pack", "qty_mixed")] == \
+        ["5条", "5箱", "5包", "5（单位不一）"]
+    assert format_value(5000.0, "qty_case", "en", table=True) == "5,000"
+    with pytest.raises(MessageError, match=r"must be a Measured\(value, kind\). Got float instead"):
+        message(item, "zh", key="市区", attainment=0.8, gap=-1200.0)
+    with pytest.raises(MessageError, match="The 'kind' parameter of Measured must be one of"):
+        Measured(1.0, "cartons")
 
 
 def test_adding_a_language_is_adding_one_file(tmp_path, monkeypatch):

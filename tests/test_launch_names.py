@@ -154,7 +154,7 @@ def test_a_launch_in_cases_says_cases_and_its_name(case_store):
     from analysis.narrative import launch as texts
 
     zh = section_html(head, "zh", texts.headline)
-    assert "销量（箱）" in zh and "海韵(中支)" in zh and "箱、金额" in zh
+    assert ">140箱<" in zh and "销量（条）" not in zh and "海韵(中支)" in zh and "箱、金额" in zh
     assert "cases" in section_html(head, "en", texts.headline)
 
 

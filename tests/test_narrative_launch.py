@@ -81,7 +81,7 @@ def test_summary_en(rv):
 def test_headline_cards_and_scope(rv):
     kinds = blocks(launch.headline(rv))
     cards = dict(kinds)["cards"]
-    assert cards["销量（条）"] == "10" and cards["订购户数"] == "4" and cards["铺货率"] == "66.7%"
+    assert cards["销量"] == "10条" and cards["订购户数"] == "4" and cards["铺货率"] == "66.7%"
     assert cards["完成率(销量)"] == "33.3%"
     assert paragraphs(launch.headline(rv))[1].startswith("新品：新牌（S1，新牌，三类）；上市日2026-03-10")
     assert "Launch: 新牌 (S1, brand 新牌, class 三类)" in paragraphs(launch.headline(rv), "en")[1]

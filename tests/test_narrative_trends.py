@@ -43,6 +43,29 @@ def test_headline_summary_zh():
     assert "累计同比" not in s  # undefined: left out, never "nan"
 
 
+def test_a_volume_store_writes_every_figure_in_the_products_unit():
+    """Orders without amounts, products sold by the case: the headline, the action items, the
+    contribution and the forecast say 箱 / cases, never 万元 or yuan."""
+    h = _headline()
+    h.table = h.table[h.table["measure"] == "qty"].reset_index(drop=True)
+    h.table.loc[0, ["current", "yoy_change", "ytd"]] = [41632.0, -1200.0, 90000.0]
+    h.qty_kind = "qty_case"
+    zh, en = summary(h, "zh"), summary(h, "en")
+    assert zh.startswith("2025年3月销量41,632箱") and "（减少1,200箱）" in zh and "年累计90,000箱" in zh
+    assert en.startswith("March 2025: volume 41,632 cases") and "(−1,200 cases)" in en
+    assert "万元" not in zh and "元" not in zh and "yuan" not in en
+    cards = next(present.text_block(i, "zh").payload for i in nt.headline(h) if isinstance(i, Cards))
+    assert cards["销量"] == "41,632箱"
+    t = pd.DataFrame({"key": ["市区"], "target": [5000.0], "actual": [3800.0], "attainment": [0.76], "gap": [-1200.0],
+                      "last_year": [4000.0], "action": [True]})
+    att = LevelAttainment(level="region", has_targets=True, table=t, value_kind="qty_case")
+    assert "市区（完成率76.0%，差额-1,200箱）" in summary(att, "zh")
+    c = Contribution(level="region", total_change=-1200.0, value_kind="qty_pack",
+                     table=pd.DataFrame({"key": ["市区", "县区"], "change": [-1500.0, 300.0]}))
+    assert "总额减少1,200包" in summary(c, "zh") and "市区（-1,500包）" in summary(c, "zh")
+    assert "-1,200 packs" in summary(c, "en")
+
+
 def test_headline_summary_en():
     s = summary(_headline(), "en")
     assert s.startswith("March 2025: amount 3,100 yuan, +55.0% on last year (+1,100 yuan)")
@@ -182,7 +205,7 @@ def _trend(anomalies, measure="qty", cycles=3):
 
     x = 100 + 2.0 * np.arange(36) + np.tile([0.0, 5, 3, 1, 4, 2, 6, 3, 1, 0, 2, 5], 3)
     return Trend(test=seasonal_mann_kendall(x, ar1=0.4), test_start="2023-11", anomalies=anomalies, measure=measure,
-                 anomaly_cycles=cycles)
+                 anomaly_cycles=cycles, value_kind="money" if measure == "amount" else "qty")
 
 
 def test_trend_summary_points_at_spring_festival():
@@ -200,7 +223,7 @@ def test_trend_summary_names_the_test_and_its_correction():
     assert "seasonal Mann–Kendall" in en and "lag-1 autocorrelation" in en and "φ = 0.40" in en
     assert "季节性 Mann–Kendall" in zh and "一阶自相关" in zh and "季节性 Sen 斜率" in zh
     assert "Over the last 36 months (from 2023-11)" in en and "近 36 个月（2023-11 起）" in zh
-    assert "per month (95% CI 2 to 2)" in en  # a noiseless slope of 2 per month
+    assert "per month (95% CI 2 cartons to 2 cartons)" in en  # a noiseless slope of 2 per month
     # the two-year rule is stated only when a month has two years and something was flagged
     two = _trend(pd.DataFrame({"month": [pd.Period("2025-06", "M")]}), cycles=2)
     assert "only two years" in summary(two, "en") and "只有两年" in summary(two, "zh")

@@ -19,7 +19,7 @@ import pytest
 
 from analysis import present
 from analysis.errors import MessageError, ParameterError
-from analysis.i18n import Msg, languages, msg
+from analysis.i18n import Measured, Msg, languages, msg
 from analysis import trends as old_trends
 from analysis.present import Cards, Caution, Para, Presenter, render, skip_text
 from analysis.sections import Column, Figure, Reason, SectionResult, Skip, Table
@@ -57,9 +57,10 @@ def headline_text(res: Headline) -> list:
     r = t.loc[m]
 
     def change(v: float) -> Msg:
-        return msg("sales_trends.headline.change", f"{m}_{'up' if v >= 0 else 'down'}", value=v)
+        return msg("sales_trends.headline.change", "up" if v >= 0 else "down", value=Measured(v, kind))
 
-    clauses = [msg("sales_trends.headline.lead", m, period=res.period, value=r["current"])]
+    kind = "money" if m == "amount" else res.qty_kind
+    clauses = [msg("sales_trends.headline.lead", m, period=res.period, value=Measured(r["current"], kind))]
     if _ok(r["yoy"]):
         clauses.append(msg("sales_trends.headline.yoy", "up" if r["yoy"] >= 0 else "down", rate=r["yoy"],
                            change=change(r["yoy_change"])))
@@ -74,7 +75,7 @@ def headline_text(res: Headline) -> list:
     else:
         sentences.append(msg("sales_trends.headline.no_target", elapsed=res.time_elapsed))
     if res.kind == "month" and _ok(r["ytd"]):
-        ytd = [msg("sales_trends.headline.ytd", m, value=r["ytd"])]
+        ytd = [msg("sales_trends.headline.ytd", value=Measured(r["ytd"], kind))]
         if _ok(r["ytd_yoy"]):
             ytd.append(msg("sales_trends.headline.ytd_yoy", rate=r["ytd_yoy"]))
         if _ok(r["ytd_attainment"]):

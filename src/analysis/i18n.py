@@ -30,6 +30,9 @@ Placeholders are written ``{name}`` or ``{name:spec}``. ``spec`` is one of
   ``<prefix>.<value>``, for instance ``{grain:code:grain}`` → ``label("grain.daily")``;
 - ``name:<prefix>``: the value is a name from the data (a column of an HR export): its
   label ``<prefix>.<value>`` when the catalogues have one, else the name as it is;
+- ``measured``: the value is a :class:`Measured` number that carries its own kind, for a
+  figure whose unit the data decide (money, or a quantity in the products' unit: 条, 箱, 包),
+  optionally ``.abs`` or ``.signed`` as for kinds: ``{gap:measured}``, ``{change:measured.abs}``;
 - ``clauses``: the value is a list of clauses (strings or :class:`Msg`) joined with the
   language's clause separator ("，" / ", ");
 - a Python format specification, for instance ``{z:.2f}``.
@@ -120,6 +123,28 @@ class Msg:
 def msg(msg_id: str, variant: str | None = None, **values: Any) -> Msg:
     """Shorthand for ``Msg(msg_id, values, variant)``."""
     return Msg(msg_id, values, variant)
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A number with its value kind, for a ``{name:measured}`` placeholder: a figure of the
+    report's measure, money or a quantity in the products' unit, chosen by the data.
+
+    Examples
+    --------
+    >>> message("sales_trends.attainment.decline_item", "zh", key="市区", change=Measured(-1200.0, "qty_case"))
+    '市区（-1,200箱）'
+    >>> message("sales_trends.attainment.decline_item", "en", key="urban", change=Measured(-1200.0, "money"))
+    'urban (-1,200 yuan)'
+    """
+
+    value: Any
+    kind: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise MessageError(f"The 'kind' parameter of Measured must be one of {_allowed(KINDS)}. "
+                               f"Got {self.kind!r} instead.")
 
 
 @dataclass(frozen=True)
@@ -394,6 +419,11 @@ class _Formatter(string.Formatter):
         if format_spec.startswith("name:"):
             return name_label(format_spec[5:], value, self.lang)
         kind, _, mod = format_spec.partition(".")
+        if kind == "measured":
+            if not isinstance(value, Measured):
+                raise MessageError(f"The value of a {{name:measured}} placeholder must be a Measured(value, kind). "
+                                   f"Got {type(value).__name__} instead.")
+            value, kind = value.value, value.kind
         if kind in KINDS:
             if mod not in ("", "abs", "signed"):
                 raise MessageError(f"The modifier of kind {kind!r} must be one of 'abs', 'signed'. Got {mod!r} instead.")

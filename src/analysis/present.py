@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import display
 from .excel import column_header
-from .i18n import (DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, header_label, join_sentences, label, message,
+from .i18n import (DEFAULT_LANG, NUMERIC_KINDS, Msg, check_lang, format_value, join_sentences, label, message,
                    name_label, table_unit)
 from .sections import Figure, Kind, Note, SectionResult, Skip, Table, section_metrics
 
@@ -153,14 +153,6 @@ def note_text(note: Note, report: str, lang: str = DEFAULT_LANG) -> str:
     return message(note.message_id(report), lang, **dict(note.values))
 
 
-def card_label(key: str, kind: str, lang: str) -> str:
-    """The label of a card: a quantity's label carries its unit (销量（条）, 销量（箱）), as its
-    value is written without one; other kinds write their unit in the value (56,168.7万元)."""
-    if kind.startswith("qty"):
-        return header_label(key, kind, lang, table_unit(kind, (), lang))
-    return label(key, lang)
-
-
 def text_block(item: TextItem, lang: str) -> Block:
     """A text item as a rendered block."""
     if isinstance(item, Msg):
@@ -168,7 +160,7 @@ def text_block(item: TextItem, lang: str) -> Block:
     if isinstance(item, Para):
         return Block("paragraph", join_sentences((m.render(lang) for m in item.sentences), lang))
     if isinstance(item, Cards):
-        return Block("cards", {card_label(k, kind, lang): format_value(v, kind, lang) for k, v, kind in item.items})
+        return Block("cards", {label(k, lang): format_value(v, kind, lang) for k, v, kind in item.items})
     if isinstance(item, Caution):
         return Block("note", item.msg.render(lang))
     if isinstance(item, Method):

@@ -645,6 +645,7 @@ class Overview(SectionResult):
     capped: list = field(default_factory=list)
     relaxed: list = field(default_factory=list)
     coverage: dict = field(default_factory=dict)
+    value_kind: str = "money"  # of the total and last year (analysis.model.measure_kind)
 
     @property
     def relaxed_cap(self) -> float | None:
@@ -674,7 +675,8 @@ def overview(scope: Scope) -> Overview:
                    n_reps=0 if plan.reps is None else int((~plan.reps["pool"]).sum()),
                    n_new=0 if plan.reps is None else int(plan.reps["new"].sum()),
                    history=f"{scope.history_start} … {scope.history_end}", locked=plan.locked, capped=plan.capped,
-                   relaxed=list(plan.relaxed), coverage=dict(plan.coverage))
+                   relaxed=list(plan.relaxed), coverage=dict(plan.coverage),
+                   value_kind=model.measure_kind(p.measure, scope.qty_kind))
     for code, values in scope.notes:
         res.note(code, **values)
     return res

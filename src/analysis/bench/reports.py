@@ -17,7 +17,7 @@ parent records:
 - the process's whole wall time (start to exit: imports, the store's connection — a Spark
   driver for ``spark://``, a Connect session for ``sc://`` —, the report) and, inside it, the
   time of ``compute`` alone;
-- the report process's peak RSS (``ru_maxrss`` from ``wait4``), and the peak of the summed RSS of
+- the report process's peak RSS (``VmHWM`` at its end, :func:`analysis.bench.own_peak_gb`), and the peak of the summed RSS of
   its process tree (for ``spark://`` the driver's JVM is a child of the report's process);
 - the engine's processes (PostgreSQL: the postmaster and its children, the backends serving the
   report among them; Spark: master, worker, the executors the worker starts, the Connect
@@ -206,6 +206,8 @@ def run_report(d: Path, engine: str, store: str, report: str, engine_pids: Calla
     if out_json.exists():
         res.update(json.loads(out_json.read_text()))
         out_json.unlink()
+        if "own_peak_gb" in res:  # the process's own peak since exec, not wait4's (see own_peak_gb)
+            res["peak_gb"] = res.pop("own_peak_gb")
     if timed_out:
         res.update(status="timeout", error=f"stopped after {timeout:.0f} s")
     elif p.returncode != 0 or res.get("status") != "ok":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..i18n import Msg, msg
+from ..i18n import Measured, Msg, msg
 from ..present import Cards, Para
 
 __all__ = ["TEXTS", "pace", "week_on_week", "behind"]
@@ -57,9 +57,9 @@ def week_on_week(res: Any) -> list:
                 last_end=res.last_end, wow=res.change if _ok(res.change) else 0.0)]
 
 
-def _value(kind: str, value: float) -> Msg:
-    """A value in the section's measure: money, or a quantity with its unit (``weekly_flash.value``)."""
-    return msg(f"{R}.value", kind if kind.startswith("qty") else "money", value=value)
+def _value(kind: str, value: float) -> Measured:
+    """A value in the section's measure: money, or a quantity in the products' unit."""
+    return Measured(value, kind)
 
 
 def _items(df: Any, named: bool, kind: str = "money") -> list[Msg]:

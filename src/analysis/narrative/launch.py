@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from ..i18n import Msg, msg
+from ..i18n import Measured, Msg, msg
 from ..present import Cards, Caution, Method, Para
 
 __all__ = ["TEXTS", "headline", "retailers", "opinions", "cannibalization", "benchmarks", "method",
@@ -108,8 +108,8 @@ def headline(res: Any) -> Sequence[Any]:
     """Cards, the scope line, the partial-review caution, then the written analysis: the figures of the
     window, what went well, what did not, what to do next."""
     s, h = res.spec, res.values
-    unit = getattr(s, "unit", "carton")
-    cards = [("column.qty", h["volume"], getattr(s, "qty_kind", "qty")),
+    qty_kind = getattr(s, "qty_kind", "qty")
+    cards = [("column.qty", h["volume"], qty_kind),
              ("launch_review.column.amount", h["amount"], "money"),
              ("launch_review.column.ordering_customers", h["ordering_customers"], "count"),
              ("launch_review.column.distribution_rate", h["distribution_rate"], "rate"),
@@ -128,13 +128,13 @@ def headline(res: Any) -> Sequence[Any]:
     if s.partial:
         out.append(Caution(msg("launch_review.note.partial", days_covered=s.days_covered, window_days=s.window_days)))
     lead = [msg("launch_review.headline.lead", **who, launch_date=s.launch_date, days_covered=s.days_covered,
-                end=s.end, volume=h["volume"], unit=unit, amount=h["amount"], ordering=h["ordering_customers"],
+                end=s.end, volume=Measured(h["volume"], qty_kind), amount=h["amount"], ordering=h["ordering_customers"],
                 active=h["active_customers"], distribution=h["distribution_rate"],
                 weighted=h["weighted_distribution_rate"], repeat=h["repeat_rate"], sell_through=h["sell_through_rate"])]
     if s.partial:
         lead.append(msg("launch_review.headline.partial", window_days=s.window_days, days_covered=s.days_covered))
     if _ok(h.get("attainment_qty")):
-        lead.append(msg("launch_review.headline.plan_qty", plan=h["target_qty"], unit=unit,
+        lead.append(msg("launch_review.headline.plan_qty", plan=Measured(h["target_qty"], qty_kind),
                         attainment=h["attainment_qty"]))
     elif _ok(h.get("attainment_amount")):
         lead.append(msg("launch_review.headline.plan_amount", plan=h["target_amount"],

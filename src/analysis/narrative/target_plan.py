@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from ..i18n import msg
+from ..i18n import Measured, msg
 from ..present import Cards, Caution, Para
 
 __all__ = ["TEXTS", "overview", "regions", "reps", "products", "backtest"]
@@ -19,19 +19,15 @@ def _ok(x: Any) -> bool:
     return x is not None and isinstance(x, (int, float)) and math.isfinite(float(x))
 
 
-def _value_kind(measure: str) -> str:
-    return "money" if measure == "amount" else "qty"
-
-
 def overview(res: Any) -> Sequence[Any]:
     """Cards (total, last year, change, regions, reps), then the basis: total and its source,
     the method, the cap and the other rules."""
-    vk = _value_kind(res.measure)
+    vk = res.value_kind
     cards = [("target_plan.card.total", res.total, vk), ("column.last_year", res.last_year, vk),
              ("column.yoy", res.change, "change"), ("target_plan.card.regions", res.n_regions, "count")]
     if res.n_reps:
         cards.append(("target_plan.card.reps", res.n_reps, "count"))
-    clauses = [msg("target_plan.overview.total", res.measure, month=res.month, total=res.total),
+    clauses = [msg("target_plan.overview.total", res.measure, month=res.month, total=Measured(res.total, vk)),
                msg("target_plan.overview.source", res.total_source)]
     if _ok(res.change):
         clauses.append(msg("target_plan.overview.vs_last_year", "up" if res.change >= 0 else "down", change=res.change))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..i18n import Msg, msg
+from ..i18n import Measured, Msg, msg
 from ..present import Cards, Caution, Method, Para, skip_msg
 
 R = "sales_trends"
@@ -24,11 +24,6 @@ def _ok(x: Any) -> bool:
         return x is not None and math.isfinite(float(x))
     except (TypeError, ValueError):
         return False
-
-
-def _value(measure: str, value: float) -> Msg:
-    """An amount (money) or a volume (int), by the measure."""
-    return msg(f"{R}.value", "amount" if measure == "amount" else "qty", value=value)
 
 
 def _keys(t: Any) -> list:
@@ -69,10 +64,10 @@ def headline(res: Any) -> list:
         cards += [("column.mom", r["mom"], "change"), ("column.ytd", r["ytd"], kind)]
 
     def change(v: float) -> Msg:
-        return msg(f"{R}.headline.change", f"{m}_{'up' if v >= 0 else 'down'}", value=v)
+        return msg(f"{R}.headline.change", "up" if v >= 0 else "down", value=Measured(v, kind))
 
     clauses = [msg(f"{R}.headline.lead", m if res.kind == "month" else f"{m}_year", period=res.period,
-                   value=r["current"])]
+                   value=Measured(r["current"], kind))]
     if _ok(r["yoy"]):
         clauses.append(msg(f"{R}.headline.yoy", "up" if r["yoy"] >= 0 else "down", rate=r["yoy"],
                            change=change(r["yoy_change"])))
@@ -87,7 +82,7 @@ def headline(res: Any) -> list:
     else:
         sentences.append(msg(f"{R}.headline.no_target", elapsed=res.time_elapsed))
     if res.kind == "month" and _ok(r["ytd"]):
-        ytd = [msg(f"{R}.headline.ytd", m, value=r["ytd"])]
+        ytd = [msg(f"{R}.headline.ytd", value=Measured(r["ytd"], kind))]
         if _ok(r["ytd_yoy"]):
             ytd.append(msg(f"{R}.headline.ytd_yoy", rate=r["ytd_yoy"]))
         if _ok(r["ytd_attainment"]):
@@ -109,11 +104,11 @@ def attainment_by_level(res: Any) -> list:
         out.append(msg(f"{R}.attainment.count", "some_undefined" if n_undef else "all", level=res.level, items=len(t),
                        defined=n_def, undefined=n_undef))
         if len(act):
-            items = [msg(f"{R}.attainment.gap_item", key=k, attainment=a, gap=g)
+            items = [msg(f"{R}.attainment.gap_item", key=k, attainment=a, gap=Measured(g, res.value_kind))
                      for k, a, g in zip(_keys(act), act["attainment"], act["gap"])]
             out.append(msg(f"{R}.attainment.actions", "gap", items=items))
     elif len(act):
-        items = [msg(f"{R}.attainment.decline_item", key=k, change=c)
+        items = [msg(f"{R}.attainment.decline_item", key=k, change=Measured(c, res.value_kind))
                  for k, c in zip(_keys(act), act["actual"] - act["last_year"])]
         out.append(msg(f"{R}.attainment.actions", "decline", items=items))
     return [Para(out)] if out else []
@@ -131,18 +126,18 @@ def trend(res: Any) -> list:
     seasonal Sen slope with its interval); which months fell outside the expected range. The
     test (seasonal Mann–Kendall, its statistic and correction) and the decomposition (STL) go
     to the section's method note."""
-    t = res.test
+    t, k = res.test, res.value_kind
     out: list = []
     method: list = []
     if t is not None:
         direction = t.trend.replace(" ", "_")
         out.append(msg(f"{R}.trend.plain", f"{direction}_{res.measure if res.measure == 'amount' else 'qty'}",
-                       n=t.n, start=res.test_start, slope=_value(res.measure, abs(t.slope)),
-                       lo=_value(res.measure, t.slope_low), hi=_value(res.measure, t.slope_high)))
+                       n=t.n, start=res.test_start, slope=Measured(abs(t.slope), k),
+                       lo=Measured(t.slope_low, k), hi=Measured(t.slope_high, k)))
         variant = direction + ("_adjusted" if getattr(res, "festival_adjusted", False) else "")
         method.append(msg(f"{R}.trend.test", variant, n=t.n, start=res.test_start,
-                          phi=t.ar1, z=t.z, p=_p(t.p_value), slope=_value(res.measure, t.slope),
-                          lo=_value(res.measure, t.slope_low), hi=_value(res.measure, t.slope_high)))
+                          phi=t.ar1, z=t.z, p=_p(t.p_value), slope=Measured(t.slope, k),
+                          lo=Measured(t.slope_low, k), hi=Measured(t.slope_high, k)))
     elif "test" in res.parts:
         out.append(msg(f"{R}.trend.no_test", needed=res.parts["test"].details.get("needed", 24)))
     if not any(getattr(n, "code", n) == "no_stl" for n in res.notes):
@@ -195,14 +190,15 @@ def contribution(res: Any) -> list:
     t = res.table
     top_up = t[t["change"] > 0].tail(3).iloc[::-1]
     top_dn = t[t["change"] < 0].head(3)
-    out = [msg(f"{R}.contribution.total", "up" if res.total_change >= 0 else "down", change=res.total_change,
-               level=res.level)]
+    k = res.value_kind
+    out = [msg(f"{R}.contribution.total", "up" if res.total_change >= 0 else "down",
+               change=Measured(res.total_change, k), level=res.level)]
     if len(top_up):
-        out.append(msg(f"{R}.contribution.ups", items=[msg(f"{R}.contribution.item", key=k, change=c)
-                                                      for k, c in zip(_keys(top_up), top_up["change"])]))
+        out.append(msg(f"{R}.contribution.ups", items=[msg(f"{R}.contribution.item", key=key, change=Measured(c, k))
+                                                      for key, c in zip(_keys(top_up), top_up["change"])]))
     if len(top_dn):
-        out.append(msg(f"{R}.contribution.downs", items=[msg(f"{R}.contribution.item", key=k, change=c)
-                                                        for k, c in zip(_keys(top_dn), top_dn["change"])]))
+        out.append(msg(f"{R}.contribution.downs", items=[msg(f"{R}.contribution.item", key=key, change=Measured(c, k))
+                                                        for key, c in zip(_keys(top_dn), top_dn["change"])]))
     return [Para(out)]
 
 
@@ -216,7 +212,8 @@ def customers(res: Any) -> list:
     if len(res.big_summary):
         b = res.big_summary.set_index("size_class")
         if "large" in b.index:
-            out.append(msg(f"{R}.customers.large", amount=b.loc["large", "current"], yoy=b.loc["large", "yoy"],
+            out.append(msg(f"{R}.customers.large", "amount" if res.value == "amount" else "qty",
+                           value=Measured(b.loc["large", "current"], res.value_kind), yoy=b.loc["large", "yoy"],
                            share=b.loc["large", "share"]))
     return [Para(out)]
 
@@ -258,7 +255,8 @@ def forecast(res: Any) -> list:
         c = bt[bt["model"] != "seasonal_naive"].sort_values(["mape", "model"])
         if len(c) and str(c["model"].iloc[0]) != res.model:
             out.append(msg(f"{R}.forecast.passed_over", model=str(c["model"].iloc[0])))
-    out += [msg(f"{R}.forecast.point", period=str(p), mean=m, lo80=lo, hi80=hi)
+    k = res.value_kind
+    out += [msg(f"{R}.forecast.point", period=str(p), mean=Measured(m, k), lo80=Measured(lo, k), hi80=Measured(hi, k))
             for p, m, lo, hi in zip(f["period"], f["mean"], f["lo80"], f["hi80"])]
     if getattr(res, "regressors", False):
         out.append(msg(f"{R}.forecast.regressors"))

@@ -52,14 +52,17 @@ data/warehouse.duckdb: | $(VENV)/.installed
 	$(SA) demo
 	$(SA) demo --profile agency
 
-# pytest (on two workers, a file's tests in one worker) and nbval both run, whatever the first gives;
-# the target fails after if either failed.
+# pytest (on two workers, a file's tests in one worker) and nbval both run, whatever the other gives;
+# the target fails after if either failed. nbval runs beside pytest (its kernels read the demo store,
+# which no test writes) so that the two share the cores instead of taking turns; its output comes after pytest's.
 test: install-test data/warehouse.duckdb
-	@failed=""; \
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25 tests || failed="pytest"; \
+	@failed=""; nbval_log=$$(mktemp); \
 	SALES_ANALYSIS_METRICS=$$(mktemp -d)/metrics.json $(BIN)/python -m pytest -q -p no:cacheprovider \
 	  --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-kernel-name $(KERNEL) notebooks/*.ipynb \
-	  || failed="$${failed:+$$failed and }nbval"; \
+	  > $$nbval_log 2>&1 & nbval_pid=$$!; \
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=25 tests || failed="pytest"; \
+	wait $$nbval_pid || failed="$${failed:+$$failed and }nbval"; \
+	echo "--- nbval (notebooks/*.ipynb)"; cat $$nbval_log; rm -f $$nbval_log; \
 	if [ -n "$$failed" ]; then echo "make test: $$failed failed (see above)" >&2; exit 1; fi
 
 # Re-execute the committed notebooks on the demo world (after a deliberate change of output).

@@ -64,6 +64,15 @@ def test_a_volume_store_writes_every_figure_in_the_products_unit():
                      table=pd.DataFrame({"key": ["市区", "县区"], "change": [-1500.0, 300.0]}))
     assert "总额减少1,200包" in summary(c, "zh") and "市区（-1,500包）" in summary(c, "zh")
     assert "-1,200 packs" in summary(c, "en")
+    from analysis.trends import Customers
+
+    cu = Customers(value="qty", value_kind="qty_case", n_customers=300, top_share=0.61,
+                   abc=pd.DataFrame({"abc_class": ["A"], "customers": [60], "customer_share": [0.2], "amount_share": [0.61]}),
+                   big_summary=pd.DataFrame({"size_class": ["large"], "current": [9000.0], "last_year": [8000.0],
+                                             "yoy": [0.125], "share": [0.4]}))
+    zh, en = summary(cu, "zh"), summary(cu, "en")
+    assert "销量前 20% 的客户贡献了61.0%的销量" in zh and "大户销量9,000箱" in zh and "金额" not in zh
+    assert "of the volume" in en and "9,000 cases" in en and "amount" not in en
 
 
 def test_headline_summary_en():

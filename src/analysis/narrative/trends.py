@@ -203,16 +203,18 @@ def contribution(res: Any) -> list:
 
 
 def customers(res: Any) -> list:
-    """The Pareto share, class A, and the large customers."""
-    out = [msg(f"{R}.customers.pareto", customers=res.n_customers, top_pct=res.top_fraction * 100, share=res.top_share)]
+    """The Pareto share, class A, and the large customers (by amount, or by volume on a store
+    without amounts)."""
+    basis = "amount" if res.value == "amount" else "qty"
+    out = [msg(f"{R}.customers.pareto", basis, customers=res.n_customers, top_pct=res.top_fraction * 100, share=res.top_share)]
     if len(res.abc):
         a = res.abc.set_index("abc_class")
-        out.append(msg(f"{R}.customers.class_a", customers=a.loc["A", "customers"], customer_share=a.loc["A", "customer_share"],
+        out.append(msg(f"{R}.customers.class_a", basis, customers=a.loc["A", "customers"], customer_share=a.loc["A", "customer_share"],
                        amount_share=a.loc["A", "amount_share"]))
     if len(res.big_summary):
         b = res.big_summary.set_index("size_class")
         if "large" in b.index:
-            out.append(msg(f"{R}.customers.large", "amount" if res.value == "amount" else "qty",
+            out.append(msg(f"{R}.customers.large", basis,
                            value=Measured(b.loc["large", "current"], res.value_kind), yoy=b.loc["large", "yoy"],
                            share=b.loc["large", "share"]))
     return [Para(out)]

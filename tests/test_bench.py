@@ -185,3 +185,14 @@ def test_reports_variant_runs_a_report_in_a_process_of_its_own(tmp_path, capsys)
 def test_unknown_engine_is_a_parameter_error(tmp_path):
     with pytest.raises(ParameterError, match=r"^The 'engines' parameter of bench"):
         bench.main(sizes="1k", workdir=tmp_path, variants="reports", engines="duckdb,oracle")
+
+
+def test_a_childs_own_peak_replaces_wait4s(tmp_path):
+    """wait4's ru_maxrss carries the forked parent's size over exec; the child's own VmHWM is its peak."""
+    from analysis.bench import child_result, own_peak_gb
+
+    out = tmp_path / "r.json"
+    out.write_text(json.dumps({"status": "ok", "own_peak_gb": 0.3}))
+    assert child_result(out) == {"status": "ok", "peak_gb": 0.3} and not out.exists()
+    assert child_result(out) == {}
+    assert 0 < own_peak_gb() < 64

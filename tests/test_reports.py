@@ -449,6 +449,16 @@ def test_index_groups_runs_by_report_newest_period_first_with_headlines(tmp_path
     assert "broken" not in page and ".tmp" not in page
 
 
+def test_index_writes_a_volume_plan_in_the_products_unit(tmp_path):
+    """A plan in volume says its unit (its metrics' value_kind), as its own page does."""
+    from bs4 import BeautifulSoup
+
+    _fake_run(tmp_path, "target_plan", "2026-11", {"report": "target_plan", "total": 5000.0, "measure": "qty",
+                                                   "value_kind": "qty_case"})
+    soup = BeautifulSoup(reports.write_index(tmp_path).read_text(encoding="utf-8"), "html.parser")
+    assert [k.get_text() for k in soup.select("section#g-target_plan .kpi-v")] == ["5,000箱"]
+
+
 def test_index_language_and_failed_latest_run(tmp_path):
     d = _fake_run(tmp_path, "incentive_retention", "2026-10-31", {"report": "incentive_retention",
                                                                   "attrition_rate": 0.25}, lang="en")

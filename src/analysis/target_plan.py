@@ -655,6 +655,7 @@ class Overview(SectionResult):
     def metrics(self) -> dict[str, Any]:
         return {"period": self.month or None, "month": self.month or None, "total": self.total,
                 "total_source": self.total_source or None, "measure": self.measure or None,
+                "value_kind": self.value_kind,
                 "method": self.method or None, "rounding": self.unit, "locked": list(self.locked),
                 "capped": list(self.capped), "growth_cap": self.growth_cap,
                 "growth_cap_relaxed": [{"level": r["level"], "parent": str(r["parent"]), "cap": r["cap"],

@@ -451,11 +451,7 @@ def _run_child(args: list[str], cap_gb: float | None, timeout: float) -> dict[st
     res: dict[str, Any] = {"wall_s": wall, "peak_gb": ru.ru_maxrss * 1024 / GB,
                            "cpu_s": ru.ru_utime + ru.ru_stime,  # all threads, and the children it waited for
                            "load": [round(load0, 1), round(os.getloadavg()[0], 1)]}
-    if out_json.exists():
-        res.update(json.loads(out_json.read_text()))
-        if "own_peak_gb" in res:  # the child's own peak (see own_peak_gb), not wait4's
-            res["peak_gb"] = res.pop("own_peak_gb")
-        out_json.unlink()
+    res.update(child_result(out_json))
     if wall > timeout:
         res.update(status="timeout", error=f"stopped after {timeout:.0f} s")
     elif p.returncode != 0 or res.get("status") != "ok":
@@ -520,6 +516,18 @@ def _child(argv: list[str]) -> None:
     if own is not None:
         result["own_peak_gb"] = own
     out_json.write_text(json.dumps(result))
+
+
+def child_result(out_json: Path) -> dict[str, Any]:
+    """What a child process wrote to ``out_json`` (the file is removed), with its own peak RSS
+    (:func:`own_peak_gb`) as ``peak_gb`` in place of ``wait4``'s; {} when it wrote nothing."""
+    if not out_json.exists():
+        return {}
+    res = json.loads(out_json.read_text())
+    out_json.unlink()
+    if "own_peak_gb" in res:
+        res["peak_gb"] = res.pop("own_peak_gb")
+    return res
 
 
 def own_peak_gb() -> float | None:

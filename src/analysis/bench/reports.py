@@ -203,11 +203,9 @@ def run_report(d: Path, engine: str, store: str, report: str, engine_pids: Calla
         "engine_procs": sampler.procs.get("engine", 0),
         "load": [round(load0, 1), round(os.getloadavg()[0], 1)], "log": str(log),
     }
-    if out_json.exists():
-        res.update(json.loads(out_json.read_text()))
-        out_json.unlink()
-        if "own_peak_gb" in res:  # the process's own peak since exec, not wait4's (see own_peak_gb)
-            res["peak_gb"] = res.pop("own_peak_gb")
+    from . import child_result
+
+    res.update(child_result(out_json))
     if timed_out:
         res.update(status="timeout", error=f"stopped after {timeout:.0f} s")
     elif p.returncode != 0 or res.get("status") != "ok":

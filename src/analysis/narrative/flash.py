@@ -26,7 +26,7 @@ def pace(res: Any) -> list:
     month stands against pace and what each remaining working day needs."""
     first, as_of = res.period.split("..")
     k = res.value_kind
-    v = lambda x: _value(k, x)  # noqa: E731 - a value in the section's measure
+    v = lambda x: Measured(x, k)  # noqa: E731 - a value in the section's measure
     cards = [(f"{R}.card.mtd", res.actual, k), (f"{R}.card.attainment", res.attainment, "rate"),
              (f"{R}.card.elapsed", res.elapsed, "rate")]
     if _ok(res.needed_per_day):
@@ -53,13 +53,8 @@ def week_on_week(res: Any) -> list:
     variant = "change" if _ok(res.change) else "no_previous"
     k = res.value_kind
     return [msg(f"{R}.week.lead", variant, this_start=res.this_start, this_end=res.this_end,
-                this_week=_value(k, res.this_week), last_week=_value(k, res.last_week), last_start=res.last_start,
+                this_week=Measured(res.this_week, k), last_week=Measured(res.last_week, k), last_start=res.last_start,
                 last_end=res.last_end, wow=res.change if _ok(res.change) else 0.0)]
-
-
-def _value(kind: str, value: float) -> Measured:
-    """A value in the section's measure: money, or a quantity in the products' unit."""
-    return Measured(value, kind)
 
 
 def _items(df: Any, named: bool, kind: str = "money") -> list[Msg]:
@@ -69,8 +64,8 @@ def _items(df: Any, named: bool, kind: str = "money") -> list[Msg]:
         who: Any = (msg(f"{R}.who", "named", name=name, rep_id=str(r.key)) if isinstance(name, str) and name
                     else str(r.key))
         out.append(msg(f"{R}.behind.item", "need" if _ok(r.needed_per_day) else "no_days", key=who,
-                       gap=_value(kind, abs(r.gap)),
-                       needed=_value(kind, r.needed_per_day if _ok(r.needed_per_day) else 0.0)))
+                       gap=Measured(abs(r.gap), kind),
+                       needed=Measured(r.needed_per_day if _ok(r.needed_per_day) else 0.0, kind)))
     return out
 
 

@@ -96,8 +96,21 @@ def format_figure(value: Any, kind: str, lang: str) -> str:
 
 
 def measure_code(metrics: Mapping[str, Any]) -> str:
-    """The kind of a figure in the run's measure: money (``measure: amount``) or a count of units."""
-    return "money_wan" if metrics.get("measure", "amount") == "amount" else "int"
+    """The kind of a figure in the run's measure: money in 万元 (``measure: amount``), or a
+    quantity in the products' unit (the run's ``value_kind``). A run written before runs
+    recorded their ``value_kind`` does not say its unit: a bare number (``int``), never a guess.
+
+    Examples
+    --------
+    >>> measure_code({"measure": "amount"}), measure_code({"measure": "qty", "value_kind": "qty_case"})
+    ('money_wan', 'qty_case')
+    >>> measure_code({"measure": "qty"})
+    'int'
+    """
+    if metrics.get("measure", "amount") == "amount":
+        return "money_wan"
+    kind = metrics.get("value_kind")
+    return kind if isinstance(kind, str) and kind.startswith("qty") else "int"
 
 
 def sparkline(points: list[tuple[str, float | None]], width: int = 320, height: int = 64, pad: int = 6) -> dict[str, Any] | None:
